@@ -1,0 +1,87 @@
+"""`community serve | migrate | ...` — the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+import structlog
+import trio
+import trio_asyncio
+
+from community.logs import configure_logging
+from community.settings import Settings, SettingsError, load_settings
+
+log = structlog.get_logger("community")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="community", description="The Community platform server.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server (REST and websocket listeners)")
+    serve.add_argument("--host", default=None, help="bind address (default $HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="REST port (default $PORT or 8080)")
+    serve.add_argument("--ws-port", type=int, default=None, help="websocket port (default $WEBSOCKET_PORT or 8081)")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
+                                    "websocket_port": getattr(args, "ws_port", None)}.items() if v is not None}
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"community: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    command: Callable[[Settings], Awaitable[int]] = {"serve": _serve, "migrate": _migrate}[args.command]
+    return trio.run(_with_bridge, command, settings)
+
+
+async def _with_bridge(command: Callable[[Settings], Awaitable[int]], settings: Settings) -> int:
+    async with trio_asyncio.open_loop():
+        return await command(settings)
+
+
+async def _serve(settings: Settings) -> int:
+    from community.app import run_system
+    from community.supervisor import RestartIntensityExceeded
+
+    escalated = False
+    try:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_stop_on_signal, nursery.cancel_scope)
+            await nursery.start(run_system, settings)
+    except* RestartIntensityExceeded:
+        escalated = True
+        log.critical("community.stopped", reason="restart intensity exceeded at the root")
+    else:
+        log.info("community.stopped", reason="signal")
+    return 1 if escalated else 0
+
+
+async def _stop_on_signal(scope: trio.CancelScope) -> None:
+    with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            log.info("community.stopping", signal=signal.Signals(signum).name)
+            scope.cancel()
+            return
+
+
+async def _migrate(settings: Settings) -> int:
+    from community.app import open_database_url
+    from community.db.migrate import migrate
+
+    async with open_database_url(settings) as dsn:
+        applied = await migrate(dsn)
+    log.info("community.migrated", applied=applied)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os._exit(main())

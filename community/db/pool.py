@@ -1,0 +1,155 @@
+"""The database seen from trio: the only module that touches asyncpg or trio-asyncio.
+
+asyncpg is asyncio-only; every call crosses the trio-asyncio bridge opened once at
+the root (`open_bridge`). Request context (org, user) is set per transaction with
+`set_config(..., true)` so a pooled connection never carries it into the next use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+from uuid import UUID
+
+import asyncpg
+import trio
+import trio_asyncio
+from asyncpg.pool import PoolConnectionProxy
+
+Record = asyncpg.Record
+T = TypeVar("T")
+
+DatabaseUnavailable = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                       asyncpg.CannotConnectNowError)
+
+
+def open_bridge() -> trio_asyncio.TrioEventLoop:  # pragma: no cover - thin alias
+    """The asyncio loop asyncpg runs on; open once, at the root of the trio run."""
+    return trio_asyncio.open_loop()
+
+
+async def _call(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    result: T = await trio_asyncio.aio_as_trio(fn)(*args, **kwargs)
+    return result
+
+
+class Conn:
+    """One asyncpg connection, callable from trio."""
+
+    def __init__(self, raw: asyncpg.Connection[Record] | PoolConnectionProxy[Record]) -> None:
+        self.raw = raw
+
+    async def fetch(self, sql: str, *args: object) -> list[Record]:
+        return await _call(self.raw.fetch, sql, *args)
+
+    async def fetchrow(self, sql: str, *args: object) -> Record | None:
+        return await _call(self.raw.fetchrow, sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        return await _call(self.raw.fetchval, sql, *args)
+
+    async def execute(self, sql: str, *args: object) -> str:
+        return await _call(self.raw.execute, sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None:
+        await _call(self.raw.executemany, sql, args)
+
+    async def set_context(self, *, org_id: UUID | None, user_id: UUID | None) -> None:
+        """Transaction-scoped tenant context that row-level security policies read."""
+        await self.execute(
+            "SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)",
+            str(org_id) if org_id else "", str(user_id) if user_id else "",
+        )
+
+
+async def _init_connection(raw: asyncpg.Connection) -> None:
+    for name in ("json", "jsonb"):
+        await raw.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def connect(dsn: str, **kwargs: Any) -> Conn:
+    """A single connection outside the pool (migrations, LISTEN)."""
+    raw = await _call(asyncpg.connect, dsn, **kwargs)
+    await _init_connection_trio(raw)
+    return Conn(raw)
+
+
+async def _init_connection_trio(raw: asyncpg.Connection) -> None:
+    await _call(_init_connection, raw)
+
+
+async def close(conn: Conn) -> None:
+    with trio.CancelScope(shield=True):
+        await _call(conn.raw.close)
+
+
+class Database:
+    """A stable handle on the pool; the db_pool actor (re)opens the pool inside it."""
+
+    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None) -> None:
+        self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._pool is not None
+
+    async def open(self) -> None:
+        async def init(raw: asyncpg.Connection) -> None:
+            await _init_connection(raw)
+            if self.role:
+                await raw.execute(f'SET ROLE "{self.role}"')
+
+        self._pool = await _call(
+            asyncpg.create_pool, self.dsn, min_size=self.min_size, max_size=self.max_size,
+            init=init, command_timeout=30,
+        )
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            with trio.CancelScope(shield=True), trio.move_on_after(5) as scope:
+                await _call(pool.close)
+            if scope.cancelled_caught:
+                pool.terminate()
+
+    def _require_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise asyncpg.InterfaceError("database pool is not open")
+        return self._pool
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Conn]:
+        pool = self._require_pool()
+        raw = await _call(pool.acquire)
+        try:
+            yield Conn(raw)
+        finally:
+            with trio.CancelScope(shield=True):
+                await _call(pool.release, raw)
+
+    @asynccontextmanager
+    async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
+                          isolation: str = "read_committed") -> AsyncIterator[Conn]:
+        async with self.acquire() as conn:
+            tx = conn.raw.transaction(isolation=isolation)  # type: ignore[arg-type]
+            await _call(tx.start)
+            try:
+                await conn.set_context(org_id=org_id, user_id=user_id)
+                yield conn
+            except BaseException:
+                with trio.CancelScope(shield=True):
+                    await _call(tx.rollback)
+                raise
+            else:
+                await _call(tx.commit)
+
+    async def fetch(self, sql: str, *args: object) -> list[Record]:
+        async with self.transaction() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        async with self.transaction() as conn:
+            return await conn.fetchval(sql, *args)

@@ -1,0 +1,79 @@
+"""Operator and bootstrap endpoints: health, readiness, metrics, client config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from quart import Blueprint, Response
+
+from community.http.context import current_runtime
+from community.runtime import Runtime
+
+blueprint = Blueprint("system", __name__)
+
+
+@blueprint.get("/healthz")
+async def healthz() -> dict[str, Any]:
+    """The process is up and its event loop answers."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/readyz")
+async def readyz() -> tuple[dict[str, Any], int]:
+    """Ready when the database answers and every core actor is running; else 503 naming what is not."""
+    runtime = current_runtime()
+    failing = [] if await runtime.db_pool.probe() else ["database"]
+    if runtime.core is not None:
+        failing += [c.id for c in runtime.core.which_children() if not c.running]
+    status = 200 if not failing else 503
+    return {"status": "ready" if status == 200 else "unavailable", "failing": failing}, status
+
+
+@blueprint.get("/metrics")
+async def metrics() -> Response:
+    runtime = current_runtime()
+    body = generate_latest(runtime.metrics.registry) + _runtime_gauges(runtime).encode()
+    return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+
+@blueprint.get("/api/config")
+async def config() -> dict[str, Any]:
+    runtime = current_runtime()
+    return {"ws_url": runtime.ws_url, "auth": "auth0" if runtime.settings.auth0_enabled else "builtin",
+            "auth0_domain": runtime.settings.auth0_domain, "auth0_audience": runtime.settings.auth0_audience}
+
+
+def _runtime_gauges(runtime: Runtime) -> str:
+    """Live values read at scrape time from the actors themselves."""
+    gauges = _Gauges()
+    gauges.add("community_ws_connections", "Open websockets on this node", len(runtime.ws_manager.connections()))
+    gauges.add("community_ws_delivered_total", "Frames queued to sockets", runtime.ws_manager.delivered)
+    gauges.add("community_notifier_published_total", "Events fanned out", runtime.notifier.published)
+    gauges.add("community_indexer_indexed_total", "Rows indexed", runtime.indexer.indexed)
+    for box in (runtime.ws_manager.mailbox, runtime.notifier.mailbox, runtime.indexer.mailbox,
+                runtime.db_pool.mailbox):
+        gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
+        gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
+    for sup in (s for s in (runtime.root, runtime.core) if s is not None):
+        for child in sup.which_children():
+            labels = {"supervisor": sup.id, "child": child.id}
+            gauges.add("community_child_running", "1 when running", int(child.running), **labels)
+            gauges.add("community_child_restarts_total", "Restarts", child.restarts, **labels)
+    gauges.add("community_uptime_seconds", "Seconds on the trio clock", round(trio.current_time(), 3))
+    return gauges.render()
+
+
+class _Gauges:
+    def __init__(self) -> None:
+        self._series: dict[str, tuple[str, list[str]]] = {}
+
+    def add(self, name: str, help_text: str, value: float, **labels: str) -> None:
+        label_text = ",".join(f'{k}="{v}"' for k, v in labels.items())
+        series = f"{name}{{{label_text}}}" if label_text else name
+        self._series.setdefault(name, (help_text, []))[1].append(f"{series} {value}\n")
+
+    def render(self) -> str:
+        return "".join(f"# HELP {name} {help_text}\n# TYPE {name} gauge\n" + "".join(lines)
+                       for name, (help_text, lines) in self._series.items())

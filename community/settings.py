@@ -1,0 +1,90 @@
+"""Settings from the environment (and `.env`), validated once at start-up."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_log_format() -> Literal["json", "console"]:
+    return "console" if sys.stdout.isatty() else "json"
+
+
+class Settings(BaseSettings):
+    """Every setting, with its default; `config/default.toml` documents them."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    websocket_port: int = Field(default=8081, ge=0, le=65535)
+    database_url: str | None = None
+    community_data_dir: Path = Path("./var")
+    log_format: Literal["json", "console"] = Field(default_factory=_default_log_format)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    shutdown_grace_seconds: float = Field(default=5.0, gt=0)
+
+    auth0_domain: str | None = None
+    auth0_audience: str | None = None
+    auth0_client_id: str | None = None
+    auth0_client_secret: str | None = None
+    auth0_jwks_url: str | None = None
+    token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    token_issuer: str = "community"  # noqa: S105 - an issuer name, not a secret
+    token_audience: str = "community-api"  # noqa: S105
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_s3_bucket: str | None = None
+    aws_endpoint_url: str | None = None
+
+    next_public_app_url: str = "http://localhost:8080"
+    api_url: str = "http://localhost:8080"
+    public_ws_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("postgres", "postgresql"):
+            raise ValueError("must be a postgresql:// URL")
+        return value or None
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def data_dir(self) -> Path:
+        return self.community_data_dir.resolve()
+
+    @property
+    def auth0_enabled(self) -> bool:
+        return bool(self.auth0_domain and self.auth0_audience)
+
+
+class SettingsError(Exception):
+    """An invalid setting; the message is one line naming it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid setting {problems}") from None

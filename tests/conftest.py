@@ -1,0 +1,104 @@
+"""One PostgreSQL per test session; a fresh database per test cloned from a migrated template."""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import pytest
+import trio
+import trio_asyncio
+
+from community.app import run_system
+from community.db.migrate import migrate
+from community.db.pool import close, connect
+from community.logs import configure_logging
+from community.runtime import Runtime
+from community.settings import Settings
+
+TEMPLATE = "community_template"
+configure_logging(fmt="console", level="warning")
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server: `DATABASE_URL` if set, else an embedded one for the session."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    import pgserver
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+async def _admin(pg_url: str, *statements: str) -> None:
+    conn = await connect(with_database(pg_url, "postgres"))
+    try:
+        for sql in statements:
+            await conn.execute(sql)
+    finally:
+        await close(conn)
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_url: str) -> str:
+    async def build() -> None:
+        await _admin(pg_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)",
+                     f"CREATE DATABASE {TEMPLATE}")
+        await migrate(with_database(pg_url, TEMPLATE))
+
+    trio_asyncio.run(build)
+    return with_database(pg_url, TEMPLATE)
+
+
+@pytest.fixture
+async def bridge() -> AsyncIterator[None]:
+    """The asyncio loop asyncpg needs; pytest-trio shares fixture context with the test."""
+    async with trio_asyncio.open_loop():
+        yield
+
+
+@pytest.fixture
+async def database_url(bridge: None, pg_url: str, template_url: str) -> AsyncIterator[str]:
+    name = f"test_{uuid.uuid4().hex[:16]}"
+    await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    try:
+        yield with_database(pg_url, name)
+    finally:
+        with trio.CancelScope(shield=True):
+            await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, host="127.0.0.1", port=0, websocket_port=0,
+                    community_data_dir=tmp_path / "var", log_format="console", log_level="warning",
+                    db_pool_min=1, db_pool_max=5, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    async with trio.open_nursery() as nursery:
+        rt: Runtime = await nursery.start(run_system, settings)
+        yield rt
+        nursery.cancel_scope.cancel()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=10) as c:
+        yield c
