@@ -22,6 +22,8 @@ from community.db.pool import Database
 from community.http.app import create_app
 from community.http.ws import WsListener
 from community.runtime import Runtime
+from community.services.identity import LoginLimits, Passwords
+from community.services.tokens import LocalKeys, TokenVerifier
 from community.settings import Settings
 from community.supervisor import ChildSpec, Supervisor
 
@@ -32,8 +34,11 @@ APP_ROLE = "community_app"
 def build_runtime(settings: Settings, dsn: str) -> Runtime:
     db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, role=APP_ROLE)
     ws_manager = WsManager()
+    keys = LocalKeys.load_or_create(settings.data_dir)
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
-                      notifier=Notifier(ws_manager), indexer=Indexer())
+                      notifier=Notifier(ws_manager), indexer=Indexer(), keys=keys,
+                      verifier=TokenVerifier.from_settings(settings, keys), passwords=Passwords(),
+                      login_limits=LoginLimits())
     runtime.core = Supervisor("core", [
         ChildSpec("db_pool", runtime.db_pool.run, shutdown=5.0),
         ChildSpec("ws_manager", runtime.ws_manager.run, shutdown=5.0),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -13,6 +14,10 @@ from community.actors.ws_manager import WsManager
 from community.db.pool import Database
 from community.settings import Settings
 from community.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from community.services.identity import LoginLimits, Passwords
+    from community.services.tokens import LocalKeys, TokenVerifier
 
 
 @dataclass
@@ -34,6 +39,10 @@ class Runtime:
     ws_manager: WsManager
     notifier: Notifier
     indexer: Indexer
+    keys: LocalKeys
+    verifier: TokenVerifier
+    passwords: Passwords
+    login_limits: LoginLimits
     metrics: Metrics = field(default_factory=Metrics)
     root: Supervisor | None = None
     core: Supervisor | None = None

@@ -20,9 +20,10 @@ from community.db.pool import close, connect
 from community.logs import configure_logging
 from community.runtime import Runtime
 from community.settings import Settings
+from tests.factories import Factory, Personas, build_personas, open_factory
 
 TEMPLATE = "community_template"
-configure_logging(fmt="console", level="warning")
+configure_logging(fmt="console", level="info")
 
 
 def with_database(url: str, name: str) -> str:
@@ -102,3 +103,17 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=10) as c:
         yield c
+
+
+@pytest.fixture
+async def factory(runtime: Runtime, database_url: str) -> AsyncIterator[Factory]:
+    made, conn = await open_factory(runtime, database_url)
+    try:
+        yield made
+    finally:
+        await close(conn)
+
+
+@pytest.fixture
+async def personas(factory: Factory) -> Personas:
+    return await build_personas(factory)

@@ -18,6 +18,8 @@ import trio
 import trio_asyncio
 from asyncpg.pool import PoolConnectionProxy
 
+from community.domain.events import dumps
+
 Record = asyncpg.Record
 T = TypeVar("T")
 
@@ -66,7 +68,7 @@ class Conn:
 
 async def _init_connection(raw: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
-        await raw.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await raw.set_type_codec(name, encoder=dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def connect(dsn: str, **kwargs: Any) -> Conn:
@@ -153,3 +155,16 @@ class Database:
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:
             return await conn.fetchval(sql, *args)
+
+
+UniqueViolation = asyncpg.UniqueViolationError
+ForeignKeyViolation = asyncpg.ForeignKeyViolationError
+CheckViolation = asyncpg.CheckViolationError
+
+
+def row(record: Record | None) -> dict[str, Any] | None:
+    return dict(record) if record is not None else None
+
+
+def rows(records: list[Record]) -> list[dict[str, Any]]:
+    return [dict(r) for r in records]

@@ -13,11 +13,11 @@ from quart_trio import QuartTrio
 from community.domain.errors import BadRequestError
 from community.http.context import current_runtime
 from community.http.errors import register_error_handlers
-from community.http.routes import system
+from community.http.routes import auth, members, orgs, system
 from community.runtime import Runtime
 
 log = structlog.get_logger("community.http")
-_BLUEPRINTS = [system.blueprint]
+_BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint]
 
 
 def create_app(runtime: Runtime) -> QuartTrio:

@@ -1,0 +1,81 @@
+"""Organizations and their seats."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn, row
+
+COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
+           "current_member_count, stripe_customer_id, stripe_subscription_id, is_public, settings, created_at")
+
+_INSERT = f"""
+INSERT INTO organizations (id, name, slug, description, current_member_count)
+VALUES ($1, $2, $3, $4, 1) RETURNING {COLUMNS}
+"""  # noqa: S608 - column list constant
+_GET = f"SELECT {COLUMNS} FROM organizations WHERE id = $1"  # noqa: S608
+_UPDATE = f"""
+UPDATE organizations SET
+    name = coalesce($2, name), description = CASE WHEN $3 THEN $4 ELSE description END,
+    logo_url = CASE WHEN $5 THEN $6 ELSE logo_url END, branding = coalesce($7, branding),
+    settings = coalesce($8, settings), custom_domain = CASE WHEN $9 THEN $10 ELSE custom_domain END,
+    is_public = coalesce($11, is_public)
+WHERE id = $1 RETURNING {COLUMNS}
+"""  # noqa: S608
+# Seats: one conditional statement, so concurrent joins can never pass the limit.
+_TAKE_SEAT = """
+UPDATE organizations SET current_member_count = current_member_count + 1
+WHERE id = $1 AND (member_limit IS NULL OR current_member_count < member_limit)
+RETURNING current_member_count
+"""
+_FREE_SEAT = "UPDATE organizations SET current_member_count = current_member_count - 1 WHERE id = $1"
+_SET_TIER = f"""
+UPDATE organizations SET subscription_tier = $2, member_limit = $3 WHERE id = $1 RETURNING {COLUMNS}
+"""  # noqa: S608
+
+
+async def insert_org(conn: Conn, *, org_id: UUID, name: str, slug: str, description: str | None) -> dict[str, Any]:
+    record = row(await conn.fetchrow(_INSERT, org_id, name, slug, description))
+    assert record is not None
+    return record
+
+
+async def get_org(conn: Conn, org_id: UUID) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_GET, org_id))
+
+
+async def resolve_org(conn: Conn, ref: str) -> UUID | None:
+    result: UUID | None = await conn.fetchval("SELECT resolve_org($1)", ref)
+    return result
+
+
+async def org_is_public(conn: Conn, org_id: UUID) -> bool:
+    return bool(await conn.fetchval("SELECT org_is_public($1)", org_id))
+
+
+async def slug_taken(conn: Conn, slug: str) -> bool:
+    return bool(await conn.fetchval("SELECT org_slug_taken($1)", slug))
+
+
+async def update_org(conn: Conn, org_id: UUID, changes: dict[str, Any]) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(
+        _UPDATE, org_id, changes.get("name"), "description" in changes, changes.get("description"),
+        "logo_url" in changes, changes.get("logo_url"), changes.get("branding"), changes.get("settings"),
+        "custom_domain" in changes, changes.get("custom_domain"), changes.get("is_public")))
+
+
+async def delete_org(conn: Conn, org_id: UUID) -> bool:
+    return await conn.execute("DELETE FROM organizations WHERE id = $1", org_id) == "DELETE 1"
+
+
+async def take_seat(conn: Conn, org_id: UUID) -> bool:
+    return await conn.fetchval(_TAKE_SEAT, org_id) is not None
+
+
+async def free_seat(conn: Conn, org_id: UUID) -> None:
+    await conn.execute(_FREE_SEAT, org_id)
+
+
+async def set_tier(conn: Conn, org_id: UUID, *, tier: str, member_limit: int | None) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_SET_TIER, org_id, tier, member_limit))

@@ -1,0 +1,48 @@
+"""Users: global identities (not org-scoped)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn, row
+
+_COLUMNS = "id, email, display_name, avatar_url, auth_subject, created_at"
+
+_INSERT = f"""
+INSERT INTO users (email, display_name, password_hash, auth_subject)
+VALUES ($1, $2, $3, $4) RETURNING {_COLUMNS}
+"""  # noqa: S608 - column list constant
+_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"  # noqa: S608
+_BY_EMAIL = f"SELECT {_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)"  # noqa: S608
+_BY_SUBJECT = f"SELECT {_COLUMNS} FROM users WHERE auth_subject = $1"  # noqa: S608
+_PROVISION = f"""
+INSERT INTO users (email, display_name, auth_subject) VALUES ($1, $2, $3)
+ON CONFLICT (auth_subject) DO UPDATE SET auth_subject = EXCLUDED.auth_subject
+RETURNING {_COLUMNS}
+"""  # noqa: S608
+
+
+async def insert_user(conn: Conn, *, email: str, display_name: str, password_hash: str | None,
+                      auth_subject: str | None = None) -> dict[str, Any]:
+    record = row(await conn.fetchrow(_INSERT, email, display_name, password_hash, auth_subject))
+    assert record is not None
+    return record
+
+
+async def get_user(conn: Conn, user_id: UUID) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_BY_ID, user_id))
+
+
+async def get_user_by_email(conn: Conn, email: str) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_BY_EMAIL, email))
+
+
+async def get_user_by_subject(conn: Conn, subject: str) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_BY_SUBJECT, subject))
+
+
+async def provision_user(conn: Conn, *, subject: str, email: str, display_name: str) -> dict[str, Any]:
+    record = row(await conn.fetchrow(_PROVISION, email, display_name, subject))
+    assert record is not None
+    return record

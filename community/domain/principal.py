@@ -1,0 +1,49 @@
+"""Who is asking: a signed-in user, and what they are in one organization."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from community.domain.errors import ForbiddenError
+from community.domain.permissions import Perm, Role, at_least, has_permission
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    email: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class OrgMember:
+    """The caller inside one org. `role` is None for a non-member reading a public org."""
+
+    principal: Principal | None
+    org_id: UUID
+    org: dict[str, Any]
+    role: Role | None
+    status: str = "active"
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> UUID | None:
+        return self.principal.user_id if self.principal else None
+
+    @property
+    def is_member(self) -> bool:
+        return self.role is not None
+
+    def can(self, perm: Perm) -> bool:
+        if self.role is None:
+            return perm in (Perm.READ_ORG, Perm.READ_PUBLIC)
+        return has_permission(self.role, perm, self.overrides)
+
+    def require(self, perm: Perm) -> None:
+        if not self.can(perm):
+            raise ForbiddenError(f"Your role does not allow this ({perm.value}).")
+
+    def at_least(self, role: Role) -> bool:
+        return self.role is not None and at_least(self.role, role)

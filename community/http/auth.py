@@ -1,0 +1,37 @@
+"""Who is calling: the bearer token -> Principal; `{org}` -> the caller's place in it."""
+
+from __future__ import annotations
+
+from quart import g, request
+
+from community.domain.errors import UnauthorizedError
+from community.domain.principal import OrgMember, Principal
+from community.http.context import current_runtime
+from community.services.identity import principal_from_token
+from community.services.orgs import access_org
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def optional_principal() -> Principal | None:
+    if "principal" not in g:
+        token = bearer_token()
+        g.principal = await principal_from_token(current_runtime(), token) if token else None
+    principal: Principal | None = g.principal
+    return principal
+
+
+async def require_principal() -> Principal:
+    principal = await optional_principal()
+    if principal is None:
+        raise UnauthorizedError("Sign in: this call needs a bearer token.")
+    return principal
+
+
+async def org_member(ref: str, *, allow_anonymous: bool = False) -> OrgMember:
+    principal = await (optional_principal() if allow_anonymous else require_principal())
+    return await access_org(current_runtime(), principal, ref)

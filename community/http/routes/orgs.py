@@ -1,0 +1,67 @@
+"""Organizations: create, read, update, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AnyHttpUrl, Field
+from quart import Blueprint
+from quart_schema import validate_request
+
+from community.domain.permissions import Perm
+from community.domain.slugs import SLUG_PATTERN
+from community.http.auth import org_member, require_principal
+from community.http.context import current_runtime
+from community.http.models import Body
+from community.services import orgs
+from community.services.views import org_view
+
+blueprint = Blueprint("orgs", __name__)
+_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+
+
+class CreateOrgBody(Body):
+    name: str = Field(min_length=1, max_length=255)
+    slug: str | None = Field(default=None, min_length=1, max_length=100, pattern=SLUG_PATTERN)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class UpdateOrgBody(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    logo_url: AnyHttpUrl | None = None
+    branding: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    custom_domain: str | None = Field(default=None, max_length=253, pattern=_HOSTNAME)
+    is_public: bool | None = None
+
+
+@blueprint.post("/api/orgs")
+@validate_request(CreateOrgBody)
+async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
+    principal = await require_principal()
+    org = await orgs.do_create_org(current_runtime(), principal, name=data.name, slug=data.slug,
+                                   description=data.description)
+    return {"organization": org}, 201
+
+
+@blueprint.get("/api/orgs/<org>")
+async def get_org(org: str) -> dict[str, Any]:
+    member = await org_member(org, allow_anonymous=True)
+    member.require(Perm.READ_ORG)
+    return {"organization": org_view(member.org)}
+
+
+@blueprint.patch("/api/orgs/<org>")
+@validate_request(UpdateOrgBody)
+async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
+    member = await org_member(org)
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    return {"organization": await orgs.do_update_org(current_runtime(), member, changes)}
+
+
+@blueprint.delete("/api/orgs/<org>")
+async def delete_org(org: str) -> tuple[str, int]:
+    member = await org_member(org)
+    await orgs.do_delete_org(current_runtime(), member)
+    return "", 204

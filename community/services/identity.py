@@ -1,0 +1,124 @@
+"""Built-in identity: registration, login (argon2id, rate-limited), and principals from tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from community.db.pool import UniqueViolation
+from community.db.queries import members, users
+from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
+from community.domain.principal import Principal
+from community.domain.ratelimit import SlidingWindow
+from community.runtime import Runtime
+from community.services.tokens import Claims
+from community.services.views import user_view
+
+_BAD_LOGIN = "Email or password is incorrect."
+
+
+@dataclass
+class LoginLimits:
+    """Failed logins per email and per client address (15 minutes)."""
+
+    per_email: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=5, window=900))
+    per_address: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=30, window=900))
+
+
+class Passwords:
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher or PasswordHasher()
+        # Verified against when the email is unknown, so timing does not say whether it exists.
+        self._decoy = self.hasher.hash("decoy password that matches nothing")
+
+    async def hash(self, password: str) -> str:
+        return await trio.to_thread.run_sync(self.hasher.hash, password)
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        return await trio.to_thread.run_sync(self._verify, stored or self._decoy, password, stored is not None)
+
+    def _verify(self, stored: str, password: str, real: bool) -> bool:
+        try:
+            return self.hasher.verify(stored, password) and real
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def issue_token(runtime: Runtime, user_id: str) -> str:
+    settings = runtime.settings
+    return runtime.keys.issue(user_id, issuer=settings.token_issuer, audience=settings.token_audience,
+                              ttl_seconds=settings.token_ttl_seconds)
+
+
+async def do_register(runtime: Runtime, *, email: str, password: str, display_name: str) -> dict[str, Any]:
+    password_hash = await runtime.passwords.hash(password)
+    try:
+        async with runtime.db.transaction() as conn:
+            user = await users.insert_user(conn, email=email, display_name=display_name, password_hash=password_hash)
+    except UniqueViolation:
+        raise ConflictError("An account with this email already exists.", field="email") from None
+    return {"user": user_view(user), "token": issue_token(runtime, str(user["id"]))}
+
+
+async def do_login(runtime: Runtime, *, email: str, password: str, address: str) -> dict[str, Any]:
+    limits, now = runtime.login_limits, trio.current_time()
+    email_key = email.strip().lower()
+    for window, key in ((limits.per_email, email_key), (limits.per_address, address)):
+        wait = window.retry_after(key, now)
+        if wait is not None:
+            raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
+    async with runtime.db.transaction() as conn:
+        user = await users.get_user_by_email(conn, email_key)
+    if not await runtime.passwords.verify(user["password_hash"] if user else None, password) or user is None:
+        limits.per_email.hit(email_key, now)
+        limits.per_address.hit(address, now)
+        raise UnauthorizedError(_BAD_LOGIN)
+    limits.per_email.reset(email_key)
+    return {"user": user_view(user), "token": issue_token(runtime, str(user["id"]))}
+
+
+async def principal_from_token(runtime: Runtime, token: str) -> Principal:
+    """Verify the token, then find (or, for Auth0, provision) the user it names."""
+    claims = await runtime.verifier.verify(token)
+    async with runtime.db.transaction() as conn:
+        user = await (_auth0_user(conn, claims) if claims.provider == "auth0" else _builtin_user(conn, claims))
+    if user is None:
+        raise UnauthorizedError("The account for this token no longer exists.")
+    return Principal(user_id=user["id"], email=user["email"], display_name=user["display_name"])
+
+
+async def _builtin_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
+    from uuid import UUID
+
+    try:
+        user_id = UUID(claims.subject)
+    except ValueError:
+        return None
+    return await users.get_user(conn, user_id)
+
+
+async def _auth0_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
+    user = await users.get_user_by_subject(conn, claims.subject)
+    if user is not None:
+        return user
+    email = claims.email or f"{claims.subject.replace('|', '.')}@users.invalid"
+    name = claims.name or email.split("@")[0]
+    try:
+        return await users.provision_user(conn, subject=claims.subject, email=email, display_name=name[:100])
+    except UniqueViolation:
+        raise UnauthorizedError("This email belongs to another account; sign in with it.") from None
+
+
+async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
+    async with runtime.db.transaction(user_id=principal.user_id) as conn:
+        user = await users.get_user(conn, principal.user_id)
+        memberships = await members.list_user_memberships(conn, principal.user_id)
+    if user is None:
+        raise UnauthorizedError("The account for this token no longer exists.")
+    return {"user": user_view(user), "memberships": [
+        {"organization": {"id": m["id"], "slug": m["slug"], "name": m["name"]}, "role": m["role"],
+         "status": m["status"], "joined_at": m["joined_at"]} for m in memberships]}

@@ -1,0 +1,110 @@
+"""Invitations: a 256-bit token, stored only as a hash, single-use, expiring, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from community.db.queries import invitations, members, orgs
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ConflictError, ForbiddenError, GoneError, NotFoundError, SeatLimitError
+from community.domain.events import org_channel
+from community.domain.permissions import Perm, Role, outranks
+from community.domain.principal import OrgMember, Principal
+from community.runtime import Runtime
+from community.services.unit import unit_of_work
+from community.services.views import invitation_view, membership_view, org_ref
+
+INVITATION_TTL = timedelta(days=7)
+_UNKNOWN = "No such invitation."
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def do_invite(runtime: Runtime, actor: OrgMember, *, email: str, role: Role) -> dict[str, Any]:
+    actor.require(Perm.INVITE_MEMBERS)
+    assert actor.role is not None and actor.user_id is not None
+    if role is Role.OWNER or outranks(role, actor.role):
+        raise ForbiddenError("You cannot invite someone above your own role, or as an owner.")
+    token = secrets.token_urlsafe(32)
+    async with unit_of_work(runtime, org_id=actor.org_id, user_id=actor.user_id) as unit:
+        row = await invitations.insert_invitation(
+            unit.conn, org_id=actor.org_id, email=email, role=role, token_hash=hash_token(token),
+            invited_by=actor.user_id, expires_at=datetime.now(UTC) + INVITATION_TTL)
+    return {**invitation_view(row), "token": token}
+
+
+async def list_invitations(runtime: Runtime, actor: OrgMember, *, cursor: str | None,
+                           limit: int) -> dict[str, Any]:
+    actor.require(Perm.INVITE_MEMBERS)
+    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    async with runtime.db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
+        found = await invitations.list_invitations(conn, actor.org_id, before=tuple(before) if before else None,  # type: ignore[arg-type]
+                                                   limit=limit + 1)
+    page = found[:limit]
+    key = (page[-1]["created_at"], page[-1]["id"]) if page else None
+    return {"invitations": [invitation_view(i) for i in page], "next_cursor": next_cursor(found, limit, key)}
+
+
+async def do_revoke(runtime: Runtime, actor: OrgMember, invitation_id: UUID) -> None:
+    actor.require(Perm.INVITE_MEMBERS)
+    async with runtime.db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
+        if await invitations.revoke_invitation(conn, actor.org_id, invitation_id) is None:
+            raise NotFoundError(_UNKNOWN)
+
+
+async def lookup_invitation(runtime: Runtime, token: str) -> dict[str, Any]:
+    """What a holder of the token may know before accepting: which org, which role."""
+    token_hash = hash_token(token)
+    async with runtime.db.transaction() as conn:
+        org_id = await invitations.invitation_org(conn, token_hash)
+        if org_id is None:
+            raise NotFoundError(_UNKNOWN)
+        await conn.set_context(org_id=org_id, user_id=None)
+        inv = await invitations.get_invitation_by_hash(conn, token_hash)
+        org = await orgs.get_org(conn, org_id)
+    assert inv is not None and org is not None
+    _raise_if_unusable(inv)
+    return {**invitation_view(inv), "organization": org_ref(org)}
+
+
+def _raise_if_unusable(inv: dict[str, Any]) -> None:
+    if inv["revoked_at"] is not None:
+        raise GoneError("This invitation was revoked.")
+    if inv["accepted_at"] is not None:
+        raise GoneError("This invitation was already used.")
+    if inv["expires_at"] <= datetime.now(UTC):
+        raise GoneError("This invitation has expired.")
+
+
+async def do_accept(runtime: Runtime, principal: Principal, token: str) -> dict[str, Any]:
+    token_hash = hash_token(token)
+    async with unit_of_work(runtime, org_id=None, user_id=principal.user_id) as unit:
+        org_id = await invitations.invitation_org(unit.conn, token_hash)
+        if org_id is None:
+            raise NotFoundError(_UNKNOWN)
+        await unit.conn.set_context(org_id=org_id, user_id=principal.user_id)
+        unit.org_id = org_id
+        inv = await invitations.claim_invitation(unit.conn, token_hash, principal.user_id)
+        if inv is None:
+            found = await invitations.get_invitation_by_hash(unit.conn, token_hash)
+            assert found is not None
+            _raise_if_unusable(found)
+            raise GoneError("This invitation is no longer valid.")
+        existing = await members.get_membership(unit.conn, org_id, principal.user_id)
+        if existing is not None and existing["status"] != "removed":
+            raise ConflictError("You are already a member of this organization.")
+        if not await orgs.take_seat(unit.conn, org_id):
+            raise SeatLimitError("This organization has no free seats; an owner can upgrade its plan.")
+        await members.join_org(unit.conn, org_id, principal.user_id, role=inv["role"], invited_by=inv["invited_by"])
+        member = await members.get_membership(unit.conn, org_id, principal.user_id)
+        org = await orgs.get_org(unit.conn, org_id)
+        assert member is not None and org is not None
+        view = membership_view(member, org)
+        await unit.record(org_channel(org_id), "member_joined", {"membership": view})
+    return view

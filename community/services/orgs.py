@@ -1,0 +1,110 @@
+"""Organizations: create, read, update, delete, and the caller's place in one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import UniqueViolation
+from community.db.queries import members, orgs
+from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.permissions import Perm, Role
+from community.domain.principal import OrgMember, Principal
+from community.domain.slugs import is_reserved, slugify, with_suffix
+from community.domain.tiers import tier
+from community.runtime import Runtime
+from community.services.unit import unit_of_work
+from community.services.views import org_view
+
+_NOT_FOUND = "No such organization."
+
+
+async def access_org(runtime: Runtime, principal: Principal | None, ref: str) -> OrgMember:
+    """The caller in `{org}`. Missing and not-visible answer the same 404; suspended is 403."""
+    user_id = principal.user_id if principal else None
+    async with runtime.db.transaction(user_id=user_id) as conn:
+        org_id = await orgs.resolve_org(conn, ref)
+        if org_id is None:
+            raise NotFoundError(_NOT_FOUND)
+        await conn.set_context(org_id=org_id, user_id=user_id)
+        org = await orgs.get_org(conn, org_id)
+        member = await members.get_membership(conn, org_id, user_id) if user_id else None
+    if org is None:
+        raise NotFoundError(_NOT_FOUND)
+    if member is None or member["status"] == "removed":
+        if not org["is_public"]:
+            raise NotFoundError(_NOT_FOUND)
+        return OrgMember(principal=principal, org_id=org_id, org=org, role=None)
+    if member["status"] == "suspended":
+        raise ForbiddenError("Your membership of this organization is suspended.")
+    return OrgMember(principal=principal, org_id=org_id, org=org, role=Role(member["role"]),
+                     status=member["status"], overrides=member["permissions"] or {})
+
+
+async def do_create_org(runtime: Runtime, principal: Principal, *, name: str, slug: str | None,
+                        description: str | None) -> dict[str, Any]:
+    org_id = uuid.uuid4()
+    async with unit_of_work(runtime, org_id=org_id, user_id=principal.user_id) as unit:
+        chosen = await _choose_slug(unit.conn, name, slug)
+        try:
+            org = await orgs.insert_org(unit.conn, org_id=org_id, name=name, slug=chosen, description=description)
+        except UniqueViolation:
+            raise ConflictError(f"The slug {chosen!r} is taken.", field="slug") from None
+        await members.join_org(unit.conn, org_id, principal.user_id, role=Role.OWNER, invited_by=None)
+    return org_view(org)
+
+
+async def _choose_slug(conn: Any, name: str, requested: str | None) -> str:
+    if requested is not None:
+        if is_reserved(requested):
+            raise _invalid_slug(requested, "is reserved")
+        if await orgs.slug_taken(conn, requested):
+            raise ConflictError(f"The slug {requested!r} is taken.", field="slug")
+        return requested
+    base = slugify(name) or "org"
+    if is_reserved(base):
+        base = with_suffix(base, 1)
+    candidate, n = base, 1
+    while await orgs.slug_taken(conn, candidate):
+        n += 1
+        candidate = with_suffix(base, n)
+    return candidate
+
+
+def _invalid_slug(slug: str, why: str) -> ValidationFailedError:
+    return ValidationFailedError(f"slug {why}", [{"loc": ["body", "slug"], "msg": f"{slug!r} {why}"}])
+
+
+async def do_update_org(runtime: Runtime, member: OrgMember, changes: dict[str, Any]) -> dict[str, Any]:
+    member.require(Perm.UPDATE_ORG)
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        try:
+            org = await orgs.update_org(unit.conn, member.org_id, changes)
+        except UniqueViolation:
+            raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
+        if org is None:
+            raise NotFoundError(_NOT_FOUND)
+        await unit.record(f"org:{member.org_id}", "organization_updated", {"organization": org_view(org)})
+    return org_view(org)
+
+
+async def do_delete_org(runtime: Runtime, member: OrgMember) -> None:
+    member.require(Perm.DELETE_ORG)
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await orgs.delete_org(conn, member.org_id)
+
+
+async def do_set_tier(runtime: Runtime, org_ref: str, tier_name: str) -> dict[str, Any]:
+    """Operator command (billing off): change an org's tier and seat limit."""
+    if runtime.settings.stripe_secret_key:
+        raise ConflictError("Billing is on: the tier follows the Stripe subscription.")
+    chosen = tier(tier_name)
+    async with runtime.db.transaction() as conn:
+        org_id: UUID | None = await orgs.resolve_org(conn, org_ref)
+        if org_id is None:
+            raise NotFoundError(_NOT_FOUND)
+        await conn.set_context(org_id=org_id, user_id=None)
+        org = await orgs.set_tier(conn, org_id, tier=chosen.name, member_limit=chosen.member_limit)
+    assert org is not None
+    return org_view(org)

@@ -1,0 +1,299 @@
+"""Access tokens: issued by the built-in provider, verified for it or for Auth0.
+
+Both modes accept RS256 only, and only from a key named by the token's `kid`;
+the REST layer and the websocket endpoint share one `TokenVerifier`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import httpx
+import jwt
+import trio
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from community.domain.errors import UnauthorizedError
+from community.settings import Settings
+
+Provider = Literal["builtin", "auth0"]
+
+_KEY_FILE = Path("keys", "jwt_rs256.pem")
+_ALGORITHM = "RS256"
+_LEEWAY_SECONDS = 5
+_REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
+_FETCH_TIMEOUT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    email: str | None
+    name: str | None
+    expires_at: datetime
+    provider: Provider
+
+
+class KeySource(Protocol):
+    async def key_for(self, kid: str) -> rsa.RSAPublicKey | None: ...
+
+
+class LocalKeys:
+    """The built-in provider's RS256 key, generated once into the data directory."""
+
+    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
+        self._private_key = private_key
+        self.public_key = private_key.public_key()
+        self._public_jwk = _public_jwk(self.public_key)
+        self.kid = _thumbprint(self._public_jwk)
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path) -> LocalKeys:
+        path = data_dir / _KEY_FILE
+        if not path.exists():
+            _create_key_file(path)
+        return cls(_load_private_key(path))
+
+    def jwks(self) -> dict[str, object]:
+        return {"keys": [{**self._public_jwk, "kid": self.kid, "alg": _ALGORITHM, "use": "sig"}]}
+
+    def issue(
+        self,
+        subject: str,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        now: datetime | None = None,
+        **claims: object,
+    ) -> str:
+        issued_at = now or datetime.now(UTC)
+        registered = {"sub": subject, "iss": issuer, "aud": audience, "iat": issued_at}
+        payload = {**claims, **registered, "exp": issued_at + timedelta(seconds=ttl_seconds)}
+        return jwt.encode(payload, self._private_key, algorithm=_ALGORITHM, headers={"kid": self.kid})
+
+    async def key_for(self, kid: str) -> rsa.RSAPublicKey | None:
+        return self.public_key if kid == self.kid else None
+
+
+def _create_key_file(path: Path) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    # mkstemp creates the file 0600; link() refuses to replace an existing
+    # file, so when two processes race the first key wins and both load it
+    # (a rename would let the second overwrite a key the first already uses).
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".jwt_rs256.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
+def _load_private_key(path: Path) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError(f"{path} does not hold an RSA private key")
+    return key
+
+
+def _public_jwk(public_key: rsa.RSAPublicKey) -> dict[str, str]:
+    jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
+    return {"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}
+
+
+def _thumbprint(public_jwk: dict[str, str]) -> str:
+    """RFC 7638: SHA-256 of the required members, sorted, without whitespace."""
+    canonical = json.dumps(public_jwk, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class JwksCache:
+    """A remote JWKS (Auth0's), fetched without blocking the loop and cached.
+
+    An unknown kid refetches at most once per `min_refetch_interval`, so a
+    flood of made-up kids costs one fetch; after `max_age` the next call
+    refetches anyway, so a key removed upstream stops verifying.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refetch_interval: float = 60.0,
+        max_age: float = 600.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._url = url
+        self._min_refetch_interval = min_refetch_interval
+        self._max_age = max_age
+        self._client = client
+        self._keys: dict[str, rsa.RSAPublicKey] = {}
+        self._fetched_at: float | None = None
+        self._lock = trio.Lock()
+        self.fetches = 0
+
+    async def key_for(self, kid: str) -> rsa.RSAPublicKey | None:
+        if self._should_fetch(kid):
+            # Concurrent callers queue here and re-check, so they share one fetch.
+            async with self._lock:
+                if self._should_fetch(kid):
+                    await self._fetch()
+        return self._keys.get(kid)
+
+    def _should_fetch(self, kid: str) -> bool:
+        if self._fetched_at is None:
+            return True
+        age = trio.current_time() - self._fetched_at
+        return age >= self._max_age or (kid not in self._keys and age >= self._min_refetch_interval)
+
+    async def _fetch(self) -> None:
+        # Stamped before the request: a failing endpoint is retried at the same
+        # bounded rate, and the failure itself propagates (it is not a bad token).
+        self._fetched_at = trio.current_time()
+        self.fetches += 1
+        response = await self._get()
+        response.raise_for_status()
+        self._keys = _parse_jwks(response.json())
+
+    async def _get(self) -> httpx.Response:
+        if self._client is not None:
+            return await self._client.get(self._url)
+        async with httpx.AsyncClient(timeout=_FETCH_TIMEOUT_SECONDS) as client:
+            return await client.get(self._url)
+
+
+def _parse_jwks(document: object) -> dict[str, rsa.RSAPublicKey]:
+    keys = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(keys, list):
+        raise ValueError("JWKS document has no key list")
+    return {jwk["kid"]: _rsa_public_key(jwk) for jwk in keys if _is_rs256_signing_key(jwk)}
+
+
+def _is_rs256_signing_key(jwk: object) -> bool:
+    return (
+        isinstance(jwk, dict)
+        and jwk.get("kty") == "RSA"
+        and isinstance(jwk.get("kid"), str)
+        and jwk.get("use", "sig") == "sig"
+        and jwk.get("alg", _ALGORITHM) == _ALGORITHM
+    )
+
+
+def _rsa_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
+    key = RSAAlgorithm.from_jwk(jwk)
+    # A JWKS carrying private members must still only ever verify.
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TypeError("JWKS entry is not an RSA key")
+    return key
+
+
+class TokenVerifier:
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, provider: Provider) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._provider: Provider = provider
+
+    @classmethod
+    def from_settings(cls, settings: Settings, local_keys: LocalKeys) -> TokenVerifier:
+        domain, audience = settings.auth0_domain, settings.auth0_audience
+        if not (domain and audience):
+            return cls(
+                local_keys, issuer=settings.token_issuer, audience=settings.token_audience, provider="builtin"
+            )
+        domain = domain.removeprefix("https://").rstrip("/")
+        jwks = JwksCache(settings.auth0_jwks_url or f"https://{domain}/.well-known/jwks.json")
+        return cls(jwks, issuer=f"https://{domain}/", audience=audience, provider="auth0")
+
+    async def verify(self, token: str) -> Claims:
+        key = await self._signing_key(token)
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[_ALGORITHM],
+                issuer=self._issuer,
+                audience=self._audience,
+                leeway=_LEEWAY_SECONDS,
+                options={"require": _REQUIRED_CLAIMS},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise UnauthorizedError(_reason(exc)) from None
+        return _claims(payload, self._provider)
+
+    async def _signing_key(self, token: str) -> rsa.RSAPublicKey:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise UnauthorizedError("malformed token") from None
+        # Checked before the key lookup, so an `alg: none` or HS256 token never
+        # reaches the JWKS endpoint.
+        if header.get("alg") != _ALGORITHM:
+            raise UnauthorizedError("unsupported token algorithm")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise UnauthorizedError("token has no key id")
+        key = await self._keys.key_for(kid)
+        if key is None:
+            raise UnauthorizedError("unknown signing key")
+        return key
+
+
+# Subclasses before their bases: the first match wins.
+_REASONS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "token expired"),
+    (jwt.ImmatureSignatureError, "token not yet valid"),
+    (jwt.InvalidSignatureError, "invalid token signature"),
+    (jwt.InvalidIssuerError, "invalid issuer"),
+    (jwt.InvalidAudienceError, "invalid audience"),
+    (jwt.InvalidAlgorithmError, "unsupported token algorithm"),
+    (jwt.DecodeError, "malformed token"),
+)
+
+
+def _reason(exc: jwt.InvalidTokenError) -> str:
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"token missing claim {exc.claim}"
+    return next((reason for kind, reason in _REASONS if isinstance(exc, kind)), "invalid token")
+
+
+def _claims(payload: dict[str, Any], provider: Provider) -> Claims:
+    if not payload["sub"]:
+        raise UnauthorizedError("token missing claim sub")
+    return Claims(
+        subject=payload["sub"],
+        email=_profile_claim(payload, "email"),
+        name=_profile_claim(payload, "name"),
+        expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+        provider=provider,
+    )
+
+
+def _profile_claim(payload: dict[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    if value is None:
+        # Auth0 Actions may only add namespaced claims, e.g. `https://community/email`.
+        value = next((v for k, v in payload.items() if k.startswith("https://") and k.endswith(f"/{name}")), None)
+    return value if isinstance(value, str) else None
