@@ -62,7 +62,7 @@ class Factory:
         self.runtime, self.conn = runtime, conn
 
     async def user(self, name: str) -> Persona:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.test"
+        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
         user_id = await self.conn.fetchval(
             "INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
             email, name, password_hash())
