@@ -100,6 +100,8 @@ def _wants_restart(restart: Restart, *, abnormal: bool) -> bool:
 
 
 class Supervisor:
+    """Runs `children` in order; `run` can itself be a child, so supervisors nest into a tree."""
+
     def __init__(self, id: str, children: Sequence[ChildSpec], strategy: Strategy = "one_for_one",
                  intensity: int = 1, period: float = 5.0) -> None:
         if len({spec.id for spec in children}) != len(children):
@@ -159,8 +161,8 @@ class Supervisor:
         # A restarted supervisor starts afresh, as in OTP.
         self._children = [_Child(spec) for spec in self._specs]
         self._restart_times.clear()
-        # Each live child reports at most once, and a full buffer only makes the
-        # reporting task wait: the control loop never waits on a report.
+        # Each life of a child reports at most once. Should reports still outrun the
+        # buffer, the reporting task just waits: the control loop never waits on a report.
         self._exits_send, self._exits_receive = trio.open_memory_channel[_Exit](max(1, len(self._specs)))
 
     async def _run_tree(self, task_status: trio.TaskStatus[None]) -> Exception:
@@ -194,7 +196,7 @@ class Supervisor:
     async def _supervise(self) -> RestartIntensityExceeded:
         while True:
             end = await self._exits_receive.receive()
-            if end.child in self._children and end.generation == end.child.generation:
+            if end.generation == end.child.generation:
                 exceeded = await self._handle_exit(end)
                 if exceeded is not None:
                     return exceeded

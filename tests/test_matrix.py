@@ -1,0 +1,83 @@
+"""The authorization matrix: every route x every persona, generated from the app's URL map.
+
+A route missing from the matrix fails `test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import httpx
+
+from community.http.app import create_app
+from community.runtime import Runtime
+from tests.factories import Factory, Personas
+from tests.matrix_support import PERSONAS, MatrixContext
+
+_MODULES = ["tests.matrix_core", "tests.matrix_forums", "tests.matrix_realtime", "tests.matrix_search",
+            "tests.matrix_messaging"]
+_IGNORED_ENDPOINTS = {"static"}
+
+
+def _cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for name in _MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        cases.extend(module.CASES)
+    return cases
+
+
+def _routes(runtime: Runtime) -> set[tuple[str, str]]:
+    app = create_app(runtime)
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in _IGNORED_ENDPOINTS:
+            continue
+        for method in rule.methods or ():
+            if method not in ("HEAD", "OPTIONS"):
+                found.add((method, rule.rule))
+    return found
+
+
+async def test_every_route_is_in_the_matrix(runtime: Runtime) -> None:
+    covered = {(c["method"], c["rule"]) for c in _cases()}
+    missing = sorted(_routes(runtime) - covered)
+    assert missing == [], f"routes with no authorization matrix case: {missing}"
+    stale = sorted(covered - _routes(runtime))
+    assert stale == [], f"matrix cases for routes that do not exist: {stale}"
+    for case in _cases():
+        assert set(case["expect"]) == set(PERSONAS), (case["method"], case["rule"])
+
+
+async def test_authorization_matrix(client: httpx.AsyncClient, personas: Personas, factory: Factory,
+                                    runtime: Runtime) -> None:
+    ctx = MatrixContext(client, personas, factory, runtime)
+    mismatches = []
+    calls = 0
+    for case in _cases():
+        for persona in PERSONAS:
+            status = await _call(ctx, case, persona)
+            calls += 1
+            if status != case["expect"][persona]:
+                mismatches.append(f"{case['method']} {case['rule']} as {persona}: "
+                                  f"got {status}, expected {case['expect'][persona]}")
+    assert mismatches == [], "\n".join(mismatches)
+    assert calls == len(_cases()) * len(PERSONAS)
+
+
+async def _call(ctx: MatrixContext, case: dict[str, Any], persona: str) -> int:
+    params = await case["setup"](ctx) if "setup" in case else {}
+    body = case.get("body")
+    if callable(body):
+        body = body(ctx, params)
+    response = await ctx.client.request(case["method"], case["path"](ctx, params), json=body,
+                                        headers=ctx.headers(persona))
+    if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json", (case["rule"], persona)
+    return response.status_code
