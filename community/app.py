@@ -88,6 +88,19 @@ async def open_database_url(settings: Settings) -> AsyncIterator[str]:
         yield dsn
 
 
+@asynccontextmanager
+async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The database and a runtime without listeners: for CLI commands."""
+    async with open_database_url(settings) as dsn:
+        await migrate(dsn)
+        runtime = build_runtime(settings, dsn)
+        await runtime.db.open()
+        try:
+            yield runtime
+        finally:
+            await runtime.db.close()
+
+
 async def run_system(settings: Settings, *, task_status: trio.TaskStatus[Runtime] = trio.TASK_STATUS_IGNORED,
                      ) -> None:
     """Database, migrations, then the whole tree; runs until cancelled."""

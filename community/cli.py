@@ -12,6 +12,8 @@ import structlog
 import trio
 import trio_asyncio
 
+from community.domain.errors import CommunityError
+from community.domain.tiers import TIERS
 from community.logs import configure_logging
 from community.settings import Settings, SettingsError, load_settings
 
@@ -26,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="REST port (default $PORT or 8080)")
     serve.add_argument("--ws-port", type=int, default=None, help="websocket port (default $WEBSOCKET_PORT or 8081)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    org = commands.add_parser("org", help="operate on an organization").add_subparsers(dest="org_command",
+                                                                                       required=True)
+    set_tier = org.add_parser("set-tier", help="change an org's tier and seat limit (when billing is off)")
+    set_tier.add_argument("slug")
+    set_tier.add_argument("tier", choices=sorted(TIERS))
+    commands.add_parser("demo-data", help="fill a new organization with realistic content and print how to sign in")
     return parser
 
 
@@ -39,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"community: {exc}", file=sys.stderr)
         return 2
     configure_logging(fmt=settings.log_format, level=settings.log_level)
-    command: Callable[[Settings], Awaitable[int]] = {"serve": _serve, "migrate": _migrate}[args.command]
-    return trio.run(_with_bridge, command, settings)
+    commands: dict[str, Callable[[Settings], Awaitable[int]]] = {
+        "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
+        "org": lambda s: _set_tier(s, args.slug, args.tier)}
+    return trio.run(_with_bridge, commands[args.command], settings)
 
 
 async def _with_bridge(command: Callable[[Settings], Awaitable[int]], settings: Settings) -> int:
@@ -80,6 +90,30 @@ async def _migrate(settings: Settings) -> int:
     async with open_database_url(settings) as dsn:
         applied = await migrate(dsn)
     log.info("community.migrated", applied=applied)
+    return 0
+
+
+async def _set_tier(settings: Settings, slug: str, tier_name: str) -> int:
+    from community.app import open_runtime
+    from community.services.orgs import do_set_tier
+
+    async with open_runtime(settings) as runtime:
+        try:
+            org = await do_set_tier(runtime, slug, tier_name)
+        except CommunityError as exc:
+            print(f"community: {exc.detail}", file=sys.stderr)
+            return 1
+    limit = org["member_limit"] if org["member_limit"] is not None else "unlimited"
+    print(f"{org['slug']}: tier {org['subscription_tier']}, {org['current_member_count']} of {limit} seats used")
+    return 0
+
+
+async def _demo_data(settings: Settings) -> int:
+    from community.app import open_runtime
+    from community.demo import fill_demo
+
+    async with open_runtime(settings) as runtime:
+        print(await fill_demo(runtime))
     return 0
 
 
