@@ -14,7 +14,8 @@ import trio
 
 from community.actors.db_pool import DbPool
 from community.actors.indexer import Indexer
-from community.actors.notifier import Notifier
+from community.actors.mailer import Mailer
+from community.actors.notifier import ClusterBus, Notifier
 from community.actors.ws_manager import WsManager
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
@@ -38,14 +39,16 @@ def build_runtime(settings: Settings, dsn: str) -> Runtime:
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
                       notifier=Notifier(ws_manager), indexer=Indexer(), keys=keys,
                       verifier=TokenVerifier.from_settings(settings, keys), passwords=Passwords(),
-                      login_limits=LoginLimits())
+                      login_limits=LoginLimits(), mailer=Mailer(settings))
     runtime.core = Supervisor("core", [
         ChildSpec("db_pool", runtime.db_pool.run, shutdown=5.0),
         ChildSpec("ws_manager", runtime.ws_manager.run, shutdown=5.0),
         ChildSpec("notifier", runtime.notifier.run, shutdown=5.0),
         ChildSpec("indexer", runtime.indexer.run, shutdown=5.0),
     ], strategy="one_for_all", intensity=3, period=10.0)
-    workers = Supervisor("workers", [], strategy="one_for_one", intensity=5, period=60.0)
+    workers = Supervisor("workers", [
+        ChildSpec("mailer", runtime.mailer.run, shutdown=5.0),
+    ], strategy="one_for_one", intensity=5, period=60.0)
     runtime.root = Supervisor("root", [
         ChildSpec("core", runtime.core.run, shutdown=10.0),
         ChildSpec("workers", workers.run, shutdown=10.0),
@@ -53,6 +56,17 @@ def build_runtime(settings: Settings, dsn: str) -> Runtime:
         ChildSpec("ws", WsListener(runtime).run, shutdown=settings.shutdown_grace_seconds),
     ], strategy="rest_for_one", intensity=3, period=60.0)
     return runtime
+
+
+def wire_realtime(runtime: Runtime) -> None:
+    from community.services import notifications, realtime
+
+    runtime.bus = ClusterBus(runtime.db, runtime.notifier, runtime.node_id)
+    runtime.bus.handlers["frame"] = lambda message: realtime.deliver_remote_frame(runtime, message)
+    runtime.presence = realtime.Presence(runtime)
+    runtime.typing_throttle = realtime.TypingThrottle(runtime.realtime.typing_interval)
+    runtime.notifier.follow_up = lambda activity: notifications.write_for_activity(runtime, activity)
+    runtime.notifier.follow_up_types = notifications.FOLLOW_UP_TYPES
 
 
 class HttpListener:
@@ -64,6 +78,7 @@ class HttpListener:
         config = hypercorn.config.Config()
         config.bind = [f"{settings.host}:{settings.port}"]
         config.accesslog = None  # our own request log line replaces it (and never logs tokens)
+        config.loglevel = "WARNING"  # its start-up banner duplicates our http.listening event
         config.graceful_timeout = settings.shutdown_grace_seconds
         config.websocket_max_message_size = 64 * 1024
         config.h11_max_incomplete_size = 64 * 1024

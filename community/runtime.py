@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -9,14 +10,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from community.actors.db_pool import DbPool
 from community.actors.indexer import Indexer
-from community.actors.notifier import Notifier
-from community.actors.ws_manager import WsManager
+from community.actors.mailer import Mailer
+from community.actors.notifier import ClusterBus, Notifier
+from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.db.pool import Database
 from community.settings import Settings
 from community.supervisor import Supervisor
 
 if TYPE_CHECKING:
     from community.services.identity import LoginLimits, Passwords
+    from community.services.realtime import Presence, TypingThrottle
     from community.services.tokens import LocalKeys, TokenVerifier
 
 
@@ -43,11 +46,18 @@ class Runtime:
     verifier: TokenVerifier
     passwords: Passwords
     login_limits: LoginLimits
+    mailer: Mailer
     metrics: Metrics = field(default_factory=Metrics)
     root: Supervisor | None = None
     core: Supervisor | None = None
     http_port: int | None = None
     ws_port: int | None = None
+    # Realtime: this process's id in the cluster, the bus between nodes, presence, limits.
+    node_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    bus: ClusterBus | None = None
+    presence: Presence | None = None
+    typing_throttle: TypingThrottle = field(init=False)
+    realtime: RealtimeSettings = field(default_factory=RealtimeSettings)
 
     @property
     def ws_url(self) -> str:

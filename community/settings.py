@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     token_issuer: str = "community"  # noqa: S105 - an issuer name, not a secret
     token_audience: str = "community-api"  # noqa: S105
 
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "community@localhost"
+    smtp_starttls: bool = True
+
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None

@@ -15,13 +15,19 @@ log = structlog.get_logger("community.db")
 
 
 def _start(pgdata: Path) -> Any:
-    from pgserver import get_server  # type: ignore[attr-defined]
-
     pgdata.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; pgserver only uses it for a lock file.
         warnings.simplefilter("ignore")
+        from pgserver import get_server  # type: ignore[attr-defined]
+
         return get_server(pgdata, cleanup_mode="stop")
+
+
+def _stop(server: Any) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server.cleanup()
 
 
 @asynccontextmanager
@@ -35,5 +41,5 @@ async def open_embedded_postgres(data_dir: Path) -> AsyncIterator[str]:
         yield str(server.get_uri())
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(server.cleanup)
+            await trio.to_thread.run_sync(_stop, server)
         log.info("db.embedded_stopped", pgdata=str(pgdata))

@@ -36,7 +36,17 @@ async def do_invite(runtime: Runtime, actor: OrgMember, *, email: str, role: Rol
         row = await invitations.insert_invitation(
             unit.conn, org_id=actor.org_id, email=email, role=role, token_hash=hash_token(token),
             invited_by=actor.user_id, expires_at=datetime.now(UTC) + INVITATION_TTL)
+    _mail_invitation(runtime, actor, email, token)
     return {**invitation_view(row), "token": token}
+
+
+def _mail_invitation(runtime: Runtime, actor: OrgMember, email: str, token: str) -> None:
+    app_url = runtime.settings.next_public_app_url.rstrip("/")
+    inviter = actor.principal.display_name if actor.principal else "Someone"
+    runtime.mailer.send_nowait(email, f"You're invited to {actor.org['name']}", (
+        f"{inviter} invited you to join {actor.org['name']} on Community.\n\n"
+        f"Accept the invitation: {app_url}/invitations/{token}\n\n"
+        f"The link works once and expires in {INVITATION_TTL.days} days."))
 
 
 async def list_invitations(runtime: Runtime, actor: OrgMember, *, cursor: str | None,

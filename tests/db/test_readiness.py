@@ -41,7 +41,10 @@ async def test_readyz_follows_the_database(bridge: None, tmp_path: Path) -> None
                 assert down.json()["failing"] == ["database"]
                 assert (await client.get("/healthz")).status_code == 200
                 server = await trio.to_thread.run_sync(_start_pg, pgdata)
-                while (await _ready(client)).status_code != 200:
+                for _ in range(300):
+                    if (await _ready(client)).status_code == 200:
+                        break
                     await trio.sleep(0.2)
+                assert (await _ready(client)).status_code == 200
             nursery.cancel_scope.cancel()
     await trio.to_thread.run_sync(server.cleanup)  # type: ignore[attr-defined]
