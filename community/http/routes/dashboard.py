@@ -1,0 +1,19 @@
+"""The organization dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint
+
+from community.http.auth import org_member
+from community.http.context import current_runtime
+from community.services import dashboard
+
+blueprint = Blueprint("dashboard", __name__)
+
+
+@blueprint.get("/api/orgs/<org>/dashboard")
+async def read_dashboard(org: str) -> dict[str, Any]:
+    member = await org_member(org)
+    return await dashboard.read_dashboard(current_runtime(), member)

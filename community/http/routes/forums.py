@@ -1,0 +1,110 @@
+"""Forums: the tree, one forum with its topics, and topic creation inside a forum."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field, field_validator
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request
+
+from community.domain.permissions import Role
+from community.http.auth import org_member
+from community.http.context import current_runtime
+from community.http.models import Body, PageQuery
+from community.services import forums, topics
+
+blueprint = Blueprint("forums", __name__)
+_TAG = re.compile(r"^[\w+#.-]{1,30}$")
+
+
+def normalise_tags(tags: list[str] | None) -> list[str] | None:
+    """Lower-case, inner spaces as hyphens, duplicates dropped; at most 5 of at most 30 characters."""
+    if tags is None:
+        return None
+    found: dict[str, None] = {}
+    for tag in tags:
+        clean = re.sub(r"\s+", "-", tag.strip().lower())
+        if not _TAG.match(clean):
+            raise ValueError(f"invalid tag {tag!r}: 1-30 letters, digits or + # . - _")
+        found.setdefault(clean)
+    return list(found)
+
+
+class CreateForumBody(Body):
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    parent_id: UUID | None = None
+    is_private: bool = False
+    required_role: Role = Role.MEMBER
+    sort_order: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+
+
+class UpdateForumBody(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    parent_id: UUID | None = None
+    is_private: bool | None = None
+    required_role: Role | None = None
+    sort_order: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+
+
+class ForumQuery(PageQuery):
+    tag: str | None = Field(default=None, max_length=30)
+
+
+class CreateTopicBody(Body):
+    title: str = Field(min_length=1, max_length=255)
+    content: str = Field(min_length=1)
+    tags: list[str] | None = Field(default=None, max_length=5)
+    is_announcement: bool = False
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+@blueprint.get("/api/orgs/<org>/forums")
+async def list_forums(org: str) -> dict[str, Any]:
+    member = await org_member(org)
+    return await forums.list_forums(current_runtime(), member)
+
+
+@blueprint.post("/api/orgs/<org>/forums")
+@validate_request(CreateForumBody)
+async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any], int]:
+    member = await org_member(org)
+    forum = await forums.do_create_forum(current_runtime(), member, data.model_dump())
+    return {"forum": forum}, 201
+
+
+@blueprint.get("/api/orgs/<org>/forums/<uuid:forum_id>")
+@validate_querystring(ForumQuery)
+async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[str, Any]:
+    member = await org_member(org)
+    tag = normalise_tags([query_args.tag])[0] if query_args.tag else None  # type: ignore[index]
+    return await forums.read_forum(current_runtime(), member, forum_id, tag=tag, cursor=query_args.cursor,
+                                   limit=query_args.limit)
+
+
+@blueprint.patch("/api/orgs/<org>/forums/<uuid:forum_id>")
+@validate_request(UpdateForumBody)
+async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[str, Any]:
+    member = await org_member(org)
+    changes = data.model_dump(exclude_unset=True)
+    return {"forum": await forums.do_update_forum(current_runtime(), member, forum_id, changes)}
+
+
+@blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>")
+async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
+    member = await org_member(org)
+    await forums.do_delete_forum(current_runtime(), member, forum_id)
+    return "", 204
+
+
+@blueprint.post("/api/orgs/<org>/forums/<uuid:forum_id>/topics")
+@validate_request(CreateTopicBody)
+async def create_topic(org: str, forum_id: UUID, data: CreateTopicBody) -> tuple[dict[str, Any], int]:
+    member = await org_member(org)
+    topic = await topics.do_create_topic(current_runtime(), member, forum_id, data.model_dump())
+    return {"topic": topic}, 201

@@ -1,0 +1,67 @@
+"""One topic: its page of posts, edits and moderation, deletion, and replying."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field, field_validator
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request
+
+from community.http.auth import org_member
+from community.http.context import current_runtime
+from community.http.models import Body, PageQuery
+from community.http.routes.forums import normalise_tags
+from community.services import posts, topics
+
+blueprint = Blueprint("topics", __name__)
+
+
+class UpdateTopicBody(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    content: str | None = Field(default=None, min_length=1)
+    tags: list[str] | None = Field(default=None, max_length=5)
+    is_pinned: bool | None = None
+    is_locked: bool | None = None
+    is_announcement: bool | None = None
+    forum_id: UUID | None = None
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class CreatePostBody(Body):
+    content: str = Field(min_length=1)
+    parent_id: UUID | None = None
+
+
+@blueprint.get("/api/orgs/<org>/topics/<uuid:topic_id>")
+@validate_querystring(PageQuery)
+async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[str, Any]:
+    member = await org_member(org)
+    return await topics.read_topic_page(current_runtime(), member, topic_id, cursor=query_args.cursor,
+                                        limit=query_args.limit)
+
+
+@blueprint.patch("/api/orgs/<org>/topics/<uuid:topic_id>")
+@validate_request(UpdateTopicBody)
+async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[str, Any]:
+    member = await org_member(org)
+    changes = data.model_dump(exclude_unset=True)
+    return {"topic": await topics.do_update_topic(current_runtime(), member, topic_id, changes)}
+
+
+@blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>")
+async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
+    member = await org_member(org)
+    await topics.do_delete_topic(current_runtime(), member, topic_id)
+    return "", 204
+
+
+@blueprint.post("/api/orgs/<org>/topics/<uuid:topic_id>/posts")
+@validate_request(CreatePostBody)
+async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[dict[str, Any], int]:
+    member = await org_member(org)
+    post = await posts.do_create_post(current_runtime(), member, topic_id, content=data.content,
+                                      parent_id=data.parent_id)
+    return {"post": post}, 201

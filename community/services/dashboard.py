@@ -1,0 +1,60 @@
+"""The organization dashboard: stats, forums, recent activity the caller may see, member stats.
+
+`upcoming_events` and `shared_resources` are 0 / [] until the events and resources
+features exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community.db.queries import forums, topics
+from community.db.queries.activity import list_recent_activity
+from community.domain.events import Activity
+from community.domain.permissions import RANK, Perm, Role
+from community.domain.principal import OrgMember
+from community.runtime import Runtime
+from community.services.forums import forum_tree, viewer_rank
+from community.services.views import org_view, topic_view
+
+RECENT = 20
+_SCAN = 200
+
+
+async def read_dashboard(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+    member.require(Perm.READ_ORG)
+    rank = viewer_rank(member)
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        stats = await forums.dashboard_stats(conn, member.org_id, rank)
+        visible = await forums.list_visible_forums(conn, member.org_id, rank)
+        recent = await list_recent_activity(conn, org_id=member.org_id, limit=_SCAN)
+        by_role = await forums.member_stats(conn, member.org_id)
+        announcements = await topics.list_announcements(conn, member.org_id, rank, 5)
+    forum_ids = {str(f["id"]) for f in visible}
+    seen = [activity_view(a) for a in recent if _may_see(member, a, forum_ids)][:RECENT]
+    return {
+        "organization": org_view(member.org),
+        "stats": {"member_count": member.org["current_member_count"], **stats,
+                  "upcoming_events": 0, "shared_resources": 0},
+        "forums": forum_tree(visible),
+        "recent_activity": seen,
+        "member_stats": {"by_role": {r["role"]: r["n"] for r in by_role},
+                         "joined_last_30_days": sum(r["recent"] for r in by_role)},
+        "upcoming_events": [],
+        "announcements": [topic_view(t, full=False) for t in announcements],
+    }
+
+
+def _may_see(member: OrgMember, activity: Activity, forum_ids: set[str]) -> bool:
+    if not activity.channel.startswith(("org:", "forum:", "topic:")):
+        return False
+    forum_id = activity.payload.get("forum_id")
+    if forum_id is not None:
+        return str(forum_id) in forum_ids
+    # Org-level events (members, settings) are for members, not guests.
+    return member.role is not None and RANK[member.role] >= RANK[Role.MEMBER]
+
+
+def activity_view(activity: Activity) -> dict[str, Any]:
+    return {"id": activity.seq, "type": activity.type, "channel": activity.channel, "actor_id": activity.actor_id,
+            "created_at": activity.created_at, **activity.payload}

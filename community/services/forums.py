@@ -1,0 +1,180 @@
+"""Forums: the tree, who sees which forum, who moderates where; create, read, update, delete.
+
+Visibility: a forum is seen by a caller whose role rank is at least the forum's
+`view_rank` (the highest `required_role` of a private forum on its path), so a
+sub-forum of a private forum is as private as its parent. Admins see every forum.
+Non-visible forums answer the same 404 as missing ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn
+from community.db.queries import forums, topics
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import NotFoundError, ValidationFailedError
+from community.domain.events import org_channel
+from community.domain.permissions import RANK, Perm, Role
+from community.domain.principal import OrgMember
+from community.domain.slugs import slugify, with_suffix
+from community.runtime import Runtime
+from community.services.unit import unit_of_work
+from community.services.views import forum_view, topic_view
+
+MAX_DEPTH = 3
+_NOT_FOUND = "No such forum."
+
+
+def viewer_rank(member: OrgMember) -> int:
+    """The rank compared with a forum's view_rank: -1 for non-members, everything for forum managers."""
+    if member.role is None:
+        return -1
+    if member.can(Perm.MANAGE_FORUMS):
+        return RANK[Role.OWNER]
+    return RANK[member.role]
+
+
+def can_see(member: OrgMember, view_rank: int) -> bool:
+    return view_rank <= viewer_rank(member)
+
+
+def moderates(member: OrgMember, in_scope: bool) -> bool:
+    """Admins moderate everywhere; moderators where their assignments (if any) reach."""
+    if member.at_least(Role.ADMIN):
+        return True
+    return member.can(Perm.MODERATE) and in_scope
+
+
+async def moderates_forum(conn: Conn, member: OrgMember, forum_path: list[UUID]) -> bool:
+    if member.at_least(Role.ADMIN) or not member.can(Perm.MODERATE) or member.user_id is None:
+        return moderates(member, False)
+    assigned = await forums.assigned_forums(conn, member.org_id, member.user_id)
+    return not assigned or bool(set(assigned) & set(forum_path))
+
+
+async def load_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+    forum = await forums.get_forum(conn, member.org_id, forum_id, for_update=for_update)
+    if forum is None or not can_see(member, forum["view_rank"]):
+        raise NotFoundError(_NOT_FOUND)
+    return forum
+
+
+async def access_forum(runtime: Runtime, member: OrgMember, forum_id: UUID) -> dict[str, Any]:
+    """The forum as the API shows it, if the caller may see it (realtime subscriptions use this)."""
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return forum_view(await load_forum(conn, member, forum_id))
+
+
+async def list_forums(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+    member.require(Perm.READ_PUBLIC)
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        found = await forums.list_visible_forums(conn, member.org_id, viewer_rank(member))
+    return {"forums": forum_tree(found)}
+
+
+def forum_tree(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nest sub-forums under `children`; rows come parents first."""
+    views: dict[UUID, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for forum in found:
+        view = {**forum_view(forum), "children": []}
+        views[forum["id"]] = view
+        parent = views.get(forum["parent_id"]) if forum["parent_id"] else None
+        (parent["children"] if parent else roots).append(view)
+    return roots
+
+
+async def read_forum(runtime: Runtime, member: OrgMember, forum_id: UUID, *, tag: str | None,
+                     cursor: str | None, limit: int) -> dict[str, Any]:
+    before = decode_cursor(cursor, [bool, datetime, UUID]) if cursor else None
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        forum = await load_forum(conn, member, forum_id)
+        found = await topics.list_forum_topics(conn, member.org_id, forum_id, tag=tag,
+                                               before=tuple(before) if before else None,  # type: ignore[arg-type]
+                                               limit=limit + 1)
+    page = found[:limit]
+    key = (page[-1]["is_pinned"], page[-1]["last_activity_at"], page[-1]["id"]) if page else None
+    return {"forum": forum_view(forum), "topics": [topic_view(t, full=False) for t in page],
+            "next_cursor": next_cursor(found, limit, key)}
+
+
+async def do_create_forum(runtime: Runtime, member: OrgMember, data: dict[str, Any]) -> dict[str, Any]:
+    member.require(Perm.MANAGE_FORUMS)
+    forum_id = uuid.uuid4()
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        path = [forum_id]
+        if data.get("parent_id"):
+            parent = await _parent(unit.conn, member, data["parent_id"])
+            path = [*parent["path"], forum_id]
+            _check_depth(len(path))
+        forum = await forums.insert_forum(
+            unit.conn, forum_id=forum_id, org_id=member.org_id, name=data["name"],
+            description=data.get("description"), slug=await _free_slug(unit.conn, member.org_id, data["name"]),
+            parent_id=data.get("parent_id"), is_private=bool(data.get("is_private")),
+            required_role=data.get("required_role") or Role.MEMBER, sort_order=data.get("sort_order") or 0, path=path)
+        await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
+        view = forum_view(await load_forum(unit.conn, member, forum["id"]))
+        await unit.record(org_channel(member.org_id), "forum_created", {"forum": view, "forum_id": forum_id})
+    return view
+
+
+async def do_update_forum(runtime: Runtime, member: OrgMember, forum_id: UUID,
+                          changes: dict[str, Any]) -> dict[str, Any]:
+    member.require(Perm.MANAGE_FORUMS)
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        await load_forum(unit.conn, member, forum_id, for_update=True)
+        await forums.update_forum(unit.conn, member.org_id, forum_id, changes)
+        if "parent_id" in changes:
+            await _reparent(unit.conn, member, forum_id, changes["parent_id"])
+        await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
+        view = forum_view(await load_forum(unit.conn, member, forum_id))
+        await unit.record(org_channel(member.org_id), "forum_updated", {"forum": view, "forum_id": forum_id})
+    return view
+
+
+async def do_delete_forum(runtime: Runtime, member: OrgMember, forum_id: UUID) -> None:
+    member.require(Perm.MANAGE_FORUMS)
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        await load_forum(unit.conn, member, forum_id, for_update=True)
+        await forums.delete_forum(unit.conn, member.org_id, forum_id)
+        await unit.record(org_channel(member.org_id), "forum_deleted", {"forum_id": forum_id})
+        unit.reindex = True
+
+
+async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:
+    try:
+        return await load_forum(conn, member, parent_id)
+    except NotFoundError:
+        raise _invalid("parent_id", "no such forum") from None
+
+
+async def _reparent(conn: Conn, member: OrgMember, forum_id: UUID, parent_id: UUID | None) -> None:
+    parent_path: list[UUID] = []
+    if parent_id is not None:
+        parent_path = list((await _parent(conn, member, parent_id))["path"])
+        if forum_id in parent_path:
+            raise _invalid("parent_id", "a forum cannot be placed under itself or its sub-forums")
+    _check_depth(len(parent_path) + await forums.subtree_height(conn, member.org_id, forum_id))
+    await forums.move_subtree(conn, member.org_id, forum_id, parent_path=parent_path, parent_id=parent_id)
+
+
+def _check_depth(depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise _invalid("parent_id", f"forums nest at most {MAX_DEPTH} levels deep")
+
+
+def _invalid(field: str, msg: str) -> ValidationFailedError:
+    return ValidationFailedError(f"{field}: {msg}", [{"loc": ["body", field], "msg": msg}])
+
+
+async def _free_slug(conn: Conn, org_id: UUID, name: str) -> str:
+    base = slugify(name) or "forum"
+    candidate, n = base, 1
+    while await forums.slug_taken(conn, org_id, candidate):
+        n += 1
+        candidate = with_suffix(base, n)
+    return candidate

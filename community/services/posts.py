@@ -1,0 +1,189 @@
+"""Posts: reply, edit (with history), soft delete, react, mark the solution.
+
+Mentions: users have no handle column, so `@handle` matches a member whose display
+name, lower-cased with spaces removed, equals the handle ("Ana Lima" is `@analima`),
+among active members who can see the forum. Resolved ids are stored in
+`post_mentions` and carried in the event payload for the notifier.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn
+from community.db.queries import forums, moderation, posts, topics
+from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.events import topic_channel
+from community.domain.markdown import extract_mentions
+from community.domain.permissions import Perm
+from community.domain.principal import OrgMember
+from community.runtime import Runtime
+from community.services.forums import can_see, moderates
+from community.services.topics import check_content, check_posting_rate, load_topic
+from community.services.unit import Unit, unit_of_work
+from community.services.views import post_view, revision_view
+
+REACTIONS = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🚀", "👀")
+_NOT_FOUND = "No such post."
+
+
+async def load_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    post = await posts.get_post(conn, member.org_id, post_id, member.user_id)
+    if post is None or not can_see(member, post["forum_view_rank"]):
+        raise NotFoundError(_NOT_FOUND)
+    return post
+
+
+async def live_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    post = await load_post(conn, member, post_id)
+    if post["deleted_at"] is not None:
+        raise NotFoundError(_NOT_FOUND)
+    return post
+
+
+def _view(post: dict[str, Any], member: OrgMember) -> dict[str, Any]:
+    return post_view(post, moderator=moderates(member, post["in_mod_scope"]))
+
+
+async def read_post(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return _view(await load_post(conn, member, post_id), member)
+
+
+async def list_revisions(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        post = await live_post(conn, member, post_id)
+        if post["is_hidden"] and not moderates(member, post["in_mod_scope"]):
+            raise NotFoundError(_NOT_FOUND)
+        found = await posts.list_revisions(conn, member.org_id, post_id)
+    return {"revisions": [revision_view(r) for r in found]}
+
+
+async def do_create_post(runtime: Runtime, member: OrgMember, topic_id: UUID, *, content: str,
+                         parent_id: UUID | None) -> dict[str, Any]:
+    html = check_content(content)
+    post_id = uuid.uuid4()
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        topic = await load_topic(unit.conn, member, topic_id, lock=True)
+        member.require(Perm.CREATE_POST)
+        if topic["is_locked"] and not moderates(member, topic["in_mod_scope"]):
+            raise ForbiddenError("This topic is locked.")
+        parent = await _parent(unit.conn, member, topic_id, parent_id)
+        await check_posting_rate(unit.conn, member)
+        created = await posts.insert_post(unit.conn, post_id=post_id, org_id=member.org_id, topic_id=topic_id,
+                                          parent_id=parent_id, content=content, html=html, author_id=member.user_id)
+        await topics.refresh_replies(unit.conn, member.org_id, topic_id, 1)
+        await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], posts=1, at=created)
+        mentions = await _store_mentions(unit.conn, member, post_id, content, topic["forum_view_rank"])
+        post = await load_post(unit.conn, member, post_id)
+        await _record(unit, "post_created", post, member, mentions=mentions,
+                      reply_to_user_id=parent["author_id"] if parent else topic["author_id"])
+        unit.reindex = True
+    return _view(post, member)
+
+
+async def _parent(conn: Conn, member: OrgMember, topic_id: UUID, parent_id: UUID | None) -> dict[str, Any] | None:
+    if parent_id is None:
+        return None
+    parent = await posts.get_post(conn, member.org_id, parent_id, member.user_id)
+    if parent is None or parent["topic_id"] != topic_id:
+        raise ValidationFailedError("parent_id: not a post of this topic",
+                                    [{"loc": ["body", "parent_id"], "msg": "not a post of this topic"}])
+    return parent
+
+
+async def _store_mentions(conn: Conn, member: OrgMember, post_id: UUID, content: str, min_rank: int) -> list[UUID]:
+    found = await posts.resolve_mentions(conn, member.org_id, extract_mentions(content), min_rank)
+    mentioned = [u for u in found if u != member.user_id]
+    await posts.insert_mentions(conn, member.org_id, post_id, mentioned)
+    return mentioned
+
+
+async def _record(unit: Unit, event: str, post: dict[str, Any], member: OrgMember, **extra: Any) -> None:
+    # Broadcast payloads carry no viewer-specific state.
+    view = {**post_view(post), "my_reactions": []}
+    await unit.record(topic_channel(post["topic_id"]), event,
+                      {"post": view, "topic_id": post["topic_id"], "forum_id": post["forum_id"], **extra})
+
+
+async def do_edit_post(runtime: Runtime, member: OrgMember, post_id: UUID, content: str) -> dict[str, Any]:
+    html = check_content(content)
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        post = await live_post(unit.conn, member, post_id)
+        is_mod = _check_author_or_mod(member, post)
+        await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
+        mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
+        if is_mod and post["author_id"] != member.user_id:
+            await _log(unit, member, "edit_post", post)
+        post = await load_post(unit.conn, member, post_id)
+        await _record(unit, "post_updated", post, member, mentions=mentions, reply_to_user_id=None)
+        unit.reindex = True
+    return _view(post, member)
+
+
+def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
+    is_mod = moderates(member, post["in_mod_scope"])
+    if not is_mod and (post["author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
+        raise ForbiddenError("Only the author or a moderator changes this post.")
+    return is_mod
+
+
+async def do_delete_post(runtime: Runtime, member: OrgMember, post_id: UUID) -> None:
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        post = await live_post(unit.conn, member, post_id)
+        is_mod = _check_author_or_mod(member, post)
+        await delete_post_in(unit, member, post)
+        if is_mod and post["author_id"] != member.user_id:
+            await _log(unit, member, "delete_post", post)
+
+
+async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) -> None:
+    """Soft delete inside the caller's unit; counters move with it (topic row locked first)."""
+    await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
+    if not await posts.soft_delete_post(unit.conn, member.org_id, post["id"], member.user_id):
+        return
+    await topics.refresh_replies(unit.conn, member.org_id, post["topic_id"], -1)
+    await forums.bump_counters(unit.conn, member.org_id, post["forum_id"], posts=-1)
+    await forums.refresh_last_post(unit.conn, member.org_id, post["forum_id"])
+    await unit.record(topic_channel(post["topic_id"]), "post_deleted",
+                      {"post_id": post["id"], "topic_id": post["topic_id"], "forum_id": post["forum_id"]})
+    unit.reindex = True
+
+
+async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any], **details: Any) -> None:
+    await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=action,
+                                target_type="post", target_id=post["id"],
+                                details={"topic_id": post["topic_id"], "author_id": post["author_id"], **details})
+
+
+async def do_react(runtime: Runtime, member: OrgMember, post_id: UUID, emoji: str, *, add: bool) -> dict[str, Any]:
+    if emoji not in REACTIONS:
+        raise ValidationFailedError("emoji: not an allowed reaction", [
+            {"loc": ["path", "emoji"], "msg": f"one of {' '.join(REACTIONS)}"}])
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        post = await live_post(unit.conn, member, post_id)
+        member.require(Perm.REACT)
+        assert member.user_id is not None
+        change = posts.add_reaction if add else posts.remove_reaction
+        if await change(unit.conn, member.org_id, post_id, member.user_id, emoji):
+            post = await load_post(unit.conn, member, post_id)
+            await _record(unit, "reaction_added" if add else "reaction_removed", post, member, emoji=emoji,
+                          user_id=member.user_id)
+    return _view(post, member)
+
+
+async def do_mark_solution(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        post = await live_post(unit.conn, member, post_id)
+        is_mod = moderates(member, post["in_mod_scope"])
+        if not is_mod and (post["topic_author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
+            raise ForbiddenError("Only the topic's author or a moderator marks the solution.")
+        if post["is_hidden"]:
+            raise ConflictError("A hidden post cannot be the solution.")
+        await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
+        await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post_id)
+        post = await load_post(unit.conn, member, post_id)
+        await _record(unit, "post_solution_marked", post, member)
+    return _view(post, member)

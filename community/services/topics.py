@@ -1,0 +1,230 @@
+"""Topics: read a topic page, create, update (edit, pin, lock, announce, move), delete.
+
+Views are counted without a write per view: increments collect in memory per org and
+are flushed with the next read in that org once `VIEW_FLUSH_SECONDS` have passed
+(a crash loses at most that window of views, never a post).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn
+from community.db.queries import forums, members, moderation, posts, topics
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
+from community.domain.events import forum_channel, org_channel, topic_channel
+from community.domain.markdown import MAX_CONTENT_BYTES, extract_mentions, render_markdown
+from community.domain.permissions import Perm, Role
+from community.domain.principal import OrgMember
+from community.domain.ratelimit import SlidingWindow
+from community.domain.slugs import slugify, with_suffix
+from community.runtime import Runtime
+from community.services.forums import can_see, load_forum, moderates, moderates_forum
+from community.services.unit import Unit, unit_of_work
+from community.services.views import post_view, topic_view
+
+VIEW_FLUSH_SECONDS = 5.0
+_NOT_FOUND = "No such topic."
+_pending_views: dict[UUID, dict[UUID, int]] = defaultdict(lambda: defaultdict(int))
+_last_flush: dict[UUID, float] = {}
+_windows: dict[tuple[int, int], SlidingWindow] = {}
+
+
+async def load_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+    if lock and not await topics.lock_topic(conn, member.org_id, topic_id):
+        raise NotFoundError(_NOT_FOUND)
+    topic = await topics.get_topic(conn, member.org_id, topic_id, member.user_id)
+    if topic is None or not can_see(member, topic["forum_view_rank"]):
+        raise NotFoundError(_NOT_FOUND)
+    topic["view_count"] += _pending_views.get(member.org_id, {}).get(topic_id, 0)
+    return topic
+
+
+async def access_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
+    """The topic as the API shows it, if the caller may see its forum (realtime subscriptions use this)."""
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return topic_view(await load_topic(conn, member, topic_id))
+
+
+async def read_topic_page(runtime: Runtime, member: OrgMember, topic_id: UUID, *, cursor: str | None,
+                          limit: int) -> dict[str, Any]:
+    """The topic and a page of its posts in creation order (clients nest them by parent_id): 3-4 queries."""
+    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        topic = await load_topic(conn, member, topic_id)
+        found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
+                                             after=tuple(after) if after else None,  # type: ignore[arg-type]
+                                             limit=limit + 1)
+        await _maybe_flush_views(conn, member.org_id)
+    _pending_views[member.org_id][topic_id] += 1
+    topic["view_count"] += 1
+    mod = moderates(member, topic["in_mod_scope"])
+    page = found[:limit]
+    key = (page[-1]["created_at"], page[-1]["id"]) if page else None
+    return {"topic": topic_view(topic), "posts": [post_view(p, moderator=mod) for p in page],
+            "next_cursor": next_cursor(found, limit, key)}
+
+
+async def _maybe_flush_views(conn: Conn, org_id: UUID) -> None:
+    now = time.monotonic()
+    if now - _last_flush.get(org_id, 0.0) < VIEW_FLUSH_SECONDS or not _pending_views.get(org_id):
+        return
+    counts = _pending_views.pop(org_id)
+    _last_flush[org_id] = now
+    await topics.add_views(conn, org_id, dict(counts))
+
+
+def check_content(content: str) -> str:
+    """The rendered html; content over the limit is a 413."""
+    if len(content.encode()) > MAX_CONTENT_BYTES:
+        raise PayloadTooLargeError(f"Content is limited to {MAX_CONTENT_BYTES} bytes.")
+    return render_markdown(content)
+
+
+async def check_posting_rate(conn: Conn, member: OrgMember) -> None:
+    """Per-member posting limit from the org's settings (`posting`); new members get the stricter one."""
+    if member.at_least(Role.MODERATOR) or member.user_id is None:
+        return
+    conf = (member.org.get("settings") or {}).get("posting") or {}
+    joined = await members.get_membership(conn, member.org_id, member.user_id)
+    age_days = (time.time() - joined["joined_at"].timestamp()) / 86400 if joined else 0
+    is_new = age_days < float(conf.get("new_member_days", 1))
+    limit = int(conf.get("new_member_per_minute", 10) if is_new else conf.get("per_minute", 20))
+    window = _windows.setdefault((limit, 60), SlidingWindow(limit=limit, window=60.0))
+    key, now = f"{member.org_id}:{member.user_id}", time.monotonic()
+    if (retry := window.retry_after(key, now)) is not None:
+        raise RateLimitedError("You are posting too fast; try again shortly.", retry_after=retry)
+    window.hit(key, now)
+
+
+async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
+    html = check_content(data["content"])
+    topic_id = uuid.uuid4()
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        forum = await load_forum(unit.conn, member, forum_id, for_update=True)
+        member.require(Perm.CREATE_TOPIC)
+        announce = bool(data.get("is_announcement"))
+        if announce and not await _moderates_forum_row(unit.conn, member, forum):
+            raise ForbiddenError("Only moderators make announcements.")
+        await check_posting_rate(unit.conn, member)
+        created = await topics.insert_topic(
+            unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data["title"],
+            slug=await _free_slug(unit.conn, member.org_id, forum_id, data["title"]), content=data["content"],
+            html=html, author_id=member.user_id, tags=data.get("tags") or [], is_announcement=announce)
+        await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
+        view = topic_view(await load_topic(unit.conn, member, topic_id))
+        mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data["content"]),
+                                                forum["view_rank"])
+        payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
+        await unit.record(forum_channel(forum_id), "topic_created", payload)
+        if announce:
+            await _announce(unit, view, forum)
+        unit.reindex = True
+    return view
+
+
+async def _announce(unit: Unit, view: dict[str, Any], forum: dict[str, Any]) -> None:
+    # The notifier tells every member who can see the forum (`min_rank`).
+    assert unit.org_id is not None
+    await unit.record(org_channel(unit.org_id), "announcement_published",
+                      {"topic": view, "forum_id": forum["id"], "min_rank": forum["view_rank"]})
+
+
+async def _moderates_forum_row(conn: Conn, member: OrgMember, forum: dict[str, Any]) -> bool:
+    return await moderates_forum(conn, member, list(forum["path"]))
+
+
+_MOD_FIELDS = ("is_pinned", "is_locked", "is_announcement", "forum_id")
+
+
+async def do_update_topic(runtime: Runtime, member: OrgMember, topic_id: UUID,
+                          changes: dict[str, Any]) -> dict[str, Any]:
+    if changes.get("content") is not None:
+        changes["html"] = check_content(changes["content"])
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        topic = await load_topic(unit.conn, member, topic_id, lock=True)
+        is_mod = moderates(member, topic["in_mod_scope"])
+        _check_edit(member, topic, changes, is_mod)
+        if changes.get("title") is not None and changes["title"] != topic["title"]:
+            changes["slug"] = await _free_slug(unit.conn, member.org_id, topic["forum_id"], changes["title"])
+        await topics.update_topic(unit.conn, member.org_id, topic_id, changes, member.user_id)
+        moved = changes.get("forum_id") not in (None, topic["forum_id"])
+        if moved:
+            await _move(unit, member, topic, changes["forum_id"])
+        view = topic_view(await load_topic(unit.conn, member, topic_id))
+        await unit.record(topic_channel(topic_id), "topic_moved" if moved else "topic_updated",
+                          {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic["forum_id"]})
+        if changes.get("is_announcement") and not topic["is_announcement"]:
+            await _announce(unit, view, await forums.get_forum(unit.conn, member.org_id, view["forum_id"]) or {})
+        await _log_moderation(unit, member, topic, changes, is_mod)
+        unit.reindex = True
+    return view
+
+
+def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any], is_mod: bool) -> None:
+    if is_mod:
+        return
+    if topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC):
+        raise ForbiddenError("Only the author or a moderator edits this topic.")
+    if any(changes.get(f) is not None for f in _MOD_FIELDS):
+        raise ForbiddenError("Only moderators pin, lock, announce or move topics.")
+
+
+async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
+    target = await load_forum(unit.conn, member, target_id, for_update=True)
+    if not await _moderates_forum_row(unit.conn, member, target):
+        raise ForbiddenError("You do not moderate the target forum.")
+    slug = await _free_slug(unit.conn, member.org_id, target_id, topic["title"], current=topic["slug"])
+    await topics.set_forum(unit.conn, member.org_id, topic["id"], target_id, slug)
+    n = topic["reply_count"]
+    await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], topics=-1, posts=-n)
+    await forums.refresh_last_post(unit.conn, member.org_id, topic["forum_id"])
+    await forums.bump_counters(unit.conn, member.org_id, target_id, topics=1, posts=n, at=topic["last_activity_at"])
+
+
+async def _log_moderation(unit: Unit, member: OrgMember, topic: dict[str, Any], changes: dict[str, Any],
+                          is_mod: bool) -> None:
+    if not is_mod:
+        return
+    done = {f: changes[f] for f in _MOD_FIELDS if changes.get(f) is not None and changes[f] != topic[f]}
+    if topic["author_id"] != member.user_id and any(changes.get(f) is not None for f in ("title", "content", "tags")):
+        done["edited"] = True
+    for action, value in done.items():
+        name = "move_topic" if action == "forum_id" else "edit_topic" if action == "edited" else f"set_{action}"
+        await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=name,
+                                    target_type="topic", target_id=topic["id"], details={"value": value})
+
+
+async def do_delete_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -> None:
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        topic = await load_topic(unit.conn, member, topic_id, lock=True)
+        is_mod = moderates(member, topic["in_mod_scope"])
+        if not is_mod and (topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC)):
+            raise ForbiddenError("Only the author or a moderator deletes this topic.")
+        await topics.delete_topic(unit.conn, member.org_id, topic_id)
+        forum_id = topic["forum_id"]
+        await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic["reply_count"])
+        await forums.refresh_last_post(unit.conn, member.org_id, forum_id)
+        payload = {"topic_id": topic_id, "forum_id": forum_id}
+        await unit.record(topic_channel(topic_id), "topic_deleted", payload)
+        await unit.record(forum_channel(forum_id), "topic_deleted", payload)
+        if is_mod and topic["author_id"] != member.user_id:
+            await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
+                                        target_type="topic", target_id=topic_id, details={"title": topic["title"]})
+        unit.reindex = True
+
+
+async def _free_slug(conn: Conn, org_id: UUID, forum_id: UUID, title: str, *, current: str | None = None) -> str:
+    base = slugify(title) or "topic"
+    candidate, n = current or base, 1
+    while await topics.slug_taken(conn, org_id, forum_id, candidate):
+        n += 1
+        candidate = with_suffix(base, n)
+    return candidate
+
