@@ -37,3 +37,56 @@ def invitation_view(inv: dict[str, Any]) -> dict[str, Any]:
     status = ("accepted" if inv["accepted_at"] else "revoked" if inv["revoked_at"] else "pending")
     return {"id": inv["id"], "email": inv["email"], "role": inv["role"], "expires_at": inv["expires_at"],
             "created_at": inv["created_at"], "invited_by": inv["invited_by"], "status": status}
+
+
+def forum_view(forum: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "name", "slug", "description", "parent_id", "is_private", "required_role", "sort_order",
+            "topic_count", "post_count", "last_post_at", "created_at", "updated_at")
+    return {**{k: forum[k] for k in keys}, "depth": len(forum["path"])}
+
+
+def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
+    """A topic; listings (`full=False`) carry an excerpt instead of the content and html."""
+    from community.domain.markdown import excerpt
+
+    keys = ("id", "forum_id", "title", "slug", "tags", "is_pinned", "is_locked", "is_announcement", "view_count",
+            "reply_count", "last_reply_at", "last_reply_by", "last_activity_at", "solution_post_id", "edit_count",
+            "last_edited_at", "created_at")
+    view = {k: topic[k] for k in keys}
+    view["author"] = user_ref(topic, id_key="author_id") if topic["author_id"] else None
+    if full:
+        view.update(content=topic["content"], html=topic["html"])
+    else:
+        view["excerpt"] = excerpt(topic["content"]) if topic["content"] else ""
+    return view
+
+
+def post_view(post: dict[str, Any], *, moderator: bool = False) -> dict[str, Any]:
+    """A post. Deleted posts are placeholders; hidden ones are blank to everyone but moderators."""
+    deleted = post["deleted_at"] is not None
+    blank = deleted or (post["is_hidden"] and not moderator)
+    return {"id": post["id"], "topic_id": post["topic_id"], "parent_id": post["parent_id"],
+            "author": None if deleted or not post["author_id"] else user_ref(post, id_key="author_id"),
+            "content": "" if blank else post["content"], "html": "" if blank else post["html"],
+            "is_solution": post["is_solution"], "reactions": {} if blank else post["reactions"],
+            "my_reactions": list(post["my_reactions"]), "edit_count": post["edit_count"],
+            "created_at": post["created_at"], "last_edited_at": post["last_edited_at"],
+            "is_deleted": deleted, "is_hidden": post["is_hidden"]}
+
+
+def revision_view(revision: dict[str, Any]) -> dict[str, Any]:
+    return {"id": revision["id"], "editor": user_ref(revision, id_key="editor_id") if revision["editor_id"] else None,
+            "previous_content": revision["previous_content"], "edited_at": revision["edited_at"]}
+
+
+def flag_view(flag: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "post_id", "topic_id", "forum_id", "reason", "status", "resolution", "resolved_by",
+            "resolved_at", "created_at")
+    return {**{k: flag[k] for k in keys},
+            "reporter": user_ref(flag, id_key="reporter_id") if flag["reporter_id"] else None}
+
+
+def log_entry_view(entry: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "action", "target_type", "target_id", "details", "created_at")
+    return {**{k: entry[k] for k in keys},
+            "actor": user_ref(entry, id_key="actor_id") if entry["actor_id"] else None}
