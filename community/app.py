@@ -37,15 +37,22 @@ def build_runtime(settings: Settings, dsn: str) -> Runtime:
     ws_manager = WsManager()
     keys = LocalKeys.load_or_create(settings.data_dir)
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
-                      notifier=Notifier(ws_manager), indexer=Indexer(), keys=keys,
+                      notifier=Notifier(ws_manager, db), indexer=Indexer(), keys=keys,
                       verifier=TokenVerifier.from_settings(settings, keys), passwords=Passwords(),
                       login_limits=LoginLimits(), mailer=Mailer(settings))
+    wire_realtime(runtime)
+    assert runtime.bus is not None and runtime.presence is not None
+    # rest_for_one: each child depends only on those started before it, so a notifier crash
+    # restarts the notifier and what follows while ws_manager keeps every socket open (the new
+    # notifier catches up from the activity log); a db_pool crash still restarts them all.
     runtime.core = Supervisor("core", [
         ChildSpec("db_pool", runtime.db_pool.run, shutdown=5.0),
         ChildSpec("ws_manager", runtime.ws_manager.run, shutdown=5.0),
         ChildSpec("notifier", runtime.notifier.run, shutdown=5.0),
         ChildSpec("indexer", runtime.indexer.run, shutdown=5.0),
-    ], strategy="one_for_all", intensity=3, period=10.0)
+        ChildSpec("cluster_bus", runtime.bus.run, shutdown=5.0),
+        ChildSpec("presence", runtime.presence.run, shutdown=5.0),
+    ], strategy="rest_for_one", intensity=3, period=10.0)
     workers = Supervisor("workers", [
         ChildSpec("mailer", runtime.mailer.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)

@@ -1,16 +1,16 @@
 """ws_manager: the registry of live sockets (the seed's gproc).
 
-Channel -> connections, connection -> channels, user -> connections. Registration is a
-synchronous call (like an ETS table: trio is single-threaded); delivery goes through the
-mailbox so the request path never waits on fan-out. An event arrives already encoded:
-the same bytes go to every subscriber's bounded outbox, and a connection whose outbox is
-full is closed (1013), never allowed to slow the others.
+Channel -> connections, connection -> channels, user -> connections. Registration and
+delivery are synchronous calls (like an ETS table: trio is single-threaded), so fan-out never
+waits. An event arrives already encoded: the same bytes go to every subscriber's bounded
+outbox, and a connection whose outbox is full is closed (1013), never allowed to slow the others.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import count
 from typing import TypeVar
 from uuid import UUID
@@ -27,6 +27,11 @@ K = TypeVar("K")
 CLOSE_GOING_AWAY = 1001
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_MEMBERSHIP_REVOKED = 4403
+MAX_HELD = 1_000
+
+# What a writer sends: (event id or 0 for ephemeral frames, encoded frame).
+Frame = tuple[int, str]
 
 
 @dataclass(eq=False)
@@ -35,23 +40,57 @@ class Connection:
 
     user_id: UUID
     org_id: UUID
-    outbox: trio.MemorySendChannel[bytes]
+    outbox: trio.MemorySendChannel[Frame]
     id: int = field(default_factory=lambda: next(_ids))
     channels: set[str] = field(default_factory=set)
     close_code: int | None = None
     close_reason: str = ""
     closed: trio.Event = field(default_factory=trio.Event)
+    # While a resume replays the log, live events wait here so ids stay in order.
+    held: list[Frame] | None = None
+    may_type: set[str] = field(default_factory=set)
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
             self.closed.set()
 
+    def put_nowait(self, frame: Frame) -> bool:
+        """Queue a frame; False when the client fell behind (the caller drops it)."""
+        if self.held is not None:
+            if len(self.held) >= MAX_HELD:
+                return False
+            self.held.append(frame)
+            return True
+        try:
+            self.outbox.send_nowait(frame)
+        except trio.WouldBlock:
+            return False
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            return True  # the writer is gone; the session's own exit unregisters it
+        return True
+
+
+@dataclass
+class RealtimeSettings:
+    """Limits of the realtime path (tests shorten the timers)."""
+
+    outbox_size: int = 256
+    max_channels: int = 200
+    ping_interval: float = 30.0
+    ping_timeout: float = 30.0
+    retention: timedelta = timedelta(days=7)
+    resume_max: int = 5_000
+    typing_interval: float = 3.0
+    presence_debounce: float = 1.0
+    presence_stale: timedelta = timedelta(seconds=30)
+
 
 @dataclass(frozen=True)
 class Deliver:
     channel: str
-    data: bytes
+    data: str
+    seq: int = 0
     exclude_user: UUID | None = None
 
 
@@ -60,12 +99,15 @@ class WsManager:
         self.mailbox: Mailbox[Deliver] = Mailbox("ws_manager", mailbox_size)
         self._by_channel: defaultdict[str, set[Connection]] = defaultdict(set)
         self._by_user: defaultdict[UUID, set[Connection]] = defaultdict(set)
+        self._by_org: defaultdict[UUID, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
         self.delivered = 0
+        self.slow_closed = 0
 
     def register(self, conn: Connection, channels: list[str]) -> None:
         self._connections.add(conn)
         self._by_user[conn.user_id].add(conn)
+        self._by_org[conn.org_id].add(conn)
         for channel in channels:
             self.subscribe(conn, channel)
 
@@ -74,6 +116,7 @@ class WsManager:
         for channel in list(conn.channels):
             self.unsubscribe(conn, channel)
         _discard(self._by_user, conn.user_id, conn)
+        _discard(self._by_org, conn.org_id, conn)
 
     def subscribe(self, conn: Connection, channel: str) -> None:
         conn.channels.add(channel)
@@ -89,24 +132,39 @@ class WsManager:
     def user_connections(self, user_id: UUID) -> frozenset[Connection]:
         return frozenset(self._by_user.get(user_id, ()))
 
+    def org_connections(self, org_id: UUID) -> frozenset[Connection]:
+        return frozenset(self._by_org.get(org_id, ()))
+
+    def orgs(self) -> list[UUID]:
+        return list(self._by_org)
+
     def subscribers(self, channel: str) -> frozenset[Connection]:
         return frozenset(self._by_channel.get(channel, ()))
 
     def deliver_nowait(self, message: Deliver) -> None:
         """Fan out now, from the caller's task; same bytes to every subscriber."""
+        frame = (message.seq, message.data)
         for conn in tuple(self._by_channel.get(message.channel, ())):
             if message.exclude_user is not None and conn.user_id == message.exclude_user:
                 continue
-            try:
-                conn.outbox.send_nowait(message.data)
-            except trio.WouldBlock:
-                log.warning("ws.slow_consumer_closed", connection=conn.id, user_id=str(conn.user_id))
-                conn.close_soon(CLOSE_TRY_AGAIN_LATER, "client fell too far behind")
-                self.unregister(conn)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self.unregister(conn)
-            else:
+            if conn.put_nowait(frame):
                 self.delivered += 1
+            else:
+                self.drop_slow(conn)
+
+    def drop_slow(self, conn: Connection) -> None:
+        self.slow_closed += 1
+        log.warning("ws.slow_consumer_closed", connection=conn.id, user_id=str(conn.user_id))
+        conn.close_soon(CLOSE_TRY_AGAIN_LATER, "client fell too far behind")
+        self.unregister(conn)
+
+    def close_member(self, org_id: UUID, user_id: UUID, code: int, reason: str) -> int:
+        """Close one person's sockets in one org (membership revoked)."""
+        found = [c for c in self._by_user.get(user_id, ()) if c.org_id == org_id]
+        for conn in found:
+            conn.close_soon(code, reason)
+            self.unregister(conn)
+        return len(found)
 
     def close_all(self, code: int, reason: str) -> None:
         for conn in tuple(self._connections):

@@ -168,3 +168,40 @@ def row(record: Record | None) -> dict[str, Any] | None:
 
 def rows(records: list[Record]) -> list[dict[str, Any]]:
     return [dict(r) for r in records]
+
+
+class Listener:
+    """A dedicated connection LISTENing on some channels; notifications arrive on `receive`.
+
+    asyncpg calls back on the bridged asyncio loop, which runs in trio's thread, so the
+    callback may hand over with `send_nowait`. A full queue or a lost connection sets `lost`:
+    the owner must then treat everything since as missed (catch up from the log).
+    """
+
+    def __init__(self, conn: Conn, size: int) -> None:
+        self.conn = conn
+        self._send, self.receive = trio.open_memory_channel[tuple[str, str]](size)
+        self.lost = trio.Event()
+
+    def _on_notify(self, _raw: object, _pid: int, channel: str, payload: str) -> None:
+        try:
+            self._send.send_nowait((channel, payload))
+        except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
+            self.lost.set()
+
+    def _on_terminate(self, _raw: object) -> None:
+        self.lost.set()
+
+
+@asynccontextmanager
+async def open_listener(dsn: str, channels: Sequence[str], *, size: int = 10_000) -> AsyncIterator[Listener]:
+    conn = await connect(dsn)
+    listener = Listener(conn, size)
+    try:
+        conn.raw.add_termination_listener(listener._on_terminate)
+        for channel in channels:
+            await _call(conn.raw.add_listener, channel, listener._on_notify)
+        yield listener
+    finally:
+        conn.raw.remove_termination_listener(listener._on_terminate)
+        await close(conn)

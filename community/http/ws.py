@@ -1,85 +1,224 @@
 """The websocket listener on its own port (trio-websocket, not through Quart: half the CPU).
 
-Each socket gets a reader task (client frames) and a writer task draining the bounded
-outbox that ws_manager fills; neither is a supervised child (per-connection work never is).
+Each socket gets a reader task (client frames), one writer task draining the bounded outbox
+that ws_manager fills, a pinger and a token-expiry timer; none is a supervised child
+(per-connection work never is). Whatever ends the session, the socket closes with the code
+the contract names: 1001 shutdown, 1008 bad frame, 1013 slow consumer, 4401, 4403.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import structlog
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
+from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
+from community.domain.errors import CommunityError
+from community.domain.events import dumps, org_channel, user_channel
+from community.domain.principal import OrgMember
 from community.runtime import Runtime
+from community.services import realtime
 
 log = structlog.get_logger("community.ws")
 MAX_FRAME_BYTES = 64 * 1024
-CLOSE_GOING_AWAY = 1001
+CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
+CLOSE_TOKEN_EXPIRED = 4401
+_PONG = (0, '{"type":"pong"}')
 
 
 class WsListener:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._open: set[WebSocketConnection] = set()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         settings = self.runtime.settings
-        try:
-            async with trio.open_nursery() as nursery:
-                server = await nursery.start(lambda task_status: serve_websocket(
-                    self._handle, settings.host, settings.websocket_port, ssl_context=None,
-                    handler_nursery=nursery, max_message_size=MAX_FRAME_BYTES, task_status=task_status))
-                self.runtime.ws_port = server.port
-                log.info("ws.listening", host=settings.host, port=server.port)
-                task_status.started()
-        finally:
-            with trio.CancelScope(shield=True):
-                await self._close_all()
-
-    async def _close_all(self) -> None:
-        with trio.move_on_after(2):
-            async with trio.open_nursery() as nursery:
-                for ws in tuple(self._open):
-                    nursery.start_soon(ws.aclose, CLOSE_GOING_AWAY, "server shutting down")
+        async with trio.open_nursery() as nursery:
+            # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
+            server = await nursery.start(lambda task_status: serve_websocket(
+                self._handle, settings.host, settings.websocket_port, ssl_context=None,
+                handler_nursery=nursery, max_message_size=4 * MAX_FRAME_BYTES, task_status=task_status))
+            self.runtime.ws_port = server.port
+            log.info("ws.listening", host=settings.host, port=server.port)
+            task_status.started()
 
     async def _handle(self, request: WebSocketRequest) -> None:
-        if request.path.split("?", 1)[0] != "/ws":
-            await request.reject(404)
+        url = urlsplit(request.path)
+        if url.path != "/ws":
+            await _reject(request, 404, "not_found", "No websocket here.")
+            return
+        query = parse_qs(url.query)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
+        try:
+            member, expires_at = await realtime.open_session(
+                self.runtime, _token(headers, query), next(iter(query.get("org", [])), None), headers.get("origin"))
+        except CommunityError as exc:
+            await _reject(request, exc.status, exc.code, exc.detail)
             return
         ws = await request.accept()
-        self._open.add(ws)
+        await Session(self.runtime, ws, member, expires_at).run()
+
+
+def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return next(iter(query.get("access_token", [])), None)
+
+
+async def _reject(request: WebSocketRequest, status: int, code: str, detail: str) -> None:
+    body = dumps({"status": status, "code": code, "detail": detail}).encode()
+    await request.reject(status, extra_headers=[(b"content-type", b"application/problem+json")], body=body)
+
+
+class Session:
+    """One accepted socket: registered, welcomed, served until something closes it."""
+
+    def __init__(self, runtime: Runtime, ws: WebSocketConnection, member: OrgMember, expires_at: datetime) -> None:
+        assert member.user_id is not None
+        self.runtime, self.ws, self.member, self.expires_at = runtime, ws, member, expires_at
+        self.outbox, self.inbox = trio.open_memory_channel[Frame](runtime.realtime.outbox_size)
+        self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox)
+
+    async def run(self) -> None:
+        manager, conn = self.runtime.ws_manager, self.conn
+        channels = [org_channel(conn.org_id), user_channel(conn.user_id)]
         try:
-            await self._session(ws)
-        except ConnectionClosed:
-            pass
+            manager.register(conn, channels)
+            head = await self.runtime.notifier.track(conn.org_id)
+            welcome = {"type": "welcome", "user_id": conn.user_id, "org_id": conn.org_id, "channels": channels,
+                       "last_id": head}
+            self.outbox.send_nowait((0, dumps(welcome)))
+            if self.runtime.presence is not None:
+                await self.runtime.presence.joined(self.member)
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._write)
+                nursery.start_soon(self._read)
+                nursery.start_soon(self._ping)
+                nursery.start_soon(self._expire)
+                await conn.closed.wait()
+                nursery.cancel_scope.cancel()
         finally:
-            self._open.discard(ws)
+            manager.unregister(conn)
+            with trio.CancelScope(shield=True):
+                if self.runtime.presence is not None:
+                    await self.runtime.presence.left(self.member)
+                await self._close()
 
-    async def _session(self, ws: WebSocketConnection) -> None:
-        await ws.send_message(json.dumps({"type": "welcome"}))
-        while True:
-            frame = await _read_frame(ws)
-            if frame is None:
-                continue
-            if frame.get("type") == "ping":
-                await ws.send_message('{"type":"pong"}')
+    async def _close(self) -> None:
+        code = self.conn.close_code if self.conn.close_code is not None else CLOSE_GOING_AWAY
+        if code != CLOSE_NORMAL and self.ws.closed is None:
+            with trio.move_on_after(2):
+                await self.ws.aclose(code, self.conn.close_reason or "server shutting down")
+
+    async def _write(self) -> None:
+        last = 0
+        try:
+            async for seq, data in self.inbox:
+                if seq:
+                    if seq <= last:
+                        continue  # already sent (a resume and the live path overlapped)
+                    last = seq
+                await self.ws.send_message(data)
+        except ConnectionClosed:
+            self.conn.close_soon(CLOSE_NORMAL, "")
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                frame = _parse(await self.ws.get_message())
+                if frame is None:
+                    self.conn.close_soon(CLOSE_POLICY, "frames are JSON text objects up to 64 KiB")
+                    return
+                await self._answer(frame)
+        except ConnectionClosed:
+            self.conn.close_soon(CLOSE_NORMAL, "")
+
+    async def _answer(self, frame: dict[str, Any]) -> None:
+        kind = frame.get("type")
+        try:
+            if kind == "ping":
+                await self.outbox.send(_PONG)
+            elif kind == "subscribe":
+                await self._subscribe(frame.get("channel"))
+            elif kind == "unsubscribe":
+                await self._unsubscribe(frame.get("channel"))
+            elif kind == "typing":
+                await realtime.do_typing(self.runtime, self.member, self.conn, frame)
+            elif kind == "resume":
+                await self._resume(frame.get("after"))
             else:
-                await ws.send_message(json.dumps({"type": "error", "code": "bad_request",
-                                                  "message": "unknown frame type"}))
+                await self._error("bad_request", "unknown frame type")
+        except CommunityError as exc:
+            channel = frame.get("channel") if isinstance(frame.get("channel"), str) else None
+            await self._error(exc.code, exc.detail, channel)
+
+    async def _subscribe(self, requested: object) -> None:
+        manager, conn = self.runtime.ws_manager, self.conn
+        if len(conn.channels) >= self.runtime.realtime.max_channels and requested not in conn.channels:
+            await self._error("bad_request", "too many channels on this connection", requested)
+            return
+        channel = await realtime.check_subscribe(self.runtime, self.member, requested)
+        if conn.close_code is None:
+            manager.subscribe(conn, channel)
+        await self.outbox.send((0, dumps({"type": "subscribed", "channel": channel})))
+
+    async def _unsubscribe(self, requested: object) -> None:
+        kind, target = realtime.parse_channel(requested)
+        channel = f"{kind}:{target}"
+        self.runtime.ws_manager.unsubscribe(self.conn, channel)
+        await self.outbox.send((0, dumps({"type": "unsubscribed", "channel": channel})))
+
+    async def _resume(self, after: object) -> None:
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self._error("bad_request", "resume needs a non-negative integer `after`")
+            return
+        conn = self.conn
+        conn.held = []
+        try:
+            found = await realtime.replay(self.runtime, conn, after)
+            if found is None:
+                await self.outbox.send((0, '{"type":"resync"}'))
+            for activity in found or ():
+                await self.outbox.send((activity.seq, activity.frame().decode()))
+            while conn.held:
+                await self.outbox.send(conn.held.pop(0))
+        finally:
+            conn.held = None
+
+    async def _error(self, code: str, message: str, channel: object = None) -> None:
+        body: dict[str, Any] = {"type": "error", "code": code, "message": message}
+        if isinstance(channel, str):
+            body["channel"] = channel
+        await self.outbox.send((0, dumps(body)))
+
+    async def _ping(self) -> None:
+        settings = self.runtime.realtime
+        while True:
+            await trio.sleep(settings.ping_interval)
+            with trio.move_on_after(settings.ping_timeout) as scope:
+                await self.ws.ping()
+            if scope.cancelled_caught:
+                log.info("ws.dead_peer", connection=self.conn.id)
+                self.conn.close_soon(CLOSE_GOING_AWAY, "no answer to ping")
+                return
+
+    async def _expire(self) -> None:
+        remaining = (self.expires_at - datetime.now(UTC)).total_seconds()
+        await trio.sleep(max(0.0, remaining))
+        self.conn.close_soon(CLOSE_TOKEN_EXPIRED, "token expired")
 
 
-async def _read_frame(ws: WebSocketConnection) -> dict[str, Any] | None:
-    message = await ws.get_message()
+def _parse(message: str | bytes) -> dict[str, Any] | None:
+    if not isinstance(message, str) or len(message) > MAX_FRAME_BYTES or len(message.encode()) > MAX_FRAME_BYTES:
+        return None
     try:
         frame = json.loads(message)
     except ValueError:
-        frame = None
-    if not isinstance(frame, dict):
-        await ws.send_message(json.dumps({"type": "error", "code": "bad_request",
-                                          "message": "frames are JSON objects"}))
         return None
-    return frame
+    return frame if isinstance(frame, dict) else None
