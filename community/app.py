@@ -38,7 +38,8 @@ def build_runtime(settings: Settings, dsn: str) -> Runtime:
     keys = LocalKeys.load_or_create(settings.data_dir)
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
                       notifier=Notifier(ws_manager, db), indexer=Indexer(), keys=keys,
-                      verifier=TokenVerifier.from_settings(settings, keys), passwords=Passwords(),
+                      verifier=TokenVerifier.from_settings(settings, keys),
+                      passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
                       login_limits=LoginLimits(), mailer=Mailer(settings))
     wire_realtime(runtime)
     assert runtime.bus is not None and runtime.presence is not None

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     auth0_client_id: str | None = None
     auth0_client_secret: str | None = None
     auth0_jwks_url: str | None = None
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     token_issuer: str = "community"  # noqa: S105 - an issuer name, not a secret
     token_audience: str = "community-api"  # noqa: S105

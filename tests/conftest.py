@@ -84,10 +84,17 @@ async def database_url(bridge: None, pg_url: str, template_url: str) -> AsyncIte
             await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by the tests' servers, so the signing key is generated once per session."""
+    return tmp_path_factory.mktemp("var")
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(database_url=database_url, host="127.0.0.1", port=0, websocket_port=0,
-                    community_data_dir=tmp_path / "var", log_format="console", log_level="warning",
+                    community_data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=1024,
+                    log_format="console", log_level="warning",
                     db_pool_min=1, db_pool_max=5, _env_file=None)  # type: ignore[call-arg]
 
 

@@ -19,7 +19,7 @@ ROLES = ("owner", "admin", "moderator", "member", "guest")
 
 @cache
 def password_hash() -> str:
-    return PasswordHasher().hash(PASSWORD)
+    return PasswordHasher(time_cost=1, memory_cost=1024).hash(PASSWORD)
 
 
 @dataclass

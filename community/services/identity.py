@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from community.db.pool import UniqueViolation
 from community.db.queries import members, users
+from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
 from community.domain.principal import Principal
 from community.domain.ratelimit import SlidingWindow
@@ -30,20 +31,27 @@ class LoginLimits:
 
 
 class Passwords:
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
-        self.hasher = hasher or PasswordHasher()
+    """argon2id, hashed and verified in a worker thread so the event loop never stalls."""
+
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+        self._decoy: str | None = None
+
+    def _decoy_hash(self) -> str:
         # Verified against when the email is unknown, so timing does not say whether it exists.
-        self._decoy = self.hasher.hash("decoy password that matches nothing")
+        if self._decoy is None:
+            self._decoy = self.hasher.hash("decoy password that matches nothing")
+        return self._decoy
 
     async def hash(self, password: str) -> str:
         return await trio.to_thread.run_sync(self.hasher.hash, password)
 
     async def verify(self, stored: str | None, password: str) -> bool:
-        return await trio.to_thread.run_sync(self._verify, stored or self._decoy, password, stored is not None)
+        return await trio.to_thread.run_sync(self._verify, stored, password)
 
-    def _verify(self, stored: str, password: str, real: bool) -> bool:
+    def _verify(self, stored: str | None, password: str) -> bool:
         try:
-            return self.hasher.verify(stored, password) and real
+            return self.hasher.verify(stored or self._decoy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
@@ -117,8 +125,10 @@ async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
     async with runtime.db.transaction(user_id=principal.user_id) as conn:
         user = await users.get_user(conn, principal.user_id)
         memberships = await members.list_user_memberships(conn, principal.user_id)
+        unread = await count_unread(conn, principal.user_id)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return {"user": user_view(user), "memberships": [
         {"organization": {"id": m["id"], "slug": m["slug"], "name": m["name"]}, "role": m["role"],
-         "status": m["status"], "joined_at": m["joined_at"]} for m in memberships]}
+         "status": m["status"], "joined_at": m["joined_at"]} for m in memberships],
+        "unread_notifications": unread}
