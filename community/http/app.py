@@ -13,12 +13,24 @@ from quart_trio import QuartTrio
 from community.domain.errors import BadRequestError
 from community.http.context import current_runtime
 from community.http.errors import register_error_handlers
-from community.http.routes import auth, dashboard, forums, members, moderation, orgs, posts, system, topics
+from community.http.routes import (
+    auth,
+    dashboard,
+    forums,
+    members,
+    moderation,
+    notifications,
+    orgs,
+    posts,
+    system,
+    topics,
+)
 from community.runtime import Runtime
 
 log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
-               forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint]
+               forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
+               notifications.blueprint]
 
 
 def create_app(runtime: Runtime) -> QuartTrio:

@@ -17,7 +17,7 @@ import structlog
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
-from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
+from community.actors.ws_manager import CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN_LATER, Connection, Frame
 from community.domain.errors import CommunityError
 from community.domain.events import dumps, org_channel, user_channel
 from community.domain.principal import OrgMember
@@ -30,6 +30,7 @@ CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
 CLOSE_TOKEN_EXPIRED = 4401
 _PONG = (0, '{"type":"pong"}')
+_SEND_TIMEOUT = 10.0
 
 
 class WsListener:
@@ -98,11 +99,14 @@ class Session:
                 await self.runtime.presence.joined(self.member)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write)
-                nursery.start_soon(self._read)
-                nursery.start_soon(self._ping)
-                nursery.start_soon(self._expire)
-                await conn.closed.wait()
-                nursery.cancel_scope.cancel()
+                async with trio.open_nursery() as inner:
+                    inner.start_soon(self._read)
+                    inner.start_soon(self._ping)
+                    inner.start_soon(self._expire)
+                    await conn.closed.wait()
+                    inner.cancel_scope.cancel()
+                # The writer stops at a frame boundary, so the close frame that follows is clean.
+                await self.outbox.aclose()
         finally:
             manager.unregister(conn)
             with trio.CancelScope(shield=True):
@@ -120,11 +124,18 @@ class Session:
         last = 0
         try:
             async for seq, data in self.inbox:
+                if self.conn.close_code is not None:
+                    return
                 if seq:
                     if seq <= last:
                         continue  # already sent (a resume and the live path overlapped)
                     last = seq
-                await self.ws.send_message(data)
+                # Never cut a frame in half: a cancelled send would corrupt the stream.
+                with trio.CancelScope(shield=True), trio.move_on_after(_SEND_TIMEOUT) as scope:
+                    await self.ws.send_message(data)
+                if scope.cancelled_caught:
+                    self.conn.close_soon(CLOSE_TRY_AGAIN_LATER, "client fell too far behind")
+                    return
         except ConnectionClosed:
             self.conn.close_soon(CLOSE_NORMAL, "")
 

@@ -16,11 +16,12 @@ from community.db.queries import notifications as q
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Activity, dumps, user_channel
+from community.domain.permissions import RANK, Role
 from community.domain.principal import OrgMember, Principal
 from community.runtime import Runtime
 from community.services.realtime import check_subscribe, publish_frame
 
-FOLLOW_UP_TYPES = frozenset({"post_created", "topic_created"})
+FOLLOW_UP_TYPES = frozenset({"post_created", "topic_created", "announcement_published"})
 _EXCERPT = 200
 
 
@@ -30,21 +31,22 @@ def _uuids(values: object) -> list[UUID]:
     return [UUID(str(v)) for v in values if v]
 
 
-def recipients(activity: Activity, watchers: list[UUID], members: list[UUID]) -> dict[str, list[UUID]]:
-    """Kind -> people, each person once, at their most specific kind."""
+def recipients(activity: Activity, watchers: list[UUID], members: dict[UUID, str]) -> dict[str, list[UUID]]:
+    """Kind -> people, each person once, at their most specific kind; never the actor."""
     payload = activity.payload
     by_kind: dict[str, list[UUID]] = {"mention": _uuids(payload.get("mentions"))}
     if activity.type == "post_created":
         by_kind["reply"] = _uuids([payload.get("reply_to_user_id")])
         by_kind["watched_topic"] = watchers
-    else:
-        topic = payload.get("topic") or {}
-        by_kind["announcement"] = members if topic.get("is_announcement") else []
+    elif activity.type == "topic_created":
         by_kind["watched_forum"] = watchers
-    live, seen = set(members), {activity.actor_id}
+    else:  # announcement_published: everyone who can see the forum
+        min_rank = int(payload.get("min_rank") or 0)
+        by_kind["announcement"] = [u for u, role in members.items() if RANK[Role(role)] >= min_rank]
+    seen: set[UUID | None] = {activity.actor_id}
     chosen: dict[str, list[UUID]] = {}
     for kind, people in by_kind.items():
-        fresh = [p for p in dict.fromkeys(people) if p not in seen and p in live]
+        fresh = [p for p in dict.fromkeys(people) if p not in seen and p in members]
         seen.update(fresh)
         if fresh:
             chosen[kind] = fresh
@@ -74,11 +76,12 @@ def _maybe_uuid(value: object) -> UUID | None:
 async def write_for_activity(runtime: Runtime, activity: Activity) -> None:
     subject_type, subject_id, title, excerpt, data = _subject(activity)
     target_type, target = ("topic", data.get("topic_id")) if activity.type == "post_created" else \
-        ("forum", data.get("forum_id"))
+        ("forum", activity.payload.get("forum_id"))
     async with runtime.db.transaction(org_id=activity.org_id) as conn:
         members = await q.list_active_members(conn, activity.org_id)
         target_id = _maybe_uuid(target)
-        watchers = await q.list_watchers(conn, activity.org_id, target_type, target_id) if target_id else []
+        watchers = await q.list_watchers(conn, activity.org_id, target_type, target_id) \
+            if target_id and activity.type != "announcement_published" else []
         written: list[dict[str, Any]] = []
         for kind, people in recipients(activity, watchers, members).items():
             written += await q.insert_notifications(

@@ -55,7 +55,7 @@ ON CONFLICT DO NOTHING
 """
 _UNWATCH = "DELETE FROM watches WHERE org_id = $1 AND user_id = $2 AND target_type = $3 AND target_id = $4"
 _WATCHERS = "SELECT user_id FROM watches WHERE org_id = $1 AND target_type = $2 AND target_id = $3"
-_ACTIVE_MEMBERS = "SELECT user_id FROM memberships WHERE org_id = $1 AND status = 'active'"
+_ACTIVE_MEMBERS = "SELECT user_id, role FROM memberships WHERE org_id = $1 AND status = 'active'"
 
 
 async def org_event_heads(conn: Conn, org_ids: list[UUID]) -> dict[UUID, int]:
@@ -127,5 +127,6 @@ async def list_watchers(conn: Conn, org_id: UUID, target_type: str, target_id: U
     return [r["user_id"] for r in await conn.fetch(_WATCHERS, org_id, target_type, target_id)]
 
 
-async def list_active_members(conn: Conn, org_id: UUID) -> list[UUID]:
-    return [r["user_id"] for r in await conn.fetch(_ACTIVE_MEMBERS, org_id)]
+async def list_active_members(conn: Conn, org_id: UUID) -> dict[UUID, str]:
+    """Active members and their roles."""
+    return {r["user_id"]: r["role"] for r in await conn.fetch(_ACTIVE_MEMBERS, org_id)}

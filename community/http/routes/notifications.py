@@ -1,0 +1,78 @@
+"""Notifications, watches, and who is online."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import Field
+from quart import Blueprint
+from quart_schema import validate_querystring, validate_request
+
+from community.domain.errors import NotFoundError
+from community.http.auth import org_member, require_principal
+from community.http.context import current_runtime
+from community.http.models import Body, PageQuery
+from community.services import notifications
+
+blueprint = Blueprint("notifications", __name__)
+
+
+class NotificationsQuery(PageQuery):
+    unread: bool = False
+
+
+class MarkReadBody(Body):
+    ids: list[UUID] | None = Field(default=None, max_length=500)
+    all: bool = False
+
+
+
+@blueprint.get("/api/notifications")
+@validate_querystring(NotificationsQuery)
+async def list_notifications(query_args: NotificationsQuery) -> dict[str, Any]:
+    principal = await require_principal()
+    return await notifications.list_notifications(current_runtime(), principal, unread=query_args.unread,
+                                                  cursor=query_args.cursor, limit=query_args.limit)
+
+
+@blueprint.post("/api/notifications/read")
+@validate_request(MarkReadBody)
+async def mark_read(data: MarkReadBody) -> dict[str, Any]:
+    principal = await require_principal()
+    return await notifications.do_mark_read(current_runtime(), principal, ids=data.ids, all_=data.all)
+
+
+@blueprint.get("/api/orgs/<org>/presence")
+async def presence(org: str) -> dict[str, Any]:
+    member = await org_member(org)
+    runtime = current_runtime()
+    if not member.is_member or runtime.presence is None:
+        raise NotFoundError("No such organization.")
+    return {"online": await runtime.presence.online(member.org_id)}
+
+
+async def _watch(org: str, target_type: str, target_id: UUID, *, on: bool) -> tuple[str, int]:
+    member = await org_member(org)
+    await notifications.do_watch(current_runtime(), member, target_type, target_id, on=on)
+    return "", 204
+
+
+@blueprint.put("/api/orgs/<org>/forums/<uuid:forum_id>/watch")
+async def watch_forum(org: str, forum_id: UUID) -> tuple[str, int]:
+    return await _watch(org, "forum", forum_id, on=True)
+
+
+@blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>/watch")
+async def unwatch_forum(org: str, forum_id: UUID) -> tuple[str, int]:
+    return await _watch(org, "forum", forum_id, on=False)
+
+
+@blueprint.put("/api/orgs/<org>/topics/<uuid:topic_id>/watch")
+async def watch_topic(org: str, topic_id: UUID) -> tuple[str, int]:
+    return await _watch(org, "topic", topic_id, on=True)
+
+
+@blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>/watch")
+async def unwatch_topic(org: str, topic_id: UUID) -> tuple[str, int]:
+    return await _watch(org, "topic", topic_id, on=False)
