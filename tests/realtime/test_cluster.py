@@ -1,0 +1,109 @@
+"""Two app instances on one database: events, typing and presence cross nodes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from community.app import run_system
+from community.runtime import Runtime
+from community.settings import Settings
+from tests.factories import Personas
+from tests.realtime.conftest import emit, nothing_arrives, open_socket, recv_type, send
+
+
+@pytest.fixture
+async def node_b(settings: Settings, runtime: Runtime) -> AsyncIterator[Runtime]:
+    async with trio.open_nursery() as nursery:
+        other: Runtime = await nursery.start(run_system, settings)
+        yield other
+        nursery.cancel_scope.cancel()
+
+
+async def make_topic(client: httpx.AsyncClient, personas: Personas, *, private: bool = False) -> dict[str, Any]:
+    acme = personas.acme
+    r = await client.post(f"/api/orgs/{acme.slug}/forums", headers=acme.admin.auth,
+                          json={"name": f"Forum {private}", "is_private": private,
+                                **({"required_role": "moderator"} if private else {})})
+    assert r.status_code == 201, r.text
+    forum = r.json()["forum"]
+    r = await client.post(f"/api/orgs/{acme.slug}/forums/{forum['id']}/topics", headers=acme.admin.auth,
+                          json={"title": "Hello there", "content": "First!"})
+    assert r.status_code == 201, r.text
+    return {"forum": forum, "topic": r.json()["topic"]}
+
+
+async def test_an_event_committed_on_one_node_reaches_sockets_on_the_other(
+        runtime: Runtime, node_b: Runtime, personas: Personas) -> None:
+    acme = personas.acme
+    async with open_socket(node_b, acme.member, acme.slug) as remote, \
+            open_socket(runtime, acme.guest, acme.slug) as local:
+        sent = await emit(runtime, acme.id, acme.owner, note="across")
+        for ws in (remote, local):
+            frame = await recv_type(ws, "thing_happened")
+            assert (frame["id"], frame["note"]) == (sent.seq, "across")
+        await nothing_arrives(remote, 0.3, ignore=("presence",))  # exactly once per socket
+
+
+async def test_typing_crosses_nodes_throttled_and_never_echoed(
+        runtime: Runtime, node_b: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+    acme = personas.acme
+    topic = (await make_topic(client, personas))["topic"]
+    channel = f"topic:{topic['id']}"
+    async with open_socket(runtime, acme.member, acme.slug) as typist, \
+            open_socket(node_b, acme.admin, acme.slug) as watcher:
+        for ws in (typist, watcher):
+            await send(ws, type="subscribe", channel=channel)
+            assert (await recv_type(ws, "subscribed"))["channel"] == channel
+        await send(typist, type="typing", topic_id=topic["id"])
+        await send(typist, type="typing", topic_id=topic["id"])  # within 3 s: dropped
+        frame = await recv_type(watcher, "typing")
+        assert frame == {"type": "typing", "topic_id": topic["id"], "user_id": str(acme.member.user_id),
+                         "user_name": acme.member.display_name, "channel": channel}
+        await nothing_arrives(watcher, 0.5, ignore=("presence",))
+        await nothing_arrives(typist, 0.2, ignore=("presence",))
+
+
+async def test_private_forum_channels_are_as_private_as_the_forum(
+        runtime: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+    acme = personas.acme
+    made = await make_topic(client, personas, private=True)
+    async with open_socket(runtime, acme.member, acme.slug) as member, \
+            open_socket(runtime, acme.moderator, acme.slug) as moderator:
+        for channel in (f"forum:{made['forum']['id']}", f"topic:{made['topic']['id']}"):
+            await send(member, type="subscribe", channel=channel)
+            assert (await recv_type(member, "error"))["code"] == "forbidden"
+            await send(moderator, type="subscribe", channel=channel)
+            assert (await recv_type(moderator, "subscribed"))["channel"] == channel
+        await send(member, type="typing", topic_id=made["topic"]["id"])
+        assert (await recv_type(member, "error"))["code"] == "forbidden"
+
+
+async def test_presence_spans_nodes(runtime: Runtime, node_b: Runtime, personas: Personas,
+                                    client: httpx.AsyncClient) -> None:
+    acme = personas.acme
+    for node in (runtime, node_b):
+        node.realtime.presence_debounce = 0.1
+    async with open_socket(runtime, acme.admin, acme.slug) as admin:
+        async with open_socket(node_b, acme.member, acme.slug):
+            seen: set[str] = set()
+            with trio.fail_after(5):
+                while str(acme.member.user_id) not in seen:
+                    frame = await recv_type(admin, "presence")
+                    if frame["status"] == "online":
+                        seen.add(frame["user_id"])
+            r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)
+            online = {u["user"]["id"] for u in r.json()["online"]}
+            assert {str(acme.admin.user_id), str(acme.member.user_id)} <= online
+        with trio.fail_after(5):
+            while True:
+                frame = await recv_type(admin, "presence")
+                if frame["user_id"] == str(acme.member.user_id):
+                    assert frame["status"] == "offline"
+                    break
+        r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)
+        assert str(acme.member.user_id) not in {u["user"]["id"] for u in r.json()["online"]}
