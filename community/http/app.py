@@ -15,6 +15,7 @@ from community.http.context import current_runtime
 from community.http.errors import register_error_handlers
 from community.http.routes import (
     auth,
+    conversations,
     dashboard,
     forums,
     members,
@@ -22,6 +23,7 @@ from community.http.routes import (
     notifications,
     orgs,
     posts,
+    search,
     system,
     topics,
 )
@@ -30,7 +32,7 @@ from community.runtime import Runtime
 log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
-               notifications.blueprint]
+               notifications.blueprint, conversations.blueprint, search.blueprint]
 
 
 def create_app(runtime: Runtime) -> QuartTrio:

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from community.db.pool import UniqueViolation
 from community.db.queries import members, users
+from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
 from community.domain.principal import Principal
@@ -126,9 +127,10 @@ async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
         user = await users.get_user(conn, principal.user_id)
         memberships = await members.list_user_memberships(conn, principal.user_id)
         unread = await count_unread(conn, principal.user_id)
+        unread_messages = await unread_total(conn)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return {"user": user_view(user), "memberships": [
         {"organization": {"id": m["id"], "slug": m["slug"], "name": m["name"]}, "role": m["role"],
          "status": m["status"], "joined_at": m["joined_at"]} for m in memberships],
-        "unread_notifications": unread}
+        "unread_notifications": unread, "unread_messages": unread_messages}

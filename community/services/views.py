@@ -90,3 +90,40 @@ def log_entry_view(entry: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "action", "target_type", "target_id", "details", "created_at")
     return {**{k: entry[k] for k in keys},
             "actor": user_ref(entry, id_key="actor_id") if entry["actor_id"] else None}
+
+
+def conversation_view(conv: dict[str, Any], participants: list[dict[str, Any]], *,
+                      viewer: bool = True) -> dict[str, Any]:
+    """A conversation; `viewer=False` leaves out the caller's own read state (broadcast payloads)."""
+    from community.domain.markdown import excerpt
+
+    last = None
+    if conv.get("last_message_id"):
+        deleted = conv["last_deleted_at"] is not None
+        last = {"id": conv["last_message_id"], "is_deleted": deleted, "created_at": conv["last_created_at"],
+                "sender": {"id": conv["last_sender_id"], "display_name": conv["last_sender_name"]}
+                if conv["last_sender_id"] else None,
+                "excerpt": "" if deleted else excerpt(conv["last_content"], 140)}
+    view = {k: conv[k] for k in ("id", "kind", "title", "owner_id", "created_at", "updated_at", "last_activity_at")}
+    view["participants"] = [{"user": user_ref(p), "joined_at": p["joined_at"],
+                             "last_read_message_id": p["last_read_message_id"]} for p in participants]
+    view["last_message"] = last
+    if viewer:
+        view.update(unread_count=conv["unread_count"], last_read_message_id=conv["last_read_message_id"])
+    return view
+
+
+def message_view(message: dict[str, Any]) -> dict[str, Any]:
+    """A message; a deleted one keeps its place (and marker) with no content."""
+    deleted = message["deleted_at"] is not None
+    return {"id": message["id"], "conversation_id": message["conversation_id"],
+            "sender": user_ref(message, id_key="sender_id") if message["sender_id"] else None,
+            "client_id": message["client_id"], "content": message["content"], "html": message["html"],
+            "reactions": message["reactions"], "my_reactions": list(message["my_reactions"]),
+            "edit_count": message["edit_count"], "is_edited": message["edit_count"] > 0,
+            "edited_at": message["edited_at"], "is_deleted": deleted, "deleted_at": message["deleted_at"],
+            "created_at": message["created_at"]}
+
+
+def block_view(block: dict[str, Any]) -> dict[str, Any]:
+    return {"user": user_ref(block, id_key="blocked_id"), "created_at": block["created_at"]}

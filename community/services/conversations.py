@@ -1,0 +1,250 @@
+"""Conversations: direct (one per pair) and group (3-100 people, an owner), and blocks.
+
+Rules, each pinned by a test:
+
+* Only participants see a conversation: anyone else in the org gets the same 404 as for a
+  missing one. A participant row older than the caller's current membership gives nothing
+  (removed from the org and invited back later means starting again).
+* Guests and suspended members cannot start conversations (403; suspended is refused by the
+  org access layer already). Participants must be active members.
+* Direct messages follow the org's `settings.messaging.dm_policy`: `everyone` (default),
+  `moderators` (only moderators and above start one; a member may answer a moderator) or
+  `off`. A block by either person stops direct messages between them; groups are not affected.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn
+from community.db.queries import conversations as q
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.events import conversation_channel, dumps, user_channel
+from community.domain.permissions import Perm, Role, at_least
+from community.domain.principal import OrgMember
+from community.runtime import Runtime
+from community.services.unit import Unit, unit_of_work
+from community.services.views import block_view, conversation_view
+
+MAX_GROUP = 100
+_NOT_FOUND = "No such conversation."
+
+
+def me(member: OrgMember) -> UUID:
+    """The caller as a member; non-members of a public org have no conversations."""
+    if member.user_id is None or not member.is_member:
+        raise ForbiddenError("Join the organization to use messages.")
+    return member.user_id
+
+
+async def load_conversation(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+    """The conversation as the caller sees it; NotFoundError for non-participants too."""
+    if member.user_id is None or not member.is_member:
+        raise NotFoundError(_NOT_FOUND)
+    found = await q.get_conversation(conn, member.org_id, member.user_id, conversation_id)
+    if found is None:
+        raise NotFoundError(_NOT_FOUND)
+    return found
+
+
+async def full_view(conn: Conn, member: OrgMember, conversation_id: UUID, *, viewer: bool = True) -> dict[str, Any]:
+    conv = await load_conversation(conn, member, conversation_id)
+    return conversation_view(conv, await q.list_participants(conn, member.org_id, [conversation_id]), viewer=viewer)
+
+
+async def access_conversation(runtime: Runtime, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+    """Load with the participant check (also the realtime channel's check)."""
+    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return await full_view(conn, member, conversation_id)
+
+
+async def list_conversations(runtime: Runtime, member: OrgMember, *, cursor: str | None,
+                             limit: int) -> dict[str, Any]:
+    user_id = me(member)
+    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    async with runtime.db.transaction(org_id=member.org_id, user_id=user_id) as conn:
+        found = await q.list_conversations(conn, member.org_id, user_id, limit=limit + 1,
+                                           before=(before[0], before[1]) if before else None)  # type: ignore[arg-type]
+        page = found[:limit]
+        people = await q.list_participants(conn, member.org_id, [c["id"] for c in page])
+    by_conv: dict[UUID, list[dict[str, Any]]] = {}
+    for person in people:
+        by_conv.setdefault(person["conversation_id"], []).append(person)
+    key = (page[-1]["last_activity_at"], page[-1]["id"]) if page else None
+    return {"conversations": [conversation_view(c, by_conv.get(c["id"], [])) for c in page],
+            "next_cursor": next_cursor(found, limit, key)}
+
+
+def dm_policy(member: OrgMember) -> str:
+    policy = ((member.org.get("settings") or {}).get("messaging") or {}).get("dm_policy", "everyone")
+    return policy if policy in ("everyone", "moderators", "off") else "everyone"
+
+
+async def check_direct(conn: Conn, member: OrgMember, other: UUID, other_role: str | None, *, starting: bool) -> None:
+    """Policy and blocks for a direct conversation between the caller and `other`."""
+    assert member.user_id is not None
+    policy = dm_policy(member)
+    if policy == "off":
+        raise ForbiddenError("Direct messages are turned off in this organization.")
+    if policy == "moderators" and not member.at_least(Role.MODERATOR):
+        other_is_staff = other_role is not None and at_least(Role(other_role), Role.MODERATOR)
+        if starting or not other_is_staff:
+            raise ForbiddenError("Direct messages are limited to moderators in this organization.")
+    if await q.is_blocked(conn, member.org_id, member.user_id, other):
+        raise ForbiddenError("You cannot message this person.")
+
+
+async def _active(conn: Conn, member: OrgMember, user_ids: list[UUID], field: str) -> dict[UUID, str]:
+    roles = await q.active_members(conn, member.org_id, user_ids)
+    missing = [u for u in user_ids if u not in roles]
+    if missing:
+        raise ValidationFailedError(f"{field}: not active members of this organization", [
+            {"loc": ["body", field], "msg": f"{u} is not an active member"} for u in missing])
+    return roles
+
+
+async def do_start_conversation(runtime: Runtime, member: OrgMember, participant_ids: list[UUID],
+                                title: str | None) -> tuple[dict[str, Any], bool]:
+    """The conversation and whether it is new (a direct one that exists is returned as it is)."""
+    user_id = me(member)
+    member.require(Perm.SEND_MESSAGES)
+    others = [p for p in dict.fromkeys(participant_ids) if p != user_id]
+    if not others:
+        raise ValidationFailedError("participant_ids: name someone else", [
+            {"loc": ["body", "participant_ids"], "msg": "name at least one other member"}])
+    direct = len(others) == 1 and title is None
+    if not direct and not 2 <= len(others) <= MAX_GROUP - 1:
+        raise ValidationFailedError("participant_ids: a group has 3 to 100 people", [
+            {"loc": ["body", "participant_ids"], "msg": f"a group has 3 to {MAX_GROUP} people, you included"}])
+    if not direct and title is None:
+        raise ValidationFailedError("title: a group has a title", [{"loc": ["body", "title"], "msg": "required"}])
+    conversation_id = uuid.uuid4()
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=user_id) as unit:
+        roles = await _active(unit.conn, member, others, "participant_ids")
+        key = q.direct_key(user_id, others[0]) if direct else None
+        if direct:
+            await check_direct(unit.conn, member, others[0], roles[others[0]], starting=True)
+        created = await q.insert_conversation(unit.conn, conversation_id=conversation_id, org_id=member.org_id,
+                                              kind="direct" if direct else "group", title=title,
+                                              owner_id=None if direct else user_id, direct=key)
+        if not created:
+            assert key is not None
+            existing = await q.find_direct(unit.conn, member.org_id, key)
+            assert existing is not None
+            return await full_view(unit.conn, member, existing), False
+        await q.add_participants(unit.conn, member.org_id, conversation_id, [user_id, *others])
+        view = await full_view(unit.conn, member, conversation_id)
+        await _announce(unit, view, [user_id, *others], "conversation_created")
+    return view, True
+
+
+async def _announce(unit: Unit, view: dict[str, Any], people: list[UUID], event: str) -> None:
+    """Tell each person on their own channel: they are not subscribed to the conversation yet."""
+    shared = {k: v for k, v in view.items() if k not in ("unread_count", "last_read_message_id")}
+    for person in people:
+        await unit.record(user_channel(person), event, {"conversation": shared})
+
+
+async def do_update_conversation(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+                                 title: str) -> dict[str, Any]:
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        conv = await _owned_group(unit.conn, member, conversation_id)
+        await q.rename(unit.conn, member.org_id, conversation_id, title)
+        view = await full_view(unit.conn, member, conv["id"])
+        await _updated(unit, member, conversation_id, change="renamed")
+    return view
+
+
+async def _owned_group(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+    conv = await load_conversation(conn, member, conversation_id)
+    await q.lock_conversation(conn, member.org_id, conversation_id)
+    if conv["kind"] != "group":
+        raise ConflictError("A direct conversation has no title and always has the same two people.")
+    if conv["owner_id"] != member.user_id:
+        raise ForbiddenError("Only the conversation's owner does this.")
+    return conv
+
+
+async def _updated(unit: Unit, member: OrgMember, conversation_id: UUID, **extra: Any) -> None:
+    view = await full_view(unit.conn, member, conversation_id, viewer=False)
+    await unit.record(conversation_channel(conversation_id), "conversation_updated",
+                      {"conversation": view, "conversation_id": conversation_id, **extra})
+
+
+async def do_add_participants(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+                              user_ids: list[UUID]) -> dict[str, Any]:
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        await _owned_group(unit.conn, member, conversation_id)
+        await _active(unit.conn, member, user_ids, "user_ids")
+        count = await q.count_participants(unit.conn, member.org_id, conversation_id)
+        added = await q.add_participants(unit.conn, member.org_id, conversation_id, list(dict.fromkeys(user_ids)))
+        if count + len(added) > MAX_GROUP:
+            raise ConflictError(f"A group has at most {MAX_GROUP} people.")
+        view = await full_view(unit.conn, member, conversation_id)
+        if added:
+            await _updated(unit, member, conversation_id, change="participants_added", user_ids=added)
+            await _announce(unit, view, added, "conversation_added")
+    return view
+
+
+async def do_remove_participant(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+                                user_id: UUID) -> None:
+    """The owner removes anyone; anyone leaves. The owner leaving hands the group to the longest-standing."""
+    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+        conv = await load_conversation(unit.conn, member, conversation_id)
+        await q.lock_conversation(unit.conn, member.org_id, conversation_id)
+        if conv["kind"] != "group":
+            raise ConflictError("A direct conversation always has the same two people.")
+        if user_id != member.user_id and conv["owner_id"] != member.user_id:
+            raise ForbiddenError("Only the conversation's owner removes others.")
+        if not await q.remove_participant(unit.conn, member.org_id, conversation_id, user_id):
+            raise NotFoundError("No such participant.")
+        remaining = await q.list_participants(unit.conn, member.org_id, [conversation_id])
+        if conv["owner_id"] == user_id:
+            await q.set_owner(unit.conn, member.org_id, conversation_id,
+                              remaining[0]["user_id"] if remaining else None)
+        await unit.record(conversation_channel(conversation_id), "participant_removed",
+                          {"conversation_id": conversation_id, "user_id": user_id, "removed_by": member.user_id})
+        await unit.record(user_channel(user_id), "conversation_removed", {"conversation_id": conversation_id})
+    stop_delivery(runtime, member.org_id, conversation_id, user_id)
+
+
+def stop_delivery(runtime: Runtime, org_id: UUID, conversation_id: UUID, user_id: UUID) -> None:
+    """A removed participant's sockets on this node leave the channel now, before any later event."""
+    channel = conversation_channel(conversation_id)
+    for conn in runtime.ws_manager.user_connections(user_id):
+        if conn.org_id == org_id and channel in conn.channels | conn.may_type:
+            runtime.ws_manager.unsubscribe(conn, channel)
+            conn.may_type.discard(channel)
+            conn.put_nowait((0, dumps({"type": "unsubscribed", "channel": channel, "reason": "removed"})))
+
+
+async def do_block(runtime: Runtime, member: OrgMember, user_id: UUID, *, on: bool) -> None:
+    blocker = me(member)
+    if user_id == blocker:
+        raise ValidationFailedError("user_id: you cannot block yourself", [
+            {"loc": ["path", "user_id"], "msg": "you cannot block yourself"}])
+    async with runtime.db.transaction(org_id=member.org_id, user_id=blocker) as conn:
+        if on:
+            if not await q.active_members(conn, member.org_id, [user_id]):
+                raise NotFoundError("No such member.")
+            await q.block(conn, member.org_id, blocker, user_id)
+        else:
+            await q.unblock(conn, member.org_id, blocker, user_id)
+
+
+async def list_blocks(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+    blocker = me(member)
+    async with runtime.db.transaction(org_id=member.org_id, user_id=blocker) as conn:
+        found = await q.list_blocks(conn, member.org_id, blocker)
+    return {"blocks": [block_view(b) for b in found], "next_cursor": None}
+
+
+async def unread_total(runtime: Runtime, user_id: UUID) -> int:
+    """Unread messages over all of the user's orgs, for /api/me."""
+    async with runtime.db.transaction(user_id=user_id) as conn:
+        return await q.unread_total(conn)
