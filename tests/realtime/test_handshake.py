@@ -145,3 +145,15 @@ async def test_shutdown_closes_1001(settings: object, personas: Personas, runtim
         async with open_socket(node, acme.member, acme.slug) as ws:
             nursery.cancel_scope.cancel()
             assert await close_code(ws) == 1001
+
+
+async def test_suspended_member_closes_4403(runtime: Runtime, personas: Personas, client: object) -> None:
+    import httpx
+
+    assert isinstance(client, httpx.AsyncClient)
+    acme = personas.acme
+    async with open_socket(runtime, acme.member, acme.slug) as ws:
+        r = await client.patch(f"/api/orgs/{acme.slug}/members/{acme.member.user_id}", headers=acme.admin.auth,
+                               json={"status": "suspended"})
+        assert r.status_code == 200, r.text
+        assert await close_code(ws) == 4403
