@@ -21,6 +21,7 @@ async def test_messaging_matrix(client: httpx.AsyncClient, personas: Personas, f
             for persona in PERSONAS:
                 status = await test_matrix._call(ctx, case, persona)
                 if status != case["expect"][persona]:
-                    mismatches.append(f"{case['method']} {case['rule']} ({getattr(case.get('setup'), '__name__', '-')}) as {persona}: "
+                    setup = getattr(case.get("setup"), "__name__", "-")
+                    mismatches.append(f"{case['method']} {case['rule']} ({setup}) as {persona}: "
                                       f"got {status}, expected {case['expect'][persona]}")
     assert mismatches == [], "\n".join(mismatches)
