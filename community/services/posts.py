@@ -142,6 +142,7 @@ async def do_delete_post(runtime: Runtime, member: OrgMember, post_id: UUID) -> 
 async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) -> None:
     """Soft delete inside the caller's unit; counters move with it (topic row locked first)."""
     await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
+    post = await load_post(unit.conn, member, post["id"])  # its forum, read under the topic lock
     if not await posts.soft_delete_post(unit.conn, member.org_id, post["id"], member.user_id):
         return
     await topics.refresh_replies(unit.conn, member.org_id, post["topic_id"], -1)

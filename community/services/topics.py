@@ -177,9 +177,11 @@ def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any
 
 
 async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
-    target = await load_forum(unit.conn, member, target_id, for_update=True)
+    target = await load_forum(unit.conn, member, target_id)
     if not await _moderates_forum_row(unit.conn, member, target):
         raise ForbiddenError("You do not moderate the target forum.")
+    for forum_id in sorted([topic["forum_id"], target_id]):  # one lock order: no deadlock between movers
+        await forums.get_forum(unit.conn, member.org_id, forum_id, for_update=True)
     slug = await _free_slug(unit.conn, member.org_id, target_id, topic["title"], current=topic["slug"])
     await topics.set_forum(unit.conn, member.org_id, topic["id"], target_id, slug)
     n = topic["reply_count"]
