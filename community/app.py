@@ -24,6 +24,7 @@ from community.http.app import create_app
 from community.http.ws import WsListener
 from community.runtime import Runtime
 from community.services.identity import LoginLimits, Passwords
+from community.services.search import search_steps
 from community.services.tokens import LocalKeys, TokenVerifier
 from community.settings import Settings
 from community.supervisor import ChildSpec, Supervisor
@@ -37,7 +38,7 @@ def build_runtime(settings: Settings, dsn: str) -> Runtime:
     ws_manager = WsManager()
     keys = LocalKeys.load_or_create(settings.data_dir)
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
-                      notifier=Notifier(ws_manager, db), indexer=Indexer(), keys=keys,
+                      notifier=Notifier(ws_manager, db), indexer=Indexer(steps=search_steps(db)), keys=keys,
                       verifier=TokenVerifier.from_settings(settings, keys),
                       passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
                       login_limits=LoginLimits(), mailer=Mailer(settings))

@@ -1,0 +1,184 @@
+"""Search: claim queued rows, (re)build documents per kind, and the permission-aware queries.
+
+Visibility is inside every query: a topic or post document is returned only when its
+`scope_id` (forum) is among the forums the viewer's rank may read, evaluated once per
+query as an InitPlan, before ORDER BY and LIMIT.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn, rows
+
+_PENDING_ORGS = "SELECT search_pending_orgs($1::text[], $2) AS org_id"
+_CLAIM = """
+DELETE FROM search_queue WHERE seq IN (
+    SELECT seq FROM search_queue WHERE org_id = $1 AND kind = ANY($2::text[])
+    ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+RETURNING kind, id
+"""
+_ORG_CONFIG = "SELECT search_config(settings -> 'search' ->> 'language')::text FROM organizations WHERE id = $1"
+
+# Control characters never shown as text: they stand for <mark> and </mark> in snippets.
+_CLEAN = "translate({}, E'\\x02\\x03', '  ')"
+# $1 org, $2 ids, $3 config. Rows that are gone or no longer searchable lose their document;
+# the rest are upserted. Source rows are share-locked so a concurrent edit commits either
+# before this read or after this write, never between (a stale version cannot win).
+REFRESH_TOPICS = f"""
+WITH src AS (
+    SELECT t.org_id, t.id, t.forum_id, t.author_id, t.title, t.tags, t.content, t.created_at
+    FROM topics t WHERE t.org_id = $1 AND t.id = ANY($2::uuid[]) FOR SHARE OF t
+), gone AS (
+    DELETE FROM search_documents d WHERE d.org_id = $1 AND d.id = ANY($2::uuid[])
+        AND d.id NOT IN (SELECT id FROM src)
+)
+INSERT INTO search_documents AS d (org_id, id, kind, scope_id, topic_id, author_id, title, body, config, tsv,
+                                   title_tsv, created_at, indexed_at)
+SELECT s.org_id, s.id, 'topic', s.forum_id, s.id, s.author_id, s.title, {_CLEAN.format("s.content")},
+       $3::regconfig,
+       setweight(to_tsvector($3::regconfig, s.title), 'A')
+       || setweight(to_tsvector($3::regconfig, array_to_string(s.tags, ' ')), 'B')
+       || setweight(to_tsvector($3::regconfig, s.content), 'C'),
+       to_tsvector($3::regconfig, s.title), s.created_at, now()
+FROM src s
+ON CONFLICT (org_id, id) DO UPDATE SET scope_id = excluded.scope_id, author_id = excluded.author_id,
+    title = excluded.title, body = excluded.body, config = excluded.config, tsv = excluded.tsv,
+    title_tsv = excluded.title_tsv, indexed_at = excluded.indexed_at
+"""  # noqa: S608 - constant fragments
+REFRESH_POSTS = f"""
+WITH src AS (
+    SELECT p.org_id, p.id, t.forum_id, p.topic_id, p.author_id, p.content, p.created_at
+    FROM posts p JOIN topics t ON t.org_id = p.org_id AND t.id = p.topic_id
+    WHERE p.org_id = $1 AND p.id = ANY($2::uuid[]) AND NOT p.is_hidden AND p.deleted_at IS NULL
+    FOR SHARE OF p
+), gone AS (
+    DELETE FROM search_documents d WHERE d.org_id = $1 AND d.id = ANY($2::uuid[])
+        AND d.id NOT IN (SELECT id FROM src)
+)
+INSERT INTO search_documents AS d (org_id, id, kind, scope_id, topic_id, author_id, title, body, config, tsv,
+                                   created_at, indexed_at)
+SELECT s.org_id, s.id, 'post', s.forum_id, s.topic_id, s.author_id, '', {_CLEAN.format("s.content")},
+       $3::regconfig, setweight(to_tsvector($3::regconfig, s.content), 'C'), s.created_at, now()
+FROM src s
+ON CONFLICT (org_id, id) DO UPDATE SET scope_id = excluded.scope_id, author_id = excluded.author_id,
+    body = excluded.body, config = excluded.config, tsv = excluded.tsv, indexed_at = excluded.indexed_at
+"""  # noqa: S608 - constant fragments
+
+# One round trip: custom plans (so each term gets its own selectivity estimate: a GIN scan
+# for a rare term, a walk down the recency index for a common one) and the parsed query.
+# $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
+_PREPARE = """
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+       q::text AS query, numnode(q) AS nodes
+FROM (SELECT CASE WHEN $3 = '' THEN websearch_to_tsquery(search_config($1), $2)
+                  ELSE websearch_to_tsquery(search_config($1), $2) && to_tsquery(search_config($1), $3 || ':*')
+             END AS q) s
+"""
+_PREPARE_PREFIXES = """
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+       q::text AS query, numnode(q) AS nodes
+FROM (SELECT to_tsquery(search_config($1), $2) AS q) s
+"""
+
+# $1 org, $2 tsquery text, $3 kinds, $4 viewer rank, $5 forum, $6 author, $7 after, $8 before, $9 tag.
+_MATCH = """
+FROM search_documents d
+WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
+  AND d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $4))
+  AND ($5::uuid IS NULL OR d.scope_id = $5)
+  AND ($6::uuid IS NULL OR d.author_id = $6)
+  AND ($7::timestamptz IS NULL OR d.created_at >= $7)
+  AND ($8::timestamptz IS NULL OR d.created_at < $8)
+  AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM topics t
+                                   WHERE t.org_id = d.org_id AND t.id = d.topic_id AND $9 = ANY(t.tags)))
+"""
+_COLUMNS = "d.kind, d.id, d.topic_id, d.scope_id, d.author_id, d.title, d.body, d.config, d.created_at"
+# The page, then snippets and names for those rows only ($12 headline options).
+_PAGE = """
+SELECT r.kind, r.id, r.topic_id, r.scope_id AS forum_id, coalesce(t.title, r.title) AS title,
+       ts_headline(r.config, r.body, $2::text::tsquery, $12) AS snippet, r.author_id,
+       u.display_name AS author_name, r.created_at, r.score
+FROM page r
+LEFT JOIN topics t ON t.org_id = $1 AND t.id = r.topic_id
+LEFT JOIN users u ON u.id = r.author_id
+ORDER BY {order}
+"""
+# $10, $11 the cursor (created_at, id) of the last row seen; $13 limit.
+_RECENT = f"""
+WITH page AS (
+    SELECT {_COLUMNS}, 0::float8 AS score {_MATCH}
+      AND ($10::timestamptz IS NULL OR (d.created_at, d.id) < ($10, $11))
+    ORDER BY d.created_at DESC, d.id DESC LIMIT $13)
+{_PAGE.format(order="r.created_at DESC, r.id DESC")}
+"""
+# Relevance ranks a bounded candidate set, the most recent $14 matches, so its cost has a ceiling
+# whatever the term's frequency. $10, $11 the cursor (score, id).
+_RELEVANT = f"""
+WITH candidates AS (
+    SELECT {_COLUMNS}, ts_rank(d.tsv, $2::text::tsquery, 1)::float8 AS score {_MATCH}
+    ORDER BY d.created_at DESC, d.id DESC LIMIT $14
+), page AS (
+    SELECT * FROM candidates c
+    WHERE $10::float8 IS NULL OR (c.score, c.id) < ($10, $11)
+    ORDER BY c.score DESC, c.id DESC LIMIT $13)
+{_PAGE.format(order="r.score DESC, r.id DESC")}
+"""  # noqa: S608 - constant fragments
+_SUGGEST = """
+SELECT d.id, d.scope_id AS forum_id, d.title
+FROM search_documents d
+WHERE d.org_id = $1 AND d.kind = 'topic' AND d.title_tsv @@ $2::text::tsquery
+  AND d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $3))
+ORDER BY d.created_at DESC, d.id DESC LIMIT $4
+"""
+_QUEUE_LENGTH = "SELECT count(*) FROM search_queue WHERE org_id = $1"
+
+
+async def pending_orgs(conn: Conn, kinds: list[str], n: int) -> list[UUID]:
+    return [r["org_id"] for r in await conn.fetch(_PENDING_ORGS, kinds, n)]
+
+
+async def claim_queued(conn: Conn, org_id: UUID, kinds: list[str], n: int) -> list[tuple[str, UUID]]:
+    return [(r["kind"], r["id"]) for r in await conn.fetch(_CLAIM, org_id, kinds, n)]
+
+
+async def org_config(conn: Conn, org_id: UUID) -> str:
+    return str(await conn.fetchval(_ORG_CONFIG, org_id) or "english")
+
+
+async def refresh_documents(conn: Conn, sql: str, org_id: UUID, ids: list[UUID], config: str) -> None:
+    await conn.execute(sql, org_id, ids, config)
+
+
+async def parse_query(conn: Conn, config: str, text: str, prefix: str) -> tuple[str, int]:
+    found = await conn.fetchrow(_PREPARE, config, text, prefix)
+    assert found is not None
+    return str(found["query"]), int(found["nodes"])
+
+
+async def parse_prefixes(conn: Conn, config: str, query: str) -> tuple[str, int]:
+    found = await conn.fetchrow(_PREPARE_PREFIXES, config, query)
+    assert found is not None
+    return str(found["query"]), int(found["nodes"])
+
+
+async def search_documents(conn: Conn, *, org_id: UUID, query: str, kinds: list[str], rank: int,
+                           forum_id: UUID | None, author_id: UUID | None, after: datetime | None,
+                           before: datetime | None, tag: str | None, cursor: tuple[Any, UUID] | None,
+                           by_relevance: bool, limit: int, candidates: int, headline: str) -> list[dict[str, Any]]:
+    key, last_id = cursor if cursor else (None, None)
+    args: list[object] = [org_id, query, kinds, rank, forum_id, author_id, after, before, tag, key, last_id,
+                          headline, limit]
+    if by_relevance:
+        return rows(await conn.fetch(_RELEVANT, *args, candidates))
+    return rows(await conn.fetch(_RECENT, *args))
+
+
+async def suggest_titles(conn: Conn, org_id: UUID, query: str, rank: int, limit: int) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_SUGGEST, org_id, query, rank, limit))
+
+
+async def queue_length(conn: Conn, org_id: UUID) -> int:
+    return int(await conn.fetchval(_QUEUE_LENGTH, org_id))

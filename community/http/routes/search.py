@@ -1,0 +1,52 @@
+"""Search: full-text results over what the caller may read, and topic-title suggestions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+from quart import Blueprint
+from quart_schema import validate_querystring
+
+from community.http.auth import org_member
+from community.http.context import current_runtime
+from community.http.models import PageQuery
+from community.services import search
+from community.services.search import MAX_QUERY_LENGTH
+
+blueprint = Blueprint("search", __name__)
+
+
+class SearchQuery(PageQuery):
+    q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"\S")
+    type: Literal["topics", "posts", "all"] = "all"
+    forum_id: UUID | None = None
+    tag: str | None = Field(default=None, max_length=30)
+    author_id: UUID | None = None
+    before: AwareDatetime | None = None
+    after: AwareDatetime | None = None
+    sort: Literal["relevance", "recent"] = "relevance"
+
+
+class SuggestQuery(PageQuery):
+    q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"\S")
+
+
+@blueprint.get("/api/orgs/<org>/search")
+@validate_querystring(SearchQuery)
+async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
+    member = await org_member(org)
+    after: datetime | None = query_args.after
+    return await search.search(current_runtime(), member, q=query_args.q.strip(), type=query_args.type,
+                               forum_id=query_args.forum_id, tag=query_args.tag, author_id=query_args.author_id,
+                               after=after, before=query_args.before, sort=query_args.sort,
+                               limit=query_args.limit, cursor=query_args.cursor)
+
+
+@blueprint.get("/api/orgs/<org>/search/suggest")
+@validate_querystring(SuggestQuery)
+async def suggest_titles(org: str, query_args: SuggestQuery) -> dict[str, Any]:
+    member = await org_member(org)
+    return await search.suggest(current_runtime(), member, q=query_args.q.strip())
