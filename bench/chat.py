@@ -1,0 +1,229 @@
+"""Chat load: N group conversations of P participants, every participant on a websocket
+subscribed to their conversation, each conversation sending one message a second (senders
+rotate) over REST for S seconds.
+
+Measures send-to-delivery latency (from just before the POST to the frame arriving at each
+participant's socket, the sender's included; one sample per socket) and the server's CPU per message (the
+`community serve` subprocess's user+system time over the sending window, from /proc).
+
+    python -m bench.chat [--conversations 200] [--participants 5] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import trio
+import trio_asyncio
+from trio_websocket import WebSocketConnection, connect_websocket_url
+
+from community.db.pool import Conn, close, connect
+from community.services.tokens import LocalKeys
+from community.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+class Bench:
+    def __init__(self, conversations: int, participants: int, seconds: float) -> None:
+        self.n_conv, self.n_part, self.seconds = conversations, participants, seconds
+        self.sent_at: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.sent = 0
+        self.errors: dict[int, int] = {}
+        self.waiting, self.all_connected = 0, trio.Event()
+        self.ws_nursery: trio.Nursery | None = None
+
+    async def seed(self, dsn: str, keys: LocalKeys) -> tuple[str, list[list[tuple[uuid.UUID, str]]]]:
+        settings = Settings(_env_file=None)
+        conn: Conn = await connect(dsn)
+        try:
+            slug = f"bench-{uuid.uuid4().hex[:6]}"
+            org_id = await conn.fetchval(
+                "INSERT INTO organizations (name, slug, member_limit, settings) VALUES ('Bench', $1, NULL, $2) "
+                "RETURNING id", slug, {"messaging": {"per_minute": 100_000}})
+            groups = []
+            for c in range(self.n_conv):
+                people = []
+                for p in range(self.n_part):
+                    user_id = await conn.fetchval(
+                        "INSERT INTO users (email, display_name) VALUES ($1, $2) RETURNING id",
+                        f"b{c}-{p}-{uuid.uuid4().hex[:6]}@example.com", f"Bench {c}-{p}")
+                    await conn.execute("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'member')",
+                                       org_id, user_id)
+                    token = keys.issue(str(user_id), issuer=settings.token_issuer, audience=settings.token_audience,
+                                       ttl_seconds=3600)
+                    people.append((user_id, token))
+                groups.append(people)
+        finally:
+            await close(conn)
+        return slug, groups
+
+    async def run(self, http: str, ws_url: str, slug: str, groups: list[list[tuple[uuid.UUID, str]]],
+                  pid: int) -> dict[str, Any]:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+        async with httpx.AsyncClient(base_url=http, timeout=30, limits=limits) as client:
+            conv_ids = [await self._start(client, slug, people) for people in groups]
+            async with trio.open_nursery() as nursery:
+                ready = trio.CapacityLimiter(50)  # do not stampede the handshake
+                self.waiting, self.all_connected = len(groups) * self.n_part, trio.Event()
+                for people, conv_id in zip(groups, conv_ids, strict=True):
+                    for _, token in people:
+                        nursery.start_soon(self._listen, ws_url, slug, token, conv_id, ready)
+                with trio.fail_after(120):
+                    await self.all_connected.wait()
+                cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+                async with trio.open_nursery() as senders:
+                    for i, (people, conv_id) in enumerate(zip(groups, conv_ids, strict=True)):
+                        senders.start_soon(self._send_loop, client, slug, conv_id, people, i)
+                await trio.sleep(2)  # the last deliveries
+                cpu1, t1 = _cpu_seconds(pid), time.monotonic()
+                nursery.cancel_scope.cancel()
+        expected = self.sent * self.n_part  # the sender's own socket receives it too
+        return {"conversations": self.n_conv, "participants": self.n_part, "sockets": self.n_conv * self.n_part,
+                "seconds": self.seconds, "messages_sent": self.sent, "deliveries_expected": expected,
+                "deliveries": len(self.latencies), "http_errors": self.errors,
+                "latency_ms": {"p50": round(_percentile(self.latencies, 50) * 1000, 2),
+                               "p90": round(_percentile(self.latencies, 90) * 1000, 2),
+                               "p99": round(_percentile(self.latencies, 99) * 1000, 2),
+                               "max": round(max(self.latencies, default=float("nan")) * 1000, 2)},
+                "server_cpu_seconds": round(cpu1 - cpu0, 2), "wall_seconds": round(t1 - t0, 2),
+                "server_cpu_ms_per_message": round((cpu1 - cpu0) * 1000 / max(1, self.sent), 3),
+                "server_cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(self.latencies)), 1)}
+
+    async def _start(self, client: httpx.AsyncClient, slug: str, people: list[tuple[uuid.UUID, str]]) -> str:
+        owner, *others = people
+        r = await client.post(f"/api/orgs/{slug}/conversations",
+                              json={"participant_ids": [str(u) for u, _ in others], "title": "bench"},
+                              headers={"Authorization": f"Bearer {owner[1]}"})
+        r.raise_for_status()
+        return str(r.json()["conversation"]["id"])
+
+    async def _listen(self, ws_url: str, slug: str, token: str, conv_id: str, ready: trio.CapacityLimiter) -> None:
+        async with ready:
+            ws = await self._connect(ws_url, slug, token, conv_id)
+        self.waiting -= 1
+        if self.waiting == 0:
+            self.all_connected.set()
+        while True:
+            frame = json.loads(await ws.get_message())
+            if frame.get("type") == "message_created":
+                at = self.sent_at.get(frame["message"]["content"])
+                if at is not None:
+                    self.latencies.append(trio.current_time() - at)
+
+    async def _connect(self, ws_url: str, slug: str, token: str, conv_id: str) -> WebSocketConnection:
+        assert self.ws_nursery is not None
+        ws = await connect_websocket_url(self.ws_nursery, f"{ws_url}?org={slug}",
+                                         extra_headers=[(b"authorization", f"Bearer {token}".encode())])
+        await ws.get_message()  # welcome
+        await ws.send_message(json.dumps({"type": "subscribe", "channel": f"conversation:{conv_id}"}))
+        while json.loads(await ws.get_message()).get("type") != "subscribed":
+            pass
+        return ws
+
+    async def _send_loop(self, client: httpx.AsyncClient, slug: str, conv_id: str,
+                         people: list[tuple[uuid.UUID, str]], index: int) -> None:
+        await trio.sleep(index / self.n_conv)  # spread the senders over the second
+        start = trio.current_time()
+        for n in range(int(self.seconds)):
+            await trio.sleep_until(start + n)
+            _, token = people[n % len(people)]
+            content = f"m {index} {n}"
+            self.sent_at[content] = trio.current_time()
+            r = await client.post(f"/api/orgs/{slug}/conversations/{conv_id}/messages",
+                                  json={"content": content, "client_id": content},
+                                  headers={"Authorization": f"Bearer {token}"})
+            if r.status_code == 201:
+                self.sent += 1
+            else:
+                self.errors[r.status_code] = self.errors.get(r.status_code, 0) + 1
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    import pgserver
+
+    with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
+        server = pgserver.get_server(  # type: ignore[attr-defined]
+           Path(tmp) / "pg", cleanup_mode="stop")
+        dsn = str(server.get_uri())
+        port, ws_port = _free_port(), _free_port()
+        env = {**os.environ, "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(Path(tmp) / "var"), "PORT": str(port),
+               "WEBSOCKET_PORT": str(ws_port), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
+        proc = await trio.lowlevel.open_process([sys.executable, "-m", "community", "serve"], env=env,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            http = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient() as probe:
+                with trio.fail_after(60):
+                    while True:
+                        try:
+                            if (await probe.get(f"{http}/readyz")).status_code == 200:
+                                break
+                        except httpx.TransportError:
+                            pass
+                        await trio.sleep(0.2)
+            keys = LocalKeys.load_or_create(Path(tmp) / "var")
+            bench = Bench(args.conversations, args.participants, args.seconds)
+            async with trio_asyncio.open_loop():
+                slug, groups = await bench.seed(dsn, keys)
+            async with trio.open_nursery() as ws_nursery:
+                bench.ws_nursery = ws_nursery
+                result = await bench.run(http, f"ws://127.0.0.1:{ws_port}/ws", slug, groups, proc.pid)
+                ws_nursery.cancel_scope.cancel()
+            return result
+        finally:
+            proc.terminate()
+            with trio.move_on_after(30):
+                await proc.wait()
+            server.cleanup()
+
+
+def _table(result: dict[str, Any]) -> str:
+    lat = result["latency_ms"]
+    return "\n".join([
+        "| conversations x participants | sockets | seconds | sent | delivered / expected | p50 ms | p99 ms | "
+        "server CPU ms/message | server CPU us/delivery |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {result['conversations']} x {result['participants']} | {result['sockets']} | {result['seconds']} | "
+        f"{result['messages_sent']} | {result['deliveries']} / {result['deliveries_expected']} | {lat['p50']} | "
+        f"{lat['p99']} | {result['server_cpu_ms_per_message']} | {result['server_cpu_us_per_delivery']} |"])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--conversations", type=int, default=200)
+    parser.add_argument("--participants", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=60)
+    outcome = trio.run(main, parser.parse_args())
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "chat.json").write_text(json.dumps(outcome, indent=2))
+    print(json.dumps(outcome, indent=2))
+    print(_table(outcome))
