@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from community.runtime import Runtime
-from tests.factories import Factory, OrgPersonas, Personas
+from tests.factories import Factory, OrgPersonas, Persona, Personas
 
 PERSONAS = ("owner", "admin", "moderator", "member", "guest", "anonymous", "other_org_owner")
 ROLES = ("owner", "admin", "moderator", "member", "guest")
@@ -28,13 +28,14 @@ class MatrixContext:
             return {}
         if persona == "other_org_owner":
             return self.personas.globex.owner.auth
-        return getattr(self.personas.acme, persona).auth
+        person: Persona = self.personas.acme.people[persona]
+        return person.auth
 
     async def fresh_org(self) -> OrgPersonas:
         """A new org where acme's personas hold their usual roles (for destructive calls)."""
         org = await self.factory.org("Scratch")
         for role in ROLES:
-            await self.factory.join(org, getattr(self.personas.acme, role), role)
+            await self.factory.join(org, self.personas.acme.people[role], role)
         return org
 
     async def invitation_token(self) -> str:
