@@ -36,6 +36,8 @@ CREATE INDEX search_documents_tsv_idx ON search_documents USING gin (tsv);
 CREATE INDEX search_documents_recent_idx ON search_documents (org_id, created_at DESC, id DESC);
 CREATE INDEX search_documents_topic_idx ON search_documents (org_id, topic_id);
 CREATE INDEX search_documents_titles_idx ON search_documents USING gin (title_tsv) WHERE kind = 'topic';
+CREATE INDEX search_documents_recent_topics_idx ON search_documents (org_id, created_at DESC, id DESC)
+    WHERE kind = 'topic';
 
 CREATE TABLE search_queue (
     seq bigserial PRIMARY KEY,
