@@ -90,11 +90,16 @@ class Session:
         manager, conn = self.runtime.ws_manager, self.conn
         channels = [org_channel(conn.org_id), user_channel(conn.user_id)]
         try:
+            conn.held = []  # events that race the handshake wait until the welcome is queued
             manager.register(conn, channels)
             head = await self.runtime.notifier.track(conn.org_id)
             welcome = {"type": "welcome", "user_id": conn.user_id, "org_id": conn.org_id, "channels": channels,
                        "last_id": head}
             self.outbox.send_nowait((0, dumps(welcome)))
+            held, conn.held = conn.held, None
+            for frame in held:
+                if not conn.put_nowait(frame):
+                    manager.drop_slow(conn)
             if self.runtime.presence is not None:
                 await self.runtime.presence.joined(self.member)
             async with trio.open_nursery() as nursery:
@@ -213,7 +218,11 @@ class Session:
         while True:
             await trio.sleep(settings.ping_interval)
             with trio.move_on_after(settings.ping_timeout) as scope:
-                await self.ws.ping()
+                try:
+                    await self.ws.ping()
+                except ConnectionClosed:
+                    self.conn.close_soon(CLOSE_NORMAL, "")
+                    return
             if scope.cancelled_caught:
                 log.info("ws.dead_peer", connection=self.conn.id)
                 self.conn.close_soon(CLOSE_GOING_AWAY, "no answer to ping")

@@ -179,7 +179,7 @@ class Presence:
         self._local[key] -= 1
         if self._local[key] <= 0:
             del self._local[key]
-            with trio.CancelScope(shield=True):
+            with trio.CancelScope(shield=True), trio.move_on_after(5):
                 async with self.runtime.db.transaction(org_id=key[0]) as conn:
                     await q.presence_leave(conn, self.runtime.node_id, *key)
             self._mark(key)

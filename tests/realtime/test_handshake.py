@@ -157,3 +157,12 @@ async def test_suspended_member_closes_4403(runtime: Runtime, personas: Personas
                                json={"status": "suspended"})
         assert r.status_code == 200, r.text
         assert await close_code(ws) == 4403
+
+
+async def test_pings_keep_a_live_peer(runtime: Runtime, personas: Personas) -> None:
+    acme = personas.acme
+    runtime.realtime.ping_interval, runtime.realtime.ping_timeout = 0.2, 0.5
+    async with open_socket(runtime, acme.member, acme.slug) as ws:
+        await trio.sleep(1.5)
+        await send(ws, type="ping")
+        assert (await recv(ws))["type"] in ("pong", "presence")
