@@ -18,7 +18,7 @@ from community.services import forums, posts, topics
 from community.services.identity import do_register
 from community.services.orgs import access_org, do_create_org, do_update_org
 
-PASSWORD = "community-demo-password"
+PASSWORD = "community-demo-password"  # noqa: S105 - printed for people to sign in with
 PEOPLE: list[tuple[str, Role]] = [
     ("Ana Lima", Role.OWNER), ("Ben Okafor", Role.ADMIN), ("Chloé Martin", Role.ADMIN),
     ("Dev Patel", Role.MODERATOR), ("Eva Novak", Role.MODERATOR), ("Farid Haddad", Role.MEMBER),
