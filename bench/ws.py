@@ -276,6 +276,7 @@ async def measure_fanout(target: Target, client: httpx.AsyncClient, count: int, 
         fleet.expect(count * events)
         ps = target.ps
         cpu0, t0 = cpu_seconds(ps), time.monotonic()
+        print(f"fanout-start {target.name} {count} pid={target.proc.pid}", file=sys.stderr, flush=True)
         for i in range(events):
             await target.publish(i, client)  # type: ignore[call-arg]
             await trio.sleep(0.02)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ import trio
 from community.actors.db_pool import DbPool
 from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
-from community.actors.notifier import ClusterBus, Notifier
+from community.actors.notifier import ClusterBus, Notifier, with_application_name
 from community.actors.ws_manager import WsManager
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
@@ -34,14 +35,16 @@ APP_ROLE = "community_app"
 
 
 def build_runtime(settings: Settings, dsn: str) -> Runtime:
-    db = Database(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max, role=APP_ROLE)
+    node_id = uuid.uuid4()
+    db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
+                  max_size=settings.db_pool_max, role=APP_ROLE)
     ws_manager = WsManager()
     keys = LocalKeys.load_or_create(settings.data_dir)
     runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
                       notifier=Notifier(ws_manager, db), indexer=Indexer(steps=search_steps(db)), keys=keys,
                       verifier=TokenVerifier.from_settings(settings, keys),
                       passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-                      login_limits=LoginLimits(), mailer=Mailer(settings))
+                      login_limits=LoginLimits(), mailer=Mailer(settings), node_id=node_id)
     wire_realtime(runtime)
     assert runtime.bus is not None and runtime.presence is not None
     # rest_for_one: each child depends only on those started before it, so a notifier crash

@@ -16,6 +16,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import structlog
@@ -166,6 +167,17 @@ def revoked_user(activity: Activity) -> UUID | None:
 BusHandler = Callable[[dict[str, Any]], None]
 
 
+def application_name(node_id: UUID) -> str:
+    """What this node's database connections call themselves (the activity trigger reports it)."""
+    return f"community-{node_id.hex[:16]}"
+
+
+def with_application_name(dsn: str, node_id: UUID) -> str:
+    parts = urlsplit(dsn)
+    query = "&".join(p for p in [parts.query, f"application_name={application_name(node_id)}"] if p)
+    return urlunsplit(parts._replace(query=query))
+
+
 class ClusterBus:
     """LISTEN/NOTIFY between nodes: event heads in, ephemeral frames both ways."""
 
@@ -174,6 +186,7 @@ class ClusterBus:
         self.outgoing: Mailbox[str] = Mailbox("cluster_bus", mailbox_size)
         self.handlers: dict[str, BusHandler] = {}
         self.received = 0
+        self.application_name = application_name(node_id)
 
     def publish_nowait(self, kind: str, body: dict[str, Any]) -> bool:
         payload = dumps({**body, "k": kind, "n": self.node_id})
@@ -208,8 +221,11 @@ class ClusterBus:
         async for channel, payload in receive:
             self.received += 1
             if channel == ACTIVITY_CHANNEL:
-                org, _, seq = payload.partition(":")
-                self.notifier.head_nowait(UUID(org), int(seq))
+                org, seq, writer = [*payload.split(":", 2), ""][:3]
+                # Our own commits reach the notifier first-hand after commit (the sweep covers a drop);
+                # reading the log for them too would put a round trip on every delivery.
+                if writer != self.application_name:
+                    self.notifier.head_nowait(UUID(org), int(seq))
                 continue
             message = json.loads(payload)
             if message.get("n") == str(self.node_id):

@@ -1,10 +1,12 @@
 -- Realtime: the cluster bus trigger, presence, notifications and watches.
 
 -- Every committed activity row is announced to every node (delivered at commit, never for a
--- rolled-back row). Payload "org:seq" stays tiny; receivers read the row from the log.
+-- rolled-back row). Payload "org:seq:application_name" stays tiny; receivers read the row from
+-- the log, and the writing node (its connections are named after it) skips its own.
 CREATE FUNCTION activity_notify() RETURNS trigger LANGUAGE plpgsql AS
 $$ BEGIN
-    PERFORM pg_notify('community_activity', NEW.org_id::text || ':' || NEW.seq::text);
+    PERFORM pg_notify('community_activity',
+                      NEW.org_id::text || ':' || NEW.seq::text || ':' || current_setting('application_name'));
     RETURN NULL;
 END $$;
 CREATE TRIGGER activity_notify AFTER INSERT ON activity FOR EACH ROW EXECUTE FUNCTION activity_notify();
