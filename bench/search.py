@@ -303,6 +303,8 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
                 await queries.suggest_titles(conn, org_id, query, rank, SUGGESTIONS)
                 return
             query, _ = await queries.parse_query(conn, "english", *split_last_word(params["q"]))
+            if "<" in query:
+                await queries.plan_for_phrase(conn)
             forum = params.get("forum_id")
             await queries.search_documents(
                 conn, org_id=org_id, query=query, kinds=["topic", "post"], rank=rank,

@@ -157,6 +157,8 @@ async def search(runtime: Runtime, member: OrgMember, *, q: str, type: str = "al
         query, nodes = await queries.parse_query(conn, _language(member), text, prefix)
         if nodes == 0:  # only stop words
             return {"results": [], "next_cursor": None}
+        if "<" in query:  # a phrase operator (<->, <N>)
+            await queries.plan_for_phrase(conn)
         found = await queries.search_documents(
             conn, org_id=member.org_id, query=query, kinds=_KINDS[type], rank=viewer_rank(member),
             forum_id=forum_id, author_id=author_id, after=after, before=before, tag=tag, cursor=key,

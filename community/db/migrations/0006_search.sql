@@ -32,6 +32,20 @@ CREATE TABLE search_documents (
     indexed_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (org_id, id)
 );
+-- Per-lexeme statistics deep enough that a rare term is estimated rare: the planner then picks the
+-- GIN index for it and the recency index (stopping at LIMIT) for a common one.
+ALTER TABLE search_documents ALTER COLUMN tsv SET STATISTICS 10000;
+ALTER TABLE search_documents ALTER COLUMN title_tsv SET STATISTICS 10000;
+-- Under row-level security the planner only uses a GIN index for `@@` if the operator is
+-- leakproof (else it must run the policy first: a sequential scan). ts_match_vq reveals nothing
+-- but true/false; only a superuser may mark it, so elsewhere search is correct but slower.
+DO $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        ALTER FUNCTION pg_catalog.ts_match_vq(tsvector, tsquery) LEAKPROOF;
+    END IF;
+END
+$$;
 CREATE INDEX search_documents_tsv_idx ON search_documents USING gin (tsv);
 CREATE INDEX search_documents_recent_idx ON search_documents (org_id, created_at DESC, id DESC);
 CREATE INDEX search_documents_topic_idx ON search_documents (org_id, topic_id);
