@@ -19,7 +19,7 @@ from community.db.queries import forums, members, moderation, posts, topics
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import forum_channel, org_channel, topic_channel
-from community.domain.markdown import MAX_CONTENT_BYTES, extract_mentions, render_markdown
+from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.ratelimit import SlidingWindow
@@ -116,7 +116,8 @@ async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, d
         created = await topics.insert_topic(
             unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data["title"],
             slug=await _free_slug(unit.conn, member.org_id, forum_id, data["title"]), content=data["content"],
-            html=html, author_id=member.user_id, tags=data.get("tags") or [], is_announcement=announce)
+            html=html, author_id=member.user_id, tags=data.get("tags") or [], is_announcement=announce,
+            excerpt=excerpt(data["content"]))
         await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
         view = topic_view(await load_topic(unit.conn, member, topic_id))
         mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data["content"]),
@@ -147,6 +148,7 @@ async def do_update_topic(runtime: Runtime, member: OrgMember, topic_id: UUID,
                           changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("content") is not None:
         changes["html"] = check_content(changes["content"])
+        changes["excerpt"] = excerpt(changes["content"])
     async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])

@@ -46,9 +46,7 @@ def forum_view(forum: dict[str, Any]) -> dict[str, Any]:
 
 
 def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
-    """A topic; listings (`full=False`) carry an excerpt instead of the content and html."""
-    from community.domain.markdown import excerpt
-
+    """A topic; listings (`full=False`) carry the stored excerpt instead of the content and html."""
     keys = ("id", "forum_id", "title", "slug", "tags", "is_pinned", "is_locked", "is_announcement", "view_count",
             "reply_count", "last_reply_at", "last_reply_by", "last_activity_at", "solution_post_id", "edit_count",
             "last_edited_at", "created_at")
@@ -57,7 +55,7 @@ def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
     if full:
         view.update(content=topic["content"], html=topic["html"])
     else:
-        view["excerpt"] = excerpt(topic["content"]) if topic["content"] else ""
+        view["excerpt"] = topic["excerpt"]
     return view
 
 

@@ -9,8 +9,8 @@ from uuid import UUID
 from community.db.pool import Conn, row, rows
 
 _SELECT = """
-SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.author_id, u.display_name,
-       u.avatar_url, t.is_pinned, t.is_locked, t.is_announcement, t.view_count, t.reply_count,
+SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.excerpt, t.author_id,
+       u.display_name, u.avatar_url, t.is_pinned, t.is_locked, t.is_announcement, t.view_count, t.reply_count,
        t.last_reply_at, t.last_reply_by, t.last_activity_at, t.tags, t.edit_count, t.last_edited_at,
        t.created_at, f.view_rank AS forum_view_rank, f.path AS forum_path,
        (SELECT p.id FROM posts p WHERE p.org_id = t.org_id AND p.topic_id = t.id AND p.is_solution)
@@ -38,12 +38,13 @@ ORDER BY t.created_at DESC, t.id DESC LIMIT $3
 """
 _SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM topics WHERE org_id = $1 AND forum_id = $2 AND slug = $3)"
 _INSERT = """
-INSERT INTO topics (id, org_id, forum_id, title, slug, content, html, author_id, tags, is_announcement)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING created_at
+INSERT INTO topics (id, org_id, forum_id, title, slug, content, html, author_id, tags, is_announcement, excerpt)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING created_at
 """
 _UPDATE = """
 UPDATE topics SET title = coalesce($3, title), slug = coalesce($4, slug), content = coalesce($5, content),
-    html = coalesce($6, html), tags = coalesce($7, tags), is_pinned = coalesce($8, is_pinned),
+    html = coalesce($6, html), excerpt = coalesce($12, excerpt), tags = coalesce($7, tags),
+    is_pinned = coalesce($8, is_pinned),
     is_locked = coalesce($9, is_locked), is_announcement = coalesce($10, is_announcement),
     edit_count = edit_count + CASE WHEN $5::text IS NULL THEN 0 ELSE 1 END,
     last_edited_at = CASE WHEN $5::text IS NULL THEN last_edited_at ELSE now() END,
@@ -96,9 +97,9 @@ async def slug_taken(conn: Conn, org_id: UUID, forum_id: UUID, slug: str) -> boo
 
 async def insert_topic(conn: Conn, *, topic_id: UUID, org_id: UUID, forum_id: UUID, title: str, slug: str,
                        content: str, html: str, author_id: UUID | None, tags: list[str],
-                       is_announcement: bool) -> datetime:
+                       is_announcement: bool, excerpt: str) -> datetime:
     created: datetime = await conn.fetchval(_INSERT, topic_id, org_id, forum_id, title, slug, content, html,
-                                            author_id, tags, is_announcement)
+                                            author_id, tags, is_announcement, excerpt)
     return created
 
 
@@ -106,7 +107,7 @@ async def update_topic(conn: Conn, org_id: UUID, topic_id: UUID, changes: dict[s
                        editor_id: UUID | None) -> None:
     await conn.execute(_UPDATE, org_id, topic_id, changes.get("title"), changes.get("slug"), changes.get("content"),
                        changes.get("html"), changes.get("tags"), changes.get("is_pinned"), changes.get("is_locked"),
-                       changes.get("is_announcement"), editor_id)
+                       changes.get("is_announcement"), editor_id, changes.get("excerpt"))
 
 
 async def set_forum(conn: Conn, org_id: UUID, topic_id: UUID, forum_id: UUID, slug: str) -> None:
