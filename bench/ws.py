@@ -188,6 +188,7 @@ class Fleet:
         self.received = 0
         self.last_seen: dict[int, float] = {}
         self.target_count = 0
+        self.frames = 0
         self.done = trio.Event()
 
     def expect(self, total: int) -> None:
@@ -210,9 +211,19 @@ class Fleet:
                 await stop.wait()
                 nursery.cancel_scope.cancel()
 
+    async def quiesce(self) -> None:
+        """Wait until no frame at all arrived for a second (presence after a fleet opens, ...)."""
+        with trio.move_on_after(60):
+            while True:
+                before = self.frames
+                await trio.sleep(1)
+                if self.frames == before:
+                    return
+
     async def _read(self, ws: WebSocketConnection) -> None:
         while True:
             message = await ws.get_message()
+            self.frames += 1
             if '"post_created"' not in message:
                 continue
             match = _LAT.search(message)
@@ -256,8 +267,9 @@ async def measure_idle(target: Target, count: int) -> dict[str, Any]:
     ps = target.ps
     rss0 = ps.memory_info().rss
     async with open_fleet(target, count, [target.forum if target.name != "community" else f"forum:{target.forum}",
-                                          *[_ch(target, t) for t in target.topics]]):
-        await trio.sleep(2)
+                                          *[_ch(target, t) for t in target.topics]]) as fleet:
+        await fleet.quiesce()
+        print(f"idle-start {target.name} pid={target.proc.pid}", file=sys.stderr, flush=True)
         rss1 = ps.memory_info().rss
         cpu0, t0 = cpu_seconds(ps), time.monotonic()
         await trio.sleep(10)
@@ -272,7 +284,7 @@ def _ch(target: Target, topic: str) -> str:
 
 async def measure_fanout(target: Target, client: httpx.AsyncClient, count: int, events: int) -> dict[str, Any]:
     async with open_fleet(target, count, [_ch(target, target.topics[0])]) as fleet:
-        await trio.sleep(1)
+        await fleet.quiesce()
         fleet.expect(count * events)
         ps = target.ps
         cpu0, t0 = cpu_seconds(ps), time.monotonic()
@@ -293,7 +305,7 @@ async def measure_latency(target: Target, client: httpx.AsyncClient, count: int,
     total = int(rate * seconds)
     sent: dict[int, float] = {}
     async with open_fleet(target, count, [_ch(target, target.topics[0])]) as fleet:
-        await trio.sleep(1)
+        await fleet.quiesce()
         fleet.expect(count * total)
         async with trio.open_nursery() as nursery:
             for i in range(total):

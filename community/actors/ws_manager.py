@@ -9,6 +9,7 @@ outbox, and a connection whose outbox is full is closed (1013), never allowed to
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import count
@@ -30,8 +31,9 @@ CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_MEMBERSHIP_REVOKED = 4403
 MAX_HELD = 1_000
 
-# What a writer sends: (event id or 0 for ephemeral frames, encoded frame).
-Frame = tuple[int, str]
+# What a writer sends: (event id or 0 for ephemeral frames, JSON text; or bytes already framed
+# for the wire, the rest of a frame the delivering task began writing itself).
+Frame = tuple[int, str | bytes]
 
 
 @dataclass(eq=False)
@@ -48,6 +50,9 @@ class Connection:
     closed: trio.Event = field(default_factory=trio.Event)
     # While a resume replays the log, live events wait here so ids stay in order.
     held: list[Frame] | None = None
+    # Writes a frame straight to an idle socket from the delivering task (no task switch); the
+    # session installs it. False: queue it for the writer instead.
+    direct: Callable[[Frame], bool] | None = None
     may_type: set[str] = field(default_factory=set)
 
     def close_soon(self, code: int, reason: str) -> None:
@@ -61,6 +66,8 @@ class Connection:
             if len(self.held) >= MAX_HELD:
                 return False
             self.held.append(frame)
+            return True
+        if self.direct is not None and self.direct(frame):
             return True
         try:
             self.outbox.send_nowait(frame)

@@ -8,7 +8,9 @@ the contract names: 1001 shutdown, 1008 bad frame, 1013 slow consumer, 4401, 440
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +19,7 @@ import structlog
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 from wsproto.events import TextMessage
+from wsproto.utilities import LocalProtocolError
 
 from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
 from community.domain.errors import CommunityError
@@ -89,6 +92,7 @@ class Session:
         self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox)
         self._writer_done = trio.Event()
         self._last_sent = 0
+        self.conn.direct = self._direct
 
     async def run(self) -> None:
         manager, conn = self.runtime.ws_manager, self.conn
@@ -133,6 +137,40 @@ class Session:
             with trio.move_on_after(2):
                 await self.ws.aclose(code, self.conn.close_reason or "server shutting down")
 
+    def _direct(self, frame: Frame) -> bool:
+        """Write now, like asyncio's transport.write, when nothing is queued or being written.
+
+        Most deliveries find the socket idle: writing from the notifier's task saves waking this
+        socket's writer. Whatever the kernel does not take goes to the writer, first in line.
+        """
+        seq, data = frame
+        # Idle: the writer waits on an empty outbox (an item handed to it leaves the wait list).
+        stats = self.outbox.statistics()
+        if stats.tasks_waiting_receive != 1 or stats.current_buffer_used or not isinstance(data, str):
+            return False
+        if seq and seq <= self._last_sent:
+            return True
+        sock = _raw_socket(self.ws)
+        if sock is None or self.ws._stream_lock.locked() or self.ws.closed is not None:
+            return False
+        try:
+            wire = self.ws._wsproto.send(TextMessage(data=data))
+        except LocalProtocolError:
+            return False
+        if seq:
+            self._last_sent = seq
+        try:
+            sent = sock.send(wire)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.conn.close_soon(CLOSE_NORMAL, "")
+            return True
+        if sent < len(wire):
+            with contextlib.suppress(trio.ClosedResourceError, trio.BrokenResourceError):
+                self.outbox.send_nowait((0, wire[sent:]))
+        return True
+
     async def _write(self) -> None:
         try:
             async for first in self.inbox:
@@ -151,17 +189,17 @@ class Session:
             self._writer_done.set()
 
     async def _send_batch(self, batch: list[Frame]) -> None:
-        frames = []
+        frames: list[str | bytes] = []
         for seq, data in batch:
             if seq:
                 if seq <= self._last_sent:
                     continue  # already sent (a resume and the live path overlapped)
                 self._last_sent = seq
             frames.append(data)
-        if len(frames) == 1:
+        if len(frames) == 1 and isinstance(frames[0], str):
             await self.ws.send_message(frames[0])
         elif frames:
-            await _send_texts(self.ws, frames)
+            await _send_frames(self.ws, frames)
 
     async def _read(self) -> None:
         try:
@@ -253,15 +291,23 @@ class Session:
         self.conn.close_soon(CLOSE_TOKEN_EXPIRED, "token expired")
 
 
-async def _send_texts(ws: WebSocketConnection, frames: list[str]) -> None:
-    """Several text frames in one write: one syscall instead of one per frame when a client lags.
+def _raw_socket(ws: WebSocketConnection) -> socket.socket | None:
+    """The plain TCP socket under a trio-websocket connection (None under TLS)."""
+    stream = ws._stream
+    raw = getattr(getattr(stream, "socket", None), "_sock", None)
+    return raw if isinstance(stream, trio.SocketStream) and isinstance(raw, socket.socket) else None
 
-    Uses trio-websocket's internals (`_wsproto`, `_stream_lock`, `_stream`) exactly as its own
-    `_send` does (trio-websocket 0.12; pin it).
+
+async def _send_frames(ws: WebSocketConnection, frames: list[str | bytes]) -> None:
+    """Several frames in one write: one syscall instead of one per frame when a client lags.
+
+    `bytes` are already framed (the unsent rest of a direct write). Uses trio-websocket's
+    internals (`_wsproto`, `_stream_lock`, `_stream`) exactly as its own `_send` does
+    (trio-websocket 0.12; pin it).
     """
     if ws.closed is not None:
         raise ConnectionClosed(ws.closed)
-    data = b"".join(ws._wsproto.send(TextMessage(data=frame)) for frame in frames)
+    data = b"".join(f if isinstance(f, bytes) else ws._wsproto.send(TextMessage(data=f)) for f in frames)
     async with ws._stream_lock:
         try:
             await ws._stream.send_all(data)
