@@ -11,8 +11,8 @@ import trio
 from community.db.pool import Conn
 from community.runtime import Runtime
 from community.services import topics as topic_service
-from community.services.orgs import access_org
 from community.services.identity import principal_from_token
+from community.services.orgs import access_org
 from tests.factories import Factory
 from tests.forums.conftest import Api
 

@@ -42,7 +42,6 @@ CREATE TABLE topics (
     slug varchar(255) NOT NULL,
     content text NOT NULL,
     html text NOT NULL DEFAULT '',
-    excerpt text NOT NULL DEFAULT '',        -- plain text for listings, made at write time
     author_id uuid REFERENCES users (id) ON DELETE SET NULL,
     is_pinned boolean NOT NULL DEFAULT false,
     is_locked boolean NOT NULL DEFAULT false,
