@@ -5,8 +5,8 @@
 Starts an embedded PostgreSQL, `community serve` and a hello app as subprocesses, seeds
 one org (topics x posts-per-topic posts, written straight to the database), then runs
 closed-loop clients (trio + httpx) against each target: requests/s, p50, p99 and the
-server process's CPU time per request (from /proc). Writes bench/results.json and
-bench/RESULTS.md. The load generator shares the machine with the server: on a small box
+server process's CPU time per request (from /proc). Writes bench/results/rest.json and
+its section of bench/RESULTS.md. The load generator shares the machine with the server: on a small box
 it takes CPU the server could have used, which the report states.
 """
 
@@ -221,27 +221,43 @@ def main() -> None:
         pg.cleanup()
 
 
+_BEGIN, _END = "<!-- rest:begin -->", "<!-- rest:end -->"
+
+
 def write_report(results: list[Result], args: argparse.Namespace, seeded: float, posts: int) -> None:
+    """bench/results/rest.json, and this benchmark's section of the shared bench/RESULTS.md."""
     by = {r.target: r for r in results}
     ratio = by["topic_page"].rps / by["hello"].rps
     meta = {"cpus": os.cpu_count(), "concurrency": args.concurrency, "seconds": args.seconds, "posts": posts,
-            "topics": args.topics, "seed_seconds": round(seeded, 1), "topic_page_over_hello": round(ratio, 3)}
-    (HERE / "results.json").write_text(json.dumps({"meta": meta, "results": [asdict(r) for r in results]},
-                                                  indent=2) + "\n")
+            "topics": args.topics, "seed_seconds": round(seeded, 1), "topic_page_over_hello": round(ratio, 3),
+            "load_average": os.getloadavg()}
+    (HERE / "results").mkdir(exist_ok=True)
+    (HERE / "results" / "rest.json").write_text(json.dumps(
+        {"meta": meta, "results": [asdict(r) for r in results]}, indent=2) + "\n")
     rows = "\n".join(f"| {r.target} | {r.rps} | {r.p50_ms} | {r.p99_ms} | {r.server_cpu_ms_per_request} | "
                      f"{r.requests} | {r.errors} |" for r in results)
-    (HERE / "RESULTS.md").write_text(f"""# REST benchmark
+    section = f"""{_BEGIN}
+## REST (issue 4) — `bench/rest.py`
 
-`bench/rest.py`: {posts:,} posts in {args.topics:,} topics, one org; {args.concurrency} concurrent
-closed-loop clients (trio + httpx, one process) for {args.seconds:g} s per target after a 2 s warm-up,
-on {os.cpu_count()} CPUs shared by the server, PostgreSQL and the load generator.
+{posts:,} posts in {args.topics:,} topics, one org; {args.concurrency} concurrent closed-loop clients
+(trio + httpx, one process) for {args.seconds:g} s per target after a 2 s warm-up, on
+{os.cpu_count()} CPUs shared by the server, PostgreSQL and the load generator (1-min load average
+at the end: {os.getloadavg()[0]:.1f}). Server CPU per request is read from /proc for the server process.
 
 | target | req/s | p50 ms | p99 ms | server CPU ms/req | requests | errors |
 |---|---|---|---|---|---|---|
 {rows}
 
 topic page / hello: **{ratio:.3f}**. Target: topic page >= 1,000 req/s, p99 <= 60 ms on 2 cores.
-""")
+{_END}"""
+    path = HERE / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if _BEGIN in text:
+        head, rest = text.split(_BEGIN, 1)
+        text = head + section + rest.split(_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text)
 
 
 if __name__ == "__main__":
