@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, UniqueViolation
 from community.db.queries import forums, topics
 from community.domain.cursors import decode_cursor, next_cursor
-from community.domain.errors import NotFoundError, ValidationFailedError
+from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import org_channel
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
@@ -111,11 +111,15 @@ async def do_create_forum(runtime: Runtime, member: OrgMember, data: dict[str, A
             parent = await _parent(unit.conn, member, data["parent_id"])
             path = [*parent["path"], forum_id]
             _check_depth(len(path))
-        forum = await forums.insert_forum(
-            unit.conn, forum_id=forum_id, org_id=member.org_id, name=data["name"],
-            description=data.get("description"), slug=await _free_slug(unit.conn, member.org_id, data["name"]),
-            parent_id=data.get("parent_id"), is_private=bool(data.get("is_private")),
-            required_role=data.get("required_role") or Role.MEMBER, sort_order=data.get("sort_order") or 0, path=path)
+        slug = await _free_slug(unit.conn, member.org_id, data["name"])
+        try:
+            forum = await forums.insert_forum(
+                unit.conn, forum_id=forum_id, org_id=member.org_id, name=data["name"],
+                description=data.get("description"), slug=slug, parent_id=data.get("parent_id"),
+                is_private=bool(data.get("is_private")), required_role=data.get("required_role") or Role.MEMBER,
+                sort_order=data.get("sort_order") or 0, path=path)
+        except UniqueViolation:  # a concurrent create took the slug between the check and the insert
+            raise ConflictError(f"The slug {slug!r} was just taken; try again.", field="name") from None
         await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
         view = forum_view(await load_forum(unit.conn, member, forum["id"]))
         await unit.record(org_channel(member.org_id), "forum_created", {"forum": view, "forum_id": forum_id})

@@ -113,6 +113,7 @@ async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, d
         if announce and not await _moderates_forum_row(unit.conn, member, forum):
             raise ForbiddenError("Only moderators make announcements.")
         await check_posting_rate(unit.conn, member)
+        # The forum row is locked above, so no concurrent create in this forum can take the slug.
         created = await topics.insert_topic(
             unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data["title"],
             slug=await _free_slug(unit.conn, member.org_id, forum_id, data["title"]), content=data["content"],
