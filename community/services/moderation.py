@@ -10,6 +10,7 @@ from uuid import UUID
 from community.db.queries import forums, moderation, posts
 from community.domain.cursors import decode_cursor, encode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from community.domain.events import topic_channel
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.runtime import Runtime
@@ -76,7 +77,7 @@ async def do_resolve_flag(runtime: Runtime, member: OrgMember, flag_id: UUID, *,
             if action == "hide":
                 await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
                 hidden = await load_post(unit.conn, member, post["id"])
-                await unit.record(f"topic:{post['topic_id']}", "post_updated",
+                await unit.record(topic_channel(post["topic_id"]), "post_updated",
                                   {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
                                    "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})
             else:
