@@ -20,7 +20,7 @@ class Unit:
     org_id: UUID | None
     actor_id: UUID | None
     activities: list[Activity] = field(default_factory=list)
-    reindex: bool = False
+    reindex: bool = False  # kept for callers' clarity; every unit pokes the indexer after commit
 
     async def record(self, channel: str, type: str, payload: dict[str, Any]) -> Activity:
         """Append to the activity log in this transaction; published once it commits."""
@@ -39,5 +39,6 @@ async def unit_of_work(runtime: Runtime, *, org_id: UUID | None, user_id: UUID |
         yield unit
     for activity in unit.activities:
         runtime.notifier.publish_nowait(activity)
-    if unit.reindex:
-        runtime.indexer.poke()
+    # Triggers queue search work in the writer's transaction, whatever the write was (an org's
+    # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
+    runtime.indexer.poke()
