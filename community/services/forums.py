@@ -146,7 +146,6 @@ async def do_delete_forum(runtime: Runtime, member: OrgMember, forum_id: UUID) -
         await load_forum(unit.conn, member, forum_id, for_update=True)
         await forums.delete_forum(unit.conn, member.org_id, forum_id)
         await unit.record(org_channel(member.org_id), "forum_deleted", {"forum_id": forum_id})
-        unit.reindex = True
 
 
 async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:

@@ -80,7 +80,6 @@ async def do_create_post(runtime: Runtime, member: OrgMember, topic_id: UUID, *,
         post = await load_post(unit.conn, member, post_id)
         await _record(unit, "post_created", post, member, mentions=mentions,
                       reply_to_user_id=parent["author_id"] if parent else topic["author_id"])
-        unit.reindex = True
     return _view(post, member)
 
 
@@ -119,7 +118,6 @@ async def do_edit_post(runtime: Runtime, member: OrgMember, post_id: UUID, conte
             await _log(unit, member, "edit_post", post)
         post = await load_post(unit.conn, member, post_id)
         await _record(unit, "post_updated", post, member, mentions=mentions, reply_to_user_id=None)
-        unit.reindex = True
     return _view(post, member)
 
 
@@ -150,7 +148,6 @@ async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) ->
     await forums.refresh_last_post(unit.conn, member.org_id, post["forum_id"])
     await unit.record(topic_channel(post["topic_id"]), "post_deleted",
                       {"post_id": post["id"], "topic_id": post["topic_id"], "forum_id": post["forum_id"]})
-    unit.reindex = True
 
 
 async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any], **details: Any) -> None:

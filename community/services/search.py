@@ -5,8 +5,8 @@ see it, the text, and a `tsvector` (title A, tags B, body C) built with the org'
 search configuration (`settings.search.language`, any built-in one; default english).
 
 How a write reaches the index: triggers on the source tables (migration 0006) put
-(org, kind, id) in `search_queue` inside the writer's transaction; services set
-`unit.reindex = True` so the indexer is poked after commit; the indexer's step claims a
+(org, kind, id) in `search_queue` inside the writer's transaction;
+every committed `unit_of_work` pokes the indexer; the indexer's step claims a
 batch per org, rebuilds or removes those documents and deletes the queue rows in one
 transaction. A crash rolls the batch back and it stays queued: nothing is lost, and the
 indexer drains the queue on every start. What must disappear at once (a hidden or deleted

@@ -127,7 +127,6 @@ async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, d
         await unit.record(forum_channel(forum_id), "topic_created", payload)
         if announce:
             await _announce(unit, view, forum)
-        unit.reindex = True
     return view
 
 
@@ -166,7 +165,6 @@ async def do_update_topic(runtime: Runtime, member: OrgMember, topic_id: UUID,
         if changes.get("is_announcement") and not topic["is_announcement"]:
             await _announce(unit, view, await forums.get_forum(unit.conn, member.org_id, view["forum_id"]) or {})
         await _log_moderation(unit, member, topic, changes, is_mod)
-        unit.reindex = True
     return view
 
 
@@ -222,7 +220,6 @@ async def do_delete_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -
         if is_mod and topic["author_id"] != member.user_id:
             await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
                                         target_type="topic", target_id=topic_id, details={"title": topic["title"]})
-        unit.reindex = True
 
 
 async def _free_slug(conn: Conn, org_id: UUID, forum_id: UUID, title: str, *, current: str | None = None) -> str:

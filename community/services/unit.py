@@ -20,7 +20,6 @@ class Unit:
     org_id: UUID | None
     actor_id: UUID | None
     activities: list[Activity] = field(default_factory=list)
-    reindex: bool = False  # kept for callers' clarity; every unit pokes the indexer after commit
 
     async def record(self, channel: str, type: str, payload: dict[str, Any]) -> Activity:
         """Append to the activity log in this transaction; published once it commits."""
