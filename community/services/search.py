@@ -29,6 +29,9 @@ Adding a kind (messages, events, resources), e.g. for conversations:
 4. A search query whose visibility clause is your rule, e.g. `d.kind = 'message' AND
    d.scope_id = ANY(ARRAY(SELECT conversation_id FROM conversation_members WHERE user_id = $n))`,
    inside the query like `_MATCH` (never a filter after LIMIT).
+
+Messages are such a kind (migration 0008): `type=messages`, and in `type=all`, answer only the
+caller's conversations (the participant rule of `queries.conversations`, inside `_MATCH`).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ SUGGESTIONS = 8
 _START, _STOP = "\x02", "\x03"
 _HEADLINE = (f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, "
              'FragmentDelimiter=" … "')
-_KINDS = {"topics": ["topic"], "posts": ["post"], "all": ["topic", "post"]}
+_KINDS = {"topics": ["topic"], "posts": ["post"], "messages": ["message"], "all": ["topic", "post", "message"]}
 # The last word as typed (letters or digits, 2+), not inside an open quote, not negated, not after OR.
 _LAST_WORD = re.compile(r"(?:^|\s)([^\W_]{2,})$")
 _AFTER_OR = re.compile(r"(?:^|\s)OR\s+[^\W_]+$")
@@ -68,7 +71,8 @@ class DocumentKind:
     refresh_sql: str  # $1 org, $2 ids, $3 config: upsert what is searchable, delete the rest
 
 
-KINDS = [DocumentKind("topic", queries.REFRESH_TOPICS), DocumentKind("post", queries.REFRESH_POSTS)]
+KINDS = [DocumentKind("topic", queries.REFRESH_TOPICS), DocumentKind("post", queries.REFRESH_POSTS),
+         DocumentKind("message", queries.REFRESH_MESSAGES)]
 
 
 class SearchIndex:
@@ -141,7 +145,8 @@ def _cursor(cursor: str | None, by_relevance: bool) -> tuple[Any, UUID] | None:
 def result_view(found: dict[str, Any], by_relevance: bool) -> dict[str, Any]:
     author = {"id": found["author_id"], "display_name": found["author_name"]} if found["author_id"] else None
     return {"type": found["kind"], "id": found["id"], "topic_id": found["topic_id"], "forum_id": found["forum_id"],
-            "title": found["title"], "snippet": snippet_html(found["snippet"] or ""), "author": author,
+            "conversation_id": found["conversation_id"], "title": found["title"],
+            "snippet": snippet_html(found["snippet"] or ""), "author": author,
             "created_at": found["created_at"], "score": found["score"] if by_relevance else None}
 
 
@@ -162,7 +167,8 @@ async def search(runtime: Runtime, member: OrgMember, *, q: str, type: str = "al
         found = await queries.search_documents(
             conn, org_id=member.org_id, query=query, kinds=_KINDS[type], rank=viewer_rank(member),
             forum_id=forum_id, author_id=author_id, after=after, before=before, tag=tag, cursor=key,
-            by_relevance=by_relevance, limit=limit + 1, candidates=CANDIDATES, headline=_HEADLINE)
+            by_relevance=by_relevance, limit=limit + 1, candidates=CANDIDATES, headline=_HEADLINE,
+            viewer=member.user_id if member.is_member else None)
     page = found[:limit]
     next_cursor = None
     if len(found) > limit:

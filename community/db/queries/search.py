@@ -1,8 +1,9 @@
 """Search: claim queued rows, (re)build documents per kind, and the permission-aware queries.
 
 Visibility is inside every query: a topic or post document is returned only when its
-`scope_id` (forum) is among the forums the viewer's rank may read, evaluated once per
-query as an InitPlan, before ORDER BY and LIMIT.
+`scope_id` (forum) is among the forums the viewer's rank may read, a message document only
+when its `scope_id` (conversation) is among the viewer's conversations; each list is
+evaluated once per query as an InitPlan, before ORDER BY and LIMIT.
 """
 
 from __future__ import annotations
@@ -67,6 +68,26 @@ ON CONFLICT (org_id, id) DO UPDATE SET scope_id = excluded.scope_id, author_id =
     body = excluded.body, config = excluded.config, tsv = excluded.tsv, indexed_at = excluded.indexed_at
 """  # noqa: S608 - constant fragments
 
+REFRESH_MESSAGES = f"""
+WITH src AS (
+    SELECT m.org_id, m.id, m.conversation_id, m.sender_id, coalesce(c.title, '') AS title, m.content, m.created_at
+    FROM messages m JOIN conversations c ON c.org_id = m.org_id AND c.id = m.conversation_id
+    WHERE m.org_id = $1 AND m.id = ANY($2::uuid[]) AND m.deleted_at IS NULL
+    FOR SHARE OF m
+), gone AS (
+    DELETE FROM search_documents d WHERE d.org_id = $1 AND d.id = ANY($2::uuid[])
+        AND d.id NOT IN (SELECT id FROM src)
+)
+INSERT INTO search_documents AS d (org_id, id, kind, scope_id, author_id, title, body, config, tsv,
+                                   created_at, indexed_at)
+SELECT s.org_id, s.id, 'message', s.conversation_id, s.sender_id, s.title, {_CLEAN.format("s.content")},
+       $3::regconfig, setweight(to_tsvector($3::regconfig, s.content), 'C'), s.created_at, now()
+FROM src s
+ON CONFLICT (org_id, id) DO UPDATE SET scope_id = excluded.scope_id, author_id = excluded.author_id,
+    title = excluded.title, body = excluded.body, config = excluded.config, tsv = excluded.tsv,
+    indexed_at = excluded.indexed_at
+"""  # noqa: S608 - constant fragments
+
 # One round trip: custom plans (so each term gets its own selectivity estimate: a GIN scan
 # for a rare term, a walk down the recency index for a common one) and the parsed query.
 # $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
@@ -83,26 +104,38 @@ SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
 FROM (SELECT to_tsquery(search_config($1), $2) AS q) s
 """
 
-# $1 org, $2 tsquery text, $3 kinds, $4 viewer rank, $5 forum, $6 author, $7 after, $8 before, $9 tag.
-_MATCH = """
+# The viewer's ($14) conversations: the rule of `queries.conversations` (a participant row counts
+# only while the membership is not removed and not from before the current membership).
+_MY_CONVERSATIONS = """
+SELECT p.conversation_id FROM conversation_participants p
+JOIN memberships ms ON ms.org_id = p.org_id AND ms.user_id = p.user_id AND ms.status <> 'removed'
+WHERE p.org_id = $1 AND p.user_id = $14 AND p.joined_at >= ms.joined_at
+"""
+# $1 org, $2 tsquery text, $3 kinds, $4 viewer rank, $5 forum, $6 author, $7 after, $8 before, $9 tag,
+# $14 the viewer (NULL: no conversations).
+_MATCH = f"""
 FROM search_documents d
 WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
-  AND d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $4))
+  AND CASE WHEN d.kind = 'message' THEN d.scope_id = ANY(ARRAY({_MY_CONVERSATIONS}))
+           ELSE d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $4)) END
   AND ($5::uuid IS NULL OR d.scope_id = $5)
   AND ($6::uuid IS NULL OR d.author_id = $6)
   AND ($7::timestamptz IS NULL OR d.created_at >= $7)
   AND ($8::timestamptz IS NULL OR d.created_at < $8)
   AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM topics t
                                    WHERE t.org_id = d.org_id AND t.id = d.topic_id AND $9 = ANY(t.tags)))
-"""
+"""  # noqa: S608 - constant fragments
 _COLUMNS = "d.kind, d.id, d.topic_id, d.scope_id, d.author_id, d.title, d.body, d.config, d.created_at"
 # The page, then snippets and names for those rows only ($12 headline options).
 _PAGE = """
-SELECT r.kind, r.id, r.topic_id, r.scope_id AS forum_id, coalesce(t.title, r.title) AS title,
+SELECT r.kind, r.id, r.topic_id, CASE WHEN r.kind <> 'message' THEN r.scope_id END AS forum_id,
+       CASE WHEN r.kind = 'message' THEN r.scope_id END AS conversation_id,
+       coalesce(t.title, c.title, r.title) AS title,
        ts_headline(r.config, r.body, $2::text::tsquery, $12) AS snippet, r.author_id,
        u.display_name AS author_name, r.created_at, r.score
 FROM page r
 LEFT JOIN topics t ON t.org_id = $1 AND t.id = r.topic_id
+LEFT JOIN conversations c ON c.org_id = $1 AND c.id = r.scope_id AND r.kind = 'message'
 LEFT JOIN users u ON u.id = r.author_id
 ORDER BY {order}
 """
@@ -114,12 +147,12 @@ WITH page AS (
     ORDER BY d.created_at DESC, d.id DESC LIMIT $13)
 {_PAGE.format(order="r.created_at DESC, r.id DESC")}
 """
-# Relevance ranks a bounded candidate set, the most recent $14 matches, so its cost has a ceiling
+# Relevance ranks a bounded candidate set, the most recent $15 matches, so its cost has a ceiling
 # whatever the term's frequency. $10, $11 the cursor (score, id).
 _RELEVANT = f"""
 WITH candidates AS (
     SELECT {_COLUMNS}, ts_rank(d.tsv, $2::text::tsquery, 1)::float8 AS score {_MATCH}
-    ORDER BY d.created_at DESC, d.id DESC LIMIT $14
+    ORDER BY d.created_at DESC, d.id DESC LIMIT $15
 ), page AS (
     SELECT * FROM candidates c
     WHERE $10::float8 IS NULL OR (c.score, c.id) < ($10, $11)
@@ -174,10 +207,12 @@ async def plan_for_phrase(conn: Conn) -> None:
 async def search_documents(conn: Conn, *, org_id: UUID, query: str, kinds: list[str], rank: int,
                            forum_id: UUID | None, author_id: UUID | None, after: datetime | None,
                            before: datetime | None, tag: str | None, cursor: tuple[Any, UUID] | None,
-                           by_relevance: bool, limit: int, candidates: int, headline: str) -> list[dict[str, Any]]:
+                           by_relevance: bool, limit: int, candidates: int, headline: str,
+                           viewer: UUID | None = None) -> list[dict[str, Any]]:
+    """`viewer` (a member's user id) sees the messages of their conversations; None sees none."""
     key, last_id = cursor if cursor else (None, None)
     args: list[object] = [org_id, query, kinds, rank, forum_id, author_id, after, before, tag, key, last_id,
-                          headline, limit]
+                          headline, limit, viewer]
     if by_relevance:
         return rows(await conn.fetch(_RELEVANT, *args, candidates))
     return rows(await conn.fetch(_RECENT, *args))

@@ -1,4 +1,4 @@
-"""Search: full-text results over what the caller may read, and topic-title suggestions."""
+"""Search: full-text results over what the caller may read (forums, own conversations), and suggestions."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ blueprint = Blueprint("search", __name__)
 
 class SearchQuery(PageQuery):
     q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"\S")
-    type: Literal["topics", "posts", "all"] = "all"
+    type: Literal["topics", "posts", "messages", "all"] = "all"
     forum_id: UUID | None = None
     tag: str | None = Field(default=None, max_length=30)
     author_id: UUID | None = None
