@@ -24,7 +24,8 @@ Record = asyncpg.Record
 T = TypeVar("T")
 
 DatabaseUnavailable = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                       asyncpg.CannotConnectNowError)
+                       asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
+                       asyncpg.exceptions.TooManyConnectionsError)
 
 
 def open_bridge() -> trio_asyncio.TrioEventLoop:  # pragma: no cover - thin alias
@@ -60,10 +61,7 @@ class Conn:
 
     async def set_context(self, *, org_id: UUID | None, user_id: UUID | None) -> None:
         """Transaction-scoped tenant context that row-level security policies read."""
-        await self.execute(
-            "SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)",
-            str(org_id) if org_id else "", str(user_id) if user_id else "",
-        )
+        await self.execute(_SET_CONTEXT, *_context_args(org_id, user_id))
 
 
 async def _init_connection(raw: asyncpg.Connection) -> None:
@@ -83,8 +81,43 @@ async def _init_connection_trio(raw: asyncpg.Connection) -> None:
 
 
 async def close(conn: Conn) -> None:
-    with trio.CancelScope(shield=True):
-        await _call(conn.raw.close)
+    # Bounded even when shielded: a connection whose peer is gone must not hang a shutdown.
+    with trio.CancelScope(shield=True), trio.move_on_after(2) as scope:
+        await _call(conn.raw.close, timeout=2)
+    if scope.cancelled_caught:
+        conn.raw.terminate()
+
+
+_SET_CONTEXT = "SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)"
+
+
+def _context_args(org_id: UUID | None, user_id: UUID | None) -> tuple[str, str]:
+    return (str(org_id) if org_id else "", str(user_id) if user_id else "")
+
+
+async def _begin(pool: asyncpg.Pool, isolation: str, context: tuple[str, str]) -> tuple[Any, Any]:
+    raw = await pool.acquire()
+    try:
+        tx = raw.transaction(isolation=isolation)  # type: ignore[arg-type]
+        await tx.start()
+        await raw.execute(_SET_CONTEXT, *context)
+    except BaseException:
+        raw.terminate()  # never reset a connection mid-transaction: drop it
+        await pool.release(raw)
+        raise
+    return raw, tx
+
+
+async def _finish(pool: asyncpg.Pool, raw: Any, tx: Any, *, commit: bool) -> None:
+    try:
+        await (tx.commit() if commit else tx.rollback())
+    finally:
+        await pool.release(raw)
+
+
+async def _fetchrow_pooled(pool: asyncpg.Pool, sql: str, args: tuple[object, ...]) -> Record | None:
+    async with pool.acquire() as raw:
+        return await raw.fetchrow(sql, *args)
 
 
 class Database:
@@ -135,18 +168,28 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed") -> AsyncIterator[Conn]:
-        async with self.acquire() as conn:
-            tx = conn.raw.transaction(isolation=isolation)  # type: ignore[arg-type]
-            await _call(tx.start)
-            try:
-                await conn.set_context(org_id=org_id, user_id=user_id)
-                yield conn
-            except BaseException:
-                with trio.CancelScope(shield=True):
-                    await _call(tx.rollback)
-                raise
-            else:
-                await _call(tx.commit)
+        # Each crossing of the trio-asyncio bridge costs about as much as a query, so acquiring,
+        # BEGIN and the tenant context make one crossing, and COMMIT with the release another.
+        pool = self._require_pool()
+        # Shielded: cancelling between BEGIN and the context would hand the pool a connection
+        # mid-transaction; a cancelled caller gives up right after instead.
+        with trio.CancelScope(shield=True):
+            raw, tx = await _call(_begin, pool, isolation, _context_args(org_id, user_id))
+        committed = False
+        try:
+            await trio.lowlevel.checkpoint_if_cancelled()
+            yield Conn(raw)
+            committed = True
+        finally:
+            # Shielded: a transaction is never left half-finished on a connection back in the pool.
+            with trio.CancelScope(shield=True), trio.move_on_after(10) as scope:
+                await _call(_finish, pool, raw, tx, commit=committed)
+            if scope.cancelled_caught:
+                raw.terminate()
+
+    async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
+        """One statement on its own, no tenant context: acquire, fetch and release in one crossing."""
+        return await _call(_fetchrow_pooled, self._require_pool(), sql, args)
 
     async def fetch(self, sql: str, *args: object) -> list[Record]:
         async with self.transaction() as conn:

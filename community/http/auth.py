@@ -7,7 +7,7 @@ from quart import g, request
 from community.domain.errors import UnauthorizedError
 from community.domain.principal import OrgMember, Principal
 from community.http.context import current_runtime
-from community.services.identity import principal_from_token
+from community.services.identity import caller_in_org, principal_from_token
 from community.services.orgs import access_org
 
 
@@ -33,5 +33,9 @@ async def require_principal() -> Principal:
 
 
 async def org_member(ref: str, *, allow_anonymous: bool = False) -> OrgMember:
-    principal = await (optional_principal() if allow_anonymous else require_principal())
-    return await access_org(current_runtime(), principal, ref)
+    token = bearer_token()
+    if token is None or "principal" in g:
+        principal = await (optional_principal() if allow_anonymous else require_principal())
+        return await access_org(current_runtime(), principal, ref)
+    g.principal, member = await caller_in_org(current_runtime(), token, ref)
+    return member

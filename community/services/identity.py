@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import trio
 from argon2 import PasswordHasher
@@ -14,9 +15,10 @@ from community.db.queries import members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
-from community.domain.principal import Principal
+from community.domain.principal import OrgMember, Principal
 from community.domain.ratelimit import SlidingWindow
 from community.runtime import Runtime
+from community.services.orgs import access_org, load_caller
 from community.services.tokens import Claims
 from community.services.views import user_view
 
@@ -101,13 +103,7 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal:
 
 
 async def _builtin_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
-    from uuid import UUID
-
-    try:
-        user_id = UUID(claims.subject)
-    except ValueError:
-        return None
-    return await users.get_user(conn, user_id)
+    return await users.get_user(conn, _builtin_user_id(claims))
 
 
 async def _auth0_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
@@ -134,3 +130,24 @@ async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
         {"organization": {"id": m["id"], "slug": m["slug"], "name": m["name"]}, "role": m["role"],
          "status": m["status"], "joined_at": m["joined_at"]} for m in memberships],
         "unread_notifications": unread, "unread_messages": unread_messages}
+
+
+async def caller_in_org(runtime: Runtime, token: str, ref: str) -> tuple[Principal, OrgMember]:
+    """Token -> user and their place in `{org}`: one statement on the hot path."""
+    claims = await runtime.verifier.verify(token)
+    user_id = _builtin_user_id(claims) if claims.provider == "builtin" else None
+    subject = claims.subject if claims.provider == "auth0" else None
+    principal, member = await load_caller(runtime, user_id=user_id, subject=subject, ref=ref)
+    if principal is None and claims.provider == "auth0":
+        principal = await principal_from_token(runtime, token)  # first sight: provision the user
+        member = await access_org(runtime, principal, ref)
+    if principal is None:
+        raise UnauthorizedError("The account for this token no longer exists.")
+    return principal, member
+
+
+def _builtin_user_id(claims: Claims) -> UUID:
+    try:
+        return UUID(claims.subject)
+    except ValueError:
+        raise UnauthorizedError("invalid token subject") from None

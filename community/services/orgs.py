@@ -22,24 +22,25 @@ _NOT_FOUND = "No such organization."
 
 async def access_org(runtime: Runtime, principal: Principal | None, ref: str) -> OrgMember:
     """The caller in `{org}`. Missing and not-visible answer the same 404; suspended is 403."""
-    user_id = principal.user_id if principal else None
-    async with runtime.db.transaction(user_id=user_id) as conn:
-        org_id = await orgs.resolve_org(conn, ref)
-        if org_id is None:
-            raise NotFoundError(_NOT_FOUND)
-        await conn.set_context(org_id=org_id, user_id=user_id)
-        org = await orgs.get_org(conn, org_id)
-        member = await members.get_membership(conn, org_id, user_id) if user_id else None
-    if org is None:
+    _, member = await load_caller(runtime, user_id=principal.user_id if principal else None, subject=None, ref=ref)
+    return member
+
+
+async def load_caller(runtime: Runtime, *, user_id: UUID | None, subject: str | None,
+                      ref: str) -> tuple[Principal | None, OrgMember]:
+    """The user (by id or Auth0 subject) and their place in `{org}`, in one statement."""
+    context = await orgs.request_context(runtime.db, user_id=user_id, subject=subject, ref=ref)
+    principal = (Principal(user_id=context["user_id"], email=context["email"], display_name=context["display_name"])
+                 if context["user_id"] else None)
+    if context["org_id"] is None:
         raise NotFoundError(_NOT_FOUND)
-    if member is None or member["status"] == "removed":
-        if not org["is_public"]:
-            raise NotFoundError(_NOT_FOUND)
-        return OrgMember(principal=principal, org_id=org_id, org=org, role=None)
-    if member["status"] == "suspended":
+    org = {k: context[k] for k in orgs.COLUMN_NAMES}
+    if context["role"] is None:
+        return principal, OrgMember(principal=principal, org_id=org["id"], org=org, role=None)
+    if context["status"] == "suspended":
         raise ForbiddenError("Your membership of this organization is suspended.")
-    return OrgMember(principal=principal, org_id=org_id, org=org, role=Role(member["role"]),
-                     status=member["status"], overrides=member["permissions"] or {})
+    return principal, OrgMember(principal=principal, org_id=org["id"], org=org, role=Role(context["role"]),
+                                status=context["status"], overrides=context["permissions"] or {})
 
 
 async def do_create_org(runtime: Runtime, principal: Principal, *, name: str, slug: str | None,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row
+from community.db.pool import Conn, Database, row
 
 COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
            "current_member_count, stripe_customer_id, stripe_subscription_id, is_public, settings, created_at")
+
+COLUMN_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
+_REQUEST_CONTEXT = "SELECT *, org_id AS id FROM request_context($1, $2, $3)"
 
 _INSERT = f"""
 INSERT INTO organizations (id, name, slug, description, current_member_count)
@@ -33,6 +36,12 @@ _FREE_SEAT = "UPDATE organizations SET current_member_count = current_member_cou
 _SET_TIER = f"""
 UPDATE organizations SET subscription_tier = $2, member_limit = $3 WHERE id = $1 RETURNING {COLUMNS}
 """  # noqa: S608
+
+
+async def request_context(db: Database, *, user_id: UUID | None, subject: str | None, ref: str) -> dict[str, Any]:
+    record = await db.fetchrow_once(_REQUEST_CONTEXT, user_id, subject, ref)
+    assert record is not None
+    return dict(record)
 
 
 async def insert_org(conn: Conn, *, org_id: UUID, name: str, slug: str, description: str | None) -> dict[str, Any]:
