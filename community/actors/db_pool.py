@@ -30,13 +30,25 @@ class DbPool:
         return False
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        await self.db.open()
+        await self._open()
         try:
             task_status.started()
             async for reply in self.mailbox.receive:
                 await self._answer(reply)
         finally:
             await self.db.close()
+
+    async def _open(self) -> None:
+        """Open the pool, waiting out an outage: until then readiness reports the database down."""
+        backoff = 0.2
+        while True:
+            try:
+                await self.db.open()
+                return
+            except DatabaseUnavailable as exc:
+                log.warning("db_pool.open_failed", reason=repr(exc), retry_in=backoff)
+            await trio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
 
     async def _answer(self, reply: trio.MemorySendChannel[bool]) -> None:
         healthy = await self._check()

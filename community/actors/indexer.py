@@ -8,6 +8,7 @@ import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
+from community.actors.outage import ride_out
 
 log = structlog.get_logger("community.actors.indexer")
 
@@ -29,10 +30,11 @@ class Indexer:
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
-        await self._drain()  # catch up on whatever was committed while we were down
+        await ride_out("indexer", self._drain)  # catch up on whatever was committed while we were down
         async for _ in self.mailbox.receive:
             await trio.sleep(self.linger)  # let a burst of writes share one batch
-            await self._drain()
+            if not await ride_out("indexer", self._drain):
+                self.poke()  # the queue is still there: try again once the database is back
 
     async def _drain(self) -> None:
         for step in self.steps:

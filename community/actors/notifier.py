@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
@@ -23,6 +24,7 @@ import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
+from community.actors.outage import ride_out
 from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Deliver, WsManager
 from community.db.pool import Database, open_listener
 from community.db.queries.notifications import list_org_activity_after, org_event_heads
@@ -86,9 +88,9 @@ class Notifier:
             nursery.start_soon(self._tick)
             nursery.start_soon(self._run_followups)
             task_status.started()
-            await self._sweep()  # whatever was committed while a previous incarnation was down
+            await ride_out("notifier", self._sweep)  # what was committed while we were down
             async for message in self.mailbox.receive:
-                await self._handle(message)
+                await ride_out("notifier", partial(self._handle, message))
 
     async def _tick(self) -> None:
         while True:
@@ -196,15 +198,25 @@ class ClusterBus:
         return self.outgoing.send_nowait(payload)
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        backoff = 0.1
+        while True:
+            # A lost LISTEN connection (or a database outage) is noticed, logged and reconnected
+            # with backoff here: crash-looping would take the whole core down with the database.
+            if await ride_out("cluster_bus", self._listen):
+                backoff = 0.1
+            await trio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _listen(self) -> None:
         async with open_listener(self.db.dsn, [ACTIVITY_CHANNEL, BUS_CHANNEL]) as listener, \
                 trio.open_nursery() as nursery:
             nursery.start_soon(self._send_loop)
             nursery.start_soon(self._receive_loop, listener.receive)
-            self.notifier.sweep_nowait()  # anything committed before we were listening
-            task_status.started()
+            self.notifier.sweep_nowait()  # anything committed while we were not listening
             await listener.lost.wait()
-            # Crash: the supervisor restarts us, and the restart's sweep catches up from the log.
-            raise ConnectionError("LISTEN connection lost or its queue overflowed")
+            log.warning("cluster_bus.listen_lost", reason="connection lost or its queue overflowed")
+            nursery.cancel_scope.cancel()
 
     async def _send_loop(self) -> None:
         async for first in self.outgoing.receive:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections import defaultdict
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -12,6 +13,7 @@ from uuid import UUID
 import structlog
 import trio
 
+from community.actors.outage import ride_out
 from community.actors.ws_manager import Connection, Deliver
 from community.db.queries import notifications as q
 from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError
@@ -204,13 +206,16 @@ class Presence:
                 await trio.sleep(self.runtime.realtime.presence_debounce)
                 dirty, self._dirty = self._dirty, set()
                 for key in dirty:
-                    await self._announce(key)
+                    await ride_out("presence", partial(self._announce, key))
 
     async def _heartbeat(self) -> None:
         while True:
-            async with self.runtime.db.transaction() as conn:
-                await q.presence_heartbeat(conn, self.runtime.node_id)
+            await ride_out("presence", self._beat)
             await trio.sleep(self.runtime.realtime.presence_stale.total_seconds() / 3)
+
+    async def _beat(self) -> None:
+        async with self.runtime.db.transaction() as conn:
+            await q.presence_heartbeat(conn, self.runtime.node_id)
 
     async def _announce(self, key: tuple[UUID, UUID]) -> None:
         org_id, user_id = key
