@@ -19,9 +19,10 @@ from community.domain.events import Activity, dumps, user_channel
 from community.domain.permissions import RANK, Role
 from community.domain.principal import OrgMember, Principal
 from community.runtime import Runtime
+from community.services.messages import write_message_notifications
 from community.services.realtime import check_subscribe, publish_frame
 
-FOLLOW_UP_TYPES = frozenset({"post_created", "topic_created", "announcement_published"})
+FOLLOW_UP_TYPES = frozenset({"post_created", "topic_created", "announcement_published", "message_created"})
 _EXCERPT = 200
 
 
@@ -74,6 +75,9 @@ def _maybe_uuid(value: object) -> UUID | None:
 
 
 async def write_for_activity(runtime: Runtime, activity: Activity) -> None:
+    if activity.type == "message_created":
+        await write_message_notifications(runtime, activity)
+        return
     subject_type, subject_id, title, excerpt, data = _subject(activity)
     target_type, target = ("topic", data.get("topic_id")) if activity.type == "post_created" else \
         ("forum", activity.payload.get("forum_id"))

@@ -5,9 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.domain.events import Activity
 from community.runtime import Runtime
-from community.services import messages, notifications
 from tests.factories import Personas
 from tests.messaging.conftest import base, say, start
 from tests.realtime.conftest import nothing_arrives, open_socket, recv_type, send
@@ -66,16 +64,6 @@ async def test_a_removed_participant_stops_receiving_at_once(client: httpx.Async
 async def test_new_message_notifies_participants_not_viewing(client: httpx.AsyncClient, runtime: Runtime,
                                                              personas: Personas) -> None:
     acme = personas.acme
-    previous = runtime.notifier.follow_up
-
-    async def follow_up(activity: Activity) -> None:
-        if activity.type == "message_created":
-            await messages.write_message_notifications(runtime, activity)
-        elif previous is not None:
-            await previous(activity)
-
-    runtime.notifier.follow_up = follow_up
-    runtime.notifier.follow_up_types = notifications.FOLLOW_UP_TYPES | {"message_created"}
     with trio.fail_after(20):
         group = await start(client, acme, acme.member, acme.admin, acme.owner, title="Launch")
         channel = f"conversation:{group['id']}"
