@@ -149,6 +149,10 @@ class Notifier:
         user_id = revoked_user(activity)
         if user_id is not None:
             self.ws_manager.close_member(activity.org_id, user_id, CLOSE_MEMBERSHIP_REVOKED, "membership revoked")
+        if activity.type == "participant_removed":
+            # On every node: a removed participant's sockets anywhere stop receiving the conversation.
+            removed = UUID(str(activity.payload["user_id"]))
+            self.ws_manager.remove_from_channel(activity.org_id, removed, activity.channel, "removed")
 
     async def _run_followups(self) -> None:
         async for activity in self.followups.receive:

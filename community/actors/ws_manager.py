@@ -8,6 +8,7 @@ outbox, and a connection whose outbox is full is closed (1013), never allowed to
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -171,6 +172,16 @@ class WsManager:
         for conn in found:
             conn.close_soon(code, reason)
             self.unregister(conn)
+        return len(found)
+
+    def remove_from_channel(self, org_id: UUID, user_id: UUID, channel: str, reason: str) -> int:
+        """One person's sockets in one org leave `channel` (e.g. removed from a conversation)."""
+        found = [c for c in self._by_user.get(user_id, ()) if c.org_id == org_id
+                 and channel in c.channels | c.may_type]
+        for conn in found:
+            self.unsubscribe(conn, channel)
+            conn.may_type.discard(channel)
+            conn.put_nowait((0, json.dumps({"type": "unsubscribed", "channel": channel, "reason": reason})))
         return len(found)
 
     def close_all(self, code: int, reason: str) -> None:

@@ -23,7 +23,7 @@ from community.db.pool import Conn
 from community.db.queries import conversations as q
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import conversation_channel, dumps, user_channel
+from community.domain.events import conversation_channel, user_channel
 from community.domain.permissions import Perm, Role, at_least
 from community.domain.principal import OrgMember
 from community.runtime import Runtime
@@ -215,12 +215,7 @@ async def do_remove_participant(runtime: Runtime, member: OrgMember, conversatio
 
 def stop_delivery(runtime: Runtime, org_id: UUID, conversation_id: UUID, user_id: UUID) -> None:
     """A removed participant's sockets on this node leave the channel now, before any later event."""
-    channel = conversation_channel(conversation_id)
-    for conn in runtime.ws_manager.user_connections(user_id):
-        if conn.org_id == org_id and channel in conn.channels | conn.may_type:
-            runtime.ws_manager.unsubscribe(conn, channel)
-            conn.may_type.discard(channel)
-            conn.put_nowait((0, dumps({"type": "unsubscribed", "channel": channel, "reason": "removed"})))
+    runtime.ws_manager.remove_from_channel(org_id, user_id, conversation_channel(conversation_id), "removed")
 
 
 async def do_block(runtime: Runtime, member: OrgMember, user_id: UUID, *, on: bool) -> None:

@@ -107,3 +107,24 @@ async def test_presence_spans_nodes(runtime: Runtime, node_b: Runtime, personas:
                     break
         r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)
         assert str(acme.member.user_id) not in {u["user"]["id"] for u in r.json()["online"]}
+
+
+async def test_a_removed_participant_stops_receiving_on_every_node(
+        runtime: Runtime, node_b: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+    from tests.messaging.conftest import base, say, start
+
+    acme = personas.acme
+    with trio.fail_after(20):
+        group = await start(client, acme, acme.member, acme.admin, acme.moderator, title="Team")
+        channel = f"conversation:{group['id']}"
+        async with open_socket(node_b, acme.moderator, acme.slug) as remote:
+            await send(remote, type="subscribe", channel=channel)
+            await recv_type(remote, "subscribed")
+            r = await client.delete(f"{base(acme)}/{group['id']}/participants/{acme.moderator.user_id}",
+                                    headers=acme.member.auth)
+            assert r.status_code == 204
+            gone = await recv_type(remote, "unsubscribed")
+            assert gone["channel"] == channel
+            await say(client, acme, acme.member, group["id"], "after removal")
+            await nothing_arrives(remote, 0.8, ignore=("presence", "conversation_removed", "participant_removed",
+                                                       "notification"))
