@@ -149,6 +149,11 @@ class Notifier:
         user_id = revoked_user(activity)
         if user_id is not None:
             self.ws_manager.close_member(activity.org_id, user_id, CLOSE_MEMBERSHIP_REVOKED, "membership revoked")
+        if activity.type == "member_role_changed":
+            # Forum and topic subscriptions were checked against the old role: drop them; the
+            # client resubscribes and each channel is checked again like a REST read.
+            changed = UUID(str(activity.payload["membership"]["user"]["id"]))
+            self.ws_manager.drop_content_channels(activity.org_id, changed, "role_changed")
         if activity.type == "participant_removed":
             # On every node: a removed participant's sockets anywhere stop receiving the conversation.
             removed = UUID(str(activity.payload["user_id"]))

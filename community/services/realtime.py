@@ -89,7 +89,10 @@ async def _access(runtime: Runtime, member: OrgMember, kind: str, target: UUID) 
     except (ImportError, AttributeError):
         raise ForbiddenError("You may not subscribe to this channel.") from None
     try:
-        await access(runtime, member, target)
+        # The role as it is now, not as it was at the handshake: a demoted member must not
+        # subscribe to what their old role could read.
+        current = await access_org(runtime, member.principal, str(member.org_id))
+        await access(runtime, current, target)
     except (NotFoundError, ForbiddenError):
         raise ForbiddenError("You may not subscribe to this channel.") from None
 

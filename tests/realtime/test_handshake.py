@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import trio
 from trio_websocket import open_websocket_url
 
 from community.runtime import Runtime
 from tests.factories import Factory, Personas
-from tests.realtime.conftest import close_code, emit, open_socket, recv, send, ws_url
+from tests.realtime.conftest import close_code, emit, open_socket, recv, recv_type, send, ws_url
 
 
 async def _rejected(url: str, headers: list[tuple[bytes, bytes]] | None = None) -> int:
@@ -166,3 +167,22 @@ async def test_pings_keep_a_live_peer(runtime: Runtime, personas: Personas) -> N
         await trio.sleep(1.5)
         await send(ws, type="ping")
         assert (await recv(ws))["type"] in ("pong", "presence")
+
+
+async def test_a_role_change_drops_forum_and_topic_subscriptions(runtime: Runtime, personas: Personas) -> None:
+    acme = personas.acme
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
+        r = await client.post(f"/api/orgs/{acme.slug}/forums", headers=acme.admin.auth,
+                              json={"name": "Staff", "is_private": True, "required_role": "moderator"})
+        forum = r.json()["forum"]
+        channel = f"forum:{forum['id']}"
+        async with open_socket(runtime, acme.moderator, acme.slug) as ws:
+            await send(ws, type="subscribe", channel=channel)
+            assert await recv(ws) == {"type": "subscribed", "channel": channel}
+            r = await client.patch(f"/api/orgs/{acme.slug}/members/{acme.moderator.user_id}",
+                                   json={"role": "member"}, headers=acme.admin.auth)
+            assert r.status_code == 200
+            gone = await recv_type(ws, "unsubscribed")
+            assert (gone["channel"], gone["reason"]) == (channel, "role_changed")
+            await send(ws, type="subscribe", channel=channel)
+            assert (await recv_type(ws, "error"))["code"] == "forbidden"
