@@ -187,7 +187,7 @@ class WsManager:
     def drop_content_channels(self, org_id: UUID, user_id: UUID, reason: str) -> None:
         """Unsubscribe one person's sockets in one org from every forum: and topic: channel."""
         channels = {ch for c in self._by_user.get(user_id, ()) if c.org_id == org_id
-                    for ch in c.channels if ch.startswith(("forum:", "topic:"))}
+                    for ch in c.channels | c.may_type if ch.startswith(("forum:", "topic:"))}
         for channel in channels:
             self.remove_from_channel(org_id, user_id, channel, reason)
 

@@ -191,10 +191,6 @@ class Database:
         """One statement on its own, no tenant context: acquire, fetch and release in one crossing."""
         return await _call(_fetchrow_pooled, self._require_pool(), sql, args)
 
-    async def fetch(self, sql: str, *args: object) -> list[Record]:
-        async with self.transaction() as conn:
-            return await conn.fetch(sql, *args)
-
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:
             return await conn.fetchval(sql, *args)

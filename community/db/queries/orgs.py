@@ -59,10 +59,6 @@ async def resolve_org(conn: Conn, ref: str) -> UUID | None:
     return result
 
 
-async def org_is_public(conn: Conn, org_id: UUID) -> bool:
-    return bool(await conn.fetchval("SELECT org_is_public($1)", org_id))
-
-
 async def slug_taken(conn: Conn, slug: str) -> bool:
     return bool(await conn.fetchval("SELECT org_slug_taken($1)", slug))
 
