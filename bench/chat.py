@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 import trio
-import trio_asyncio
 from trio_websocket import WebSocketConnection, connect_websocket_url
 
 from community.db.pool import Conn, close, connect
@@ -192,8 +191,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         await trio.sleep(0.2)
             keys = LocalKeys.load_or_create(Path(tmp) / "var")
             bench = Bench(args.conversations, args.participants, args.seconds)
-            async with trio_asyncio.open_loop():
-                slug, groups = await bench.seed(dsn, keys)
+            slug, groups = await bench.seed(dsn, keys)
             async with trio.open_nursery() as ws_nursery:
                 bench.ws_nursery = ws_nursery
                 result = await bench.run(http, f"ws://127.0.0.1:{ws_port}/ws", slug, groups, proc.pid)

@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 import trio
-import trio_asyncio
 
 from community.db.migrate import migrate
 from community.db.pool import Conn, close, connect
@@ -88,7 +87,7 @@ class Text:
 
 
 async def _copy(conn: Conn, table: str, columns: list[str], records: list[tuple[Any, ...]]) -> None:
-    await trio_asyncio.aio_as_trio(conn.raw.copy_records_to_table)(table, records=records, columns=columns)
+    await conn.copy_records_to_table(table, records=records, columns=columns)
 
 
 async def seed(dsn: str, keys: LocalKeys, n_posts: int) -> dict[str, Any]:
@@ -294,8 +293,7 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
     latencies: list[float] = []
 
     async def one(conn: Conn) -> None:
-        tx = conn.raw.transaction()
-        await trio_asyncio.aio_as_trio(tx.start)()
+        await conn.execute("BEGIN")
         try:
             await conn.set_context(org_id=org_id, user_id=user_id)
             if name.startswith("suggest"):
@@ -312,7 +310,7 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
                 cursor=None, by_relevance=params["sort"] == "relevance", limit=21, candidates=CANDIDATES,
                 headline=_HEADLINE)
         finally:
-            await trio_asyncio.aio_as_trio(tx.rollback)()
+            await conn.execute("ROLLBACK")
 
     async def worker(conn: Conn, n: int) -> None:
         for _ in range(n):
@@ -332,13 +330,12 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import pgserver
 
-    async with trio_asyncio.open_loop():
-        with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
-            server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
-            try:
-                return await _run(args, str(server.get_uri()), Path(tmp))
-            finally:
-                server.cleanup()
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
+        try:
+            return await _run(args, str(server.get_uri()), Path(tmp))
+        finally:
+            server.cleanup()
 
 
 async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 import trio
-import trio_asyncio
 
 from community.domain.errors import CommunityError
 from community.domain.tiers import TIERS
@@ -50,12 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, Callable[[Settings], Awaitable[int]]] = {
         "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
         "org": lambda s: _set_tier(s, args.slug, args.tier)}
-    return trio.run(_with_bridge, commands[args.command], settings)
-
-
-async def _with_bridge(command: Callable[[Settings], Awaitable[int]], settings: Settings) -> int:
-    async with trio_asyncio.open_loop():
-        return await command(settings)
+    return trio.run(commands[args.command], settings)
 
 
 async def _serve(settings: Settings) -> int:

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import trio
-import trio_asyncio
 
 from community.app import run_system
 from community.db.migrate import migrate
@@ -62,19 +61,12 @@ def template_url(pg_url: str) -> str:
                      f"CREATE DATABASE {TEMPLATE}")
         await migrate(with_database(pg_url, TEMPLATE))
 
-    trio_asyncio.run(build)
+    trio.run(build)
     return with_database(pg_url, TEMPLATE)
 
 
 @pytest.fixture
-async def bridge() -> AsyncIterator[None]:
-    """The asyncio loop asyncpg needs; pytest-trio shares fixture context with the test."""
-    async with trio_asyncio.open_loop():
-        yield
-
-
-@pytest.fixture
-async def database_url(bridge: None, pg_url: str, template_url: str) -> AsyncIterator[str]:
+async def database_url(pg_url: str, template_url: str) -> AsyncIterator[str]:
     name = f"test_{uuid.uuid4().hex[:16]}"
     await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
     try:

@@ -1,4 +1,4 @@
-"""db_pool: owns the asyncpg pool (through trio-asyncio) and answers health probes."""
+"""db_pool: owns the asyncpg pool and answers health probes."""
 
 from __future__ import annotations
 

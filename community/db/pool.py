@@ -1,123 +1,230 @@
-"""The database seen from trio: the only module that touches asyncpg or trio-asyncio.
+"""The database seen from trio: the only module that touches asyncpg or asyncio.
 
-asyncpg is asyncio-only; every call crosses the trio-asyncio bridge opened once at
-the root (`open_bridge`). Request context (org, user) is set per transaction with
-`set_config(..., true)` so a pooled connection never carries it into the next use.
+asyncpg is asyncio-only. It runs on a real asyncio loop in a thread of its own (one per
+process, started on first use); a call hands a coroutine over with `call_soon_threadsafe`
+and the result comes back through the caller's trio token (`_handoff`). Request context
+(org, user) is set per transaction with `set_config(..., true)`, so a pooled connection
+never carries it into the next use and the pool needs no reset round trip on release.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager, suppress
+from functools import partial
+from typing import Any, NoReturn, TypeAlias, TypeVar
 from uuid import UUID
 
 import asyncpg
+import outcome
 import trio
-import trio_asyncio
 from asyncpg.pool import PoolConnectionProxy
 
 from community.domain.events import dumps
 
 Record = asyncpg.Record
 T = TypeVar("T")
+Raw: TypeAlias = "asyncpg.Connection[Record] | PoolConnectionProxy[Record]"
 
 DatabaseUnavailable = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                        asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
                        asyncpg.exceptions.TooManyConnectionsError)
 
 
-def open_bridge() -> trio_asyncio.TrioEventLoop:  # pragma: no cover - thin alias
-    """The asyncio loop asyncpg runs on; open once, at the root of the trio run."""
-    return trio_asyncio.open_loop()
+class _LoopThread:
+    """An asyncio loop running forever in a daemon thread; everything asyncpg happens there."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="community-asyncpg", daemon=True)
+        self.thread.start()
 
 
-async def _call(fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-    result: T = await trio_asyncio.aio_as_trio(fn)(*args, **kwargs)
+_loop_lock = threading.Lock()
+_loop_thread: _LoopThread | None = None
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    global _loop_thread  # one loop thread per process, started on first use
+    current = _loop_thread
+    if current is None or current.pid != os.getpid():  # a forked child starts its own
+        with _loop_lock:
+            if _loop_thread is None or _loop_thread.pid != os.getpid():
+                _loop_thread = _LoopThread()
+            current = _loop_thread
+    return current.loop
+
+
+async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+    """Run `fn(*args)` on the asyncpg loop; wait for it from trio.
+
+    Cancelling the trio caller cancels the asyncio task and still waits for it to end, so
+    whatever it held is released on its own side first. If the task finished anyway, its
+    result is returned and trio's cancellation fires at the caller's next checkpoint.
+    """
+    loop = _loop()
+    token = trio.lowlevel.current_trio_token()
+    task = trio.lowlevel.current_task()
+    started: list[asyncio.Task[T]] = []
+    cancel: list[Callable[[], NoReturn]] = []
+
+    def finish(result: outcome.Outcome[T] | None) -> None:  # in trio's thread
+        if result is None:  # the asyncio task was cancelled: only ever at our request
+            result = outcome.capture(cancel[0])
+        trio.lowlevel.reschedule(task, result)
+
+    def done(aio_task: asyncio.Task[T]) -> None:  # in the loop's thread
+        result: outcome.Outcome[T] | None
+        if aio_task.cancelled():
+            result = None
+        elif (exc := aio_task.exception()) is not None:
+            result = outcome.Error(exc)
+        else:
+            result = outcome.Value(aio_task.result())
+        token.run_sync_soon(finish, result)
+
+    def start() -> None:  # in the loop's thread
+        aio_task = loop.create_task(fn(*args))
+        aio_task.add_done_callback(done)
+        started.append(aio_task)
+
+    def abort(raise_cancel: Callable[[], NoReturn]) -> trio.lowlevel.Abort:
+        cancel.append(raise_cancel)
+        # Runs after `start` (the loop's queue is FIFO), so the task exists by then.
+        loop.call_soon_threadsafe(lambda: started[0].cancel())
+        return trio.lowlevel.Abort.FAILED
+
+    loop.call_soon_threadsafe(start)
+    result: T = await trio.lowlevel.wait_task_rescheduled(abort)
     return result
+
+
+async def _sync(fn: Callable[..., object], *args: Any) -> None:
+    async def call() -> None:
+        fn(*args)
+    await _handoff(call)
 
 
 class Conn:
     """One asyncpg connection, callable from trio."""
 
-    def __init__(self, raw: asyncpg.Connection[Record] | PoolConnectionProxy[Record]) -> None:
+    def __init__(self, raw: Raw) -> None:
         self.raw = raw
 
     async def fetch(self, sql: str, *args: object) -> list[Record]:
-        return await _call(self.raw.fetch, sql, *args)
+        return await _handoff(self.raw.fetch, sql, *args)
 
     async def fetchrow(self, sql: str, *args: object) -> Record | None:
-        return await _call(self.raw.fetchrow, sql, *args)
+        return await _handoff(self.raw.fetchrow, sql, *args)
 
     async def fetchval(self, sql: str, *args: object) -> Any:
-        return await _call(self.raw.fetchval, sql, *args)
+        return await _handoff(self.raw.fetchval, sql, *args)
 
     async def execute(self, sql: str, *args: object) -> str:
-        return await _call(self.raw.execute, sql, *args)
+        return await _handoff(self.raw.execute, sql, *args)
 
     async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None:
-        await _call(self.raw.executemany, sql, args)
+        await _handoff(self.raw.executemany, sql, args)
+
+    async def copy_records_to_table(self, table: str, *, records: Sequence[Sequence[object]],
+                                    columns: Sequence[str]) -> str:
+        return await _handoff(partial(self.raw.copy_records_to_table, table, records=records, columns=columns))
 
     async def set_context(self, *, org_id: UUID | None, user_id: UUID | None) -> None:
         """Transaction-scoped tenant context that row-level security policies read."""
-        await self.execute(_SET_CONTEXT, *_context_args(org_id, user_id))
+        await self.execute(_SET_CONTEXT, _uuid_text(org_id), _uuid_text(user_id))
 
 
-async def _init_connection(raw: asyncpg.Connection) -> None:
+async def _init_connection(raw: asyncpg.Connection[Record]) -> None:
     for name in ("json", "jsonb"):
         await raw.set_type_codec(name, encoder=dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _connect(dsn: str, kwargs: dict[str, Any]) -> asyncpg.Connection[Record]:
+    raw: asyncpg.Connection[Record] = await asyncpg.connect(dsn, **kwargs)
+    try:
+        await _init_connection(raw)
+    except BaseException:
+        raw.terminate()
+        raise
+    return raw
+
+
 async def connect(dsn: str, **kwargs: Any) -> Conn:
     """A single connection outside the pool (migrations, LISTEN)."""
-    raw = await _call(asyncpg.connect, dsn, **kwargs)
-    await _init_connection_trio(raw)
-    return Conn(raw)
+    return Conn(await _handoff(_connect, dsn, kwargs))
 
 
-async def _init_connection_trio(raw: asyncpg.Connection) -> None:
-    await _call(_init_connection, raw)
+async def _close(raw: Raw) -> None:
+    try:
+        await raw.close(timeout=2)
+    except BaseException:
+        raw.terminate()
+        raise
 
 
 async def close(conn: Conn) -> None:
-    # Bounded even when shielded: a connection whose peer is gone must not hang a shutdown.
-    with trio.CancelScope(shield=True), trio.move_on_after(2) as scope:
-        await _call(conn.raw.close, timeout=2)
-    if scope.cancelled_caught:
-        conn.raw.terminate()
+    # Shielded, and bounded by close's own timeout: a dead peer must not hang a shutdown.
+    with trio.CancelScope(shield=True), suppress(*DatabaseUnavailable, TimeoutError):
+        await _handoff(_close, conn.raw)
 
 
 _SET_CONTEXT = "SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)"
+_ISOLATION = {"read_committed": "READ COMMITTED", "repeatable_read": "REPEATABLE READ",
+              "serializable": "SERIALIZABLE"}
 
 
-def _context_args(org_id: UUID | None, user_id: UUID | None) -> tuple[str, str]:
-    return (str(org_id) if org_id else "", str(user_id) if user_id else "")
+def _uuid_text(value: UUID | None) -> str:
+    return str(value) if value else ""
 
 
-async def _begin(pool: asyncpg.Pool, isolation: str, context: tuple[str, str]) -> tuple[Any, Any]:
+def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None) -> str:
+    # BEGIN and the tenant context in one simple-protocol message: one round trip, not two.
+    # The only values spliced in are `UUID.__str__` (hex digits and dashes), never client text.
+    org, user = UUID(str(org_id)) if org_id else "", UUID(str(user_id)) if user_id else ""
+    return (f"BEGIN ISOLATION LEVEL {_ISOLATION[isolation]}; "
+            f"SELECT set_config('app.org_id', '{org}', true), set_config('app.user_id', '{user}', true)")
+
+
+async def _begin(pool: asyncpg.Pool[Record], begin_sql: str) -> PoolConnectionProxy[Record]:
     raw = await pool.acquire()
     try:
-        tx = raw.transaction(isolation=isolation)  # type: ignore[arg-type]
-        await tx.start()
-        await raw.execute(_SET_CONTEXT, *context)
+        await raw.execute(begin_sql)
     except BaseException:
-        raw.terminate()  # never reset a connection mid-transaction: drop it
+        raw.terminate()  # never hand back a connection whose BEGIN may have half-happened
         await pool.release(raw)
         raise
-    return raw, tx
+    return raw
 
 
-async def _finish(pool: asyncpg.Pool, raw: Any, tx: Any, *, commit: bool) -> None:
+async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], commit: bool) -> None:
     try:
-        await (tx.commit() if commit else tx.rollback())
+        await raw.execute("COMMIT" if commit else "ROLLBACK", timeout=10)
+    except BaseException:
+        if raw.is_in_transaction():  # COMMIT/ROLLBACK did not complete: the connection is dropped
+            raw.terminate()
+        raise
     finally:
         await pool.release(raw)
 
 
-async def _fetchrow_pooled(pool: asyncpg.Pool, sql: str, args: tuple[object, ...]) -> Record | None:
+async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...]) -> Record | None:
     async with pool.acquire() as raw:
         return await raw.fetchrow(sql, *args)
+
+
+async def _keep_session(_raw: asyncpg.Connection[Record]) -> None:
+    """The pool's reset: nothing to do, no round trip.
+
+    asyncpg still rolls back an open transaction on release (our `_finish` never leaves one),
+    and nothing sets session state: tenant context is transaction-local and LISTEN lives on
+    dedicated connections outside the pool.
+    """
 
 
 class Database:
@@ -125,71 +232,68 @@ class Database:
 
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None) -> None:
         self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
-        self._pool: asyncpg.Pool | None = None
+        self._pool: asyncpg.Pool[Record] | None = None
 
     @property
     def is_open(self) -> bool:
         return self._pool is not None
 
     async def open(self) -> None:
-        async def init(raw: asyncpg.Connection) -> None:
+        async def init(raw: asyncpg.Connection[Record]) -> None:
             await _init_connection(raw)
             if self.role:
                 await raw.execute(f'SET ROLE "{self.role}"')
 
-        self._pool = await _call(
-            asyncpg.create_pool, self.dsn, min_size=self.min_size, max_size=self.max_size,
-            init=init, command_timeout=30,
-        )
+        async def create() -> asyncpg.Pool[Record]:
+            return await asyncpg.create_pool(
+                self.dsn, min_size=self.min_size, max_size=self.max_size, init=init, reset=_keep_session,
+                command_timeout=30)
+
+        self._pool = await _handoff(create)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
-        if pool is not None:
-            with trio.CancelScope(shield=True), trio.move_on_after(5) as scope:
-                await _call(pool.close)
-            if scope.cancelled_caught:
-                pool.terminate()
+        if pool is None:
+            return
 
-    def _require_pool(self) -> asyncpg.Pool:
+        async def close_pool() -> None:
+            try:
+                await asyncio.wait_for(pool.close(), 5)
+            except BaseException:
+                pool.terminate()
+                raise
+
+        with trio.CancelScope(shield=True), suppress(*DatabaseUnavailable, TimeoutError):
+            await _handoff(close_pool)
+
+    def _require_pool(self) -> asyncpg.Pool[Record]:
         if self._pool is None:
             raise asyncpg.InterfaceError("database pool is not open")
         return self._pool
 
     @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Conn]:
-        pool = self._require_pool()
-        raw = await _call(pool.acquire)
-        try:
-            yield Conn(raw)
-        finally:
-            with trio.CancelScope(shield=True):
-                await _call(pool.release, raw)
-
-    @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed") -> AsyncIterator[Conn]:
-        # Each crossing of the trio-asyncio bridge costs about as much as a query, so acquiring,
-        # BEGIN and the tenant context make one crossing, and COMMIT with the release another.
+        # Two handoffs frame a transaction: acquire + BEGIN + tenant context, and COMMIT + release.
         pool = self._require_pool()
-        # Shielded: cancelling between BEGIN and the context would hand the pool a connection
-        # mid-transaction; a cancelled caller gives up right after instead.
+        begin_sql = _begin_sql(isolation, org_id, user_id)
+        # Shielded: a cancelled caller still gets its connection, then gives up right after.
         with trio.CancelScope(shield=True):
-            raw, tx = await _call(_begin, pool, isolation, _context_args(org_id, user_id))
+            raw = await _handoff(_begin, pool, begin_sql)
         committed = False
         try:
             await trio.lowlevel.checkpoint_if_cancelled()
             yield Conn(raw)
             committed = True
         finally:
-            # Shielded: a transaction is never left half-finished on a connection back in the pool.
-            with trio.CancelScope(shield=True), trio.move_on_after(10) as scope:
-                await _call(_finish, pool, raw, tx, commit=committed)
-            if scope.cancelled_caught:
-                raw.terminate()
+            # Shielded: a transaction is never left half-finished on a connection back in the pool;
+            # `command_timeout` bounds the COMMIT and a failed one drops the connection.
+            with trio.CancelScope(shield=True):
+                await _handoff(_finish, pool, raw, committed)
 
     async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
-        """One statement on its own, no tenant context: acquire, fetch and release in one crossing."""
-        return await _call(_fetchrow_pooled, self._require_pool(), sql, args)
+        """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
+        return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args)
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:
@@ -212,35 +316,50 @@ def rows(records: list[Record]) -> list[dict[str, Any]]:
 class Listener:
     """A dedicated connection LISTENing on some channels; notifications arrive on `receive`.
 
-    asyncpg calls back on the bridged asyncio loop, which runs in trio's thread, so the
-    callback may hand over with `send_nowait`. A full queue or a lost connection sets `lost`:
-    the owner must then treat everything since as missed (catch up from the log).
+    asyncpg calls back in the loop's thread; each callback hops to trio through the owner's
+    token. A full queue or a lost connection sets `lost`: the owner must then treat
+    everything since as missed (catch up from the log).
     """
 
     def __init__(self, conn: Conn, size: int) -> None:
         self.conn = conn
+        self._token = trio.lowlevel.current_trio_token()
         self._send, self.receive = trio.open_memory_channel[tuple[str, str]](size)
         self.lost = trio.Event()
 
-    def _on_notify(self, _raw: object, _pid: int, channel: str, payload: str) -> None:
+    def _hop(self, fn: Callable[..., object], *args: object) -> None:  # in the loop's thread
+        with suppress(trio.RunFinishedError):
+            self._token.run_sync_soon(fn, *args)
+
+    def _on_notify(self, _raw: object, _pid: int, channel: str, payload: object) -> None:
+        self._hop(self._deliver, channel, str(payload))
+
+    def _on_terminate(self, _raw: object) -> None:
+        self._hop(self.lost.set)
+
+    def _deliver(self, channel: str, payload: str) -> None:  # in trio's thread
         try:
             self._send.send_nowait((channel, payload))
         except (trio.WouldBlock, trio.BrokenResourceError, trio.ClosedResourceError):
             self.lost.set()
-
-    def _on_terminate(self, _raw: object) -> None:
-        self.lost.set()
 
 
 @asynccontextmanager
 async def open_listener(dsn: str, channels: Sequence[str], *, size: int = 10_000) -> AsyncIterator[Listener]:
     conn = await connect(dsn)
     listener = Listener(conn, size)
-    try:
-        conn.raw.add_termination_listener(listener._on_terminate)
+    raw = conn.raw
+
+    async def listen() -> None:
+        raw.add_termination_listener(listener._on_terminate)
         for channel in channels:
-            await _call(conn.raw.add_listener, channel, listener._on_notify)
+            await raw.add_listener(channel, listener._on_notify)
+
+    try:
+        await _handoff(listen)
         yield listener
     finally:
-        conn.raw.remove_termination_listener(listener._on_terminate)
+        # Our own close fires the termination listener too: remove it first.
+        with trio.CancelScope(shield=True):
+            await _sync(raw.remove_termination_listener, listener._on_terminate)
         await close(conn)

@@ -9,7 +9,7 @@ from community.db.pool import close, connect
 from tests.conftest import _admin, with_database
 
 
-async def test_migrations_apply_once_under_concurrency(bridge: None, pg_url: str) -> None:
+async def test_migrations_apply_once_under_concurrency(pg_url: str) -> None:
     name = "migrate_race"
     await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
     url = with_database(pg_url, name)

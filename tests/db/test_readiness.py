@@ -25,7 +25,7 @@ async def _ready(client: httpx.AsyncClient) -> httpx.Response:
     return await client.get("/readyz")
 
 
-async def test_readyz_follows_the_database(bridge: None, tmp_path: Path) -> None:
+async def test_readyz_follows_the_database(tmp_path: Path) -> None:
     pgdata = tmp_path / "pgdata"
     server = await trio.to_thread.run_sync(_start_pg, pgdata)
     settings = Settings(database_url=server.get_uri(), port=0, websocket_port=0,  # type: ignore[attr-defined]

@@ -56,13 +56,18 @@ async def test_writes_into_another_org_are_refused(runtime: Runtime, personas: P
                                personas.globex.id, personas.outsider.user_id)
 
 
-async def test_pooled_connections_never_carry_an_org(runtime: Runtime, personas: Personas) -> None:
+async def test_pooled_connections_never_carry_an_org_without_a_reset_round_trip(runtime: Runtime, personas: Personas) -> None:
     db = Database(runtime.db.dsn, min_size=1, max_size=1, role="community_app")
     await db.open()
     try:
         async with db.transaction(org_id=personas.acme.id) as conn:
             assert await conn.fetchval("SELECT count(*) FROM memberships") == 5
+            pid = await conn.fetchval("SELECT pg_backend_pid()")
+            # Session state nothing of ours sets; it survives only if the pool does not reset.
+            await conn.execute("SET application_name = 'not reset'")
         async with db.transaction() as conn:  # the same single pooled connection
+            assert await conn.fetchval("SELECT pg_backend_pid()") == pid
+            assert await conn.fetchval("SELECT current_setting('application_name')") == "not reset"
             assert await conn.fetchval("SELECT current_setting('app.org_id', true)") in ("", None)
             assert await conn.fetchval("SELECT count(*) FROM memberships") == 0
     finally:
