@@ -56,7 +56,8 @@ async def test_writes_into_another_org_are_refused(runtime: Runtime, personas: P
                                personas.globex.id, personas.outsider.user_id)
 
 
-async def test_pooled_connections_never_carry_an_org_without_a_reset_round_trip(runtime: Runtime, personas: Personas) -> None:
+async def test_pooled_connections_never_carry_an_org_without_a_reset_round_trip(
+        runtime: Runtime, personas: Personas) -> None:
     db = Database(runtime.db.dsn, min_size=1, max_size=1, role="community_app")
     await db.open()
     try:
