@@ -28,7 +28,7 @@ import trio
 from trio_websocket import WebSocketConnection, connect_websocket_url
 
 from community.db.pool import Conn, close, connect
-from community.services.tokens import LocalKeys
+from community.identity.tokens import LocalKeys
 from community.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"

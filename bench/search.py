@@ -34,7 +34,7 @@ import trio
 
 from community.db.migrate import migrate
 from community.db.pool import Conn, close, connect
-from community.services.tokens import LocalKeys
+from community.identity.tokens import LocalKeys
 from community.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"

@@ -6,6 +6,8 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import hypercorn.config
@@ -13,20 +15,26 @@ import hypercorn.trio
 import structlog
 import trio
 
+from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
 from community.actors.indexer import Indexer
+from community.actors.mailbox import Mailbox
 from community.actors.mailer import Mailer
-from community.actors.notifier import ClusterBus, Notifier, with_application_name
-from community.actors.ws_manager import WsManager
+from community.actors.notification_writer import NotificationWriter
+from community.actors.notifier import Notifier
+from community.actors.presence import Presence
+from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
 from community.db.pool import Database
+from community.domain.events import Activity
+from community.domain.throttle import TypingThrottle
+from community.handles import Endpoints, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.http.ws import WsListener
-from community.runtime import Runtime
-from community.services.identity import LoginLimits, Passwords
+from community.identity import Identity
+from community.services import notifications
 from community.services.search import search_steps
-from community.services.tokens import LocalKeys, TokenVerifier
 from community.settings import Settings
 from community.supervisor import ChildSpec, Supervisor
 
@@ -34,59 +42,80 @@ log = structlog.get_logger("community")
 APP_ROLE = "community_app"
 
 
-def build_runtime(settings: Settings, dsn: str) -> Runtime:
+def build_handles(settings: Settings, dsn: str) -> Handles:
+    """Every handle, once, in start order; nothing is filled in later."""
     node_id = uuid.uuid4()
     db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
                   max_size=settings.db_pool_max, role=APP_ROLE)
-    ws_manager = WsManager()
-    keys = LocalKeys.load_or_create(settings.data_dir)
-    runtime = Runtime(settings=settings, db=db, db_pool=DbPool(db), ws_manager=ws_manager,
-                      notifier=Notifier(ws_manager, db), indexer=Indexer(steps=search_steps(db)), keys=keys,
-                      verifier=TokenVerifier.from_settings(settings, keys),
-                      passwords=Passwords(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib),
-                      login_limits=LoginLimits(), mailer=Mailer(settings), node_id=node_id)
-    wire_realtime(runtime)
-    assert runtime.bus is not None and runtime.presence is not None
-    # rest_for_one: each child depends only on those started before it, so a notifier crash
-    # restarts the notifier and what follows while ws_manager keeps every socket open (the new
-    # notifier catches up from the activity log); a db_pool crash still restarts them all.
-    runtime.core = Supervisor("core", [
-        ChildSpec("db_pool", runtime.db_pool.run, shutdown=5.0),
-        ChildSpec("ws_manager", runtime.ws_manager.run, shutdown=5.0),
-        ChildSpec("notifier", runtime.notifier.run, shutdown=5.0),
-        ChildSpec("indexer", runtime.indexer.run, shutdown=5.0),
-        ChildSpec("cluster_bus", runtime.bus.run, shutdown=5.0),
-        ChildSpec("presence", runtime.presence.run, shutdown=5.0),
+    registry = WsManager()
+    # The notification writer's mailbox is its registered name: the notifier feeds it before
+    # the writer (which publishes through the bus) is built.
+    follow_ups: Mailbox[Activity] = Mailbox("notification_writer", 10_000)
+    notifier = Notifier(registry, db, follow_ups=follow_ups, follow_up_types=notifications.FOLLOW_UP_TYPES)
+    indexer = Indexer(steps=search_steps(db))
+    bus = ClusterBus(db, node_id, notifier=notifier, registry=registry)
+    realtime_settings = RealtimeSettings()
+    realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
+                        typing=TypingThrottle(realtime_settings.typing_interval))
+    return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
+                   notifier=notifier, indexer=indexer, bus=bus,
+                   presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
+                   publisher=Publisher(notifier, indexer), identity=Identity.from_settings(settings),
+                   mailer=Mailer(settings), endpoints=Endpoints(settings), telemetry=Telemetry())
+
+
+@dataclass(frozen=True)
+class System:
+    """The handles and the tree that runs their actors (what `run_system` reports when ready)."""
+
+    handles: Handles
+    root: Supervisor
+    core: Supervisor
+    workers: Supervisor
+
+    @property
+    def http_port(self) -> int | None:
+        return self.handles.endpoints.http_port
+
+    @property
+    def ws_port(self) -> int | None:
+        return self.handles.endpoints.ws_port
+
+
+def build_tree(handles: Handles) -> System:
+    """The only list of actors. rest_for_one: each child depends only on those started before it,
+    so a notifier crash restarts the notifier and what follows while ws_manager keeps every socket
+    open (the new notifier catches up from the activity log); a db_pool crash restarts them all."""
+    h = handles
+    core = Supervisor("core", [
+        ChildSpec("db_pool", h.db_pool.run, shutdown=5.0),
+        ChildSpec("ws_manager", h.registry.run, shutdown=5.0),
+        ChildSpec("notifier", h.notifier.run, shutdown=5.0),
+        ChildSpec("indexer", h.indexer.run, shutdown=5.0),
+        ChildSpec("cluster_bus", h.bus.run, shutdown=5.0),
+        ChildSpec("presence", h.presence.run, shutdown=5.0),
     ], strategy="rest_for_one", intensity=3, period=10.0)
+    writer = NotificationWriter(h.notifier.follow_ups, partial(notifications.write_for_activity, h.db, h.realtime))
     workers = Supervisor("workers", [
-        ChildSpec("mailer", runtime.mailer.run, shutdown=5.0),
+        ChildSpec("notification_writer", writer.run, shutdown=5.0),
+        ChildSpec("mailer", h.mailer.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
-    runtime.root = Supervisor("root", [
-        ChildSpec("core", runtime.core.run, shutdown=10.0),
+    root = Supervisor("root", [
+        ChildSpec("core", core.run, shutdown=10.0),
         ChildSpec("workers", workers.run, shutdown=10.0),
-        ChildSpec("http", HttpListener(runtime).run, shutdown=settings.shutdown_grace_seconds),
-        ChildSpec("ws", WsListener(runtime).run, shutdown=settings.shutdown_grace_seconds),
+        ChildSpec("http", HttpListener(h).run, shutdown=h.settings.shutdown_grace_seconds),
+        ChildSpec("ws", WsListener(h).run, shutdown=h.settings.shutdown_grace_seconds),
     ], strategy="rest_for_one", intensity=3, period=60.0)
-    return runtime
-
-
-def wire_realtime(runtime: Runtime) -> None:
-    from community.services import notifications, realtime
-
-    runtime.bus = ClusterBus(runtime.db, runtime.notifier, runtime.node_id)
-    runtime.bus.handlers["frame"] = lambda message: realtime.deliver_remote_frame(runtime, message)
-    runtime.presence = realtime.Presence(runtime)
-    runtime.typing_throttle = realtime.TypingThrottle(runtime.realtime.typing_interval)
-    runtime.notifier.follow_up = lambda activity: notifications.write_for_activity(runtime, activity)
-    runtime.notifier.follow_up_types = notifications.FOLLOW_UP_TYPES
+    h.telemetry.watch(root, core, workers)
+    return System(handles=h, root=root, core=core, workers=workers)
 
 
 class HttpListener:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, handles: Handles) -> None:
+        self.handles = handles
 
     def _config(self) -> hypercorn.config.Config:
-        settings = self.runtime.settings
+        settings = self.handles.settings
         config = hypercorn.config.Config()
         config.bind = [f"{settings.host}:{settings.port}"]
         config.accesslog = None  # our own request log line replaces it (and never logs tokens)
@@ -97,10 +126,10 @@ class HttpListener:
         return config
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        app = create_app(self.runtime)
+        app = create_app(self.handles)
         async with trio.open_nursery() as nursery:
             binds: list[str] = await nursery.start(hypercorn.trio.serve, app, self._config())
-            self.runtime.http_port = urlsplit(binds[0]).port
+            self.handles.endpoints.http_port = urlsplit(binds[0]).port
             log.info("http.listening", binds=binds)
             task_status.started()
 
@@ -116,31 +145,28 @@ async def open_database_url(settings: Settings) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    """The database and a runtime without listeners: for CLI commands."""
+async def open_handles(settings: Settings) -> AsyncIterator[Handles]:
+    """The database and the handles without the tree: for CLI commands."""
     async with open_database_url(settings) as dsn:
         await migrate(dsn)
-        runtime = build_runtime(settings, dsn)
-        await runtime.db.open()
+        handles = build_handles(settings, dsn)
+        await handles.db.open()
         try:
-            yield runtime
+            yield handles
         finally:
-            await runtime.db.close()
+            await handles.db.close()
 
 
-async def run_system(settings: Settings, *, task_status: trio.TaskStatus[Runtime] = trio.TASK_STATUS_IGNORED,
+async def run_system(settings: Settings, *, task_status: trio.TaskStatus[System] = trio.TASK_STATUS_IGNORED,
                      ) -> None:
     """Database, migrations, then the whole tree; runs until cancelled."""
     started = time.monotonic()
     async with AsyncExitStack() as stack:
         dsn = await stack.enter_async_context(open_database_url(settings))
         await migrate(dsn)
-        runtime = build_runtime(settings, dsn)
-        root = runtime.root
-        if root is None:
-            raise RuntimeError("build_runtime made no root supervisor")
+        system = build_tree(build_handles(settings, dsn))
         async with trio.open_nursery() as nursery:
-            await nursery.start(root.run)
-            log.info("community.ready", http_port=runtime.http_port, ws_port=runtime.ws_port,
+            await nursery.start(system.root.run)
+            log.info("community.ready", http_port=system.http_port, ws_port=system.ws_port,
                      boot_ms=round((time.monotonic() - started) * 1000))
-            task_status.started(runtime)
+            task_status.started(system)

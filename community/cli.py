@@ -88,12 +88,12 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _set_tier(settings: Settings, slug: str, tier_name: str) -> int:
-    from community.app import open_runtime
+    from community.app import open_handles
     from community.services.orgs import do_set_tier
 
-    async with open_runtime(settings) as runtime:
+    async with open_handles(settings) as handles:
         try:
-            org = await do_set_tier(runtime, slug, tier_name)
+            org = await do_set_tier(handles.db, handles.settings, slug, tier_name)
         except CommunityError as exc:
             print(f"community: {exc.detail}", file=sys.stderr)
             return 1
@@ -103,11 +103,11 @@ async def _set_tier(settings: Settings, slug: str, tier_name: str) -> int:
 
 
 async def _demo_data(settings: Settings) -> int:
-    from community.app import open_runtime
+    from community.app import open_handles
     from community.demo import fill_demo
 
-    async with open_runtime(settings) as runtime:
-        print(await fill_demo(runtime))
+    async with open_handles(settings) as handles:
+        print(await fill_demo(handles))
     return 0
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from community.db.queries import members, orgs
 from community.domain.permissions import Role
 from community.domain.principal import OrgMember, Principal
-from community.runtime import Runtime
+from community.handles import Handles
 from community.services import forums, posts, topics
 from community.services.identity import do_register
 from community.services.orgs import access_org, do_create_org, do_update_org
@@ -28,104 +28,104 @@ PEOPLE: list[tuple[str, Role]] = [
 ]
 
 
-async def _people(runtime: Runtime, tag: str) -> list[tuple[Principal, Role]]:
+async def _people(h: Handles, tag: str) -> list[tuple[Principal, Role]]:
     made = []
     for name, role in PEOPLE:
         email = f"{name.split()[0].lower()}.{tag}@demo.community.test"
-        user = (await do_register(runtime, email=email, password=PASSWORD, display_name=name))["user"]
+        user = (await do_register(h.db, h.identity, email=email, password=PASSWORD, display_name=name))["user"]
         made.append((Principal(user_id=user["id"], email=email, display_name=name), role))
     return made
 
 
-async def _join(runtime: Runtime, org_id: UUID, people: list[tuple[Principal, Role]]) -> None:
+async def _join(h: Handles, org_id: UUID, people: list[tuple[Principal, Role]]) -> None:
     owner = people[0][0].user_id
-    async with runtime.db.transaction(org_id=org_id, user_id=owner) as conn:
+    async with h.db.transaction(org_id=org_id, user_id=owner) as conn:
         for principal, role in people[1:]:
             await members.join_org(conn, org_id, principal.user_id, role=role, invited_by=owner)
             await orgs.take_seat(conn, org_id)
 
 
-async def fill_demo(runtime: Runtime) -> str:
+async def fill_demo(h: Handles) -> str:
     tag = secrets.token_hex(3)
-    people = await _people(runtime, tag)
-    org = await do_create_org(runtime, people[0][0], name=f"Demo Community {tag}", slug=f"demo-{tag}",
+    people = await _people(h, tag)
+    org = await do_create_org(h.db, h.publisher, people[0][0], name=f"Demo Community {tag}", slug=f"demo-{tag}",
                               description="A living community to explore: forums, questions, announcements.")
-    await _join(runtime, org["id"], people)
-    who = {p.display_name.split()[0].lower(): await access_org(runtime, p, org["slug"]) for p, _ in people}
+    await _join(h, org["id"], people)
+    who = {p.display_name.split()[0].lower(): await access_org(h.db, p, org["slug"]) for p, _ in people}
     # Demo members are all brand new: lift the new-member posting limit for the seeding.
-    await do_update_org(runtime, who["ana"], {"settings": {"posting": {"per_minute": 20,
+    await do_update_org(h.db, h.publisher, who["ana"], {"settings": {"posting": {"per_minute": 20,
                                                                        "new_member_per_minute": 1000}}})
-    who = {name: await access_org(runtime, m.principal, org["slug"]) for name, m in who.items() if m.principal}
-    await _content(runtime, who)
-    await do_update_org(runtime, who["ana"], {"settings": {}})
-    return _instructions(runtime, org, people)
+    who = {name: await access_org(h.db, m.principal, org["slug"]) for name, m in who.items() if m.principal}
+    await _content(h, who)
+    await do_update_org(h.db, h.publisher, who["ana"], {"settings": {}})
+    return _instructions(h, org, people)
 
 
-async def _forum(runtime: Runtime, admin: OrgMember, name: str, description: str, **extra: Any) -> UUID:
-    forum = await forums.do_create_forum(runtime, admin, {"name": name, "description": description, **extra})
+async def _forum(h: Handles, admin: OrgMember, name: str, description: str, **extra: Any) -> UUID:
+    forum = await forums.do_create_forum(h.db, h.publisher, admin, {"name": name, "description": description, **extra})
     return UUID(str(forum["id"]))
 
 
-async def _content(runtime: Runtime, who: dict[str, OrgMember]) -> None:
+async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     ben = who["ben"]
-    news = await _forum(runtime, ben, "Announcements", "News from the team.", sort_order=0)
-    help_ = await _forum(runtime, ben, "Help & Support", "Ask anything; mark the answer that solved it.",
+    news = await _forum(h, ben, "Announcements", "News from the team.", sort_order=0)
+    help_ = await _forum(h, ben, "Help & Support", "Ask anything; mark the answer that solved it.",
                          sort_order=1)
-    start = await _forum(runtime, ben, "Getting started", "First steps.", parent_id=help_)
-    trouble = await _forum(runtime, ben, "Troubleshooting", "When things break.", parent_id=help_)
-    show = await _forum(runtime, ben, "Show and tell", "Share what you built.", sort_order=2)
-    staff = await _forum(runtime, ben, "Staff lounge", "Moderators and admins only.", sort_order=9,
+    start = await _forum(h, ben, "Getting started", "First steps.", parent_id=help_)
+    trouble = await _forum(h, ben, "Troubleshooting", "When things break.", parent_id=help_)
+    show = await _forum(h, ben, "Show and tell", "Share what you built.", sort_order=2)
+    staff = await _forum(h, ben, "Staff lounge", "Moderators and admins only.", sort_order=9,
                          is_private=True, required_role=Role.MODERATOR)
 
-    welcome = await topics.do_create_topic(runtime, who["ana"], news, {
+    welcome = await topics.do_create_topic(h.db, h.publisher, who["ana"], news, {
         "title": "Welcome to the community!", "is_announcement": True, "tags": ["welcome"],
         "content": "Hello everyone 👋\n\nThis is our new home. Please read the **guidelines** and say hi in "
                    "*Show and tell*.\n\n| Where | What |\n|---|---|\n| Help & Support | questions |\n"
                    "| Show and tell | your projects |"})
-    await topics.do_update_topic(runtime, who["dev"], welcome["id"], {"is_pinned": True})
-    hi = await posts.do_create_post(runtime, who["farid"], welcome["id"], content="Happy to be here!",
+    await topics.do_update_topic(h.db, h.publisher, who["dev"], welcome["id"], {"is_pinned": True})
+    hi = await posts.do_create_post(h.db, h.publisher, who["farid"], welcome["id"], content="Happy to be here!",
                                     parent_id=None)
-    await posts.do_create_post(runtime, who["ana"], welcome["id"], content="Welcome @faridhaddad 🎉",
+    await posts.do_create_post(h.db, h.publisher, who["ana"], welcome["id"], content="Welcome @faridhaddad 🎉",
                                parent_id=hi["id"])
     for name in ("grace", "hugo", "ines", "keiko"):
-        await posts.do_react(runtime, who[name], hi["id"], "🎉", add=True)
+        await posts.do_react(h.db, h.publisher, who[name], hi["id"], "🎉", add=True)
 
-    question = await topics.do_create_topic(runtime, who["grace"], start, {
+    question = await topics.do_create_topic(h.db, h.publisher, who["grace"], start, {
         "title": "How do I invite my team?", "tags": ["invitations", "how-to"],
         "content": "I created an organization. How do I get my colleagues in?"})
-    wrong = await posts.do_create_post(runtime, who["hugo"], question["id"], parent_id=None,
+    wrong = await posts.do_create_post(h.db, h.publisher, who["hugo"], question["id"], parent_id=None,
                                        content="Maybe send them the link to the org page?")
-    await posts.do_create_post(runtime, who["grace"], question["id"], parent_id=wrong["id"],
+    await posts.do_create_post(h.db, h.publisher, who["grace"], question["id"], parent_id=wrong["id"],
                                content="That page says *not found* for them.")
-    answer = await posts.do_create_post(runtime, who["dev"], question["id"], parent_id=None, content=(
+    answer = await posts.do_create_post(h.db, h.publisher, who["dev"], question["id"], parent_id=None, content=(
         "Admins invite from **Members → Invite**: enter the e-mail and a role. The invitation link works "
         "for 7 days.\n\n```\nPOST /api/orgs/{org}/invitations\n```"))
-    await posts.do_mark_solution(runtime, who["grace"], answer["id"])
+    await posts.do_mark_solution(h.db, h.publisher, who["grace"], answer["id"])
     for name in ("grace", "hugo", "jonas"):
-        await posts.do_react(runtime, who[name], answer["id"], "👍", add=True)
+        await posts.do_react(h.db, h.publisher, who[name], answer["id"], "👍", add=True)
 
-    bug = await topics.do_create_topic(runtime, who["jonas"], trouble, {
+    bug = await topics.do_create_topic(h.db, h.publisher, who["jonas"], trouble, {
         "title": "Notifications arrive twice", "tags": ["bug"],
         "content": "Since yesterday every reply notification shows up twice. Anyone else? cc @devpatel"})
-    first = await posts.do_create_post(runtime, who["keiko"], bug["id"], content="Same here on Firefox.",
+    first = await posts.do_create_post(h.db, h.publisher, who["keiko"], bug["id"], content="Same here on Firefox.",
                                        parent_id=None)
-    await posts.do_create_post(runtime, who["eva"], bug["id"], parent_id=first["id"],
+    await posts.do_create_post(h.db, h.publisher, who["eva"], bug["id"], parent_id=first["id"],
                                content="Thanks both, we are looking into it.")
-    await posts.do_react(runtime, who["liam"], first["id"], "👀", add=True)
+    await posts.do_react(h.db, h.publisher, who["liam"], first["id"], "👀", add=True)
 
-    project = await topics.do_create_topic(runtime, who["ines"], show, {
+    project = await topics.do_create_topic(h.db, h.publisher, who["ines"], show, {
         "title": "I built a bot that summarises long threads", "tags": ["bots", "python"],
         "content": "It reads a topic through the API and posts a three-line summary. Feedback welcome!"})
     for name, text in (("liam", "This is great 🚀"), ("farid", "Does it handle code blocks?"),
                        ("ines", "@faridhaddad yes, it skips them.")):
-        await posts.do_create_post(runtime, who[name], project["id"], content=text, parent_id=None)
+        await posts.do_create_post(h.db, h.publisher, who[name], project["id"], content=text, parent_id=None)
 
-    await topics.do_create_topic(runtime, who["eva"], staff, {
+    await topics.do_create_topic(h.db, h.publisher, who["eva"], staff, {
         "title": "Moderation rota for next month", "content": "Please add your availability below."})
 
 
-def _instructions(runtime: Runtime, org: dict[str, Any], people: list[tuple[Principal, Role]]) -> str:
-    settings = runtime.settings
+def _instructions(h: Handles, org: dict[str, Any], people: list[tuple[Principal, Role]]) -> str:
+    settings = h.settings
     host = settings.host if settings.host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
     lines = [f"Demo organization {org['name']!r} is ready (slug {org['slug']}).", "",
              f"Start the server (community serve) and open http://{host}:{settings.port}/", "",

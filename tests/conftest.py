@@ -13,11 +13,10 @@ import httpx
 import pytest
 import trio
 
-from community.app import run_system
+from community.app import System, run_system
 from community.db.migrate import migrate
 from community.db.pool import close, connect
 from community.logs import configure_logging
-from community.runtime import Runtime
 from community.settings import Settings
 from tests.factories import Factory, Personas, build_personas, open_factory
 
@@ -91,21 +90,21 @@ def settings(database_url: str, data_dir: Path) -> Settings:
 
 
 @pytest.fixture
-async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+async def runtime(settings: Settings) -> AsyncIterator[System]:
     async with trio.open_nursery() as nursery:
-        rt: Runtime = await nursery.start(run_system, settings)
+        rt: System = await nursery.start(run_system, settings)
         yield rt
         nursery.cancel_scope.cancel()
 
 
 @pytest.fixture
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+async def client(runtime: System) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=10) as c:
         yield c
 
 
 @pytest.fixture
-async def factory(runtime: Runtime, database_url: str) -> AsyncIterator[Factory]:
+async def factory(runtime: System, database_url: str) -> AsyncIterator[Factory]:
     made, conn = await open_factory(runtime, database_url)
     try:
         yield made

@@ -9,9 +9,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
+from community.app import System
 from community.db.pool import Conn, close, connect
-from community.runtime import Runtime
-from community.services.identity import issue_token
 
 PASSWORD = "correct horse battery staple"
 ROLES = ("owner", "admin", "moderator", "member", "guest")
@@ -58,7 +57,7 @@ class Personas:
 class Factory:
     """Writes as the database owner (RLS does not apply): test set-up, never product code."""
 
-    def __init__(self, runtime: Runtime, conn: Conn) -> None:
+    def __init__(self, runtime: System, conn: Conn) -> None:
         self.runtime, self.conn = runtime, conn
 
     async def user(self, name: str) -> Persona:
@@ -66,7 +65,7 @@ class Factory:
         user_id = await self.conn.fetchval(
             "INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
             email, name, password_hash())
-        return Persona(user_id, email, name, issue_token(self.runtime, str(user_id)))
+        return Persona(user_id, email, name, self.runtime.handles.identity.issue(str(user_id)))
 
     async def org(self, name: str, *, member_limit: int | None = 50, is_public: bool = False) -> OrgPersonas:
         slug = f"{name.lower()}-{uuid.uuid4().hex[:6]}"
@@ -90,7 +89,7 @@ class Factory:
         return org
 
 
-async def open_factory(runtime: Runtime, database_url: str) -> tuple[Factory, Conn]:
+async def open_factory(runtime: System, database_url: str) -> tuple[Factory, Conn]:
     conn = await connect(database_url)
     return Factory(runtime, conn), conn
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Factory, OrgPersonas, Persona, Personas
 
 PERSONAS = ("owner", "admin", "moderator", "member", "guest", "anonymous", "other_org_owner")
@@ -21,7 +21,7 @@ class MatrixContext:
     client: httpx.AsyncClient
     personas: Personas
     factory: Factory
-    runtime: Runtime
+    runtime: System
 
     def headers(self, persona: str) -> dict[str, str]:
         if persona == "anonymous":

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from community.app import System
 from community.http.app import create_app
-from community.runtime import Runtime
 from tests.factories import Factory, Personas
 from tests.matrix_support import PERSONAS, MatrixContext
 
@@ -33,8 +33,8 @@ def _cases() -> list[dict[str, Any]]:
     return cases
 
 
-def _routes(runtime: Runtime) -> set[tuple[str, str]]:
-    app = create_app(runtime)
+def _routes(runtime: System) -> set[tuple[str, str]]:
+    app = create_app(runtime.handles)
     found = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint in _IGNORED_ENDPOINTS:
@@ -45,7 +45,7 @@ def _routes(runtime: Runtime) -> set[tuple[str, str]]:
     return found
 
 
-async def test_every_route_is_in_the_matrix(runtime: Runtime) -> None:
+async def test_every_route_is_in_the_matrix(runtime: System) -> None:
     covered = {(c["method"], c["rule"]) for c in _cases()}
     missing = sorted(_routes(runtime) - covered)
     assert missing == [], f"routes with no authorization matrix case: {missing}"
@@ -56,7 +56,7 @@ async def test_every_route_is_in_the_matrix(runtime: Runtime) -> None:
 
 
 async def test_authorization_matrix(client: httpx.AsyncClient, personas: Personas, factory: Factory,
-                                    runtime: Runtime) -> None:
+                                    runtime: System) -> None:
     ctx = MatrixContext(client, personas, factory, runtime)
     mismatches = []
     calls = 0

@@ -5,19 +5,14 @@ with sockets on this node, the last event id it delivered (`cursors`, kept on th
 restart resumes where the crashed incarnation stopped). An event that is not the next id, a
 NOTIFY from another node, or a periodic sweep makes it read the gap from the log.
 
-The cluster bus (`ClusterBus`, its own child) LISTENs on two channels: `community_activity`
-(a trigger NOTIFYs "org:seq" at each commit, so every node hears every event) and
-`community_bus` (ephemeral frames: typing, notifications, presence).
+The cluster bus (`actors/cluster_bus.py`) hears other nodes' commits and calls `head_nowait`.
+Events that raise notifications go on to the notification writer's mailbox (`follow_ups`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import structlog
@@ -26,14 +21,11 @@ import trio
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
 from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Deliver, WsManager
-from community.db.pool import Database, open_listener
+from community.db.pool import Database
 from community.db.queries.notifications import list_org_activity_after, org_event_heads
-from community.domain.events import Activity, dumps
+from community.domain.events import Activity, EventType
 
 log = structlog.get_logger("community.actors.notifier")
-ACTIVITY_CHANNEL = "community_activity"
-BUS_CHANNEL = "community_bus"
-MAX_NOTIFY_BYTES = 7_900
 
 
 @dataclass(frozen=True)
@@ -50,17 +42,15 @@ class Sweep:
 
 
 Message = Activity | Head | Sweep
-FollowUp = Callable[[Activity], Awaitable[None]]
 
 
 class Notifier:
-    def __init__(self, ws_manager: WsManager, db: Database, *, mailbox_size: int = 10_000,
+    def __init__(self, ws_manager: WsManager, db: Database, *, follow_ups: Mailbox[Activity],
+                 follow_up_types: frozenset[EventType], mailbox_size: int = 10_000,
                  sweep_interval: float = 2.0, batch: int = 500) -> None:
         self.ws_manager, self.db = ws_manager, db
         self.mailbox: Mailbox[Message] = Mailbox("notifier", mailbox_size)
-        self.followups: Mailbox[Activity] = Mailbox("notifier.followups", mailbox_size)
-        self.follow_up: FollowUp | None = None
-        self.follow_up_types: frozenset[str] = frozenset()
+        self.follow_ups, self.follow_up_types = follow_ups, follow_up_types
         self.cursors: dict[UUID, int] = {}
         self.sweep_interval, self.batch = sweep_interval, batch
         self.published = 0
@@ -86,7 +76,6 @@ class Notifier:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._tick)
-            nursery.start_soon(self._run_followups)
             task_status.started()
             await ride_out("notifier", self._sweep)  # what was committed while we were down
             async for message in self.mailbox.receive:
@@ -141,116 +130,30 @@ class Notifier:
             self.cursors[activity.org_id] = activity.seq
         self.ws_manager.deliver_nowait(Deliver(activity.channel, activity.frame().decode(), seq=activity.seq))
         self._revoke(activity)
-        if self.follow_up is not None and activity.type in self.follow_up_types:
-            self.followups.send_nowait(activity)
+        if activity.type in self.follow_up_types:
+            self.follow_ups.send_nowait(activity)
         self.published += 1
 
     def _revoke(self, activity: Activity) -> None:
         user_id = revoked_user(activity)
         if user_id is not None:
             self.ws_manager.close_member(activity.org_id, user_id, CLOSE_MEMBERSHIP_REVOKED, "membership revoked")
-        if activity.type == "member_role_changed":
+        if activity.type is EventType.MEMBER_ROLE_CHANGED:
             # Forum and topic subscriptions were checked against the old role: drop them; the
             # client resubscribes and each channel is checked again like a REST read.
             changed = UUID(str(activity.payload["membership"]["user"]["id"]))
             self.ws_manager.drop_content_channels(activity.org_id, changed, "role_changed")
-        if activity.type == "participant_removed":
+        if activity.type is EventType.PARTICIPANT_REMOVED:
             # On every node: a removed participant's sockets anywhere stop receiving the conversation.
             removed = UUID(str(activity.payload["user_id"]))
             self.ws_manager.remove_from_channel(activity.org_id, removed, activity.channel, "removed")
-
-    async def _run_followups(self) -> None:
-        async for activity in self.followups.receive:
-            if self.follow_up is not None:
-                await self.follow_up(activity)
 
 
 def revoked_user(activity: Activity) -> UUID | None:
     """Whose membership this event ends (left, removed or suspended), if any."""
     payload = activity.payload
-    if activity.type == "member_left":
+    if activity.type is EventType.MEMBER_LEFT:
         return UUID(str(payload["user_id"]))
-    if activity.type == "member_status_changed" and payload.get("membership", {}).get("status") == "suspended":
+    if activity.type is EventType.MEMBER_STATUS_CHANGED and payload.get("membership", {}).get("status") == "suspended":
         return UUID(str(payload["membership"]["user"]["id"]))
     return None
-
-
-BusHandler = Callable[[dict[str, Any]], None]
-
-
-def application_name(node_id: UUID) -> str:
-    """What this node's database connections call themselves (the activity trigger reports it)."""
-    return f"community-{node_id.hex[:16]}"
-
-
-def with_application_name(dsn: str, node_id: UUID) -> str:
-    parts = urlsplit(dsn)
-    query = "&".join(p for p in [parts.query, f"application_name={application_name(node_id)}"] if p)
-    return urlunsplit(parts._replace(query=query))
-
-
-class ClusterBus:
-    """LISTEN/NOTIFY between nodes: event heads in, ephemeral frames both ways."""
-
-    def __init__(self, db: Database, notifier: Notifier, node_id: UUID, *, mailbox_size: int = 10_000) -> None:
-        self.db, self.notifier, self.node_id = db, notifier, node_id
-        self.outgoing: Mailbox[str] = Mailbox("cluster_bus", mailbox_size)
-        self.handlers: dict[str, BusHandler] = {}
-        self.received = 0
-        self.application_name = application_name(node_id)
-
-    def publish_nowait(self, kind: str, body: dict[str, Any]) -> bool:
-        payload = dumps({**body, "k": kind, "n": self.node_id})
-        if len(payload.encode()) > MAX_NOTIFY_BYTES:
-            log.warning("cluster_bus.payload_too_large", kind=kind, size=len(payload))
-            return False
-        return self.outgoing.send_nowait(payload)
-
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        backoff = 0.1
-        while True:
-            # A lost LISTEN connection (or a database outage) is noticed, logged and reconnected
-            # with backoff here: crash-looping would take the whole core down with the database.
-            if await ride_out("cluster_bus", self._listen):
-                backoff = 0.1
-            await trio.sleep(backoff)
-            backoff = min(backoff * 2, 5.0)
-
-    async def _listen(self) -> None:
-        async with open_listener(self.db.dsn, [ACTIVITY_CHANNEL, BUS_CHANNEL]) as listener, \
-                trio.open_nursery() as nursery:
-            nursery.start_soon(self._send_loop)
-            nursery.start_soon(self._receive_loop, listener.receive)
-            self.notifier.sweep_nowait()  # anything committed while we were not listening
-            await listener.lost.wait()
-            log.warning("cluster_bus.listen_lost", reason="connection lost or its queue overflowed")
-            nursery.cancel_scope.cancel()
-
-    async def _send_loop(self) -> None:
-        async for first in self.outgoing.receive:
-            batch = [first]
-            while len(batch) < 200:
-                try:
-                    batch.append(self.outgoing.receive.receive_nowait())
-                except trio.WouldBlock:
-                    break
-            async with self.db.transaction() as conn:
-                await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", BUS_CHANNEL, batch)
-
-    async def _receive_loop(self, receive: trio.MemoryReceiveChannel[tuple[str, str]]) -> None:
-        async for channel, payload in receive:
-            self.received += 1
-            if channel == ACTIVITY_CHANNEL:
-                org, seq, writer = [*payload.split(":", 2), ""][:3]
-                # Our own commits reach the notifier first-hand after commit (the sweep covers a drop);
-                # reading the log for them too would put a round trip on every delivery.
-                if writer != self.application_name:
-                    self.notifier.head_nowait(UUID(org), int(seq))
-                continue
-            message = json.loads(payload)
-            if message.get("n") == str(self.node_id):
-                continue
-            handler = self.handlers.get(message.get("k", ""))
-            if handler is not None:
-                handler(message)

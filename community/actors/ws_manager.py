@@ -21,6 +21,7 @@ import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
+from community.domain.events import CONTENT_KINDS, Channel
 
 log = structlog.get_logger("community.actors.ws_manager")
 _ids = count(1)
@@ -45,7 +46,7 @@ class Connection:
     org_id: UUID
     outbox: trio.MemorySendChannel[Frame]
     id: int = field(default_factory=lambda: next(_ids))
-    channels: set[str] = field(default_factory=set)
+    channels: set[Channel] = field(default_factory=set)
     close_code: int | None = None
     close_reason: str = ""
     closed: trio.Event = field(default_factory=trio.Event)
@@ -54,7 +55,7 @@ class Connection:
     # Writes a frame straight to an idle socket from the delivering task (no task switch); the
     # session installs it. False: queue it for the writer instead.
     direct: Callable[[Frame], bool] | None = None
-    may_type: set[str] = field(default_factory=set)
+    may_type: set[Channel] = field(default_factory=set)
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.close_code is None:
@@ -96,7 +97,7 @@ class RealtimeSettings:
 
 @dataclass(frozen=True)
 class Deliver:
-    channel: str
+    channel: Channel
     data: str
     seq: int = 0
     exclude_user: UUID | None = None
@@ -105,14 +106,14 @@ class Deliver:
 class WsManager:
     def __init__(self, mailbox_size: int = 10_000) -> None:
         self.mailbox: Mailbox[Deliver] = Mailbox("ws_manager", mailbox_size)
-        self._by_channel: defaultdict[str, set[Connection]] = defaultdict(set)
+        self._by_channel: defaultdict[Channel, set[Connection]] = defaultdict(set)
         self._by_user: defaultdict[UUID, set[Connection]] = defaultdict(set)
         self._by_org: defaultdict[UUID, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
         self.delivered = 0
         self.slow_closed = 0
 
-    def register(self, conn: Connection, channels: list[str]) -> None:
+    def register(self, conn: Connection, channels: list[Channel]) -> None:
         self._connections.add(conn)
         self._by_user[conn.user_id].add(conn)
         self._by_org[conn.org_id].add(conn)
@@ -126,11 +127,11 @@ class WsManager:
         _discard(self._by_user, conn.user_id, conn)
         _discard(self._by_org, conn.org_id, conn)
 
-    def subscribe(self, conn: Connection, channel: str) -> None:
+    def subscribe(self, conn: Connection, channel: Channel) -> None:
         conn.channels.add(channel)
         self._by_channel[channel].add(conn)
 
-    def unsubscribe(self, conn: Connection, channel: str) -> None:
+    def unsubscribe(self, conn: Connection, channel: Channel) -> None:
         conn.channels.discard(channel)
         _discard(self._by_channel, channel, conn)
 
@@ -146,7 +147,7 @@ class WsManager:
     def orgs(self) -> list[UUID]:
         return list(self._by_org)
 
-    def subscribers(self, channel: str) -> frozenset[Connection]:
+    def subscribers(self, channel: Channel) -> frozenset[Connection]:
         return frozenset(self._by_channel.get(channel, ()))
 
     def deliver_nowait(self, message: Deliver) -> None:
@@ -174,20 +175,20 @@ class WsManager:
             self.unregister(conn)
         return len(found)
 
-    def remove_from_channel(self, org_id: UUID, user_id: UUID, channel: str, reason: str) -> int:
+    def remove_from_channel(self, org_id: UUID, user_id: UUID, channel: Channel, reason: str) -> int:
         """One person's sockets in one org leave `channel` (e.g. removed from a conversation)."""
         found = [c for c in self._by_user.get(user_id, ()) if c.org_id == org_id
                  and channel in c.channels | c.may_type]
         for conn in found:
             self.unsubscribe(conn, channel)
             conn.may_type.discard(channel)
-            conn.put_nowait((0, json.dumps({"type": "unsubscribed", "channel": channel, "reason": reason})))
+            conn.put_nowait((0, json.dumps({"type": "unsubscribed", "channel": str(channel), "reason": reason})))
         return len(found)
 
     def drop_content_channels(self, org_id: UUID, user_id: UUID, reason: str) -> None:
         """Unsubscribe one person's sockets in one org from every forum: and topic: channel."""
         channels = {ch for c in self._by_user.get(user_id, ()) if c.org_id == org_id
-                    for ch in c.channels | c.may_type if ch.startswith(("forum:", "topic:"))}
+                    for ch in c.channels | c.may_type if ch.kind in CONTENT_KINDS}
         for channel in channels:
             self.remove_from_channel(org_id, user_id, channel, reason)
 

@@ -1,36 +1,102 @@
-"""Activity events: what happened in an org, as the API contract names it."""
+"""Activity events: what happened in an org, as the API contract names it, and where it goes.
+
+`EventType` is every event the activity log holds; `Channel` is where an event (or an
+ephemeral frame) is delivered. Both are values, built and compared as such: no string
+formatting or prefix matching at call sites.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 
-def org_channel(org_id: UUID) -> str:
-    return f"org:{org_id}"
+class EventType(StrEnum):
+    ORGANIZATION_UPDATED = "organization_updated"
+    MEMBER_JOINED = "member_joined"
+    MEMBER_LEFT = "member_left"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_STATUS_CHANGED = "member_status_changed"
+    FORUM_CREATED = "forum_created"
+    FORUM_UPDATED = "forum_updated"
+    FORUM_DELETED = "forum_deleted"
+    TOPIC_CREATED = "topic_created"
+    TOPIC_UPDATED = "topic_updated"
+    TOPIC_MOVED = "topic_moved"
+    TOPIC_DELETED = "topic_deleted"
+    ANNOUNCEMENT_PUBLISHED = "announcement_published"
+    POST_CREATED = "post_created"
+    POST_UPDATED = "post_updated"
+    POST_DELETED = "post_deleted"
+    POST_SOLUTION_MARKED = "post_solution_marked"
+    REACTION_ADDED = "reaction_added"
+    REACTION_REMOVED = "reaction_removed"
+    CONVERSATION_CREATED = "conversation_created"
+    CONVERSATION_ADDED = "conversation_added"
+    CONVERSATION_UPDATED = "conversation_updated"
+    CONVERSATION_REMOVED = "conversation_removed"
+    PARTICIPANT_REMOVED = "participant_removed"
+    MESSAGE_CREATED = "message_created"
+    MESSAGE_UPDATED = "message_updated"
+    MESSAGE_DELETED = "message_deleted"
+    READ = "read"
 
 
-def user_channel(user_id: UUID) -> str:
-    return f"user:{user_id}"
+class ChannelKind(StrEnum):
+    ORG = "org"
+    USER = "user"
+    FORUM = "forum"
+    TOPIC = "topic"
+    CONVERSATION = "conversation"
 
 
-def forum_channel(forum_id: UUID) -> str:
-    return f"forum:{forum_id}"
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """`forum:<uuid>` and the like: a kind and the id of the thing it follows."""
+
+    kind: ChannelKind
+    id: UUID
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Channel:
+        """The channel named by `text`; ValueError when it names none."""
+        kind, _, raw = text.partition(":")
+        return cls(ChannelKind(kind), UUID(raw))
+
+    @classmethod
+    def org(cls, org_id: UUID) -> Channel:
+        return cls(ChannelKind.ORG, org_id)
+
+    @classmethod
+    def user(cls, user_id: UUID) -> Channel:
+        return cls(ChannelKind.USER, user_id)
+
+    @classmethod
+    def forum(cls, forum_id: UUID) -> Channel:
+        return cls(ChannelKind.FORUM, forum_id)
+
+    @classmethod
+    def topic(cls, topic_id: UUID) -> Channel:
+        return cls(ChannelKind.TOPIC, topic_id)
+
+    @classmethod
+    def conversation(cls, conversation_id: UUID) -> Channel:
+        return cls(ChannelKind.CONVERSATION, conversation_id)
 
 
-def topic_channel(topic_id: UUID) -> str:
-    return f"topic:{topic_id}"
-
-
-def conversation_channel(conversation_id: UUID) -> str:
-    return f"conversation:{conversation_id}"
+# Channels a member's role decides (a role change re-checks them).
+CONTENT_KINDS = frozenset({ChannelKind.FORUM, ChannelKind.TOPIC})
 
 
 def _default(value: object) -> object:
-    if isinstance(value, UUID):
+    if isinstance(value, UUID | Channel):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
@@ -47,8 +113,8 @@ class Activity:
 
     org_id: UUID
     seq: int
-    channel: str
-    type: str
+    channel: Channel
+    type: EventType
     payload: dict[str, Any]
     actor_id: UUID | None
     created_at: datetime

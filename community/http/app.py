@@ -11,7 +11,8 @@ from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from quart_trio import QuartTrio
 
 from community.domain.errors import BadRequestError
-from community.http.context import current_runtime
+from community.handles import Handles
+from community.http.context import current_handles
 from community.http.errors import register_error_handlers
 from community.http.routes import (
     auth,
@@ -27,7 +28,6 @@ from community.http.routes import (
     system,
     topics,
 )
-from community.runtime import Runtime
 
 log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
@@ -35,11 +35,11 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                notifications.blueprint, conversations.blueprint, search.blueprint]
 
 
-def create_app(runtime: Runtime) -> QuartTrio:
+def create_app(handles: Handles) -> QuartTrio:
     app = QuartTrio("community")
-    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = handles.settings.max_body_bytes
     app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
-    app.extensions["community"] = runtime
+    app.extensions["community"] = handles
     QuartSchema(app, info={"title": "Community API", "version": "1"}, openapi_path="/openapi.json",
                 swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None)
     register_error_handlers(app)
@@ -68,7 +68,7 @@ async def _require_json_body() -> None:
 
 async def _log_request(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    metrics = current_runtime().metrics
+    metrics = current_handles().telemetry
     metrics.requests.labels(request.method, str(response.status_code)).inc()
     metrics.latency.observe(elapsed)
     # Path only: the query string may carry an access_token.

@@ -6,7 +6,7 @@ from quart import g, request
 
 from community.domain.errors import UnauthorizedError
 from community.domain.principal import OrgMember, Principal
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.services.identity import caller_in_org, principal_from_token
 from community.services.orgs import access_org
 
@@ -18,9 +18,10 @@ def bearer_token() -> str | None:
 
 
 async def optional_principal() -> Principal | None:
+    h = current_handles()
     if "principal" not in g:
         token = bearer_token()
-        g.principal = await principal_from_token(current_runtime(), token) if token else None
+        g.principal = await principal_from_token(h.db, h.identity, token) if token else None
     principal: Principal | None = g.principal
     return principal
 
@@ -33,9 +34,10 @@ async def require_principal() -> Principal:
 
 
 async def org_member(ref: str, *, allow_anonymous: bool = False) -> OrgMember:
+    h = current_handles()
     token = bearer_token()
     if token is None or "principal" in g:
         principal = await (optional_principal() if allow_anonymous else require_principal())
-        return await access_org(current_runtime(), principal, ref)
-    g.principal, member = await caller_in_org(current_runtime(), token, ref)
+        return await access_org(h.db, principal, ref)
+    g.principal, member = await caller_in_org(h.db, h.identity, token, ref)
     return member

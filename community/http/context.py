@@ -1,4 +1,4 @@
-"""Where a request finds the running system."""
+"""Where a request finds the running system's handles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import cast
 
 from quart import current_app
 
-from community.runtime import Runtime
+from community.handles import Handles
 
 
-def current_runtime() -> Runtime:
-    return cast(Runtime, current_app.extensions["community"])
+def current_handles() -> Handles:
+    return cast(Handles, current_app.extensions["community"])

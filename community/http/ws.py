@@ -23,9 +23,9 @@ from wsproto.utilities import LocalProtocolError
 
 from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
 from community.domain.errors import CommunityError
-from community.domain.events import dumps, org_channel, user_channel
+from community.domain.events import Channel, dumps
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
+from community.handles import Handles
 from community.services import realtime
 
 log = structlog.get_logger("community.ws")
@@ -39,17 +39,17 @@ _BATCH = 64
 
 
 class WsListener:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, handles: Handles) -> None:
+        self.handles = handles
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        settings = self.runtime.settings
+        settings = self.handles.settings
         async with trio.open_nursery() as nursery:
             # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
             server = await nursery.start(lambda task_status: serve_websocket(
                 self._handle, settings.host, settings.websocket_port, ssl_context=None,
                 handler_nursery=nursery, max_message_size=4 * MAX_FRAME_BYTES, task_status=task_status))
-            self.runtime.ws_port = server.port
+            self.handles.endpoints.ws_port = server.port
             log.info("ws.listening", host=settings.host, port=server.port)
             task_status.started()
 
@@ -61,13 +61,15 @@ class WsListener:
         query = parse_qs(url.query)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
         try:
+            h = self.handles
             member, expires_at = await realtime.open_session(
-                self.runtime, _token(headers, query), next(iter(query.get("org", [])), None), headers.get("origin"))
+                h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
+                headers.get("origin"))
         except CommunityError as exc:
             await _reject(request, exc.status, exc.code, exc.detail)
             return
         ws = await request.accept()
-        await Session(self.runtime, ws, member, expires_at).run()
+        await Session(self.handles, ws, member, expires_at).run()
 
 
 def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
@@ -85,22 +87,22 @@ async def _reject(request: WebSocketRequest, status: int, code: str, detail: str
 class Session:
     """One accepted socket: registered, welcomed, served until something closes it."""
 
-    def __init__(self, runtime: Runtime, ws: WebSocketConnection, member: OrgMember, expires_at: datetime) -> None:
+    def __init__(self, handles: Handles, ws: WebSocketConnection, member: OrgMember, expires_at: datetime) -> None:
         assert member.user_id is not None
-        self.runtime, self.ws, self.member, self.expires_at = runtime, ws, member, expires_at
-        self.outbox, self.inbox = trio.open_memory_channel[Frame](runtime.realtime.outbox_size)
+        self.handles, self.ws, self.member, self.expires_at = handles, ws, member, expires_at
+        self.outbox, self.inbox = trio.open_memory_channel[Frame](handles.realtime.settings.outbox_size)
         self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox)
         self._writer_done = trio.Event()
         self._last_sent = 0
         self.conn.direct = self._direct
 
     async def run(self) -> None:
-        manager, conn = self.runtime.ws_manager, self.conn
-        channels = [org_channel(conn.org_id), user_channel(conn.user_id)]
+        manager, conn = self.handles.registry, self.conn
+        channels = [Channel.org(conn.org_id), Channel.user(conn.user_id)]
         try:
             conn.held = []  # events that race the handshake wait until the welcome is queued
             manager.register(conn, channels)
-            head = await self.runtime.notifier.track(conn.org_id)
+            head = await self.handles.notifier.track(conn.org_id)
             welcome = {"type": "welcome", "user_id": conn.user_id, "org_id": conn.org_id, "channels": channels,
                        "last_id": head}
             self.outbox.send_nowait((0, dumps(welcome)))
@@ -108,8 +110,7 @@ class Session:
             for frame in held:
                 if not conn.put_nowait(frame):
                     manager.drop_slow(conn)
-            if self.runtime.presence is not None:
-                await self.runtime.presence.joined(self.member)
+            await self.handles.presence.joined(self.member)
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._write)
                 async with trio.open_nursery() as inner:
@@ -127,8 +128,7 @@ class Session:
         finally:
             manager.unregister(conn)
             with trio.CancelScope(shield=True):
-                if self.runtime.presence is not None:
-                    await self.runtime.presence.left(self.member)
+                await self.handles.presence.left(self.member)
                 await self._close()
 
     async def _close(self) -> None:
@@ -222,7 +222,7 @@ class Session:
             elif kind == "unsubscribe":
                 await self._unsubscribe(frame.get("channel"))
             elif kind == "typing":
-                await realtime.do_typing(self.runtime, self.member, self.conn, frame)
+                await realtime.do_typing(self.handles.db, self.handles.realtime, self.member, self.conn, frame)
             elif kind == "resume":
                 await self._resume(frame.get("after"))
             else:
@@ -232,19 +232,19 @@ class Session:
             await self._error(exc.code, exc.detail, channel)
 
     async def _subscribe(self, requested: object) -> None:
-        manager, conn = self.runtime.ws_manager, self.conn
-        if len(conn.channels) >= self.runtime.realtime.max_channels and requested not in conn.channels:
+        manager, conn = self.handles.registry, self.conn
+        channel = realtime.parse_channel(requested)
+        if len(conn.channels) >= self.handles.realtime.settings.max_channels and channel not in conn.channels:
             await self._error("bad_request", "too many channels on this connection", requested)
             return
-        channel = await realtime.check_subscribe(self.runtime, self.member, requested)
+        channel = await realtime.check_subscribe(self.handles.db, self.member, channel)
         if conn.close_code is None:
             manager.subscribe(conn, channel)
         await self.outbox.send((0, dumps({"type": "subscribed", "channel": channel})))
 
     async def _unsubscribe(self, requested: object) -> None:
-        kind, target = realtime.parse_channel(requested)
-        channel = f"{kind}:{target}"
-        self.runtime.ws_manager.unsubscribe(self.conn, channel)
+        channel = realtime.parse_channel(requested)
+        self.handles.registry.unsubscribe(self.conn, channel)
         await self.outbox.send((0, dumps({"type": "unsubscribed", "channel": channel})))
 
     async def _resume(self, after: object) -> None:
@@ -254,7 +254,7 @@ class Session:
         conn = self.conn
         conn.held = []
         try:
-            found = await realtime.replay(self.runtime, conn, after)
+            found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:
                 await self.outbox.send((0, '{"type":"resync"}'))
             for activity in found or ():
@@ -271,7 +271,7 @@ class Session:
         await self.outbox.send((0, dumps(body)))
 
     async def _ping(self) -> None:
-        settings = self.runtime.realtime
+        settings = self.handles.realtime.settings
         while True:
             await trio.sleep(settings.ping_interval)
             with trio.move_on_after(settings.ping_timeout) as scope:

@@ -19,14 +19,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries import conversations as q
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import conversation_channel, user_channel
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, at_least
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
+from community.handles import Publisher, Realtime
 from community.services.unit import Unit, unit_of_work
 from community.services.views import block_view, conversation_view
 
@@ -56,17 +56,17 @@ async def full_view(conn: Conn, member: OrgMember, conversation_id: UUID, *, vie
     return conversation_view(conv, await q.list_participants(conn, member.org_id, [conversation_id]), viewer=viewer)
 
 
-async def access_conversation(runtime: Runtime, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+async def access_conversation(db: Database, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
     """Load with the participant check (also the realtime channel's check)."""
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return await full_view(conn, member, conversation_id)
 
 
-async def list_conversations(runtime: Runtime, member: OrgMember, *, cursor: str | None,
+async def list_conversations(db: Database, member: OrgMember, *, cursor: str | None,
                              limit: int) -> dict[str, Any]:
     user_id = me(member)
     before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=user_id) as conn:
         found = await q.list_conversations(conn, member.org_id, user_id, limit=limit + 1,
                                            before=(before[0], before[1]) if before else None)  # type: ignore[arg-type]
         page = found[:limit]
@@ -107,7 +107,7 @@ async def _active(conn: Conn, member: OrgMember, user_ids: list[UUID], field: st
     return roles
 
 
-async def do_start_conversation(runtime: Runtime, member: OrgMember, participant_ids: list[UUID],
+async def do_start_conversation(db: Database, publisher: Publisher, member: OrgMember, participant_ids: list[UUID],
                                 title: str | None) -> tuple[dict[str, Any], bool]:
     """The conversation and whether it is new (a direct one that exists is returned as it is)."""
     user_id = me(member)
@@ -123,7 +123,7 @@ async def do_start_conversation(runtime: Runtime, member: OrgMember, participant
     if not direct and title is None:
         raise ValidationFailedError("title: a group has a title", [{"loc": ["body", "title"], "msg": "required"}])
     conversation_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=user_id) as unit:
         roles = await _active(unit.conn, member, others, "participant_ids")
         key = q.direct_key(user_id, others[0]) if direct else None
         if direct:
@@ -138,20 +138,20 @@ async def do_start_conversation(runtime: Runtime, member: OrgMember, participant
             return await full_view(unit.conn, member, existing), False
         await q.add_participants(unit.conn, member.org_id, conversation_id, [user_id, *others])
         view = await full_view(unit.conn, member, conversation_id)
-        await _announce(unit, view, [user_id, *others], "conversation_created")
+        await _announce(unit, view, [user_id, *others], EventType.CONVERSATION_CREATED)
     return view, True
 
 
-async def _announce(unit: Unit, view: dict[str, Any], people: list[UUID], event: str) -> None:
+async def _announce(unit: Unit, view: dict[str, Any], people: list[UUID], event: EventType) -> None:
     """Tell each person on their own channel: they are not subscribed to the conversation yet."""
     shared = {k: v for k, v in view.items() if k not in ("unread_count", "last_read_message_id")}
     for person in people:
-        await unit.record(user_channel(person), event, {"conversation": shared})
+        await unit.record(Channel.user(person), event, {"conversation": shared})
 
 
-async def do_update_conversation(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+async def do_update_conversation(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
                                  title: str) -> dict[str, Any]:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await _owned_group(unit.conn, member, conversation_id)
         await q.rename(unit.conn, member.org_id, conversation_id, title)
         view = await full_view(unit.conn, member, conv["id"])
@@ -171,13 +171,13 @@ async def _owned_group(conn: Conn, member: OrgMember, conversation_id: UUID) -> 
 
 async def _updated(unit: Unit, member: OrgMember, conversation_id: UUID, **extra: Any) -> None:
     view = await full_view(unit.conn, member, conversation_id, viewer=False)
-    await unit.record(conversation_channel(conversation_id), "conversation_updated",
+    await unit.record(Channel.conversation(conversation_id), EventType.CONVERSATION_UPDATED,
                       {"conversation": view, "conversation_id": conversation_id, **extra})
 
 
-async def do_add_participants(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+async def do_add_participants(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
                               user_ids: list[UUID]) -> dict[str, Any]:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await _owned_group(unit.conn, member, conversation_id)
         await _active(unit.conn, member, user_ids, "user_ids")
         count = await q.count_participants(unit.conn, member.org_id, conversation_id)
@@ -187,14 +187,15 @@ async def do_add_participants(runtime: Runtime, member: OrgMember, conversation_
         view = await full_view(unit.conn, member, conversation_id)
         if added:
             await _updated(unit, member, conversation_id, change="participants_added", user_ids=added)
-            await _announce(unit, view, added, "conversation_added")
+            await _announce(unit, view, added, EventType.CONVERSATION_ADDED)
     return view
 
 
-async def do_remove_participant(runtime: Runtime, member: OrgMember, conversation_id: UUID,
+async def do_remove_participant(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                                conversation_id: UUID,
                                 user_id: UUID) -> None:
     """The owner removes anyone; anyone leaves. The owner leaving hands the group to the longest-standing."""
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await load_conversation(unit.conn, member, conversation_id)
         await q.lock_conversation(unit.conn, member.org_id, conversation_id)
         if conv["kind"] != "group":
@@ -207,23 +208,23 @@ async def do_remove_participant(runtime: Runtime, member: OrgMember, conversatio
         if conv["owner_id"] == user_id:
             await q.set_owner(unit.conn, member.org_id, conversation_id,
                               remaining[0]["user_id"] if remaining else None)
-        await unit.record(conversation_channel(conversation_id), "participant_removed",
+        await unit.record(Channel.conversation(conversation_id), EventType.PARTICIPANT_REMOVED,
                           {"conversation_id": conversation_id, "user_id": user_id, "removed_by": member.user_id})
-        await unit.record(user_channel(user_id), "conversation_removed", {"conversation_id": conversation_id})
-    stop_delivery(runtime, member.org_id, conversation_id, user_id)
+        await unit.record(Channel.user(user_id), EventType.CONVERSATION_REMOVED, {"conversation_id": conversation_id})
+    stop_delivery(realtime, member.org_id, conversation_id, user_id)
 
 
-def stop_delivery(runtime: Runtime, org_id: UUID, conversation_id: UUID, user_id: UUID) -> None:
+def stop_delivery(realtime: Realtime, org_id: UUID, conversation_id: UUID, user_id: UUID) -> None:
     """A removed participant's sockets on this node leave the channel now, before any later event."""
-    runtime.ws_manager.remove_from_channel(org_id, user_id, conversation_channel(conversation_id), "removed")
+    realtime.registry.remove_from_channel(org_id, user_id, Channel.conversation(conversation_id), "removed")
 
 
-async def do_block(runtime: Runtime, member: OrgMember, user_id: UUID, *, on: bool) -> None:
+async def do_block(db: Database, member: OrgMember, user_id: UUID, *, on: bool) -> None:
     blocker = me(member)
     if user_id == blocker:
         raise ValidationFailedError("user_id: you cannot block yourself", [
             {"loc": ["path", "user_id"], "msg": "you cannot block yourself"}])
-    async with runtime.db.transaction(org_id=member.org_id, user_id=blocker) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=blocker) as conn:
         if on:
             if not await q.active_members(conn, member.org_id, [user_id]):
                 raise NotFoundError("No such member.")
@@ -232,14 +233,14 @@ async def do_block(runtime: Runtime, member: OrgMember, user_id: UUID, *, on: bo
             await q.unblock(conn, member.org_id, blocker, user_id)
 
 
-async def list_blocks(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+async def list_blocks(db: Database, member: OrgMember) -> dict[str, Any]:
     blocker = me(member)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=blocker) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=blocker) as conn:
         found = await q.list_blocks(conn, member.org_id, blocker)
     return {"blocks": [block_view(b) for b in found], "next_cursor": None}
 
 
-async def unread_total(runtime: Runtime, user_id: UUID) -> int:
+async def unread_total(db: Database, user_id: UUID) -> int:
     """Unread messages over all of the user's orgs, for /api/me."""
-    async with runtime.db.transaction(user_id=user_id) as conn:
+    async with db.transaction(user_id=user_id) as conn:
         return await q.unread_total(conn)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from community.db.pool import Database
 from community.db.queries import forums, topics
 from community.db.queries.activity import list_recent_activity
-from community.domain.events import Activity
+from community.domain.events import Activity, ChannelKind
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
 from community.services.forums import forum_tree, viewer_rank
 from community.services.views import org_view, topic_view
 
@@ -21,10 +21,10 @@ RECENT = 20
 _SCAN = 200
 
 
-async def read_dashboard(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
     member.require(Perm.READ_ORG)
     rank = viewer_rank(member)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         stats = await forums.dashboard_stats(conn, member.org_id, rank)
         visible = await forums.list_visible_forums(conn, member.org_id, rank)
         recent = await list_recent_activity(conn, org_id=member.org_id, limit=_SCAN)
@@ -45,8 +45,11 @@ async def read_dashboard(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
     }
 
 
+_PUBLIC_KINDS = frozenset({ChannelKind.ORG, ChannelKind.FORUM, ChannelKind.TOPIC})
+
+
 def _may_see(member: OrgMember, activity: Activity, forum_ids: set[str]) -> bool:
-    if not activity.channel.startswith(("org:", "forum:", "topic:")):
+    if activity.channel.kind not in _PUBLIC_KINDS:
         return False
     forum_id = activity.payload.get("forum_id")
     if forum_id is not None:

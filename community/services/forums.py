@@ -13,15 +13,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, UniqueViolation
+from community.db.pool import Conn, Database, UniqueViolation
 from community.db.queries import forums, topics
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
-from community.domain.events import org_channel
+from community.domain.events import Channel, EventType
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.slugs import slugify, with_suffix
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.unit import unit_of_work
 from community.services.views import forum_view, topic_view
 
@@ -63,15 +63,15 @@ async def load_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_updat
     return forum
 
 
-async def access_forum(runtime: Runtime, member: OrgMember, forum_id: UUID) -> dict[str, Any]:
+async def access_forum(db: Database, member: OrgMember, forum_id: UUID) -> dict[str, Any]:
     """The forum as the API shows it, if the caller may see it (realtime subscriptions use this)."""
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return forum_view(await load_forum(conn, member, forum_id))
 
 
-async def list_forums(runtime: Runtime, member: OrgMember) -> dict[str, Any]:
+async def list_forums(db: Database, member: OrgMember) -> dict[str, Any]:
     member.require(Perm.READ_PUBLIC)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await forums.list_visible_forums(conn, member.org_id, viewer_rank(member))
     return {"forums": forum_tree(found)}
 
@@ -88,10 +88,10 @@ def forum_tree(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return roots
 
 
-async def read_forum(runtime: Runtime, member: OrgMember, forum_id: UUID, *, tag: str | None,
+async def read_forum(db: Database, member: OrgMember, forum_id: UUID, *, tag: str | None,
                      cursor: str | None, limit: int) -> dict[str, Any]:
     before = decode_cursor(cursor, [bool, datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         forum = await load_forum(conn, member, forum_id)
         found = await topics.list_forum_topics(conn, member.org_id, forum_id, tag=tag,
                                                before=tuple(before) if before else None,  # type: ignore[arg-type]
@@ -102,10 +102,11 @@ async def read_forum(runtime: Runtime, member: OrgMember, forum_id: UUID, *, tag
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_create_forum(runtime: Runtime, member: OrgMember, data: dict[str, Any]) -> dict[str, Any]:
+async def do_create_forum(db: Database, publisher: Publisher, member: OrgMember, data: dict[str, Any]) -> dict[str,
+                                                                                                               Any]:
     member.require(Perm.MANAGE_FORUMS)
     forum_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         path = [forum_id]
         if data.get("parent_id"):
             parent = await _parent(unit.conn, member, data["parent_id"])
@@ -122,30 +123,30 @@ async def do_create_forum(runtime: Runtime, member: OrgMember, data: dict[str, A
             raise ConflictError(f"The slug {slug!r} was just taken; try again.", field="name") from None
         await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
         view = forum_view(await load_forum(unit.conn, member, forum["id"]))
-        await unit.record(org_channel(member.org_id), "forum_created", {"forum": view, "forum_id": forum_id})
+        await unit.record(Channel.org(member.org_id), EventType.FORUM_CREATED, {"forum": view, "forum_id": forum_id})
     return view
 
 
-async def do_update_forum(runtime: Runtime, member: OrgMember, forum_id: UUID,
+async def do_update_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID,
                           changes: dict[str, Any]) -> dict[str, Any]:
     member.require(Perm.MANAGE_FORUMS)
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await load_forum(unit.conn, member, forum_id, for_update=True)
         await forums.update_forum(unit.conn, member.org_id, forum_id, changes)
         if "parent_id" in changes:
             await _reparent(unit.conn, member, forum_id, changes["parent_id"])
         await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
         view = forum_view(await load_forum(unit.conn, member, forum_id))
-        await unit.record(org_channel(member.org_id), "forum_updated", {"forum": view, "forum_id": forum_id})
+        await unit.record(Channel.org(member.org_id), EventType.FORUM_UPDATED, {"forum": view, "forum_id": forum_id})
     return view
 
 
-async def do_delete_forum(runtime: Runtime, member: OrgMember, forum_id: UUID) -> None:
+async def do_delete_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID) -> None:
     member.require(Perm.MANAGE_FORUMS)
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await load_forum(unit.conn, member, forum_id, for_update=True)
         await forums.delete_forum(unit.conn, member.org_id, forum_id)
-        await unit.record(org_channel(member.org_id), "forum_deleted", {"forum_id": forum_id})
+        await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED, {"forum_id": forum_id})
 
 
 async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:

@@ -2,100 +2,56 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 import trio
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from community.db.pool import UniqueViolation
+from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
 from community.domain.principal import OrgMember, Principal
-from community.domain.ratelimit import SlidingWindow
-from community.runtime import Runtime
+from community.identity import Claims, Identity
 from community.services.orgs import access_org, load_caller
-from community.services.tokens import Claims
 from community.services.views import user_view
 
 _BAD_LOGIN = "Email or password is incorrect."
 
 
-@dataclass
-class LoginLimits:
-    """Failed logins per email and per client address (15 minutes)."""
-
-    per_email: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=5, window=900))
-    per_address: SlidingWindow = field(default_factory=lambda: SlidingWindow(limit=30, window=900))
-
-
-class Passwords:
-    """argon2id, hashed and verified in a worker thread so the event loop never stalls."""
-
-    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
-        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
-        self._decoy: str | None = None
-
-    def _decoy_hash(self) -> str:
-        # Verified against when the email is unknown, so timing does not say whether it exists.
-        if self._decoy is None:
-            self._decoy = self.hasher.hash("decoy password that matches nothing")
-        return self._decoy
-
-    async def hash(self, password: str) -> str:
-        return await trio.to_thread.run_sync(self.hasher.hash, password)
-
-    async def verify(self, stored: str | None, password: str) -> bool:
-        return await trio.to_thread.run_sync(self._verify, stored, password)
-
-    def _verify(self, stored: str | None, password: str) -> bool:
-        try:
-            return self.hasher.verify(stored or self._decoy_hash(), password) and stored is not None
-        except (VerificationError, InvalidHashError):
-            return False
-
-
-def issue_token(runtime: Runtime, user_id: str) -> str:
-    settings = runtime.settings
-    return runtime.keys.issue(user_id, issuer=settings.token_issuer, audience=settings.token_audience,
-                              ttl_seconds=settings.token_ttl_seconds)
-
-
-async def do_register(runtime: Runtime, *, email: str, password: str, display_name: str) -> dict[str, Any]:
-    password_hash = await runtime.passwords.hash(password)
+async def do_register(db: Database, identity: Identity, *, email: str, password: str, display_name: str) -> dict[str,
+                                                                                                                 Any]:
+    password_hash = await identity.passwords.hash(password)
     try:
-        async with runtime.db.transaction() as conn:
+        async with db.transaction() as conn:
             user = await users.insert_user(conn, email=email, display_name=display_name, password_hash=password_hash)
     except UniqueViolation:
         raise ConflictError("An account with this email already exists.", field="email") from None
-    return {"user": user_view(user), "token": issue_token(runtime, str(user["id"]))}
+    return {"user": user_view(user), "token": identity.issue(str(user["id"]))}
 
 
-async def do_login(runtime: Runtime, *, email: str, password: str, address: str) -> dict[str, Any]:
-    limits, now = runtime.login_limits, trio.current_time()
+async def do_login(db: Database, identity: Identity, *, email: str, password: str, address: str) -> dict[str, Any]:
+    limits, now = identity.login_limits, trio.current_time()
     email_key = email.strip().lower()
     for window, key in ((limits.per_email, email_key), (limits.per_address, address)):
         wait = window.retry_after(key, now)
         if wait is not None:
             raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
-    async with runtime.db.transaction() as conn:
+    async with db.transaction() as conn:
         user = await users.get_user_by_email(conn, email_key)
-    if not await runtime.passwords.verify(user["password_hash"] if user else None, password) or user is None:
+    if not await identity.passwords.verify(user["password_hash"] if user else None, password) or user is None:
         limits.per_email.hit(email_key, now)
         limits.per_address.hit(address, now)
         raise UnauthorizedError(_BAD_LOGIN)
     limits.per_email.reset(email_key)
-    return {"user": user_view(user), "token": issue_token(runtime, str(user["id"]))}
+    return {"user": user_view(user), "token": identity.issue(str(user["id"]))}
 
 
-async def principal_from_token(runtime: Runtime, token: str) -> Principal:
+async def principal_from_token(db: Database, identity: Identity, token: str) -> Principal:
     """Verify the token, then find (or, for Auth0, provision) the user it names."""
-    claims = await runtime.verifier.verify(token)
-    async with runtime.db.transaction() as conn:
+    claims = await identity.verifier.verify(token)
+    async with db.transaction() as conn:
         user = await (_auth0_user(conn, claims) if claims.provider == "auth0" else _builtin_user(conn, claims))
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
@@ -118,8 +74,8 @@ async def _auth0_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
         raise UnauthorizedError("This email belongs to another account; sign in with it.") from None
 
 
-async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
-    async with runtime.db.transaction(user_id=principal.user_id) as conn:
+async def get_me(db: Database, principal: Principal) -> dict[str, Any]:
+    async with db.transaction(user_id=principal.user_id) as conn:
         user = await users.get_user(conn, principal.user_id)
         memberships = await members.list_user_memberships(conn, principal.user_id)
         unread = await count_unread(conn, principal.user_id)
@@ -132,15 +88,15 @@ async def get_me(runtime: Runtime, principal: Principal) -> dict[str, Any]:
         "unread_notifications": unread, "unread_messages": unread_messages}
 
 
-async def caller_in_org(runtime: Runtime, token: str, ref: str) -> tuple[Principal, OrgMember]:
+async def caller_in_org(db: Database, identity: Identity, token: str, ref: str) -> tuple[Principal, OrgMember]:
     """Token -> user and their place in `{org}`: one statement on the hot path."""
-    claims = await runtime.verifier.verify(token)
+    claims = await identity.verifier.verify(token)
     user_id = _builtin_user_id(claims) if claims.provider == "builtin" else None
     subject = claims.subject if claims.provider == "auth0" else None
-    principal, member = await load_caller(runtime, user_id=user_id, subject=subject, ref=ref)
+    principal, member = await load_caller(db, user_id=user_id, subject=subject, ref=ref)
     if principal is None and claims.provider == "auth0":
-        principal = await principal_from_token(runtime, token)  # first sight: provision the user
-        member = await access_org(runtime, principal, ref)
+        principal = await principal_from_token(db, identity, token)  # first sight: provision the user
+        member = await access_org(db, principal, ref)
     if principal is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return principal, member

@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from community.actors.mailer import Mailer
+from community.db.pool import Database
 from community.db.queries import invitations, members, orgs
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, GoneError, NotFoundError, SeatLimitError
-from community.domain.events import org_channel
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks
 from community.domain.principal import OrgMember, Principal
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.unit import unit_of_work
 from community.services.views import invitation_view, membership_view, org_ref
 
@@ -26,34 +28,35 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def do_invite(runtime: Runtime, actor: OrgMember, *, email: str, role: Role) -> dict[str, Any]:
+async def do_invite(db: Database, publisher: Publisher, mailer: Mailer, actor: OrgMember, *, email: str,
+                    role: Role) -> dict[str, Any]:
     actor.require(Perm.INVITE_MEMBERS)
     assert actor.role is not None and actor.user_id is not None
     if role is Role.OWNER or outranks(role, actor.role):
         raise ForbiddenError("You cannot invite someone above your own role, or as an owner.")
     token = secrets.token_urlsafe(32)
-    async with unit_of_work(runtime, org_id=actor.org_id, user_id=actor.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=actor.org_id, user_id=actor.user_id) as unit:
         row = await invitations.insert_invitation(
             unit.conn, org_id=actor.org_id, email=email, role=role, token_hash=hash_token(token),
             invited_by=actor.user_id, expires_at=datetime.now(UTC) + INVITATION_TTL)
-    _mail_invitation(runtime, actor, email, token)
+    _mail_invitation(mailer, actor, email, token)
     return {**invitation_view(row), "token": token}
 
 
-def _mail_invitation(runtime: Runtime, actor: OrgMember, email: str, token: str) -> None:
-    app_url = runtime.settings.next_public_app_url.rstrip("/")
+def _mail_invitation(mailer: Mailer, actor: OrgMember, email: str, token: str) -> None:
+    app_url = mailer.settings.next_public_app_url.rstrip("/")
     inviter = actor.principal.display_name if actor.principal else "Someone"
-    runtime.mailer.send_nowait(email, f"You're invited to {actor.org['name']}", (
+    mailer.send_nowait(email, f"You're invited to {actor.org['name']}", (
         f"{inviter} invited you to join {actor.org['name']} on Community.\n\n"
         f"Accept the invitation: {app_url}/invitations/{token}\n\n"
         f"The link works once and expires in {INVITATION_TTL.days} days."))
 
 
-async def list_invitations(runtime: Runtime, actor: OrgMember, *, cursor: str | None,
+async def list_invitations(db: Database, actor: OrgMember, *, cursor: str | None,
                            limit: int) -> dict[str, Any]:
     actor.require(Perm.INVITE_MEMBERS)
     before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
+    async with db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
         found = await invitations.list_invitations(conn, actor.org_id, before=tuple(before) if before else None,  # type: ignore[arg-type]
                                                    limit=limit + 1)
     page = found[:limit]
@@ -61,17 +64,17 @@ async def list_invitations(runtime: Runtime, actor: OrgMember, *, cursor: str | 
     return {"invitations": [invitation_view(i) for i in page], "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_revoke(runtime: Runtime, actor: OrgMember, invitation_id: UUID) -> None:
+async def do_revoke(db: Database, actor: OrgMember, invitation_id: UUID) -> None:
     actor.require(Perm.INVITE_MEMBERS)
-    async with runtime.db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
+    async with db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
         if await invitations.revoke_invitation(conn, actor.org_id, invitation_id) is None:
             raise NotFoundError(_UNKNOWN)
 
 
-async def lookup_invitation(runtime: Runtime, token: str) -> dict[str, Any]:
+async def lookup_invitation(db: Database, token: str) -> dict[str, Any]:
     """What a holder of the token may know before accepting: which org, which role."""
     token_hash = hash_token(token)
-    async with runtime.db.transaction() as conn:
+    async with db.transaction() as conn:
         org_id = await invitations.invitation_org(conn, token_hash)
         if org_id is None:
             raise NotFoundError(_UNKNOWN)
@@ -92,9 +95,9 @@ def _raise_if_unusable(inv: dict[str, Any]) -> None:
         raise GoneError("This invitation has expired.")
 
 
-async def do_accept(runtime: Runtime, principal: Principal, token: str) -> dict[str, Any]:
+async def do_accept(db: Database, publisher: Publisher, principal: Principal, token: str) -> dict[str, Any]:
     token_hash = hash_token(token)
-    async with unit_of_work(runtime, org_id=None, user_id=principal.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=None, user_id=principal.user_id) as unit:
         org_id = await invitations.invitation_org(unit.conn, token_hash)
         if org_id is None:
             raise NotFoundError(_UNKNOWN)
@@ -116,5 +119,5 @@ async def do_accept(runtime: Runtime, principal: Principal, token: str) -> dict[
         org = await orgs.get_org(unit.conn, org_id)
         assert member is not None and org is not None
         view = membership_view(member, org)
-        await unit.record(org_channel(org_id), "member_joined", {"membership": view})
+        await unit.record(Channel.org(org_id), EventType.MEMBER_JOINED, {"membership": view})
     return view

@@ -6,25 +6,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries import members, orgs
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import org_channel
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks, valid_overrides
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.unit import unit_of_work
 from community.services.views import member_view, membership_view
 
 _NO_MEMBER = "No such member."
 
 
-async def list_members(runtime: Runtime, member: OrgMember, *, role: str | None, status: str | None,
+async def list_members(db: Database, member: OrgMember, *, role: str | None, status: str | None,
                        cursor: str | None, limit: int) -> dict[str, Any]:
     member.require(Perm.LIST_MEMBERS)
     after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await members.list_members(conn, member.org_id, role=role, status=status,
                                            after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
                                            limit=limit + 1)
@@ -33,12 +33,12 @@ async def list_members(runtime: Runtime, member: OrgMember, *, role: str | None,
     return {"members": [member_view(m) for m in page], "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_update_member(runtime: Runtime, actor: OrgMember, user_id: UUID, *, role: Role | None,
+async def do_update_member(db: Database, publisher: Publisher, actor: OrgMember, user_id: UUID, *, role: Role | None,
                            status: str | None, permissions: dict[str, Any] | None) -> dict[str, Any]:
     if permissions is not None and (bad := valid_overrides(permissions)):
         raise ValidationFailedError("unknown permissions", [
             {"loc": ["body", "permissions", key], "msg": "not a grantable permission"} for key in bad])
-    async with unit_of_work(runtime, org_id=actor.org_id, user_id=actor.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=actor.org_id, user_id=actor.user_id) as unit:
         target = await _live_member(unit.conn, actor.org_id, user_id)
         await _check_update(unit.conn, actor, target, role=role, status=status, permissions=permissions)
         await members.update_membership(unit.conn, actor.org_id, user_id, role=role, status=status,
@@ -46,9 +46,9 @@ async def do_update_member(runtime: Runtime, actor: OrgMember, user_id: UUID, *,
         updated = await _live_member(unit.conn, actor.org_id, user_id)
         view = membership_view(updated, actor.org)
         if role is not None and role != target["role"]:
-            await unit.record(org_channel(actor.org_id), "member_role_changed", {"membership": view})
+            await unit.record(Channel.org(actor.org_id), EventType.MEMBER_ROLE_CHANGED, {"membership": view})
         if status is not None and status != target["status"]:
-            await unit.record(org_channel(actor.org_id), "member_status_changed", {"membership": view})
+            await unit.record(Channel.org(actor.org_id), EventType.MEMBER_STATUS_CHANGED, {"membership": view})
     return view
 
 
@@ -82,8 +82,8 @@ async def _keep_an_owner(conn: Conn, org_id: UUID, leaving: UUID) -> None:
         raise ConflictError("The last owner cannot leave or be demoted; make another owner first.")
 
 
-async def do_remove_member(runtime: Runtime, actor: OrgMember, user_id: UUID) -> None:
-    async with unit_of_work(runtime, org_id=actor.org_id, user_id=actor.user_id) as unit:
+async def do_remove_member(db: Database, publisher: Publisher, actor: OrgMember, user_id: UUID) -> None:
+    async with unit_of_work(db, publisher, org_id=actor.org_id, user_id=actor.user_id) as unit:
         target = await _live_member(unit.conn, actor.org_id, user_id)
         if actor.user_id != user_id:
             actor.require(Perm.MANAGE_MEMBERS)
@@ -93,7 +93,7 @@ async def do_remove_member(runtime: Runtime, actor: OrgMember, user_id: UUID) ->
             await _keep_an_owner(unit.conn, actor.org_id, user_id)
         await members.remove_membership(unit.conn, actor.org_id, user_id)
         await orgs.free_seat(unit.conn, actor.org_id)
-        await unit.record(org_channel(actor.org_id), "member_left",
+        await unit.record(Channel.org(actor.org_id), EventType.MEMBER_LEFT,
                           {"user_id": user_id, "removed_by": actor.user_id})
 
 

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries import conversations as cq
 from community.db.queries import messages as q
 from community.db.queries import notifications as nq
@@ -24,15 +24,15 @@ from community.domain.errors import (
     RateLimitedError,
     ValidationFailedError,
 )
-from community.domain.events import Activity, conversation_channel, dumps, user_channel
+from community.domain.events import Activity, Channel, EventType, dumps
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.domain.ratelimit import SlidingWindow
-from community.runtime import Runtime
+from community.handles import Publisher, Realtime
 from community.services.conversations import check_direct, load_conversation
 from community.services.unit import Unit, unit_of_work
-from community.services.views import message_view
+from community.services.views import message_view, notification_view
 
 MAX_MESSAGE_BYTES = 8 * 1024
 REACTIONS = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🚀", "👀")
@@ -56,10 +56,10 @@ def check_sending_rate(member: OrgMember) -> None:
     window.hit(key, now)
 
 
-async def list_messages(runtime: Runtime, member: OrgMember, conversation_id: UUID, *, before: UUID | None,
+async def list_messages(db: Database, member: OrgMember, conversation_id: UUID, *, before: UUID | None,
                         after: UUID | None, cursor: str | None, limit: int) -> dict[str, Any]:
     """Newest first (`before` a message or the cursor); with `after`, oldest first from there."""
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         await load_conversation(conn, member, conversation_id)
         assert member.user_id is not None
         direction, seq = await _position(conn, member, conversation_id, before, after, cursor)
@@ -89,12 +89,12 @@ async def _position(conn: Conn, member: OrgMember, conversation_id: UUID, before
     return ("a" if after else "b"), seq
 
 
-async def do_send_message(runtime: Runtime, member: OrgMember, conversation_id: UUID, *, content: str,
+async def do_send_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID, *, content: str,
                           client_id: str | None) -> tuple[dict[str, Any], bool]:
     """The message and whether it is new (False: a retry of `client_id`)."""
     html = check_message(content)
     message_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await load_conversation(unit.conn, member, conversation_id)
         assert member.user_id is not None
         if client_id and (sent := await q.get_by_client_id(unit.conn, member.org_id, member.user_id,
@@ -118,7 +118,7 @@ async def do_send_message(runtime: Runtime, member: OrgMember, conversation_id: 
         # The sender has read their own message.
         await cq.mark_read(unit.conn, member.org_id, conversation_id, member.user_id, seq=message["seq"],
                            message_id=message_id)
-        await _record(unit, "message_created", message, participant_ids=people,
+        await _record(unit, EventType.MESSAGE_CREATED, message, participant_ids=people,
                       title=conv["title"], kind=conv["kind"])
     return message_view(message), True
 
@@ -139,9 +139,9 @@ async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id
     return found
 
 
-async def _record(unit: Unit, event: str, message: dict[str, Any], **extra: Any) -> None:
+async def _record(unit: Unit, event: EventType, message: dict[str, Any], **extra: Any) -> None:
     view = {**message_view(message), "my_reactions": []}  # broadcasts carry no viewer state
-    await unit.record(conversation_channel(message["conversation_id"]), event,
+    await unit.record(Channel.conversation(message["conversation_id"]), event,
                       {"message": view, "conversation_id": message["conversation_id"], **extra})
 
 
@@ -155,32 +155,35 @@ async def _own_message(conn: Conn, member: OrgMember, conversation_id: UUID, mes
     return message
 
 
-async def do_edit_message(runtime: Runtime, member: OrgMember, conversation_id: UUID, message_id: UUID,
+async def do_edit_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                          message_id: UUID,
                           content: str) -> dict[str, Any]:
     html = check_message(content)
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await _own_message(unit.conn, member, conversation_id, message_id)
         member.require(Perm.SEND_MESSAGES)
         await q.edit_message(unit.conn, member.org_id, message_id, content=content, html=html)
         message = await _load(unit.conn, member, conversation_id, message_id)
-        await _record(unit, "message_updated", message)
+        await _record(unit, EventType.MESSAGE_UPDATED, message)
     return message_view(message)
 
 
-async def do_delete_message(runtime: Runtime, member: OrgMember, conversation_id: UUID, message_id: UUID) -> None:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+async def do_delete_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                            message_id: UUID) -> None:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await _own_message(unit.conn, member, conversation_id, message_id)
         if await q.delete_message(unit.conn, member.org_id, message_id):
-            await unit.record(conversation_channel(conversation_id), "message_deleted",
+            await unit.record(Channel.conversation(conversation_id), EventType.MESSAGE_DELETED,
                               {"message_id": message_id, "conversation_id": conversation_id})
 
 
-async def do_react(runtime: Runtime, member: OrgMember, conversation_id: UUID, message_id: UUID, emoji: str, *,
+async def do_react(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID, message_id: UUID,
+                   emoji: str, *,
                    add: bool) -> dict[str, Any]:
     if emoji not in REACTIONS:
         raise ValidationFailedError("emoji: not an allowed reaction", [
             {"loc": ["path", "emoji"], "msg": f"one of {' '.join(REACTIONS)}"}])
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await load_conversation(unit.conn, member, conversation_id)
         message = await _load(unit.conn, member, conversation_id, message_id)
         if message["deleted_at"] is not None:
@@ -190,21 +193,22 @@ async def do_react(runtime: Runtime, member: OrgMember, conversation_id: UUID, m
         change = q.add_reaction if add else q.remove_reaction
         if await change(unit.conn, member.org_id, message_id, member.user_id, emoji):
             message = await _load(unit.conn, member, conversation_id, message_id)
-            await _record(unit, "message_updated", message, reaction={"emoji": emoji, "user_id": member.user_id,
+            await _record(unit, EventType.MESSAGE_UPDATED, message, reaction={"emoji": emoji, "user_id": member.user_id,
                                                                      "added": add})
     return message_view(message)
 
 
-async def do_mark_read(runtime: Runtime, member: OrgMember, conversation_id: UUID, up_to: UUID) -> dict[str, Any]:
+async def do_mark_read(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                       up_to: UUID) -> dict[str, Any]:
     """Read state only moves forward; the receipt goes to the other participants."""
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await load_conversation(unit.conn, member, conversation_id)
         assert member.user_id is not None
         seq = await q.message_seq(unit.conn, member.org_id, conversation_id, up_to)
         if seq is None:
             raise NotFoundError(_NOT_FOUND)
         if await cq.mark_read(unit.conn, member.org_id, conversation_id, member.user_id, seq=seq, message_id=up_to):
-            await unit.record(conversation_channel(conversation_id), "read",
+            await unit.record(Channel.conversation(conversation_id), EventType.READ,
                               {"conversation_id": conversation_id, "user_id": member.user_id,
                                "last_read_message_id": up_to})
         conv = await load_conversation(unit.conn, member, conversation_id)
@@ -212,19 +216,16 @@ async def do_mark_read(runtime: Runtime, member: OrgMember, conversation_id: UUI
             "unread_count": conv["unread_count"]}
 
 
-async def write_message_notifications(runtime: Runtime, activity: Activity) -> None:
+async def write_message_notifications(db: Database, realtime: Realtime, activity: Activity) -> None:
     """Notifier follow-up for `message_created`: participants not viewing the conversation here.
 
     "Viewing" is a socket on this node subscribed to the conversation's channel; idempotent
     (one row per person per event), so a second node or a retry writes nothing twice.
     """
-    from community.services.notifications import notification_view
-    from community.services.realtime import publish_frame
-
     payload = activity.payload
     message, channel = payload.get("message") or {}, activity.channel
-    viewing = {c.user_id for c in runtime.ws_manager.subscribers(channel)}
-    async with runtime.db.transaction(org_id=activity.org_id) as conn:
+    viewing = {c.user_id for c in realtime.registry.subscribers(channel)}
+    async with db.transaction(org_id=activity.org_id) as conn:
         live = set(await nq.list_active_members(conn, activity.org_id))
         people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
         chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
@@ -237,6 +238,6 @@ async def write_message_notifications(runtime: Runtime, activity: Activity) -> N
             data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id")}) \
             if chosen else []
     for row in written:
-        target = user_channel(row["user_id"])
-        publish_frame(runtime, target, dumps({"type": "notification", "channel": target,
+        target = Channel.user(row["user_id"])
+        realtime.publish_frame(target, dumps({"type": "notification", "channel": target,
                                               "notification": notification_view(row)}))

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from community.db.pool import Database
 from community.db.queries import forums, moderation, posts
 from community.domain.cursors import decode_cursor, encode_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
-from community.domain.events import topic_channel
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services import members as member_service
 from community.services.forums import moderates_forum
 from community.services.posts import delete_post_in, live_post, load_post
@@ -23,9 +24,10 @@ from community.services.views import flag_view, log_entry_view, post_view
 _NO_FLAG = "No such flag."
 
 
-async def do_flag_post(runtime: Runtime, member: OrgMember, post_id: UUID, reason: str) -> dict[str, Any]:
+async def do_flag_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, reason: str) -> dict[str,
+                                                                                                                  Any]:
     flag_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         member.require(Perm.FLAG)
         if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post_id,
@@ -44,10 +46,10 @@ async def _scope(conn: Any, member: OrgMember) -> list[UUID] | None:
     return await forums.assigned_forums(conn, member.org_id, member.user_id) or None
 
 
-async def list_flags(runtime: Runtime, member: OrgMember, *, status: str, cursor: str | None,
+async def list_flags(db: Database, member: OrgMember, *, status: str, cursor: str | None,
                      limit: int) -> dict[str, Any]:
     after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         scope = await _scope(conn, member)
         found = await moderation.list_flags(conn, member.org_id, status=status, scope=scope,
                                             after=tuple(after) if after else None,  # type: ignore[arg-type]
@@ -58,9 +60,9 @@ async def list_flags(runtime: Runtime, member: OrgMember, *, status: str, cursor
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_resolve_flag(runtime: Runtime, member: OrgMember, flag_id: UUID, *, action: str,
+async def do_resolve_flag(db: Database, publisher: Publisher, member: OrgMember, flag_id: UUID, *, action: str,
                           note: str | None) -> dict[str, Any]:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         member.require(Perm.MODERATE)
         flag = await moderation.get_flag(unit.conn, member.org_id, flag_id)
         if flag is None or not await moderates_forum(unit.conn, member, list(flag["forum_path"])):
@@ -77,7 +79,7 @@ async def do_resolve_flag(runtime: Runtime, member: OrgMember, flag_id: UUID, *,
             if action == "hide":
                 await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
                 hidden = await load_post(unit.conn, member, post["id"])
-                await unit.record(topic_channel(post["topic_id"]), "post_updated",
+                await unit.record(Channel.topic(post["topic_id"]), EventType.POST_UPDATED,
                                   {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
                                    "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})
             else:
@@ -90,24 +92,24 @@ async def do_resolve_flag(runtime: Runtime, member: OrgMember, flag_id: UUID, *,
     return flag_view(updated)
 
 
-async def do_suspend_member(runtime: Runtime, member: OrgMember, user_id: UUID, *, reason: str | None,
+async def do_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, *, reason: str | None,
                             suspend: bool) -> dict[str, Any]:
     """Suspend (or reinstate) from the moderation screen: the member rules apply, and it is logged."""
     member.require(Perm.SUSPEND_MEMBERS)
-    view = await member_service.do_update_member(runtime, member, user_id, role=None,
+    view = await member_service.do_update_member(db, publisher, member, user_id, role=None,
                                                  status="suspended" if suspend else "active", permissions=None)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         await moderation.append_log(conn, member.org_id, actor_id=member.user_id,
                                     action="suspend_member" if suspend else "reinstate_member",
                                     target_type="member", target_id=user_id, details={"reason": reason})
     return view
 
 
-async def list_log(runtime: Runtime, member: OrgMember, *, cursor: str | None, limit: int) -> dict[str, Any]:
+async def list_log(db: Database, member: OrgMember, *, cursor: str | None, limit: int) -> dict[str, Any]:
     if not member.can(Perm.VIEW_MODERATION_LOG):
         raise ForbiddenError("Only admins read the moderation log.")
     before = decode_cursor(cursor, [int])[0] if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await moderation.list_log(conn, member.org_id, before=before, limit=limit + 1)  # type: ignore[arg-type]
     page = found[:limit]
     cursor_out = encode_cursor([page[-1]["id"]]) if len(found) > limit and page else None

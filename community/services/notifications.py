@@ -12,17 +12,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from community.db.pool import Database
 from community.db.queries import notifications as q
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import Activity, dumps, user_channel
+from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
 from community.domain.permissions import RANK, Role
 from community.domain.principal import OrgMember, Principal
-from community.runtime import Runtime
+from community.handles import Realtime
 from community.services.messages import write_message_notifications
-from community.services.realtime import check_subscribe, publish_frame
+from community.services.realtime import check_subscribe
+from community.services.views import notification_view
 
-FOLLOW_UP_TYPES = frozenset({"post_created", "topic_created", "announcement_published", "message_created"})
+FOLLOW_UP_TYPES = frozenset({EventType.POST_CREATED, EventType.TOPIC_CREATED, EventType.ANNOUNCEMENT_PUBLISHED,
+                             EventType.MESSAGE_CREATED})
 _EXCERPT = 200
 
 
@@ -36,10 +39,10 @@ def recipients(activity: Activity, watchers: list[UUID], members: dict[UUID, str
     """Kind -> people, each person once, at their most specific kind; never the actor."""
     payload = activity.payload
     by_kind: dict[str, list[UUID]] = {"mention": _uuids(payload.get("mentions"))}
-    if activity.type == "post_created":
+    if activity.type is EventType.POST_CREATED:
         by_kind["reply"] = _uuids([payload.get("reply_to_user_id")])
         by_kind["watched_topic"] = watchers
-    elif activity.type == "topic_created":
+    elif activity.type is EventType.TOPIC_CREATED:
         by_kind["watched_forum"] = watchers
     else:  # announcement_published: everyone who can see the forum
         min_rank = int(payload.get("min_rank") or 0)
@@ -55,7 +58,7 @@ def recipients(activity: Activity, watchers: list[UUID], members: dict[UUID, str
 
 
 def _subject(activity: Activity) -> tuple[str, UUID | None, str, str, dict[str, Any]]:
-    if activity.type == "post_created":
+    if activity.type is EventType.POST_CREATED:
         post = activity.payload.get("post") or {}
         topic_id = post.get("topic_id")
         title = str(activity.payload.get("topic_title") or "New reply")
@@ -74,18 +77,18 @@ def _maybe_uuid(value: object) -> UUID | None:
         return None
 
 
-async def write_for_activity(runtime: Runtime, activity: Activity) -> None:
-    if activity.type == "message_created":
-        await write_message_notifications(runtime, activity)
+async def write_for_activity(db: Database, realtime: Realtime, activity: Activity) -> None:
+    if activity.type is EventType.MESSAGE_CREATED:
+        await write_message_notifications(db, realtime, activity)
         return
     subject_type, subject_id, title, excerpt, data = _subject(activity)
-    target_type, target = ("topic", data.get("topic_id")) if activity.type == "post_created" else \
+    target_type, target = ("topic", data.get("topic_id")) if activity.type is EventType.POST_CREATED else \
         ("forum", activity.payload.get("forum_id"))
-    async with runtime.db.transaction(org_id=activity.org_id) as conn:
+    async with db.transaction(org_id=activity.org_id) as conn:
         members = await q.list_active_members(conn, activity.org_id)
         target_id = _maybe_uuid(target)
         watchers = await q.list_watchers(conn, activity.org_id, target_type, target_id) \
-            if target_id and activity.type != "announcement_published" else []
+            if target_id and activity.type is not EventType.ANNOUNCEMENT_PUBLISHED else []
         written: list[dict[str, Any]] = []
         for kind, people in recipients(activity, watchers, members).items():
             written += await q.insert_notifications(
@@ -93,22 +96,15 @@ async def write_for_activity(runtime: Runtime, activity: Activity) -> None:
                 actor_id=activity.actor_id, subject_type=subject_type, subject_id=subject_id, title=title,
                 excerpt=excerpt, data=data)
     for row in written:
-        channel = user_channel(row["user_id"])
-        publish_frame(runtime, channel, dumps({"type": "notification", "channel": channel,
+        channel = Channel.user(row["user_id"])
+        realtime.publish_frame(channel, dumps({"type": "notification", "channel": channel,
                                                "notification": notification_view(row)}))
 
 
-def notification_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "org_id": row["org_id"], "kind": row["kind"], "event_id": row["activity_seq"],
-            "actor_id": row["actor_id"], "subject": {"type": row["subject_type"], "id": row["subject_id"]},
-            "title": row["title"], "excerpt": row["excerpt"], "data": row["data"], "created_at": row["created_at"],
-            "read_at": row["read_at"], "is_read": row["read_at"] is not None}
-
-
-async def list_notifications(runtime: Runtime, principal: Principal, *, unread: bool, cursor: str | None,
+async def list_notifications(db: Database, principal: Principal, *, unread: bool, cursor: str | None,
                              limit: int) -> dict[str, Any]:
     after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(user_id=principal.user_id) as conn:
+    async with db.transaction(user_id=principal.user_id) as conn:
         found = await q.list_notifications(conn, principal.user_id, unread=unread,
                                            after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
                                            limit=limit + 1)
@@ -119,30 +115,30 @@ async def list_notifications(runtime: Runtime, principal: Principal, *, unread: 
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_mark_read(runtime: Runtime, principal: Principal, *, ids: list[UUID] | None,
+async def do_mark_read(db: Database, principal: Principal, *, ids: list[UUID] | None,
                        all_: bool) -> dict[str, Any]:
     if ids is None and not all_:
         raise ValidationFailedError("give ids or all", [{"loc": ["body"], "msg": "give `ids` or `all: true`"}])
-    async with runtime.db.transaction(user_id=principal.user_id) as conn:
+    async with db.transaction(user_id=principal.user_id) as conn:
         marked = await q.mark_read(conn, principal.user_id, None if all_ else ids)
         unread_count = await q.count_unread(conn, principal.user_id)
     return {"marked": marked, "unread_count": unread_count}
 
 
-async def unread_count(runtime: Runtime, principal: Principal) -> int:
-    async with runtime.db.transaction(user_id=principal.user_id) as conn:
+async def unread_count(db: Database, principal: Principal) -> int:
+    async with db.transaction(user_id=principal.user_id) as conn:
         return await q.count_unread(conn, principal.user_id)
 
 
-async def do_watch(runtime: Runtime, member: OrgMember, target_type: str, target_id: UUID, *, on: bool) -> None:
+async def do_watch(db: Database, member: OrgMember, target_type: str, target_id: UUID, *, on: bool) -> None:
     """Watch (or stop watching) a forum or topic the member can see."""
     if member.user_id is None or not member.is_member:
         raise NotFoundError("Not found.")
     try:
-        await check_subscribe(runtime, member, f"{target_type}:{target_id}")
+        await check_subscribe(db, member, Channel(ChannelKind(target_type), target_id))
     except ForbiddenError:
         raise NotFoundError(f"No such {target_type}.") from None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         if on:
             await q.watch(conn, member.org_id, member.user_id, target_type, target_id)
         else:

@@ -6,30 +6,32 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import UniqueViolation
+from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember, Principal
 from community.domain.slugs import is_reserved, slugify, with_suffix
 from community.domain.tiers import tier
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.unit import unit_of_work
 from community.services.views import org_view
+from community.settings import Settings
 
 _NOT_FOUND = "No such organization."
 
 
-async def access_org(runtime: Runtime, principal: Principal | None, ref: str) -> OrgMember:
+async def access_org(db: Database, principal: Principal | None, ref: str) -> OrgMember:
     """The caller in `{org}`. Missing and not-visible answer the same 404; suspended is 403."""
-    _, member = await load_caller(runtime, user_id=principal.user_id if principal else None, subject=None, ref=ref)
+    _, member = await load_caller(db, user_id=principal.user_id if principal else None, subject=None, ref=ref)
     return member
 
 
-async def load_caller(runtime: Runtime, *, user_id: UUID | None, subject: str | None,
+async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None,
                       ref: str) -> tuple[Principal | None, OrgMember]:
     """The user (by id or Auth0 subject) and their place in `{org}`, in one statement."""
-    context = await orgs.request_context(runtime.db, user_id=user_id, subject=subject, ref=ref)
+    context = await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref)
     principal = (Principal(user_id=context["user_id"], email=context["email"], display_name=context["display_name"])
                  if context["user_id"] else None)
     if context["org_id"] is None:
@@ -43,10 +45,10 @@ async def load_caller(runtime: Runtime, *, user_id: UUID | None, subject: str | 
                                 status=context["status"], overrides=context["permissions"] or {})
 
 
-async def do_create_org(runtime: Runtime, principal: Principal, *, name: str, slug: str | None,
+async def do_create_org(db: Database, publisher: Publisher, principal: Principal, *, name: str, slug: str | None,
                         description: str | None) -> dict[str, Any]:
     org_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=org_id, user_id=principal.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=org_id, user_id=principal.user_id) as unit:
         chosen = await _choose_slug(unit.conn, name, slug)
         try:
             org = await orgs.insert_org(unit.conn, org_id=org_id, name=name, slug=chosen, description=description)
@@ -77,31 +79,32 @@ def _invalid_slug(slug: str, why: str) -> ValidationFailedError:
     return ValidationFailedError(f"slug {why}", [{"loc": ["body", "slug"], "msg": f"{slug!r} {why}"}])
 
 
-async def do_update_org(runtime: Runtime, member: OrgMember, changes: dict[str, Any]) -> dict[str, Any]:
+async def do_update_org(db: Database, publisher: Publisher, member: OrgMember, changes: dict[str, Any]) -> dict[str,
+                                                                                                                Any]:
     member.require(Perm.UPDATE_ORG)
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         try:
             org = await orgs.update_org(unit.conn, member.org_id, changes)
         except UniqueViolation:
             raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
         if org is None:
             raise NotFoundError(_NOT_FOUND)
-        await unit.record(f"org:{member.org_id}", "organization_updated", {"organization": org_view(org)})
+        await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
     return org_view(org)
 
 
-async def do_delete_org(runtime: Runtime, member: OrgMember) -> None:
+async def do_delete_org(db: Database, member: OrgMember) -> None:
     member.require(Perm.DELETE_ORG)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         await orgs.delete_org(conn, member.org_id)
 
 
-async def do_set_tier(runtime: Runtime, org_ref: str, tier_name: str) -> dict[str, Any]:
+async def do_set_tier(db: Database, settings: Settings, org_ref: str, tier_name: str) -> dict[str, Any]:
     """Operator command (billing off): change an org's tier and seat limit."""
-    if runtime.settings.stripe_secret_key:
+    if settings.stripe_secret_key:
         raise ConflictError("Billing is on: the tier follows the Stripe subscription.")
     chosen = tier(tier_name)
-    async with runtime.db.transaction() as conn:
+    async with db.transaction() as conn:
         org_id: UUID | None = await orgs.resolve_org(conn, org_ref)
         if org_id is None:
             raise NotFoundError(_NOT_FOUND)

@@ -12,14 +12,14 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries import forums, moderation, posts, topics
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import topic_channel
+from community.domain.events import Channel, EventType
 from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.forums import can_see, moderates
 from community.services.topics import check_content, check_posting_rate, load_topic
 from community.services.unit import Unit, unit_of_work
@@ -47,13 +47,13 @@ def _view(post: dict[str, Any], member: OrgMember) -> dict[str, Any]:
     return post_view(post, moderator=moderates(member, post["in_mod_scope"]))
 
 
-async def read_post(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+async def read_post(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return _view(await load_post(conn, member, post_id), member)
 
 
-async def list_revisions(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         post = await live_post(conn, member, post_id)
         if post["is_hidden"] and not moderates(member, post["in_mod_scope"]):
             raise NotFoundError(_NOT_FOUND)
@@ -61,11 +61,11 @@ async def list_revisions(runtime: Runtime, member: OrgMember, post_id: UUID) -> 
     return {"revisions": [revision_view(r) for r in found]}
 
 
-async def do_create_post(runtime: Runtime, member: OrgMember, topic_id: UUID, *, content: str,
+async def do_create_post(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID, *, content: str,
                          parent_id: UUID | None) -> dict[str, Any]:
     html = check_content(content)
     post_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         member.require(Perm.CREATE_POST)
         if topic["is_locked"] and not moderates(member, topic["in_mod_scope"]):
@@ -78,7 +78,7 @@ async def do_create_post(runtime: Runtime, member: OrgMember, topic_id: UUID, *,
         await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], posts=1, at=created)
         mentions = await _store_mentions(unit.conn, member, post_id, content, topic["forum_view_rank"])
         post = await load_post(unit.conn, member, post_id)
-        await _record(unit, "post_created", post, member, mentions=mentions,
+        await _record(unit, EventType.POST_CREATED, post, member, mentions=mentions,
                       reply_to_user_id=parent["author_id"] if parent else topic["author_id"])
     return _view(post, member)
 
@@ -100,16 +100,17 @@ async def _store_mentions(conn: Conn, member: OrgMember, post_id: UUID, content:
     return mentioned
 
 
-async def _record(unit: Unit, event: str, post: dict[str, Any], member: OrgMember, **extra: Any) -> None:
+async def _record(unit: Unit, event: EventType, post: dict[str, Any], member: OrgMember, **extra: Any) -> None:
     # Broadcast payloads carry no viewer-specific state.
     view = {**post_view(post), "my_reactions": []}
-    await unit.record(topic_channel(post["topic_id"]), event,
+    await unit.record(Channel.topic(post["topic_id"]), event,
                       {"post": view, "topic_id": post["topic_id"], "forum_id": post["forum_id"], **extra})
 
 
-async def do_edit_post(runtime: Runtime, member: OrgMember, post_id: UUID, content: str) -> dict[str, Any]:
+async def do_edit_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, content: str) -> dict[str,
+                                                                                                                   Any]:
     html = check_content(content)
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
@@ -117,7 +118,7 @@ async def do_edit_post(runtime: Runtime, member: OrgMember, post_id: UUID, conte
         if is_mod and post["author_id"] != member.user_id:
             await _log(unit, member, "edit_post", post)
         post = await load_post(unit.conn, member, post_id)
-        await _record(unit, "post_updated", post, member, mentions=mentions, reply_to_user_id=None)
+        await _record(unit, EventType.POST_UPDATED, post, member, mentions=mentions, reply_to_user_id=None)
     return _view(post, member)
 
 
@@ -128,8 +129,8 @@ def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
     return is_mod
 
 
-async def do_delete_post(runtime: Runtime, member: OrgMember, post_id: UUID) -> None:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> None:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         await delete_post_in(unit, member, post)
@@ -146,7 +147,7 @@ async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) ->
     await topics.refresh_replies(unit.conn, member.org_id, post["topic_id"], -1)
     await forums.bump_counters(unit.conn, member.org_id, post["forum_id"], posts=-1)
     await forums.refresh_last_post(unit.conn, member.org_id, post["forum_id"])
-    await unit.record(topic_channel(post["topic_id"]), "post_deleted",
+    await unit.record(Channel.topic(post["topic_id"]), EventType.POST_DELETED,
                       {"post_id": post["id"], "topic_id": post["topic_id"], "forum_id": post["forum_id"]})
 
 
@@ -156,24 +157,26 @@ async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any],
                                 details={"topic_id": post["topic_id"], "author_id": post["author_id"], **details})
 
 
-async def do_react(runtime: Runtime, member: OrgMember, post_id: UUID, emoji: str, *, add: bool) -> dict[str, Any]:
+async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, emoji: str, *,
+                   add: bool) -> dict[str, Any]:
     if emoji not in REACTIONS:
         raise ValidationFailedError("emoji: not an allowed reaction", [
             {"loc": ["path", "emoji"], "msg": f"one of {' '.join(REACTIONS)}"}])
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)
         assert member.user_id is not None
         change = posts.add_reaction if add else posts.remove_reaction
         if await change(unit.conn, member.org_id, post_id, member.user_id, emoji):
             post = await load_post(unit.conn, member, post_id)
-            await _record(unit, "reaction_added" if add else "reaction_removed", post, member, emoji=emoji,
+            await _record(unit, EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED, post, member,
+                          emoji=emoji,
                           user_id=member.user_id)
     return _view(post, member)
 
 
-async def do_mark_solution(runtime: Runtime, member: OrgMember, post_id: UUID) -> dict[str, Any]:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         is_mod = moderates(member, post["in_mod_scope"])
         if not is_mod and (post["topic_author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
@@ -183,5 +186,5 @@ async def do_mark_solution(runtime: Runtime, member: OrgMember, post_id: UUID) -
         await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
         await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post_id)
         post = await load_post(unit.conn, member, post_id)
-        await _record(unit, "post_solution_marked", post, member)
+        await _record(unit, EventType.POST_SOLUTION_MARKED, post, member)
     return _view(post, member)

@@ -49,7 +49,6 @@ from community.db.queries import search as queries
 from community.domain.cursors import decode_cursor, encode_cursor
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
-from community.runtime import Runtime
 from community.services.forums import viewer_rank
 
 MAX_QUERY_LENGTH = 200
@@ -150,7 +149,7 @@ def result_view(found: dict[str, Any], by_relevance: bool) -> dict[str, Any]:
             "created_at": found["created_at"], "score": found["score"] if by_relevance else None}
 
 
-async def search(runtime: Runtime, member: OrgMember, *, q: str, type: str = "all", forum_id: UUID | None = None,
+async def search(db: Database, member: OrgMember, *, q: str, type: str = "all", forum_id: UUID | None = None,
                  tag: str | None = None, author_id: UUID | None = None, after: datetime | None = None,
                  before: datetime | None = None, sort: str = "relevance", limit: int = 20,
                  cursor: str | None = None) -> dict[str, Any]:
@@ -158,7 +157,7 @@ async def search(runtime: Runtime, member: OrgMember, *, q: str, type: str = "al
     by_relevance = sort == "relevance"
     key = _cursor(cursor, by_relevance)
     text, prefix = split_last_word(q)
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         query, nodes = await queries.parse_query(conn, _language(member), text, prefix)
         if nodes == 0:  # only stop words
             return {"results": [], "next_cursor": None}
@@ -177,13 +176,13 @@ async def search(runtime: Runtime, member: OrgMember, *, q: str, type: str = "al
     return {"results": [result_view(r, by_relevance) for r in page], "next_cursor": next_cursor}
 
 
-async def suggest(runtime: Runtime, member: OrgMember, *, q: str) -> dict[str, Any]:
+async def suggest(db: Database, member: OrgMember, *, q: str) -> dict[str, Any]:
     """Topic titles matching every typed word as a prefix, most recent first."""
     member.require(Perm.READ_PUBLIC)
     words = _WORD.findall(q)[:8]
     if not words:
         return {"suggestions": []}
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         query, nodes = await queries.parse_prefixes(conn, _language(member), " & ".join(f"{w}:*" for w in words))
         if nodes == 0:
             return {"suggestions": []}

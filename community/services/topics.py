@@ -14,17 +14,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries import forums, members, moderation, posts, topics
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
-from community.domain.events import forum_channel, org_channel, topic_channel
+from community.domain.events import Channel, EventType
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.ratelimit import SlidingWindow
 from community.domain.slugs import slugify, with_suffix
-from community.runtime import Runtime
+from community.handles import Publisher
 from community.services.forums import can_see, load_forum, moderates, moderates_forum
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, topic_view
@@ -46,17 +46,17 @@ async def load_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: boo
     return topic
 
 
-async def access_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
+async def access_topic(db: Database, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
     """The topic as the API shows it, if the caller may see its forum (realtime subscriptions use this)."""
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return topic_view(await load_topic(conn, member, topic_id))
 
 
-async def read_topic_page(runtime: Runtime, member: OrgMember, topic_id: UUID, *, cursor: str | None,
+async def read_topic_page(db: Database, member: OrgMember, topic_id: UUID, *, cursor: str | None,
                           limit: int) -> dict[str, Any]:
     """The topic and a page of its posts in creation order (clients nest them by parent_id): 3-4 queries."""
     after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
-    async with runtime.db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         topic = await load_topic(conn, member, topic_id)
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
                                              after=tuple(after) if after else None,  # type: ignore[arg-type]
@@ -103,10 +103,11 @@ async def check_posting_rate(conn: Conn, member: OrgMember) -> None:
     window.hit(key, now)
 
 
-async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
+async def do_create_topic(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID,
+                          data: dict[str, Any]) -> dict[str, Any]:
     html = check_content(data["content"])
     topic_id = uuid.uuid4()
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         forum = await load_forum(unit.conn, member, forum_id, for_update=True)
         member.require(Perm.CREATE_TOPIC)
         announce = bool(data.get("is_announcement"))
@@ -124,7 +125,7 @@ async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, d
         mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data["content"]),
                                                 forum["view_rank"])
         payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
-        await unit.record(forum_channel(forum_id), "topic_created", payload)
+        await unit.record(Channel.forum(forum_id), EventType.TOPIC_CREATED, payload)
         if announce:
             await _announce(unit, view, forum)
     return view
@@ -133,7 +134,7 @@ async def do_create_topic(runtime: Runtime, member: OrgMember, forum_id: UUID, d
 async def _announce(unit: Unit, view: dict[str, Any], forum: dict[str, Any]) -> None:
     # The notifier tells every member who can see the forum (`min_rank`).
     assert unit.org_id is not None
-    await unit.record(org_channel(unit.org_id), "announcement_published",
+    await unit.record(Channel.org(unit.org_id), EventType.ANNOUNCEMENT_PUBLISHED,
                       {"topic": view, "forum_id": forum["id"], "min_rank": forum["view_rank"]})
 
 
@@ -144,12 +145,12 @@ async def _moderates_forum_row(conn: Conn, member: OrgMember, forum: dict[str, A
 _MOD_FIELDS = ("is_pinned", "is_locked", "is_announcement", "forum_id")
 
 
-async def do_update_topic(runtime: Runtime, member: OrgMember, topic_id: UUID,
+async def do_update_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID,
                           changes: dict[str, Any]) -> dict[str, Any]:
     if changes.get("content") is not None:
         changes["html"] = check_content(changes["content"])
         changes["excerpt"] = excerpt(changes["content"])
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])
         _check_edit(member, topic, changes, is_mod)
@@ -160,7 +161,7 @@ async def do_update_topic(runtime: Runtime, member: OrgMember, topic_id: UUID,
         if moved:
             await _move(unit, member, topic, changes["forum_id"])
         view = topic_view(await load_topic(unit.conn, member, topic_id))
-        await unit.record(topic_channel(topic_id), "topic_moved" if moved else "topic_updated",
+        await unit.record(Channel.topic(topic_id), EventType.TOPIC_MOVED if moved else EventType.TOPIC_UPDATED,
                           {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic["forum_id"]})
         if changes.get("is_announcement") and not topic["is_announcement"]:
             await _announce(unit, view, await forums.get_forum(unit.conn, member.org_id, view["forum_id"]) or {})
@@ -204,8 +205,8 @@ async def _log_moderation(unit: Unit, member: OrgMember, topic: dict[str, Any], 
                                     target_type="topic", target_id=topic["id"], details={"value": value})
 
 
-async def do_delete_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -> None:
-    async with unit_of_work(runtime, org_id=member.org_id, user_id=member.user_id) as unit:
+async def do_delete_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID) -> None:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])
         if not is_mod and (topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC)):
@@ -215,8 +216,8 @@ async def do_delete_topic(runtime: Runtime, member: OrgMember, topic_id: UUID) -
         await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic["reply_count"])
         await forums.refresh_last_post(unit.conn, member.org_id, forum_id)
         payload = {"topic_id": topic_id, "forum_id": forum_id}
-        await unit.record(topic_channel(topic_id), "topic_deleted", payload)
-        await unit.record(forum_channel(forum_id), "topic_deleted", payload)
+        await unit.record(Channel.topic(topic_id), EventType.TOPIC_DELETED, payload)
+        await unit.record(Channel.forum(forum_id), EventType.TOPIC_DELETED, payload)
         if is_mod and topic["author_id"] != member.user_id:
             await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
                                         target_type="topic", target_id=topic_id, details={"title": topic["title"]})

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
 from community.db.queries.activity import append_activity
-from community.domain.events import Activity
-from community.runtime import Runtime
+from community.domain.events import Activity, Channel, EventType
+from community.handles import Publisher
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Unit:
     actor_id: UUID | None
     activities: list[Activity] = field(default_factory=list)
 
-    async def record(self, channel: str, type: str, payload: dict[str, Any]) -> Activity:
+    async def record(self, channel: Channel, type: EventType, payload: dict[str, Any]) -> Activity:
         """Append to the activity log in this transaction; published once it commits."""
         if self.org_id is None:
             raise RuntimeError("activity needs an org context")
@@ -32,12 +32,9 @@ class Unit:
 
 
 @asynccontextmanager
-async def unit_of_work(runtime: Runtime, *, org_id: UUID | None, user_id: UUID | None) -> AsyncIterator[Unit]:
-    async with runtime.db.transaction(org_id=org_id, user_id=user_id) as conn:
+async def unit_of_work(db: Database, publisher: Publisher, *, org_id: UUID | None,
+                       user_id: UUID | None) -> AsyncIterator[Unit]:
+    async with db.transaction(org_id=org_id, user_id=user_id) as conn:
         unit = Unit(conn=conn, org_id=org_id, actor_id=user_id)
         yield unit
-    for activity in unit.activities:
-        runtime.notifier.publish_nowait(activity)
-    # Triggers queue search work in the writer's transaction, whatever the write was (an org's
-    # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
-    runtime.indexer.poke()
+    publisher.committed(unit.activities)

@@ -8,8 +8,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from community.app import run_system
-from community.runtime import Runtime
+from community.app import System, run_system
 from community.settings import Settings
 
 
@@ -32,7 +31,7 @@ async def test_readyz_follows_the_database(tmp_path: Path) -> None:
                         community_data_dir=tmp_path / "var", _env_file=None)  # type: ignore[call-arg]
     with trio.fail_after(90):
         async with trio.open_nursery() as nursery:
-            runtime: Runtime = await nursery.start(run_system, settings)
+            runtime: System = await nursery.start(run_system, settings)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
                 assert (await _ready(client)).status_code == 200
                 await trio.to_thread.run_sync(server.cleanup)  # type: ignore[attr-defined]

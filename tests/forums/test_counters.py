@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import trio
 
+from community.app import System
 from community.db.pool import Conn
-from community.runtime import Runtime
 from community.services import topics as topic_service
 from community.services.identity import principal_from_token
 from community.services.orgs import access_org
@@ -107,7 +107,7 @@ class _Counting:
 
 
 @pytest.mark.parametrize("shape", ["flat", "chain", "fan"])
-async def test_topic_page_is_at_most_four_queries(api: Api, runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+async def test_topic_page_is_at_most_four_queries(api: Api, runtime: System, monkeypatch: pytest.MonkeyPatch,
                                                   shape: str) -> None:
     forum = await api.forum()
     topic = await api.topic(forum["id"], "owner")
@@ -117,8 +117,8 @@ async def test_topic_page_is_at_most_four_queries(api: Api, runtime: Runtime, mo
         last = (await api.post(topic["id"], "owner", content=f"post {i} @acmeadmin", parent_id=parent))["id"]
         if i % 4 == 0:
             await api.call("PUT", f"/posts/{last}/reactions/👍", "admin")
-    principal = await principal_from_token(runtime, api.personas.acme.admin.token)
-    member = await access_org(runtime, principal, api.personas.acme.slug)
+    principal = await principal_from_token(runtime.handles.db, runtime.handles.identity, api.personas.acme.admin.token)
+    member = await access_org(runtime.handles.db, principal, api.personas.acme.slug)
     counter, me = _Counting(), trio.lowlevel.current_task()
     for name in ("fetch", "fetchrow", "fetchval", "execute", "executemany"):
         original = getattr(Conn, name)
@@ -131,7 +131,7 @@ async def test_topic_page_is_at_most_four_queries(api: Api, runtime: Runtime, mo
         monkeypatch.setattr(Conn, name, counted)
     topic_service._last_flush.clear()  # force the batched view flush into this read
     topic_service._pending_views[member.org_id][topic["id"]] += 1
-    page = await topic_service.read_topic_page(runtime, member, topic["id"], cursor=None, limit=20)
+    page = await topic_service.read_topic_page(runtime.handles.db, member, topic["id"], cursor=None, limit=20)
     assert len(page["posts"]) == 20 and page["next_cursor"]
     assert page["posts"][0]["reactions"] == {"👍": 1} and page["posts"][0]["my_reactions"] == ["👍"]
     assert counter.n <= 4, counter.n

@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 import trio
 
+from community.app import System
 from community.demo import PASSWORD, fill_demo
-from community.runtime import Runtime
 
 
-async def test_demo_data(runtime: Runtime, client: httpx.AsyncClient) -> None:
+async def test_demo_data(runtime: System, client: httpx.AsyncClient) -> None:
     with trio.fail_after(30):
-        text = await fill_demo(runtime)
+        text = await fill_demo(runtime.handles)
     assert PASSWORD in text and "moderator" in text
     email = next(line.split()[-1] for line in text.splitlines() if line.strip().startswith("member"))
     slug = text.split("(slug ")[1].split(")")[0]

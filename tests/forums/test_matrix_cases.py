@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
+from community.app import System
 from community.http.app import create_app
-from community.runtime import Runtime
 from tests.factories import Factory, Personas
 from tests.matrix_forums import CASES
 
@@ -30,8 +30,8 @@ def _headers(personas: Personas, who: str) -> dict[str, str]:
     return dict(getattr(personas.acme, who).auth)
 
 
-async def test_every_forum_route_has_a_case(runtime: Runtime) -> None:
-    app = create_app(runtime)
+async def test_every_forum_route_has_a_case(runtime: System) -> None:
+    app = create_app(runtime.handles)
     rules = {(m, r.rule) for r in app.url_map.iter_rules() for m in r.methods or ()
              if r.endpoint.split(".")[0] in _MINE and m not in ("HEAD", "OPTIONS")}
     assert rules == {(c["method"], c["rule"]) for c in CASES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import structlog
 
-from community.runtime import Runtime
+from community.app import System
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
@@ -15,7 +15,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert r.json() == {"status": "ready", "failing": []}
 
 
-async def test_readyz_names_a_stopped_core_child(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_readyz_names_a_stopped_core_child(client: httpx.AsyncClient, runtime: System) -> None:
     assert runtime.core is not None
     await runtime.core.terminate_child("indexer")
     r = await client.get("/readyz")
@@ -40,14 +40,14 @@ async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
     assert "GET" in r.headers["allow"]
 
 
-async def test_body_over_the_cap_is_413(client: httpx.AsyncClient, runtime: Runtime) -> None:
-    too_big = b"x" * (runtime.settings.max_body_bytes + 1)
+async def test_body_over_the_cap_is_413(client: httpx.AsyncClient, runtime: System) -> None:
+    too_big = b"x" * (runtime.handles.settings.max_body_bytes + 1)
     r = await client.post("/api/auth/register", content=too_big, headers={"content-type": "application/json"})
     assert r.status_code == 413
     assert r.json()["code"] == "payload_too_large"
 
 
-async def test_config_names_the_ws_url(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_config_names_the_ws_url(client: httpx.AsyncClient, runtime: System) -> None:
     body = (await client.get("/api/config")).json()
     assert body["ws_url"] == f"ws://127.0.0.1:{runtime.ws_port}/ws"
     assert body["auth"] == "builtin"

@@ -8,7 +8,7 @@ import json
 import httpx
 import jwt
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import PASSWORD, Personas
 
 
@@ -76,27 +76,27 @@ async def test_failed_logins_are_rate_limited_per_address(client: httpx.AsyncCli
     assert r.status_code == 429
 
 
-async def test_jwks_publishes_the_signing_key(client: httpx.AsyncClient, runtime: Runtime,
+async def test_jwks_publishes_the_signing_key(client: httpx.AsyncClient, runtime: System,
                                               personas: Personas) -> None:
     keys = (await client.get("/.well-known/jwks.json")).json()["keys"]
-    assert [k["kid"] for k in keys] == [runtime.keys.kid]
+    assert [k["kid"] for k in keys] == [runtime.handles.identity.keys.kid]
     header = jwt.get_unverified_header(personas.acme.member.token)
-    assert header == {"alg": "RS256", "kid": runtime.keys.kid, "typ": "JWT"}
+    assert header == {"alg": "RS256", "kid": runtime.handles.identity.keys.kid, "typ": "JWT"}
 
 
 def _b64(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
 
-async def test_rejected_tokens_are_401_problems(client: httpx.AsyncClient, runtime: Runtime,
+async def test_rejected_tokens_are_401_problems(client: httpx.AsyncClient, runtime: System,
                                                 personas: Personas) -> None:
-    s = runtime.settings
+    s, keys = runtime.handles.settings, runtime.handles.identity.keys
     user = str(personas.acme.member.user_id)
     bad = {
-        "none": f"{_b64({'alg': 'none', 'kid': runtime.keys.kid})}.{_b64({'sub': user})}.",
-        "expired": runtime.keys.issue(user, issuer=s.token_issuer, audience=s.token_audience, ttl_seconds=-60),
-        "wrong_iss": runtime.keys.issue(user, issuer="evil", audience=s.token_audience, ttl_seconds=60),
-        "wrong_aud": runtime.keys.issue(user, issuer=s.token_issuer, audience="other", ttl_seconds=60),
+        "none": f"{_b64({'alg': 'none', 'kid': keys.kid})}.{_b64({'sub': user})}.",
+        "expired": keys.issue(user, issuer=s.token_issuer, audience=s.token_audience, ttl_seconds=-60),
+        "wrong_iss": keys.issue(user, issuer="evil", audience=s.token_audience, ttl_seconds=60),
+        "wrong_aud": keys.issue(user, issuer=s.token_issuer, audience="other", ttl_seconds=60),
         "garbage": "not.a.token",
         "tampered": personas.acme.member.token[:-4] + "AAAA",
     }
@@ -107,10 +107,10 @@ async def test_rejected_tokens_are_401_problems(client: httpx.AsyncClient, runti
     assert (await client.get("/api/me")).status_code == 401
 
 
-async def test_roles_come_from_memberships_not_claims(client: httpx.AsyncClient, runtime: Runtime,
+async def test_roles_come_from_memberships_not_claims(client: httpx.AsyncClient, runtime: System,
                                                       personas: Personas) -> None:
-    s = runtime.settings
-    token = runtime.keys.issue(str(personas.acme.member.user_id), issuer=s.token_issuer,
+    s = runtime.handles.settings
+    token = runtime.handles.identity.keys.issue(str(personas.acme.member.user_id), issuer=s.token_issuer,
                                audience=s.token_audience, ttl_seconds=600, role="owner")
     r = await client.delete(f"/api/orgs/{personas.acme.slug}", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 403

@@ -5,8 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.app import run_system
-from community.runtime import Runtime
+from community.app import System, run_system
 from community.settings import Settings
 from tests.factories import build_personas, close, open_factory
 from tests.smtp_sink import SmtpSink
@@ -19,7 +18,7 @@ async def test_invitation_is_mailed(settings: Settings, database_url: str) -> No
             await nursery.start(sink.run)
             configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": sink.port,
                                                      "next_public_app_url": "https://community.example"})
-            runtime: Runtime = await nursery.start(run_system, configured)
+            runtime: System = await nursery.start(run_system, configured)
             factory, conn = await open_factory(runtime, database_url)
             personas = await build_personas(factory)
             await close(conn)

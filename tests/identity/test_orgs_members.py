@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Factory, Personas
 
 
@@ -167,7 +167,7 @@ async def test_single_use_under_20_concurrent_accepts(client: httpx.AsyncClient,
 
 
 async def test_seat_race_admits_exactly_the_free_seats(client: httpx.AsyncClient, personas: Personas,
-                                                       factory: Factory, runtime: Runtime) -> None:
+                                                       factory: Factory, runtime: System) -> None:
     acme = personas.acme  # 5 members of 50: 45 free; one more joins to leave 44... use 46 free via limit 51
     await factory.conn.execute("UPDATE organizations SET member_limit = 51 WHERE id = $1", acme.id)
     tokens = [await _invite(client, personas) for _ in range(60)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Personas
 from tests.messaging.conftest import base, say, start
 from tests.realtime.conftest import nothing_arrives, open_socket, recv_type, send
 
 
-async def test_participants_receive_messages_typing_and_receipts(client: httpx.AsyncClient, runtime: Runtime,
+async def test_participants_receive_messages_typing_and_receipts(client: httpx.AsyncClient, runtime: System,
                                                                   personas: Personas) -> None:
     acme = personas.acme
     with trio.fail_after(20):
@@ -40,7 +40,7 @@ async def test_participants_receive_messages_typing_and_receipts(client: httpx.A
             await nothing_arrives(outsider, 0.3, ignore=("presence",))
 
 
-async def test_a_removed_participant_stops_receiving_at_once(client: httpx.AsyncClient, runtime: Runtime,
+async def test_a_removed_participant_stops_receiving_at_once(client: httpx.AsyncClient, runtime: System,
                                                              personas: Personas) -> None:
     acme = personas.acme
     with trio.fail_after(20):
@@ -61,7 +61,7 @@ async def test_a_removed_participant_stops_receiving_at_once(client: httpx.Async
             assert (await recv_type(ws, "error"))["code"] == "forbidden"
 
 
-async def test_new_message_notifies_participants_not_viewing(client: httpx.AsyncClient, runtime: Runtime,
+async def test_new_message_notifies_participants_not_viewing(client: httpx.AsyncClient, runtime: System,
                                                              personas: Personas) -> None:
     acme = personas.acme
     with trio.fail_after(20):

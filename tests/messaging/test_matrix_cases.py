@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.runtime import Runtime
+from community.app import System
 from tests import test_matrix
 from tests.factories import Factory, Personas
 from tests.matrix_messaging import CASES
@@ -13,7 +13,7 @@ from tests.matrix_support import PERSONAS, MatrixContext
 
 
 async def test_messaging_matrix(client: httpx.AsyncClient, personas: Personas, factory: Factory,
-                                runtime: Runtime) -> None:
+                                runtime: System) -> None:
     ctx = MatrixContext(client, personas, factory, runtime)
     mismatches = []
     with trio.fail_after(60):

@@ -11,19 +11,19 @@ from uuid import UUID
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
-from community.domain.events import Activity, org_channel
-from community.runtime import Runtime
+from community.app import System
+from community.domain.events import Activity, Channel, EventType
 from community.services.unit import unit_of_work
 from tests.factories import Persona
 
 
-def ws_url(runtime: Runtime, org: object, **query: str) -> str:
+def ws_url(runtime: System, org: object, **query: str) -> str:
     extra = "".join(f"&{k}={v}" for k, v in query.items())
     return f"ws://127.0.0.1:{runtime.ws_port}/ws?org={org}{extra}"
 
 
 @asynccontextmanager
-async def open_socket(runtime: Runtime, persona: Persona, org: object, *, welcome: bool = True,
+async def open_socket(runtime: System, persona: Persona, org: object, *, welcome: bool = True,
                       headers: list[tuple[bytes, bytes]] | None = None,
                       **kwargs: Any) -> AsyncIterator[WebSocketConnection]:
     auth = [(b"authorization", f"Bearer {persona.token}".encode())]
@@ -60,11 +60,12 @@ async def nothing_arrives(ws: WebSocketConnection, within: float = 0.5, *, ignor
             assert frame["type"] in ignore, frame
 
 
-async def emit(runtime: Runtime, org_id: UUID, actor: Persona, kind: str = "thing_happened",
+async def emit(runtime: System, org_id: UUID, actor: Persona, kind: EventType = EventType.ORGANIZATION_UPDATED,
                channel: str | None = None, **payload: Any) -> Activity:
     """Commit one activity through the real unit of work (published after commit)."""
-    async with unit_of_work(runtime, org_id=org_id, user_id=actor.user_id) as unit:
-        activity = await unit.record(channel or org_channel(org_id), kind, payload)
+    h = runtime.handles
+    async with unit_of_work(h.db, h.publisher, org_id=org_id, user_id=actor.user_id) as unit:
+        activity = await unit.record(Channel.parse(channel) if channel else Channel.org(org_id), kind, payload)
     return activity
 
 

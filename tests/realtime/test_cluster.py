@@ -9,17 +9,16 @@ import httpx
 import pytest
 import trio
 
-from community.app import run_system
-from community.runtime import Runtime
+from community.app import System, run_system
 from community.settings import Settings
 from tests.factories import Personas
 from tests.realtime.conftest import emit, nothing_arrives, open_socket, recv_type, send
 
 
 @pytest.fixture
-async def node_b(settings: Settings, runtime: Runtime) -> AsyncIterator[Runtime]:
+async def node_b(settings: Settings, runtime: System) -> AsyncIterator[System]:
     async with trio.open_nursery() as nursery:
-        other: Runtime = await nursery.start(run_system, settings)
+        other: System = await nursery.start(run_system, settings)
         yield other
         nursery.cancel_scope.cancel()
 
@@ -38,19 +37,19 @@ async def make_topic(client: httpx.AsyncClient, personas: Personas, *, private: 
 
 
 async def test_an_event_committed_on_one_node_reaches_sockets_on_the_other(
-        runtime: Runtime, node_b: Runtime, personas: Personas) -> None:
+        runtime: System, node_b: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(node_b, acme.member, acme.slug) as remote, \
             open_socket(runtime, acme.guest, acme.slug) as local:
         sent = await emit(runtime, acme.id, acme.owner, note="across")
         for ws in (remote, local):
-            frame = await recv_type(ws, "thing_happened")
+            frame = await recv_type(ws, "organization_updated")
             assert (frame["id"], frame["note"]) == (sent.seq, "across")
         await nothing_arrives(remote, 0.3, ignore=("presence",))  # exactly once per socket
 
 
 async def test_typing_crosses_nodes_throttled_and_never_echoed(
-        runtime: Runtime, node_b: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+        runtime: System, node_b: System, personas: Personas, client: httpx.AsyncClient) -> None:
     acme = personas.acme
     topic = (await make_topic(client, personas))["topic"]
     channel = f"topic:{topic['id']}"
@@ -69,7 +68,7 @@ async def test_typing_crosses_nodes_throttled_and_never_echoed(
 
 
 async def test_private_forum_channels_are_as_private_as_the_forum(
-        runtime: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+        runtime: System, personas: Personas, client: httpx.AsyncClient) -> None:
     acme = personas.acme
     made = await make_topic(client, personas, private=True)
     async with open_socket(runtime, acme.member, acme.slug) as member, \
@@ -83,11 +82,11 @@ async def test_private_forum_channels_are_as_private_as_the_forum(
         assert (await recv_type(member, "error"))["code"] == "forbidden"
 
 
-async def test_presence_spans_nodes(runtime: Runtime, node_b: Runtime, personas: Personas,
+async def test_presence_spans_nodes(runtime: System, node_b: System, personas: Personas,
                                     client: httpx.AsyncClient) -> None:
     acme = personas.acme
     for node in (runtime, node_b):
-        node.realtime.presence_debounce = 0.1
+        node.handles.realtime.settings.presence_debounce = 0.1
     async with open_socket(runtime, acme.admin, acme.slug) as admin:
         async with open_socket(node_b, acme.member, acme.slug):
             seen: set[str] = set()
@@ -110,7 +109,7 @@ async def test_presence_spans_nodes(runtime: Runtime, node_b: Runtime, personas:
 
 
 async def test_a_removed_participant_stops_receiving_on_every_node(
-        runtime: Runtime, node_b: Runtime, personas: Personas, client: httpx.AsyncClient) -> None:
+        runtime: System, node_b: System, personas: Personas, client: httpx.AsyncClient) -> None:
     from tests.messaging.conftest import base, say, start
 
     acme = personas.acme

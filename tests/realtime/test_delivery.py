@@ -8,35 +8,35 @@ import trio
 from trio_websocket import open_websocket_url
 
 from community.actors.ws_manager import Deliver
+from community.app import System
 from community.db.queries.activity import append_activity
-from community.domain.events import Activity, org_channel, topic_channel
-from community.runtime import Runtime
+from community.domain.events import Activity, Channel, EventType
 from tests.factories import Factory, Personas
 from tests.realtime.conftest import close_code, emit, nothing_arrives, open_socket, recv, recv_type, send, ws_url
 
 OTHER_TOPIC = "topic:00000000-0000-0000-0000-00000000beef"
 
 
-async def _append_unpublished(runtime: Runtime, org_id: object, actor_id: object, note: str) -> Activity:
+async def _append_unpublished(runtime: System, org_id: object, actor_id: object, note: str) -> Activity:
     """Commit an event without telling the notifier: only the log (and NOTIFY) know."""
-    async with runtime.db.transaction(org_id=org_id, user_id=actor_id) as conn:  # type: ignore[arg-type]
-        return await append_activity(conn, org_id=org_id, channel=org_channel(org_id),  # type: ignore[arg-type]
-                                     type="thing_happened", payload={"note": note}, actor_id=actor_id)  # type: ignore[arg-type]
+    async with runtime.handles.db.transaction(org_id=org_id, user_id=actor_id) as conn:  # type: ignore[arg-type]
+        return await append_activity(conn, org_id=org_id, channel=Channel.org(org_id),  # type: ignore[arg-type]
+                                     type=EventType.ORGANIZATION_UPDATED, payload={"note": note}, actor_id=actor_id)  # type: ignore[arg-type]
 
 
-async def test_out_of_order_publication_is_delivered_in_id_order(runtime: Runtime, personas: Personas) -> None:
+async def test_out_of_order_publication_is_delivered_in_id_order(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         first = await _append_unpublished(runtime, acme.id, acme.owner.user_id, "a")
         second = await _append_unpublished(runtime, acme.id, acme.owner.user_id, "b")
-        runtime.notifier.publish_nowait(second)
-        runtime.notifier.publish_nowait(first)
+        runtime.handles.notifier.publish_nowait(second)
+        runtime.handles.notifier.publish_nowait(first)
         got = [await recv(ws), await recv(ws)]
         assert [f["id"] for f in got] == [first.seq, second.seq]
         await nothing_arrives(ws, 0.3)
 
 
-async def test_resume_replays_what_was_missed_on_my_channels(runtime: Runtime, personas: Personas) -> None:
+async def test_resume_replays_what_was_missed_on_my_channels(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         seen = (await recv(ws)) if (await emit(runtime, acme.id, acme.owner, note="seen")) else {}
@@ -56,10 +56,10 @@ async def test_resume_replays_what_was_missed_on_my_channels(runtime: Runtime, p
         await nothing_arrives(ws, 0.3)
 
 
-async def test_resume_beyond_retention_answers_resync(runtime: Runtime, personas: Personas) -> None:
+async def test_resume_beyond_retention_answers_resync(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     await emit(runtime, acme.id, acme.owner, note="old")
-    runtime.realtime.retention = timedelta(0)
+    runtime.handles.realtime.settings.retention = timedelta(0)
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         await send(ws, type="resume", after=0)
         assert await recv(ws) == {"type": "resync"}
@@ -67,11 +67,11 @@ async def test_resume_beyond_retention_answers_resync(runtime: Runtime, personas
         assert (await recv(ws))["code"] == "bad_request"
 
 
-async def test_slow_consumer_is_closed_1013_while_others_keep_receiving(runtime: Runtime,
+async def test_slow_consumer_is_closed_1013_while_others_keep_receiving(runtime: System,
                                                                        personas: Personas) -> None:
     acme = personas.acme
-    runtime.realtime.outbox_size = 8
-    big = '{"type":"thing_happened","pad":"' + "x" * 60_000 + '"}'
+    runtime.handles.realtime.settings.outbox_size = 8
+    big = '{"type":"organization_updated","pad":"' + "x" * 60_000 + '"}'
     received, sent, caught_up = 0, 0, trio.Event()
     async with open_socket(runtime, acme.member, acme.slug) as fast, \
             open_socket(runtime, acme.admin, acme.slug) as slow:
@@ -81,18 +81,18 @@ async def test_slow_consumer_is_closed_1013_while_others_keep_receiving(runtime:
             while True:
                 await fast.get_message()
                 received += 1
-                if received >= sent and runtime.ws_manager.slow_closed:
+                if received >= sent and runtime.handles.registry.slow_closed:
                     caught_up.set()
 
         async with trio.open_nursery() as nursery:
             nursery.start_soon(read_fast)
             with trio.fail_after(20):
-                while runtime.ws_manager.slow_closed == 0:
-                    runtime.ws_manager.deliver_nowait(Deliver(org_channel(acme.id), big))
+                while runtime.handles.registry.slow_closed == 0:
+                    runtime.handles.registry.deliver_nowait(Deliver(Channel.org(acme.id), big))
                     sent += 1
                     await trio.sleep(0.002)
                 for _ in range(5):
-                    runtime.ws_manager.deliver_nowait(Deliver(org_channel(acme.id), big))
+                    runtime.handles.registry.deliver_nowait(Deliver(Channel.org(acme.id), big))
                     sent += 1
                 await caught_up.wait()
             nursery.cancel_scope.cancel()
@@ -101,7 +101,7 @@ async def test_slow_consumer_is_closed_1013_while_others_keep_receiving(runtime:
         assert await recv_type(fast, "pong") == {"type": "pong"}
 
 
-async def test_notifier_crash_keeps_sockets_and_loses_nothing(runtime: Runtime, personas: Personas) -> None:
+async def test_notifier_crash_keeps_sockets_and_loses_nothing(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     assert runtime.core is not None
     async with open_socket(runtime, acme.member, acme.slug) as ws:
@@ -117,30 +117,30 @@ async def test_notifier_crash_keeps_sockets_and_loses_nothing(runtime: Runtime, 
         assert restarts["ws_manager"] == 0  # rest_for_one: the registry and its sockets survive
 
 
-async def test_missed_notify_is_caught_by_the_sweep(runtime: Runtime, personas: Personas, factory: Factory) -> None:
+async def test_missed_notify_is_caught_by_the_sweep(runtime: System, personas: Personas, factory: Factory) -> None:
     acme = personas.acme
-    runtime.notifier.sweep_interval = 0.2
+    runtime.handles.notifier.sweep_interval = 0.2
     assert runtime.core is not None
     await runtime.core.terminate_child("cluster_bus")  # no LISTEN: only the sweep can notice
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         lost = await _append_unpublished(runtime, acme.id, acme.owner.user_id, "nobody told")
-        assert (await recv_type(ws, "thing_happened"))["id"] == lost.seq
+        assert (await recv_type(ws, "organization_updated"))["id"] == lost.seq
     assert factory  # the fixture's database is the one swept
 
 
-async def test_channels_cap_at_200(runtime: Runtime, personas: Personas) -> None:
+async def test_channels_cap_at_200(runtime: System, personas: Personas) -> None:
     acme = personas.acme
-    runtime.realtime.max_channels = 3
+    runtime.handles.realtime.settings.max_channels = 3
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         await send(ws, type="subscribe", channel=f"user:{acme.member.user_id}")
         assert (await recv(ws))["type"] == "subscribed"  # already joined: no new slot
-        runtime.ws_manager.subscribe(next(iter(runtime.ws_manager.connections())), topic_channel(acme.id))
+        runtime.handles.registry.subscribe(next(iter(runtime.handles.registry.connections())), Channel.topic(acme.id))
         await send(ws, type="subscribe", channel=OTHER_TOPIC)
         frame = await recv(ws)
         assert (frame["type"], frame["code"]) == ("error", "bad_request")
 
 
-async def test_token_query_never_logged(runtime: Runtime, personas: Personas) -> None:
+async def test_token_query_never_logged(runtime: System, personas: Personas) -> None:
     import structlog
 
     acme = personas.acme

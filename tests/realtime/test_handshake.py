@@ -10,7 +10,7 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Factory, Personas
 from tests.realtime.conftest import close_code, emit, open_socket, recv, recv_type, send, ws_url
 
@@ -29,7 +29,7 @@ async def _rejected(url: str, headers: list[tuple[bytes, bytes]] | None = None) 
     return int(head.split(b" ", 2)[1])
 
 
-async def test_welcome_names_the_joined_channels(runtime: Runtime, personas: Personas) -> None:
+async def test_welcome_names_the_joined_channels(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug, welcome=False) as ws:
         welcome = await recv(ws)
@@ -39,7 +39,7 @@ async def test_welcome_names_the_joined_channels(runtime: Runtime, personas: Per
     assert welcome["channels"] == [f"org:{acme.id}", f"user:{acme.member.user_id}"]
 
 
-async def test_token_in_the_query_and_ping(runtime: Runtime, personas: Personas) -> None:
+async def test_token_in_the_query_and_ping(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     with trio.fail_after(5):
         async with open_websocket_url(ws_url(runtime, acme.id, access_token=acme.guest.token)) as ws:
@@ -48,7 +48,7 @@ async def test_token_in_the_query_and_ping(runtime: Runtime, personas: Personas)
             assert await recv(ws) == {"type": "pong"}
 
 
-async def test_refusals_before_the_upgrade(runtime: Runtime, personas: Personas) -> None:
+async def test_refusals_before_the_upgrade(runtime: System, personas: Personas) -> None:
     acme, globex = personas.acme, personas.globex
     assert await _rejected(ws_url(runtime, acme.slug)) == 401
     assert await _rejected(ws_url(runtime, acme.slug, access_token="not-a-jwt")) == 401
@@ -60,16 +60,16 @@ async def test_refusals_before_the_upgrade(runtime: Runtime, personas: Personas)
     assert await _rejected(f"ws://127.0.0.1:{runtime.ws_port}/elsewhere", own) == 404
 
 
-async def test_own_origin_and_custom_domain_are_accepted(runtime: Runtime, personas: Personas,
+async def test_own_origin_and_custom_domain_are_accepted(runtime: System, personas: Personas,
                                                          factory: Factory) -> None:
     acme = personas.acme
     await factory.conn.execute("UPDATE organizations SET custom_domain = 'forum.acme.example' WHERE id = $1", acme.id)
-    for origin in (runtime.settings.next_public_app_url, "https://forum.acme.example"):
+    for origin in (runtime.handles.settings.next_public_app_url, "https://forum.acme.example"):
         async with open_socket(runtime, acme.member, acme.slug, headers=[(b"origin", origin.encode())]):
             pass
 
 
-async def test_subscribe_checks_like_rest(runtime: Runtime, personas: Personas) -> None:
+async def test_subscribe_checks_like_rest(runtime: System, personas: Personas) -> None:
     acme, globex = personas.acme, personas.globex
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         for channel in (f"org:{globex.id}", f"user:{acme.owner.user_id}",
@@ -90,38 +90,38 @@ async def test_subscribe_checks_like_rest(runtime: Runtime, personas: Personas) 
         assert await recv(ws) == {"type": "subscribed", "channel": f"org:{acme.id}"}
 
 
-async def test_events_arrive_with_increasing_ids(runtime: Runtime, personas: Personas) -> None:
+async def test_events_arrive_with_increasing_ids(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug) as ws, \
             open_socket(runtime, personas.globex.member, personas.globex.slug) as other:
         first = await emit(runtime, acme.id, acme.owner, note="one")
         await emit(runtime, acme.id, acme.owner, note="two")
         a, b = await recv(ws), await recv(ws)
-        assert a == {"type": "thing_happened", "id": first.seq, "channel": f"org:{acme.id}", "note": "one"}
+        assert a == {"type": "organization_updated", "id": first.seq, "channel": f"org:{acme.id}", "note": "one"}
         assert (b["id"], b["note"]) == (first.seq + 1, "two")
         with trio.move_on_after(0.3):
             assert await other.get_message() is None  # nothing of acme's reaches globex
 
 
 @pytest.mark.parametrize("frame", ["not json", "[1, 2]", json.dumps({"type": "ping", "pad": "x" * 70_000})])
-async def test_bad_frames_close_1008(runtime: Runtime, personas: Personas, frame: str) -> None:
+async def test_bad_frames_close_1008(runtime: System, personas: Personas, frame: str) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         await ws.send_message(frame)
         assert await close_code(ws) == 1008
 
 
-async def test_expired_token_closes_4401(runtime: Runtime, personas: Personas) -> None:
+async def test_expired_token_closes_4401(runtime: System, personas: Personas) -> None:
     acme = personas.acme
-    short = runtime.keys.issue(str(acme.member.user_id), issuer=runtime.settings.token_issuer,
-                               audience=runtime.settings.token_audience, ttl_seconds=1)
+    short = runtime.handles.identity.keys.issue(str(acme.member.user_id), issuer=runtime.handles.settings.token_issuer,
+                               audience=runtime.handles.settings.token_audience, ttl_seconds=1)
     with trio.fail_after(10):
         async with open_websocket_url(ws_url(runtime, acme.slug, access_token=short)) as ws:
             assert (await recv(ws))["type"] == "welcome"
             assert await close_code(ws) == 4401
 
 
-async def test_removed_member_closes_4403(runtime: Runtime, personas: Personas, client: object) -> None:
+async def test_removed_member_closes_4403(runtime: System, personas: Personas, client: object) -> None:
     import httpx
 
     assert isinstance(client, httpx.AsyncClient)
@@ -135,20 +135,20 @@ async def test_removed_member_closes_4403(runtime: Runtime, personas: Personas, 
         assert left["type"] == "member_left"
 
 
-async def test_shutdown_closes_1001(settings: object, personas: Personas, runtime: Runtime) -> None:
+async def test_shutdown_closes_1001(settings: object, personas: Personas, runtime: System) -> None:
     from community.app import run_system
     from community.settings import Settings
 
     assert isinstance(settings, Settings)
     acme = personas.acme
     async with trio.open_nursery() as nursery:
-        node: Runtime = await nursery.start(run_system, settings)
+        node: System = await nursery.start(run_system, settings)
         async with open_socket(node, acme.member, acme.slug) as ws:
             nursery.cancel_scope.cancel()
             assert await close_code(ws) == 1001
 
 
-async def test_suspended_member_closes_4403(runtime: Runtime, personas: Personas, client: object) -> None:
+async def test_suspended_member_closes_4403(runtime: System, personas: Personas, client: object) -> None:
     import httpx
 
     assert isinstance(client, httpx.AsyncClient)
@@ -160,16 +160,16 @@ async def test_suspended_member_closes_4403(runtime: Runtime, personas: Personas
         assert await close_code(ws) == 4403
 
 
-async def test_pings_keep_a_live_peer(runtime: Runtime, personas: Personas) -> None:
+async def test_pings_keep_a_live_peer(runtime: System, personas: Personas) -> None:
     acme = personas.acme
-    runtime.realtime.ping_interval, runtime.realtime.ping_timeout = 0.2, 0.5
+    runtime.handles.realtime.settings.ping_interval, runtime.handles.realtime.settings.ping_timeout = 0.2, 0.5
     async with open_socket(runtime, acme.member, acme.slug) as ws:
         await trio.sleep(1.5)
         await send(ws, type="ping")
         assert (await recv(ws))["type"] in ("pong", "presence")
 
 
-async def test_a_role_change_drops_forum_and_topic_subscriptions(runtime: Runtime, personas: Personas) -> None:
+async def test_a_role_change_drops_forum_and_topic_subscriptions(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
         r = await client.post(f"/api/orgs/{acme.slug}/forums", headers=acme.admin.auth,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import trio
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Personas
 from tests.realtime.conftest import open_socket, recv_type
 from tests.realtime.test_cluster import make_topic
@@ -26,7 +26,7 @@ async def _wait_for(client: httpx.AsyncClient, auth: dict[str, str], n: int) -> 
             await trio.sleep(0.05)
 
 
-async def test_mention_and_reply_notify_with_a_frame(runtime: Runtime, personas: Personas,
+async def test_mention_and_reply_notify_with_a_frame(runtime: System, personas: Personas,
                                                      client: httpx.AsyncClient) -> None:
     acme = personas.acme
     topic = (await make_topic(client, personas))["topic"]  # by the admin
@@ -42,7 +42,7 @@ async def test_mention_and_reply_notify_with_a_frame(runtime: Runtime, personas:
     assert (await client.get("/api/notifications", headers=acme.member.auth)).json()["notifications"] == []
 
 
-async def test_watching_a_forum_and_reading(runtime: Runtime, personas: Personas,
+async def test_watching_a_forum_and_reading(runtime: System, personas: Personas,
                                             client: httpx.AsyncClient) -> None:
     acme = personas.acme
     forum = (await make_topic(client, personas))["forum"]
@@ -67,7 +67,7 @@ async def test_watching_a_forum_and_reading(runtime: Runtime, personas: Personas
     assert r.status_code == 204
 
 
-async def test_watching_what_you_cannot_see_is_404(runtime: Runtime, personas: Personas,
+async def test_watching_what_you_cannot_see_is_404(runtime: System, personas: Personas,
                                                    client: httpx.AsyncClient) -> None:
     acme, globex = personas.acme, personas.globex
     made = await make_topic(client, personas, private=True)

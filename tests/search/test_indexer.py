@@ -7,9 +7,9 @@ from uuid import UUID, uuid4
 import pytest
 import trio
 
+from community.app import System
 from community.db.pool import Conn
 from community.db.queries import search as queries
-from community.runtime import Runtime
 from tests.factories import Factory, Personas
 
 POSTS = 1200
@@ -37,7 +37,7 @@ async def _counts(factory: Factory, org_id: UUID) -> tuple[int, int]:
     return int(row["queued"]), int(row["indexed"])
 
 
-async def test_a_killed_batch_is_indexed_after_the_restart(runtime: Runtime, factory: Factory, personas: Personas,
+async def test_a_killed_batch_is_indexed_after_the_restart(runtime: System, factory: Factory, personas: Personas,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     org_id = personas.acme.id
     original = queries.refresh_documents
@@ -55,7 +55,7 @@ async def test_a_killed_batch_is_indexed_after_the_restart(runtime: Runtime, fac
     with trio.fail_after(30):
         monkeypatch.setattr(queries, "refresh_documents", stalls_on_second_batch)
         await _seed(factory, org_id)
-        runtime.indexer.poke()
+        runtime.handles.indexer.poke()
         await inside.wait()
         queued, indexed = await _counts(factory, org_id)
         assert 0 < indexed < POSTS and queued > 0  # first batch committed, second in flight

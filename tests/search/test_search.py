@@ -6,7 +6,7 @@ import re
 
 import trio
 
-from community.runtime import Runtime
+from community.app import System
 from tests.factories import Factory
 from tests.search.conftest import SearchApi
 
@@ -157,16 +157,16 @@ async def test_suggest_answers_titles_by_prefix(api: SearchApi) -> None:
         assert [s["title"] for s in body["suggestions"]] == ["Installing PostgreSQL on Debian"]
 
 
-async def test_the_org_language_decides_stemming(api: SearchApi, runtime: Runtime) -> None:
+async def test_the_org_language_decides_stemming(api: SearchApi, runtime: System) -> None:
     with trio.fail_after(20):
         forum = await api.forum("Allgemein")
         topic = await api.topic(forum["id"], "Häuser", "Wir bauen Häuser und Gärten")
         await api.until("Häuser", {topic["id"]})
         assert await api.ids("Haus") == set()  # english does not stem German
         await api.call("PATCH", "", "owner", json={"settings": {"search": {"language": "german"}}})
-        runtime.indexer.poke()  # the orgs service does not poke the indexer after a settings change
+        runtime.handles.indexer.poke()  # the orgs service does not poke the indexer after a settings change
         await api.until("Gärten", {topic["id"]})
         await api.until("Garten", {topic["id"]})
         await api.call("PATCH", "", "owner", json={"settings": {"search": {"language": "klingon"}}})
-        runtime.indexer.poke()
+        runtime.handles.indexer.poke()
         await api.until("gardens", set())  # an unknown language falls back to english

@@ -24,7 +24,7 @@ from jwt.algorithms import RSAAlgorithm
 from quart_trio import QuartTrio
 
 from community.domain.errors import UnauthorizedError
-from community.services.tokens import (
+from community.identity.tokens import (
     JwksCache,
     LocalKeys,
     TokenVerifier,

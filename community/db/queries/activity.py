@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Record
-from community.domain.events import Activity
+from community.domain.events import Activity, Channel, EventType
 
 # The counter row's lock is held to commit, so seq is gapless in commit order per org.
 _APPEND = """
@@ -33,20 +33,21 @@ WHERE org_id = $1 ORDER BY seq DESC LIMIT $2
 
 
 def to_activity(record: Record) -> Activity:
-    return Activity(org_id=record["org_id"], seq=record["seq"], channel=record["channel"], type=record["type"],
+    return Activity(org_id=record["org_id"], seq=record["seq"], channel=Channel.parse(record["channel"]),
+                    type=EventType(record["type"]),
                     payload=record["payload"], actor_id=record["actor_id"], created_at=record["created_at"])
 
 
-async def append_activity(conn: Conn, *, org_id: UUID, channel: str, type: str, payload: dict[str, Any],
+async def append_activity(conn: Conn, *, org_id: UUID, channel: Channel, type: EventType, payload: dict[str, Any],
                           actor_id: UUID | None) -> Activity:
-    record = await conn.fetchrow(_APPEND, org_id, channel, type, payload, actor_id)
+    record = await conn.fetchrow(_APPEND, org_id, str(channel), type.value, payload, actor_id)
     assert record is not None
     return to_activity(record)
 
 
-async def list_activity_after(conn: Conn, *, org_id: UUID, after: int, channels: list[str],
+async def list_activity_after(conn: Conn, *, org_id: UUID, after: int, channels: list[Channel],
                               limit: int) -> list[Activity]:
-    return [to_activity(r) for r in await conn.fetch(_AFTER, org_id, after, channels, limit)]
+    return [to_activity(r) for r in await conn.fetch(_AFTER, org_id, after, [str(c) for c in channels], limit)]
 
 
 async def list_recent_activity(conn: Conn, *, org_id: UUID, limit: int) -> list[Activity]:

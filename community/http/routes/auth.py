@@ -9,7 +9,7 @@ from quart import Blueprint, request
 from quart_schema import validate_request
 
 from community.http.auth import require_principal
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body
 from community.services import identity
 
@@ -30,7 +30,8 @@ class LoginBody(Body):
 @blueprint.post("/api/auth/register")
 @validate_request(RegisterBody)
 async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
-    result = await identity.do_register(current_runtime(), email=str(data.email), password=data.password,
+    h = current_handles()
+    result = await identity.do_register(h.db, h.identity, email=str(data.email), password=data.password,
                                         display_name=data.display_name)
     return result, 201
 
@@ -38,15 +39,17 @@ async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
 @blueprint.post("/api/auth/login")
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> dict[str, Any]:
+    h = current_handles()
     address = request.remote_addr or "unknown"
-    return await identity.do_login(current_runtime(), email=data.email, password=data.password, address=address)
+    return await identity.do_login(h.db, h.identity, email=data.email, password=data.password, address=address)
 
 
 @blueprint.get("/.well-known/jwks.json")
 async def jwks() -> dict[str, object]:
-    return current_runtime().keys.jwks()
+    return current_handles().identity.keys.jwks()
 
 
 @blueprint.get("/api/me")
 async def me() -> dict[str, Any]:
-    return await identity.get_me(current_runtime(), await require_principal())
+    h = current_handles()
+    return await identity.get_me(h.db, await require_principal())

@@ -10,7 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body, PageQuery
 from community.services import conversations, messages
 
@@ -53,8 +53,9 @@ class MessagesQuery(PageQuery):
 @blueprint.get("/api/orgs/<org>/conversations")
 @validate_querystring(PageQuery)
 async def list_conversations(org: str, query_args: PageQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await conversations.list_conversations(current_runtime(), member, cursor=query_args.cursor,
+    return await conversations.list_conversations(h.db, member, cursor=query_args.cursor,
                                                   limit=query_args.limit)
 
 
@@ -62,46 +63,52 @@ async def list_conversations(org: str, query_args: PageQuery) -> dict[str, Any]:
 @validate_request(StartBody)
 async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any], int]:
     """201 for a new conversation; 200 with the existing one when the pair already has theirs."""
+    h = current_handles()
     member = await org_member(org)
-    view, created = await conversations.do_start_conversation(current_runtime(), member, data.participant_ids,
+    view, created = await conversations.do_start_conversation(h.db, h.publisher, member, data.participant_ids,
                                                               data.title)
     return {"conversation": view}, 201 if created else 200
 
 
 @blueprint.get(_CONV)
 async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"conversation": await conversations.access_conversation(current_runtime(), member, conversation_id)}
+    return {"conversation": await conversations.access_conversation(h.db, member, conversation_id)}
 
 
 @blueprint.patch(_CONV)
 @validate_request(RenameBody)
 async def rename_conversation(org: str, conversation_id: UUID, data: RenameBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await conversations.do_update_conversation(current_runtime(), member, conversation_id, data.title)
+    view = await conversations.do_update_conversation(h.db, h.publisher, member, conversation_id, data.title)
     return {"conversation": view}
 
 
 @blueprint.post(_CONV + "/participants")
 @validate_request(AddParticipantsBody)
 async def add_participants(org: str, conversation_id: UUID, data: AddParticipantsBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await conversations.do_add_participants(current_runtime(), member, conversation_id, data.user_ids)
+    view = await conversations.do_add_participants(h.db, h.publisher, member, conversation_id, data.user_ids)
     return {"conversation": view}
 
 
 @blueprint.delete(_CONV + "/participants/<uuid:user_id>")
 async def remove_participant(org: str, conversation_id: UUID, user_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await conversations.do_remove_participant(current_runtime(), member, conversation_id, user_id)
+    await conversations.do_remove_participant(h.db, h.publisher, h.realtime, member, conversation_id, user_id)
     return "", 204
 
 
 @blueprint.get(_CONV + "/messages")
 @validate_querystring(MessagesQuery)
 async def list_messages(org: str, conversation_id: UUID, query_args: MessagesQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await messages.list_messages(current_runtime(), member, conversation_id, before=query_args.before,
+    return await messages.list_messages(h.db, member, conversation_id, before=query_args.before,
                                         after=query_args.after, cursor=query_args.cursor, limit=query_args.limit)
 
 
@@ -109,8 +116,9 @@ async def list_messages(org: str, conversation_id: UUID, query_args: MessagesQue
 @validate_request(MessageBody)
 async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tuple[dict[str, Any], int]:
     """201 for a new message; 200 with the first one for a retried `client_id`."""
+    h = current_handles()
     member = await org_member(org)
-    view, created = await messages.do_send_message(current_runtime(), member, conversation_id,
+    view, created = await messages.do_send_message(h.db, h.publisher, member, conversation_id,
                                                    content=data.content, client_id=data.client_id)
     return {"message": view}, 201 if created else 200
 
@@ -118,54 +126,62 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
 @blueprint.patch(_MESSAGE)
 @validate_request(EditMessageBody)
 async def edit_message(org: str, conversation_id: UUID, message_id: UUID, data: EditMessageBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await messages.do_edit_message(current_runtime(), member, conversation_id, message_id, data.content)
+    view = await messages.do_edit_message(h.db, h.publisher, member, conversation_id, message_id, data.content)
     return {"message": view}
 
 
 @blueprint.delete(_MESSAGE)
 async def delete_message(org: str, conversation_id: UUID, message_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await messages.do_delete_message(current_runtime(), member, conversation_id, message_id)
+    await messages.do_delete_message(h.db, h.publisher, member, conversation_id, message_id)
     return "", 204
 
 
 @blueprint.put(_MESSAGE + "/reactions/<emoji>")
 async def add_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await messages.do_react(current_runtime(), member, conversation_id, message_id, emoji, add=True)
+    view = await messages.do_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=True)
     return {"message": view}
 
 
 @blueprint.delete(_MESSAGE + "/reactions/<emoji>")
 async def remove_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await messages.do_react(current_runtime(), member, conversation_id, message_id, emoji, add=False)
+    view = await messages.do_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=False)
     return {"message": view}
 
 
 @blueprint.post(_CONV + "/read")
 @validate_request(ReadBody)
 async def mark_read(org: str, conversation_id: UUID, data: ReadBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"read": await messages.do_mark_read(current_runtime(), member, conversation_id, data.up_to)}
+    return {"read": await messages.do_mark_read(h.db, h.publisher, member, conversation_id, data.up_to)}
 
 
 @blueprint.get("/api/orgs/<org>/blocks")
 async def list_blocks(org: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await conversations.list_blocks(current_runtime(), member)
+    return await conversations.list_blocks(h.db, member)
 
 
 @blueprint.put("/api/orgs/<org>/blocks/<uuid:user_id>")
 async def block(org: str, user_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await conversations.do_block(current_runtime(), member, user_id, on=True)
+    await conversations.do_block(h.db, member, user_id, on=True)
     return "", 204
 
 
 @blueprint.delete("/api/orgs/<org>/blocks/<uuid:user_id>")
 async def unblock(org: str, user_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await conversations.do_block(current_runtime(), member, user_id, on=False)
+    await conversations.do_block(h.db, member, user_id, on=False)
     return "", 204

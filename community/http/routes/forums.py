@@ -12,7 +12,7 @@ from quart_schema import validate_querystring, validate_request
 
 from community.domain.permissions import Role
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body, PageQuery
 from community.services import forums, topics
 
@@ -66,45 +66,51 @@ class CreateTopicBody(Body):
 
 @blueprint.get("/api/orgs/<org>/forums")
 async def list_forums(org: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await forums.list_forums(current_runtime(), member)
+    return await forums.list_forums(h.db, member)
 
 
 @blueprint.post("/api/orgs/<org>/forums")
 @validate_request(CreateForumBody)
 async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any], int]:
+    h = current_handles()
     member = await org_member(org)
-    forum = await forums.do_create_forum(current_runtime(), member, data.model_dump())
+    forum = await forums.do_create_forum(h.db, h.publisher, member, data.model_dump())
     return {"forum": forum}, 201
 
 
 @blueprint.get("/api/orgs/<org>/forums/<uuid:forum_id>")
 @validate_querystring(ForumQuery)
 async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
     tag = normalise_tags([query_args.tag])[0] if query_args.tag else None  # type: ignore[index]
-    return await forums.read_forum(current_runtime(), member, forum_id, tag=tag, cursor=query_args.cursor,
+    return await forums.read_forum(h.db, member, forum_id, tag=tag, cursor=query_args.cursor,
                                    limit=query_args.limit)
 
 
 @blueprint.patch("/api/orgs/<org>/forums/<uuid:forum_id>")
 @validate_request(UpdateForumBody)
 async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
     changes = data.model_dump(exclude_unset=True)
-    return {"forum": await forums.do_update_forum(current_runtime(), member, forum_id, changes)}
+    return {"forum": await forums.do_update_forum(h.db, h.publisher, member, forum_id, changes)}
 
 
 @blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>")
 async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await forums.do_delete_forum(current_runtime(), member, forum_id)
+    await forums.do_delete_forum(h.db, h.publisher, member, forum_id)
     return "", 204
 
 
 @blueprint.post("/api/orgs/<org>/forums/<uuid:forum_id>/topics")
 @validate_request(CreateTopicBody)
 async def create_topic(org: str, forum_id: UUID, data: CreateTopicBody) -> tuple[dict[str, Any], int]:
+    h = current_handles()
     member = await org_member(org)
-    topic = await topics.do_create_topic(current_runtime(), member, forum_id, data.model_dump())
+    topic = await topics.do_create_topic(h.db, h.publisher, member, forum_id, data.model_dump())
     return {"topic": topic}, 201

@@ -10,7 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body, PageQuery
 from community.services import moderation
 
@@ -34,24 +34,27 @@ class SuspendBody(Body):
 @blueprint.get("/api/orgs/<org>/moderation/flags")
 @validate_querystring(FlagsQuery)
 async def list_flags(org: str, query_args: FlagsQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await moderation.list_flags(current_runtime(), member, status=query_args.status,
+    return await moderation.list_flags(h.db, member, status=query_args.status,
                                        cursor=query_args.cursor, limit=query_args.limit)
 
 
 @blueprint.post("/api/orgs/<org>/moderation/flags/<uuid:flag_id>/resolve")
 @validate_request(ResolveBody)
 async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    flag = await moderation.do_resolve_flag(current_runtime(), member, flag_id, action=data.action, note=data.note)
+    flag = await moderation.do_resolve_flag(h.db, h.publisher, member, flag_id, action=data.action, note=data.note)
     return {"flag": flag}
 
 
 @blueprint.post("/api/orgs/<org>/moderation/members/<uuid:user_id>/suspend")
 @validate_request(SuspendBody)
 async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    view = await moderation.do_suspend_member(current_runtime(), member, user_id, reason=data.reason,
+    view = await moderation.do_suspend_member(h.db, h.publisher, member, user_id, reason=data.reason,
                                               suspend=data.suspend)
     return {"membership": view}
 
@@ -59,5 +62,6 @@ async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str
 @blueprint.get("/api/orgs/<org>/moderation/log")
 @validate_querystring(PageQuery)
 async def list_log(org: str, query_args: PageQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await moderation.list_log(current_runtime(), member, cursor=query_args.cursor, limit=query_args.limit)
+    return await moderation.list_log(h.db, member, cursor=query_args.cursor, limit=query_args.limit)

@@ -11,7 +11,7 @@ from quart_schema import validate_querystring, validate_request
 
 from community.domain.errors import NotFoundError
 from community.http.auth import org_member, require_principal
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body, PageQuery
 from community.services import notifications
 
@@ -31,30 +31,32 @@ class MarkReadBody(Body):
 @blueprint.get("/api/notifications")
 @validate_querystring(NotificationsQuery)
 async def list_notifications(query_args: NotificationsQuery) -> dict[str, Any]:
+    h = current_handles()
     principal = await require_principal()
-    return await notifications.list_notifications(current_runtime(), principal, unread=query_args.unread,
+    return await notifications.list_notifications(h.db, principal, unread=query_args.unread,
                                                   cursor=query_args.cursor, limit=query_args.limit)
 
 
 @blueprint.post("/api/notifications/read")
 @validate_request(MarkReadBody)
 async def mark_read(data: MarkReadBody) -> dict[str, Any]:
+    h = current_handles()
     principal = await require_principal()
-    return await notifications.do_mark_read(current_runtime(), principal, ids=data.ids, all_=data.all)
+    return await notifications.do_mark_read(h.db, principal, ids=data.ids, all_=data.all)
 
 
 @blueprint.get("/api/orgs/<org>/presence")
 async def presence(org: str) -> dict[str, Any]:
     member = await org_member(org)
-    runtime = current_runtime()
-    if not member.is_member or runtime.presence is None:
+    if not member.is_member:
         raise NotFoundError("No such organization.")
-    return {"online": await runtime.presence.online(member.org_id)}
+    return {"online": await current_handles().presence.online(member.org_id)}
 
 
 async def _watch(org: str, target_type: str, target_id: UUID, *, on: bool) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await notifications.do_watch(current_runtime(), member, target_type, target_id, on=on)
+    await notifications.do_watch(h.db, member, target_type, target_id, on=on)
     return "", 204
 
 

@@ -11,7 +11,7 @@ from quart_schema import validate_request
 from community.domain.permissions import Perm
 from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body
 from community.services import orgs
 from community.services.views import org_view
@@ -39,8 +39,9 @@ class UpdateOrgBody(Body):
 @blueprint.post("/api/orgs")
 @validate_request(CreateOrgBody)
 async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
+    h = current_handles()
     principal = await require_principal()
-    org = await orgs.do_create_org(current_runtime(), principal, name=data.name, slug=data.slug,
+    org = await orgs.do_create_org(h.db, h.publisher, principal, name=data.name, slug=data.slug,
                                    description=data.description)
     return {"organization": org}, 201
 
@@ -55,13 +56,15 @@ async def get_org(org: str) -> dict[str, Any]:
 @blueprint.patch("/api/orgs/<org>")
 @validate_request(UpdateOrgBody)
 async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
     changes = data.model_dump(exclude_unset=True, mode="json")
-    return {"organization": await orgs.do_update_org(current_runtime(), member, changes)}
+    return {"organization": await orgs.do_update_org(h.db, h.publisher, member, changes)}
 
 
 @blueprint.delete("/api/orgs/<org>")
 async def delete_org(org: str) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await orgs.do_delete_org(current_runtime(), member)
+    await orgs.do_delete_org(h.db, member)
     return "", 204

@@ -10,7 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body
 from community.services import moderation, posts
 
@@ -27,50 +27,58 @@ class FlagBody(Body):
 
 @blueprint.get("/api/orgs/<org>/posts/<uuid:post_id>")
 async def read_post(org: str, post_id: UUID) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.read_post(current_runtime(), member, post_id)}
+    return {"post": await posts.read_post(h.db, member, post_id)}
 
 
 @blueprint.patch("/api/orgs/<org>/posts/<uuid:post_id>")
 @validate_request(EditPostBody)
 async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_edit_post(current_runtime(), member, post_id, data.content)}
+    return {"post": await posts.do_edit_post(h.db, h.publisher, member, post_id, data.content)}
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>")
 async def delete_post(org: str, post_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await posts.do_delete_post(current_runtime(), member, post_id)
+    await posts.do_delete_post(h.db, h.publisher, member, post_id)
     return "", 204
 
 
 @blueprint.get("/api/orgs/<org>/posts/<uuid:post_id>/revisions")
 async def list_revisions(org: str, post_id: UUID) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await posts.list_revisions(current_runtime(), member, post_id)
+    return await posts.list_revisions(h.db, member, post_id)
 
 
 @blueprint.put("/api/orgs/<org>/posts/<uuid:post_id>/reactions/<emoji>")
 async def add_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_react(current_runtime(), member, post_id, emoji, add=True)}
+    return {"post": await posts.do_react(h.db, h.publisher, member, post_id, emoji, add=True)}
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>/reactions/<emoji>")
 async def remove_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_react(current_runtime(), member, post_id, emoji, add=False)}
+    return {"post": await posts.do_react(h.db, h.publisher, member, post_id, emoji, add=False)}
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/solution")
 async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_mark_solution(current_runtime(), member, post_id)}
+    return {"post": await posts.do_mark_solution(h.db, h.publisher, member, post_id)}
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/flags")
 @validate_request(FlagBody)
 async def flag_post(org: str, post_id: UUID, data: FlagBody) -> tuple[dict[str, Any], int]:
+    h = current_handles()
     member = await org_member(org)
-    return {"flag": await moderation.do_flag_post(current_runtime(), member, post_id, data.reason)}, 201
+    return {"flag": await moderation.do_flag_post(h.db, h.publisher, member, post_id, data.reason)}, 201

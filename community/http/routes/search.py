@@ -11,7 +11,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring
 
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import PageQuery
 from community.services import search
 from community.services.search import MAX_QUERY_LENGTH
@@ -37,9 +37,10 @@ class SuggestQuery(PageQuery):
 @blueprint.get("/api/orgs/<org>/search")
 @validate_querystring(SearchQuery)
 async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
     after: datetime | None = query_args.after
-    return await search.search(current_runtime(), member, q=query_args.q.strip(), type=query_args.type,
+    return await search.search(h.db, member, q=query_args.q.strip(), type=query_args.type,
                                forum_id=query_args.forum_id, tag=query_args.tag, author_id=query_args.author_id,
                                after=after, before=query_args.before, sort=query_args.sort,
                                limit=query_args.limit, cursor=query_args.cursor)
@@ -48,5 +49,6 @@ async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
 @blueprint.get("/api/orgs/<org>/search/suggest")
 @validate_querystring(SuggestQuery)
 async def suggest_titles(org: str, query_args: SuggestQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await search.suggest(current_runtime(), member, q=query_args.q.strip())
+    return await search.suggest(h.db, member, q=query_args.q.strip())

@@ -8,8 +8,8 @@ import trio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from quart import Blueprint, Response
 
-from community.http.context import current_runtime
-from community.runtime import Runtime
+from community.handles import Handles
+from community.http.context import current_handles
 
 blueprint = Blueprint("system", __name__)
 
@@ -23,40 +23,42 @@ async def healthz() -> dict[str, Any]:
 @blueprint.get("/readyz")
 async def readyz() -> tuple[dict[str, Any], int]:
     """Ready when the database answers and every core actor is running; else 503 naming what is not."""
-    runtime = current_runtime()
-    failing = [] if await runtime.db_pool.probe() else ["database"]
-    if runtime.core is not None:
-        failing += [c.id for c in runtime.core.which_children() if not c.running]
+    h = current_handles()
+    failing = [] if await h.db_pool.probe() else ["database"]
+    core = h.telemetry.supervisor("core")
+    if core is not None:
+        failing += [c.id for c in core.which_children() if not c.running]
     status = 200 if not failing else 503
     return {"status": "ready" if status == 200 else "unavailable", "failing": failing}, status
 
 
 @blueprint.get("/metrics")
 async def metrics() -> Response:
-    runtime = current_runtime()
-    body = generate_latest(runtime.metrics.registry) + _runtime_gauges(runtime).encode()
+    h = current_handles()
+    body = generate_latest(h.telemetry.registry) + _live_gauges(h).encode()
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 
 @blueprint.get("/api/config")
 async def config() -> dict[str, Any]:
-    runtime = current_runtime()
-    return {"ws_url": runtime.ws_url, "auth": "auth0" if runtime.settings.auth0_enabled else "builtin",
-            "auth0_domain": runtime.settings.auth0_domain, "auth0_audience": runtime.settings.auth0_audience}
+    h = current_handles()
+    settings = h.settings
+    return {"ws_url": h.endpoints.ws_url, "auth": "auth0" if settings.auth0_enabled else "builtin",
+            "auth0_domain": settings.auth0_domain, "auth0_audience": settings.auth0_audience}
 
 
-def _runtime_gauges(runtime: Runtime) -> str:
+def _live_gauges(h: Handles) -> str:
     """Live values read at scrape time from the actors themselves."""
     gauges = _Gauges()
-    gauges.add("community_ws_connections", "Open websockets on this node", len(runtime.ws_manager.connections()))
-    gauges.add("community_ws_delivered_total", "Frames queued to sockets", runtime.ws_manager.delivered)
-    gauges.add("community_notifier_published_total", "Events fanned out", runtime.notifier.published)
-    gauges.add("community_indexer_indexed_total", "Rows indexed", runtime.indexer.indexed)
-    for box in (runtime.ws_manager.mailbox, runtime.notifier.mailbox, runtime.indexer.mailbox,
-                runtime.db_pool.mailbox):
+    gauges.add("community_ws_connections", "Open websockets on this node", len(h.registry.connections()))
+    gauges.add("community_ws_delivered_total", "Frames queued to sockets", h.registry.delivered)
+    gauges.add("community_notifier_published_total", "Events fanned out", h.notifier.published)
+    gauges.add("community_indexer_indexed_total", "Rows indexed", h.indexer.indexed)
+    for box in (h.registry.mailbox, h.notifier.mailbox, h.indexer.mailbox, h.db_pool.mailbox,
+                h.notifier.follow_ups, h.bus.outgoing, h.mailer.mailbox):
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
-    for sup in (s for s in (runtime.root, runtime.core) if s is not None):
+    for sup in h.telemetry.supervisors:
         for child in sup.which_children():
             labels = {"supervisor": sup.id, "child": child.id}
             gauges.add("community_child_running", "1 when running", int(child.running), **labels)

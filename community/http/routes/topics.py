@@ -10,7 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
-from community.http.context import current_runtime
+from community.http.context import current_handles
 from community.http.models import Body, PageQuery
 from community.http.routes.forums import normalise_tags
 from community.services import posts, topics
@@ -38,30 +38,34 @@ class CreatePostBody(Body):
 @blueprint.get("/api/orgs/<org>/topics/<uuid:topic_id>")
 @validate_querystring(PageQuery)
 async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
-    return await topics.read_topic_page(current_runtime(), member, topic_id, cursor=query_args.cursor,
+    return await topics.read_topic_page(h.db, member, topic_id, cursor=query_args.cursor,
                                         limit=query_args.limit)
 
 
 @blueprint.patch("/api/orgs/<org>/topics/<uuid:topic_id>")
 @validate_request(UpdateTopicBody)
 async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[str, Any]:
+    h = current_handles()
     member = await org_member(org)
     changes = data.model_dump(exclude_unset=True)
-    return {"topic": await topics.do_update_topic(current_runtime(), member, topic_id, changes)}
+    return {"topic": await topics.do_update_topic(h.db, h.publisher, member, topic_id, changes)}
 
 
 @blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>")
 async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
+    h = current_handles()
     member = await org_member(org)
-    await topics.do_delete_topic(current_runtime(), member, topic_id)
+    await topics.do_delete_topic(h.db, h.publisher, member, topic_id)
     return "", 204
 
 
 @blueprint.post("/api/orgs/<org>/topics/<uuid:topic_id>/posts")
 @validate_request(CreatePostBody)
 async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[dict[str, Any], int]:
+    h = current_handles()
     member = await org_member(org)
-    post = await posts.do_create_post(current_runtime(), member, topic_id, content=data.content,
+    post = await posts.do_create_post(h.db, h.publisher, member, topic_id, content=data.content,
                                       parent_id=data.parent_id)
     return {"post": post}, 201

@@ -1,0 +1,108 @@
+"""cluster_bus: LISTEN/NOTIFY between nodes — event heads in, ephemeral frames both ways.
+
+Two channels: `community_activity` (a trigger NOTIFYs "org:seq:writer" at each commit, so every
+node hears every event; the notifier reads the row) and `community_bus` (ephemeral frames:
+typing, notifications, presence), which this actor also delivers to the local registry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import structlog
+import trio
+
+from community.actors.mailbox import Mailbox
+from community.actors.notifier import Notifier
+from community.actors.outage import ride_out
+from community.actors.ws_manager import Deliver, WsManager
+from community.db.pool import Database, open_listener
+from community.domain.events import Channel, dumps
+
+log = structlog.get_logger("community.actors.cluster_bus")
+ACTIVITY_CHANNEL = "community_activity"
+BUS_CHANNEL = "community_bus"
+MAX_NOTIFY_BYTES = 7_900
+_FRAME = "frame"
+
+
+def application_name(node_id: UUID) -> str:
+    """What this node's database connections call themselves (the activity trigger reports it)."""
+    return f"community-{node_id.hex[:16]}"
+
+
+def with_application_name(dsn: str, node_id: UUID) -> str:
+    parts = urlsplit(dsn)
+    query = "&".join(p for p in [parts.query, f"application_name={application_name(node_id)}"] if p)
+    return urlunsplit(parts._replace(query=query))
+
+
+class ClusterBus:
+    def __init__(self, db: Database, node_id: UUID, *, notifier: Notifier, registry: WsManager,
+                 mailbox_size: int = 10_000) -> None:
+        self.db, self.node_id, self.notifier, self.registry = db, node_id, notifier, registry
+        self.outgoing: Mailbox[str] = Mailbox("cluster_bus", mailbox_size)
+        self.received = 0
+        self.application_name = application_name(node_id)
+
+    def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
+        """An ephemeral frame to this node's subscribers now and to the other nodes over NOTIFY."""
+        self.registry.deliver_nowait(Deliver(channel, data, exclude_user=exclude_user))
+        payload = dumps({"c": channel, "f": data, "x": exclude_user, "k": _FRAME, "n": self.node_id})
+        if len(payload.encode()) > MAX_NOTIFY_BYTES:
+            log.warning("cluster_bus.payload_too_large", kind=_FRAME, size=len(payload))
+            return
+        self.outgoing.send_nowait(payload)
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        task_status.started()
+        backoff = 0.1
+        while True:
+            # A lost LISTEN connection (or a database outage) is noticed, logged and reconnected
+            # with backoff here: crash-looping would take the whole core down with the database.
+            if await ride_out("cluster_bus", self._listen):
+                backoff = 0.1
+            await trio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _listen(self) -> None:
+        async with open_listener(self.db.dsn, [ACTIVITY_CHANNEL, BUS_CHANNEL]) as listener, \
+                trio.open_nursery() as nursery:
+            nursery.start_soon(self._send_loop)
+            nursery.start_soon(self._receive_loop, listener.receive)
+            self.notifier.sweep_nowait()  # anything committed while we were not listening
+            await listener.lost.wait()
+            log.warning("cluster_bus.listen_lost", reason="connection lost or its queue overflowed")
+            nursery.cancel_scope.cancel()
+
+    async def _send_loop(self) -> None:
+        async for first in self.outgoing.receive:
+            batch = [first]
+            while len(batch) < 200:
+                try:
+                    batch.append(self.outgoing.receive.receive_nowait())
+                except trio.WouldBlock:
+                    break
+            async with self.db.transaction() as conn:
+                await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", BUS_CHANNEL, batch)
+
+    async def _receive_loop(self, receive: trio.MemoryReceiveChannel[tuple[str, str]]) -> None:
+        async for channel, payload in receive:
+            self.received += 1
+            if channel == ACTIVITY_CHANNEL:
+                org, seq, writer = [*payload.split(":", 2), ""][:3]
+                # Our own commits reach the notifier first-hand after commit (the sweep covers a drop);
+                # reading the log for them too would put a round trip on every delivery.
+                if writer != self.application_name:
+                    self.notifier.head_nowait(UUID(org), int(seq))
+                continue
+            self._remote(json.loads(payload))
+
+    def _remote(self, message: dict[str, Any]) -> None:
+        if message.get("n") == str(self.node_id) or message.get("k") != _FRAME:
+            return
+        exclude = UUID(message["x"]) if message.get("x") else None
+        self.registry.deliver_nowait(Deliver(Channel.parse(message["c"]), message["f"], exclude_user=exclude))

@@ -1,0 +1,110 @@
+"""The running system's handles: built once at boot in start order, frozen, passed down.
+
+A use case takes the handles it uses, never the whole set: `db` to read, `db` and `publisher`
+to write (a unit of work), `identity` to sign in, `realtime` to reach sockets, `mailer` to mail.
+Routes find them with `http.context.current_handles()`; the tree (`app.py`) owns the actors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from community.actors.cluster_bus import ClusterBus
+from community.actors.db_pool import DbPool
+from community.actors.indexer import Indexer
+from community.actors.mailer import Mailer
+from community.actors.notifier import Notifier
+from community.actors.presence import Presence
+from community.actors.ws_manager import RealtimeSettings, WsManager
+from community.db.pool import Database
+from community.domain.events import Activity, Channel
+from community.domain.throttle import TypingThrottle
+from community.identity import Identity
+from community.settings import Settings
+from community.supervisor import Supervisor
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """After a commit: the unit's activities to the notifier, a (coalesced) poke to the indexer."""
+
+    notifier: Notifier
+    indexer: Indexer
+
+    def committed(self, activities: Sequence[Activity]) -> None:
+        for activity in activities:
+            self.notifier.publish_nowait(activity)
+        # Triggers queue search work in the writer's transaction, whatever the write was (an org's
+        # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
+        self.indexer.poke()
+
+
+@dataclass(frozen=True)
+class Realtime:
+    """What use cases reach of realtime: this node's socket registry and frames to every node."""
+
+    settings: RealtimeSettings
+    registry: WsManager
+    bus: ClusterBus
+    typing: TypingThrottle
+
+    def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
+        self.bus.publish_frame(channel, data, exclude_user=exclude_user)
+
+
+class Endpoints:
+    """Where the listeners bound (port 0 picks one); each listener reports its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.http_port: int | None = None
+        self.ws_port: int | None = None
+
+    @property
+    def ws_url(self) -> str:
+        if self._settings.public_ws_url:
+            return self._settings.public_ws_url
+        host = self._settings.host if self._settings.host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
+        return f"ws://{host}:{self.ws_port or self._settings.websocket_port}/ws"
+
+
+class Telemetry:
+    """Request metrics, and the supervisors `/readyz` and `/metrics` read at scrape time."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("community_http_requests", "HTTP requests served", ["method", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("community_http_request_seconds", "HTTP request latency", registry=self.registry)
+        self.supervisors: list[Supervisor] = []
+
+    def watch(self, *supervisors: Supervisor) -> None:
+        """Called once by the tree when it is built (the supervisors start the listeners)."""
+        self.supervisors.extend(supervisors)
+
+    def supervisor(self, name: str) -> Supervisor | None:
+        return next((s for s in self.supervisors if s.id == name), None)
+
+
+@dataclass(frozen=True)
+class Handles:
+    settings: Settings
+    node_id: uuid.UUID
+    db: Database
+    db_pool: DbPool
+    registry: WsManager
+    notifier: Notifier
+    indexer: Indexer
+    bus: ClusterBus
+    presence: Presence
+    realtime: Realtime
+    publisher: Publisher
+    identity: Identity
+    mailer: Mailer
+    endpoints: Endpoints
+    telemetry: Telemetry
