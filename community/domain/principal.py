@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from community.domain.errors import ForbiddenError
+from community.domain.org_settings import OrgSettings
 from community.domain.permissions import Perm, Role, at_least, has_permission
 
 
@@ -27,6 +28,7 @@ class OrgMember:
     role: Role | None
     status: str = "active"
     overrides: dict[str, Any] = field(default_factory=dict)
+    settings: OrgSettings = field(default_factory=OrgSettings)
 
     @property
     def user_id(self) -> UUID | None:

@@ -80,8 +80,7 @@ async def list_conversations(db: Database, member: OrgMember, *, cursor: str | N
 
 
 def dm_policy(member: OrgMember) -> str:
-    policy = ((member.org.get("settings") or {}).get("messaging") or {}).get("dm_policy", "everyone")
-    return policy if policy in ("everyone", "moderators", "off") else "everyone"
+    return member.settings.messaging.dm_policy
 
 
 async def check_direct(conn: Conn, member: OrgMember, other: UUID, other_role: str | None, *, starting: bool) -> None:

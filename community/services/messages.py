@@ -47,8 +47,7 @@ def check_message(content: str) -> str:
 
 
 def check_sending_rate(member: OrgMember) -> None:
-    conf = (member.org.get("settings") or {}).get("messaging") or {}
-    limit = max(1, int(conf.get("per_minute", 60)))
+    limit = member.settings.messaging.per_minute
     window = _windows.setdefault(limit, SlidingWindow(limit=limit, window=60.0))
     key, now = f"{member.org_id}:{member.user_id}", time.monotonic()
     if (retry := window.retry_after(key, now)) is not None:

@@ -10,6 +10,7 @@ from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
+from community.domain.org_settings import OrgSettings
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember, Principal
 from community.domain.slugs import is_reserved, slugify, with_suffix
@@ -37,12 +38,13 @@ async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None
     if context["org_id"] is None:
         raise NotFoundError(_NOT_FOUND)
     org = {k: context[k] for k in orgs.COLUMN_NAMES}
+    settings = OrgSettings.parse(org.get("settings"))
     if context["role"] is None:
-        return principal, OrgMember(principal=principal, org_id=org["id"], org=org, role=None)
+        return principal, OrgMember(principal=principal, org_id=org["id"], org=org, role=None, settings=settings)
     if context["status"] == "suspended":
         raise ForbiddenError("Your membership of this organization is suspended.")
     return principal, OrgMember(principal=principal, org_id=org["id"], org=org, role=Role(context["role"]),
-                                status=context["status"], overrides=context["permissions"] or {})
+                                status=context["status"], overrides=context["permissions"] or {}, settings=settings)
 
 
 async def do_create_org(db: Database, publisher: Publisher, principal: Principal, *, name: str, slug: str | None,

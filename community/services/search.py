@@ -128,9 +128,7 @@ def snippet_html(headline: str) -> str:
 
 
 def _language(member: OrgMember) -> str:
-    conf = (member.org.get("settings") or {}).get("search") or {}
-    language = conf.get("language") if isinstance(conf, dict) else None
-    return language if isinstance(language, str) else "english"
+    return member.settings.search.language
 
 
 def _cursor(cursor: str | None, by_relevance: bool) -> tuple[Any, UUID] | None:

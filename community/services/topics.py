@@ -91,11 +91,10 @@ async def check_posting_rate(conn: Conn, member: OrgMember) -> None:
     """Per-member posting limit from the org's settings (`posting`); new members get the stricter one."""
     if member.at_least(Role.MODERATOR) or member.user_id is None:
         return
-    conf = (member.org.get("settings") or {}).get("posting") or {}
+    conf = member.settings.posting
     joined = await members.get_membership(conn, member.org_id, member.user_id)
     age_days = (time.time() - joined["joined_at"].timestamp()) / 86400 if joined else 0
-    is_new = age_days < float(conf.get("new_member_days", 1))
-    limit = int(conf.get("new_member_per_minute", 10) if is_new else conf.get("per_minute", 20))
+    limit = conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
     window = _windows.setdefault((limit, 60), SlidingWindow(limit=limit, window=60.0))
     key, now = f"{member.org_id}:{member.user_id}", time.monotonic()
     if (retry := window.retry_after(key, now)) is not None:
