@@ -23,6 +23,7 @@ from community.actors.mailer import Mailer
 from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
 from community.actors.presence import Presence
+from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
@@ -33,6 +34,7 @@ from community.handles import Endpoints, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
+from community.ratelimit import InProcessRateLimiter
 from community.services import notifications
 from community.services.search import search_steps
 from community.settings import Settings
@@ -60,7 +62,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
                    notifier=notifier, indexer=indexer, bus=bus,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
-                   publisher=Publisher(notifier, indexer), identity=Identity.from_settings(settings),
+                   publisher=Publisher(notifier, indexer), views=ViewCounter(db), limiter=InProcessRateLimiter(),
+                   identity=Identity.from_settings(settings),
                    mailer=Mailer(settings), endpoints=Endpoints(settings), telemetry=Telemetry())
 
 
@@ -98,6 +101,7 @@ def build_tree(handles: Handles) -> System:
     writer = NotificationWriter(h.notifier.follow_ups, partial(notifications.write_for_activity, h.db, h.realtime))
     workers = Supervisor("workers", [
         ChildSpec("notification_writer", writer.run, shutdown=5.0),
+        ChildSpec("view_counter", h.views.run, shutdown=5.0),
         ChildSpec("mailer", h.mailer.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [

@@ -1,7 +1,8 @@
 """The running system's handles: built once at boot in start order, frozen, passed down.
 
 A use case takes the handles it uses, never the whole set: `db` to read, `db` and `publisher`
-to write (a unit of work), `identity` to sign in, `realtime` to reach sockets, `mailer` to mail.
+to write (a unit of work), `limiter` for rate limits, `views` to count a view, `identity` to
+sign in, `realtime` to reach sockets, `mailer` to mail.
 Routes find them with `http.context.current_handles()`; the tree (`app.py`) owns the actors.
 """
 
@@ -20,11 +21,13 @@ from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
 from community.actors.notifier import Notifier
 from community.actors.presence import Presence
+from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.db.pool import Database
 from community.domain.events import Activity, Channel
 from community.domain.throttle import TypingThrottle
 from community.identity import Identity
+from community.ratelimit import RateLimiter
 from community.settings import Settings
 from community.supervisor import Supervisor
 
@@ -104,6 +107,8 @@ class Handles:
     presence: Presence
     realtime: Realtime
     publisher: Publisher
+    views: ViewCounter
+    limiter: RateLimiter
     identity: Identity
     mailer: Mailer
     endpoints: Endpoints

@@ -24,7 +24,6 @@ from community.actors.mailbox import Mailbox
 from community.domain.events import CONTENT_KINDS, Channel
 
 log = structlog.get_logger("community.actors.ws_manager")
-_ids = count(1)
 K = TypeVar("K")
 
 CLOSE_GOING_AWAY = 1001
@@ -45,7 +44,7 @@ class Connection:
     user_id: UUID
     org_id: UUID
     outbox: trio.MemorySendChannel[Frame]
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = 0  # the registry numbers connections as they register
     channels: set[Channel] = field(default_factory=set)
     close_code: int | None = None
     close_reason: str = ""
@@ -112,8 +111,10 @@ class WsManager:
         self._connections: set[Connection] = set()
         self.delivered = 0
         self.slow_closed = 0
+        self._ids = count(1)
 
     def register(self, conn: Connection, channels: list[Channel]) -> None:
+        conn.id = next(self._ids)
         self._connections.add(conn)
         self._by_user[conn.user_id].add(conn)
         self._by_org[conn.org_id].add(conn)

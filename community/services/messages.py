@@ -7,7 +7,6 @@ per org to `settings.messaging.per_minute` (default 60) messages a minute: 429 w
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 from uuid import UUID
@@ -28,8 +27,8 @@ from community.domain.events import Activity, Channel, EventType, dumps
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
-from community.domain.ratelimit import SlidingWindow
 from community.handles import Publisher, Realtime
+from community.ratelimit import RateLimiter
 from community.services.conversations import check_direct, load_conversation
 from community.services.unit import Unit, unit_of_work
 from community.services.views import message_view, notification_view
@@ -37,7 +36,6 @@ from community.services.views import message_view, notification_view
 MAX_MESSAGE_BYTES = 8 * 1024
 REACTIONS = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🚀", "👀")
 _NOT_FOUND = "No such message."
-_windows: dict[int, SlidingWindow] = {}
 
 
 def check_message(content: str) -> str:
@@ -46,13 +44,10 @@ def check_message(content: str) -> str:
     return render_markdown(content)
 
 
-def check_sending_rate(member: OrgMember) -> None:
+async def check_sending_rate(limiter: RateLimiter, member: OrgMember) -> None:
     limit = member.settings.messaging.per_minute
-    window = _windows.setdefault(limit, SlidingWindow(limit=limit, window=60.0))
-    key, now = f"{member.org_id}:{member.user_id}", time.monotonic()
-    if (retry := window.retry_after(key, now)) is not None:
+    if (retry := await limiter.hit(f"messages:{member.org_id}:{member.user_id}", limit, 60.0)) is not None:
         raise RateLimitedError("You are sending messages too fast; try again shortly.", retry_after=retry)
-    window.hit(key, now)
 
 
 async def list_messages(db: Database, member: OrgMember, conversation_id: UUID, *, before: UUID | None,
@@ -88,7 +83,8 @@ async def _position(conn: Conn, member: OrgMember, conversation_id: UUID, before
     return ("a" if after else "b"), seq
 
 
-async def do_send_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID, *, content: str,
+async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
+                          conversation_id: UUID, *, content: str,
                           client_id: str | None) -> tuple[dict[str, Any], bool]:
     """The message and whether it is new (False: a retry of `client_id`)."""
     html = check_message(content)
@@ -103,7 +99,7 @@ async def do_send_message(db: Database, publisher: Publisher, member: OrgMember,
         people = await cq.participant_ids(unit.conn, member.org_id, conversation_id)
         if conv["kind"] == "direct":
             await _check_direct_send(unit.conn, member, people)
-        check_sending_rate(member)
+        await check_sending_rate(limiter, member)
         if not await q.insert_message(unit.conn, message_id=message_id, org_id=member.org_id,
                                       conversation_id=conversation_id, sender_id=member.user_id,
                                       client_id=client_id, content=content, html=html):

@@ -20,6 +20,7 @@ from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.handles import Publisher
+from community.ratelimit import RateLimiter
 from community.services.forums import can_see, moderates
 from community.services.topics import check_content, check_posting_rate, load_topic
 from community.services.unit import Unit, unit_of_work
@@ -61,7 +62,8 @@ async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict
     return {"revisions": [revision_view(r) for r in found]}
 
 
-async def do_create_post(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID, *, content: str,
+async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember, topic_id: UUID,
+                         *, content: str,
                          parent_id: UUID | None) -> dict[str, Any]:
     html = check_content(content)
     post_id = uuid.uuid4()
@@ -71,7 +73,7 @@ async def do_create_post(db: Database, publisher: Publisher, member: OrgMember, 
         if topic["is_locked"] and not moderates(member, topic["in_mod_scope"]):
             raise ForbiddenError("This topic is locked.")
         parent = await _parent(unit.conn, member, topic_id, parent_id)
-        await check_posting_rate(unit.conn, member)
+        await check_posting_rate(unit.conn, limiter, member)
         created = await posts.insert_post(unit.conn, post_id=post_id, org_id=member.org_id, topic_id=topic_id,
                                           parent_id=parent_id, content=content, html=html, author_id=member.user_id)
         await topics.refresh_replies(unit.conn, member.org_id, topic_id, 1)

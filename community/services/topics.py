@@ -1,19 +1,18 @@
 """Topics: read a topic page, create, update (edit, pin, lock, announce, move), delete.
 
-Views are counted without a write per view: increments collect in memory per org and
-are flushed with the next read in that org once `VIEW_FLUSH_SECONDS` have passed
-(a crash loses at most that window of views, never a post).
+A read counts its view with the view counter (`actors/view_counter.py`) once its transaction
+is over; the counter writes views in batches, so a read never writes.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from community.actors.view_counter import ViewCounter
 from community.db.pool import Conn, Database
 from community.db.queries import forums, members, moderation, posts, topics
 from community.domain.cursors import decode_cursor, next_cursor
@@ -22,18 +21,14 @@ from community.domain.events import Channel, EventType
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
-from community.domain.ratelimit import SlidingWindow
 from community.domain.slugs import slugify, with_suffix
 from community.handles import Publisher
+from community.ratelimit import RateLimiter
 from community.services.forums import can_see, load_forum, moderates, moderates_forum
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, topic_view
 
-VIEW_FLUSH_SECONDS = 5.0
 _NOT_FOUND = "No such topic."
-_pending_views: dict[UUID, dict[UUID, int]] = defaultdict(lambda: defaultdict(int))
-_last_flush: dict[UUID, float] = {}
-_windows: dict[tuple[int, int], SlidingWindow] = {}
 
 
 async def load_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> dict[str, Any]:
@@ -42,7 +37,6 @@ async def load_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: boo
     topic = await topics.get_topic(conn, member.org_id, topic_id, member.user_id)
     if topic is None or not can_see(member, topic["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
-    topic["view_count"] += _pending_views.get(member.org_id, {}).get(topic_id, 0)
     return topic
 
 
@@ -52,32 +46,22 @@ async def access_topic(db: Database, member: OrgMember, topic_id: UUID) -> dict[
         return topic_view(await load_topic(conn, member, topic_id))
 
 
-async def read_topic_page(db: Database, member: OrgMember, topic_id: UUID, *, cursor: str | None,
-                          limit: int) -> dict[str, Any]:
-    """The topic and a page of its posts in creation order (clients nest them by parent_id): 3-4 queries."""
+async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, topic_id: UUID, *,
+                          cursor: str | None, limit: int) -> dict[str, Any]:
+    """The topic and a page of its posts in creation order (clients nest them by parent_id): 3 queries."""
     after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         topic = await load_topic(conn, member, topic_id)
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
                                              after=tuple(after) if after else None,  # type: ignore[arg-type]
                                              limit=limit + 1)
-        await _maybe_flush_views(conn, member.org_id)
-    _pending_views[member.org_id][topic_id] += 1
-    topic["view_count"] += 1
+    views.count(member.org_id, topic_id)
+    topic["view_count"] += views.pending(member.org_id, topic_id)
     mod = moderates(member, topic["in_mod_scope"])
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None
     return {"topic": topic_view(topic), "posts": [post_view(p, moderator=mod) for p in page],
             "next_cursor": next_cursor(found, limit, key)}
-
-
-async def _maybe_flush_views(conn: Conn, org_id: UUID) -> None:
-    now = time.monotonic()
-    if now - _last_flush.get(org_id, 0.0) < VIEW_FLUSH_SECONDS or not _pending_views.get(org_id):
-        return
-    counts = _pending_views.pop(org_id)
-    _last_flush[org_id] = now
-    await topics.add_views(conn, org_id, dict(counts))
 
 
 def check_content(content: str) -> str:
@@ -87,7 +71,7 @@ def check_content(content: str) -> str:
     return render_markdown(content)
 
 
-async def check_posting_rate(conn: Conn, member: OrgMember) -> None:
+async def check_posting_rate(conn: Conn, limiter: RateLimiter, member: OrgMember) -> None:
     """Per-member posting limit from the org's settings (`posting`); new members get the stricter one."""
     if member.at_least(Role.MODERATOR) or member.user_id is None:
         return
@@ -95,15 +79,12 @@ async def check_posting_rate(conn: Conn, member: OrgMember) -> None:
     joined = await members.get_membership(conn, member.org_id, member.user_id)
     age_days = (time.time() - joined["joined_at"].timestamp()) / 86400 if joined else 0
     limit = conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
-    window = _windows.setdefault((limit, 60), SlidingWindow(limit=limit, window=60.0))
-    key, now = f"{member.org_id}:{member.user_id}", time.monotonic()
-    if (retry := window.retry_after(key, now)) is not None:
+    if (retry := await limiter.hit(f"posting:{member.org_id}:{member.user_id}", limit, 60.0)) is not None:
         raise RateLimitedError("You are posting too fast; try again shortly.", retry_after=retry)
-    window.hit(key, now)
 
 
-async def do_create_topic(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID,
-                          data: dict[str, Any]) -> dict[str, Any]:
+async def do_create_topic(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
+                          forum_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
     html = check_content(data["content"])
     topic_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
@@ -112,7 +93,7 @@ async def do_create_topic(db: Database, publisher: Publisher, member: OrgMember,
         announce = bool(data.get("is_announcement"))
         if announce and not await _moderates_forum_row(unit.conn, member, forum):
             raise ForbiddenError("Only moderators make announcements.")
-        await check_posting_rate(unit.conn, member)
+        await check_posting_rate(unit.conn, limiter, member)
         # The forum row is locked above, so no concurrent create in this forum can take the slug.
         created = await topics.insert_topic(
             unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data["title"],

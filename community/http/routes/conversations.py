@@ -118,7 +118,7 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
     """201 for a new message; 200 with the first one for a retried `client_id`."""
     h = current_handles()
     member = await org_member(org)
-    view, created = await messages.do_send_message(h.db, h.publisher, member, conversation_id,
+    view, created = await messages.do_send_message(h.db, h.publisher, h.limiter, member, conversation_id,
                                                    content=data.content, client_id=data.client_id)
     return {"message": view}, 201 if created else 200
 

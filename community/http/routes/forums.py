@@ -112,5 +112,5 @@ async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
 async def create_topic(org: str, forum_id: UUID, data: CreateTopicBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    topic = await topics.do_create_topic(h.db, h.publisher, member, forum_id, data.model_dump())
+    topic = await topics.do_create_topic(h.db, h.publisher, h.limiter, member, forum_id, data.model_dump())
     return {"topic": topic}, 201

@@ -40,7 +40,7 @@ class CreatePostBody(Body):
 async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return await topics.read_topic_page(h.db, member, topic_id, cursor=query_args.cursor,
+    return await topics.read_topic_page(h.db, h.views, member, topic_id, cursor=query_args.cursor,
                                         limit=query_args.limit)
 
 
@@ -66,6 +66,6 @@ async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
 async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    post = await posts.do_create_post(h.db, h.publisher, member, topic_id, content=data.content,
+    post = await posts.do_create_post(h.db, h.publisher, h.limiter, member, topic_id, content=data.content,
                                       parent_id=data.parent_id)
     return {"post": post}, 201
