@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     api_url: str = "http://localhost:8080"
     public_ws_url: str | None = None
 
+    # The HTTP API's self-check: every answer must match what /openapi.json declares (tests turn it on).
+    validate_responses: bool = False
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

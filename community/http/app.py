@@ -14,6 +14,7 @@ from community.domain.errors import BadRequestError
 from community.handles import Handles
 from community.http.context import current_handles
 from community.http.errors import register_error_handlers
+from community.http.openapi import CommunityOpenAPI, check_answer
 from community.http.routes import (
     auth,
     conversations,
@@ -41,11 +42,14 @@ def create_app(handles: Handles) -> QuartTrio:
     app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
     app.extensions["community"] = handles
     QuartSchema(app, info={"title": "Community API", "version": "1"}, openapi_path="/openapi.json",
-                swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None)
+                swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None,
+                openapi_provider_class=CommunityOpenAPI)
     register_error_handlers(app)
     app.before_request(_start_timer)
     app.before_request(_require_json_body)
     app.after_request(_log_request)
+    if handles.settings.validate_responses:
+        app.after_request(check_answer)  # registered last, so it runs first (and the log shows its verdict)
     for blueprint in _BLUEPRINTS:
         app.register_blueprint(blueprint)
     return app

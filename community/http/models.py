@@ -1,10 +1,20 @@
-"""Request bodies and query strings shared by the routes (pydantic at the edge, extra="forbid")."""
+"""Request bodies, query strings and the answers shared by the routes (pydantic at the edge).
+
+Bodies forbid unknown fields (`extra="forbid"`). Answers (`Answer`) describe exactly what a
+route sends: `/openapi.json` is generated from them, and with `VALIDATE_RESPONSES` on every
+answer is checked against its model, unknown fields included.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from community.domain.cursors import DEFAULT_LIMIT, MAX_LIMIT
+from community.domain.permissions import Role
 
 
 class Body(BaseModel):
@@ -15,3 +25,170 @@ class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(default=None, max_length=500)
+
+
+class Answer(BaseModel):
+    """An answer's shape: every field it carries, and nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details); `code` is the stable machine name of its class."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+Cursor = str | None
+MemberStatus = Literal["active", "pending", "suspended", "removed"]
+
+
+class UserRef(Answer):
+    id: UUID
+    display_name: str
+    avatar_url: str | None
+
+
+class PersonRef(Answer):
+    id: UUID
+    display_name: str
+
+
+class OrgRef(Answer):
+    id: UUID
+    slug: str
+    name: str
+
+
+class Organization(Answer):
+    id: UUID
+    name: str
+    slug: str
+    description: str | None
+    logo_url: str | None
+    custom_domain: str | None
+    branding: dict[str, Any]
+    subscription_tier: str
+    member_limit: int | None
+    current_member_count: int
+    is_public: bool
+    settings: dict[str, Any]
+    created_at: datetime
+
+
+class OrganizationAnswer(Answer):
+    organization: Organization
+
+
+class Member(Answer):
+    user: UserRef
+    role: Role
+    status: MemberStatus
+    joined_at: datetime
+    permissions: dict[str, bool]
+
+
+class Membership(Member):
+    organization: OrgRef
+
+
+class MembershipAnswer(Answer):
+    membership: Membership
+
+
+class Forum(Answer):
+    id: UUID
+    name: str
+    slug: str
+    description: str | None
+    parent_id: UUID | None
+    is_private: bool
+    required_role: Role
+    sort_order: int
+    topic_count: int
+    post_count: int
+    last_post_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    depth: int
+
+
+class ForumNode(Forum):
+    """A forum with its sub-forums."""
+
+    children: list[ForumNode]
+
+
+class ForumAnswer(Answer):
+    forum: Forum
+
+
+class TopicBase(Answer):
+    id: UUID
+    forum_id: UUID
+    title: str
+    slug: str
+    tags: list[str]
+    is_pinned: bool
+    is_locked: bool
+    is_announcement: bool
+    view_count: int
+    reply_count: int
+    last_reply_at: datetime | None
+    last_reply_by: UUID | None
+    last_activity_at: datetime
+    solution_post_id: UUID | None
+    edit_count: int
+    last_edited_at: datetime | None
+    created_at: datetime
+    author: UserRef | None
+
+
+class TopicSummary(TopicBase):
+    """A topic in a list: the stored excerpt instead of the content."""
+
+    excerpt: str
+
+
+class Topic(TopicBase):
+    content: str
+    html: str
+
+
+class TopicAnswer(Answer):
+    topic: Topic
+
+
+class Post(Answer):
+    """A post; `html` is rendered and sanitised. Deleted posts keep their place, blank."""
+
+    id: UUID
+    topic_id: UUID
+    parent_id: UUID | None
+    author: UserRef | None
+    content: str
+    html: str
+    is_solution: bool
+    reactions: dict[str, int]
+    my_reactions: list[str]
+    edit_count: int
+    created_at: datetime
+    last_edited_at: datetime | None
+    is_deleted: bool
+    is_hidden: bool
+
+
+class PostAnswer(Answer):
+    post: Post

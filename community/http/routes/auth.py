@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pydantic import EmailStr, Field
 from quart import Blueprint, request
 from quart_schema import validate_request
 
+from community.domain.permissions import Role
 from community.http.auth import require_principal
 from community.http.context import current_handles
-from community.http.models import Body
+from community.http.models import Answer, Body, MemberStatus, OrgRef
+from community.http.openapi import answers, problems, public
 from community.services import identity
 
 blueprint = Blueprint("auth", __name__)
@@ -27,7 +31,52 @@ class LoginBody(Body):
     password: str = Field(min_length=1, max_length=256)
 
 
+class User(Answer):
+    """The signed-in user's own account."""
+
+    id: UUID
+    email: str
+    display_name: str
+    avatar_url: str | None
+    created_at: datetime
+
+
+class Session(Answer):
+    user: User
+    token: str
+
+
+class MyMembership(Answer):
+    organization: OrgRef
+    role: Role
+    status: MemberStatus
+    joined_at: datetime
+
+
+class Me(Answer):
+    user: User
+    memberships: list[MyMembership]
+    unread_notifications: int
+    unread_messages: int
+
+
+class Jwk(Answer):
+    kty: str
+    n: str
+    e: str
+    kid: str
+    alg: str
+    use: str
+
+
+class Jwks(Answer):
+    keys: list[Jwk]
+
+
 @blueprint.post("/api/auth/register")
+@answers(Session, 201)
+@problems(409)
+@public
 @validate_request(RegisterBody)
 async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
@@ -37,6 +86,9 @@ async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.post("/api/auth/login")
+@answers(Session)
+@problems(429)
+@public
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> dict[str, Any]:
     h = current_handles()
@@ -45,11 +97,13 @@ async def login(data: LoginBody) -> dict[str, Any]:
 
 
 @blueprint.get("/.well-known/jwks.json")
+@answers(Jwks)
 async def jwks() -> dict[str, object]:
     return current_handles().identity.keys.jwks()
 
 
 @blueprint.get("/api/me")
+@answers(Me)
 async def me() -> dict[str, Any]:
     h = current_handles()
     return await identity.get_me(h.db, await require_principal())

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -11,7 +12,8 @@ from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Body, PageQuery
+from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef, UserRef
+from community.http.openapi import answers, problems
 from community.services import conversations, messages
 
 blueprint = Blueprint("conversations", __name__)
@@ -50,7 +52,93 @@ class MessagesQuery(PageQuery):
     after: UUID | None = None
 
 
+class Participant(Answer):
+    user: UserRef
+    joined_at: datetime
+    last_read_message_id: UUID | None
+
+
+class LastMessage(Answer):
+    id: UUID
+    is_deleted: bool
+    created_at: datetime
+    sender: PersonRef | None
+    excerpt: str
+
+
+class Conversation(Answer):
+    id: UUID
+    kind: Literal["direct", "group"]
+    title: str | None
+    owner_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    participants: list[Participant]
+    last_message: LastMessage | None
+    unread_count: int
+    last_read_message_id: UUID | None
+
+
+class ConversationAnswer(Answer):
+    conversation: Conversation
+
+
+class ConversationPage(Answer):
+    conversations: list[Conversation]
+    next_cursor: Cursor
+
+
+class Message(Answer):
+    """A message; a deleted one keeps its place with no content."""
+
+    id: UUID
+    conversation_id: UUID
+    sender: UserRef | None
+    client_id: str | None
+    content: str
+    html: str
+    reactions: dict[str, int]
+    my_reactions: list[str]
+    edit_count: int
+    is_edited: bool
+    edited_at: datetime | None
+    is_deleted: bool
+    deleted_at: datetime | None
+    created_at: datetime
+
+
+class MessageAnswer(Answer):
+    message: Message
+
+
+class MessagePage(Answer):
+    messages: list[Message]
+    next_cursor: Cursor
+
+
+class ReadState(Answer):
+    conversation_id: UUID
+    last_read_message_id: UUID | None
+    unread_count: int
+
+
+class ReadAnswer(Answer):
+    read: ReadState
+
+
+class Block(Answer):
+    user: UserRef
+    created_at: datetime
+
+
+class BlockList(Answer):
+    blocks: list[Block]
+    next_cursor: Cursor
+
+
 @blueprint.get("/api/orgs/<org>/conversations")
+@answers(ConversationPage)
 @validate_querystring(PageQuery)
 async def list_conversations(org: str, query_args: PageQuery) -> dict[str, Any]:
     h = current_handles()
@@ -60,6 +148,9 @@ async def list_conversations(org: str, query_args: PageQuery) -> dict[str, Any]:
 
 
 @blueprint.post("/api/orgs/<org>/conversations")
+@answers(ConversationAnswer, 201)
+@answers(ConversationAnswer)
+@problems(409, 429)
 @validate_request(StartBody)
 async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any], int]:
     """201 for a new conversation; 200 with the existing one when the pair already has theirs."""
@@ -71,6 +162,7 @@ async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any],
 
 
 @blueprint.get(_CONV)
+@answers(ConversationAnswer)
 async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -78,6 +170,7 @@ async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
 
 
 @blueprint.patch(_CONV)
+@answers(ConversationAnswer)
 @validate_request(RenameBody)
 async def rename_conversation(org: str, conversation_id: UUID, data: RenameBody) -> dict[str, Any]:
     h = current_handles()
@@ -87,6 +180,8 @@ async def rename_conversation(org: str, conversation_id: UUID, data: RenameBody)
 
 
 @blueprint.post(_CONV + "/participants")
+@answers(ConversationAnswer)
+@problems(409)
 @validate_request(AddParticipantsBody)
 async def add_participants(org: str, conversation_id: UUID, data: AddParticipantsBody) -> dict[str, Any]:
     h = current_handles()
@@ -96,6 +191,7 @@ async def add_participants(org: str, conversation_id: UUID, data: AddParticipant
 
 
 @blueprint.delete(_CONV + "/participants/<uuid:user_id>")
+@answers(None, 204)
 async def remove_participant(org: str, conversation_id: UUID, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -104,6 +200,7 @@ async def remove_participant(org: str, conversation_id: UUID, user_id: UUID) -> 
 
 
 @blueprint.get(_CONV + "/messages")
+@answers(MessagePage)
 @validate_querystring(MessagesQuery)
 async def list_messages(org: str, conversation_id: UUID, query_args: MessagesQuery) -> dict[str, Any]:
     h = current_handles()
@@ -113,6 +210,9 @@ async def list_messages(org: str, conversation_id: UUID, query_args: MessagesQue
 
 
 @blueprint.post(_CONV + "/messages")
+@answers(MessageAnswer, 201)
+@answers(MessageAnswer)
+@problems(429)
 @validate_request(MessageBody)
 async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tuple[dict[str, Any], int]:
     """201 for a new message; 200 with the first one for a retried `client_id`."""
@@ -124,6 +224,7 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
 
 
 @blueprint.patch(_MESSAGE)
+@answers(MessageAnswer)
 @validate_request(EditMessageBody)
 async def edit_message(org: str, conversation_id: UUID, message_id: UUID, data: EditMessageBody) -> dict[str, Any]:
     h = current_handles()
@@ -133,6 +234,7 @@ async def edit_message(org: str, conversation_id: UUID, message_id: UUID, data: 
 
 
 @blueprint.delete(_MESSAGE)
+@answers(None, 204)
 async def delete_message(org: str, conversation_id: UUID, message_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -141,6 +243,7 @@ async def delete_message(org: str, conversation_id: UUID, message_id: UUID) -> t
 
 
 @blueprint.put(_MESSAGE + "/reactions/<emoji>")
+@answers(MessageAnswer)
 async def add_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -149,6 +252,7 @@ async def add_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji:
 
 
 @blueprint.delete(_MESSAGE + "/reactions/<emoji>")
+@answers(MessageAnswer)
 async def remove_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -157,6 +261,7 @@ async def remove_reaction(org: str, conversation_id: UUID, message_id: UUID, emo
 
 
 @blueprint.post(_CONV + "/read")
+@answers(ReadAnswer)
 @validate_request(ReadBody)
 async def mark_read(org: str, conversation_id: UUID, data: ReadBody) -> dict[str, Any]:
     h = current_handles()
@@ -165,6 +270,7 @@ async def mark_read(org: str, conversation_id: UUID, data: ReadBody) -> dict[str
 
 
 @blueprint.get("/api/orgs/<org>/blocks")
+@answers(BlockList)
 async def list_blocks(org: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -172,6 +278,7 @@ async def list_blocks(org: str) -> dict[str, Any]:
 
 
 @blueprint.put("/api/orgs/<org>/blocks/<uuid:user_id>")
+@answers(None, 204)
 async def block(org: str, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -180,6 +287,7 @@ async def block(org: str, user_id: UUID) -> tuple[str, int]:
 
 
 @blueprint.delete("/api/orgs/<org>/blocks/<uuid:user_id>")
+@answers(None, 204)
 async def unblock(org: str, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)

@@ -13,7 +13,18 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.permissions import Role
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Body, PageQuery
+from community.http.models import (
+    Answer,
+    Body,
+    Cursor,
+    Forum,
+    ForumAnswer,
+    ForumNode,
+    PageQuery,
+    TopicAnswer,
+    TopicSummary,
+)
+from community.http.openapi import answers, problems
 from community.services import forums, topics
 
 blueprint = Blueprint("forums", __name__)
@@ -64,7 +75,20 @@ class CreateTopicBody(Body):
     _tags = field_validator("tags")(normalise_tags)
 
 
+class ForumTree(Answer):
+    forums: list[ForumNode]
+
+
+class ForumPage(Answer):
+    """A forum and a page of its topics: pinned first, then by latest activity."""
+
+    forum: Forum
+    topics: list[TopicSummary]
+    next_cursor: Cursor
+
+
 @blueprint.get("/api/orgs/<org>/forums")
+@answers(ForumTree)
 async def list_forums(org: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -72,6 +96,8 @@ async def list_forums(org: str) -> dict[str, Any]:
 
 
 @blueprint.post("/api/orgs/<org>/forums")
+@answers(ForumAnswer, 201)
+@problems(409)
 @validate_request(CreateForumBody)
 async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
@@ -81,6 +107,7 @@ async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any],
 
 
 @blueprint.get("/api/orgs/<org>/forums/<uuid:forum_id>")
+@answers(ForumPage)
 @validate_querystring(ForumQuery)
 async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[str, Any]:
     h = current_handles()
@@ -91,6 +118,8 @@ async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[s
 
 
 @blueprint.patch("/api/orgs/<org>/forums/<uuid:forum_id>")
+@answers(ForumAnswer)
+@problems(409)
 @validate_request(UpdateForumBody)
 async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[str, Any]:
     h = current_handles()
@@ -100,6 +129,7 @@ async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[
 
 
 @blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>")
+@answers(None, 204)
 async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -108,6 +138,8 @@ async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
 
 
 @blueprint.post("/api/orgs/<org>/forums/<uuid:forum_id>/topics")
+@answers(TopicAnswer, 201)
+@problems(429)
 @validate_request(CreateTopicBody)
 async def create_topic(org: str, forum_id: UUID, data: CreateTopicBody) -> tuple[dict[str, Any], int]:
     h = current_handles()

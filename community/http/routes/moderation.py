@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -11,7 +12,9 @@ from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Body, PageQuery
+from community.http.models import Answer, Body, Cursor, MembershipAnswer, PageQuery, UserRef
+from community.http.openapi import answers
+from community.http.routes.posts import Flag, FlagAnswer
 from community.services import moderation
 
 blueprint = Blueprint("moderation", __name__)
@@ -31,7 +34,34 @@ class SuspendBody(Body):
     suspend: bool = True
 
 
+class QueuedFlag(Flag):
+    """A flag in the queue, with the flagged post's content."""
+
+    content: str
+
+
+class FlagQueue(Answer):
+    flags: list[QueuedFlag]
+    next_cursor: Cursor
+
+
+class LogEntry(Answer):
+    id: int
+    action: str
+    target_type: str
+    target_id: UUID | None
+    details: dict[str, Any]
+    created_at: datetime
+    actor: UserRef | None
+
+
+class ModerationLog(Answer):
+    entries: list[LogEntry]
+    next_cursor: Cursor
+
+
 @blueprint.get("/api/orgs/<org>/moderation/flags")
+@answers(FlagQueue)
 @validate_querystring(FlagsQuery)
 async def list_flags(org: str, query_args: FlagsQuery) -> dict[str, Any]:
     h = current_handles()
@@ -41,6 +71,7 @@ async def list_flags(org: str, query_args: FlagsQuery) -> dict[str, Any]:
 
 
 @blueprint.post("/api/orgs/<org>/moderation/flags/<uuid:flag_id>/resolve")
+@answers(FlagAnswer)
 @validate_request(ResolveBody)
 async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, Any]:
     h = current_handles()
@@ -50,6 +81,7 @@ async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, 
 
 
 @blueprint.post("/api/orgs/<org>/moderation/members/<uuid:user_id>/suspend")
+@answers(MembershipAnswer)
 @validate_request(SuspendBody)
 async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str, Any]:
     h = current_handles()
@@ -60,6 +92,7 @@ async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str
 
 
 @blueprint.get("/api/orgs/<org>/moderation/log")
+@answers(ModerationLog)
 @validate_querystring(PageQuery)
 async def list_log(org: str, query_args: PageQuery) -> dict[str, Any]:
     h = current_handles()

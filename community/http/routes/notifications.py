@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +13,8 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.errors import NotFoundError
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
-from community.http.models import Body, PageQuery
+from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
+from community.http.openapi import answers
 from community.services import notifications
 
 blueprint = Blueprint("notifications", __name__)
@@ -27,8 +29,48 @@ class MarkReadBody(Body):
     all: bool = False
 
 
+class Subject(Answer):
+    type: str
+    id: UUID
+
+
+class Notification(Answer):
+    id: UUID
+    org_id: UUID
+    kind: str
+    event_id: int | None
+    actor_id: UUID | None
+    subject: Subject
+    title: str
+    excerpt: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+    is_read: bool
+
+
+class NotificationPage(Answer):
+    notifications: list[Notification]
+    unread_count: int
+    next_cursor: Cursor
+
+
+class MarkedRead(Answer):
+    marked: int
+    unread_count: int
+
+
+class Online(Answer):
+    user: PersonRef
+    since: datetime
+
+
+class PresenceAnswer(Answer):
+    online: list[Online]
+
 
 @blueprint.get("/api/notifications")
+@answers(NotificationPage)
 @validate_querystring(NotificationsQuery)
 async def list_notifications(query_args: NotificationsQuery) -> dict[str, Any]:
     h = current_handles()
@@ -38,6 +80,7 @@ async def list_notifications(query_args: NotificationsQuery) -> dict[str, Any]:
 
 
 @blueprint.post("/api/notifications/read")
+@answers(MarkedRead)
 @validate_request(MarkReadBody)
 async def mark_read(data: MarkReadBody) -> dict[str, Any]:
     h = current_handles()
@@ -46,6 +89,7 @@ async def mark_read(data: MarkReadBody) -> dict[str, Any]:
 
 
 @blueprint.get("/api/orgs/<org>/presence")
+@answers(PresenceAnswer)
 async def presence(org: str) -> dict[str, Any]:
     member = await org_member(org)
     if not member.is_member:
@@ -61,20 +105,24 @@ async def _watch(org: str, target_type: str, target_id: UUID, *, on: bool) -> tu
 
 
 @blueprint.put("/api/orgs/<org>/forums/<uuid:forum_id>/watch")
+@answers(None, 204)
 async def watch_forum(org: str, forum_id: UUID) -> tuple[str, int]:
     return await _watch(org, "forum", forum_id, on=True)
 
 
 @blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>/watch")
+@answers(None, 204)
 async def unwatch_forum(org: str, forum_id: UUID) -> tuple[str, int]:
     return await _watch(org, "forum", forum_id, on=False)
 
 
 @blueprint.put("/api/orgs/<org>/topics/<uuid:topic_id>/watch")
+@answers(None, 204)
 async def watch_topic(org: str, topic_id: UUID) -> tuple[str, int]:
     return await _watch(org, "topic", topic_id, on=True)
 
 
 @blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>/watch")
+@answers(None, 204)
 async def unwatch_topic(org: str, topic_id: UUID) -> tuple[str, int]:
     return await _watch(org, "topic", topic_id, on=False)

@@ -12,7 +12,8 @@ from community.domain.permissions import Perm
 from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
-from community.http.models import Body
+from community.http.models import Body, OrganizationAnswer
+from community.http.openapi import answers, optional_auth, problems
 from community.services import orgs
 from community.services.views import org_view
 
@@ -37,6 +38,8 @@ class UpdateOrgBody(Body):
 
 
 @blueprint.post("/api/orgs")
+@answers(OrganizationAnswer, 201)
+@problems(409)
 @validate_request(CreateOrgBody)
 async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
@@ -47,6 +50,8 @@ async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.get("/api/orgs/<org>")
+@answers(OrganizationAnswer)
+@optional_auth
 async def get_org(org: str) -> dict[str, Any]:
     member = await org_member(org, allow_anonymous=True)
     member.require(Perm.READ_ORG)
@@ -54,6 +59,8 @@ async def get_org(org: str) -> dict[str, Any]:
 
 
 @blueprint.patch("/api/orgs/<org>")
+@answers(OrganizationAnswer)
+@problems(409)
 @validate_request(UpdateOrgBody)
 async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
     h = current_handles()
@@ -63,6 +70,7 @@ async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
 
 
 @blueprint.delete("/api/orgs/<org>")
+@answers(None, 204)
 async def delete_org(org: str) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -11,7 +12,8 @@ from quart_schema import validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Body
+from community.http.models import Answer, Body, PostAnswer, UserRef
+from community.http.openapi import answers, problems
 from community.services import moderation, posts
 
 blueprint = Blueprint("posts", __name__)
@@ -25,7 +27,39 @@ class FlagBody(Body):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class Revision(Answer):
+    """An earlier version of a post: what it said before the edit at `edited_at`."""
+
+    id: int
+    editor: UserRef | None
+    previous_content: str
+    edited_at: datetime
+
+
+class RevisionList(Answer):
+    revisions: list[Revision]
+
+
+class Flag(Answer):
+    id: UUID
+    post_id: UUID
+    topic_id: UUID
+    forum_id: UUID
+    reason: str
+    status: Literal["open", "resolved", "dismissed"]
+    resolution: str | None
+    resolved_by: UUID | None
+    resolved_at: datetime | None
+    created_at: datetime
+    reporter: UserRef | None
+
+
+class FlagAnswer(Answer):
+    flag: Flag
+
+
 @blueprint.get("/api/orgs/<org>/posts/<uuid:post_id>")
+@answers(PostAnswer)
 async def read_post(org: str, post_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -33,6 +67,7 @@ async def read_post(org: str, post_id: UUID) -> dict[str, Any]:
 
 
 @blueprint.patch("/api/orgs/<org>/posts/<uuid:post_id>")
+@answers(PostAnswer)
 @validate_request(EditPostBody)
 async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, Any]:
     h = current_handles()
@@ -41,6 +76,7 @@ async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, An
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>")
+@answers(None, 204)
 async def delete_post(org: str, post_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -49,6 +85,7 @@ async def delete_post(org: str, post_id: UUID) -> tuple[str, int]:
 
 
 @blueprint.get("/api/orgs/<org>/posts/<uuid:post_id>/revisions")
+@answers(RevisionList)
 async def list_revisions(org: str, post_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -56,6 +93,7 @@ async def list_revisions(org: str, post_id: UUID) -> dict[str, Any]:
 
 
 @blueprint.put("/api/orgs/<org>/posts/<uuid:post_id>/reactions/<emoji>")
+@answers(PostAnswer)
 async def add_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -63,6 +101,7 @@ async def add_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>/reactions/<emoji>")
+@answers(PostAnswer)
 async def remove_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -70,6 +109,7 @@ async def remove_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/solution")
+@answers(PostAnswer)
 async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
@@ -77,6 +117,8 @@ async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/flags")
+@answers(FlagAnswer, 201)
+@problems(409, 429)
 @validate_request(FlagBody)
 async def flag_post(org: str, post_id: UUID, data: FlagBody) -> tuple[dict[str, Any], int]:
     h = current_handles()

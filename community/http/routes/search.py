@@ -12,7 +12,8 @@ from quart_schema import validate_querystring
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import PageQuery
+from community.http.models import Answer, Cursor, PageQuery, PersonRef
+from community.http.openapi import answers
 from community.services import search
 from community.services.search import MAX_QUERY_LENGTH
 
@@ -34,7 +35,38 @@ class SuggestQuery(PageQuery):
     q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"\S")
 
 
+class SearchResult(Answer):
+    """A hit; `snippet` is HTML with the matched words in `<mark>`."""
+
+    type: Literal["topic", "post", "message"]
+    id: UUID
+    topic_id: UUID | None
+    forum_id: UUID | None
+    conversation_id: UUID | None
+    title: str | None
+    snippet: str
+    author: PersonRef | None
+    created_at: datetime
+    score: float | None
+
+
+class SearchResults(Answer):
+    results: list[SearchResult]
+    next_cursor: Cursor
+
+
+class Suggestion(Answer):
+    topic_id: UUID
+    forum_id: UUID
+    title: str
+
+
+class Suggestions(Answer):
+    suggestions: list[Suggestion]
+
+
 @blueprint.get("/api/orgs/<org>/search")
+@answers(SearchResults)
 @validate_querystring(SearchQuery)
 async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
     h = current_handles()
@@ -47,6 +79,7 @@ async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
 
 
 @blueprint.get("/api/orgs/<org>/search/suggest")
+@answers(Suggestions)
 @validate_querystring(SuggestQuery)
 async def suggest_titles(org: str, query_args: SuggestQuery) -> dict[str, Any]:
     h = current_handles()

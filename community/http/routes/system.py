@@ -10,17 +10,40 @@ from quart import Blueprint, Response
 
 from community.handles import Handles
 from community.http.context import current_handles
+from community.http.models import Answer
+from community.http.openapi import answers, public
 
 blueprint = Blueprint("system", __name__)
 
 
+class Health(Answer):
+    status: str
+
+
+class Readiness(Answer):
+    status: str
+    failing: list[str]
+
+
+class ClientConfig(Answer):
+    """What the browser app needs at run time."""
+
+    ws_url: str
+    auth: str
+    auth0_domain: str | None
+    auth0_audience: str | None
+
+
 @blueprint.get("/healthz")
+@answers(Health)
 async def healthz() -> dict[str, Any]:
     """The process is up and its event loop answers."""
     return {"status": "ok"}
 
 
 @blueprint.get("/readyz")
+@answers(Readiness)
+@answers(Readiness, 503)
 async def readyz() -> tuple[dict[str, Any], int]:
     """Ready when the database answers and every core actor is running; else 503 naming what is not."""
     h = current_handles()
@@ -33,6 +56,7 @@ async def readyz() -> tuple[dict[str, Any], int]:
 
 
 @blueprint.get("/metrics")
+@answers(None, media_type="text/plain")
 async def metrics() -> Response:
     h = current_handles()
     body = generate_latest(h.telemetry.registry) + _live_gauges(h).encode()
@@ -40,6 +64,8 @@ async def metrics() -> Response:
 
 
 @blueprint.get("/api/config")
+@answers(ClientConfig)
+@public
 async def config() -> dict[str, Any]:
     h = current_handles()
     settings = h.settings

@@ -11,7 +11,8 @@ from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Body, PageQuery
+from community.http.models import Answer, Body, Cursor, PageQuery, Post, PostAnswer, Topic, TopicAnswer
+from community.http.openapi import answers, problems
 from community.http.routes.forums import normalise_tags
 from community.services import posts, topics
 
@@ -35,7 +36,16 @@ class CreatePostBody(Body):
     parent_id: UUID | None = None
 
 
+class TopicPage(Answer):
+    """A topic and a page of its posts in creation order (nest them by `parent_id`)."""
+
+    topic: Topic
+    posts: list[Post]
+    next_cursor: Cursor
+
+
 @blueprint.get("/api/orgs/<org>/topics/<uuid:topic_id>")
+@answers(TopicPage)
 @validate_querystring(PageQuery)
 async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[str, Any]:
     h = current_handles()
@@ -45,6 +55,7 @@ async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[st
 
 
 @blueprint.patch("/api/orgs/<org>/topics/<uuid:topic_id>")
+@answers(TopicAnswer)
 @validate_request(UpdateTopicBody)
 async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[str, Any]:
     h = current_handles()
@@ -54,6 +65,7 @@ async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[
 
 
 @blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>")
+@answers(None, 204)
 async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
@@ -62,6 +74,8 @@ async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
 
 
 @blueprint.post("/api/orgs/<org>/topics/<uuid:topic_id>/posts")
+@answers(PostAnswer, 201)
+@problems(429)
 @validate_request(CreatePostBody)
 async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
