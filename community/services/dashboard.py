@@ -59,5 +59,5 @@ def _may_see(member: OrgMember, activity: Activity, forum_ids: set[str]) -> bool
 
 
 def activity_view(activity: Activity) -> dict[str, Any]:
-    return {"id": activity.seq, "type": activity.type, "channel": activity.channel, "actor_id": activity.actor_id,
+    return {"id": activity.seq, "type": activity.type, "channel": str(activity.channel), "actor_id": activity.actor_id,
             "created_at": activity.created_at, **activity.payload}
