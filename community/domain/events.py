@@ -65,10 +65,22 @@ class Channel:
         return f"{self.kind.value}:{self.id}"
 
     @classmethod
-    def parse(cls, text: str) -> Channel:
-        """The channel named by `text`; ValueError when it names none."""
+    def parse(cls, text: object) -> Channel:
+        """The channel named by `text`; ValueError when it names none.
+
+        Its messages never quote `text`: it is client input, and may be a lone surrogate.
+        """
+        if not isinstance(text, str) or len(text) > 100:
+            raise ValueError("channel must be a string `kind:<uuid>`")
         kind, _, raw = text.partition(":")
-        return cls(ChannelKind(kind), UUID(raw))
+        try:
+            known = ChannelKind(kind)
+        except ValueError:
+            raise ValueError("unknown channel kind") from None
+        try:
+            return cls(known, UUID(raw))
+        except ValueError:
+            raise ValueError("channel id must be a UUID") from None
 
     @classmethod
     def org(cls, org_id: UUID) -> Channel:

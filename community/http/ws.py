@@ -9,30 +9,43 @@ the contract names: 1001 shutdown, 1008 bad frame, 1013 slow consumer, 4401, 440
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
+from community.db.pool import DatabaseUnavailable
 from community.domain.errors import CommunityError
 from community.domain.events import Channel, dumps
 from community.domain.principal import OrgMember
 from community.handles import Handles
+from community.http.frames import (
+    MAX_FRAME_BYTES,
+    ClientFrame,
+    FrameError,
+    PingFrame,
+    ResumeFrame,
+    SubscribeFrame,
+    TypingFrame,
+    UnsubscribeFrame,
+    channel_of,
+    parse_frame,
+)
 from community.services import realtime
 
 log = structlog.get_logger("community.ws")
-MAX_FRAME_BYTES = 64 * 1024
 CLOSE_NORMAL = 1000
 CLOSE_POLICY = 1008
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TOKEN_EXPIRED = 4401
+_HANDSHAKE_TIMEOUT = 10.0
 _PONG = (0, '{"type":"pong"}')
 _WRITER_GRACE = 5.0
 _BATCH = 64
@@ -45,31 +58,63 @@ class WsListener:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         settings = self.handles.settings
         async with trio.open_nursery() as nursery:
+            listeners = await trio.open_tcp_listeners(settings.websocket_port, host=settings.host)
             # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
-            server = await nursery.start(lambda task_status: serve_websocket(
-                self._handle, settings.host, settings.websocket_port, ssl_context=None,
-                handler_nursery=nursery, max_message_size=4 * MAX_FRAME_BYTES, task_status=task_status))
+            server = _ContainedServer(self._handle, listeners, handler_nursery=nursery,
+                                      max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
+            await nursery.start(server.run)
             self.handles.endpoints.ws_port = server.port
             log.info("ws.listening", host=settings.host, port=server.port)
             task_status.started()
 
     async def _handle(self, request: WebSocketRequest) -> None:
+        """One client's whole connection. Whatever goes wrong in it ends this connection only."""
         url = urlsplit(request.path)
         if url.path != "/ws":
             await _reject(request, 404, "not_found", "No websocket here.")
             return
-        query = parse_qs(url.query)
+        query = parse_qs(url.query, max_num_fields=20)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
+        refusal: tuple[int, str, str] | None = None
         try:
             h = self.handles
             member, expires_at = await realtime.open_session(
                 h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
                 headers.get("origin"))
-        except CommunityError as exc:
-            await _reject(request, exc.status, exc.code, exc.detail)
+        except* CommunityError as group:
+            exc = _first(group, CommunityError)
+            refusal = (exc.status, exc.code, exc.detail)
+        except* DatabaseUnavailable:
+            refusal = (503, "unavailable", "The service is briefly unavailable; try again.")
+        except* Exception as group:
+            log.error("ws.handshake_failed", error=_describe(group), exc_info=group)
+            refusal = (500, "internal_error", "The server failed to answer; it is logged.")
+        if refusal is not None:
+            await _reject(request, *refusal)
             return
         ws = await request.accept()
         await Session(self.handles, ws, member, expires_at).run()
+
+
+class _ContainedServer(WebSocketServer):
+    """trio-websocket's server, with each connection's failures kept to that connection.
+
+    Its per-connection task runs in the listener's nursery, so anything raised there (our
+    handler's bugs, or the library's own on hostile bytes: a `Host` header that is not ASCII
+    makes wsproto raise UnicodeDecodeError) would otherwise take every socket on the node down.
+    """
+
+    async def _handle_connection(self, stream: trio.abc.Stream) -> None:
+        failure: BaseException | None = None
+        try:
+            await super()._handle_connection(stream)
+        except* (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionClosed) as group:
+            failure = group  # the peer went away mid-handshake
+        except* Exception as group:
+            failure = group
+            log.error("ws.connection_failed", error=_describe(group), exc_info=group)
+        if failure is not None:
+            await trio.aclose_forcefully(stream)
 
 
 def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
@@ -97,6 +142,15 @@ class Session:
         self.conn.direct = self._direct
 
     async def run(self) -> None:
+        try:
+            await self._serve()
+        except* Exception as group:  # a bug costs this session (1011), never the listener
+            log.error("ws.session_failed", connection=self.conn.id, error=_describe(group), exc_info=group)
+        finally:
+            with trio.CancelScope(shield=True):
+                await self._close()
+
+    async def _serve(self) -> None:
         manager, conn = self.handles.registry, self.conn
         channels = [Channel.org(conn.org_id), Channel.user(conn.user_id)]
         try:
@@ -125,11 +179,13 @@ class Session:
                 with trio.move_on_after(_WRITER_GRACE):
                     await self._writer_done.wait()
                 nursery.cancel_scope.cancel()
+        except* Exception:
+            conn.close_soon(CLOSE_INTERNAL_ERROR, "internal error")
+            raise
         finally:
             manager.unregister(conn)
             with trio.CancelScope(shield=True):
                 await self.handles.presence.left(self.member)
-                await self._close()
 
     async def _close(self) -> None:
         code = self.conn.close_code if self.conn.close_code is not None else CLOSE_GOING_AWAY
@@ -155,8 +211,8 @@ class Session:
             return False
         try:
             wire = self.ws._wsproto.send(TextMessage(data=data))
-        except LocalProtocolError:
-            return False
+        except (LocalProtocolError, UnicodeEncodeError):
+            return False  # runs in the delivering actor's task: never raise into it
         if seq:
             self._last_sent = seq
         try:
@@ -204,53 +260,53 @@ class Session:
     async def _read(self) -> None:
         try:
             while True:
-                frame = _parse(await self.ws.get_message())
-                if frame is None:
-                    self.conn.close_soon(CLOSE_POLICY, "frames are JSON text objects up to 64 KiB")
-                    return
+                message = await self.ws.get_message()
+                try:
+                    frame = parse_frame(message)
+                except FrameError as exc:
+                    if exc.fatal:
+                        self.conn.close_soon(CLOSE_POLICY, exc.message)
+                        return
+                    await self._error("bad_request", exc.message)
+                    continue
                 await self._answer(frame)
         except ConnectionClosed:
             self.conn.close_soon(CLOSE_NORMAL, "")
 
-    async def _answer(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
+    async def _answer(self, frame: ClientFrame) -> None:
+        h = self.handles
         try:
-            if kind == "ping":
+            if isinstance(frame, PingFrame):
                 await self.outbox.send(_PONG)
-            elif kind == "subscribe":
-                await self._subscribe(frame.get("channel"))
-            elif kind == "unsubscribe":
-                await self._unsubscribe(frame.get("channel"))
-            elif kind == "typing":
-                await realtime.do_typing(self.handles.db, self.handles.realtime, self.member, self.conn, frame)
-            elif kind == "resume":
-                await self._resume(frame.get("after"))
-            else:
-                await self._error("bad_request", "unknown frame type")
-        except CommunityError as exc:
-            channel = frame.get("channel") if isinstance(frame.get("channel"), str) else None
-            await self._error(exc.code, exc.detail, channel)
+            elif isinstance(frame, SubscribeFrame):
+                await self._subscribe(frame.channel)
+            elif isinstance(frame, UnsubscribeFrame):
+                await self._unsubscribe(frame.channel)
+            elif isinstance(frame, TypingFrame):
+                await realtime.do_typing(h.db, h.realtime, self.member, self.conn, frame.channel)
+            elif isinstance(frame, ResumeFrame):
+                await self._resume(frame.after)
+        except* CommunityError as group:
+            exc = _first(group, CommunityError)
+            await self._error(exc.code, exc.detail, channel_of(frame))
+        except* DatabaseUnavailable:
+            await self._error("unavailable", "The service is briefly unavailable; try again.", channel_of(frame))
 
-    async def _subscribe(self, requested: object) -> None:
+    async def _subscribe(self, channel: Channel) -> None:
         manager, conn = self.handles.registry, self.conn
-        channel = realtime.parse_channel(requested)
         if len(conn.channels) >= self.handles.realtime.settings.max_channels and channel not in conn.channels:
-            await self._error("bad_request", "too many channels on this connection", requested)
+            await self._error("bad_request", "too many channels on this connection", channel)
             return
         channel = await realtime.check_subscribe(self.handles.db, self.member, channel)
         if conn.close_code is None:
             manager.subscribe(conn, channel)
         await self.outbox.send((0, dumps({"type": "subscribed", "channel": channel})))
 
-    async def _unsubscribe(self, requested: object) -> None:
-        channel = realtime.parse_channel(requested)
+    async def _unsubscribe(self, channel: Channel) -> None:
         self.handles.registry.unsubscribe(self.conn, channel)
         await self.outbox.send((0, dumps({"type": "unsubscribed", "channel": channel})))
 
-    async def _resume(self, after: object) -> None:
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            await self._error("bad_request", "resume needs a non-negative integer `after`")
-            return
+    async def _resume(self, after: int) -> None:
         conn = self.conn
         conn.held = []
         try:
@@ -264,9 +320,9 @@ class Session:
         finally:
             conn.held = None
 
-    async def _error(self, code: str, message: str, channel: object = None) -> None:
+    async def _error(self, code: str, message: str, channel: Channel | None = None) -> None:
         body: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if isinstance(channel, str):
+        if channel is not None:
             body["channel"] = channel
         await self.outbox.send((0, dumps(body)))
 
@@ -316,11 +372,18 @@ async def _send_frames(ws: WebSocketConnection, frames: list[str | bytes]) -> No
             raise ConnectionClosed(ws.closed) from None
 
 
-def _parse(message: str | bytes) -> dict[str, Any] | None:
-    if not isinstance(message, str) or len(message) > MAX_FRAME_BYTES or len(message.encode()) > MAX_FRAME_BYTES:
-        return None
-    try:
-        frame = json.loads(message)
-    except ValueError:
-        return None
-    return frame if isinstance(frame, dict) else None
+E = TypeVar("E", bound=BaseException)
+
+
+def _first(group: BaseExceptionGroup[E], kind: type[E]) -> E:
+    """The first leaf of a group caught by `except*` (the error to answer with)."""
+    leaf: BaseException = group
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    assert isinstance(leaf, kind)
+    return leaf
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception for a log line: its type and message, safe to encode whatever it quotes."""
+    return f"{type(exc).__name__}: {exc}".encode("utf-8", "replace").decode("utf-8")[:500]
