@@ -15,6 +15,7 @@ import hypercorn.trio
 import structlog
 import trio
 
+from community.actors.billing import BillingWorker
 from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
 from community.actors.indexer import Indexer
@@ -25,6 +26,8 @@ from community.actors.notifier import Notifier
 from community.actors.presence import Presence
 from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
+from community.billing import Billing
+from community.billing.gateway import StripeGateway
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
 from community.db.pool import Database
@@ -35,7 +38,7 @@ from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
-from community.services import notifications
+from community.services import billing, notifications
 from community.services.search import search_steps
 from community.settings import Settings
 from community.supervisor import ChildSpec, Supervisor
@@ -59,12 +62,17 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     realtime_settings = RealtimeSettings()
     realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
                         typing=TypingThrottle(realtime_settings.typing_interval))
+    publisher = Publisher(notifier, indexer)
+    gateway = StripeGateway(settings) if settings.stripe_secret_key else None
+    billing_worker = BillingWorker(lambda: billing.billing_step(db, publisher, realtime, billing_handle))
+    billing_handle = Billing(settings=settings, gateway=gateway, worker=billing_worker)
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
                    notifier=notifier, indexer=indexer, bus=bus,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
-                   publisher=Publisher(notifier, indexer), views=ViewCounter(db), limiter=InProcessRateLimiter(),
+                   publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
                    identity=Identity.from_settings(settings),
-                   mailer=Mailer(settings), endpoints=Endpoints(settings), telemetry=Telemetry())
+                   mailer=Mailer(settings), billing=billing_handle, endpoints=Endpoints(settings),
+                   telemetry=Telemetry())
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("notification_writer", writer.run, shutdown=5.0),
         ChildSpec("view_counter", h.views.run, shutdown=5.0),
         ChildSpec("mailer", h.mailer.run, shutdown=5.0),
+        ChildSpec("billing", h.billing.worker.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     set_tier = org.add_parser("set-tier", help="change an org's tier and seat limit (when billing is off)")
     set_tier.add_argument("slug")
     set_tier.add_argument("tier", choices=sorted(TIERS))
+    report = commands.add_parser("report", help="MRR per organization and in total, members, active members")
+    report.add_argument("--json", action="store_true", help="one JSON object per organization, then the total")
     commands.add_parser("demo-data", help="fill a new organization with realistic content and print how to sign in")
     return parser
 
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(fmt=settings.log_format, level=settings.log_level)
     commands: dict[str, Callable[[Settings], Awaitable[int]]] = {
         "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
+        "report": lambda s: _report(s, as_json=args.json),
         "org": lambda s: _set_tier(s, args.slug, args.tier)}
     return trio.run(commands[args.command], settings)
 
@@ -99,6 +102,32 @@ async def _set_tier(settings: Settings, slug: str, tier_name: str) -> int:
             return 1
     limit = org["member_limit"] if org["member_limit"] is not None else "unlimited"
     print(f"{org['slug']}: tier {org['subscription_tier']}, {org['current_member_count']} of {limit} seats used")
+    return 0
+
+
+async def _report(settings: Settings, *, as_json: bool) -> int:
+    """The seed's success metrics for whoever runs the platform: MRR, members, active members
+    (anyone with activity in the last 30 days)."""
+    import json
+
+    from community.app import open_handles
+    from community.services.billing import report
+
+    async with open_handles(settings) as handles:
+        rows = await report(handles.db)
+    total = sum(r["mrr_cents"] for r in rows)
+    if as_json:
+        for r in rows:
+            print(json.dumps({**r, "org_id": str(r["org_id"]), "mrr": r["mrr_cents"] / 100}))
+        print(json.dumps({"total_mrr": total / 100, "organizations": len(rows),
+                          "members": sum(r["members"] for r in rows)}))
+        return 0
+    print(f"{'organization':<30} {'tier':<13} {'status':<9} {'MRR':>10} {'members':>8} {'active':>7}")
+    for r in rows:
+        print(f"{r['slug'][:30]:<30} {r['tier']:<13} {r['status']:<9} {r['mrr_cents'] / 100:>10.2f} "
+              f"{r['members']:>8} {r['active_members']:>7}")
+    print(f"{'total':<30} {'':<13} {'':<9} {total / 100:>10.2f} {sum(r['members'] for r in rows):>8} "
+          f"{sum(r['active_members'] for r in rows):>7}")
     return 0
 
 

@@ -23,6 +23,7 @@ from community.actors.notifier import Notifier
 from community.actors.presence import Presence
 from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
+from community.billing import Billing
 from community.db.pool import Database
 from community.domain.events import Activity, Channel
 from community.domain.throttle import TypingThrottle
@@ -111,5 +112,6 @@ class Handles:
     limiter: RateLimiter
     identity: Identity
     mailer: Mailer
+    billing: Billing
     endpoints: Endpoints
     telemetry: Telemetry

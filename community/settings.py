@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Billing (Stripe): a Price id per tier (custom is billed per seat), the grace period after a
+    # failed payment before new joins are refused, and the debounce of custom-tier seat changes.
+    stripe_price_community: str | None = None
+    stripe_price_organization: str | None = None
+    stripe_price_enterprise: str | None = None
+    stripe_price_custom: str | None = None
+    billing_grace_days: int = Field(default=7, ge=0, le=90)
+    billing_seat_sync_seconds: float = Field(default=60.0, ge=0)
 
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None

@@ -60,3 +60,20 @@ class RateLimitedError(CommunityError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = max(1, retry_after)
+
+
+class PlanRequiredError(CommunityError):
+    """The org's plan lacks the feature: the answer names the lowest tier that has it."""
+
+    code, status, title = "plan_required", 402, "Plan upgrade required"
+
+    def __init__(self, detail: str, *, required_tier: str) -> None:
+        super().__init__(detail, required_tier=required_tier)
+
+
+class PaymentPastDueError(CommunityError):
+    code, status, title = "payment_past_due", 402, "Payment past due"
+
+
+class BillingDisabledError(CommunityError):
+    code, status, title = "billing_disabled", 409, "Billing is not configured"

@@ -44,6 +44,7 @@ class EventType(StrEnum):
     MESSAGE_UPDATED = "message_updated"
     MESSAGE_DELETED = "message_deleted"
     READ = "read"
+    BILLING_PAST_DUE = "billing_past_due"
 
 
 class ChannelKind(StrEnum):

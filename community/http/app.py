@@ -17,6 +17,7 @@ from community.http.errors import register_error_handlers
 from community.http.openapi import CommunityOpenAPI, check_answer
 from community.http.routes import (
     auth,
+    billing,
     conversations,
     dashboard,
     forums,
@@ -33,7 +34,8 @@ from community.http.routes import (
 log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
-               notifications.blueprint, conversations.blueprint, search.blueprint]
+               notifications.blueprint, conversations.blueprint, search.blueprint,
+               billing.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

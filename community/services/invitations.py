@@ -17,6 +17,7 @@ from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks
 from community.domain.principal import OrgMember, Principal
 from community.handles import Publisher
+from community.services.billing import check_joins_open
 from community.services.unit import unit_of_work
 from community.services.views import invitation_view, membership_view, org_ref
 
@@ -112,6 +113,7 @@ async def do_accept(db: Database, publisher: Publisher, principal: Principal, to
         existing = await members.get_membership(unit.conn, org_id, principal.user_id)
         if existing is not None and existing["status"] != "removed":
             raise ConflictError("You are already a member of this organization.")
+        await check_joins_open(unit.conn, org_id)
         if not await orgs.take_seat(unit.conn, org_id):
             raise SeatLimitError("This organization has no free seats; an owner can upgrade its plan.")
         await members.join_org(unit.conn, org_id, principal.user_id, role=inv["role"], invited_by=inv["invited_by"])
