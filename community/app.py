@@ -24,6 +24,7 @@ from community.actors.mailer import Mailer
 from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
 from community.actors.presence import Presence
+from community.actors.reminders import Reminders
 from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.billing import Billing
@@ -39,6 +40,7 @@ from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
 from community.services import billing, notifications
+from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
 from community.supervisor import ChildSpec, Supervisor
@@ -62,17 +64,19 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     realtime_settings = RealtimeSettings()
     realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
                         typing=TypingThrottle(realtime_settings.typing_interval))
-    publisher = Publisher(notifier, indexer)
+    publisher, mailer = Publisher(notifier, indexer), Mailer(settings)
     gateway = StripeGateway(settings) if settings.stripe_secret_key else None
     billing_worker = BillingWorker(lambda: billing.billing_step(db, publisher, realtime, billing_handle))
     billing_handle = Billing(settings=settings, gateway=gateway, worker=billing_worker)
+    reminders = Reminders(reminder_steps(db, publisher, realtime, mailer, settings),
+                          interval=settings.reminder_interval_seconds)
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
                    notifier=notifier, indexer=indexer, bus=bus,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
                    publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
                    identity=Identity.from_settings(settings),
-                   mailer=Mailer(settings), billing=billing_handle, endpoints=Endpoints(settings),
-                   telemetry=Telemetry())
+                   mailer=mailer, billing=billing_handle, endpoints=Endpoints(settings),
+                   telemetry=Telemetry(), reminders=reminders)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("view_counter", h.views.run, shutdown=5.0),
         ChildSpec("mailer", h.mailer.run, shutdown=5.0),
         ChildSpec("billing", h.billing.worker.run, shutdown=5.0),
+        ChildSpec("reminders", h.reminders.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),

@@ -21,6 +21,7 @@ from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
 from community.actors.notifier import Notifier
 from community.actors.presence import Presence
+from community.actors.reminders import Reminders
 from community.actors.view_counter import ViewCounter
 from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.billing import Billing
@@ -115,3 +116,4 @@ class Handles:
     billing: Billing
     endpoints: Endpoints
     telemetry: Telemetry
+    reminders: Reminders

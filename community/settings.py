@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     aws_s3_bucket: str | None = None
     aws_endpoint_url: str | None = None
 
+    reminder_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+
     next_public_app_url: str = "http://localhost:8080"
     api_url: str = "http://localhost:8080"
     public_ws_url: str | None = None

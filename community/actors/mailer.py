@@ -32,6 +32,13 @@ class Mailer:
         message.set_content(body)
         return self.mailbox.send_nowait(message)
 
+    async def deliver(self, to: str, subject: str, body: str) -> None:
+        """Send now and wait for the server's answer (for callers that record delivery themselves)."""
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = self.settings.smtp_from, to, subject
+        message.set_content(body)
+        await trio.to_thread.run_sync(self._deliver, message, abandon_on_cancel=True)
+
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
         async for message in self.mailbox.receive:

@@ -45,6 +45,12 @@ class EventType(StrEnum):
     MESSAGE_DELETED = "message_deleted"
     READ = "read"
     BILLING_PAST_DUE = "billing_past_due"
+    EVENT_CREATED = "event_created"
+    EVENT_UPDATED = "event_updated"
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_DELETED = "event_deleted"
+    EVENT_REMINDER = "event_reminder"
+    REGISTRATION_PROMOTED = "registration_promoted"
 
 
 class ChannelKind(StrEnum):
@@ -53,6 +59,7 @@ class ChannelKind(StrEnum):
     FORUM = "forum"
     TOPIC = "topic"
     CONVERSATION = "conversation"
+    EVENT = "event"  # internal to the log (reminders): nobody subscribes to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,10 @@ class Channel:
     @classmethod
     def conversation(cls, conversation_id: UUID) -> Channel:
         return cls(ChannelKind.CONVERSATION, conversation_id)
+
+    @classmethod
+    def event(cls, event_id: UUID) -> Channel:
+        return cls(ChannelKind.EVENT, event_id)
 
 
 # Channels a member's role decides (a role change re-checks them).

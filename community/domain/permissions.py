@@ -42,6 +42,8 @@ class Perm(StrEnum):
     MANAGE_FORUMS = "forums.manage"
     VIEW_MODERATION_LOG = "moderation.log"
     SEND_MESSAGES = "messages.send"
+    CREATE_EVENTS = "events.create"
+    MANAGE_EVENTS = "events.manage"
 
 
 PERMISSIONS: dict[Perm, Role] = {
@@ -56,6 +58,8 @@ PERMISSIONS: dict[Perm, Role] = {
     Perm.SEND_MESSAGES: Role.MEMBER,
     Perm.MODERATE: Role.MODERATOR,
     Perm.SUSPEND_MEMBERS: Role.MODERATOR,
+    Perm.CREATE_EVENTS: Role.MODERATOR,
+    Perm.MANAGE_EVENTS: Role.MODERATOR,
     Perm.UPDATE_ORG: Role.ADMIN,
     Perm.VIEW_ANALYTICS: Role.ADMIN,
     Perm.INVITE_MEMBERS: Role.ADMIN,

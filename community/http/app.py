@@ -18,8 +18,10 @@ from community.http.openapi import CommunityOpenAPI, check_answer
 from community.http.routes import (
     auth,
     billing,
+    calendar,
     conversations,
     dashboard,
+    events,
     forums,
     members,
     moderation,
@@ -35,7 +37,7 @@ log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
                notifications.blueprint, conversations.blueprint, search.blueprint,
-               billing.blueprint]
+               billing.blueprint, events.blueprint, calendar.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

@@ -192,3 +192,50 @@ class Post(Answer):
 
 class PostAnswer(Answer):
     post: Post
+
+
+class MyRegistration(Answer):
+    status: Literal["going", "interested", "not_going", "waitlisted"]
+    position: int | None
+    checked_in_at: datetime | None
+
+
+class Event(Answer):
+    """One occurrence of an event (a single event has one): `id` is the series, `occurrence_id` this date.
+
+    `meeting_url` is null for guests and anonymous readers (and, when registration is required,
+    for members not going); `my_registration` is the caller's answer for this occurrence.
+    """
+
+    id: UUID
+    occurrence_id: UUID
+    recurrence_id: datetime
+    title: str
+    description: str
+    html: str
+    event_type: str | None
+    start_time: datetime
+    end_time: datetime
+    series_start_time: datetime
+    series_end_time: datetime
+    timezone: str
+    location: str | None
+    meeting_url: str | None
+    max_attendees: int | None
+    places_left: int | None
+    registration_required: bool
+    is_public: bool
+    recurrence: str | None
+    is_recurring: bool
+    status: Literal["scheduled", "cancelled"]
+    cancel_reason: str | None
+    attendee_count: int
+    waitlist_count: int
+    interested_count: int
+    checked_in_count: int
+    my_registration: MyRegistration | None
+    can_manage: bool
+    topic_id: UUID | None
+    created_by: UserRef | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,7 +1,7 @@
 """The organization dashboard: stats, forums, recent activity the caller may see, member stats.
 
-`upcoming_events` and `shared_resources` are 0 / [] until the events and resources
-features exist.
+`upcoming_events` (the next occurrences the caller may see; the stat counts those starting in
+the next 30 days) come from the events feature; `shared_resources` is 0 until resources exist.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from community.db.queries.activity import list_recent_activity
 from community.domain.events import Activity, ChannelKind
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
+from community.services.events import upcoming
 from community.services.forums import forum_tree, viewer_rank
 from community.services.views import org_view, topic_view
 
 RECENT = 20
+UPCOMING = 5
 _SCAN = 200
 
 
@@ -30,17 +32,18 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
         recent = await list_recent_activity(conn, org_id=member.org_id, limit=_SCAN)
         by_role = await forums.member_stats(conn, member.org_id)
         announcements = await topics.list_announcements(conn, member.org_id, rank, 5)
+        upcoming_count, upcoming_events = await upcoming(conn, member, UPCOMING)
     forum_ids = {str(f["id"]) for f in visible}
     seen = [activity_view(a) for a in recent if _may_see(member, a, forum_ids)][:RECENT]
     return {
         "organization": org_view(member.org),
         "stats": {"member_count": member.org["current_member_count"], **stats,
-                  "upcoming_events": 0, "shared_resources": 0},
+                  "upcoming_events": upcoming_count, "shared_resources": 0},
         "forums": forum_tree(visible),
         "recent_activity": seen,
         "member_stats": {"by_role": {r["role"]: r["n"] for r in by_role},
                          "joined_last_30_days": sum(r["recent"] for r in by_role)},
-        "upcoming_events": [],
+        "upcoming_events": upcoming_events,
         "announcements": [topic_view(t, full=False) for t in announcements],
     }
 

@@ -32,6 +32,8 @@ Adding a kind (messages, events, resources), e.g. for conversations:
 
 Messages are such a kind (migration 0008): `type=messages`, and in `type=all`, answer only the
 caller's conversations (the participant rule of `queries.conversations`, inside `_MATCH`).
+Events are another (migration 0010): `type=events`, members see every event, guests and
+readers of a public org the public ones.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ SUGGESTIONS = 8
 _START, _STOP = "\x02", "\x03"
 _HEADLINE = (f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, "
              'FragmentDelimiter=" … "')
-_KINDS = {"topics": ["topic"], "posts": ["post"], "messages": ["message"], "all": ["topic", "post", "message"]}
+_KINDS = {"topics": ["topic"], "posts": ["post"], "messages": ["message"], "events": ["event"],
+          "all": ["topic", "post", "message", "event"]}
 # The last word as typed (letters or digits, 2+), not inside an open quote, not negated, not after OR.
 _LAST_WORD = re.compile(r"(?:^|\s)([^\W_]{2,})$")
 _AFTER_OR = re.compile(r"(?:^|\s)OR\s+[^\W_]+$")
@@ -71,7 +74,7 @@ class DocumentKind:
 
 
 KINDS = [DocumentKind("topic", queries.REFRESH_TOPICS), DocumentKind("post", queries.REFRESH_POSTS),
-         DocumentKind("message", queries.REFRESH_MESSAGES)]
+         DocumentKind("message", queries.REFRESH_MESSAGES), DocumentKind("event", queries.REFRESH_EVENTS)]
 
 
 class SearchIndex:
@@ -142,6 +145,7 @@ def _cursor(cursor: str | None, by_relevance: bool) -> tuple[Any, UUID] | None:
 def result_view(found: dict[str, Any], by_relevance: bool) -> dict[str, Any]:
     author = {"id": found["author_id"], "display_name": found["author_name"]} if found["author_id"] else None
     return {"type": found["kind"], "id": found["id"], "topic_id": found["topic_id"], "forum_id": found["forum_id"],
+            "event_id": found["id"] if found["kind"] == "event" else None,
             "conversation_id": found["conversation_id"], "title": found["title"],
             "snippet": snippet_html(found["snippet"] or ""), "author": author,
             "created_at": found["created_at"], "score": found["score"] if by_relevance else None}

@@ -88,6 +88,28 @@ ON CONFLICT (org_id, id) DO UPDATE SET scope_id = excluded.scope_id, author_id =
     indexed_at = excluded.indexed_at
 """  # noqa: S608 - constant fragments
 
+# Events: the scope is the event itself; who may see it is decided in `_MATCH` (members every
+# event, others the public ones), so making an event members-only hides it at once.
+REFRESH_EVENTS = f"""
+WITH src AS (
+    SELECT e.org_id, e.id, e.created_by, e.title, e.description, e.location, e.event_type, e.created_at
+    FROM events e WHERE e.org_id = $1 AND e.id = ANY($2::uuid[]) FOR SHARE OF e
+), gone AS (
+    DELETE FROM search_documents d WHERE d.org_id = $1 AND d.id = ANY($2::uuid[])
+        AND d.id NOT IN (SELECT id FROM src)
+)
+INSERT INTO search_documents AS d (org_id, id, kind, scope_id, author_id, title, body, config, tsv,
+                                   created_at, indexed_at)
+SELECT s.org_id, s.id, 'event', s.id, s.created_by, s.title, {_CLEAN.format("s.description")}, $3::regconfig,
+       setweight(to_tsvector($3::regconfig, s.title), 'A')
+       || setweight(to_tsvector($3::regconfig, coalesce(s.event_type, '') || ' ' || coalesce(s.location, '')), 'B')
+       || setweight(to_tsvector($3::regconfig, s.description), 'C'),
+       s.created_at, now()
+FROM src s
+ON CONFLICT (org_id, id) DO UPDATE SET author_id = excluded.author_id, title = excluded.title,
+    body = excluded.body, config = excluded.config, tsv = excluded.tsv, indexed_at = excluded.indexed_at
+"""  # noqa: S608 - constant fragments
+
 # One round trip: custom plans (so each term gets its own selectivity estimate: a GIN scan
 # for a rare term, a walk down the recency index for a common one) and the parsed query.
 # $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
@@ -117,6 +139,8 @@ _MATCH = f"""
 FROM search_documents d
 WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
   AND CASE WHEN d.kind = 'message' THEN d.scope_id = ANY(ARRAY({_MY_CONVERSATIONS}))
+           WHEN d.kind = 'event' THEN $4 >= 1
+                OR d.scope_id = ANY(ARRAY(SELECT e.id FROM events e WHERE e.org_id = $1 AND e.is_public))
            ELSE d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $4)) END
   AND ($5::uuid IS NULL OR d.scope_id = $5)
   AND ($6::uuid IS NULL OR d.author_id = $6)
@@ -128,7 +152,7 @@ WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
 _COLUMNS = "d.kind, d.id, d.topic_id, d.scope_id, d.author_id, d.title, d.body, d.config, d.created_at"
 # The page, then snippets and names for those rows only ($12 headline options).
 _PAGE = """
-SELECT r.kind, r.id, r.topic_id, CASE WHEN r.kind <> 'message' THEN r.scope_id END AS forum_id,
+SELECT r.kind, r.id, r.topic_id, CASE WHEN r.kind IN ('topic', 'post') THEN r.scope_id END AS forum_id,
        CASE WHEN r.kind = 'message' THEN r.scope_id END AS conversation_id,
        coalesce(t.title, c.title, r.title) AS title,
        ts_headline(r.config, r.body, $2::text::tsquery, $12) AS snippet, r.author_id,

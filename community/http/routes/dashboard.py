@@ -11,7 +11,7 @@ from quart import Blueprint
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, ForumNode, Organization, TopicSummary
+from community.http.models import Answer, Event, ForumNode, Organization, TopicSummary
 from community.http.openapi import answers
 from community.services import dashboard
 
@@ -49,7 +49,7 @@ class Dashboard(Answer):
     forums: list[ForumNode]
     recent_activity: list[ActivityItem]
     member_stats: MemberStats
-    upcoming_events: list[dict[str, Any]]
+    upcoming_events: list[Event]
     announcements: list[TopicSummary]
 
 

@@ -80,9 +80,11 @@ def _live_gauges(h: Handles) -> str:
     gauges.add("community_ws_delivered_total", "Frames queued to sockets", h.registry.delivered)
     gauges.add("community_notifier_published_total", "Events fanned out", h.notifier.published)
     gauges.add("community_indexer_indexed_total", "Rows indexed", h.indexer.indexed)
+    gauges.add("community_reminders_done_total", "Event reminders settled, e-mails sent, occurrences added",
+               h.reminders.done)
     for box in (h.registry.mailbox, h.notifier.mailbox, h.indexer.mailbox, h.db_pool.mailbox,
                 h.notifier.follow_ups, h.bus.outgoing, h.mailer.mailbox,
-                h.billing.worker.mailbox):
+                h.billing.worker.mailbox, h.reminders.mailbox):
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
     for sup in h.telemetry.supervisors:

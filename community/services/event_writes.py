@@ -1,0 +1,228 @@
+"""Creating, editing (the series or one occurrence), cancelling and deleting events.
+
+Each write is one unit of work: the event, its occurrences, the notifications it owes the
+registrants, and `event_created|updated|cancelled|deleted` on the org channel (its payload
+carries no meeting_url and no one's registration: whoever receives it refetches).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Database
+from community.db.queries import events as q
+from community.domain.errors import ForbiddenError, ValidationFailedError
+from community.domain.events import Activity, Channel, EventType
+from community.domain.markdown import render_markdown
+from community.domain.permissions import Perm
+from community.domain.principal import OrgMember
+from community.domain.recurrence import RecurrenceError, check_timezone
+from community.handles import Publisher, Realtime
+from community.services import event_series, registrations
+from community.services.event_notices import publish_notices, write_notices
+from community.services.event_topics import open_topic
+from community.services.events import (
+    OccurrenceRef,
+    load_event,
+    manages,
+    now,
+    occurrence_view,
+    public_view,
+    resolve_occurrence,
+)
+from community.services.unit import Unit, unit_of_work
+
+SERIES_ONLY = ("event_type", "timezone", "max_attendees", "registration_required", "is_public", "recurrence")
+_TIMING = ("start_time", "end_time", "timezone", "recurrence")
+
+
+def _invalid(errors: list[dict[str, object]]) -> ValidationFailedError:
+    fields = ", ".join(str(e["loc"][-1]) for e in errors)  # type: ignore[index]
+    return ValidationFailedError(f"invalid: {fields}", errors)
+
+
+def check_event(event: dict[str, Any]) -> None:
+    """Zone, times and rule together; every failing field is named."""
+    errors: list[dict[str, object]] = []
+    try:
+        check_timezone(event["timezone"])
+    except RecurrenceError as exc:
+        errors.append({"loc": ["body", "timezone"], "msg": str(exc)})
+    if event["end_time"] <= event["start_time"]:
+        errors.append({"loc": ["body", "end_time"], "msg": "must be after start_time"})
+    if not errors and event.get("recurrence"):
+        try:
+            event_series.plan(event, now=now())
+        except RecurrenceError as exc:
+            errors.append({"loc": ["body", "recurrence"], "msg": str(exc)})
+    if errors:
+        raise _invalid(errors)
+
+
+def _normalise(event: dict[str, Any]) -> None:
+    for key in ("start_time", "end_time"):
+        if isinstance(event.get(key), datetime):
+            event[key] = event[key].astimezone(now().tzinfo)
+    event["description"] = event.get("description") or ""
+    event["html"] = render_markdown(event["description"]) if event["description"] else ""
+
+
+async def do_create_event(db: Database, publisher: Publisher, member: OrgMember,
+                          data: dict[str, Any]) -> dict[str, Any]:
+    member.require(Perm.CREATE_EVENTS)
+    event = {k: v for k, v in data.items() if k not in ("create_topic", "topic_forum_id")}
+    _normalise(event)
+    check_event(event)
+    layout = event_series.plan(event, now=now())
+    event.update(materialized_until=layout.materialized_until, series_complete=layout.complete)
+    event_id = uuid.uuid4()
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        await q.insert_event(unit.conn, event_id, member.org_id, event, member.user_id)
+        await event_series.lay_out(unit.conn, member.org_id, event_id, layout)
+        if data.get("create_topic"):
+            topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.get("topic_forum_id"))
+            await q.set_topic(unit.conn, member.org_id, event_id, topic_id)
+        _, view = await _record(unit, member, event_id, None, EventType.EVENT_CREATED)
+    return view
+
+
+async def _record(unit: Unit, member: OrgMember, event_id: UUID, ref: OccurrenceRef,
+                  kind: EventType) -> tuple[Activity, dict[str, Any]]:
+    """Record `kind` on the org channel; answers it and the event as the caller sees it now."""
+    occurrence_id = await resolve_occurrence(unit.conn, member, event_id, ref)
+    shared = await public_view(unit.conn, member.org_id, event_id, occurrence_id)
+    assert shared is not None
+    activity = await unit.record(Channel.org(member.org_id), kind, _payload(shared))
+    return activity, await occurrence_view(unit.conn, member, event_id, occurrence_id)
+
+
+def _payload(shared: dict[str, Any]) -> dict[str, Any]:
+    """min_rank says who may receive it (0: guests and up, a public event; 1: members and up).
+
+    Everyone on the org channel receives every frame until the realtime layer filters by
+    min_rank, so a members-only event travels as its ids alone: members refetch it, and a
+    guest learns nothing a REST read would not answer with 404.
+    """
+    ids = {"event_id": shared["id"], "occurrence_id": shared["occurrence_id"]}
+    if not shared["is_public"]:
+        return {**ids, "min_rank": 1}
+    return {**ids, "event": shared, "min_rank": 0}
+
+
+def _require_manager(member: OrgMember, event: dict[str, Any]) -> None:
+    if not manages(member, event):
+        raise ForbiddenError("Only the event's creator or a moderator changes this event.")
+
+
+async def do_update_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                          event_id: UUID, changes: dict[str, Any], ref: OccurrenceRef) -> dict[str, Any]:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        event = await load_event(unit.conn, member, event_id, for_update=True)
+        _require_manager(member, event)
+        promoted: list[dict[str, Any]] = []
+        if ref is not None:
+            occurrence_id, affected = await _update_occurrence(unit, member, event, changes, ref)
+        else:
+            occurrence_id = None
+            affected, promoted = await _update_series(unit, member, event, changes)
+        activity, view = await _record(unit, member, event_id, occurrence_id, EventType.EVENT_UPDATED)
+        written = promoted + await write_notices(
+            unit.conn, activity, affected, kind="event_updated", title=view["title"],
+            excerpt="The schedule changed: check the new time.", data=_notice_data(view))
+    publish_notices(realtime, written)
+    return view
+
+
+def _notice_data(view: dict[str, Any]) -> dict[str, Any]:
+    return {"event_id": view["id"], "occurrence_id": view["occurrence_id"], "start_time": view["start_time"]}
+
+
+async def _update_occurrence(unit: Unit, member: OrgMember, event: dict[str, Any], changes: dict[str, Any],
+                             ref: OccurrenceRef) -> tuple[UUID, list[UUID]]:
+    wrong = [k for k in changes if k in SERIES_ONLY]
+    if wrong:
+        raise _invalid([{"loc": ["body", k], "msg": "applies to the whole series: leave out occurrence"}
+                        for k in wrong])
+    if "title" in changes and not changes["title"]:
+        raise _invalid([{"loc": ["body", "title"], "msg": "may not be empty"}])
+    occurrence_id = await resolve_occurrence(unit.conn, member, event["id"], ref)
+    current = await q.get_occurrence(unit.conn, member.org_id, None, event["id"], occurrence_id)
+    assert current is not None
+    start = changes.get("start_time") or current["start_time"]
+    shift = start - current["start_time"]
+    end = changes.get("end_time") or current["end_time"] + shift
+    if end <= start:
+        raise _invalid([{"loc": ["body", "end_time"], "msg": "must be after start_time"}])
+    if "description" in changes:
+        changes["description"] = changes["description"] or ""
+        changes["html"] = render_markdown(changes["description"])
+    moved = start != current["start_time"] or end != current["end_time"]
+    await q.override_occurrence(unit.conn, member.org_id, occurrence_id,
+                                {**changes, "start_time": start if moved else None, "end_time": end if moved else None})
+    affected = await q.registrants(unit.conn, member.org_id, [occurrence_id]) if moved else []
+    return occurrence_id, affected
+
+
+async def _update_series(unit: Unit, member: OrgMember, event: dict[str, Any],
+                         changes: dict[str, Any]) -> tuple[list[UUID], list[dict[str, Any]]]:
+    """Apply `changes` to the series; answers who must hear that their dates changed, and the
+    notifications of those a larger capacity took off the waitlist."""
+    if "title" in changes and not changes["title"]:
+        raise _invalid([{"loc": ["body", "title"], "msg": "may not be empty"}])
+    if "timezone" in changes and not changes["timezone"]:
+        raise _invalid([{"loc": ["body", "timezone"], "msg": "may not be empty"}])
+    before = dict(event)
+    if "start_time" in changes and "end_time" not in changes:
+        changes["end_time"] = changes["start_time"] + (event["end_time"] - event["start_time"])
+    event.update(changes)
+    _normalise(event)
+    check_event(event)
+    affected: list[UUID] = []
+    if any(event[k] != before[k] for k in _TIMING):
+        affected = await event_series.relay(unit.conn, member.org_id, event, now=now())
+    await q.update_event(unit.conn, member.org_id, event["id"], event)
+    promoted: list[dict[str, Any]] = []
+    if event["max_attendees"] != before["max_attendees"]:
+        for occurrence_id in await q.upcoming_occurrence_ids(unit.conn, member.org_id, event["id"]):
+            promoted += await registrations.fill_places(unit, occurrence_id)
+    return affected, promoted
+
+
+async def do_cancel_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                          event_id: UUID, reason: str, ref: OccurrenceRef) -> dict[str, Any]:
+    """Cancel the series (every occurrence not yet over) or one occurrence; registrants are told."""
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        event = await load_event(unit.conn, member, event_id, for_update=True)
+        _require_manager(member, event)
+        if ref is None:
+            targets = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
+            affected = await q.registrants(unit.conn, member.org_id, targets)
+            await q.cancel_event(unit.conn, member.org_id, event_id, reason)
+        else:
+            occurrence_id = await resolve_occurrence(unit.conn, member, event_id, ref)
+            affected = await q.registrants(unit.conn, member.org_id, [occurrence_id])
+            await q.cancel_occurrence(unit.conn, member.org_id, occurrence_id, reason)
+        activity, view = await _record(unit, member, event_id, ref, EventType.EVENT_CANCELLED)
+        written = await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=view["title"],
+                                      excerpt=f"Cancelled: {reason}", data=_notice_data(view))
+    publish_notices(realtime, written)
+    return view
+
+
+async def do_delete_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                          event_id: UUID) -> None:
+    """Delete the event and everything of it; whoever was registered for a date still ahead is told."""
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        event = await load_event(unit.conn, member, event_id, for_update=True)
+        _require_manager(member, event)
+        upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
+        affected = await q.registrants(unit.conn, member.org_id, upcoming)
+        await q.delete_event(unit.conn, member.org_id, event_id)
+        activity = await unit.record(Channel.org(member.org_id), EventType.EVENT_DELETED,
+                                     {"event_id": event_id, "min_rank": 0 if event["is_public"] else 1})
+        written = await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=event["title"],
+                                      excerpt="This event was removed.", data={"event_id": event_id})
+    publish_notices(realtime, written)
