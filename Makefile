@@ -3,9 +3,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean
+.PHONY: install run test lint typecheck bench clean web web-check web-schema
 
-install: $(STAMP)
+# The browser app: Node 20+ builds web/ into web/dist, which the REST listener serves at /.
+NPM := $(shell command -v npm 2>/dev/null)
+NODE_OK := $(shell node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' 2>/dev/null && echo yes)
+WEB_DEPS := web/node_modules/.stamp
+WEB_STAMP := web/dist/.stamp
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+
+install: $(STAMP) web
+
+web:
+	@if [ "$(NODE_OK)" != yes ] || [ -z "$(NPM)" ]; then \
+		echo "community: Node.js 20+ not found, so the browser app is not built (the API still serves; install Node and run make install)"; \
+	else $(MAKE) --no-print-directory $(WEB_STAMP); fi
+
+$(WEB_DEPS): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(WEB_DEPS)
+
+$(WEB_STAMP): $(WEB_DEPS) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $(WEB_STAMP)
+
+web-check: web
+	@test "$(NODE_OK)" = yes || (echo "community: make test needs Node.js 20+ for the browser app's checks" >&2; exit 1)
+	cd web && npx tsc --noEmit -p . && npx eslint . && npx vitest run
+
+# Regenerate web/src/api/schema.d.ts from the server's /openapi.json (make test fails when it drifts).
+web-schema: install
+	$(BIN)/python -m tests.web.schema --write
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || (echo "need Python 3.11-3.13" >&2; exit 1)
@@ -22,11 +50,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install lint typecheck web-check
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache web/node_modules web/dist

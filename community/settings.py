@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # The HTTP API's self-check: every answer must match what /openapi.json declares (tests turn it on).
     validate_responses: bool = False
 
+    # The browser app: the folder `make install` builds it into (`vite build`); empty means `web/dist`.
+    web_dist_dir: Path | None = None
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:
@@ -84,10 +87,19 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value or None
 
+    @field_validator("web_dist_dir", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return value or None
+
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def web_dist(self) -> Path:
+        return self.web_dist_dir or Path(__file__).resolve().parent.parent / "web" / "dist"
 
     @property
     def data_dir(self) -> Path:

@@ -31,6 +31,7 @@ from community.http.routes import (
     search,
     system,
     topics,
+    web,
 )
 
 log = structlog.get_logger("community.http")
@@ -56,6 +57,7 @@ def create_app(handles: Handles) -> QuartTrio:
         app.after_request(check_answer)  # registered last, so it runs first (and the log shows its verdict)
     for blueprint in _BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(web.blueprint)  # the browser app: every path the API does not claim
     return app
 
 

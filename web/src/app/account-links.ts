@@ -1,0 +1,2 @@
+// Links in the account menu; the account area adds its screens here.
+export const accountLinks: { to: string; label: string }[] = [];

@@ -1,0 +1,59 @@
+import { Suspense, useEffect } from "react";
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigate } from "react-router";
+
+import { ListSkeleton } from "@/components/ui/feedback";
+import { NotFoundPage } from "@/features/errors";
+import { setUnauthorizedHandler } from "@/lib/api";
+import { loginPath } from "@/lib/next-path";
+import { saveToken } from "@/lib/session";
+import { useToken } from "@/lib/session-hooks";
+
+import { OrgLayout, orgRouteElement } from "./org-layout";
+import { orgRoutes, publicRoutes, signedInRoutes } from "./routes";
+
+/** A signed-in call answering 401 means the session ended: sign in again, then come back here. */
+function RootLayout() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const here = location.pathname + location.search;
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      saveToken(null);
+      navigate(loginPath(here), { replace: true, state: { expired: true } });
+    });
+    return () => setUnauthorizedHandler(null);
+  }, [navigate, here]);
+  return (
+    <Suspense fallback={<ListSkeleton rows={6} label="Loading" />}>
+      <Outlet />
+    </Suspense>
+  );
+}
+
+function RequireSignIn() {
+  const token = useToken();
+  const location = useLocation();
+  return token ? <Outlet /> : <Navigate to={loginPath(location.pathname + location.search)} replace />;
+}
+
+export function AppRouter() {
+  return (
+    <BrowserRouter>
+      <Routes>
+        <Route element={<RootLayout />}>
+          {publicRoutes.map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+          <Route element={<RequireSignIn />}>
+            {signedInRoutes.map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+          </Route>
+          <Route path=":org" element={<OrgLayout />}>
+            {orgRoutes.map((route) => route.path === ""
+              ? <Route key="index" index element={orgRouteElement(route)} />
+              : <Route key={route.path} path={route.path} element={orgRouteElement(route)} />)}
+            <Route path="*" element={<NotFoundPage />} />
+          </Route>
+          <Route path="*" element={<NotFoundPage />} />
+        </Route>
+      </Routes>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,37 @@
+// The one route table. An area adds its screens here: a lazy import of the screen from
+// `@/features/<area>` and, for a screen that belongs in the org navigation, a `nav` entry.
+// WEB.md in the shared notes explains it step by step.
+
+import { lazy, type ComponentType, type LazyExoticComponent } from "react";
+
+import type { Me, Role } from "@/lib/types";
+
+type Screen = LazyExoticComponent<ComponentType>;
+
+function screen<K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K): Screen {
+  return lazy(() => load().then((module) => ({ default: module[name] })));
+}
+
+export interface OrgRoute {
+  /** Relative to `/{org}`; "" is the dashboard. */
+  path: string;
+  Screen: Screen;
+  /** The lowest role that sees the screen (the server still decides what it answers). */
+  minRole?: Role;
+  nav?: { label: string; order: number; count?: (me: Me) => number };
+}
+
+export const publicRoutes: { path: string; Screen: Screen }[] = [
+  { path: "/", Screen: screen(() => import("@/features/orgs"), "LandingPage") },
+  { path: "/login", Screen: screen(() => import("@/features/auth"), "LoginPage") },
+  { path: "/signup", Screen: screen(() => import("@/features/auth"), "SignupPage") },
+  { path: "/invite/:token", Screen: screen(() => import("@/features/auth"), "InvitePage") },
+];
+
+export const signedInRoutes: { path: string; Screen: Screen }[] = [
+  { path: "/new", Screen: screen(() => import("@/features/orgs"), "CreateOrgPage") },
+];
+
+export const orgRoutes: OrgRoute[] = [
+  { path: "", Screen: screen(() => import("@/features/dashboard"), "DashboardPage"), nav: { label: "Dashboard", order: 0 } },
+];

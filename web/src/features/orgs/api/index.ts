@@ -1,0 +1,55 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { api, withQuery } from "@/lib/api";
+import { meKey } from "@/lib/session-hooks";
+import type { Organization, Page } from "@/lib/types";
+
+export const orgKeys = {
+  one: (slug: string) => ["org", slug] as const,
+  directory: ["orgs", "public"] as const,
+};
+
+export function fetchOrg(slug: string) {
+  return api.get<{ organization: Organization }>(`/api/orgs/${encodeURIComponent(slug)}`);
+}
+
+export function useOrgQuery(slug: string) {
+  return useQuery({ queryKey: orgKeys.one(slug), queryFn: () => fetchOrg(slug), retry: false });
+}
+
+export function usePublicOrgs() {
+  return useQuery({
+    queryKey: orgKeys.directory,
+    queryFn: () => api.get<{ organizations: Organization[] } & Page>(withQuery("/api/orgs", { public: true, limit: 24 })),
+    retry: false,
+  });
+}
+
+export function useCreateOrg() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name: string; slug?: string; description?: string }) =>
+      api.post<{ organization: Organization }>("/api/orgs", body),
+    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+  });
+}
+
+export function useUpdateOrg(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: Partial<Pick<Organization, "name" | "description" | "logo_url" | "settings">> & { is_public?: boolean }) =>
+      api.patch<{ organization: Organization }>(`/api/orgs/${encodeURIComponent(slug)}`, body),
+    onSuccess: (answer) => {
+      client.setQueryData(orgKeys.one(slug), answer);
+      void client.invalidateQueries({ queryKey: meKey });
+    },
+  });
+}
+
+export function useDeleteOrg(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.del(`/api/orgs/${encodeURIComponent(slug)}`),
+    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+  });
+}

@@ -1,0 +1,4 @@
+export { LandingPage } from "./components/landing-page";
+export { CreateOrgPage } from "./components/create-org-page";
+export { OrgSwitcher } from "./components/org-switcher";
+export { fetchOrg, orgKeys, useOrgQuery } from "./api";
