@@ -86,7 +86,8 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(database_url=database_url, host="127.0.0.1", port=0, websocket_port=0,
                     community_data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=1024,
                     log_format="console", log_level="warning",
-                    db_pool_min=1, db_pool_max=5, validate_responses=True, _env_file=None)  # type: ignore[call-arg]
+                    db_pool_min=1, db_pool_max=5, validate_responses=True,
+                    web_dist_dir=Path(__file__).parent / "data" / "web_dist", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

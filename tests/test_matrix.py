@@ -16,7 +16,7 @@ from tests.factories import Factory, Personas
 from tests.matrix_support import PERSONAS, MatrixContext
 
 _MODULES = ["tests.matrix_core", "tests.matrix_forums", "tests.matrix_realtime", "tests.matrix_search",
-            "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events"]
+            "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events", "tests.matrix_web"]
 _IGNORED_ENDPOINTS = {"static"}
 
 

@@ -1,0 +1,98 @@
+"""A real `community serve` on loopback with the built app, and Debian's chromium to drive it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import trio_asyncio
+
+from tests.conftest import _admin, with_database
+from tests.web.browser import CHROMIUM, FLAGS, ROOT
+
+DIST = ROOT / "web" / "dist" / "index.html"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole product as `make run` starts it, on a fresh database."""
+    if not DIST.exists():
+        pytest.fail("the browser app is not built (web/dist): run make install with Node.js 20+", pytrace=False)
+    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    trio_asyncio.run(_admin, pg_url, f"CREATE DATABASE {name} TEMPLATE community_template")
+    port, ws_port = _free_port(), _free_port()
+    env = {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1", "PORT": str(port),
+           "WEBSOCKET_PORT": str(ws_port), "NEXT_PUBLIC_APP_URL": f"http://127.0.0.1:{port}",
+           "COMMUNITY_DATA_DIR": str(tmp_path_factory.mktemp("e2e-var")), "LOG_FORMAT": "json",
+           "LOG_LEVEL": "warning", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024"}
+    log = (tmp_path_factory.mktemp("e2e-log") / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "community", "serve"], env=env, cwd=ROOT,
+                              stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        trio_asyncio.run(_admin, pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"community serve exited with {server.returncode}", pytrace=False)
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("community serve did not become ready in 60 s", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail("no browser for the end-to-end tests: install Debian's chromium (apt-get install -y chromium)",
+                    pytrace=False)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    # trio-asyncio installs its own loop policy; Playwright's synchronous API needs a plain asyncio loop.
+    policy = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    try:
+        with sync_playwright() as p:
+            launched = p.chromium.launch(executable_path=str(chromium_path), args=FLAGS, headless=True)
+            try:
+                yield launched
+            finally:
+                launched.close()
+    finally:
+        asyncio.set_event_loop_policy(policy)
