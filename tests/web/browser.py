@@ -51,6 +51,8 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
 def capture(page: Page, name: str, problems: list[str]) -> None:
     """Screenshots at both sizes, and axe at each size (layouts differ)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Loading skeletons announce themselves as role=status "Loading ...": wait until the screen has its data.
+    page.wait_for_function("() => !document.querySelector('[role=status][aria-label^=Loading]')")
     before = page.viewport_size
     for label, (width, height) in SIZES.items():
         page.set_viewport_size({"width": width, "height": height})

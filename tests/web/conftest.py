@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import trio_asyncio
+import trio
 
 from tests.conftest import _admin, with_database
 from tests.web.browser import CHROMIUM, FLAGS, ROOT
@@ -34,7 +33,7 @@ def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPat
     if not DIST.exists():
         pytest.fail("the browser app is not built (web/dist): run make install with Node.js 20+", pytrace=False)
     name = f"e2e_{uuid.uuid4().hex[:12]}"
-    trio_asyncio.run(_admin, pg_url, f"CREATE DATABASE {name} TEMPLATE community_template")
+    trio.run(_admin, pg_url, f"CREATE DATABASE {name} TEMPLATE community_template")
     port, ws_port = _free_port(), _free_port()
     env = {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1", "PORT": str(port),
            "WEBSOCKET_PORT": str(ws_port), "NEXT_PUBLIC_APP_URL": f"http://127.0.0.1:{port}",
@@ -55,7 +54,7 @@ def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPat
             server.kill()
             server.wait()
         log.close()
-        trio_asyncio.run(_admin, pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        trio.run(_admin, pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -84,15 +83,9 @@ def chromium_path() -> Path:
 def browser(chromium_path: Path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    # trio-asyncio installs its own loop policy; Playwright's synchronous API needs a plain asyncio loop.
-    policy = asyncio.get_event_loop_policy()
-    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-    try:
-        with sync_playwright() as p:
-            launched = p.chromium.launch(executable_path=str(chromium_path), args=FLAGS, headless=True)
-            try:
-                yield launched
-            finally:
-                launched.close()
-    finally:
-        asyncio.set_event_loop_policy(policy)
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(chromium_path), args=FLAGS, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -4,54 +4,113 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.web.browser import capture, watch
+from tests.web.browser import Watched, capture, watch
+
+PASSWORD = "correct horse battery"
 
 
-def _sign_up(page: Page, base: str, name: str, email: str) -> None:
-    page.goto(f"{base}/signup")
+def _sign_up(page: Page, base: str, name: str, email: str, path: str = "/signup") -> None:
+    page.goto(f"{base}{path}")
     page.get_by_label("Display name").fill(name)
     page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
+
+
+def _person(browser: Browser) -> tuple[BrowserContext, Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    return context, watch(context.new_page())
 
 
 def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> None:
     base, tag = live_server, uuid.uuid4().hex[:6]
+    org = f"makers-{tag}"
     problems: list[str] = []
-    ana_context = browser.new_context(viewport={"width": 1280, "height": 900})
-    ana = watch(ana_context.new_page())
-    a = ana.page
+    ana_context, ana = _person(browser)
+    ben_context, ben = _person(browser)
+    a, b = ana.page, ben.page
 
+    # Ana signs up and creates a community.
+    a.goto(f"{base}/")
+    capture(a, "landing", problems)
     a.goto(f"{base}/login")
     expect(a.get_by_role("heading", name="Sign in")).to_be_visible()
     capture(a, "login", problems)
-    a.goto(f"{base}/signup")
-    capture(a, "signup", problems)
     _sign_up(a, base, "Ana Lima", f"ana-{tag}@example.com")
+    expect(a.get_by_role("heading", name="Welcome back")).to_be_visible()
     capture(a, "landing-signed-in", problems)
-
     a.get_by_role("link", name="Create a community").first.click()
     a.get_by_label("Name").fill(f"Makers {tag}")
     capture(a, "create-org", problems)
     a.get_by_role("button", name="Create community").click()
+    expect(a).to_have_url(re.compile(rf"/{org}$"))
     expect(a.get_by_role("heading", name=f"Makers {tag}")).to_be_visible()
-    expect(a).to_have_url(re.compile(rf"/makers-{tag}$"))
-    capture(a, "dashboard", problems)
+    capture(a, "dashboard-empty", problems)
 
-    a.goto(f"{base}/makers-{tag}/nowhere/at/all")
+    # A forum and a topic.
+    a.get_by_role("link", name="Create New Forum").click()
+    a.get_by_label("Forum name").fill("General")
+    a.get_by_label("Forum description").fill("Anything goes.")
+    a.get_by_role("button", name="Create forum").click()
+    expect(a.get_by_role("link", name="General", exact=True)).to_be_visible()
+    capture(a, "forums", problems)
+    a.get_by_role("link", name="General", exact=True).click()
+    expect(a.get_by_role("heading", name="General")).to_be_visible()
+    a.get_by_role("link", name="New topic").click()
+    a.get_by_label("Title").fill("Workshop schedule")
+    a.get_by_label("Content").fill("When shall we meet? **Vote** below.")
+    a.get_by_label("Tags").fill("planning, events")
+    capture(a, "new-topic", problems)
+    a.get_by_role("button", name="Create topic").click()
+    expect(a.get_by_role("heading", name="Workshop schedule")).to_be_visible()
+    topic_url = a.url
+
+    # Ana invites Ben; Ben signs up from the invitation link and joins.
+    a.goto(f"{base}/{org}/members")
+    a.get_by_label("Email").fill(f"ben-{tag}@example.com")
+    a.get_by_role("button", name="Send invitation").click()
+    link = a.get_by_label("Invitation link").input_value()
+    capture(a, "members", problems)
+    b.goto(link)
+    expect(b.get_by_role("heading", name=f"Join Makers {tag}")).to_be_visible()
+    capture(b, "invitation", problems)
+    b.get_by_role("link", name="Create an account to join").click()
+    b.get_by_label("Display name").fill("Ben Okafor")
+    b.get_by_label("Email").fill(f"ben-{tag}@example.com")
+    b.get_by_label("Password").fill(PASSWORD)
+    b.get_by_role("button", name="Create account").click()
+    b.get_by_role("button", name="Accept invitation").click()
+    expect(b).to_have_url(re.compile(rf"/{org}$"))
+    capture(b, "dashboard", problems)
+
+    # Both open the topic; Ben types and replies, Ana sees both without reloading.
+    a.goto(topic_url)
+    b.goto(topic_url)
+    expect(a.get_by_role("heading", name="Workshop schedule")).to_be_visible()
+    capture(a, "topic", problems)
+    b.get_by_label("Reply").press_sequentially("Tuesday works", delay=20)
+    expect(a.get_by_text("Ben Okafor is typing…")).to_be_visible()
+    b.get_by_role("button", name="Post reply").click()
+    reply = a.get_by_role("article").filter(has_text="Tuesday works")
+    expect(reply).to_be_visible()
+    expect(a.get_by_text("Ben Okafor is typing…")).to_be_hidden()
+    capture(a, "topic-live-reply", problems)
+
+    # Ana reacts; Ben sees the count change in place.
+    reply.get_by_role("button", name="Add a reaction").click()
+    reply.get_by_role("button", name="React 🎉").click()
+    on_bens_screen = b.get_by_role("article").filter(has_text="Tuesday works")
+    expect(on_bens_screen.get_by_role("button", name=re.compile("🎉 1"))).to_be_visible()
+
+    a.goto(f"{base}/{org}/nowhere/at/all")
     expect(a.get_by_role("heading", name="Page not found")).to_be_visible()
     capture(a, "not-found", problems)
 
     assert problems == []
     assert ana.errors == []
-    _close(ana_context)
-
-
-def _close(*contexts: Any) -> None:
-    for context in contexts:
-        context.close()
+    assert ben.errors == []
+    ana_context.close()
+    ben_context.close()

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import trio
 from quart import Blueprint, Response, request
+from quart.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 
 from community.domain.errors import NotFoundError
@@ -26,7 +27,9 @@ class AppPathConverter(PathConverter):
     regex = "(?!(?:" + "|".join(r.replace(".", r"\.") for r in _RESERVED) + ")(?:/|$))[^/].*?"
 
 
-blueprint.record_once(lambda state: state.app.url_map.converters.setdefault("app_path", AppPathConverter))
+@blueprint.record_once
+def _register_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters["app_path"] = AppPathConverter
 _IMMUTABLE = "public, max-age=31536000, immutable"
 _ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 _NOT_BUILT = (b"<!doctype html><title>Community</title><h1>The browser app is not built</h1>"

@@ -34,4 +34,10 @@ export const signedInRoutes: { path: string; Screen: Screen }[] = [
 
 export const orgRoutes: OrgRoute[] = [
   { path: "", Screen: screen(() => import("@/features/dashboard"), "DashboardPage"), nav: { label: "Dashboard", order: 0 } },
+  { path: "forums", Screen: screen(() => import("@/features/forums"), "ForumsPage"), nav: { label: "Forums", order: 10 } },
+  { path: "forums/:forumId", Screen: screen(() => import("@/features/forums"), "ForumPage") },
+  { path: "forums/:forumId/new", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
+  { path: "new-topic", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
+  { path: "topics/:topicId", Screen: screen(() => import("@/features/topics"), "TopicPage") },
+  { path: "members", Screen: screen(() => import("@/features/members"), "MembersPage"), minRole: "member", nav: { label: "Members", order: 40 } },
 ];

@@ -14,5 +14,5 @@ export interface QuickAction {
 export const quickActions: QuickAction[] = [
   { label: "Invite Members", to: "members#invite", minRole: "admin", primary: true },
   { label: "Create New Forum", to: "forums#new-forum", minRole: "admin" },
-  { label: "Send Announcement", to: "forums?announce=1", minRole: "moderator" },
+  { label: "Send Announcement", to: "new-topic?announce=1", minRole: "moderator" },
 ];

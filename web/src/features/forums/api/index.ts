@@ -1,0 +1,87 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { api, withQuery } from "@/lib/api";
+import type { Page, UserRef } from "@/lib/types";
+
+export interface Forum {
+  id: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  parent_id: string | null;
+  is_private: boolean;
+  required_role: string;
+  sort_order: number;
+  topic_count: number;
+  post_count: number;
+  last_post_at: string | null;
+  children: Forum[];
+}
+
+export interface TopicSummary {
+  id: string;
+  forum_id: string;
+  title: string;
+  slug: string;
+  author: UserRef;
+  excerpt?: string;
+  tags: string[];
+  is_pinned: boolean;
+  is_locked: boolean;
+  is_announcement: boolean;
+  reply_count: number;
+  view_count: number;
+  solution_post_id: string | null;
+  created_at: string;
+  last_activity_at: string;
+  /** Per-person reading state, when the server answers it. */
+  unread_count?: number;
+  is_new?: boolean;
+  last_read_post_id?: string | null;
+}
+
+type ForumPage = { forum: Forum; topics: TopicSummary[] } & Page;
+
+export const forumKeys = {
+  all: (slug: string) => ["forums", slug] as const,
+  topics: (slug: string, forumId: string) => ["forum-topics", slug, forumId] as const,
+};
+
+export function useForums(slug: string) {
+  return useQuery({
+    queryKey: forumKeys.all(slug),
+    queryFn: () => api.get<{ forums: Forum[] }>(`/api/orgs/${encodeURIComponent(slug)}/forums`),
+  });
+}
+
+export function useForumTopics(slug: string, forumId: string) {
+  return useInfiniteQuery({
+    queryKey: forumKeys.topics(slug, forumId),
+    queryFn: ({ pageParam }) => api.get<ForumPage>(withQuery(`/api/orgs/${encodeURIComponent(slug)}/forums/${forumId}`, { cursor: pageParam, limit: 25 })),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+export function useCreateForum(slug: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name: string; description?: string; parent_id?: string; is_private?: boolean; required_role?: string }) =>
+      api.post<{ forum: Forum }>(`/api/orgs/${encodeURIComponent(slug)}/forums`, body),
+    onSuccess: () => client.invalidateQueries({ queryKey: forumKeys.all(slug) }),
+  });
+}
+
+export function useCreateTopic(slug: string, forumId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { title: string; content: string; tags?: string[] }) =>
+      api.post<{ topic: TopicSummary }>(`/api/orgs/${encodeURIComponent(slug)}/forums/${forumId}/topics`, body),
+    onSuccess: () => client.invalidateQueries({ queryKey: forumKeys.topics(slug, forumId) }),
+  });
+}
+
+/** Flattens the forum tree into [forum, depth] pairs, parents first. */
+export function flattenForums(forums: Forum[], depth = 0): [Forum, number][] {
+  return forums.flatMap((f) => [[f, depth] as [Forum, number], ...flattenForums(f.children, depth + 1)]);
+}

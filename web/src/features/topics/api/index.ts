@@ -1,0 +1,111 @@
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+
+import { api, withQuery } from "@/lib/api";
+
+import { addPost, markSolution, reactionChanged, removePost, replacePost, topicKey, updateTopic, type TopicData } from "./cache";
+import { registerTopicEvents } from "./live";
+import type { Post, Revision, Topic, TopicPage } from "./types";
+
+registerTopicEvents();
+
+export * from "./types";
+export { buildThread, countReplies, topicKey, type ThreadNode } from "./cache";
+
+const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
+
+export function useTopic(slug: string, topicId: string) {
+  return useInfiniteQuery({
+    queryKey: topicKey(slug, topicId),
+    queryFn: ({ pageParam }) => api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor: pageParam, limit: 50 })),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    staleTime: 60_000,
+  });
+}
+
+function useTopicCache(slug: string, topicId: string) {
+  const client = useQueryClient();
+  return (change: (data: TopicData) => TopicData) =>
+    client.setQueryData<TopicData>(topicKey(slug, topicId), (data) => (data ? change(data) : data));
+}
+
+export function useCreatePost(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: (body: { content: string; parent_id?: string }) => api.post<{ post: Post }>(`${base(slug)}/topics/${topicId}/posts`, body),
+    onSuccess: ({ post }) => update((d) => addPost(d, post)),
+  });
+}
+
+export function useEditPost(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: ({ id, content }: { id: string; content: string }) => api.patch<{ post: Post }>(`${base(slug)}/posts/${id}`, { content }),
+    onSuccess: ({ post }) => update((d) => replacePost(d, post, false)),
+  });
+}
+
+export function useDeletePost(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: (id: string) => api.del(`${base(slug)}/posts/${id}`),
+    onSuccess: (_, id) => update((d) => removePost(d, id)),
+  });
+}
+
+export function useReact(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: ({ id, emoji, on }: { id: string; emoji: string; on: boolean }) => {
+      const path = `${base(slug)}/posts/${id}/reactions/${encodeURIComponent(emoji)}`;
+      return on ? api.put<{ post: Post }>(path) : api.del<{ post: Post }>(path);
+    },
+    onMutate: ({ id, emoji, on }) => update((d) => reactionChanged(d, id, emoji, on ? 1 : -1, true)),
+    onSuccess: ({ post }) => update((d) => replacePost(d, post, false)),
+    onError: (_, { id, emoji, on }) => update((d) => reactionChanged(d, id, emoji, on ? -1 : 1, true)),
+  });
+}
+
+export function useMarkSolution(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: (id: string) => api.post<{ post: Post }>(`${base(slug)}/posts/${id}/solution`),
+    onSuccess: ({ post }) => update((d) => markSolution(d, post.id)),
+  });
+}
+
+export function useFlagPost(slug: string) {
+  return useMutation({
+    mutationFn: ({ id, reason }: { id: string; reason: string }) => api.post(`${base(slug)}/posts/${id}/flags`, { reason }),
+  });
+}
+
+export function useUpdateTopic(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: (body: Partial<Pick<Topic, "title" | "content" | "tags" | "is_pinned" | "is_locked" | "is_announcement">>) =>
+      api.patch<{ topic: Topic }>(`${base(slug)}/topics/${topicId}`, body),
+    onSuccess: ({ topic }) => update((d) => updateTopic(d, topic)),
+  });
+}
+
+export function useDeleteTopic(slug: string, topicId: string) {
+  return useMutation({ mutationFn: () => api.del(`${base(slug)}/topics/${topicId}`) });
+}
+
+export function useRevisions(slug: string, postId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["revisions", slug, postId],
+    queryFn: () => api.get<{ revisions: Revision[] }>(`${base(slug)}/posts/${postId}/revisions`),
+    enabled,
+  });
+}
+
+export function useMembersForMention(slug: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["members", slug, "mention"],
+    queryFn: () => api.get<{ members: { user: { id: string; display_name: string } }[] }>(withQuery(`${base(slug)}/members`, { limit: 100 })),
+    enabled,
+    staleTime: 300_000,
+  });
+}

@@ -1,0 +1,201 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+
+import { Composer, type ComposerHandle } from "@/components/composer/composer";
+import { useDraft } from "@/components/composer/draft";
+import { quote } from "@/components/composer/mentions";
+import { Button } from "@/components/ui/button";
+import { Badge, Card } from "@/components/ui/card";
+import { ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
+import { ShortcutsDialog, useShortcuts, type Shortcut } from "@/components/ui/shortcuts";
+import { NotFoundPage } from "@/features/errors";
+import { ApiError } from "@/lib/api";
+import { markdownPreview } from "@/lib/markdown";
+import { orgPath, useOrg } from "@/lib/org";
+import { useOnline } from "@/lib/presence";
+import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
+import { fullTime, timeAgo } from "@/lib/time";
+import { atLeast } from "@/lib/types";
+
+import { buildThread, useCreatePost, useDeleteTopic, useMembersForMention, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
+import { PostView, type PostContext } from "./post-view";
+
+function TypingLine({ topicId }: { topicId: string }) {
+  const typists = useTypists(topicId);
+  const names = typists.map((t) => t.user_name);
+  const text = names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
+  return <p aria-live="polite" className="h-5 text-sm text-gray-600 italic dark:text-gray-400">{text}</p>;
+}
+
+function ModeratorTools({ topic }: { topic: Topic }) {
+  const { slug } = useOrg();
+  const update = useUpdateTopic(slug, topic.id);
+  const toggles = [
+    { key: "is_pinned", on: topic.is_pinned, label: topic.is_pinned ? "Unpin" : "Pin" },
+    { key: "is_locked", on: topic.is_locked, label: topic.is_locked ? "Unlock" : "Lock" },
+    { key: "is_announcement", on: topic.is_announcement, label: topic.is_announcement ? "Stop announcing" : "Announce" },
+  ] as const;
+  return (
+    <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Moderation">
+      {toggles.map((t) => (
+        <Button key={t.key} size="sm" variant="secondary" busy={update.isPending && update.variables[t.key] !== undefined}
+          onClick={() => update.mutate({ [t.key]: !t.on })}>{t.label}</Button>
+      ))}
+      <ErrorNotice error={update.error} className="w-full" />
+    </div>
+  );
+}
+
+function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | undefined }) {
+  const { slug, role, userId } = useOrg();
+  const navigate = useNavigate();
+  const remove = useDeleteTopic(slug, topic.id);
+  const canDelete = userId === topic.author.id || atLeast(role, "moderator");
+  const post: Post = { id: topic.id, topic_id: topic.id, parent_id: null, author: topic.author, content: topic.content, html: topic.html, is_solution: false, reactions: {}, my_reactions: [], edit_count: topic.edit_count, created_at: topic.created_at, last_edited_at: topic.last_edited_at };
+  return (
+    <article aria-labelledby="topic-title" tabIndex={-1} data-post className="rounded-lg bg-white p-4 ring-1 ring-gray-200 sm:p-6 dark:bg-gray-900 dark:ring-gray-800">
+      <div className="flex flex-wrap items-center gap-1.5">
+        {topic.is_pinned && <Badge tone="blue">Pinned</Badge>}
+        {topic.is_announcement && <Badge tone="purple">Announcement</Badge>}
+        {topic.is_locked && <Badge>Locked</Badge>}
+        {topic.solution_post_id && <Badge tone="green">Solved</Badge>}
+      </div>
+      <h1 id="topic-title" className="mt-1 text-2xl font-bold break-words sm:text-3xl">{topic.title}</h1>
+      <p className="mt-1 text-sm text-gray-600 dark:text-gray-400">
+        {post.author.display_name}{online ? (online.has(post.author.id) ? " (online)" : "") : ""} · <time dateTime={topic.created_at} title={fullTime(topic.created_at)}>{timeAgo(topic.created_at)}</time>
+        {topic.edit_count > 0 && " · edited"} · {topic.view_count} views
+      </p>
+      {topic.tags.length > 0 && (
+        <ul aria-label="Tags" className="mt-2 flex flex-wrap gap-1">{topic.tags.map((t) => <li key={t}><Badge>#{t}</Badge></li>)}</ul>
+      )}
+      {/* Server-rendered and sanitised (nh3): the only HTML the app ever injects. */}
+      <div className="prose-post mt-4" dangerouslySetInnerHTML={{ __html: topic.html }} />
+      {canDelete && (
+        <div className="mt-4">
+          <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => {
+            if (window.confirm("Delete this topic and all its replies?")) remove.mutate(undefined, { onSuccess: () => navigate(orgPath(slug, "forums", topic.forum_id)) });
+          }}>Delete topic</Button>
+          <ErrorNotice error={remove.error} />
+        </div>
+      )}
+    </article>
+  );
+}
+
+function focusPost(direction: 1 | -1) {
+  const posts = [...document.querySelectorAll<HTMLElement>("[data-post]")];
+  const current = posts.findIndex((p) => p === document.activeElement || p.contains(document.activeElement));
+  const next = posts[current === -1 ? (direction === 1 ? 0 : posts.length - 1) : Math.max(0, Math.min(posts.length - 1, current + direction))];
+  next?.focus();
+  next?.scrollIntoView({ block: "center" });
+}
+
+export function TopicPage() {
+  const { topicId = "" } = useParams();
+  const { slug, role } = useOrg();
+  const topic = useTopic(slug, topicId);
+  const online = useOnline(slug);
+  const create = useCreatePost(slug, topicId);
+  const [draft, setDraft, clearDraft] = useDraft(`topic:${topicId}`);
+  const [replyTo, setReplyTo] = useState<Post | null>(null);
+  const composer = useRef<ComposerHandle>(null);
+  const sendTyping = useSendTyping({ topic_id: topicId });
+  const canPost = atLeast(role, "member");
+  const members = useMembersForMention(slug, canPost);
+  useChannel(`topic:${topicId}`);
+
+  const preview = markdownPreview(slug);
+  const startReply = useCallback((post: Post | null) => {
+    setReplyTo(post);
+    composer.current?.focus();
+  }, []);
+  const shortcuts: Shortcut[] = [
+    { key: "j", label: "Next post", run: () => focusPost(1) },
+    { key: "k", label: "Previous post", run: () => focusPost(-1) },
+    { key: "r", label: "Reply to the topic", run: () => startReply(null) },
+    { key: "/", label: "Search", run: () => document.getElementById("site-search")?.focus() },
+  ];
+  const dialog = useShortcuts(shortcuts);
+
+  const data = topic.data;
+  const posts = useMemo(() => data?.pages.flatMap((p) => p.posts) ?? [], [data]);
+  const thread = useMemo(() => buildThread(posts), [posts]);
+  const head = data?.pages[0]?.topic;
+  const firstUnread = head?.first_unread_post_id ?? null;
+
+  // Open at the first unread post, once, when the server tells us where that is.
+  const opened = useRef(false);
+  useEffect(() => {
+    if (opened.current || !firstUnread) return;
+    const el = document.getElementById(`post-${firstUnread}`);
+    if (el) {
+      opened.current = true;
+      el.scrollIntoView({ block: "start" });
+      el.focus({ preventScroll: true });
+    }
+  }, [firstUnread, posts.length]);
+
+  if (topic.isPending) return <ListSkeleton rows={8} label="Loading the topic" />;
+  if (topic.isError || !head) {
+    if (topic.error instanceof ApiError && topic.error.status === 404) return <NotFoundPage />;
+    return <ErrorNotice error={topic.error} />;
+  }
+  const ctx: PostContext = {
+    topic: head,
+    online,
+    firstUnreadId: firstUnread,
+    onReply: (post) => startReply(post),
+    onQuote: (post, text) => {
+      setReplyTo(post);
+      composer.current?.insert(quote(text, post.author.display_name));
+    },
+    ...(preview ? { preview } : {}),
+  };
+  const locked = head.is_locked && !atLeast(role, "moderator");
+  const submit = () => {
+    create.mutate({ content: draft, ...(replyTo ? { parent_id: replyTo.id } : {}) }, {
+      onSuccess: () => {
+        clearDraft();
+        setReplyTo(null);
+      },
+    });
+  };
+  return (
+    <div className="mx-auto max-w-4xl space-y-4">
+      <nav aria-label="Breadcrumb" className="text-sm">
+        <Link className="text-blue-700 hover:underline dark:text-blue-300" to={orgPath(slug, "forums", head.forum_id)}>← Back to the forum</Link>
+      </nav>
+      <OpeningPost topic={head} online={online} />
+      {atLeast(role, "moderator") && <ModeratorTools topic={head} />}
+      <section aria-label={`${head.reply_count} replies`} className="space-y-3">
+        <h2 className="text-lg font-semibold">{head.reply_count} {head.reply_count === 1 ? "reply" : "replies"}</h2>
+        {thread.map((node) => <PostView key={node.post.id} node={node} ctx={ctx} depth={0} />)}
+        {topic.hasNextPage && (
+          <div className="text-center">
+            <Button variant="secondary" onClick={() => void topic.fetchNextPage()} busy={topic.isFetchingNextPage}>Load more replies</Button>
+          </div>
+        )}
+      </section>
+      <TypingLine topicId={topicId} />
+      {canPost && !locked ? (
+        <Card>
+          <div className="p-4">
+            {replyTo && (
+              <p className="mb-2 flex items-center gap-2 text-sm">
+                Replying to {replyTo.author.display_name}
+                <Button size="sm" variant="ghost" onClick={() => setReplyTo(null)}>Reply to the topic instead</Button>
+              </p>
+            )}
+            <Composer ref={composer} label="Reply" submitLabel="Post reply" value={draft} onChange={setDraft} onSubmit={submit}
+              onTyping={sendTyping} busy={create.isPending} error={create.error}
+              mentionCandidates={members.data?.members.map((m) => m.user)} {...(preview ? { preview } : {})}
+              hint="Markdown works. Ctrl+Enter sends. Press ? for keyboard shortcuts." />
+          </div>
+        </Card>
+      ) : head.is_locked ? (
+        <p className="rounded-md bg-gray-100 p-3 text-sm dark:bg-gray-800">This topic is locked: no new replies.</p>
+      ) : null}
+      <ShortcutsDialog shortcuts={shortcuts} open={dialog.open} onClose={dialog.close} />
+    </div>
+  );
+}
