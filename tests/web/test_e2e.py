@@ -105,6 +105,82 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     on_bens_screen = b.get_by_role("article").filter(has_text="Tuesday works")
     expect(on_bens_screen.get_by_role("button", name=re.compile("🎉 1"))).to_be_visible()
 
+    # Ana answers; Ben flags her answer; it reaches the moderators' queue.
+    a.get_by_label("Reply").fill("Count me in for Tuesday")
+    a.get_by_role("button", name="Post reply").click()
+    answer = b.get_by_role("article").filter(has_text="Count me in")
+    answer.get_by_role("button", name="Flag").click()
+    b.get_by_label("Why flag this post?").select_option("Off topic")
+    b.get_by_role("button", name="Send flag").click()
+    expect(b.get_by_text("the moderators will review this post")).to_be_visible()
+    a.goto(f"{base}/{org}/moderation")
+    expect(a.get_by_text("flagged a post")).to_be_visible()
+    expect(a.get_by_text("Off topic")).to_be_visible()
+    capture(a, "moderation", problems)
+
+    # Search finds Ben's reply (the index follows commits asynchronously, so look until it is there).
+    a.get_by_label("Search").fill("Tuesday")
+    a.get_by_label("Search").press("Enter")
+    expect(a).to_have_url(re.compile(r"/search\?q=Tuesday"))
+    for _ in range(20):
+        if a.get_by_role("link", name="Workshop schedule").count() > 0:
+            break
+        a.wait_for_timeout(500)
+        a.reload()
+    expect(a.get_by_text("works", exact=False).first).to_be_visible()
+    expect(a.locator("mark").filter(has_text="Tuesday").first).to_be_visible()
+    capture(a, "search", problems)
+
+    # A direct message arrives live, with its unread badge; typing shows both ways.
+    b.goto(f"{base}/{org}")
+    a.goto(f"{base}/{org}/messages")
+    capture(a, "messages-empty", problems)
+    a.get_by_role("button", name="New message").click()
+    a.get_by_label("People").fill("Ben")
+    a.get_by_role("button", name="Add Ben Okafor").click()
+    a.get_by_role("button", name="Start conversation").click()
+    expect(a).to_have_url(re.compile(rf"/{org}/messages/[0-9a-f-]+$"))
+    a.get_by_label("Message").fill("Hi Ben, see you Tuesday")
+    a.get_by_label("Message").press("Enter")
+    expect(a.get_by_role("article").filter(has_text="see you Tuesday")).to_be_visible()
+    expect(b.get_by_role("link", name=re.compile("Messages")).get_by_label("1 unread")).to_be_visible()
+    expect(b.get_by_role("link", name=re.compile("Notifications, 1 unread"))).to_be_visible()
+    b.get_by_role("link", name=re.compile("Messages")).click()
+    expect(b.get_by_role("link", name=re.compile("Ana Lima")).get_by_label("1 unread")).to_be_visible()
+    capture(b, "messages", problems)
+    b.get_by_role("link", name=re.compile("Ana Lima")).click()
+    expect(b.get_by_role("article").filter(has_text="see you Tuesday")).to_be_visible()
+    b.get_by_label("Message").press_sequentially("On my way", delay=20)
+    expect(a.get_by_text("Ben Okafor is typing…")).to_be_visible()
+    b.get_by_label("Message").press("Enter")
+    expect(a.get_by_role("article").filter(has_text="On my way")).to_be_visible()
+    expect(a.get_by_text("Seen by Ben Okafor")).to_be_visible()
+    capture(a, "conversation", problems)
+
+    # Notifications: the list, and clicking through.
+    b.goto(f"{base}/{org}/notifications")
+    expect(b.get_by_role("button", name=re.compile("Message from Ana Lima"))).to_be_visible()
+    capture(b, "notifications", problems)
+
+    # A role change takes effect without reloading: Ben gets the moderators' screens.
+    b.goto(f"{base}/{org}/settings")
+    expect(b.get_by_role("heading", name="Not allowed")).to_be_visible()
+    capture(b, "forbidden", problems)
+    b.goto(f"{base}/{org}")
+    expect(b.get_by_role("link", name="Moderation")).to_have_count(0)
+    a.goto(f"{base}/{org}/members")
+    a.get_by_label("Role of Ben Okafor").select_option("moderator")
+    expect(b.get_by_role("link", name="Moderation")).to_be_visible()
+    b.get_by_role("link", name="Moderation").click()
+    expect(b.get_by_role("heading", name="Moderation")).to_be_visible()
+
+    a.goto(f"{base}/{org}/settings")
+    capture(a, "settings", problems)
+    a.goto(f"{base}/{org}/forums")
+    a.get_by_role("link", name="General", exact=True).click()
+    expect(a.get_by_role("link", name="Workshop schedule")).to_be_visible()
+    capture(a, "forum", problems)
+
     a.goto(f"{base}/{org}/nowhere/at/all")
     expect(a.get_by_role("heading", name="Page not found")).to_be_visible()
     capture(a, "not-found", problems)

@@ -7,7 +7,7 @@ import gzip
 import httpx
 import pytest
 
-from community.runtime import Runtime
+from community.app import System
 
 ASSET = "/assets/app-3f9a1c.js"
 
@@ -61,7 +61,7 @@ async def test_files_outside_the_build_are_unreachable(client: httpx.AsyncClient
             assert '<div id="root">' in r.text
 
 
-async def test_content_security_policy_has_no_inline_script(client: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_content_security_policy_has_no_inline_script(client: httpx.AsyncClient, runtime: System) -> None:
     r = await client.get("/")
     policy = dict(part.strip().split(" ", 1) for part in r.headers["content-security-policy"].split(";"))
     assert policy["default-src"] == "'self'"

@@ -12,8 +12,8 @@ from quart.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 
 from community.domain.errors import NotFoundError
-from community.http.context import current_runtime
-from community.runtime import Runtime
+from community.handles import Handles
+from community.http.context import current_handles
 
 blueprint = Blueprint("web", __name__)
 
@@ -40,18 +40,18 @@ _NOT_BUILT = (b"<!doctype html><title>Community</title><h1>The browser app is no
 @blueprint.get("/<app_path:path>")
 async def app_file(path: str = "") -> Response:
     """A built file when one has this name; else the app's index.html, whose router shows the screen."""
-    runtime = current_runtime()
-    dist = runtime.settings.web_dist
+    h = current_handles()
+    dist = h.settings.web_dist
     file = _built_file(dist, path)
     if file is not None:
         cache = _IMMUTABLE if path.startswith("assets/") else "public, max-age=3600"
-        return await _send(runtime, file, cache)
+        return await _send(h, file, cache)
     if path.startswith("assets/"):
         raise NotFoundError("No such asset.")
     index = dist / "index.html"
     if not index.is_file():
-        return _with_policy(runtime, Response(_NOT_BUILT, status=503, content_type="text/html; charset=utf-8"))
-    return await _send(runtime, index, "no-cache")
+        return _with_policy(h, Response(_NOT_BUILT, status=503, content_type="text/html; charset=utf-8"))
+    return await _send(h, index, "no-cache")
 
 
 def _built_file(dist: Path, path: str) -> Path | None:
@@ -65,7 +65,7 @@ def _built_file(dist: Path, path: str) -> Path | None:
     return file
 
 
-async def _send(runtime: Runtime, file: Path, cache: str) -> Response:
+async def _send(h: Handles, file: Path, cache: str) -> Response:
     accepted = request.headers.get("Accept-Encoding", "")
     content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     if content_type.startswith("text/") or content_type in ("application/javascript", "image/svg+xml"):
@@ -84,7 +84,7 @@ async def _send(runtime: Runtime, file: Path, cache: str) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     if encoding:
         response.headers["Content-Encoding"] = encoding
-    return _with_policy(runtime, response)
+    return _with_policy(h, response)
 
 
 def _accepts(header: str, encoding: str) -> bool:
@@ -95,17 +95,17 @@ def _accepts(header: str, encoding: str) -> bool:
     return False
 
 
-def _with_policy(runtime: Runtime, response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = content_security_policy(runtime)
+def _with_policy(h: Handles, response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = content_security_policy(h)
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     return response
 
 
-def content_security_policy(runtime: Runtime) -> str:
+def content_security_policy(h: Handles) -> str:
     """No inline script anywhere; the app may talk to itself, its websocket, its API and its Auth0 tenant."""
-    settings = runtime.settings
-    connect = ["'self'", _origin(runtime.ws_url), _origin(settings.api_url)]
+    settings = h.settings
+    connect = ["'self'", _origin(h.endpoints.ws_url), _origin(settings.api_url)]
     frames = ["'none'"]
     if settings.auth0_domain:
         auth0 = f"https://{settings.auth0_domain}"

@@ -39,5 +39,11 @@ export const orgRoutes: OrgRoute[] = [
   { path: "forums/:forumId/new", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "new-topic", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "topics/:topicId", Screen: screen(() => import("@/features/topics"), "TopicPage") },
+  { path: "messages", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest", nav: { label: "Messages", order: 20, count: (me) => me.unread_messages } },
+  { path: "messages/:conversationId", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest" },
+  { path: "search", Screen: screen(() => import("@/features/search"), "SearchPage"), minRole: "guest" },
+  { path: "notifications", Screen: screen(() => import("@/features/notifications"), "NotificationsPage"), minRole: "guest" },
+  { path: "moderation", Screen: screen(() => import("@/features/moderation"), "ModerationPage"), minRole: "moderator", nav: { label: "Moderation", order: 60 } },
+  { path: "settings", Screen: screen(() => import("@/features/orgs"), "SettingsPage"), minRole: "admin", nav: { label: "Settings", order: 90 } },
   { path: "members", Screen: screen(() => import("@/features/members"), "MembersPage"), minRole: "member", nav: { label: "Members", order: 40 } },
 ];

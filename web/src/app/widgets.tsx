@@ -3,4 +3,10 @@
 
 import type { ComponentType } from "react";
 
-export const headerWidgets: { key: string; Widget: ComponentType }[] = [];
+import { NotificationBell } from "@/features/notifications/components/bell";
+import { SearchBox } from "@/features/search/components/search-box";
+
+export const headerWidgets: { key: string; Widget: ComponentType }[] = [
+  { key: "search", Widget: SearchBox },
+  { key: "notifications", Widget: NotificationBell },
+];

@@ -29,7 +29,7 @@ export const memberKeys = {
 const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
 
 // Joins, departures and role changes elsewhere: the member list refetches once, in the background.
-onFrame(["member_joined", "member_left", "role_changed"], (_, client) => {
+onFrame(["member_joined", "member_left", "member_role_changed", "member_status_changed"], (_, client) => {
   void client.invalidateQueries({ queryKey: ["members"] });
 });
 

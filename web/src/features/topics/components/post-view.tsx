@@ -42,7 +42,7 @@ function History({ post }: { post: Post }) {
 function FlagForm({ post, onDone }: { post: Post; onDone: () => void }) {
   const { slug } = useOrg();
   const flag = useFlagPost(slug);
-  const [reason, setReason] = useState("spam");
+  const [reason, setReason] = useState("Spam");
   const submit = (event: FormEvent) => {
     event.preventDefault();
     flag.mutate({ id: post.id, reason });
@@ -52,10 +52,10 @@ function FlagForm({ post, onDone }: { post: Post; onDone: () => void }) {
     <form onSubmit={submit} className="mt-2 flex flex-wrap items-end gap-2 rounded-md bg-gray-50 p-3 dark:bg-gray-800">
       <div className="min-w-48">
         <SelectField label="Why flag this post?" value={reason} onChange={(e) => setReason(e.target.value)}>
-          <option value="spam">Spam</option>
-          <option value="abuse">Abusive or harassing</option>
-          <option value="off_topic">Off topic</option>
-          <option value="other">Something else</option>
+          <option>Spam</option>
+          <option>Abusive or harassing</option>
+          <option>Off topic</option>
+          <option>Something else</option>
         </SelectField>
       </div>
       <Button type="submit" size="sm" busy={flag.isPending}>Send flag</Button>

@@ -1,0 +1,3 @@
+export { SearchBox } from "./components/search-box";
+export { SearchPage } from "./components/search-page";
+export { snippetParts } from "./api";
