@@ -172,7 +172,7 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     a.get_by_label("Role of Ben Okafor").select_option("moderator")
     expect(b.get_by_role("link", name="Moderation")).to_be_visible()
     b.get_by_role("link", name="Moderation").click()
-    expect(b.get_by_role("heading", name="Moderation")).to_be_visible()
+    expect(b.get_by_role("heading", name="Moderation", exact=True)).to_be_visible()
 
     a.goto(f"{base}/{org}/settings")
     capture(a, "settings", problems)

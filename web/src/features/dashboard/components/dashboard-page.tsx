@@ -80,6 +80,12 @@ function describe(activity: Activity): { text: string; to: string | null } {
       return { text: `${who} joined the community`, to: null };
     case "solution_marked":
       return { text: `A solution was marked`, to: activity.post ? `topics/${activity.post.topic_id}` : null };
+    case "forum_created": {
+      const forum = activity.forum as { id?: string; name?: string } | undefined;
+      return { text: `A new forum: ${forum?.name ?? "untitled"}`, to: forum?.id ? `forums/${forum.id}` : null };
+    }
+    case "announcement_published":
+      return { text: `Announcement: “${activity.topic?.title ?? ""}”`, to: activity.topic ? `topics/${activity.topic.id}` : null };
     case "organization_updated":
       return { text: "The community’s profile was updated", to: null };
     default:

@@ -6,6 +6,7 @@ import { Badge, Card, PageHeader } from "@/components/ui/card";
 import { EmptyState, ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
 import { orgPath, useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
+import { atLeast } from "@/lib/types";
 
 import { useFlaggedPost, useFlags, useLog, useResolveFlag, type Flag } from "../api";
 
@@ -71,7 +72,7 @@ function Log() {
 }
 
 export function ModerationPage() {
-  const { slug } = useOrg();
+  const { slug, role } = useOrg();
   const [status, setStatus] = useState<Flag["status"]>("open");
   const flags = useFlags(slug, status);
   const list = flags.data?.pages.flatMap((p) => p.flags) ?? [];
@@ -91,7 +92,8 @@ export function ModerationPage() {
           )}
         {flags.hasNextPage && <div className="border-t border-gray-200 p-3 text-center dark:border-gray-800"><Button variant="secondary" onClick={() => void flags.fetchNextPage()}>More flags</Button></div>}
       </Card>
-      <Log />
+      {/* The log is for admins (permission moderation.log); moderators see the queue only. */}
+      {atLeast(role, "admin") && <Log />}
     </div>
   );
 }
