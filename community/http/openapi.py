@@ -257,4 +257,5 @@ def _mismatch(reason: str, errors: list[Any]) -> Response:
     return Response(json.dumps(body), status=500, content_type="application/problem+json")
 
 
-_UNCHECKED = {"openapi", "swagger_ui", "static"}
+# The browser app's files (web.app_file) are not API answers: hidden from the document, not checked.
+_UNCHECKED = {"openapi", "swagger_ui", "static", "web.app_file"}

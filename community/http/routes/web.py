@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import trio
 from quart import Blueprint, Response, request
 from quart.blueprints import BlueprintSetupState
+from quart_schema import hide
 from werkzeug.routing import PathConverter
 
 from community.domain.errors import NotFoundError
@@ -38,6 +39,7 @@ _NOT_BUILT = (b"<!doctype html><title>Community</title><h1>The browser app is no
 
 @blueprint.get("/")
 @blueprint.get("/<app_path:path>")
+@hide
 async def app_file(path: str = "") -> Response:
     """A built file when one has this name; else the app's index.html, whose router shows the screen."""
     h = current_handles()

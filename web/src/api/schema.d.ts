@@ -4,23 +4,6 @@
  */
 
 export interface paths {
-    "/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A built file when one has this name; else the app's index.html, whose router shows the screen. */
-        get: operations["get_app_file"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -28,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_jwks"];
+        get: operations["auth_jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -46,7 +29,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_login"];
+        post: operations["auth_login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -62,7 +45,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_register"];
+        post: operations["auth_register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -76,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_config"];
+        get: operations["system_config"];
         put?: never;
         post?: never;
         delete?: never;
@@ -92,7 +75,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_lookup_invitation"];
+        get: operations["members_lookup_invitation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -110,7 +93,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_accept_invitation"];
+        post: operations["members_accept_invitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -124,7 +107,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_me"];
+        get: operations["auth_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -140,7 +123,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_notifications"];
+        get: operations["notifications_list_notifications"];
         put?: never;
         post?: never;
         delete?: never;
@@ -158,7 +141,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_mark_read"];
+        post: operations["notifications_mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -174,201 +157,8 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_create_org"];
+        post: operations["orgs_create_org"];
         delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["get_read_conversation"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch: operations["patch_rename_conversation"];
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/messages": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["get_list_messages"];
-        put?: never;
-        /** 201 for a new message; 200 with the first one for a retried `client_id`. */
-        post: operations["post_send_message"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/messages/{message_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete: operations["delete_delete_message"];
-        options?: never;
-        head?: never;
-        patch: operations["patch_edit_message"];
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/messages/{message_id}/reactions/{emoji}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put: operations["put_add_reaction"];
-        post?: never;
-        delete: operations["delete_remove_reaction"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/participants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_add_participants"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/participants/{user_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete: operations["delete_remove_participant"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{conversation_id}/read": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_mark_read"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{flag_id}/resolve": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_resolve_flag"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{forum_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["get_read_forum"];
-        put?: never;
-        post?: never;
-        delete: operations["delete_delete_forum"];
-        options?: never;
-        head?: never;
-        patch: operations["patch_update_forum"];
-        trace?: never;
-    };
-    "/api/orgs/{forum_id}/topics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_create_topic"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{forum_id}/watch": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put: operations["put_watch_forum"];
-        post?: never;
-        delete: operations["delete_unwatch_forum"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{invitation_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete: operations["delete_revoke_invitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -381,13 +171,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_get_org"];
+        get: operations["orgs_get_org"];
         put?: never;
         post?: never;
-        delete: operations["delete_delete_org"];
+        delete: operations["orgs_delete_org"];
         options?: never;
         head?: never;
-        patch: operations["patch_update_org"];
+        patch: operations["orgs_update_org"];
         trace?: never;
     };
     "/api/orgs/{org}/blocks": {
@@ -397,10 +187,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_blocks"];
+        get: operations["conversations_list_blocks"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/blocks/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["conversations_block"];
+        post?: never;
+        delete: operations["conversations_unblock"];
         options?: never;
         head?: never;
         patch?: never;
@@ -413,10 +219,123 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_conversations"];
+        get: operations["conversations_list_conversations"];
         put?: never;
         /** 201 for a new conversation; 200 with the existing one when the pair already has theirs. */
-        post: operations["post_start_conversation"];
+        post: operations["conversations_start_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conversations_read_conversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["conversations_rename_conversation"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["conversations_list_messages"];
+        put?: never;
+        /** 201 for a new message; 200 with the first one for a retried `client_id`. */
+        post: operations["conversations_send_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/messages/{message_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["conversations_delete_message"];
+        options?: never;
+        head?: never;
+        patch: operations["conversations_edit_message"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/messages/{message_id}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["conversations_add_reaction"];
+        post?: never;
+        delete: operations["conversations_remove_reaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["conversations_add_participants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/participants/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["conversations_remove_participant"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/conversations/{conversation_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["conversations_mark_read"];
         delete?: never;
         options?: never;
         head?: never;
@@ -430,7 +349,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_read_dashboard"];
+        get: operations["dashboard_read_dashboard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -446,10 +365,58 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_forums"];
+        get: operations["forums_list_forums"];
         put?: never;
-        post: operations["post_create_forum"];
+        post: operations["forums_create_forum"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/forums/{forum_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["forums_read_forum"];
+        put?: never;
+        post?: never;
+        delete: operations["forums_delete_forum"];
+        options?: never;
+        head?: never;
+        patch: operations["forums_update_forum"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/forums/{forum_id}/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["forums_create_topic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/forums/{forum_id}/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["notifications_watch_forum"];
+        post?: never;
+        delete: operations["notifications_unwatch_forum"];
         options?: never;
         head?: never;
         patch?: never;
@@ -462,10 +429,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_invitations"];
+        get: operations["members_list_invitations"];
         put?: never;
-        post: operations["post_invite"];
+        post: operations["members_invite"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/invitations/{invitation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["members_revoke_invitation"];
         options?: never;
         head?: never;
         patch?: never;
@@ -478,13 +461,29 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_members"];
+        get: operations["members_list_members"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["members_remove_member"];
+        options?: never;
+        head?: never;
+        patch: operations["members_update_member"];
         trace?: never;
     };
     "/api/orgs/{org}/moderation/flags": {
@@ -494,9 +493,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_flags"];
+        get: operations["moderation_list_flags"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/moderation/flags/{flag_id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["moderation_resolve_flag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -510,9 +525,105 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_list_log"];
+        get: operations["moderation_list_log"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/moderation/members/{user_id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["moderation_suspend_member"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/posts/{post_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["posts_read_post"];
+        put?: never;
+        post?: never;
+        delete: operations["posts_delete_post"];
+        options?: never;
+        head?: never;
+        patch: operations["posts_edit_post"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/posts/{post_id}/flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["posts_flag_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/posts/{post_id}/reactions/{emoji}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["posts_add_reaction"];
+        post?: never;
+        delete: operations["posts_remove_reaction"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/posts/{post_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["posts_list_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/posts/{post_id}/solution": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["posts_mark_solution"];
         delete?: never;
         options?: never;
         head?: never;
@@ -526,7 +637,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_presence"];
+        get: operations["notifications_presence"];
         put?: never;
         post?: never;
         delete?: never;
@@ -542,7 +653,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_search_org"];
+        get: operations["search_search_org"];
         put?: never;
         post?: never;
         delete?: never;
@@ -558,7 +669,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_suggest_titles"];
+        get: operations["search_suggest_titles"];
         put?: never;
         post?: never;
         delete?: never;
@@ -567,23 +678,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/orgs/{post_id}": {
+    "/api/orgs/{org}/topics/{topic_id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_read_post"];
+        get: operations["topics_read_topic"];
         put?: never;
         post?: never;
-        delete: operations["delete_delete_post"];
+        delete: operations["topics_delete_topic"];
         options?: never;
         head?: never;
-        patch: operations["patch_edit_post"];
+        patch: operations["topics_update_topic"];
         trace?: never;
     };
-    "/api/orgs/{post_id}/flags": {
+    "/api/orgs/{org}/topics/{topic_id}/posts": {
         parameters: {
             query?: never;
             header?: never;
@@ -592,14 +703,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["post_flag_post"];
+        post: operations["topics_create_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/orgs/{post_id}/reactions/{emoji}": {
+    "/api/orgs/{org}/topics/{topic_id}/watch": {
         parameters: {
             query?: never;
             header?: never;
@@ -607,121 +718,9 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put: operations["put_add_reaction"];
+        put: operations["notifications_watch_topic"];
         post?: never;
-        delete: operations["delete_remove_reaction"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{post_id}/revisions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["get_list_revisions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{post_id}/solution": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_mark_solution"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{topic_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["get_read_topic"];
-        put?: never;
-        post?: never;
-        delete: operations["delete_delete_topic"];
-        options?: never;
-        head?: never;
-        patch: operations["patch_update_topic"];
-        trace?: never;
-    };
-    "/api/orgs/{topic_id}/posts": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_create_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{topic_id}/watch": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put: operations["put_watch_topic"];
-        post?: never;
-        delete: operations["delete_unwatch_topic"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/orgs/{user_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put: operations["put_block"];
-        post?: never;
-        delete: operations["delete_unblock"];
-        options?: never;
-        head?: never;
-        patch: operations["patch_update_member"];
-        trace?: never;
-    };
-    "/api/orgs/{user_id}/suspend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: operations["post_suspend_member"];
-        delete?: never;
+        delete: operations["notifications_unwatch_topic"];
         options?: never;
         head?: never;
         patch?: never;
@@ -735,7 +734,7 @@ export interface paths {
             cookie?: never;
         };
         /** The process is up and its event loop answers. */
-        get: operations["get_healthz"];
+        get: operations["system_healthz"];
         put?: never;
         post?: never;
         delete?: never;
@@ -751,7 +750,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["get_metrics"];
+        get: operations["system_metrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -768,24 +767,7 @@ export interface paths {
             cookie?: never;
         };
         /** Ready when the database answers and every core actor is running; else 503 naming what is not. */
-        get: operations["get_readyz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/{path}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A built file when one has this name; else the app's index.html, whose router shows the screen. */
-        get: operations["get_app_file"];
+        get: operations["system_readyz"];
         put?: never;
         post?: never;
         delete?: never;
@@ -799,12 +781,1587 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * ActivityItem
+         * @description An event of the activity log the caller may see: its realtime payload plus these fields.
+         */
+        ActivityItem: {
+            /** Actor Id */
+            actor_id: string | null;
+            /** Channel */
+            channel: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** AddParticipantsBody */
+        AddParticipantsBody: {
+            /** User Ids */
+            user_ids: string[];
+        };
+        /** Block */
+        Block: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            user: components["schemas"]["UserRef"];
+        };
+        /** BlockList */
+        BlockList: {
+            /** Blocks */
+            blocks: components["schemas"]["Block"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * ClientConfig
+         * @description What the browser app needs at run time.
+         */
+        ClientConfig: {
+            /** Auth */
+            auth: string;
+            /** Auth0 Audience */
+            auth0_audience: string | null;
+            /** Auth0 Domain */
+            auth0_domain: string | null;
+            /** Ws Url */
+            ws_url: string;
+        };
+        /** Conversation */
+        Conversation: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "direct" | "group";
+            /**
+             * Last Activity At
+             * Format: date-time
+             */
+            last_activity_at: string;
+            last_message: components["schemas"]["LastMessage"] | null;
+            /** Last Read Message Id */
+            last_read_message_id: string | null;
+            /** Owner Id */
+            owner_id: string | null;
+            /** Participants */
+            participants: components["schemas"]["Participant"][];
+            /** Title */
+            title: string | null;
+            /** Unread Count */
+            unread_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ConversationAnswer */
+        ConversationAnswer: {
+            conversation: components["schemas"]["Conversation"];
+        };
+        /** ConversationPage */
+        ConversationPage: {
+            /** Conversations */
+            conversations: components["schemas"]["Conversation"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** CreateForumBody */
+        CreateForumBody: {
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Is Private
+             * @default false
+             */
+            is_private: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Parent Id
+             * @default null
+             */
+            parent_id: string | null;
+            /** @default member */
+            required_role: components["schemas"]["Role"];
+            /**
+             * Sort Order
+             * @default 0
+             */
+            sort_order: number;
+        };
+        /** CreateOrgBody */
+        CreateOrgBody: {
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Slug
+             * @default null
+             */
+            slug: string | null;
+        };
+        /** CreatePostBody */
+        CreatePostBody: {
+            /** Content */
+            content: string;
+            /**
+             * Parent Id
+             * @default null
+             */
+            parent_id: string | null;
+        };
+        /** CreateTopicBody */
+        CreateTopicBody: {
+            /** Content */
+            content: string;
+            /**
+             * Is Announcement
+             * @default false
+             */
+            is_announcement: boolean;
+            /**
+             * Tags
+             * @default null
+             */
+            tags: string[] | null;
+            /** Title */
+            title: string;
+        };
+        /** Dashboard */
+        Dashboard: {
+            /** Announcements */
+            announcements: components["schemas"]["TopicSummary"][];
+            /** Forums */
+            forums: components["schemas"]["ForumNode"][];
+            member_stats: components["schemas"]["MemberStats"];
+            organization: components["schemas"]["Organization"];
+            /** Recent Activity */
+            recent_activity: components["schemas"]["ActivityItem"][];
+            stats: components["schemas"]["Stats"];
+            /** Upcoming Events */
+            upcoming_events: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** EditMessageBody */
+        EditMessageBody: {
+            /** Content */
+            content: string;
+        };
+        /** EditPostBody */
+        EditPostBody: {
+            /** Content */
+            content: string;
+        };
+        /** FieldError */
+        FieldError: {
+            /** Loc */
+            loc: (string | number)[];
+            /** Msg */
+            msg: string;
+            /**
+             * Type
+             * @default null
+             */
+            type: string | null;
+        };
+        /** Flag */
+        Flag: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+            /** Reason */
+            reason: string;
+            reporter: components["schemas"]["UserRef"] | null;
+            /** Resolution */
+            resolution: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved By */
+            resolved_by: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "resolved" | "dismissed";
+            /**
+             * Topic Id
+             * Format: uuid
+             */
+            topic_id: string;
+        };
+        /** FlagAnswer */
+        FlagAnswer: {
+            flag: components["schemas"]["Flag"];
+        };
+        /** FlagBody */
+        FlagBody: {
+            /** Reason */
+            reason: string;
+        };
+        /** FlagQueue */
+        FlagQueue: {
+            /** Flags */
+            flags: components["schemas"]["QueuedFlag"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** Forum */
+        Forum: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Depth */
+            depth: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Private */
+            is_private: boolean;
+            /** Last Post At */
+            last_post_at: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /** Post Count */
+            post_count: number;
+            required_role: components["schemas"]["Role"];
+            /** Slug */
+            slug: string;
+            /** Sort Order */
+            sort_order: number;
+            /** Topic Count */
+            topic_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** ForumAnswer */
+        ForumAnswer: {
+            forum: components["schemas"]["Forum"];
+        };
+        /**
+         * ForumNode
+         * @description A forum with its sub-forums.
+         */
+        ForumNode: {
+            /** Children */
+            children: components["schemas"]["ForumNode"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Depth */
+            depth: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Private */
+            is_private: boolean;
+            /** Last Post At */
+            last_post_at: string | null;
+            /** Name */
+            name: string;
+            /** Parent Id */
+            parent_id: string | null;
+            /** Post Count */
+            post_count: number;
+            required_role: components["schemas"]["Role"];
+            /** Slug */
+            slug: string;
+            /** Sort Order */
+            sort_order: number;
+            /** Topic Count */
+            topic_count: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * ForumPage
+         * @description A forum and a page of its topics: pinned first, then by latest activity.
+         */
+        ForumPage: {
+            forum: components["schemas"]["Forum"];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Topics */
+            topics: components["schemas"]["TopicSummary"][];
+        };
+        /** ForumTree */
+        ForumTree: {
+            /** Forums */
+            forums: components["schemas"]["ForumNode"][];
+        };
+        /** Health */
+        Health: {
+            /** Status */
+            status: string;
+        };
+        /** Invitation */
+        Invitation: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invited By */
+            invited_by: string | null;
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "revoked";
+        };
+        /** InvitationPage */
+        InvitationPage: {
+            /** Invitations */
+            invitations: components["schemas"]["Invitation"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * InvitationPreview
+         * @description What the holder of an invitation link sees before accepting it.
+         */
+        InvitationPreview: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invited By */
+            invited_by: string | null;
+            organization: components["schemas"]["OrgRef"];
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "revoked";
+        };
+        /** InvitationPreviewAnswer */
+        InvitationPreviewAnswer: {
+            invitation: components["schemas"]["InvitationPreview"];
+        };
+        /** InviteBody */
+        InviteBody: {
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** @default member */
+            role: components["schemas"]["Role"];
+        };
+        /** Jwk */
+        Jwk: {
+            /** Alg */
+            alg: string;
+            /** E */
+            e: string;
+            /** Kid */
+            kid: string;
+            /** Kty */
+            kty: string;
+            /** N */
+            n: string;
+            /** Use */
+            use: string;
+        };
+        /** Jwks */
+        Jwks: {
+            /** Keys */
+            keys: components["schemas"]["Jwk"][];
+        };
+        /** LastMessage */
+        LastMessage: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Excerpt */
+            excerpt: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Deleted */
+            is_deleted: boolean;
+            sender: components["schemas"]["PersonRef"] | null;
+        };
+        /** LogEntry */
+        LogEntry: {
+            /** Action */
+            action: string;
+            actor: components["schemas"]["UserRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Target Id */
+            target_id: string | null;
+            /** Target Type */
+            target_type: string;
+        };
+        /** LoginBody */
+        LoginBody: {
+            /** Email */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** MarkReadBody */
+        MarkReadBody: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /**
+             * Ids
+             * @default null
+             */
+            ids: string[] | null;
+        };
+        /** MarkedRead */
+        MarkedRead: {
+            /** Marked */
+            marked: number;
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** Me */
+        Me: {
+            /** Memberships */
+            memberships: components["schemas"]["MyMembership"][];
+            /** Unread Messages */
+            unread_messages: number;
+            /** Unread Notifications */
+            unread_notifications: number;
+            user: components["schemas"]["User"];
+        };
+        /** Member */
+        Member: {
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            /** Permissions */
+            permissions: {
+                [key: string]: boolean;
+            };
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "pending" | "suspended" | "removed";
+            user: components["schemas"]["UserRef"];
+        };
+        /** MemberPage */
+        MemberPage: {
+            /** Members */
+            members: components["schemas"]["Member"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** MemberStats */
+        MemberStats: {
+            /** By Role */
+            by_role: {
+                [key: string]: number;
+            };
+            /** Joined Last 30 Days */
+            joined_last_30_days: number;
+        };
+        /** Membership */
+        Membership: {
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            organization: components["schemas"]["OrgRef"];
+            /** Permissions */
+            permissions: {
+                [key: string]: boolean;
+            };
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "pending" | "suspended" | "removed";
+            user: components["schemas"]["UserRef"];
+        };
+        /** MembershipAnswer */
+        MembershipAnswer: {
+            membership: components["schemas"]["Membership"];
+        };
+        /**
+         * Message
+         * @description A message; a deleted one keeps its place with no content.
+         */
+        Message: {
+            /** Client Id */
+            client_id: string | null;
+            /** Content */
+            content: string;
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Deleted At */
+            deleted_at: string | null;
+            /** Edit Count */
+            edit_count: number;
+            /** Edited At */
+            edited_at: string | null;
+            /** Html */
+            html: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Deleted */
+            is_deleted: boolean;
+            /** Is Edited */
+            is_edited: boolean;
+            /** My Reactions */
+            my_reactions: string[];
+            /** Reactions */
+            reactions: {
+                [key: string]: number;
+            };
+            sender: components["schemas"]["UserRef"] | null;
+        };
+        /** MessageAnswer */
+        MessageAnswer: {
+            message: components["schemas"]["Message"];
+        };
+        /** MessageBody */
+        MessageBody: {
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: string | null;
+            /** Content */
+            content: string;
+        };
+        /** MessagePage */
+        MessagePage: {
+            /** Messages */
+            messages: components["schemas"]["Message"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ModerationLog */
+        ModerationLog: {
+            /** Entries */
+            entries: components["schemas"]["LogEntry"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** MyMembership */
+        MyMembership: {
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            organization: components["schemas"]["OrgRef"];
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "pending" | "suspended" | "removed";
+        };
+        /**
+         * NewInvitation
+         * @description The invitation as its creator sees it once: with the token to share.
+         */
+        NewInvitation: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Email */
+            email: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Invited By */
+            invited_by: string | null;
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "accepted" | "revoked";
+            /** Token */
+            token: string;
+        };
+        /** NewInvitationAnswer */
+        NewInvitationAnswer: {
+            invitation: components["schemas"]["NewInvitation"];
+        };
+        /** Notification */
+        Notification: {
+            /** Actor Id */
+            actor_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Event Id */
+            event_id: number | null;
+            /** Excerpt */
+            excerpt: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Read */
+            is_read: boolean;
+            /** Kind */
+            kind: string;
+            /**
+             * Org Id
+             * Format: uuid
+             */
+            org_id: string;
+            /** Read At */
+            read_at: string | null;
+            subject: components["schemas"]["Subject"];
+            /** Title */
+            title: string;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Notifications */
+            notifications: components["schemas"]["Notification"][];
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** Online */
+        Online: {
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            user: components["schemas"]["PersonRef"];
+        };
+        /** OrgRef */
+        OrgRef: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+        };
+        /** Organization */
+        Organization: {
+            /** Branding */
+            branding: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Member Count */
+            current_member_count: number;
+            /** Custom Domain */
+            custom_domain: string | null;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Public */
+            is_public: boolean;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Member Limit */
+            member_limit: number | null;
+            /** Name */
+            name: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Slug */
+            slug: string;
+            /** Subscription Tier */
+            subscription_tier: string;
+        };
+        /** OrganizationAnswer */
+        OrganizationAnswer: {
+            organization: components["schemas"]["Organization"];
+        };
+        /** Participant */
+        Participant: {
+            /**
+             * Joined At
+             * Format: date-time
+             */
+            joined_at: string;
+            /** Last Read Message Id */
+            last_read_message_id: string | null;
+            user: components["schemas"]["UserRef"];
+        };
+        /** PersonRef */
+        PersonRef: {
+            /** Display Name */
+            display_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
+        /**
+         * Post
+         * @description A post; `html` is rendered and sanitised. Deleted posts keep their place, blank.
+         */
+        Post: {
+            author: components["schemas"]["UserRef"] | null;
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Edit Count */
+            edit_count: number;
+            /** Html */
+            html: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Deleted */
+            is_deleted: boolean;
+            /** Is Hidden */
+            is_hidden: boolean;
+            /** Is Solution */
+            is_solution: boolean;
+            /** Last Edited At */
+            last_edited_at: string | null;
+            /** My Reactions */
+            my_reactions: string[];
+            /** Parent Id */
+            parent_id: string | null;
+            /** Reactions */
+            reactions: {
+                [key: string]: number;
+            };
+            /**
+             * Topic Id
+             * Format: uuid
+             */
+            topic_id: string;
+        };
+        /** PostAnswer */
+        PostAnswer: {
+            post: components["schemas"]["Post"];
+        };
+        /** PresenceAnswer */
+        PresenceAnswer: {
+            /** Online */
+            online: components["schemas"]["Online"][];
+        };
+        /**
+         * Problem
+         * @description An error (RFC 9457 problem details); `code` is the stable machine name of its class.
+         */
+        Problem: {
+            /** Code */
+            code: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Errors
+             * @default null
+             */
+            errors: components["schemas"]["FieldError"][] | null;
+            /** Status */
+            status: number;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * QueuedFlag
+         * @description A flag in the queue, with the flagged post's content.
+         */
+        QueuedFlag: {
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+            /** Reason */
+            reason: string;
+            reporter: components["schemas"]["UserRef"] | null;
+            /** Resolution */
+            resolution: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Resolved By */
+            resolved_by: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "open" | "resolved" | "dismissed";
+            /**
+             * Topic Id
+             * Format: uuid
+             */
+            topic_id: string;
+        };
+        /** ReadAnswer */
+        ReadAnswer: {
+            read: components["schemas"]["ReadState"];
+        };
+        /** ReadBody */
+        ReadBody: {
+            /**
+             * Up To
+             * Format: uuid
+             */
+            up_to: string;
+        };
+        /** ReadState */
+        ReadState: {
+            /**
+             * Conversation Id
+             * Format: uuid
+             */
+            conversation_id: string;
+            /** Last Read Message Id */
+            last_read_message_id: string | null;
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** Readiness */
+        Readiness: {
+            /** Failing */
+            failing: string[];
+            /** Status */
+            status: string;
+        };
+        /** RegisterBody */
+        RegisterBody: {
+            /** Display Name */
+            display_name: string;
+            /**
+             * Email
+             * Format: email
+             */
+            email: string;
+            /** Password */
+            password: string;
+        };
+        /** RenameBody */
+        RenameBody: {
+            /** Title */
+            title: string;
+        };
+        /** ResolveBody */
+        ResolveBody: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "hide" | "delete" | "dismiss";
+            /**
+             * Note
+             * @default null
+             */
+            note: string | null;
+        };
+        /**
+         * Revision
+         * @description An earlier version of a post: what it said before the edit at `edited_at`.
+         */
+        Revision: {
+            /**
+             * Edited At
+             * Format: date-time
+             */
+            edited_at: string;
+            editor: components["schemas"]["UserRef"] | null;
+            /** Id */
+            id: number;
+            /** Previous Content */
+            previous_content: string;
+        };
+        /** RevisionList */
+        RevisionList: {
+            /** Revisions */
+            revisions: components["schemas"]["Revision"][];
+        };
+        /**
          * Role
          * @enum {string}
          */
         Role: "owner" | "admin" | "moderator" | "member" | "guest";
+        /**
+         * SearchResult
+         * @description A hit; `snippet` is HTML with the matched words in `<mark>`.
+         */
+        SearchResult: {
+            author: components["schemas"]["PersonRef"] | null;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Forum Id */
+            forum_id: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Score */
+            score: number | null;
+            /** Snippet */
+            snippet: string;
+            /** Title */
+            title: string | null;
+            /** Topic Id */
+            topic_id: string | null;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "topic" | "post" | "message";
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
+        };
+        /** Session */
+        Session: {
+            /** Token */
+            token: string;
+            user: components["schemas"]["User"];
+        };
+        /** StartBody */
+        StartBody: {
+            /** Participant Ids */
+            participant_ids: string[];
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /** Stats */
+        Stats: {
+            /** Active Discussions */
+            active_discussions: number;
+            /** Active Members */
+            active_members: number;
+            /** Member Count */
+            member_count: number;
+            /** Shared Resources */
+            shared_resources: number;
+            /** Total Posts */
+            total_posts: number;
+            /** Upcoming Events */
+            upcoming_events: number;
+        };
+        /** Subject */
+        Subject: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Type */
+            type: string;
+        };
+        /** Suggestion */
+        Suggestion: {
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /** Title */
+            title: string;
+            /**
+             * Topic Id
+             * Format: uuid
+             */
+            topic_id: string;
+        };
+        /** Suggestions */
+        Suggestions: {
+            /** Suggestions */
+            suggestions: components["schemas"]["Suggestion"][];
+        };
+        /** SuspendBody */
+        SuspendBody: {
+            /**
+             * Reason
+             * @default null
+             */
+            reason: string | null;
+            /**
+             * Suspend
+             * @default true
+             */
+            suspend: boolean;
+        };
+        /** Topic */
+        Topic: {
+            author: components["schemas"]["UserRef"] | null;
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Edit Count */
+            edit_count: number;
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /** Html */
+            html: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Announcement */
+            is_announcement: boolean;
+            /** Is Locked */
+            is_locked: boolean;
+            /** Is Pinned */
+            is_pinned: boolean;
+            /**
+             * Last Activity At
+             * Format: date-time
+             */
+            last_activity_at: string;
+            /** Last Edited At */
+            last_edited_at: string | null;
+            /** Last Reply At */
+            last_reply_at: string | null;
+            /** Last Reply By */
+            last_reply_by: string | null;
+            /** Reply Count */
+            reply_count: number;
+            /** Slug */
+            slug: string;
+            /** Solution Post Id */
+            solution_post_id: string | null;
+            /** Tags */
+            tags: string[];
+            /** Title */
+            title: string;
+            /** View Count */
+            view_count: number;
+        };
+        /** TopicAnswer */
+        TopicAnswer: {
+            topic: components["schemas"]["Topic"];
+        };
+        /**
+         * TopicPage
+         * @description A topic and a page of its posts in creation order (nest them by `parent_id`).
+         */
+        TopicPage: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Posts */
+            posts: components["schemas"]["Post"][];
+            topic: components["schemas"]["Topic"];
+        };
+        /**
+         * TopicSummary
+         * @description A topic in a list: the stored excerpt instead of the content.
+         */
+        TopicSummary: {
+            author: components["schemas"]["UserRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Edit Count */
+            edit_count: number;
+            /** Excerpt */
+            excerpt: string;
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Announcement */
+            is_announcement: boolean;
+            /** Is Locked */
+            is_locked: boolean;
+            /** Is Pinned */
+            is_pinned: boolean;
+            /**
+             * Last Activity At
+             * Format: date-time
+             */
+            last_activity_at: string;
+            /** Last Edited At */
+            last_edited_at: string | null;
+            /** Last Reply At */
+            last_reply_at: string | null;
+            /** Last Reply By */
+            last_reply_by: string | null;
+            /** Reply Count */
+            reply_count: number;
+            /** Slug */
+            slug: string;
+            /** Solution Post Id */
+            solution_post_id: string | null;
+            /** Tags */
+            tags: string[];
+            /** Title */
+            title: string;
+            /** View Count */
+            view_count: number;
+        };
+        /** UpdateForumBody */
+        UpdateForumBody: {
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Is Private
+             * @default null
+             */
+            is_private: boolean | null;
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Parent Id
+             * @default null
+             */
+            parent_id: string | null;
+            /** @default null */
+            required_role: components["schemas"]["Role"] | null;
+            /**
+             * Sort Order
+             * @default null
+             */
+            sort_order: number | null;
+        };
+        /** UpdateMemberBody */
+        UpdateMemberBody: {
+            /**
+             * Permissions
+             * @default null
+             */
+            permissions: {
+                [key: string]: boolean;
+            } | null;
+            /** @default null */
+            role: components["schemas"]["Role"] | null;
+            /**
+             * Status
+             * @default null
+             */
+            status: ("active" | "suspended") | null;
+        };
+        /** UpdateOrgBody */
+        UpdateOrgBody: {
+            /**
+             * Branding
+             * @default null
+             */
+            branding: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Custom Domain
+             * @default null
+             */
+            custom_domain: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Is Public
+             * @default null
+             */
+            is_public: boolean | null;
+            /**
+             * Logo Url
+             * @default null
+             */
+            logo_url: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Settings
+             * @default null
+             */
+            settings: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** UpdateTopicBody */
+        UpdateTopicBody: {
+            /**
+             * Content
+             * @default null
+             */
+            content: string | null;
+            /**
+             * Forum Id
+             * @default null
+             */
+            forum_id: string | null;
+            /**
+             * Is Announcement
+             * @default null
+             */
+            is_announcement: boolean | null;
+            /**
+             * Is Locked
+             * @default null
+             */
+            is_locked: boolean | null;
+            /**
+             * Is Pinned
+             * @default null
+             */
+            is_pinned: boolean | null;
+            /**
+             * Tags
+             * @default null
+             */
+            tags: string[] | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
+        /**
+         * User
+         * @description The signed-in user's own account.
+         */
+        User: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string;
+            /** Email */
+            email: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
+        /** UserRef */
+        UserRef: {
+            /** Avatar Url */
+            avatar_url: string | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+        };
     };
-    responses: never;
+    responses: {
+        /** @description The body is not JSON, or the request is malformed. */
+        400: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No token, a bad or expired token, or a revoked session. */
+        401: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The organization's seat limit or plan does not allow it. */
+        402: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The caller's role does not allow it. */
+        403: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not found, or not visible to the caller (another org's ids answer the same). */
+        404: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Conflicts with the current state (duplicate, already done). */
+        409: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Expired or already used. */
+        410: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is too large. */
+        413: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Validation failed; `errors` names every failing field. */
+        422: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limited; retry after `Retry-After` seconds. */
+        429: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A dependency (the database) is unavailable; retry after `Retry-After` seconds. */
+        503: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -812,7 +2369,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_app_file: {
+    auth_jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -820,62 +2377,104 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    get_jwks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    post_login: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Email */
-                    email: string;
-                    /** Password */
-                    password: string;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_register: {
+    auth_login: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /** Display Name */
-                    display_name: string;
-                    /**
-                     * Email
-                     * Format: email
-                     */
-                    email: string;
-                    /** Password */
-                    password: string;
+                "application/json": components["schemas"]["LoginBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["400"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    get_config: {
+    auth_register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            400: components["responses"]["400"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    system_config: {
         parameters: {
             query?: never;
             header?: never;
@@ -883,9 +2482,29 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description What the browser app needs at run time. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfig"];
+                };
+            };
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_lookup_invitation: {
+    members_lookup_invitation: {
         parameters: {
             query?: never;
             header?: never;
@@ -895,9 +2514,31 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreviewAnswer"];
+                };
+            };
+            404: components["responses"]["404"];
+            410: components["responses"]["410"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    post_accept_invitation: {
+    members_accept_invitation: {
         parameters: {
             query?: never;
             header?: never;
@@ -907,9 +2548,34 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            410: components["responses"]["410"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_me: {
+    auth_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -917,9 +2583,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["401"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_list_notifications: {
+    notifications_list_notifications: {
         parameters: {
             query?: {
                 limit?: number;
@@ -931,61 +2618,414 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    post_mark_read: {
+    notifications_mark_read: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * All
-                     * @default false
-                     */
-                    all?: boolean;
-                    /**
-                     * Ids
-                     * @default null
-                     */
-                    ids?: string[] | null;
+                "application/json": components["schemas"]["MarkReadBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkedRead"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_create_org: {
+    orgs_create_org: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * Description
-                     * @default null
-                     */
-                    description?: string | null;
-                    /** Name */
-                    name: string;
-                    /**
-                     * Slug
-                     * @default null
-                     */
-                    slug?: string | null;
+                "application/json": components["schemas"]["CreateOrgBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    get_read_conversation: {
+    orgs_get_org: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orgs_delete_org: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orgs_update_org: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateOrgBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganizationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_list_blocks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BlockList"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_block: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_unblock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_list_conversations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_start_conversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnswer"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    conversations_read_conversation: {
         parameters: {
             query?: never;
             header?: never;
@@ -996,9 +3036,32 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    patch_rename_conversation: {
+    conversations_rename_conversation: {
         parameters: {
             query?: never;
             header?: never;
@@ -1008,17 +3071,40 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /** Title */
-                    title: string;
+                "application/json": components["schemas"]["RenameBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    get_list_messages: {
+    conversations_list_messages: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1034,9 +3120,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessagePage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    post_send_message: {
+    conversations_send_message: {
         parameters: {
             query?: never;
             header?: never;
@@ -1046,22 +3156,50 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * Client Id
-                     * @default null
-                     */
-                    client_id?: string | null;
-                    /** Content */
-                    content: string;
+                "application/json": components["schemas"]["MessageBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    delete_delete_message: {
+    conversations_delete_message: {
         parameters: {
             query?: never;
             header?: never;
@@ -1073,9 +3211,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    patch_edit_message: {
+    conversations_edit_message: {
         parameters: {
             query?: never;
             header?: never;
@@ -1086,17 +3245,40 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /** Content */
-                    content: string;
+                "application/json": components["schemas"]["EditMessageBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    put_add_reaction: {
+    conversations_add_reaction: {
         parameters: {
             query?: never;
             header?: never;
@@ -1109,9 +3291,32 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    delete_remove_reaction: {
+    conversations_remove_reaction: {
         parameters: {
             query?: never;
             header?: never;
@@ -1124,9 +3329,32 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    post_add_participants: {
+    conversations_add_participants: {
         parameters: {
             query?: never;
             header?: never;
@@ -1136,17 +3364,41 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /** User Ids */
-                    user_ids: string[];
+                "application/json": components["schemas"]["AddParticipantsBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    delete_remove_participant: {
+    conversations_remove_participant: {
         parameters: {
             query?: never;
             header?: never;
@@ -1158,9 +3410,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    post_mark_read: {
+    conversations_mark_read: {
         parameters: {
             query?: never;
             header?: never;
@@ -1170,48 +3443,153 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * Up To
-                     * Format: uuid
-                     */
-                    up_to: string;
+                "application/json": components["schemas"]["ReadBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_resolve_flag: {
+    dashboard_read_dashboard: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 org: string;
-                flag_id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Action
-                     * @enum {string}
-                     */
-                    action: "hide" | "delete" | "dismiss";
-                    /**
-                     * Note
-                     * @default null
-                     */
-                    note?: string | null;
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    get_read_forum: {
+    forums_list_forums: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForumTree"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forums_create_forum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateForumBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForumAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forums_read_forum: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1226,67 +3604,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    delete_delete_forum: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                forum_id: string;
+        responses: {
+            /** @description A forum and a page of its topics: pinned first, then by latest activity. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForumPage"];
+                };
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    patch_update_forum: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                forum_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Description
-                     * @default null
-                     */
-                    description?: string | null;
-                    /**
-                     * Is Private
-                     * @default null
-                     */
-                    is_private?: boolean | null;
-                    /**
-                     * Name
-                     * @default null
-                     */
-                    name?: string | null;
-                    /**
-                     * Parent Id
-                     * @default null
-                     */
-                    parent_id?: string | null;
-                    /** @default null */
-                    required_role?: components["schemas"]["Role"] | null;
-                    /**
-                     * Sort Order
-                     * @default null
-                     */
-                    sort_order?: number | null;
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_create_topic: {
+    forums_delete_forum: {
         parameters: {
             query?: never;
             header?: never;
@@ -1296,29 +3640,119 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Content */
-                    content: string;
-                    /**
-                     * Is Announcement
-                     * @default false
-                     */
-                    is_announcement?: boolean;
-                    /**
-                     * Tags
-                     * @default null
-                     */
-                    tags?: string[] | null;
-                    /** Title */
-                    title: string;
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    put_watch_forum: {
+    forums_update_forum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                forum_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateForumBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForumAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    forums_create_topic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                forum_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateTopicBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_watch_forum: {
         parameters: {
             query?: never;
             header?: never;
@@ -1329,9 +3763,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    delete_unwatch_forum: {
+    notifications_unwatch_forum: {
         parameters: {
             query?: never;
             header?: never;
@@ -1342,9 +3797,114 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    delete_revoke_invitation: {
+    members_list_invitations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InviteBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewInvitationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_revoke_invitation: {
         parameters: {
             query?: never;
             header?: never;
@@ -1355,244 +3915,30 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    get_get_org: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    delete_delete_org: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    patch_update_org: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Branding
-                     * @default null
-                     */
-                    branding?: {
-                        [key: string]: unknown;
-                    } | null;
-                    /**
-                     * Custom Domain
-                     * @default null
-                     */
-                    custom_domain?: string | null;
-                    /**
-                     * Description
-                     * @default null
-                     */
-                    description?: string | null;
-                    /**
-                     * Is Public
-                     * @default null
-                     */
-                    is_public?: boolean | null;
-                    /**
-                     * Logo Url
-                     * @default null
-                     */
-                    logo_url?: string | null;
-                    /**
-                     * Name
-                     * @default null
-                     */
-                    name?: string | null;
-                    /**
-                     * Settings
-                     * @default null
-                     */
-                    settings?: {
-                        [key: string]: unknown;
-                    } | null;
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    get_list_blocks: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_list_conversations: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string | null;
-            };
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    post_start_conversation: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Participant Ids */
-                    participant_ids: string[];
-                    /**
-                     * Title
-                     * @default null
-                     */
-                    title?: string | null;
-                };
-            };
-        };
-        responses: never;
-    };
-    get_read_dashboard: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_list_forums: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    post_create_forum: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Description
-                     * @default null
-                     */
-                    description?: string | null;
-                    /**
-                     * Is Private
-                     * @default false
-                     */
-                    is_private?: boolean;
-                    /** Name */
-                    name: string;
-                    /**
-                     * Parent Id
-                     * @default null
-                     */
-                    parent_id?: string | null;
-                    /** @default member */
-                    required_role?: components["schemas"]["Role"];
-                    /**
-                     * Sort Order
-                     * @default 0
-                     */
-                    sort_order?: number;
-                };
-            };
-        };
-        responses: never;
-    };
-    get_list_invitations: {
-        parameters: {
-            query?: {
-                limit?: number;
-                cursor?: string | null;
-            };
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    post_invite: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Email
-                     * Format: email
-                     */
-                    email: string;
-                    /** @default member */
-                    role?: components["schemas"]["Role"];
-                };
-            };
-        };
-        responses: never;
-    };
-    get_list_members: {
+    members_list_members: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1607,9 +3953,112 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_list_flags: {
+    members_remove_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_update_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMemberBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moderation_list_flags: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1623,9 +4072,76 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagQueue"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_list_log: {
+    moderation_resolve_flag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                flag_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moderation_list_log: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1638,9 +4154,380 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationLog"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_presence: {
+    moderation_suspend_member: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuspendBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MembershipAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_edit_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditPostBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_flag_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FlagBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FlagAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_add_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_remove_reaction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+                emoji: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_list_revisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevisionList"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    posts_mark_solution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                post_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_presence: {
         parameters: {
             query?: never;
             header?: never;
@@ -1650,9 +4537,32 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PresenceAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_search_org: {
+    search_search_org: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1673,9 +4583,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    get_suggest_titles: {
+    search_suggest_titles: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1689,129 +4623,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    get_read_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    delete_delete_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    patch_edit_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Content */
-                    content: string;
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_flag_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Reason */
-                    reason: string;
-                };
-            };
-        };
-        responses: never;
-    };
-    put_add_reaction: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-                emoji: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    delete_remove_reaction: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-                emoji: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_list_revisions: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    post_mark_solution: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                post_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_read_topic: {
+    topics_read_topic: {
         parameters: {
             query?: {
                 limit?: number;
@@ -1825,100 +4663,33 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    delete_delete_topic: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                topic_id: string;
+        responses: {
+            /** @description A topic and a page of its posts in creation order (nest them by `parent_id`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicPage"];
+                };
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    patch_update_topic: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                topic_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Content
-                     * @default null
-                     */
-                    content?: string | null;
-                    /**
-                     * Forum Id
-                     * @default null
-                     */
-                    forum_id?: string | null;
-                    /**
-                     * Is Announcement
-                     * @default null
-                     */
-                    is_announcement?: boolean | null;
-                    /**
-                     * Is Locked
-                     * @default null
-                     */
-                    is_locked?: boolean | null;
-                    /**
-                     * Is Pinned
-                     * @default null
-                     */
-                    is_pinned?: boolean | null;
-                    /**
-                     * Tags
-                     * @default null
-                     */
-                    tags?: string[] | null;
-                    /**
-                     * Title
-                     * @default null
-                     */
-                    title?: string | null;
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_create_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                topic_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /** Content */
-                    content: string;
-                    /**
-                     * Parent Id
-                     * @default null
-                     */
-                    parent_id?: string | null;
-                };
-            };
-        };
-        responses: never;
-    };
-    put_watch_topic: {
+    topics_delete_topic: {
         parameters: {
             query?: never;
             header?: never;
@@ -1929,9 +4700,117 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    delete_unwatch_topic: {
+    topics_update_topic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                topic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateTopicBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    topics_create_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                topic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePostBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            429: components["responses"]["429"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    notifications_watch_topic: {
         parameters: {
             query?: never;
             header?: never;
@@ -1942,95 +4821,64 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    put_block: {
+    notifications_unwatch_topic: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 org: string;
-                user_id: string;
+                topic_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    delete_unblock: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                user_id: string;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    patch_update_member: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Permissions
-                     * @default null
-                     */
-                    permissions?: {
-                        [key: string]: boolean;
-                    } | null;
-                    /** @default null */
-                    role?: components["schemas"]["Role"] | null;
-                    /**
-                     * Status
-                     * @default null
-                     */
-                    status?: ("active" | "suspended") | null;
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
-        responses: never;
     };
-    post_suspend_member: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                org: string;
-                user_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": {
-                    /**
-                     * Reason
-                     * @default null
-                     */
-                    reason?: string | null;
-                    /**
-                     * Suspend
-                     * @default true
-                     */
-                    suspend?: boolean;
-                };
-            };
-        };
-        responses: never;
-    };
-    get_healthz: {
+    system_healthz: {
         parameters: {
             query?: never;
             header?: never;
@@ -2038,38 +4886,92 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
-    };
-    get_metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_readyz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: never;
-    };
-    get_app_file: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                path: string;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    system_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
-        responses: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    system_readyz: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description OK */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
 }
