@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ["rest", "ws", "search", "chat"]
+ORDER = ["rest", "ws", "search", "chat", "web"]
 
 
 def main(argv: list[str]) -> int:

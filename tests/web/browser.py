@@ -48,8 +48,8 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
             for v in found if v["impact"] in ("serious", "critical")]
 
 
-def capture(page: Page, name: str, problems: list[str]) -> None:
-    """Screenshots at both sizes, and axe at each size (layouts differ)."""
+def capture(page: Page, name: str, problems: list[str], *, dark: bool = False) -> None:
+    """Screenshots at both sizes, and axe at each size (layouts differ); `dark` adds the dark scheme."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # Loading skeletons announce themselves as role=status "Loading ...": wait until the screen has its data.
     page.wait_for_function("() => !document.querySelector('[role=status][aria-label^=Loading]')")
@@ -59,5 +59,11 @@ def capture(page: Page, name: str, problems: list[str]) -> None:
         page.wait_for_timeout(150)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
         problems.extend(f"{name} at {width}px: {v}" for v in axe_violations(page))
+    if dark:
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(150)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-dark.png"), full_page=True)
+        problems.extend(f"{name} dark: {v}" for v in axe_violations(page))
+        page.emulate_media(color_scheme="light")
     if before:
         page.set_viewport_size(before)

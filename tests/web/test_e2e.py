@@ -84,7 +84,7 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     b.get_by_role("button", name="Create account").click()
     b.get_by_role("button", name="Accept invitation").click()
     expect(b).to_have_url(re.compile(rf"/{org}$"))
-    capture(b, "dashboard", problems)
+    capture(b, "dashboard", problems, dark=True)
 
     # Both open the topic; Ben types and replies, Ana sees both without reloading.
     a.goto(topic_url)
@@ -97,7 +97,7 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     reply = a.get_by_role("article").filter(has_text="Tuesday works")
     expect(reply).to_be_visible()
     expect(a.get_by_text("Ben Okafor is typing…")).to_be_hidden()
-    capture(a, "topic-live-reply", problems)
+    capture(a, "topic-live-reply", problems, dark=True)
 
     # Ana reacts; Ben sees the count change in place.
     reply.get_by_role("button", name="Add a reaction").click()
@@ -155,7 +155,7 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     b.get_by_label("Message").press("Enter")
     expect(a.get_by_role("article").filter(has_text="On my way")).to_be_visible()
     expect(a.get_by_text("Seen by Ben Okafor")).to_be_visible()
-    capture(a, "conversation", problems)
+    capture(a, "conversation", problems, dark=True)
 
     # Notifications: the list, and clicking through.
     b.goto(f"{base}/{org}/notifications")
@@ -184,6 +184,19 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     a.goto(f"{base}/{org}/nowhere/at/all")
     expect(a.get_by_role("heading", name="Page not found")).to_be_visible()
     capture(a, "not-found", problems)
+
+    # An ended session (here: a token the server no longer accepts) goes to sign-in, then back.
+    b.evaluate("localStorage.setItem('community.token', 'no.longer.valid')")
+    b.goto(topic_url)
+    expect(b.get_by_text("Your session ended")).to_be_visible()
+    expect(b).to_have_url(re.compile(r"/login\?next="))
+    b.get_by_label("Email").fill(f"ben-{tag}@example.com")
+    b.get_by_label("Password").fill(PASSWORD)
+    b.get_by_role("button", name="Sign in").click()
+    expect(b.get_by_role("heading", name="Workshop schedule")).to_be_visible()
+    expect(b).to_have_url(topic_url)
+    # Chromium logs the refused calls themselves (401) as console errors; nothing else may appear.
+    ben.errors = [e for e in ben.errors if "status of 401" not in e]
 
     assert problems == []
     assert ana.errors == []

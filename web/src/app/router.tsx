@@ -9,6 +9,7 @@ import { saveToken } from "@/lib/session";
 import { useToken } from "@/lib/session-hooks";
 
 import { OrgLayout, orgRouteElement } from "./org-layout";
+import { SiteLayout } from "./site-header";
 import { orgRoutes, publicRoutes, signedInRoutes } from "./routes";
 
 /** A signed-in call answering 401 means the session ended: sign in again, then come back here. */
@@ -36,14 +37,24 @@ function RequireSignIn() {
   return token ? <Outlet /> : <Navigate to={loginPath(location.pathname + location.search)} replace />;
 }
 
+/** The start page has the site bar for signed-in people, and none for visitors. */
+function MaybeSiteLayout() {
+  return useToken() ? <SiteLayout /> : <Outlet />;
+}
+
 export function AppRouter() {
   return (
     <BrowserRouter>
       <Routes>
         <Route element={<RootLayout />}>
-          {publicRoutes.map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+          <Route element={<MaybeSiteLayout />}>
+            {publicRoutes.filter((r) => r.path === "/").map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+          </Route>
+          {publicRoutes.filter((r) => r.path !== "/").map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
           <Route element={<RequireSignIn />}>
-            {signedInRoutes.map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+            <Route element={<SiteLayout />}>
+              {signedInRoutes.map(({ path, Screen }) => <Route key={path} path={path} element={<Screen />} />)}
+            </Route>
           </Route>
           <Route path=":org" element={<OrgLayout />}>
             {orgRoutes.map((route) => route.path === ""

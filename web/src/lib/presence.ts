@@ -18,7 +18,7 @@ onFrame("presence", (frame, client) => {
     if (!data) continue;
     const others = data.online.filter((o) => o.user.id !== userId);
     const online = frame.status === "online"
-      ? [...others, { user: { id: userId, display_name: String(frame.user_name ?? "") }, since: new Date().toISOString() }]
+      ? [...others, { user: { id: userId, display_name: String(frame.user_name ?? ""), avatar_url: null }, since: new Date().toISOString() }]
       : others;
     client.setQueryData<Online>(key, { online });
   }

@@ -1,4 +1,9 @@
-// Shapes every area shares. Area-specific shapes live in that feature's api/.
+// Shapes every area shares, from the generated API description (src/api/schema.d.ts).
+// Area-specific shapes live in that feature's api/.
+
+import type { components } from "@/api/schema";
+
+export type Schemas = components["schemas"];
 
 export type Role = "owner" | "admin" | "moderator" | "member" | "guest";
 export const ROLES: Role[] = ["owner", "admin", "moderator", "member", "guest"];
@@ -8,10 +13,13 @@ export function atLeast(role: Role | null | undefined, minimum: Role): boolean {
   return ROLES.indexOf(role) <= ROLES.indexOf(minimum);
 }
 
-export interface UserRef {
-  id: string;
-  display_name: string;
-  avatar_url?: string | null;
+export type UserRef = Schemas["UserRef"];
+
+/** Who wrote something whose account is gone: the server answers `author: null`. */
+export const DELETED_USER: UserRef = { id: "deleted", display_name: "Deleted account", avatar_url: null };
+
+export function person(ref: UserRef | null | undefined): UserRef {
+  return ref ?? DELETED_USER;
 }
 
 export interface OrgRef {
@@ -20,18 +28,7 @@ export interface OrgRef {
   name: string;
 }
 
-export interface Organization extends OrgRef {
-  description: string | null;
-  is_public: boolean;
-  logo_url: string | null;
-  member_limit: number | null;
-  current_member_count: number;
-  subscription_tier: string;
-  custom_domain: string | null;
-  branding: Record<string, unknown>;
-  settings: Record<string, unknown>;
-  created_at: string;
-}
+export type Organization = Schemas["Organization"];
 
 export interface Membership {
   organization: OrgRef;
@@ -40,12 +37,7 @@ export interface Membership {
   joined_at: string;
 }
 
-export interface Me {
-  user: UserRef & { email: string; created_at: string; email_verified?: boolean };
-  memberships: Membership[];
-  unread_messages: number;
-  unread_notifications: number;
-}
+export type Me = Schemas["Me"];
 
 export interface Page {
   next_cursor: string | null;

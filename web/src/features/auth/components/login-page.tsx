@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router";
+import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 
 import { Button } from "@/components/ui/button";
 import { ErrorNotice, fieldError } from "@/components/ui/feedback";
@@ -21,6 +21,7 @@ export function LoginPage() {
   const [password, setPassword] = useState("");
   const [auth0Error, setAuth0Error] = useState<unknown>(null);
   const viaAuth0 = auth0Enabled();
+  const expired = (useLocation().state as { expired?: boolean } | null)?.expired === true;
 
   useEffect(() => {
     if (!viaAuth0) return;
@@ -50,6 +51,7 @@ export function LoginPage() {
   return (
     <AuthCard title="Sign in" footer={<>New here? <Link className="font-medium text-blue-700 underline dark:text-blue-300" to={signupLink}>Create an account</Link></>}>
       <form onSubmit={submit} className="space-y-4" noValidate>
+        {expired && !login.error && <p role="status" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">Your session ended. Sign in again to go back where you were.</p>}
         <ErrorNotice error={login.error && !fieldError(login.error, "email") ? login.error : null} />
         <TextField label="Email" type="email" autoComplete="email" required value={email}
           onChange={(e) => setEmail(e.target.value)} error={fieldError(login.error, "email")} />

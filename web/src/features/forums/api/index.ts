@@ -1,46 +1,17 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, withQuery } from "@/lib/api";
-import type { Page, UserRef } from "@/lib/types";
+import type { Schemas } from "@/lib/types";
 
-export interface Forum {
-  id: string;
-  name: string;
-  slug: string;
-  description: string | null;
-  parent_id: string | null;
-  is_private: boolean;
-  required_role: string;
-  sort_order: number;
-  topic_count: number;
-  post_count: number;
-  last_post_at: string | null;
-  children: Forum[];
-}
+export type Forum = Schemas["ForumNode"];
 
-export interface TopicSummary {
-  id: string;
-  forum_id: string;
-  title: string;
-  slug: string;
-  author: UserRef;
-  excerpt?: string;
-  tags: string[];
-  is_pinned: boolean;
-  is_locked: boolean;
-  is_announcement: boolean;
-  reply_count: number;
-  view_count: number;
-  solution_post_id: string | null;
-  created_at: string;
-  last_activity_at: string;
-  /** Per-person reading state, when the server answers it. */
+export type TopicSummary = Schemas["TopicSummary"] & {
+  /** Per-person reading state, once the server answers it. */
   unread_count?: number;
   is_new?: boolean;
-  last_read_post_id?: string | null;
-}
+};
 
-type ForumPage = { forum: Forum; topics: TopicSummary[] } & Page;
+type ForumPage = Omit<Schemas["ForumPage"], "topics"> & { topics: TopicSummary[] };
 
 export const forumKeys = {
   all: (slug: string) => ["forums", slug] as const,

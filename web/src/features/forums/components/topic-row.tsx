@@ -4,6 +4,7 @@ import { Avatar } from "@/components/ui/avatar";
 import { Badge } from "@/components/ui/card";
 import { orgPath, useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
+import { person } from "@/lib/types";
 
 import type { TopicSummary } from "../api";
 
@@ -12,7 +13,7 @@ export function TopicRow({ topic }: { topic: TopicSummary }) {
   const unread = topic.unread_count ?? 0;
   return (
     <li className="flex gap-3 px-4 py-3 sm:px-6">
-      <Avatar user={topic.author} size="sm" />
+      <Avatar user={person(topic.author)} size="sm" />
       <div className="min-w-0 flex-1">
         <div className="flex flex-wrap items-center gap-1.5">
           {topic.is_pinned && <Badge tone="blue">Pinned</Badge>}
@@ -24,7 +25,7 @@ export function TopicRow({ topic }: { topic: TopicSummary }) {
           {!topic.is_new && unread > 0 && <span className="rounded-full bg-blue-700 px-1.5 text-xs text-white">{unread} unread</span>}
         </div>
         <p className="mt-0.5 text-xs text-gray-600 dark:text-gray-400">
-          {topic.author.display_name} · {topic.reply_count} {topic.reply_count === 1 ? "reply" : "replies"} · {topic.view_count} views · active{" "}
+          {person(topic.author).display_name} · {topic.reply_count} {topic.reply_count === 1 ? "reply" : "replies"} · {topic.view_count} views · active{" "}
           <time dateTime={topic.last_activity_at} title={fullTime(topic.last_activity_at)}>{timeAgo(topic.last_activity_at)}</time>
         </p>
         {topic.tags.length > 0 && (

@@ -3,39 +3,13 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteD
 import { api, withQuery } from "@/lib/api";
 import { onFrame, stopTyping } from "@/lib/live";
 import { meKey } from "@/lib/session-hooks";
-import type { Page, UserRef } from "@/lib/types";
+import type { Page, Schemas } from "@/lib/types";
 
-export interface Message {
-  id: string;
-  conversation_id: string;
-  sender: UserRef;
-  content: string;
-  html: string;
-  client_id: string | null;
-  created_at: string;
-  edited_at: string | null;
-  is_edited: boolean;
-  is_deleted: boolean;
-  reactions: Record<string, number>;
-  my_reactions: string[];
-}
+export type Message = Schemas["Message"];
 
-export interface Participant {
-  user: UserRef;
-  joined_at: string;
-  last_read_message_id: string | null;
-}
+export type Participant = Schemas["Participant"];
 
-export interface Conversation {
-  id: string;
-  kind: "direct" | "group";
-  title: string | null;
-  participants: Participant[];
-  last_message: { id: string; excerpt: string; created_at: string; sender?: UserRef } | null;
-  last_activity_at: string;
-  last_read_message_id: string | null;
-  unread_count: number;
-}
+export type Conversation = Schemas["Conversation"];
 
 type MessagePage = { messages: Message[] } & Page;
 export type MessageData = InfiniteData<MessagePage, string | null>;
@@ -72,7 +46,7 @@ onFrame("message_created", (frame, client) => {
   const message = frame.message as Message | undefined;
   if (!message) return;
   setMessages(client, message.conversation_id, (d) => addMessage(d, message));
-  stopTyping(message.conversation_id, message.sender.id);
+  if (message.sender) stopTyping(message.conversation_id, message.sender.id);
   void client.invalidateQueries({ queryKey: ["conversations"] });
 });
 onFrame("message_updated", (frame, client) => {

@@ -11,11 +11,13 @@ import { ApiError } from "@/lib/api";
 import { orgPath, useOrg } from "@/lib/org";
 import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
 import { fullTime, timeAgo } from "@/lib/time";
+import { person } from "@/lib/types";
 
 import { useConversation, useDeleteMessage, useEditMessage, useMarkRead, useMessages, useSendMessage, type Message } from "../api";
 import { conversationName } from "./conversation-list";
 
 function MessageItem({ message, mine, seenBy }: { message: Message; mine: boolean; seenBy: string[] }) {
+  const sender = person(message.sender);
   const { slug } = useOrg();
   const edit = useEditMessage(slug, message.conversation_id);
   const remove = useDeleteMessage(slug, message.conversation_id);
@@ -24,10 +26,10 @@ function MessageItem({ message, mine, seenBy }: { message: Message; mine: boolea
   const labelId = `message-${message.id}-by`;
   return (
     <article aria-labelledby={labelId} className={`flex gap-2 ${mine ? "flex-row-reverse" : ""}`}>
-      <Avatar user={message.sender} size="sm" />
+      <Avatar user={sender} size="sm" />
       <div className={`max-w-[80%] rounded-lg px-3 py-2 ${mine ? "bg-blue-700 text-white" : "bg-white ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-800"}`}>
         <p className={`text-xs ${mine ? "text-blue-100" : "text-gray-600 dark:text-gray-400"}`}>
-          <span id={labelId} className="font-semibold">{message.sender.display_name}</span> · <time dateTime={message.created_at} title={fullTime(message.created_at)}>{timeAgo(message.created_at)}</time>
+          <span id={labelId} className="font-semibold">{sender.display_name}</span> · <time dateTime={message.created_at} title={fullTime(message.created_at)}>{timeAgo(message.created_at)}</time>
           {message.is_edited && !message.is_deleted && " · edited"}
         </p>
         {message.is_deleted ? <p className="text-sm italic opacity-80">This message was deleted.</p> : editing ? (
@@ -97,7 +99,7 @@ export function ConversationView() {
     if (p.user.id === userId || !p.last_read_message_id) continue;
     const upTo = index.get(p.last_read_message_id);
     if (upTo === undefined) continue;
-    const lastMine = [...ordered.slice(0, upTo + 1)].reverse().find((m) => m.sender.id === userId);
+    const lastMine = [...ordered.slice(0, upTo + 1)].reverse().find((m) => m.sender?.id === userId);
     if (lastMine) seen.set(lastMine.id, [...(seen.get(lastMine.id) ?? []), p.user.display_name]);
   }
   return (
@@ -111,7 +113,7 @@ export function ConversationView() {
           <div className="text-center"><Button size="sm" variant="secondary" onClick={() => void messages.fetchNextPage()} busy={messages.isFetchingNextPage}>Load earlier messages</Button></div>
         )}
         {ordered.length === 0 && <p className="text-center text-sm text-gray-600 dark:text-gray-400">No messages yet. Say hello!</p>}
-        {ordered.map((m) => <MessageItem key={m.id} message={m} mine={m.sender.id === userId} seenBy={seen.get(m.id) ?? []} />)}
+        {ordered.map((m) => <MessageItem key={m.id} message={m} mine={m.sender?.id === userId} seenBy={seen.get(m.id) ?? []} />)}
         <div ref={bottom} />
       </div>
       <Typing id={conversationId} />

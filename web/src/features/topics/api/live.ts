@@ -25,7 +25,7 @@ export function applyTopicFrame(frame: Frame, client: QueryClient): void {
     case "post_created":
       if (post) {
         updateTopicCache(client, topicId, (d) => addPost(d, post));
-        stopTyping(topicId, post.author.id);
+        if (post.author) stopTyping(topicId, post.author.id);
       }
       break;
     case "post_updated":

@@ -8,7 +8,7 @@ import { ErrorNotice, ListSkeleton, Notice } from "@/components/ui/feedback";
 import { SelectField } from "@/components/ui/field";
 import { useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
-import { atLeast } from "@/lib/types";
+import { atLeast, person } from "@/lib/types";
 
 import { countReplies, REACTIONS, useDeletePost, useEditPost, useFlagPost, useMarkSolution, useReact, useRevisions, type Post, type ThreadNode, type Topic } from "../api";
 
@@ -107,6 +107,7 @@ function Reactions({ post, canReact }: { post: Post; canReact: boolean }) {
 
 export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostContext; depth: number }) {
   const { post } = node;
+  const author = person(post.author);
   const { slug, role, userId } = useOrg();
   const [mode, setMode] = useState<"view" | "edit" | "flag" | "history">("view");
   const [collapsed, setCollapsed] = useState(false);
@@ -114,7 +115,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
   const edit = useEditPost(slug, post.topic_id);
   const remove = useDeletePost(slug, post.topic_id);
   const solve = useMarkSolution(slug, post.topic_id);
-  const mine = userId === post.author.id;
+  const mine = userId === author.id;
   const moderator = atLeast(role, "moderator");
   const member = atLeast(role, "member");
   const canReply = member && (!ctx.topic.is_locked || moderator);
@@ -136,8 +137,8 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
       <article id={`post-${post.id}`} aria-labelledby={headingId} tabIndex={-1} data-post
         className={`scroll-mt-24 rounded-lg p-3 sm:p-4 ${post.is_solution ? "bg-green-50 ring-1 ring-green-300 dark:bg-green-950 dark:ring-green-800" : "bg-white ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-800"}`}>
         <header className="flex flex-wrap items-center gap-2">
-          <Avatar user={post.author} size="sm" online={ctx.online ? ctx.online.has(post.author.id) : undefined} />
-          <h3 id={headingId} className="text-sm font-semibold">{post.is_deleted ? "Deleted post" : post.author.display_name}</h3>
+          <Avatar user={author} size="sm" online={ctx.online ? ctx.online.has(author.id) : undefined} />
+          <h3 id={headingId} className="text-sm font-semibold">{post.is_deleted ? "Deleted post" : author.display_name}</h3>
           <a href={`#post-${post.id}`} className="text-xs text-gray-600 hover:underline dark:text-gray-400">
             <time dateTime={post.created_at} title={fullTime(post.created_at)}>{timeAgo(post.created_at)}</time>
           </a>
@@ -173,7 +174,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
                   onClick={() => { if (window.confirm("Delete this post?")) remove.mutate(post.id); }}>Delete</Button>
               )}
               {!mine && member && <Button size="sm" variant="ghost" onClick={() => setMode(mode === "flag" ? "view" : "flag")}>Flag</Button>}
-              {!post.is_solution && (moderator || userId === ctx.topic.author.id) && (
+              {!post.is_solution && (moderator || userId === ctx.topic.author?.id) && (
                 <Button size="sm" variant="ghost" busy={solve.isPending} onClick={() => solve.mutate(post.id)}>Mark as solution</Button>
               )}
               {replies > 0 && (

@@ -15,7 +15,7 @@ import { orgPath, useOrg } from "@/lib/org";
 import { useOnline } from "@/lib/presence";
 import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
 import { fullTime, timeAgo } from "@/lib/time";
-import { atLeast } from "@/lib/types";
+import { atLeast, person } from "@/lib/types";
 
 import { buildThread, useCreatePost, useDeleteTopic, useMembersForMention, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
 import { PostView, type PostContext } from "./post-view";
@@ -50,8 +50,8 @@ function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | un
   const { slug, role, userId } = useOrg();
   const navigate = useNavigate();
   const remove = useDeleteTopic(slug, topic.id);
-  const canDelete = userId === topic.author.id || atLeast(role, "moderator");
-  const post: Post = { id: topic.id, topic_id: topic.id, parent_id: null, author: topic.author, content: topic.content, html: topic.html, is_solution: false, reactions: {}, my_reactions: [], edit_count: topic.edit_count, created_at: topic.created_at, last_edited_at: topic.last_edited_at };
+  const author = person(topic.author);
+  const canDelete = userId === author.id || atLeast(role, "moderator");
   return (
     <article aria-labelledby="topic-title" tabIndex={-1} data-post className="rounded-lg bg-white p-4 ring-1 ring-gray-200 sm:p-6 dark:bg-gray-900 dark:ring-gray-800">
       <div className="flex flex-wrap items-center gap-1.5">
@@ -62,7 +62,7 @@ function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | un
       </div>
       <h1 id="topic-title" className="mt-1 text-2xl font-bold break-words sm:text-3xl">{topic.title}</h1>
       <p className="mt-1 text-sm text-gray-600 dark:text-gray-400">
-        {post.author.display_name}{online ? (online.has(post.author.id) ? " (online)" : "") : ""} · <time dateTime={topic.created_at} title={fullTime(topic.created_at)}>{timeAgo(topic.created_at)}</time>
+        {author.display_name}{online ? (online.has(author.id) ? " (online)" : "") : ""} · <time dateTime={topic.created_at} title={fullTime(topic.created_at)}>{timeAgo(topic.created_at)}</time>
         {topic.edit_count > 0 && " · edited"} · {topic.view_count} views
       </p>
       {topic.tags.length > 0 && (
@@ -147,7 +147,7 @@ export function TopicPage() {
     onReply: (post) => startReply(post),
     onQuote: (post, text) => {
       setReplyTo(post);
-      composer.current?.insert(quote(text, post.author.display_name));
+      composer.current?.insert(quote(text, person(post.author).display_name));
     },
     ...(preview ? { preview } : {}),
   };
@@ -182,7 +182,7 @@ export function TopicPage() {
           <div className="p-4">
             {replyTo && (
               <p className="mb-2 flex items-center gap-2 text-sm">
-                Replying to {replyTo.author.display_name}
+                Replying to {person(replyTo.author).display_name}
                 <Button size="sm" variant="ghost" onClick={() => setReplyTo(null)}>Reply to the topic instead</Button>
               </p>
             )}
