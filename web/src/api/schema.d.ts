@@ -52,6 +52,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/billing/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stripe's calls: verified and stored at once (200), applied by the billing actor. */
+        post: operations["billing_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -178,6 +195,54 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["orgs_update_org"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["billing_read_billing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/billing/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["billing_checkout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/billing/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["billing_portal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/orgs/{org}/blocks": {
@@ -806,6 +871,40 @@ export interface components {
             /** User Ids */
             user_ids: string[];
         };
+        /** BillingAnswer */
+        BillingAnswer: {
+            billing: components["schemas"]["BillingState"];
+        };
+        /** BillingState */
+        BillingState: {
+            /** Cancel At Period End */
+            cancel_at_period_end: boolean;
+            /** Current Period End */
+            current_period_end: string | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Has Customer */
+            has_customer: boolean;
+            /** Invoices */
+            invoices: components["schemas"]["Invoice"][];
+            /** Joins Blocked After */
+            joins_blocked_after: string | null;
+            /** Member Limit */
+            member_limit: number | null;
+            /** Mrr Cents */
+            mrr_cents: number;
+            /** Past Due Since */
+            past_due_since: string | null;
+            /** Seats Used */
+            seats_used: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "none" | "trialing" | "active" | "past_due" | "canceled";
+            /** Tier */
+            tier: string;
+        };
         /** Block */
         Block: {
             /**
@@ -821,6 +920,14 @@ export interface components {
             blocks: components["schemas"]["Block"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** CheckoutBody */
+        CheckoutBody: {
+            /**
+             * Tier
+             * @enum {string}
+             */
+            tier: "community" | "organization" | "enterprise" | "custom";
         };
         /**
          * ClientConfig
@@ -1239,6 +1346,32 @@ export interface components {
             email: string;
             /** @default member */
             role: components["schemas"]["Role"];
+        };
+        /** Invoice */
+        Invoice: {
+            /** Amount Due */
+            amount_due: number;
+            /** Amount Paid */
+            amount_paid: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Currency */
+            currency: string;
+            /** Hosted Invoice Url */
+            hosted_invoice_url: string | null;
+            /** Id */
+            id: string;
+            /** Number */
+            number: string | null;
+            /** Period End */
+            period_end: string | null;
+            /** Period Start */
+            period_start: string | null;
+            /** Status */
+            status: string;
         };
         /** Jwk */
         Jwk: {
@@ -2226,6 +2359,11 @@ export interface components {
              */
             title: string | null;
         };
+        /** UrlAnswer */
+        UrlAnswer: {
+            /** Url */
+            url: string;
+        };
         /**
          * User
          * @description The signed-in user's own account.
@@ -2259,6 +2397,13 @@ export interface components {
              * Format: uuid
              */
             id: string;
+        };
+        /** WebhookAnswer */
+        WebhookAnswer: {
+            /** Duplicate */
+            duplicate: boolean;
+            /** Received */
+            received: boolean;
         };
     };
     responses: {
@@ -2462,6 +2607,37 @@ export interface operations {
             409: components["responses"]["409"];
             413: components["responses"]["413"];
             422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    billing_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookAnswer"];
+                };
+            };
+            409: components["responses"]["409"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
@@ -2818,6 +2994,120 @@ export interface operations {
             409: components["responses"]["409"];
             413: components["responses"]["413"];
             422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    billing_read_billing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    billing_checkout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    billing_portal: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UrlAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
