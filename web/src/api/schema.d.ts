@@ -69,6 +69,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calendar-feed.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * No bearer token: calendar apps fetch the URL as it is, and its secret is the credential.
+         * @description It rides in the query string, which the request log never records.
+         */
+        get: operations["calendar_personal_feed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/config": {
         parameters: {
             query?: never;
@@ -128,6 +148,22 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/calendar-feed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["calendar_read_feed"];
+        put?: never;
+        post: operations["calendar_create_feed"];
+        delete: operations["calendar_revoke_feed"];
         options?: never;
         head?: never;
         patch?: never;
@@ -277,6 +313,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/calendar.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["calendar_org_calendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/conversations": {
         parameters: {
             query?: never;
@@ -418,6 +470,118 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["events_list_events"];
+        put?: never;
+        post: operations["events_create_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["events_read_event"];
+        put?: never;
+        post?: never;
+        delete: operations["events_delete_event"];
+        options?: never;
+        head?: never;
+        patch: operations["events_update_event"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/attendees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["events_list_attendees"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/attendees/{user_id}/check-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["events_check_in"];
+        delete: operations["events_undo_check_in"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["events_cancel_event"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/event.ics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["calendar_event_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["events_register"];
+        post?: never;
+        delete: operations["events_unregister"];
         options?: never;
         head?: never;
         patch?: never;
@@ -871,6 +1035,40 @@ export interface components {
             /** User Ids */
             user_ids: string[];
         };
+        /** Attendee */
+        Attendee: {
+            /** Checked In At */
+            checked_in_at: string | null;
+            /** Position */
+            position: number | null;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "going" | "interested" | "not_going" | "waitlisted";
+            user: components["schemas"]["UserRef"];
+        };
+        /** AttendeeAnswer */
+        AttendeeAnswer: {
+            attendee: components["schemas"]["Attendee"];
+        };
+        /** AttendeesPage */
+        AttendeesPage: {
+            /** Attendees */
+            attendees: components["schemas"]["Attendee"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+        };
         /** BillingAnswer */
         BillingAnswer: {
             billing: components["schemas"]["BillingState"];
@@ -920,6 +1118,16 @@ export interface components {
             blocks: components["schemas"]["Block"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** CancelBody */
+        CancelBody: {
+            /**
+             * Occurrence
+             * @default null
+             */
+            occurrence: string | null;
+            /** Reason */
+            reason: string;
         };
         /** CheckoutBody */
         CheckoutBody: {
@@ -992,6 +1200,74 @@ export interface components {
             conversations: components["schemas"]["Conversation"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** CreateEventBody */
+        CreateEventBody: {
+            /**
+             * Create Topic
+             * @default false
+             */
+            create_topic: boolean;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * End Time
+             * Format: date-time
+             */
+            end_time: string;
+            /**
+             * Event Type
+             * @default null
+             */
+            event_type: string | null;
+            /**
+             * Is Public
+             * @default true
+             */
+            is_public: boolean;
+            /**
+             * Location
+             * @default null
+             */
+            location: string | null;
+            /**
+             * Max Attendees
+             * @default null
+             */
+            max_attendees: number | null;
+            /**
+             * Meeting Url
+             * @default null
+             */
+            meeting_url: string | null;
+            /**
+             * Recurrence
+             * @description An RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10
+             * @default null
+             */
+            recurrence: string | null;
+            /**
+             * Registration Required
+             * @default false
+             */
+            registration_required: boolean;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /** Timezone */
+            timezone: string;
+            /** Title */
+            title: string;
+            /**
+             * Topic Forum Id
+             * @default null
+             */
+            topic_forum_id: string | null;
         };
         /** CreateForumBody */
         CreateForumBody: {
@@ -1074,9 +1350,7 @@ export interface components {
             recent_activity: components["schemas"]["ActivityItem"][];
             stats: components["schemas"]["Stats"];
             /** Upcoming Events */
-            upcoming_events: {
-                [key: string]: unknown;
-            }[];
+            upcoming_events: components["schemas"]["Event"][];
         };
         /** EditMessageBody */
         EditMessageBody: {
@@ -1087,6 +1361,145 @@ export interface components {
         EditPostBody: {
             /** Content */
             content: string;
+        };
+        /**
+         * Event
+         * @description One occurrence of an event (a single event has one): `id` is the series, `occurrence_id` this date.
+         *
+         *     `meeting_url` is null for guests and anonymous readers (and, when registration is required,
+         *     for members not going); `my_registration` is the caller's answer for this occurrence.
+         */
+        Event: {
+            /** Attendee Count */
+            attendee_count: number;
+            /** Can Manage */
+            can_manage: boolean;
+            /** Cancel Reason */
+            cancel_reason: string | null;
+            /** Checked In Count */
+            checked_in_count: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            created_by: components["schemas"]["UserRef"] | null;
+            /** Description */
+            description: string;
+            /**
+             * End Time
+             * Format: date-time
+             */
+            end_time: string;
+            /** Event Type */
+            event_type: string | null;
+            /** Html */
+            html: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Interested Count */
+            interested_count: number;
+            /** Is Public */
+            is_public: boolean;
+            /** Is Recurring */
+            is_recurring: boolean;
+            /** Location */
+            location: string | null;
+            /** Max Attendees */
+            max_attendees: number | null;
+            /** Meeting Url */
+            meeting_url: string | null;
+            my_registration: components["schemas"]["MyRegistration"] | null;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+            /** Places Left */
+            places_left: number | null;
+            /** Recurrence */
+            recurrence: string | null;
+            /**
+             * Recurrence Id
+             * Format: date-time
+             */
+            recurrence_id: string;
+            /** Registration Required */
+            registration_required: boolean;
+            /**
+             * Series End Time
+             * Format: date-time
+             */
+            series_end_time: string;
+            /**
+             * Series Start Time
+             * Format: date-time
+             */
+            series_start_time: string;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "scheduled" | "cancelled";
+            /** Timezone */
+            timezone: string;
+            /** Title */
+            title: string;
+            /** Topic Id */
+            topic_id: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Waitlist Count */
+            waitlist_count: number;
+        };
+        /** EventAnswer */
+        EventAnswer: {
+            event: components["schemas"]["Event"];
+        };
+        /** EventsPage */
+        EventsPage: {
+            /** Events */
+            events: components["schemas"]["Event"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** FeedInfo */
+        FeedInfo: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Used At */
+            last_used_at: string | null;
+        };
+        /** FeedStatus */
+        FeedStatus: {
+            feed: components["schemas"]["FeedInfo"] | null;
+        };
+        /**
+         * FeedUrl
+         * @description The private feed's address: shown once (only a hash of its secret is kept).
+         */
+        FeedUrl: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Url */
+            url: string;
         };
         /** FieldError */
         FieldError: {
@@ -1615,6 +2028,18 @@ export interface components {
              */
             status: "active" | "pending" | "suspended" | "removed";
         };
+        /** MyRegistration */
+        MyRegistration: {
+            /** Checked In At */
+            checked_in_at: string | null;
+            /** Position */
+            position: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "going" | "interested" | "not_going" | "waitlisted";
+        };
         /**
          * NewInvitation
          * @description The invitation as its creator sees it once: with the token to share.
@@ -1949,6 +2374,50 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** Registration */
+        Registration: {
+            /** Checked In At */
+            checked_in_at: string | null;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+            /** Position */
+            position: number | null;
+            /**
+             * Registered At
+             * Format: date-time
+             */
+            registered_at: string;
+            /**
+             * Start Time
+             * Format: date-time
+             */
+            start_time: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "going" | "interested" | "not_going" | "waitlisted";
+        };
+        /** RegistrationAnswer */
+        RegistrationAnswer: {
+            registration: components["schemas"]["Registration"];
+        };
+        /** RegistrationBody */
+        RegistrationBody: {
+            /**
+             * Occurrence
+             * @default null
+             */
+            occurrence: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "going" | "interested" | "not_going";
+        };
         /** RenameBody */
         RenameBody: {
             /** Title */
@@ -2006,6 +2475,8 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /** Event Id */
+            event_id: string | null;
             /** Forum Id */
             forum_id: string | null;
             /**
@@ -2025,7 +2496,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "topic" | "post" | "message";
+            type: "topic" | "post" | "message" | "event";
         };
         /** SearchResults */
         SearchResults: {
@@ -2231,6 +2702,75 @@ export interface components {
             title: string;
             /** View Count */
             view_count: number;
+        };
+        /** UpdateEventBody */
+        UpdateEventBody: {
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * End Time
+             * @default null
+             */
+            end_time: string | null;
+            /**
+             * Event Type
+             * @default null
+             */
+            event_type: string | null;
+            /**
+             * Is Public
+             * @default null
+             */
+            is_public: boolean | null;
+            /**
+             * Location
+             * @default null
+             */
+            location: string | null;
+            /**
+             * Max Attendees
+             * @default null
+             */
+            max_attendees: number | null;
+            /**
+             * Meeting Url
+             * @default null
+             */
+            meeting_url: string | null;
+            /**
+             * Occurrence
+             * @description Edit only this occurrence (its id or start time); omit for the series
+             * @default null
+             */
+            occurrence: string | null;
+            /**
+             * Recurrence
+             * @default null
+             */
+            recurrence: string | null;
+            /**
+             * Registration Required
+             * @default null
+             */
+            registration_required: boolean | null;
+            /**
+             * Start Time
+             * @default null
+             */
+            start_time: string | null;
+            /**
+             * Timezone
+             * @default null
+             */
+            timezone: string | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
         };
         /** UpdateForumBody */
         UpdateForumBody: {
@@ -2650,6 +3190,40 @@ export interface operations {
             };
         };
     };
+    calendar_personal_feed: {
+        parameters: {
+            query?: {
+                token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     system_config: {
         parameters: {
             query?: never;
@@ -2770,6 +3344,98 @@ export interface operations {
                 };
             };
             401: components["responses"]["401"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendar_read_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedStatus"];
+                };
+            };
+            401: components["responses"]["401"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendar_create_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The private feed's address: shown once (only a hash of its secret is kept). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedUrl"];
+                };
+            };
+            401: components["responses"]["401"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendar_revoke_feed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            404: components["responses"]["404"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
@@ -3207,6 +3873,41 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendar_org_calendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
             };
             401: components["responses"]["401"];
             403: components["responses"]["403"];
@@ -3789,6 +4490,497 @@ export interface operations {
             401: components["responses"]["401"];
             403: components["responses"]["403"];
             404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_list_events: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                from?: string | null;
+                to?: string | null;
+                event_type?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventsPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_create_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEventBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_read_event: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_delete_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_update_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateEventBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_list_attendees: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+                status?: ("going" | "interested" | "not_going" | "waitlisted") | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendeesPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_check_in: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendeeAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_undo_check_in: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttendeeAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_cancel_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    calendar_event_ics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/calendar": string;
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegistrationBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegistrationAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    events_unregister: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
@@ -4858,7 +6050,7 @@ export interface operations {
                 limit?: number;
                 cursor?: string | null;
                 q?: string;
-                type?: "topics" | "posts" | "messages" | "all";
+                type?: "topics" | "posts" | "messages" | "events" | "all";
                 forum_id?: string | null;
                 tag?: string | null;
                 author_id?: string | null;
