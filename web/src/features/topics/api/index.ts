@@ -16,7 +16,8 @@ const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
 export function useTopic(slug: string, topicId: string) {
   return useInfiniteQuery({
     queryKey: topicKey(slug, topicId),
-    queryFn: ({ pageParam }) => api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor: pageParam, limit: 50 })),
+    // A short first page shows the topic fast; "load more" then brings 50 at a time.
+    queryFn: ({ pageParam }) => api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor: pageParam, limit: pageParam ? 50 : 20 })),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
     staleTime: 60_000,
