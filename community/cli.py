@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
 import sys
@@ -52,7 +53,27 @@ def main(argv: list[str] | None = None) -> int:
         "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
         "report": lambda s: _report(s, as_json=args.json),
         "org": lambda s: _set_tier(s, args.slug, args.tier)}
-    return trio.run(commands[args.command], settings)
+    try:
+        return trio.run(commands[args.command], settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last word, as one JSON event rather than a raw traceback
+        return _crashed(exc)
+
+
+def _crashed(exc: BaseException) -> int:
+    in_use = next((e for e in _leaves(exc) if isinstance(e, OSError) and e.errno == errno.EADDRINUSE), None)
+    if in_use is not None:
+        log.critical("community.port_in_use", reason=str(in_use))
+    else:
+        log.critical("community.crashed", exc_info=exc)
+    return 1
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
 
 
 async def _serve(settings: Settings) -> int:

@@ -31,21 +31,34 @@ def configure_logging(*, fmt: str, level: str) -> None:
         else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
     )
     numeric = logging.getLevelNamesMapping()[level.upper()]
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+        structlog.processors.format_exc_info if fmt == "json" else _passthrough,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
-            structlog.processors.format_exc_info if fmt == "json" else _passthrough,
-            renderer,
-        ],
+        processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=False,
     )
-    # Third-party stdlib loggers (hypercorn, asyncio) go to stderr at warning and up.
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
+    # Third-party stdlib loggers (hypercorn, asyncio, asyncpg) and Python warnings: at warning and up,
+    # the same one-JSON-event-a-line as ours, on stdout beside them.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        processors=[_from_stdlib, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared]))
+    logging.basicConfig(level=max(numeric, logging.WARNING), handlers=[handler], force=True)
+    logging.captureWarnings(True)
+
+
+def _from_stdlib(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A stdlib record's text becomes `message`; the event names where it came from, like ours do."""
+    event["message"] = str(event.get("event", ""))
+    event["event"] = f"{event.get('logger', 'python')}.log"
+    return event
 
 
 def _passthrough(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -33,6 +33,8 @@ Raw: TypeAlias = "asyncpg.Connection[Record] | PoolConnectionProxy[Record]"
 DatabaseUnavailable = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                        asyncpg.CannotConnectNowError, asyncpg.exceptions.OperatorInterventionError,
                        asyncpg.exceptions.TooManyConnectionsError)
+# A database that does not answer in time: asyncpg's command timeout, or our own deadline.
+DatabaseTimeout = (TimeoutError, trio.TooSlowError)
 
 
 class _LoopThread:

@@ -36,18 +36,24 @@ class _Section(BaseModel):
 class PostingSettings(_Section):
     """Per-member posting limits (topics and replies per minute); new members get the stricter one."""
 
-    per_minute: int = Field(default=20, ge=1)
-    new_member_per_minute: int = Field(default=10, ge=1)
-    new_member_days: float = Field(default=1.0, ge=0)
+    per_minute: int = Field(default=20, ge=1, le=1000)
+    new_member_per_minute: int = Field(default=10, ge=1, le=1000)
+    new_member_days: float = Field(default=1.0, ge=0, le=365)
 
 
 class MessagingSettings(_Section):
-    per_minute: int = Field(default=60, ge=1)
+    per_minute: int = Field(default=60, ge=1, le=1000)
     dm_policy: Literal["everyone", "moderators", "off"] = "everyone"
 
 
+# Text search configurations every supported PostgreSQL ships (`\\dF`).
+SearchLanguage = Literal["simple", "arabic", "danish", "dutch", "english", "finnish", "french", "german", "greek",
+                         "hungarian", "indonesian", "irish", "italian", "lithuanian", "nepali", "norwegian",
+                         "portuguese", "romanian", "russian", "spanish", "swedish", "tamil", "turkish"]
+
+
 class SearchSettings(_Section):
-    language: str = "english"
+    language: SearchLanguage = "english"
 
 
 class OrgSettings(BaseModel):
@@ -63,3 +69,28 @@ class OrgSettings(BaseModel):
         return cls(posting=PostingSettings.lenient(stored.get("posting")),
                    messaging=MessagingSettings.lenient(stored.get("messaging")),
                    search=SearchSettings.lenient(stored.get("search")))
+
+
+# What `PATCH /api/orgs/{org}` accepts: the same sections, strictly (an unknown key or a value of the
+# wrong type is a 422 naming it), so a bad setting is refused on write instead of read around.
+_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class PostingSettingsBody(PostingSettings):
+    model_config = _STRICT
+
+
+class MessagingSettingsBody(MessagingSettings):
+    model_config = _STRICT
+
+
+class SearchSettingsBody(SearchSettings):
+    model_config = _STRICT
+
+
+class OrgSettingsBody(BaseModel):
+    model_config = _STRICT
+
+    posting: PostingSettingsBody | None = None
+    messaging: MessagingSettingsBody | None = None
+    search: SearchSettingsBody | None = None

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 
 import structlog
-from quart import Response, current_app, g, request
+from quart import Response, g, request
 from quart_schema import QuartSchema
-from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
 from quart_trio import QuartTrio
 
-from community.domain.errors import BadRequestError
 from community.handles import Handles
 from community.http.context import current_handles
 from community.http.errors import register_error_handlers
+from community.http.guards import guard_request
+from community.http.keepalive import CompleteRequests
 from community.http.openapi import CommunityOpenAPI, check_answer
 from community.http.routes import (
     auth,
@@ -51,29 +51,19 @@ def create_app(handles: Handles) -> QuartTrio:
                 openapi_provider_class=CommunityOpenAPI)
     register_error_handlers(app)
     app.before_request(_start_timer)
-    app.before_request(_require_json_body)
+    app.before_request(guard_request)
     app.after_request(_log_request)
     if handles.settings.validate_responses:
         app.after_request(check_answer)  # registered last, so it runs first (and the log shows its verdict)
     for blueprint in _BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_blueprint(web.blueprint)  # the browser app: every path the API does not claim
+    app.asgi_app = CompleteRequests(app.asgi_app, max_drain_bytes=4 * handles.settings.max_body_bytes)  # type: ignore[method-assign]
     return app
 
 
 async def _start_timer() -> None:
     g.started = time.perf_counter()
-
-
-async def _require_json_body() -> None:
-    """A route that takes a body takes JSON: anything else is a 400, not a confusing 422."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or not hasattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE):
-        return
-    if not request.is_json:
-        raise BadRequestError("The body must be JSON (Content-Type: application/json).")
-    if await request.get_json(silent=True) is None:
-        raise BadRequestError("The body is not valid JSON.")
 
 
 async def _log_request(response: Response) -> Response:
@@ -82,6 +72,8 @@ async def _log_request(response: Response) -> Response:
     metrics.requests.labels(request.method, str(response.status_code)).inc()
     metrics.latency.observe(elapsed)
     # Path only: the query string may carry an access_token.
-    log.info("http.request", method=request.method, path=request.path, status=response.status_code,
-             ms=round(elapsed * 1000, 2))
+    # A failed request is an error for the operator; the rest is the access log.
+    emit = log.error if response.status_code >= 500 else log.info
+    emit("http.request", method=request.method, path=request.path, status=response.status_code,
+         ms=round(elapsed * 1000, 2))
     return response

@@ -11,14 +11,17 @@ from quart_schema.validation import QuerystringValidationError, RequestSchemaVal
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
+from community.db.pool import DatabaseTimeout, DatabaseUnavailable
 from community.domain.errors import CommunityError, RateLimitedError
 
 log = structlog.get_logger("community.http")
 PROBLEM_TYPE = "https://community.example/problems/"
+RETRY_AFTER = 5  # seconds a client waits out a database outage before retrying
 
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-               415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited"}
+               415: "unsupported_media_type", 422: "validation_failed", 429: "rate_limited",
+               503: "service_unavailable"}
 
 
 def problem(status: int, code: str, title: str, detail: str, *,
@@ -67,8 +70,19 @@ async def _http_error(exc: HTTPException) -> Response:
 
 
 async def _unexpected(exc: Exception) -> Response:
+    if is_outage(exc):
+        log.error("http.database_unavailable", reason=repr(exc))
+        return problem(503, "database_unavailable", "Service unavailable",
+                       "The database is unreachable; try again shortly.", headers={"Retry-After": str(RETRY_AFTER)})
     log.error("http.unhandled_error", exc_info=exc)
     return problem(500, "internal_error", "Internal server error", "The server failed to answer; it is logged.")
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A database that is down, restarting or not answering in time (every leaf of a group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return all(is_outage(e) for e in exc.exceptions)
+    return isinstance(exc, (*DatabaseUnavailable, DatabaseTimeout))
 
 
 def register_error_handlers(app: QuartTrio) -> None:

@@ -8,6 +8,7 @@ from pydantic import AnyHttpUrl, Field
 from quart import Blueprint
 from quart_schema import validate_request
 
+from community.domain.org_settings import OrgSettingsBody
 from community.domain.permissions import Perm
 from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
@@ -32,7 +33,7 @@ class UpdateOrgBody(Body):
     description: str | None = Field(default=None, max_length=5000)
     logo_url: AnyHttpUrl | None = None
     branding: dict[str, Any] | None = None
-    settings: dict[str, Any] | None = None
+    settings: OrgSettingsBody | None = None
     custom_domain: str | None = Field(default=None, max_length=253, pattern=_HOSTNAME)
     is_public: bool | None = None
 
