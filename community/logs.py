@@ -12,6 +12,19 @@ import structlog
 
 _SECRET_QUERY = re.compile(r"(access_token|token)=[^&\s]+", re.IGNORECASE)
 _SECRET_KEYS = frozenset({"authorization", "password", "token", "access_token", "secret"})
+# Route parameters that carry a credential (invitation tokens, feed tokens...): a route names its
+# secret `<token>` (or another name here) and the request log never shows its value.
+SECRET_PATH_PARAMS = frozenset({"token", "secret", "key", "signature"})
+# A path segment that looks like a generated credential (32+ URL-safe characters with an upper-case
+# letter; slugs and UUIDs are lower-case), for paths no route matched.
+_TOKEN_SEGMENT = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{32,}")
+
+
+def redact_path(path: str, secrets: dict[str, object] | None = None) -> str:
+    for name, value in (secrets or {}).items():
+        if name in SECRET_PATH_PARAMS and str(value):
+            path = path.replace(str(value), "[redacted]")
+    return _TOKEN_SEGMENT.sub("[redacted]", path)
 
 
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -19,6 +32,8 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     for key in list(event):
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
+        elif key == "path" and isinstance(event[key], str):
+            event[key] = redact_path(event[key])
         elif isinstance(event[key], str) and "=" in event[key]:
             event[key] = _SECRET_QUERY.sub(r"\1=[redacted]", event[key])
     return event

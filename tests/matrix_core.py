@@ -24,10 +24,13 @@ async def _fresh_invitation(ctx: MatrixContext) -> dict[str, Any]:
     return {"id": r.json()["invitation"]["id"], "token": r.json()["invitation"]["token"]}
 
 
-async def _scratch_invitation(ctx: MatrixContext) -> dict[str, Any]:
-    """Accepting joins an org: use a scratch one, so the caller's other cases stay as they were."""
+async def _scratch_invitation(ctx: MatrixContext, persona: str) -> dict[str, Any]:
+    """Accepting joins an org: use a scratch one, so the caller's other cases stay as they were.
+
+    The invitation is to the caller's own e-mail (an invitation is bound to it)."""
     org = await ctx.fresh_org()
-    r = await ctx.client.post(f"/api/orgs/{org.slug}/invitations", json={"email": "x@example.com", "role": "member"},
+    email = ctx.email(persona) or "x@example.com"
+    r = await ctx.client.post(f"/api/orgs/{org.slug}/invitations", json={"email": email, "role": "member"},
                               headers=ctx.personas.acme.owner.auth)
     return {"token": r.json()["invitation"]["token"]}
 
@@ -76,6 +79,6 @@ CASES: list[dict[str, Any]] = [
      "expect": expect(204, 204, 403, 403, 403, 401, 404)},
     {"method": "GET", "rule": "/api/invitations/<token>", "setup": _fresh_invitation,
      "path": lambda c, p: f"/api/invitations/{p['token']}", "expect": everyone(200)},
-    {"method": "POST", "rule": "/api/invitations/<token>/accept", "setup": _scratch_invitation,
+    {"method": "POST", "rule": "/api/invitations/<token>/accept", "setup_as": _scratch_invitation,
      "path": lambda c, p: f"/api/invitations/{p['token']}/accept", "expect": expect(409, 409, 409, 409, 409, 401, 200)},
 ]

@@ -31,6 +31,13 @@ class MatrixContext:
         person: Persona = self.personas.acme.people[persona]
         return person.auth
 
+    def email(self, persona: str) -> str | None:
+        if persona == "anonymous":
+            return None
+        if persona == "other_org_owner":
+            return self.personas.globex.owner.email
+        return self.personas.acme.people[persona].email
+
     async def fresh_org(self) -> OrgPersonas:
         """A new org where acme's personas hold their usual roles (for destructive calls)."""
         org = await self.factory.org("Scratch")

@@ -16,7 +16,8 @@ from tests.factories import Factory, Personas
 from tests.matrix_support import PERSONAS, MatrixContext
 
 _MODULES = ["tests.matrix_core", "tests.matrix_forums", "tests.matrix_realtime", "tests.matrix_search",
-            "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events", "tests.matrix_web"]
+            "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events", "tests.matrix_web",
+            "tests.matrix_tenancy"]
 _IGNORED_ENDPOINTS = {"static"}
 
 
@@ -73,6 +74,8 @@ async def test_authorization_matrix(client: httpx.AsyncClient, personas: Persona
 
 async def _call(ctx: MatrixContext, case: dict[str, Any], persona: str) -> int:
     params = await case["setup"](ctx) if "setup" in case else {}
+    if "setup_as" in case:  # set-up that depends on who calls (an invitation to the caller's own e-mail)
+        params = await case["setup_as"](ctx, persona)
     body = case.get("body")
     if callable(body):
         body = body(ctx, params)

@@ -25,6 +25,7 @@ from community.http.routes import (
     forums,
     members,
     moderation,
+    moderators,
     notifications,
     orgs,
     posts,
@@ -33,12 +34,13 @@ from community.http.routes import (
     topics,
     web,
 )
+from community.logs import redact_path
 
 log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
                notifications.blueprint, conversations.blueprint, search.blueprint,
-               billing.blueprint, events.blueprint, calendar.blueprint]
+               billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:
@@ -74,6 +76,7 @@ async def _log_request(response: Response) -> Response:
     # Path only: the query string may carry an access_token.
     # A failed request is an error for the operator; the rest is the access log.
     emit = log.error if response.status_code >= 500 else log.info
-    emit("http.request", method=request.method, path=request.path, status=response.status_code,
+    emit("http.request", method=request.method, path=redact_path(request.path, request.view_args),
+         status=response.status_code,
          ms=round(elapsed * 1000, 2))
     return response

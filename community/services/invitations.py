@@ -104,19 +104,26 @@ async def do_accept(db: Database, publisher: Publisher, principal: Principal, to
             raise NotFoundError(_UNKNOWN)
         await unit.conn.set_context(org_id=org_id, user_id=principal.user_id)
         unit.org_id = org_id
+        invited = await invitations.get_invitation_by_hash(unit.conn, token_hash)
+        assert invited is not None
+        if invited["email"].strip().lower() != principal.email.strip().lower():
+            raise ForbiddenError("This invitation was sent to another e-mail address; sign in with that one.",
+                                 field="email")
         inv = await invitations.claim_invitation(unit.conn, token_hash, principal.user_id)
         if inv is None:
             found = await invitations.get_invitation_by_hash(unit.conn, token_hash)
             assert found is not None
             _raise_if_unusable(found)
             raise GoneError("This invitation is no longer valid.")
+        limit, used = await orgs.lock_org_seats(unit.conn, org_id)
         existing = await members.get_membership(unit.conn, org_id, principal.user_id)
         if existing is not None and existing["status"] != "removed":
             raise ConflictError("You are already a member of this organization.")
         await check_joins_open(unit.conn, org_id)
-        if not await orgs.take_seat(unit.conn, org_id):
+        if limit is not None and used >= limit:
             raise SeatLimitError("This organization has no free seats; an owner can upgrade its plan.")
         await members.join_org(unit.conn, org_id, principal.user_id, role=inv["role"], invited_by=inv["invited_by"])
+        await orgs.recount_seats(unit.conn, org_id)
         member = await members.get_membership(unit.conn, org_id, principal.user_id)
         org = await orgs.get_org(unit.conn, org_id)
         assert member is not None and org is not None

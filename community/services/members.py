@@ -14,6 +14,7 @@ from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks, valid_overrides
 from community.domain.principal import OrgMember
 from community.handles import Publisher
+from community.services.moderators import check_member_in_scope
 from community.services.unit import unit_of_work
 from community.services.views import member_view, membership_view
 
@@ -56,7 +57,8 @@ async def _check_update(conn: Conn, actor: OrgMember, target: dict[str, Any], *,
                         status: str | None, permissions: dict[str, Any] | None) -> None:
     target_role = Role(target["role"])
     if role is None and permissions is None and status is not None:
-        actor.require(Perm.SUSPEND_MEMBERS)  # moderators may suspend and reinstate
+        actor.require(Perm.SUSPEND_MEMBERS)  # moderators may suspend and reinstate, within their forums
+        await check_member_in_scope(conn, actor, target["user_id"])
     else:
         actor.require(Perm.MANAGE_MEMBERS)
     assert actor.role is not None
@@ -84,6 +86,7 @@ async def _keep_an_owner(conn: Conn, org_id: UUID, leaving: UUID) -> None:
 
 async def do_remove_member(db: Database, publisher: Publisher, actor: OrgMember, user_id: UUID) -> None:
     async with unit_of_work(db, publisher, org_id=actor.org_id, user_id=actor.user_id) as unit:
+        await orgs.lock_org_seats(unit.conn, actor.org_id)  # first: concurrent removals of one member queue here
         target = await _live_member(unit.conn, actor.org_id, user_id)
         if actor.user_id != user_id:
             actor.require(Perm.MANAGE_MEMBERS)
@@ -92,7 +95,7 @@ async def do_remove_member(db: Database, publisher: Publisher, actor: OrgMember,
         if target["role"] == Role.OWNER:
             await _keep_an_owner(unit.conn, actor.org_id, user_id)
         await members.remove_membership(unit.conn, actor.org_id, user_id)
-        await orgs.free_seat(unit.conn, actor.org_id)
+        await orgs.recount_seats(unit.conn, actor.org_id)
         await unit.record(Channel.org(actor.org_id), EventType.MEMBER_LEFT,
                           {"user_id": user_id, "removed_by": actor.user_id})
 

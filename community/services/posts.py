@@ -70,8 +70,7 @@ async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimite
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         member.require(Perm.CREATE_POST)
-        if topic["is_locked"] and not moderates(member, topic["in_mod_scope"]):
-            raise ForbiddenError("This topic is locked.")
+        check_unlocked(member, topic["is_locked"], topic["in_mod_scope"])
         parent = await _parent(unit.conn, member, topic_id, parent_id)
         await check_posting_rate(unit.conn, limiter, member)
         created = await posts.insert_post(unit.conn, post_id=post_id, org_id=member.org_id, topic_id=topic_id,
@@ -115,6 +114,7 @@ async def do_edit_post(db: Database, publisher: Publisher, member: OrgMember, po
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
+        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
         mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
         if is_mod and post["author_id"] != member.user_id:
@@ -129,6 +129,12 @@ def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
     if not is_mod and (post["author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
         raise ForbiddenError("Only the author or a moderator changes this post.")
     return is_mod
+
+
+def check_unlocked(member: OrgMember, is_locked: bool, in_mod_scope: bool) -> None:
+    """A locked topic takes no replies, edits, reactions or solutions, except from its moderators."""
+    if is_locked and not moderates(member, in_mod_scope):
+        raise ForbiddenError("This topic is locked.")
 
 
 async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> None:
@@ -167,6 +173,7 @@ async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_i
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)
+        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         assert member.user_id is not None
         change = posts.add_reaction if add else posts.remove_reaction
         if await change(unit.conn, member.org_id, post_id, member.user_id, emoji):
@@ -183,6 +190,7 @@ async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember
         is_mod = moderates(member, post["in_mod_scope"])
         if not is_mod and (post["topic_author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
             raise ForbiddenError("Only the topic's author or a moderator marks the solution.")
+        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         if post["is_hidden"]:
             raise ConflictError("A hidden post cannot be the solution.")
         await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])

@@ -156,6 +156,8 @@ def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any
         raise ForbiddenError("Only the author or a moderator edits this topic.")
     if any(changes.get(f) is not None for f in _MOD_FIELDS):
         raise ForbiddenError("Only moderators pin, lock, announce or move topics.")
+    if topic["is_locked"]:
+        raise ForbiddenError("This topic is locked.")
 
 
 async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:

@@ -33,6 +33,19 @@ WHERE id = $1 AND (member_limit IS NULL OR current_member_count < member_limit)
 RETURNING current_member_count
 """
 _FREE_SEAT = "UPDATE organizations SET current_member_count = current_member_count - 1 WHERE id = $1"
+# Every change of who holds a seat (join, leave, removal) runs under this row lock and ends with a
+# recount, so the counter is exact however many such changes race (a seat is any live membership).
+# NO KEY UPDATE: it queues seat changes without blocking the foreign-key checks (KEY SHARE) of
+# writers that hold a membership row and append an activity, which would deadlock with FOR UPDATE.
+_LOCK_SEATS = """
+SELECT member_limit, (SELECT count(*) FROM memberships WHERE org_id = $1 AND status <> 'removed') AS used
+FROM organizations WHERE id = $1 FOR NO KEY UPDATE
+"""
+_RECOUNT_SEATS = """
+UPDATE organizations SET current_member_count =
+    (SELECT count(*) FROM memberships WHERE org_id = $1 AND status <> 'removed')
+WHERE id = $1 RETURNING current_member_count
+"""
 _SET_TIER = f"""
 UPDATE organizations SET subscription_tier = $2, member_limit = $3 WHERE id = $1 RETURNING {COLUMNS}
 """  # noqa: S608
@@ -80,6 +93,18 @@ async def take_seat(conn: Conn, org_id: UUID) -> bool:
 
 async def free_seat(conn: Conn, org_id: UUID) -> None:
     await conn.execute(_FREE_SEAT, org_id)
+
+
+async def lock_org_seats(conn: Conn, org_id: UUID) -> tuple[int | None, int]:
+    """(member_limit, seats used, counted), with the org row locked until the transaction ends."""
+    record = await conn.fetchrow(_LOCK_SEATS, org_id)
+    assert record is not None
+    return record["member_limit"], record["used"]
+
+
+async def recount_seats(conn: Conn, org_id: UUID) -> int:
+    count: int = await conn.fetchval(_RECOUNT_SEATS, org_id)
+    return count
 
 
 async def set_tier(conn: Conn, org_id: UUID, *, tier: str, member_limit: int | None) -> dict[str, Any] | None:
