@@ -37,10 +37,10 @@ _FREE_SEAT = "UPDATE organizations SET current_member_count = current_member_cou
 # recount, so the counter is exact however many such changes race (a seat is any live membership).
 # NO KEY UPDATE: it queues seat changes without blocking the foreign-key checks (KEY SHARE) of
 # writers that hold a membership row and append an activity, which would deadlock with FOR UPDATE.
-_LOCK_SEATS = """
-SELECT member_limit, (SELECT count(*) FROM memberships WHERE org_id = $1 AND status <> 'removed') AS used
-FROM organizations WHERE id = $1 FOR NO KEY UPDATE
-"""
+# The count is a second statement: in READ COMMITTED it then sees what the previous holder committed
+# (a subquery beside the lock would read the snapshot from before the wait).
+_LOCK_SEATS = "SELECT member_limit FROM organizations WHERE id = $1 FOR NO KEY UPDATE"
+_COUNT_SEATS = "SELECT count(*) FROM memberships WHERE org_id = $1 AND status <> 'removed'"
 _RECOUNT_SEATS = """
 UPDATE organizations SET current_member_count =
     (SELECT count(*) FROM memberships WHERE org_id = $1 AND status <> 'removed')
@@ -99,7 +99,8 @@ async def lock_org_seats(conn: Conn, org_id: UUID) -> tuple[int | None, int]:
     """(member_limit, seats used, counted), with the org row locked until the transaction ends."""
     record = await conn.fetchrow(_LOCK_SEATS, org_id)
     assert record is not None
-    return record["member_limit"], record["used"]
+    used: int = await conn.fetchval(_COUNT_SEATS, org_id)
+    return record["member_limit"], used
 
 
 async def recount_seats(conn: Conn, org_id: UUID) -> int:
