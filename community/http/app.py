@@ -11,6 +11,7 @@ from quart_trio import QuartTrio
 
 from community.handles import Handles
 from community.http.context import current_handles
+from community.http.encoding import use_fast_json
 from community.http.errors import register_error_handlers
 from community.http.guards import guard_request
 from community.http.keepalive import CompleteRequests
@@ -51,6 +52,7 @@ def create_app(handles: Handles) -> QuartTrio:
     QuartSchema(app, info={"title": "Community API", "version": "1"}, openapi_path="/openapi.json",
                 swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None,
                 openapi_provider_class=CommunityOpenAPI)
+    use_fast_json(app)
     register_error_handlers(app)
     app.before_request(_start_timer)
     app.before_request(guard_request)

@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +36,10 @@ _ALGORITHM = "RS256"
 _LEEWAY_SECONDS = 5
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "iss", "aud"]
 _FETCH_TIMEOUT_SECONDS = 5.0
+# A verified token is remembered until it expires, at most this long (a JWKS key removed upstream
+# stops verifying within the same bound as JwksCache's max_age), for at most this many tokens.
+_VERIFIED_MAX_AGE_SECONDS = 600.0
+_VERIFIED_MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Claims:
     name: str | None
     expires_at: datetime
     provider: Provider
+    # When the token was issued: what a per-user revocation epoch ("sign out everywhere") compares.
+    issued_at: datetime | None = None
 
 
 class KeySource(Protocol):
@@ -210,11 +218,21 @@ def _rsa_public_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str, provider: Provider) -> None:
+    """Verifies a token's signature and claims once, then remembers the result until it expires.
+
+    Only the cryptographic verdict is cached, keyed by the exact token: whether its user still
+    exists, is a member, or revoked their tokens is read from the database on every request.
+    """
+
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, provider: Provider,
+                 max_entries: int = _VERIFIED_MAX_ENTRIES, clock: Callable[[], float] = time.time) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self._provider: Provider = provider
+        self._verified: dict[str, _Verified] = {}
+        self._max_entries, self._clock = max_entries, clock
+        self.verifications = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, local_keys: LocalKeys) -> TokenVerifier:
@@ -228,7 +246,24 @@ class TokenVerifier:
         return cls(jwks, issuer=f"https://{domain}/", audience=audience, provider="auth0")
 
     async def verify(self, token: str) -> Claims:
-        key = await self._signing_key(token)
+        now = self._clock()
+        cached = self._verified.pop(token, None)
+        if cached is not None:
+            if now >= cached.claims.expires_at.timestamp() + _LEEWAY_SECONDS:
+                raise UnauthorizedError("token expired")
+            # Still signed by a key the source holds (a rotated-out JWKS key stops verifying).
+            if now < cached.fresh_until and await self._keys.key_for(cached.kid) is cached.key:
+                self._verified[token] = cached
+                return cached.claims
+        kid, key = await self._signing_key(token)
+        claims = self._verify(token, key)
+        if len(self._verified) >= self._max_entries:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = _Verified(claims, now + _VERIFIED_MAX_AGE_SECONDS, kid, key)
+        return claims
+
+    def _verify(self, token: str, key: rsa.RSAPublicKey) -> Claims:
+        self.verifications += 1
         try:
             payload = jwt.decode(
                 token,
@@ -243,7 +278,7 @@ class TokenVerifier:
             raise UnauthorizedError(_reason(exc)) from None
         return _claims(payload, self._provider)
 
-    async def _signing_key(self, token: str) -> rsa.RSAPublicKey:
+    async def _signing_key(self, token: str) -> tuple[str, rsa.RSAPublicKey]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -258,7 +293,15 @@ class TokenVerifier:
         key = await self._keys.key_for(kid)
         if key is None:
             raise UnauthorizedError("unknown signing key")
-        return key
+        return kid, key
+
+
+@dataclass(frozen=True)
+class _Verified:
+    claims: Claims
+    fresh_until: float
+    kid: str
+    key: rsa.RSAPublicKey
 
 
 # Subclasses before their bases: the first match wins.
@@ -288,6 +331,7 @@ def _claims(payload: dict[str, Any], provider: Provider) -> Claims:
         name=_profile_claim(payload, "name"),
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
         provider=provider,
+        issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import httpx
 import structlog
 
@@ -75,3 +78,12 @@ async def test_request_log_never_carries_tokens(client: httpx.AsyncClient) -> No
     assert lines[0]["path"] == "/healthz"
     assert lines[0]["status"] == 200
     assert "secret-token" not in repr(logs)
+
+
+async def test_json_answers_keep_their_wire_format(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/auth/register", json={"email": "wire@example.com", "password": "a-long-password-1",
+                                                      "display_name": "Zoë"})
+    assert r.status_code == 201 and r.headers["content-type"] == "application/json"
+    user = r.json()["user"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", user["created_at"])
+    assert user["display_name"] == "Zoë" and str(uuid.UUID(user["id"])) == user["id"]

@@ -351,3 +351,55 @@ async def test_unreachable_jwks_propagates_and_is_not_hammered(jwks_server: Jwks
             await jwks.key_for("auth0-key-1")
         assert await jwks.key_for("auth0-key-1") is None
     assert jwks.fetches == 1
+
+
+# -- remembering verified tokens ---------------------------------------------------------------
+
+
+@dataclass
+class FakeWallClock:
+    now: float = field(default_factory=lambda: datetime.now(UTC).timestamp())
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _remembering(builtin: Builtin, clock: FakeWallClock, *, max_entries: int = 10) -> TokenVerifier:
+    return TokenVerifier(builtin.keys, issuer="community", audience="community-api", provider="builtin",
+                         max_entries=max_entries, clock=clock)
+
+
+async def test_a_token_is_verified_once_until_it_expires(builtin: Builtin) -> None:
+    clock = FakeWallClock()
+    verifier = _remembering(builtin, clock)
+    token = builtin.keys.issue("user-1", issuer="community", audience="community-api", ttl_seconds=60)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) == first
+    assert verifier.verifications == 1
+    assert first.issued_at is not None and first.issued_at <= first.expires_at
+    clock.now = first.expires_at.timestamp() + 60
+    assert await _rejection(verifier, token) == "token expired"
+
+
+async def test_a_remembered_token_is_verified_again_after_the_max_age(builtin: Builtin) -> None:
+    clock = FakeWallClock()
+    verifier = _remembering(builtin, clock)
+    token = builtin.keys.issue("user-1", issuer="community", audience="community-api", ttl_seconds=3600)
+    await verifier.verify(token)
+    clock.now += 601
+    await verifier.verify(token)
+    assert verifier.verifications == 2
+
+
+async def test_the_verified_tokens_are_bounded_and_failures_never_remembered(builtin: Builtin) -> None:
+    verifier = _remembering(builtin, FakeWallClock(), max_entries=2)
+    tokens = [builtin.keys.issue(f"user-{i}", issuer="community", audience="community-api", ttl_seconds=60)
+              for i in range(3)]
+    for token in tokens:
+        await verifier.verify(token)
+    await verifier.verify(tokens[0])  # evicted first, so verified again
+    assert verifier.verifications == 4
+    forged = builtin.sign(builtin.payload(), kid=builtin.keys.kid)[:-4] + "AAAA"
+    for _ in range(2):
+        assert await _rejection(verifier, forged) == "invalid token signature"
+    assert verifier.verifications == 6

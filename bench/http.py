@@ -1,0 +1,249 @@
+"""HTTP benchmark with wrk: the issue's REST targets side by side with `/healthz`, in one run.
+
+    .venv/bin/python -m bench.http [--seconds 10] [--workers N] [--json PATH]
+
+Starts an embedded PostgreSQL and `community serve --role http` (a subprocess), seeds one
+org (200 topics of 200 posts, written straight to the database), then runs `wrk` (apt
+package `wrk`) against each target. Server CPU per request is the CPU time of the server's
+process tree (psutil) over the run divided by the requests wrk counted. PostgreSQL's CPU
+is reported beside it. Everything shares this machine's cores, which the table states.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PORT = 9110
+WS_PORT = 9111
+
+
+@dataclass
+class Run:
+    name: str
+    connections: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    server_cpu_ms: float
+    postgres_cpu_ms: float
+
+
+def tree_cpu(proc: psutil.Process) -> float:
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def postgres_processes() -> list[psutil.Process]:
+    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+
+
+def postgres_cpu(_procs: list[psutil.Process]) -> float:
+    """Every postgres process alive now (the pool's backends live for the whole run)."""
+    total = 0.0
+    for proc in postgres_processes():
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * _UNITS[unit]
+
+
+def wrk(url: str, *, connections: int, seconds: float, script: Path | None = None,
+        headers: dict[str, str] | None = None) -> dict[str, Any]:
+    cmd = ["wrk", "-t", "1" if connections < 4 else "2", "-c", str(connections), "-d", f"{seconds:g}s",
+           "--latency", "--timeout", "10s"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    if "99" not in lat:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return {"requests": requests, "errors": errors, "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"]),
+            "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+
+
+def measure(name: str, url: str, server: psutil.Process, pg: list[psutil.Process], *, connections: int,
+            seconds: float, **kwargs: Any) -> Run:
+    wrk(url, connections=connections, seconds=2, **kwargs)  # warm-up
+    cpu0, pg0 = tree_cpu(server), postgres_cpu(pg)
+    r = wrk(url, connections=connections, seconds=seconds, **kwargs)
+    cpu, pgcpu = tree_cpu(server) - cpu0, postgres_cpu(pg) - pg0
+    n = max(r["requests"], 1)
+    run = Run(name=name, connections=connections, rps=round(r["rps"], 1), p50_ms=round(r["p50_ms"], 2),
+              p99_ms=round(r["p99_ms"], 2), requests=r["requests"], errors=r["errors"],
+              server_cpu_ms=round(cpu / n * 1000, 3), postgres_cpu_ms=round(pgcpu / n * 1000, 3))
+    print(json.dumps(asdict(run)), flush=True)
+    return run
+
+
+async def seed(dsn: str, user_id: uuid.UUID, topics: int, per_topic: int) -> tuple[str, uuid.UUID, list[uuid.UUID]]:
+    from bench.rest import seed as rest_seed
+
+    return await rest_seed(dsn, user_id, topics, per_topic)
+
+
+def wait_ready(url: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+_POST_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format(nil, nil, nil, '{"content": "A reply from the benchmark, number ' .. n .. '."}')
+end
+"""
+
+
+def targets(args: argparse.Namespace) -> list[dict[str, Any]]:
+    return [
+        {"target": "topic page req/s at 50 conns", "goal": ">= 1000", "run": "topic_50", "field": "rps",
+         "ok": lambda v: v >= 1000},
+        {"target": "topic page p99 ms at 10 conns", "goal": "<= 25", "run": "topic_10", "field": "p99_ms",
+         "ok": lambda v: v <= 25},
+        {"target": "topic page / healthz req/s", "goal": ">= 0.5", "ratio": ("topic_50", "healthz_50"),
+         "ok": lambda v: v >= 0.5},
+        {"target": "post create server CPU / healthz", "goal": "<= 4", "cpu_ratio": ("post_create", "healthz_50"),
+         "ok": lambda v: v <= 4},
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=None, help="server processes (default: the server's)")
+    parser.add_argument("--topics", type=int, default=200)
+    parser.add_argument("--posts", type=int, default=200, help="posts per topic")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "http.json")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("bench.http needs wrk (apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    import pgserver
+
+    work = Path(tempfile.mkdtemp(prefix="community-bench-http-"))
+    pgs = pgserver.get_server(work / "pg", cleanup_mode="stop")
+    pgs.psql("CREATE DATABASE bench;")
+    dsn = urlunsplit(urlsplit(str(pgs.get_uri()))._replace(path="/bench"))
+    env = {**os.environ, "DATABASE_URL": dsn, "PORT": str(PORT), "WEBSOCKET_PORT": str(WS_PORT),
+           "HOST": "127.0.0.1", "COMMUNITY_DATA_DIR": str(work / "var"), "LOG_LEVEL": "warning",
+           "LOG_FORMAT": "json", "DB_POOL_MAX": "20"}
+    cmd = [sys.executable, "-m", "community", "serve"]
+    if args.workers is not None:
+        cmd += ["--workers", str(args.workers)]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{PORT}"
+    try:
+        wait_ready(f"{base}/readyz")
+        reg = httpx.post(f"{base}/api/auth/register", json={
+            "email": f"bench-{uuid.uuid4().hex[:6]}@example.com", "password": "bench-password-1",
+            "display_name": "Bench"}).json()
+        slug, _forum_id, topic_ids = asyncio.run(seed(dsn, uuid.UUID(reg["user"]["id"]), args.topics, args.posts))
+        auth = {"Authorization": f"Bearer {reg['token']}"}
+        server, pg = psutil.Process(proc.pid), postgres_processes()
+        topic = f"{base}/api/orgs/{slug}/topics/{topic_ids[0]}?limit=20"
+        assert httpx.get(topic, headers=auth).status_code == 200
+        script = work / "post.lua"
+        script.write_text(_POST_SCRIPT)
+        runs = {
+            "healthz_50": measure("healthz", f"{base}/healthz", server, pg, connections=50, seconds=args.seconds),
+            "topic_50": measure("topic page", topic, server, pg, connections=50, seconds=args.seconds,
+                                headers=auth),
+            "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
+                                headers=auth),
+            "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,
+                                   pg, connections=10, seconds=args.seconds, headers=auth, script=script),
+        }
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        pgs.cleanup()
+    report(runs, args)
+    return 0
+
+
+def report(runs: dict[str, Run], args: argparse.Namespace) -> None:
+    rows = []
+    for t in targets(args):
+        if "run" in t:
+            value = getattr(runs[t["run"]], t["field"])
+            peer = getattr(runs["healthz_50"], "rps" if t["field"] == "rps" else t["field"])
+        elif "ratio" in t:
+            a, b = t["ratio"]
+            value, peer = round(runs[a].rps / runs[b].rps, 3), runs[b].rps
+        else:
+            a, b = t["cpu_ratio"]
+            value, peer = round(runs[a].server_cpu_ms / runs[b].server_cpu_ms, 2), runs[b].server_cpu_ms
+        rows.append({"target": t["target"], "goal": t["goal"], "figure": value, "peer /healthz": peer,
+                     "holds": "yes" if t["ok"](value) else "NO"})
+    load = os.getloadavg()
+    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print("| target | goal | figure | /healthz figure | holds |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['target']} | {r['goal']} | {r['figure']} | {r['peer /healthz']} | {r['holds']} |")
+    print("\n| run | conns | req/s | p50 ms | p99 ms | server CPU ms/req | PostgreSQL CPU ms/req | errors |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in runs.values():
+        print(f"| {r.name} | {r.connections} | {r.rps} | {r.p50_ms} | {r.p99_ms} | {r.server_cpu_ms} | "
+              f"{r.postgres_cpu_ms} | {r.errors} |")
+    args.json.parent.mkdir(exist_ok=True)
+    args.json.write_text(json.dumps({"load_average": load, "cpus": os.cpu_count(), "targets": rows,
+                                     "runs": {k: asdict(v) for k, v in runs.items()}}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
