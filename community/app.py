@@ -43,6 +43,7 @@ from community.services import billing, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
+from community.shared_port import bind_shared
 from community.supervisor import ChildSpec, Supervisor
 
 log = structlog.get_logger("community")
@@ -121,11 +122,17 @@ def build_tree(handles: Handles) -> System:
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),
         ChildSpec("workers", workers.run, shutdown=10.0),
-        ChildSpec("http", HttpListener(h).run, shutdown=h.settings.shutdown_grace_seconds),
-        ChildSpec("ws", WsListener(h).run, shutdown=h.settings.shutdown_grace_seconds),
+        *_listeners(h),
     ], strategy="rest_for_one", intensity=3, period=60.0)
     h.telemetry.watch(root, core, workers)
     return System(handles=h, root=root, core=core, workers=workers)
+
+
+def _listeners(h: Handles) -> list[ChildSpec]:
+    """`--role http` or `ws` runs one listener; both by default."""
+    role, grace = h.settings.serve_role, h.settings.shutdown_grace_seconds
+    return ([ChildSpec("http", HttpListener(h).run, shutdown=grace)] if role in ("all", "http") else []) + (
+        [ChildSpec("ws", WsListener(h).run, shutdown=grace)] if role in ("all", "ws") else [])
 
 
 class HttpListener:
@@ -136,6 +143,8 @@ class HttpListener:
         settings = self.handles.settings
         config = hypercorn.config.Config()
         config.bind = [f"{settings.host}:{settings.port}"]
+        if settings.reuse_port:  # hypercorn owns the descriptor from here on
+            config.bind = [f"fd://{bind_shared(settings.host, settings.port).detach()}"]
         config.accesslog = None  # our own request log line replaces it (and never logs tokens)
         config.loglevel = "WARNING"  # its start-up banner duplicates our http.listening event
         config.graceful_timeout = settings.shutdown_grace_seconds

@@ -27,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="bind address (default $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="REST port (default $PORT or 8080)")
     serve.add_argument("--ws-port", type=int, default=None, help="websocket port (default $WEBSOCKET_PORT or 8081)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="server processes on the same ports (default $WORKERS, 0: one per CPU core)")
+    serve.add_argument("--role", choices=["all", "http", "ws"], default=None,
+                       help="which listeners to run (default $SERVE_ROLE or all)")
     commands.add_parser("migrate", help="apply database migrations and exit")
     org = commands.add_parser("org", help="operate on an organization").add_subparsers(dest="org_command",
                                                                                        required=True)
@@ -42,7 +46,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides = {k: v for k, v in {"host": getattr(args, "host", None), "port": getattr(args, "port", None),
-                                    "websocket_port": getattr(args, "ws_port", None)}.items() if v is not None}
+                                    "websocket_port": getattr(args, "ws_port", None),
+                                    "workers": getattr(args, "workers", None),
+                                    "serve_role": getattr(args, "role", None)}.items() if v is not None}
     try:
         settings = load_settings(**overrides)
     except SettingsError as exc:
@@ -78,16 +84,27 @@ def _leaves(exc: BaseException) -> list[BaseException]:
 
 async def _serve(settings: Settings) -> int:
     from community.app import run_system
+    from community.processes import WorkerCrashLoopError, serve_workers, worker_count
     from community.supervisor import RestartIntensityExceeded
 
+    count = worker_count(settings)
+    if count > 1 and 0 in (settings.port, settings.websocket_port):
+        print("community: --workers above 1 needs fixed ports (0 would give each worker its own)", file=sys.stderr)
+        return 2
     escalated = False
     try:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(_stop_on_signal, nursery.cancel_scope)
-            await nursery.start(run_system, settings)
+            if count > 1:
+                await nursery.start(serve_workers, settings, count)
+            else:
+                await nursery.start(run_system, settings)
     except* RestartIntensityExceeded:
         escalated = True
         log.critical("community.stopped", reason="restart intensity exceeded at the root")
+    except* WorkerCrashLoopError as group:
+        escalated = True
+        log.critical("community.stopped", reason=str(group.exceptions[0]))
     else:
         log.info("community.stopped", reason="signal")
     return 1 if escalated else 0

@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # The browser app: the folder `make install` builds it into (`vite build`); empty means `web/dist`.
     web_dist_dir: Path | None = None
 
+    # Processes: `community serve` runs WORKERS server processes (0: one per core) sharing the
+    # ports through SO_REUSEPORT; SERVE_ROLE picks the listeners each one runs.
+    workers: int = Field(default=0, ge=0, le=256)
+    serve_role: Literal["all", "http", "ws"] = "all"
+    reuse_port: bool = False
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

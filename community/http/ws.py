@@ -39,6 +39,7 @@ from community.http.frames import (
     parse_frame,
 )
 from community.services import realtime
+from community.shared_port import bind_shared
 
 log = structlog.get_logger("community.ws")
 CLOSE_NORMAL = 1000
@@ -58,7 +59,9 @@ class WsListener:
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         settings = self.handles.settings
         async with trio.open_nursery() as nursery:
-            listeners = await trio.open_tcp_listeners(settings.websocket_port, host=settings.host)
+            listeners = ([trio.SocketListener(trio.socket.from_stdlib_socket(
+                bind_shared(settings.host, settings.websocket_port)))] if settings.reuse_port
+                else await trio.open_tcp_listeners(settings.websocket_port, host=settings.host))
             # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
             server = _ContainedServer(self._handle, listeners, handler_nursery=nursery,
                                       max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
