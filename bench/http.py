@@ -60,20 +60,9 @@ def tree_cpu(proc: psutil.Process) -> float:
     return total
 
 
-def postgres_processes() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-
-
-def postgres_cpu(_procs: list[psutil.Process]) -> float:
-    """Every postgres process alive now (the pool's backends live for the whole run)."""
-    total = 0.0
-    for proc in postgres_processes():
-        try:
-            t = proc.cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
+def postgres_tree(pgdata: Path) -> psutil.Process:
+    """The benchmark's own postmaster (its pid is the first line of postmaster.pid)."""
+    return psutil.Process(int((pgdata / "postmaster.pid").read_text().split()[0]))
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -93,7 +82,7 @@ def wrk(url: str, *, connections: int, seconds: float, script: Path | None = Non
     if script is not None:
         cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     if "99" not in lat:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
@@ -105,12 +94,20 @@ def wrk(url: str, *, connections: int, seconds: float, script: Path | None = Non
             "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
 
 
-def measure(name: str, url: str, server: psutil.Process, pg: list[psutil.Process], *, connections: int,
-            seconds: float, **kwargs: Any) -> Run:
+def measure(name: str, url: str, server: psutil.Process, pg: psutil.Process, *, connections: int,
+            seconds: float, profile: Path | None = None, **kwargs: Any) -> Run:
     wrk(url, connections=connections, seconds=2, **kwargs)  # warm-up
-    cpu0, pg0 = tree_cpu(server), postgres_cpu(pg)
+    cpu0, pg0 = tree_cpu(server), tree_cpu(pg)
+    spy = None
+    if profile is not None:  # py-spy on the (first) server process, collapsed stacks
+        pid = next((c.pid for c in server.children(recursive=True) if "python" in c.name()), server.pid)
+        spy = subprocess.Popen(["py-spy", "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250",
+                                "--nonblocking", "-f", "raw", "-o", str(profile)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     r = wrk(url, connections=connections, seconds=seconds, **kwargs)
-    cpu, pgcpu = tree_cpu(server) - cpu0, postgres_cpu(pg) - pg0
+    cpu, pgcpu = tree_cpu(server) - cpu0, tree_cpu(pg) - pg0
+    if spy is not None:
+        spy.wait(30)
     n = max(r["requests"], 1)
     run = Run(name=name, connections=connections, rps=round(r["rps"], 1), p50_ms=round(r["p50_ms"], 2),
               p99_ms=round(r["p99_ms"], 2), requests=r["requests"], errors=r["errors"],
@@ -168,6 +165,7 @@ def main() -> int:
     parser.add_argument("--topics", type=int, default=200)
     parser.add_argument("--posts", type=int, default=200, help="posts per topic")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "http.json")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy collapsed stacks of the topic page run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench.http needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -194,7 +192,7 @@ def main() -> int:
             "display_name": "Bench"}).json()
         slug, _forum_id, topic_ids = asyncio.run(seed(dsn, uuid.UUID(reg["user"]["id"]), args.topics, args.posts))
         auth = {"Authorization": f"Bearer {reg['token']}"}
-        server, pg = psutil.Process(proc.pid), postgres_processes()
+        server, pg = psutil.Process(proc.pid), postgres_tree(work / "pg")
         topic = f"{base}/api/orgs/{slug}/topics/{topic_ids[0]}?limit=20"
         assert httpx.get(topic, headers=auth).status_code == 200
         script = work / "post.lua"
@@ -202,7 +200,7 @@ def main() -> int:
         runs = {
             "healthz_50": measure("healthz", f"{base}/healthz", server, pg, connections=50, seconds=args.seconds),
             "topic_50": measure("topic page", topic, server, pg, connections=50, seconds=args.seconds,
-                                headers=auth),
+                                headers=auth, profile=args.profile),
             "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
                                 headers=auth),
             "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,

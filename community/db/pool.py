@@ -15,8 +15,9 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, NoReturn, TypeAlias, TypeVar
+from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -185,11 +186,11 @@ def _uuid_text(value: UUID | None) -> str:
     return str(value) if value else ""
 
 
-def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None) -> str:
+def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None, *, read_only: bool = False) -> str:
     # BEGIN and the tenant context in one simple-protocol message: one round trip, not two.
     # The only values spliced in are `UUID.__str__` (hex digits and dashes), never client text.
     org, user = UUID(str(org_id)) if org_id else "", UUID(str(user_id)) if user_id else ""
-    return (f"BEGIN ISOLATION LEVEL {_ISOLATION[isolation]}; "
+    return (f"BEGIN ISOLATION LEVEL {_ISOLATION[isolation]}{' READ ONLY' if read_only else ''}; "
             f"SELECT set_config('app.org_id', '{org}', true), set_config('app.user_id', '{user}', true)")
 
 
@@ -218,6 +219,39 @@ async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], 
 async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...]) -> Record | None:
     async with pool.acquire() as raw:
         return await raw.fetchrow(sql, *args)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement to run later, on the loop's side: `method` is the asyncpg call."""
+
+    method: Literal["fetch", "fetchrow", "fetchval"]
+    sql: str
+    args: tuple[object, ...] = ()
+
+    async def run(self, raw: Raw) -> Any:
+        return await getattr(raw, self.method)(self.sql, *self.args)
+
+
+# Given the context statement's answer: the tenant context and the page's statements, or None.
+Plan = Callable[[Any], "tuple[UUID | None, UUID | None, Sequence[Query]] | None"]
+
+
+async def _read_in_context(pool: asyncpg.Pool[Record], context: Query, plan: Plan) -> tuple[Any, list[Any]]:
+    async with pool.acquire() as raw:
+        first = await context.run(raw)
+        steps = plan(first)
+        if steps is None:
+            return first, []
+        org_id, user_id, queries = steps
+        await raw.execute(_begin_sql("repeatable_read", org_id, user_id, read_only=True))
+        try:
+            results = [await query.run(raw) for query in queries]
+        finally:  # on any exit; release rolls back a transaction this leaves open (a cancelled query)
+            if not raw.is_closed() and raw.is_in_transaction():
+                with suppress(*DatabaseUnavailable):
+                    await raw.execute("ROLLBACK", timeout=10)
+        return first, results
 
 
 async def _keep_session(_raw: asyncpg.Connection[Record]) -> None:
@@ -296,6 +330,14 @@ class Database:
     async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
         """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
         return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args)
+
+    async def read_in_context(self, context: Query, plan: Plan) -> tuple[Any, list[Any]]:
+        """A read page in one handoff: `context` (who is asking, no tenant context), then, in one
+        read-only snapshot with the tenant context `plan` picks from its answer, the page's statements.
+
+        `plan` runs in the loop's thread and must be pure. Answers (context answer, results).
+        """
+        return await _handoff(_read_in_context, self._require_pool(), context, plan)
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:

@@ -19,6 +19,16 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who a verified token names, before the database says who that is: a built-in user's id or an
+    Auth0 subject (`auth0` also says a first sight may have to provision the user)."""
+
+    user_id: UUID | None
+    subject: str | None
+    auth0: bool = False
+
+
+@dataclass(frozen=True)
 class OrgMember:
     """The caller inside one org. `role` is None for a non-member reading a public org."""
 

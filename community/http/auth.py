@@ -5,9 +5,9 @@ from __future__ import annotations
 from quart import g, request
 
 from community.domain.errors import UnauthorizedError
-from community.domain.principal import OrgMember, Principal
+from community.domain.principal import Caller, OrgMember, Principal
 from community.http.context import current_handles
-from community.services.identity import caller_in_org, principal_from_token
+from community.services.identity import caller_in_org, caller_of, principal_from_token
 from community.services.orgs import access_org
 
 
@@ -31,6 +31,14 @@ async def require_principal() -> Principal:
     if principal is None:
         raise UnauthorizedError("Sign in: this call needs a bearer token.")
     return principal
+
+
+async def token_caller() -> Caller | None:
+    """The verified caller for a one-handoff read page; None sends the route down `org_member`."""
+    token = bearer_token()
+    if token is None or "principal" in g:
+        return None
+    return await caller_of(current_handles().identity, token)
 
 
 async def org_member(ref: str, *, allow_anonymous: bool = False) -> OrgMember:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
 from pydantic_core import to_jsonable_python
@@ -23,6 +24,8 @@ _PLAIN = (dict, list, str, bytes, Response)
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, UUID):  # asyncpg's own UUID subclass, which orjson does not take as a UUID
+        return str(value)
     return to_jsonable_python(value)
 
 

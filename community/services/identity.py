@@ -12,7 +12,7 @@ from community.db.queries import members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
-from community.domain.principal import OrgMember, Principal
+from community.domain.principal import Caller, OrgMember, Principal
 from community.identity import Claims, Identity
 from community.services.orgs import access_org, load_caller
 from community.services.views import user_view
@@ -90,16 +90,22 @@ async def get_me(db: Database, principal: Principal) -> dict[str, Any]:
 
 async def caller_in_org(db: Database, identity: Identity, token: str, ref: str) -> tuple[Principal, OrgMember]:
     """Token -> user and their place in `{org}`: one statement on the hot path."""
-    claims = await identity.verifier.verify(token)
-    user_id = _builtin_user_id(claims) if claims.provider == "builtin" else None
-    subject = claims.subject if claims.provider == "auth0" else None
-    principal, member = await load_caller(db, user_id=user_id, subject=subject, ref=ref)
-    if principal is None and claims.provider == "auth0":
+    caller = await caller_of(identity, token)
+    principal, member = await load_caller(db, user_id=caller.user_id, subject=caller.subject, ref=ref)
+    if principal is None and caller.auth0:
         principal = await principal_from_token(db, identity, token)  # first sight: provision the user
         member = await access_org(db, principal, ref)
     if principal is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return principal, member
+
+
+async def caller_of(identity: Identity, token: str) -> Caller:
+    """Who a token names (verified; 401 when it does not verify), before any database lookup."""
+    claims = await identity.verifier.verify(token)
+    if claims.provider == "auth0":
+        return Caller(user_id=None, subject=claims.subject, auth0=True)
+    return Caller(user_id=_builtin_user_id(claims), subject=None)
 
 
 def _builtin_user_id(claims: Claims) -> UUID:

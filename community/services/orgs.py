@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +33,11 @@ async def access_org(db: Database, principal: Principal | None, ref: str) -> Org
 async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None,
                       ref: str) -> tuple[Principal | None, OrgMember]:
     """The user (by id or Auth0 subject) and their place in `{org}`, in one statement."""
-    context = await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref)
+    return caller_from_context(await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref))
+
+
+def caller_from_context(context: Mapping[str, Any]) -> tuple[Principal | None, OrgMember]:
+    """What `request_context` answered, as the caller: missing or not visible is 404, suspended 403."""
     principal = (Principal(user_id=context["user_id"], email=context["email"], display_name=context["display_name"])
                  if context["user_id"] else None)
     if context["org_id"] is None:

@@ -13,18 +13,19 @@ from typing import Any
 from uuid import UUID
 
 from community.actors.view_counter import ViewCounter
-from community.db.pool import Conn, Database
-from community.db.queries import forums, members, moderation, posts, topics
+from community.db.pool import Conn, Database, Query, row, rows
+from community.db.queries import forums, members, moderation, orgs, posts, topics
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
-from community.domain.principal import OrgMember
+from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.slugs import slugify, with_suffix
 from community.handles import Publisher
 from community.ratelimit import RateLimiter
 from community.services.forums import can_see, load_forum, moderates, moderates_forum
+from community.services.orgs import caller_from_context
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, topic_view
 
@@ -55,8 +56,41 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
                                              after=tuple(after) if after else None,  # type: ignore[arg-type]
                                              limit=limit + 1)
-    views.count(member.org_id, topic_id)
-    topic["view_count"] += views.pending(member.org_id, topic_id)
+    return _topic_page(views, member, topic, found, limit)
+
+
+async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
+                             cursor: str | None, limit: int) -> tuple[Principal, dict[str, Any]] | None:
+    """The topic page for a signed-in caller named by id or Auth0 subject, in one handoff: who they
+    are in `{org}`, the topic and its page of posts (the same statements and views as above).
+    None when the database does not know the caller (the slow path provisions or answers 401)."""
+    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+
+    def plan(context: Any) -> tuple[UUID, UUID | None, list[Query]] | None:
+        org_id, viewer = context["org_id"], context["user_id"]
+        if org_id is None:
+            return None
+        return org_id, viewer, [
+            topics.get_topic_query(org_id, topic_id, viewer),
+            posts.topic_posts_query(org_id, topic_id, viewer, after=tuple(after) if after else None,  # type: ignore[arg-type]
+                                    limit=limit + 1)]
+
+    context, results = await db.read_in_context(
+        orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref), plan)
+    principal, member = caller_from_context(context)
+    if principal is None:
+        return None
+    topic_record, found = results
+    topic = row(topic_record)
+    if topic is None or not can_see(member, topic["forum_view_rank"]):
+        raise NotFoundError(_NOT_FOUND)
+    return principal, _topic_page(views, member, topic, rows(found), limit)
+
+
+def _topic_page(views: ViewCounter, member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]],
+                limit: int) -> dict[str, Any]:
+    views.count(member.org_id, topic["id"])
+    topic["view_count"] += views.pending(member.org_id, topic["id"])
     mod = moderates(member, topic["in_mod_scope"])
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import uuid
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import trio
 
 from community.app import System
 from community.db.pool import Conn
+from community.domain.errors import NotFoundError
 from community.services import topics as topic_service
 from community.services.identity import principal_from_token
 from community.services.orgs import access_org
@@ -134,3 +136,41 @@ async def test_topic_page_is_at_most_four_queries(api: Api, runtime: System, mon
     assert len(page["posts"]) == 20 and page["next_cursor"]
     assert page["posts"][0]["reactions"] == {"👍": 1} and page["posts"][0]["my_reactions"] == ["👍"]
     assert counter.n <= 4, counter.n
+
+
+async def test_topic_page_for_a_token_is_one_handoff(api: Api, runtime: System,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from community.db import pool
+    from community.domain.principal import Caller
+
+    forum = await api.forum()
+    topic = await api.topic(forum["id"], "owner")
+    for i in range(3):
+        await api.post(topic["id"], "owner", content=f"post {i}")
+    topic_id = uuid.UUID(topic["id"])
+    slow = await topic_service.read_topic_page(
+        runtime.handles.db, await access_org(runtime.handles.db, await principal_from_token(
+            runtime.handles.db, runtime.handles.identity, api.personas.acme.admin.token), api.personas.acme.slug),
+        topic_id, cursor=None, limit=20)
+    handoffs, me, original = _Counting(), trio.lowlevel.current_task(), pool._handoff
+
+    async def counted(*args: Any) -> Any:
+        if trio.lowlevel.current_task() is me:
+            handoffs.n += 1
+        return await original(*args)
+
+    monkeypatch.setattr(pool, "_handoff", counted)
+    topic_service._last_flush[api.personas.acme.id] = float("inf")  # no view flush due in this read
+    caller = Caller(user_id=api.personas.acme.admin.user_id, subject=None)
+    answered = await topic_service.read_topic_page_as(runtime.handles.db, caller, api.personas.acme.slug, topic_id,
+                                                      cursor=None, limit=20)
+    assert handoffs.n == 1
+    assert answered is not None
+    principal, page = answered
+    assert principal.user_id == api.personas.acme.admin.user_id
+    assert [p["id"] for p in page["posts"]] == [p["id"] for p in slow["posts"]]
+    assert page["topic"]["view_count"] == slow["topic"]["view_count"] + 1
+    stranger = Caller(user_id=api.personas.globex.member.user_id, subject=None)
+    with pytest.raises(NotFoundError):
+        await topic_service.read_topic_page_as(runtime.handles.db, stranger, api.personas.acme.slug, topic_id,
+                                               cursor=None, limit=20)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, row
+from community.db.pool import Conn, Database, Query, row
 
 COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
            "current_member_count, stripe_customer_id, stripe_subscription_id, is_public, settings, created_at")
@@ -49,6 +49,10 @@ WHERE id = $1 RETURNING current_member_count
 _SET_TIER = f"""
 UPDATE organizations SET subscription_tier = $2, member_limit = $3 WHERE id = $1 RETURNING {COLUMNS}
 """  # noqa: S608
+
+
+def request_context_query(*, user_id: UUID | None, subject: str | None, ref: str) -> Query:
+    return Query("fetchrow", _REQUEST_CONTEXT, (user_id, subject, ref))
 
 
 async def request_context(db: Database, *, user_id: UUID | None, subject: str | None, ref: str) -> dict[str, Any]:

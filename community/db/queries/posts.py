@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Query, row, rows
 
 # $1 org, $2 the viewer (for my_reactions); everything a post view needs, in one row.
 _SELECT = """
@@ -85,6 +85,12 @@ INSERT INTO post_mentions (org_id, post_id, user_id) SELECT $1, $2, unnest($3::u
 
 async def get_post(conn: Conn, org_id: UUID, post_id: UUID, viewer: UUID | None) -> dict[str, Any] | None:
     return row(await conn.fetchrow(_GET, org_id, viewer, post_id))
+
+
+def topic_posts_query(org_id: UUID, topic_id: UUID, viewer: UUID | None, *,
+                      after: tuple[datetime, UUID] | None, limit: int) -> Query:
+    at, last_id = after if after else (None, None)
+    return Query("fetch", _PAGE, (org_id, viewer, topic_id, at, last_id, limit))
 
 
 async def list_topic_posts(conn: Conn, org_id: UUID, topic_id: UUID, viewer: UUID | None, *,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Query, row, rows
 
 _SELECT = """
 SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.excerpt, t.author_id,
@@ -71,6 +71,10 @@ UPDATE topics SET view_count = view_count + v.n
 FROM unnest($2::uuid[], $3::bigint[]) AS v(id, n)
 WHERE topics.org_id = $1 AND topics.id = v.id
 """
+
+
+def get_topic_query(org_id: UUID, topic_id: UUID, viewer: UUID | None) -> Query:
+    return Query("fetchrow", _GET, (org_id, topic_id, viewer))
 
 
 async def get_topic(conn: Conn, org_id: UUID, topic_id: UUID, viewer: UUID | None) -> dict[str, Any] | None:
