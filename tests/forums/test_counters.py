@@ -149,7 +149,7 @@ async def test_topic_page_for_a_token_is_one_handoff(api: Api, runtime: System,
         await api.post(topic["id"], "owner", content=f"post {i}")
     topic_id = uuid.UUID(topic["id"])
     slow = await topic_service.read_topic_page(
-        runtime.handles.db, await access_org(runtime.handles.db, await principal_from_token(
+        runtime.handles.db, runtime.handles.views, await access_org(runtime.handles.db, await principal_from_token(
             runtime.handles.db, runtime.handles.identity, api.personas.acme.admin.token), api.personas.acme.slug),
         topic_id, cursor=None, limit=20)
     handoffs, me, original = _Counting(), trio.lowlevel.current_task(), pool._handoff
@@ -160,9 +160,9 @@ async def test_topic_page_for_a_token_is_one_handoff(api: Api, runtime: System,
         return await original(*args)
 
     monkeypatch.setattr(pool, "_handoff", counted)
-    topic_service._last_flush[api.personas.acme.id] = float("inf")  # no view flush due in this read
     caller = Caller(user_id=api.personas.acme.admin.user_id, subject=None)
-    answered = await topic_service.read_topic_page_as(runtime.handles.db, caller, api.personas.acme.slug, topic_id,
+    h = runtime.handles
+    answered = await topic_service.read_topic_page_as(h.db, h.views, caller, api.personas.acme.slug, topic_id,
                                                       cursor=None, limit=20)
     assert handoffs.n == 1
     assert answered is not None
@@ -172,5 +172,5 @@ async def test_topic_page_for_a_token_is_one_handoff(api: Api, runtime: System,
     assert page["topic"]["view_count"] == slow["topic"]["view_count"] + 1
     stranger = Caller(user_id=api.personas.globex.member.user_id, subject=None)
     with pytest.raises(NotFoundError):
-        await topic_service.read_topic_page_as(runtime.handles.db, stranger, api.personas.acme.slug, topic_id,
+        await topic_service.read_topic_page_as(h.db, h.views, stranger, api.personas.acme.slug, topic_id,
                                                cursor=None, limit=20)

@@ -51,8 +51,8 @@ async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[st
     h = current_handles()
     caller = await token_caller()
     if caller is not None:
-        answered = await topics.read_topic_page_as(h.db, caller, org, topic_id, cursor=query_args.cursor,
-                                                   limit=query_args.limit)
+        answered = await topics.read_topic_page_as(h.db, h.views, caller, org, topic_id,
+                                                   cursor=query_args.cursor, limit=query_args.limit)
         if answered is not None:
             g.principal, page = answered
             return page
