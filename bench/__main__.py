@@ -1,7 +1,8 @@
 """`make bench`: run every benchmark module in turn (`python -m bench [name ...]`).
 
-Each module (rest, ws, search, chat) is a script that writes its JSON under
-bench/results/ and prints its own table; this runner only sequences them.
+Each module (http, ws, search, chat; `rest` is the older httpx-driven REST run) is a script
+that writes its JSON under bench/results/ and prints its own table; this runner sequences
+them, then prints every target with the figure and the peer's figure (`bench/summary.py`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ["rest", "ws", "search", "chat", "web"]
+ORDER = ["http", "ws", "search", "chat", "web"]
 
 
 def main(argv: list[str]) -> int:
@@ -21,6 +22,9 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench/{name}.py ===", flush=True)
         if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode != 0:
             failed.append(name)
+    from bench.summary import main as summary
+
+    summary()
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
