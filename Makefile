@@ -1,4 +1,4 @@
-PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,14)))' && echo $$p && break; done)
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not ((3,11) <= sys.version_info[:2] < (3,13)))' >/dev/null 2>&1 && echo $$p && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -36,7 +36,7 @@ web-schema: install
 	COMMUNITY_WRITE_SCHEMA=1 $(BIN)/python -m pytest -q tests/web/test_schema.py
 
 $(STAMP): pyproject.toml
-	@test -n "$(PYTHON)" || (echo "need Python 3.11-3.13" >&2; exit 1)
+	@test -n "$(PYTHON)" || (echo "need Python 3.11 or 3.12" >&2; exit 1)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
