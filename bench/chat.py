@@ -174,7 +174,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
            Path(tmp) / "pg", cleanup_mode="stop")
         dsn = str(server.get_uri())
         port, ws_port = _free_port(), _free_port()
-        env = {**os.environ, "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(Path(tmp) / "var"), "PORT": str(port),
+        env = {**os.environ, "WORKERS": "1", "DATABASE_URL": dsn,
+               "COMMUNITY_DATA_DIR": str(Path(tmp) / "var"), "PORT": str(port),
                "WEBSOCKET_PORT": str(ws_port), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
         proc = await trio.lowlevel.open_process([sys.executable, "-m", "community", "serve"], env=env,
                                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -186,7 +186,8 @@ def main() -> None:
     pg = pgserver.get_server(work / "pg", cleanup_mode="stop")
     pg.psql("CREATE DATABASE bench;")
     dsn = urlunsplit(urlsplit(str(pg.get_uri()))._replace(path="/bench"))
-    env = {**os.environ, "DATABASE_URL": dsn, "PORT": "18080", "WEBSOCKET_PORT": "18081", "HOST": "127.0.0.1",
+    env = {**os.environ, "WORKERS": "1",
+           "DATABASE_URL": dsn, "PORT": "18080", "WEBSOCKET_PORT": "18081", "HOST": "127.0.0.1",
            "COMMUNITY_DATA_DIR": str(work / "var"), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
     python = sys.executable
     server = subprocess.Popen([python, "-m", "community", "serve"], env=env, cwd=ROOT)

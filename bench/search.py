@@ -344,7 +344,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
     keys = LocalKeys.load_or_create(data_dir)
     data = await seed(dsn, keys, args.posts)
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(data_dir), "PORT": str(port),
+    env = {**os.environ, "WORKERS": "1", "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(data_dir), "PORT": str(port),
            "WEBSOCKET_PORT": str(_free_port()), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
     started = time.monotonic()
     proc = await trio.lowlevel.open_process([sys.executable, "-m", "community", "serve"], env=env,

@@ -101,7 +101,7 @@ class Community(Target):
 
     def __init__(self, data_dir: Path) -> None:
         self.http_port, self.ws_port = free_port(), free_port()
-        env = {**os.environ, "PORT": str(self.http_port), "WEBSOCKET_PORT": str(self.ws_port),
+        env = {**os.environ, "WORKERS": "1", "PORT": str(self.http_port), "WEBSOCKET_PORT": str(self.ws_port),
                "COMMUNITY_DATA_DIR": str(data_dir), "LOG_LEVEL": "warning", "LOG_FORMAT": "json",
                "DB_POOL_MAX": "20"}
         env.pop("DATABASE_URL", None)
