@@ -1,2 +1,4 @@
 // Links in the account menu; the account area adds its screens here.
-export const accountLinks: { to: string; label: string }[] = [];
+import { serverFeatures } from "@/lib/server-features";
+
+export const accountLinks: { to: string; label: string }[] = serverFeatures.accounts ? [{ to: "/me", label: "Your account" }] : [];

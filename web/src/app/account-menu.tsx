@@ -4,7 +4,7 @@ import { Link, useLocation, useNavigate } from "react-router";
 
 import { Avatar } from "@/components/ui/avatar";
 import { auth0Enabled, auth0Logout } from "@/lib/auth0";
-import { saveToken } from "@/lib/session";
+import { signOutHere } from "@/features/account/api";
 import type { Me } from "@/lib/types";
 
 import { accountLinks } from "./account-links";
@@ -17,8 +17,8 @@ export function AccountMenu({ me }: { me: Me }) {
   useEffect(() => {
     if (details.current) details.current.open = false;
   }, [location.pathname]);
-  const signOut = () => {
-    saveToken(null);
+  const signOut = async () => {
+    await signOutHere();
     client.clear();
     if (auth0Enabled()) void auth0Logout();
     else navigate("/login", { replace: true });
@@ -38,7 +38,7 @@ export function AccountMenu({ me }: { me: Me }) {
           <Link key={link.to} to={link.to} className="block px-3 py-2 text-sm hover:bg-gray-100 dark:hover:bg-gray-800">{link.label}</Link>
         ))}
         <Link to="/" className="block px-3 py-2 text-sm hover:bg-gray-100 dark:hover:bg-gray-800">All your communities</Link>
-        <button type="button" onClick={signOut} className="block w-full px-3 py-2 text-left text-sm hover:bg-gray-100 dark:hover:bg-gray-800">Sign out</button>
+        <button type="button" onClick={() => void signOut()} className="block w-full px-3 py-2 text-left text-sm hover:bg-gray-100 dark:hover:bg-gray-800">Sign out</button>
       </div>
     </details>
   );

@@ -7,7 +7,7 @@ import { api, ApiError } from "@/lib/api";
 import { useToken } from "@/lib/session-hooks";
 
 import { invitationKey, useAcceptInvitation, type InvitationPreview } from "../api";
-import { AuthCard } from "./auth-card";
+import { AuthCard } from "@/components/ui/auth-card";
 
 export function InvitePage() {
   const { token = "" } = useParams();

@@ -9,7 +9,7 @@ import { safeNext } from "@/lib/next-path";
 import { useToken } from "@/lib/session-hooks";
 
 import { useRegister } from "../api";
-import { AuthCard } from "./auth-card";
+import { AuthCard } from "@/components/ui/auth-card";
 
 export function SignupPage() {
   const [params] = useSearchParams();

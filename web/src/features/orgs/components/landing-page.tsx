@@ -3,7 +3,30 @@ import { Link } from "react-router";
 import { LinkButton } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
 import { EmptyState, ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
+import { serverFeatures } from "@/lib/server-features";
 import { useMe, useToken } from "@/lib/session-hooks";
+
+import { usePublicOrgs } from "../api";
+
+function Directory() {
+  const directory = usePublicOrgs();
+  return (
+    <Card title="Public communities" className="mt-8">
+      {directory.isPending ? <ListSkeleton rows={3} label="Loading public communities" /> : directory.isError ? <div className="p-4"><ErrorNotice error={directory.error} /></div>
+        : directory.data.organizations.length === 0 ? <EmptyState title="No public communities yet">An owner can make a community public in its settings.</EmptyState> : (
+          <ul className="divide-y divide-gray-200 dark:divide-gray-800">
+            {directory.data.organizations.map((org) => (
+              <li key={org.id} className="px-4 py-3 sm:px-6">
+                <Link to={`/${encodeURIComponent(org.slug)}`} className="font-medium text-blue-700 hover:underline dark:text-blue-300">{org.name}</Link>
+                {org.description && <p className="text-sm text-gray-700 dark:text-gray-300">{org.description}</p>}
+                <p className="text-xs text-gray-600 dark:text-gray-400">{org.current_member_count} members</p>
+              </li>
+            ))}
+          </ul>
+        )}
+    </Card>
+  );
+}
 
 function MyCommunities() {
   const me = useMe();
@@ -50,6 +73,7 @@ export function LandingPage() {
           </div>
         </section>
       )}
+      {serverFeatures.publicDirectory && <Directory />}
     </main>
   );
 }

@@ -1,6 +1,9 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
+import { useEffect, useRef } from "react";
+
 import { api, withQuery } from "@/lib/api";
+import { serverFeatures } from "@/lib/server-features";
 
 import { addPost, markSolution, reactionChanged, removePost, replacePost, topicKey, updateTopic, type TopicData } from "./cache";
 import { registerTopicEvents } from "./live";
@@ -100,6 +103,18 @@ export function useRevisions(slug: string, postId: string, enabled: boolean) {
     queryFn: () => api.get<{ revisions: Revision[] }>(`${base(slug)}/posts/${postId}/revisions`),
     enabled,
   });
+}
+
+/** Moves my read position to the newest post I have seen here (forward only, stored by the server). */
+export function useReadPosition(slug: string, topicId: string, newestSeen: string | null, stored: string | null) {
+  const client = useQueryClient();
+  const sent = useRef<string | null>(null);
+  useEffect(() => {
+    if (!serverFeatures.readPositions || !newestSeen || newestSeen === stored || newestSeen === sent.current) return;
+    sent.current = newestSeen;
+    void api.put(`${base(slug)}/topics/${topicId}/read`, { post_id: newestSeen })
+      .then(() => client.invalidateQueries({ queryKey: ["forum-topics", slug] }), () => undefined);
+  }, [slug, topicId, newestSeen, stored, client]);
 }
 
 export function useMembersForMention(slug: string, enabled: boolean) {

@@ -2,12 +2,17 @@ import type { Schemas, UserRef } from "@/lib/types";
 
 export type Post = Schemas["Post"];
 
-export type Topic = Schemas["Topic"] & {
-  /** The person's reading state, once the server answers it. */
-  first_unread_post_id?: string | null;
-};
+export type Topic = Schemas["Topic"];
 
-export type TopicPage = Omit<Schemas["TopicPage"], "topic"> & { topic: Topic };
+/** The person's place in the topic (members only; absent on servers without read positions). */
+export interface ReadState {
+  last_read_post_id: string | null;
+  first_unread_post_id: string | null;
+  unread_count: number;
+  unread_cursor: string | null;
+}
+
+export type TopicPage = Schemas["TopicPage"] & { read?: ReadState | null; last_visit_at?: string | null };
 
 export interface Revision {
   id: string;

@@ -17,7 +17,7 @@ import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
 import { fullTime, timeAgo } from "@/lib/time";
 import { atLeast, person } from "@/lib/types";
 
-import { buildThread, useCreatePost, useDeleteTopic, useMembersForMention, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
+import { buildThread, useReadPosition, useCreatePost, useDeleteTopic, useMembersForMention, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
 import { PostView, type PostContext } from "./post-view";
 
 function TypingLine({ topicId }: { topicId: string }) {
@@ -121,7 +121,9 @@ export function TopicPage() {
   const posts = useMemo(() => data?.pages.flatMap((p) => p.posts) ?? [], [data]);
   const thread = useMemo(() => buildThread(posts), [posts]);
   const head = data?.pages[0]?.topic;
-  const firstUnread = head?.first_unread_post_id ?? null;
+  const read = data?.pages[0]?.read ?? null;
+  const firstUnread = read?.first_unread_post_id ?? null;
+  useReadPosition(slug, topicId, posts[posts.length - 1]?.id ?? null, read?.last_read_post_id ?? null);
 
   // Open at the first unread post, once, when the server tells us where that is.
   const opened = useRef(false);

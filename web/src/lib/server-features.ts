@@ -1,0 +1,13 @@
+// Server endpoints the app uses that arrive in stages. A screen or button that needs one appears only
+// once it is `true` here (no dead buttons); flip it in the commit that lands on top of the endpoint.
+
+export const serverFeatures = {
+  /** PATCH /api/me, /api/me/password, password reset, e-mail verification, logout, logout-all. */
+  accounts: false,
+  /** POST /api/orgs/{org}/markdown/preview -> {html}. */
+  markdownPreview: false,
+  /** PUT /api/orgs/{org}/topics/{id}/read and the `read` / `unread_count` / `is_new` fields. */
+  readPositions: false,
+  /** GET /api/orgs?public=true. */
+  publicDirectory: false,
+} as const;
