@@ -779,6 +779,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/moderators/{user_id}/forums": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["moderators_list_moderated_forums"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/moderators/{user_id}/forums/{forum_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["moderators_assign_forum"];
+        post?: never;
+        delete: operations["moderators_unassign_forum"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/posts/{post_id}": {
         parameters: {
             query?: never;
@@ -1034,6 +1066,25 @@ export interface components {
         AddParticipantsBody: {
             /** User Ids */
             user_ids: string[];
+        };
+        /** AssignedForum */
+        AssignedForum: {
+            /**
+             * Assigned At
+             * Format: date-time
+             */
+            assigned_at: string;
+            /** Assigned By */
+            assigned_by: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
         };
         /** Attendee */
         Attendee: {
@@ -2006,6 +2057,33 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** MessagingSettingsBody */
+        MessagingSettingsBody: {
+            /**
+             * Dm Policy
+             * @default everyone
+             * @enum {string}
+             */
+            dm_policy: "everyone" | "moderators" | "off";
+            /**
+             * Per Minute
+             * @default 60
+             */
+            per_minute: number;
+        };
+        /**
+         * ModeratedForums
+         * @description `scope` is `organization` while a moderator has no assigned forum (they moderate everywhere).
+         */
+        ModeratedForums: {
+            /** Forums */
+            forums: components["schemas"]["AssignedForum"][];
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "forums" | "organization";
+        };
         /** ModerationLog */
         ModerationLog: {
             /** Entries */
@@ -2144,6 +2222,15 @@ export interface components {
             /** Slug */
             slug: string;
         };
+        /** OrgSettingsBody */
+        OrgSettingsBody: {
+            /** @default null */
+            messaging: components["schemas"]["MessagingSettingsBody"] | null;
+            /** @default null */
+            posting: components["schemas"]["PostingSettingsBody"] | null;
+            /** @default null */
+            search: components["schemas"]["SearchSettingsBody"] | null;
+        };
         /** Organization */
         Organization: {
             /** Branding */
@@ -2255,6 +2342,24 @@ export interface components {
         /** PostAnswer */
         PostAnswer: {
             post: components["schemas"]["Post"];
+        };
+        /** PostingSettingsBody */
+        PostingSettingsBody: {
+            /**
+             * New Member Days
+             * @default 1
+             */
+            new_member_days: number;
+            /**
+             * New Member Per Minute
+             * @default 10
+             */
+            new_member_per_minute: number;
+            /**
+             * Per Minute
+             * @default 20
+             */
+            per_minute: number;
         };
         /** PresenceAnswer */
         PresenceAnswer: {
@@ -2504,6 +2609,15 @@ export interface components {
             next_cursor: string | null;
             /** Results */
             results: components["schemas"]["SearchResult"][];
+        };
+        /** SearchSettingsBody */
+        SearchSettingsBody: {
+            /**
+             * Language
+             * @default english
+             * @enum {string}
+             */
+            language: "simple" | "arabic" | "danish" | "dutch" | "english" | "finnish" | "french" | "german" | "greek" | "hungarian" | "indonesian" | "irish" | "italian" | "lithuanian" | "nepali" | "norwegian" | "portuguese" | "romanian" | "russian" | "spanish" | "swedish" | "tamil" | "turkish";
         };
         /** Session */
         Session: {
@@ -2853,13 +2967,8 @@ export interface components {
              * @default null
              */
             name: string | null;
-            /**
-             * Settings
-             * @default null
-             */
-            settings: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            settings: components["schemas"]["OrgSettingsBody"] | null;
         };
         /** UpdateTopicBody */
         UpdateTopicBody: {
@@ -5693,6 +5802,115 @@ export interface operations {
             404: components["responses"]["404"];
             413: components["responses"]["413"];
             422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moderators_list_moderated_forums: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `scope` is `organization` while a moderator has no assigned forum (they moderate everywhere). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModeratedForums"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moderators_assign_forum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+                forum_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `scope` is `organization` while a moderator has no assigned forum (they moderate everywhere). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModeratedForums"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    moderators_unassign_forum: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                user_id: string;
+                forum_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
