@@ -62,7 +62,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     notifier = Notifier(registry, db, follow_ups=follow_ups, follow_up_types=notifications.FOLLOW_UP_TYPES)
     indexer = Indexer(steps=search_steps(db))
     bus = ClusterBus(db, node_id, notifier=notifier, registry=registry)
-    realtime_settings = RealtimeSettings()
+    realtime_settings = RealtimeSettings(max_channels=settings.ws_max_subscriptions,
+                                         max_connections_per_user=settings.ws_max_connections_per_user)
     realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
                         typing=TypingThrottle(realtime_settings.typing_interval))
     publisher, mailer = Publisher(notifier, indexer), Mailer(settings)

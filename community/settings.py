@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     serve_role: Literal["all", "http", "ws"] = "all"
     reuse_port: bool = False
 
+    # Realtime: more browser origins of the app (scheme://host[:port], JSON list) besides
+    # NEXT_PUBLIC_APP_URL and the REST listener's own; websocket abuse limits.
+    app_origins: list[str] = Field(default_factory=list)
+    ws_max_connections_per_user: int = Field(default=20, ge=1)
+    ws_max_subscriptions: int = Field(default=200, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

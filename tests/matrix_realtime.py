@@ -7,6 +7,7 @@ from typing import Any
 from tests.matrix_support import MatrixContext, expect
 
 _MEMBERS = expect(owner=200, admin=200, moderator=200, member=200, guest=200, anonymous=401, other_org_owner=404)
+_LISTERS = expect(owner=200, admin=200, moderator=200, member=200, guest=403, anonymous=401, other_org_owner=404)
 _SIGNED_IN = expect(owner=200, admin=200, moderator=200, member=200, guest=200, anonymous=401, other_org_owner=200)
 _WATCH = expect(owner=204, admin=204, moderator=204, member=204, guest=204, anonymous=401, other_org_owner=404)
 
@@ -33,7 +34,7 @@ def _watch(kind: str) -> list[dict[str, Any]]:
 
 
 CASES: list[dict[str, Any]] = [
-    {"method": "GET", "rule": "/api/orgs/<org>/presence", "body": None, "expect": _MEMBERS, "setup": _fresh_org,
+    {"method": "GET", "rule": "/api/orgs/<org>/presence", "body": None, "expect": _LISTERS, "setup": _fresh_org,
      "path": lambda c, p: f"/api/orgs/{p['org']}/presence"},
     {"method": "GET", "rule": "/api/notifications", "body": None, "expect": _SIGNED_IN,
      "path": lambda c, p: "/api/notifications?unread=true"},

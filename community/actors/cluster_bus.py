@@ -20,6 +20,7 @@ from community.actors.notifier import Notifier
 from community.actors.outage import ride_out
 from community.actors.ws_manager import Deliver, WsManager
 from community.db.pool import Database, open_listener
+from community.domain.audience import Audience
 from community.domain.events import Channel, dumps
 
 log = structlog.get_logger("community.actors.cluster_bus")
@@ -48,10 +49,15 @@ class ClusterBus:
         self.received = 0
         self.application_name = application_name(node_id)
 
-    def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
-        """An ephemeral frame to this node's subscribers now and to the other nodes over NOTIFY."""
-        self.registry.deliver_nowait(Deliver(channel, data, exclude_user=exclude_user))
-        payload = dumps({"c": channel, "f": data, "x": exclude_user, "k": _FRAME, "n": self.node_id})
+    def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None,
+                      audience: Audience | None = None) -> None:
+        """An ephemeral frame to this node's subscribers now and to the other nodes over NOTIFY.
+
+        `audience`: who of the channel's subscribers may see it (presence: those who list members).
+        """
+        self.registry.deliver_nowait(Deliver(channel, data, exclude_user=exclude_user, audience=audience))
+        payload = dumps({"c": channel, "f": data, "x": exclude_user, "k": _FRAME, "n": self.node_id,
+                         "a": audience.to_wire() if audience is not None else None})
         if len(payload.encode()) > MAX_NOTIFY_BYTES:
             log.warning("cluster_bus.payload_too_large", kind=_FRAME, size=len(payload))
             return
@@ -105,4 +111,6 @@ class ClusterBus:
         if message.get("n") == str(self.node_id) or message.get("k") != _FRAME:
             return
         exclude = UUID(message["x"]) if message.get("x") else None
-        self.registry.deliver_nowait(Deliver(Channel.parse(message["c"]), message["f"], exclude_user=exclude))
+        audience = Audience.from_wire(message["a"]) if message.get("a") else None
+        self.registry.deliver_nowait(Deliver(Channel.parse(message["c"]), message["f"], exclude_user=exclude,
+                                             audience=audience))

@@ -20,10 +20,13 @@ import trio
 
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
-from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Deliver, WsManager
+from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Connection, Deliver, WsManager
 from community.db.pool import Database
+from community.db.queries import audience as now
 from community.db.queries.notifications import list_org_activity_after, org_event_heads
-from community.domain.events import Activity, EventType
+from community.domain.audience import FORUM_CHANGES, REVISIBILITY, Current, Viewer, judge
+from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
+from community.domain.permissions import Role
 
 log = structlog.get_logger("community.actors.notifier")
 
@@ -52,6 +55,9 @@ class Notifier:
         self.mailbox: Mailbox[Message] = Mailbox("notifier", mailbox_size)
         self.follow_ups, self.follow_up_types = follow_ups, follow_up_types
         self.cursors: dict[UUID, int] = {}
+        # Per org with sockets here: forum -> view_rank, a cache of the forums table that the
+        # activity stream invalidates (every forum change is an event this notifier handles).
+        self.forum_ranks: dict[UUID, dict[UUID, int]] = {}
         self.sweep_interval, self.batch = sweep_interval, batch
         self.published = 0
         self.caught_up = 0
@@ -93,13 +99,13 @@ class Notifier:
         cursor = self.cursors.get(message.org_id)
         if cursor is None and isinstance(message, Activity):
             if not self.ws_manager.org_connections(message.org_id):
-                self._process(message)  # nobody here to deliver to; still follow up
+                await self._process(message)  # nobody here to deliver to; still follow up
                 return
             cursor = self.cursors[message.org_id] = message.seq - 1
         if cursor is None or message.seq <= cursor:
             return
         if isinstance(message, Activity) and message.seq == cursor + 1:
-            self._process(message)
+            await self._process(message)
         else:
             await self._catch_up(message.org_id)
 
@@ -107,6 +113,8 @@ class Notifier:
         live = set(self.ws_manager.orgs())
         for org_id in [o for o in self.cursors if o not in live]:
             del self.cursors[org_id]
+        for org_id in [o for o in self.forum_ranks if o not in live]:
+            del self.forum_ranks[org_id]
         if not self.cursors:
             return
         async with self.db.transaction() as conn:
@@ -120,19 +128,54 @@ class Notifier:
             async with self.db.transaction(org_id=org_id) as conn:
                 missed = await list_org_activity_after(conn, org_id, cursor, self.batch)
             for activity in missed:
-                self._process(activity)
+                await self._process(activity)
             self.caught_up += len(missed)
             if len(missed) < self.batch:
                 return
 
-    def _process(self, activity: Activity) -> None:
-        if activity.org_id in self.cursors:
-            self.cursors[activity.org_id] = activity.seq
-        self.ws_manager.deliver_nowait(Deliver(activity.channel, activity.frame().decode(), seq=activity.seq))
+    async def _process(self, activity: Activity) -> None:
+        org_id = activity.org_id
+        if self.ws_manager.org_connections(org_id):
+            if activity.type in FORUM_CHANGES:
+                self.forum_ranks.pop(org_id, None)  # judged with the forum as it is now
+            # Who may see it, decided now by the one rule (domain/audience.py) REST follows too.
+            judged = judge(activity, Current(forum_ranks=await self._ranks(org_id)))
+            if activity.type in REVISIBILITY:
+                self.forum_ranks.pop(org_id, None)
+                await self._drop_unseen(org_id)
+            if judged is not None:
+                data = dumps({"type": activity.type, "id": activity.seq, "channel": activity.channel,
+                              **judged.payload})
+                self.ws_manager.deliver_nowait(Deliver(activity.channel, data, seq=activity.seq,
+                                                       audience=judged.audience))
+        if org_id in self.cursors:
+            self.cursors[org_id] = activity.seq
         self._revoke(activity)
         if activity.type in self.follow_up_types:
             self.follow_ups.send_nowait(activity)
         self.published += 1
+
+    async def _ranks(self, org_id: UUID) -> dict[UUID, int]:
+        ranks = self.forum_ranks.get(org_id)
+        if ranks is None:
+            async with self.db.transaction(org_id=org_id) as conn:
+                ranks = self.forum_ranks[org_id] = await now.forum_ranks(conn, org_id)
+        return ranks
+
+    async def _drop_unseen(self, org_id: UUID) -> None:
+        """A forum changed privacy (or went), or a topic moved: subscriptions follow what each may read now."""
+        conns = self.ws_manager.org_connections(org_id)
+        topics = sorted({ch.id for c in conns for ch in c.channels | c.may_type if ch.kind is ChannelKind.TOPIC})
+        async with self.db.transaction(org_id=org_id) as conn:
+            where = await now.topic_forums(conn, org_id, topics)
+        ranks = await self._ranks(org_id)
+
+        def visible(conn: Connection, channel: Channel) -> bool:
+            forum_id = channel.id if channel.kind is ChannelKind.FORUM else where.get(channel.id)
+            rank = ranks.get(forum_id) if forum_id is not None else None
+            return rank is not None and conn.viewer is not None and conn.viewer.rank >= rank
+
+        self.ws_manager.drop_unseen(org_id, visible, "not_visible")
 
     def _revoke(self, activity: Activity) -> None:
         user_id = revoked_user(activity)
@@ -141,7 +184,10 @@ class Notifier:
         if activity.type is EventType.MEMBER_ROLE_CHANGED:
             # Forum and topic subscriptions were checked against the old role: drop them; the
             # client resubscribes and each channel is checked again like a REST read.
-            changed = UUID(str(activity.payload["membership"]["user"]["id"]))
+            membership = activity.payload["membership"]
+            changed = UUID(str(membership["user"]["id"]))
+            self.ws_manager.update_viewer(activity.org_id, changed, Viewer.of(
+                changed, Role(membership["role"]), membership.get("permissions") or {}))
             self.ws_manager.drop_content_channels(activity.org_id, changed, "role_changed")
         if activity.type is EventType.PARTICIPANT_REMOVED:
             # On every node: a removed participant's sockets anywhere stop receiving the conversation.

@@ -14,6 +14,7 @@ from community.actors.outage import ride_out
 from community.actors.ws_manager import RealtimeSettings
 from community.db.pool import Database
 from community.db.queries import notifications as q
+from community.domain.audience import MEMBER_LISTERS
 from community.domain.events import Channel, dumps
 from community.domain.principal import OrgMember
 
@@ -93,7 +94,8 @@ class Presence:
         channel = Channel.org(org_id)
         frame = {"type": "presence", "channel": channel, "user_id": user_id,
                  "status": "online" if online else "offline"}
-        self.bus.publish_frame(channel, dumps(frame))
+        # Who is online is part of the member list: those who may list members see it (REST too).
+        self.bus.publish_frame(channel, dumps(frame), audience=MEMBER_LISTERS)
 
 
 def _user(member: OrgMember) -> UUID:

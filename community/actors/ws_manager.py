@@ -21,6 +21,7 @@ import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
+from community.domain.audience import Audience, Viewer
 from community.domain.events import CONTENT_KINDS, Channel
 
 log = structlog.get_logger("community.actors.ws_manager")
@@ -55,6 +56,11 @@ class Connection:
     # session installs it. False: queue it for the writer instead.
     direct: Callable[[Frame], bool] | None = None
     may_type: set[Channel] = field(default_factory=set)
+    # What this person may see now (their role, kept current by role-change events); None sees
+    # only frames meant for everyone on the channel.
+    viewer: Viewer | None = None
+    # This socket's slot in the per-user connection count (the database's ws_connections row).
+    claim: UUID | None = None
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.close_code is None:
@@ -85,6 +91,7 @@ class RealtimeSettings:
 
     outbox_size: int = 256
     max_channels: int = 200
+    max_connections_per_user: int = 20
     ping_interval: float = 30.0
     ping_timeout: float = 30.0
     retention: timedelta = timedelta(days=7)
@@ -100,6 +107,8 @@ class Deliver:
     data: str
     seq: int = 0
     exclude_user: UUID | None = None
+    # Who of the channel's subscribers may see it (domain/audience.py); None: all of them.
+    audience: Audience | None = None
 
 
 class WsManager:
@@ -152,10 +161,12 @@ class WsManager:
         return frozenset(self._by_channel.get(channel, ()))
 
     def deliver_nowait(self, message: Deliver) -> None:
-        """Fan out now, from the caller's task; same bytes to every subscriber."""
-        frame = (message.seq, message.data)
+        """Fan out now, from the caller's task; same bytes to every subscriber its audience admits."""
+        frame, audience = (message.seq, message.data), message.audience
         for conn in tuple(self._by_channel.get(message.channel, ())):
             if message.exclude_user is not None and conn.user_id == message.exclude_user:
+                continue
+            if audience is not None and not audience.admits(conn.viewer):
                 continue
             if conn.put_nowait(frame):
                 self.delivered += 1
@@ -176,10 +187,11 @@ class WsManager:
             self.unregister(conn)
         return len(found)
 
-    def remove_from_channel(self, org_id: UUID, user_id: UUID, channel: Channel, reason: str) -> int:
+    def remove_from_channel(self, org_id: UUID, user_id: UUID, channel: Channel, reason: str, *,
+                            only: Connection | None = None) -> int:
         """One person's sockets in one org leave `channel` (e.g. removed from a conversation)."""
         found = [c for c in self._by_user.get(user_id, ()) if c.org_id == org_id
-                 and channel in c.channels | c.may_type]
+                 and channel in c.channels | c.may_type and (only is None or c is only)]
         for conn in found:
             self.unsubscribe(conn, channel)
             conn.may_type.discard(channel)
@@ -192,6 +204,22 @@ class WsManager:
                     for ch in c.channels | c.may_type if ch.kind in CONTENT_KINDS}
         for channel in channels:
             self.remove_from_channel(org_id, user_id, channel, reason)
+
+    def update_viewer(self, org_id: UUID, user_id: UUID, viewer: Viewer) -> None:
+        """One person's role changed: what their sockets in the org may see, from now on."""
+        for conn in self._by_user.get(user_id, ()):
+            if conn.org_id == org_id:
+                since = conn.viewer.since if conn.viewer is not None else None
+                conn.viewer = Viewer(viewer.user_id, viewer.rank, viewer.is_member, viewer.lists_members, since)
+
+    def drop_unseen(self, org_id: UUID, visible: Callable[[Connection, Channel], bool], reason: str) -> int:
+        """Every socket in the org leaves the forum and topic channels it may no longer read."""
+        dropped = 0
+        for conn in tuple(self._by_org.get(org_id, ())):
+            for channel in [ch for ch in conn.channels | conn.may_type if ch.kind in CONTENT_KINDS]:
+                if not visible(conn, channel):
+                    dropped += self.remove_from_channel(org_id, conn.user_id, channel, reason, only=conn)
+        return dropped
 
     def close_all(self, code: int, reason: str) -> None:
         for conn in tuple(self._connections):

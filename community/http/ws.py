@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,8 +21,10 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketReque
 from wsproto.events import TextMessage
 from wsproto.utilities import LocalProtocolError
 
+from community.actors.outage import ride_out
 from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
 from community.db.pool import DatabaseUnavailable
+from community.domain.audience import Viewer
 from community.domain.errors import CommunityError
 from community.domain.events import Channel, dumps
 from community.domain.principal import OrgMember
@@ -66,6 +69,7 @@ class WsListener:
             server = _ContainedServer(self._handle, listeners, handler_nursery=nursery,
                                       max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
             await nursery.start(server.run)
+            nursery.start_soon(self._heartbeat)
             self.handles.endpoints.ws_port = server.port
             log.info("ws.listening", host=settings.host, port=server.port)
             task_status.started()
@@ -79,11 +83,13 @@ class WsListener:
         query = parse_qs(url.query, max_num_fields=20)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
         refusal: tuple[int, str, str] | None = None
+        h = self.handles
         try:
-            h = self.handles
             member, expires_at = await realtime.open_session(
                 h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
                 headers.get("origin"))
+            assert member.user_id is not None
+            claim = await realtime.claim_connection(h.db, h.realtime, h.node_id, member.user_id)
         except* CommunityError as group:
             exc = _first(group, CommunityError)
             refusal = (exc.status, exc.code, exc.detail)
@@ -95,8 +101,21 @@ class WsListener:
         if refusal is not None:
             await _reject(request, *refusal)
             return
-        ws = await request.accept()
-        await Session(self.handles, ws, member, expires_at).run()
+        try:
+            ws = await request.accept()
+            session = Session(self.handles, ws, member, expires_at)
+            session.conn.claim = claim
+            await session.run()
+        finally:
+            with trio.CancelScope(shield=True):
+                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
+
+    async def _heartbeat(self) -> None:
+        """This node's open sockets stay counted for the per-user limit (and only those)."""
+        h = self.handles
+        while True:
+            await trio.sleep(h.realtime.settings.presence_stale.total_seconds() / 3)
+            await ride_out("ws", partial(realtime.connections_heartbeat, h.db, h.realtime, h.node_id))
 
 
 class _ContainedServer(WebSocketServer):
@@ -129,7 +148,10 @@ def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
 
 async def _reject(request: WebSocketRequest, status: int, code: str, detail: str) -> None:
     body = dumps({"status": status, "code": code, "detail": detail}).encode()
-    await request.reject(status, extra_headers=[(b"content-type", b"application/problem+json")], body=body)
+    headers = [(b"content-type", b"application/problem+json")]
+    if status in (429, 503):
+        headers.append((b"retry-after", b"30" if status == 429 else b"1"))
+    await request.reject(status, extra_headers=headers, body=body)
 
 
 class Session:
@@ -139,8 +161,10 @@ class Session:
         assert member.user_id is not None
         self.handles, self.ws, self.member, self.expires_at = handles, ws, member, expires_at
         self.outbox, self.inbox = trio.open_memory_channel[Frame](handles.realtime.settings.outbox_size)
-        self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox)
+        self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox,
+                               viewer=Viewer.of(member.user_id, member.role, member.overrides, since=datetime.now(UTC)))
         self._writer_done = trio.Event()
+        self._budget = FrameBudget()
         self._last_sent = 0
         self.conn.direct = self._direct
 
@@ -264,6 +288,10 @@ class Session:
         try:
             while True:
                 message = await self.ws.get_message()
+                if not self._budget.take(trio.current_time()):
+                    if self._budget.should_warn(trio.current_time()):
+                        await self._error("rate_limited", "too many frames; slow down")
+                    continue
                 try:
                     frame = parse_frame(message)
                 except FrameError as exc:
@@ -316,8 +344,8 @@ class Session:
             found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:
                 await self.outbox.send((0, '{"type":"resync"}'))
-            for activity in found or ():
-                await self.outbox.send((activity.seq, activity.frame().decode()))
+            for frame in found or ():
+                await self.outbox.send(frame)
             while conn.held:
                 await self.outbox.send(conn.held.pop(0))
         finally:
@@ -348,6 +376,32 @@ class Session:
         remaining = (self.expires_at - datetime.now(UTC)).total_seconds()
         await trio.sleep(max(0.0, remaining))
         self.conn.close_soon(CLOSE_TOKEN_EXPIRED, "token expired")
+
+
+class FrameBudget:
+    """A token bucket per socket: bursts of `burst` frames, `rate` a second sustained.
+
+    Every subscribe and typing frame costs the database a query; a flood from one socket is
+    answered `rate_limited` (at most once a second) and its excess frames are dropped.
+    """
+
+    def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at, self.warned = burst, 0.0, -1.0
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    def should_warn(self, now: float) -> bool:
+        if now - self.warned < 1.0:
+            return False
+        self.warned = now
+        return True
 
 
 def _raw_socket(ws: WebSocketConnection) -> socket.socket | None:

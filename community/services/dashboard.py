@@ -6,16 +6,19 @@ the next 30 days) come from the events feature; `shared_resources` is 0 until re
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from community.db.pool import Database
 from community.db.queries import forums, topics
 from community.db.queries.activity import list_recent_activity
+from community.domain.audience import Current, Viewer, judge
 from community.domain.events import Activity, ChannelKind
-from community.domain.permissions import RANK, Perm, Role
+from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.services.events import upcoming
 from community.services.forums import forum_tree, viewer_rank
+from community.services.realtime import current_state
 from community.services.views import org_view, topic_view
 
 RECENT = 20
@@ -30,11 +33,11 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
         stats = await forums.dashboard_stats(conn, member.org_id, rank)
         visible = await forums.list_visible_forums(conn, member.org_id, rank)
         recent = await list_recent_activity(conn, org_id=member.org_id, limit=_SCAN)
+        current = await current_state(conn, member.org_id, recent)
         by_role = await forums.member_stats(conn, member.org_id)
         announcements = await topics.list_announcements(conn, member.org_id, rank, 5)
         upcoming_count, upcoming_events = await upcoming(conn, member, UPCOMING)
-    forum_ids = {str(f["id"]) for f in visible}
-    seen = [activity_view(a) for a in recent if _may_see(member, a, forum_ids)][:RECENT]
+    seen = _recent(member, recent, current)
     return {
         "organization": org_view(member.org),
         "stats": {"member_count": member.org["current_member_count"], **stats,
@@ -51,14 +54,19 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
 _PUBLIC_KINDS = frozenset({ChannelKind.ORG, ChannelKind.FORUM, ChannelKind.TOPIC})
 
 
-def _may_see(member: OrgMember, activity: Activity, forum_ids: set[str]) -> bool:
-    if activity.channel.kind not in _PUBLIC_KINDS:
-        return False
-    forum_id = activity.payload.get("forum_id")
-    if forum_id is not None:
-        return str(forum_id) in forum_ids
-    # Org-level events (members, settings) are for members, not guests.
-    return member.role is not None and RANK[member.role] >= RANK[Role.MEMBER]
+def _recent(member: OrgMember, recent: list[Activity], current: Current) -> list[dict[str, Any]]:
+    """What of the org's recent activity this caller may see now: the rule realtime delivery follows."""
+    viewer = Viewer.of(member.user_id, member.role, member.overrides)
+    seen = []
+    for activity in recent:
+        if activity.channel.kind not in _PUBLIC_KINDS:
+            continue  # personal and conversation events are not the org's activity
+        judged = judge(activity, current)
+        if judged is not None and judged.audience.admits(viewer):
+            seen.append(activity_view(replace(activity, payload=judged.payload)))
+        if len(seen) == RECENT:
+            break
+    return seen
 
 
 def activity_view(activity: Activity) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from uuid import UUID
 
 from community.db.pool import Conn, Database, UniqueViolation
 from community.db.queries import forums, topics
+from community.domain.audience import forum_rank
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
-from community.domain.permissions import RANK, Perm, Role
+from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.slugs import slugify, with_suffix
 from community.handles import Publisher
@@ -31,11 +32,7 @@ _NOT_FOUND = "No such forum."
 
 def viewer_rank(member: OrgMember) -> int:
     """The rank compared with a forum's view_rank: -1 for non-members, everything for forum managers."""
-    if member.role is None:
-        return -1
-    if member.can(Perm.MANAGE_FORUMS):
-        return RANK[Role.OWNER]
-    return RANK[member.role]
+    return forum_rank(member.role, member.overrides)  # the one rule realtime delivery follows too
 
 
 def can_see(member: OrgMember, view_rank: int) -> bool:
@@ -144,9 +141,11 @@ async def do_update_forum(db: Database, publisher: Publisher, member: OrgMember,
 async def do_delete_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID) -> None:
     member.require(Perm.MANAGE_FORUMS)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_forum(unit.conn, member, forum_id, for_update=True)
+        forum = await load_forum(unit.conn, member, forum_id, for_update=True)
         await forums.delete_forum(unit.conn, member.org_id, forum_id)
-        await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED, {"forum_id": forum_id})
+        # Who could see it: once it is gone, its rank is known only from here (replays use it).
+        await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED,
+                          {"forum_id": forum_id, "min_rank": forum["view_rank"]})
 
 
 async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:

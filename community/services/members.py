@@ -46,7 +46,9 @@ async def do_update_member(db: Database, publisher: Publisher, actor: OrgMember,
                                         permissions=permissions)
         updated = await _live_member(unit.conn, actor.org_id, user_id)
         view = membership_view(updated, actor.org)
-        if role is not None and role != target["role"]:
+        # An override changes what the member may see as a role does: sockets re-check on this event.
+        if (role is not None and role != target["role"]) or \
+                (permissions is not None and permissions != (target["permissions"] or {})):
             await unit.record(Channel.org(actor.org_id), EventType.MEMBER_ROLE_CHANGED, {"membership": view})
         if status is not None and status != target["status"]:
             await unit.record(Channel.org(actor.org_id), EventType.MEMBER_STATUS_CHANGED, {"membership": view})

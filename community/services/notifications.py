@@ -8,12 +8,15 @@ active member on an announcement. Never the actor; only active members. Writing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Database
+from community.db.pool import Conn, Database
+from community.db.queries import audience as now
 from community.db.queries import notifications as q
+from community.domain.audience import OWNER_RANK, Current, Viewer, forum_rank, judge, referenced
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
@@ -89,8 +92,13 @@ async def write_for_activity(db: Database, realtime: Realtime, activity: Activit
         target_id = _maybe_uuid(target)
         watchers = await q.list_watchers(conn, activity.org_id, target_type, target_id) \
             if target_id and activity.type is not EventType.ANNOUNCEMENT_PUBLISHED else []
+        may_see = await _who_may_see(conn, activity)
         written: list[dict[str, Any]] = []
-        for kind, people in recipients(activity, watchers, members).items():
+        for kind, everyone in recipients(activity, watchers, members).items():
+            # Watches and replies outlive visibility: only who may read it now is told (and its title).
+            people = [p for p in everyone if p in may_see]
+            if not people:
+                continue
             written += await q.insert_notifications(
                 conn, org_id=activity.org_id, user_ids=people, kind=kind, activity_seq=activity.seq,
                 actor_id=activity.actor_id, subject_type=subject_type, subject_id=subject_id, title=title,
@@ -99,6 +107,47 @@ async def write_for_activity(db: Database, realtime: Realtime, activity: Activit
         channel = Channel.user(row["user_id"])
         realtime.publish_frame(channel, dumps({"type": "notification", "channel": channel,
                                                "notification": notification_view(row)}))
+
+
+async def _who_may_see(conn: Conn, activity: Activity) -> set[UUID]:
+    """The active members the event's audience admits now (the rule realtime delivery follows)."""
+    _, topic_id, _ = referenced(activity)
+    topics = await now.topic_forums(conn, activity.org_id, [topic_id] if topic_id else [])
+    judged = judge(activity, Current(forum_ranks=await now.forum_ranks(conn, activity.org_id),
+                                     topic_forums=topics if topic_id else None))
+    if judged is None:
+        return set()
+    members = await now.active_members(conn, activity.org_id)
+    return {user for user, (role, perms) in members.items()
+            if judged.audience.admits(Viewer.of(user, Role(role), perms))}
+
+
+async def _available(db: Database, user_id: UUID, rows: list[dict[str, Any]]) -> set[UUID]:
+    """Notifications whose subject this person may still read now (the others lose title and excerpt)."""
+    available: set[UUID] = set()
+    for org_id in {r["org_id"] for r in rows}:
+        group = [r for r in rows if r["org_id"] == org_id]
+        data = [r["data"] or {} for r in group]
+        async with db.transaction(org_id=org_id, user_id=user_id) as conn:
+            found = await now.membership(conn, org_id, user_id)
+            topics = await now.topic_forums(conn, org_id, _ids(d.get("topic_id") for d in data))
+            ranks = await now.forum_ranks(conn, org_id)
+            deleted, hidden = await now.blank_posts(conn, org_id, _ids(d.get("post_id") for d in data))
+            chats = await now.participating(conn, org_id, user_id, _ids(d.get("conversation_id") for d in data))
+        rank = forum_rank(Role(found[0]), found[1]) if found else -1
+        for row, d in zip(group, data, strict=True):
+            topic, post, chat = (_maybe_uuid(d.get(k)) for k in ("topic_id", "post_id", "conversation_id"))
+            if found is None or (chat is not None and chat not in chats) or (post in deleted | hidden):
+                continue
+            forum = topics.get(topic) if topic is not None else None
+            if topic is not None and (forum is None or ranks.get(forum, OWNER_RANK + 1) > rank):
+                continue
+            available.add(row["id"])
+    return available
+
+
+def _ids(values: Iterable[object]) -> list[UUID]:
+    return sorted({u for u in (_maybe_uuid(v) for v in values) if u is not None})
 
 
 async def list_notifications(db: Database, principal: Principal, *, unread: bool, cursor: str | None,
@@ -111,7 +160,9 @@ async def list_notifications(db: Database, principal: Principal, *, unread: bool
         unread_count = await q.count_unread(conn, principal.user_id)
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None
-    return {"notifications": [notification_view(n) for n in page], "unread_count": unread_count,
+    available = await _available(db, principal.user_id, page)
+    return {"notifications": [notification_view(n, available=n["id"] in available) for n in page],
+            "unread_count": unread_count,
             "next_cursor": next_cursor(found, limit, key)}
 
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import structlog
 import trio
 
-from community.actors.ws_manager import Connection
-from community.db.pool import Database
+from community.actors.ws_manager import Connection, Frame
+from community.db.pool import Conn, Database
+from community.db.queries import audience as now
 from community.db.queries import notifications as q
+from community.db.queries import ws_connections
 from community.db.queries.activity import list_activity_after
-from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError, UnauthorizedError
+from community.domain.audience import Current, judge, referenced
+from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError
 from community.domain.events import Activity, Channel, ChannelKind, dumps
+from community.domain.origins import app_origins, custom_domain_origins, parse_origin
 from community.domain.principal import OrgMember
 from community.handles import Realtime
 from community.identity import Identity
@@ -48,17 +51,39 @@ async def open_session(db: Database, identity: Identity, settings: Settings, tok
     return member, claims.expires_at
 
 
+async def claim_connection(db: Database, realtime: Realtime, node_id: UUID, user_id: UUID) -> UUID:
+    """A slot for one more socket of this person (counted across nodes); 429 at the limit."""
+    claim = uuid4()
+    async with db.transaction() as tx:
+        granted = await ws_connections.claim(tx, node_id=node_id, connection_id=claim, user_id=user_id,
+                                             limit=realtime.settings.max_connections_per_user,
+                                             stale=realtime.settings.presence_stale)
+    if not granted:
+        raise RateLimitedError("Too many open websockets for this account; close one first.", retry_after=30)
+    return claim
+
+
+async def release_connection(db: Database, node_id: UUID, claim: UUID) -> None:
+    """Best effort within a bound: a release lost to an outage is swept by the next heartbeat."""
+    with trio.move_on_after(5):
+        async with db.transaction() as tx:
+            await ws_connections.release(tx, node_id=node_id, connection_id=claim)
+
+
+async def connections_heartbeat(db: Database, realtime: Realtime, node_id: UUID) -> None:
+    live = [c.claim for c in realtime.registry.connections() if c.claim is not None]
+    async with db.transaction() as tx:
+        await ws_connections.heartbeat(tx, node_id=node_id, live=live, stale=realtime.settings.presence_stale)
+
+
 def origin_allowed(settings: Settings, org: dict[str, Any], origin: str) -> bool:
-    app = urlsplit(settings.next_public_app_url)
-    try:
-        seen = urlsplit(origin)
-        seen.port  # noqa: B018 - a port that is not a number raises here, not later
-    except ValueError:
+    """Scheme, host and port all match one of the app's origins or the org's custom domain."""
+    seen = parse_origin(origin)
+    if seen is None:
         return False
-    if (seen.scheme, seen.netloc) == (app.scheme, app.netloc):
-        return True
-    domain = (org.get("custom_domain") or "").lower()
-    return bool(domain) and seen.scheme in ("https", "http") and (seen.hostname or "") == domain
+    allowed = app_origins(settings.next_public_app_url, settings.app_origins, listen_host=settings.host,
+                          listen_port=settings.port)
+    return seen in allowed or seen in custom_domain_origins(org.get("custom_domain"))
 
 
 def parse_channel(channel: object) -> Channel:
@@ -102,8 +127,13 @@ async def do_typing(db: Database, realtime: Realtime, member: OrgMember, conn: C
     realtime.publish_frame(channel, dumps(payload), exclude_user=member.principal.user_id)
 
 
-async def replay(db: Database, realtime: Realtime, conn: Connection, after: int) -> list[Activity] | None:
-    """Events after `after` on the connection's channels, or None when they are beyond retention."""
+async def replay(db: Database, realtime: Realtime, conn: Connection, after: int) -> list[Frame] | None:
+    """What this person missed after `after`, as they may see it now; None when beyond retention.
+
+    Each event passes the rule live delivery follows (domain/audience.py) with what it refers to
+    as it is now: nothing from before they joined (or, not a member, connected), nothing of
+    forums and topics they cannot read now or that are gone, deleted and hidden posts blank.
+    """
     limit = realtime.settings.resume_max
     async with db.transaction(org_id=conn.org_id, user_id=conn.user_id) as tx:
         oldest = await q.retained_from(tx, conn.org_id, realtime.settings.retention)
@@ -114,4 +144,28 @@ async def replay(db: Database, realtime: Realtime, conn: Connection, after: int)
             return None
         found = await list_activity_after(tx, org_id=conn.org_id, after=after, channels=sorted(conn.channels, key=str),
                                           limit=limit + 1)
-    return found if len(found) <= limit else None
+        if len(found) > limit:
+            return None
+        current = await current_state(tx, conn.org_id, found)
+        joined = await now.joined_at(tx, conn.org_id, conn.user_id)
+    viewer = conn.viewer
+    since = joined or (viewer.since if viewer is not None else None)
+    frames: list[Frame] = []
+    for activity in found:
+        if since is not None and activity.created_at < since:
+            continue
+        judged = judge(activity, current)
+        if judged is not None and judged.audience.admits(viewer):
+            data = dumps({"type": activity.type, "id": activity.seq, "channel": activity.channel, **judged.payload})
+            frames.append((activity.seq, data))
+    return frames
+
+
+async def current_state(tx: Conn, org_id: UUID, found: list[Activity]) -> Current:
+    """What `found` refers to, as it is now (for replays and the dashboard)."""
+    refs = [referenced(a) for a in found]
+    topics = sorted({t for _, t, _ in refs if t is not None})
+    posts = sorted({p for _, _, p in refs if p is not None})
+    deleted, hidden = await now.blank_posts(tx, org_id, posts)
+    return Current(forum_ranks=await now.forum_ranks(tx, org_id),
+                   topic_forums=await now.topic_forums(tx, org_id, topics), deleted_posts=deleted, hidden_posts=hidden)

@@ -95,7 +95,7 @@ async def test_presence_spans_nodes(runtime: System, node_b: System, personas: P
                     frame = await recv_type(admin, "presence")
                     if frame["status"] == "online":
                         seen.add(frame["user_id"])
-            r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)
+            r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.moderator.auth)
             online = {u["user"]["id"] for u in r.json()["online"]}
             assert {str(acme.admin.user_id), str(acme.member.user_id)} <= online
         with trio.fail_after(5):
@@ -104,7 +104,7 @@ async def test_presence_spans_nodes(runtime: System, node_b: System, personas: P
                 if frame["user_id"] == str(acme.member.user_id):
                     assert frame["status"] == "offline"
                     break
-        r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)
+        r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.moderator.auth)
         assert str(acme.member.user_id) not in {u["user"]["id"] for u in r.json()["online"]}
 
 

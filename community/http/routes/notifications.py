@@ -11,6 +11,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.errors import NotFoundError
+from community.domain.permissions import Perm
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
@@ -35,6 +36,7 @@ class Subject(Answer):
 
 
 class Notification(Answer):
+    available: bool  # false: its subject is no longer readable by you (title and excerpt withheld)
     id: UUID
     org_id: UUID
     kind: str
@@ -94,6 +96,7 @@ async def presence(org: str) -> dict[str, Any]:
     member = await org_member(org)
     if not member.is_member:
         raise NotFoundError("No such organization.")
+    member.require(Perm.LIST_MEMBERS)  # who is online is part of the member list (guests see neither)
     return {"online": await current_handles().presence.online(member.org_id)}
 
 
