@@ -18,6 +18,7 @@ import trio
 from community.actors.billing import BillingWorker
 from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
+from community.actors.deliverer import Deliverer
 from community.actors.indexer import Indexer
 from community.actors.mailbox import Mailbox
 from community.actors.mailer import Mailer
@@ -39,7 +40,7 @@ from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
-from community.services import billing, notifications
+from community.services import billing, integrations, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
@@ -66,7 +67,12 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                                          max_connections_per_user=settings.ws_max_connections_per_user)
     realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
                         typing=TypingThrottle(realtime_settings.typing_interval))
-    publisher, mailer = Publisher(notifier, indexer), Mailer(settings)
+    mailer = Mailer(settings)
+    # The deliverer's work reads the publisher and realtime handles, built just below.
+    deliverer = Deliverer(partial(integrations.claim_deliveries, db, settings),
+                          lambda sender, org_id, delivery_id: integrations.deliver_one(
+                              db, publisher, realtime, settings, sender, org_id, delivery_id))
+    publisher = Publisher(notifier, indexer, deliverer)
     gateway = StripeGateway(settings) if settings.stripe_secret_key else None
     billing_worker = BillingWorker(lambda: billing.billing_step(db, publisher, realtime, billing_handle))
     billing_handle = Billing(settings=settings, gateway=gateway, worker=billing_worker)
@@ -77,7 +83,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
                    publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
                    identity=Identity.from_settings(settings),
-                   mailer=mailer, billing=billing_handle, endpoints=Endpoints(settings),
+                   mailer=mailer, billing=billing_handle, deliverer=deliverer, endpoints=Endpoints(settings),
                    telemetry=Telemetry(), reminders=reminders)
 
 
@@ -119,6 +125,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("mailer", h.mailer.run, shutdown=5.0),
         ChildSpec("billing", h.billing.worker.run, shutdown=5.0),
         ChildSpec("reminders", h.reminders.run, shutdown=5.0),
+        ChildSpec("deliverer", h.deliverer.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from community.actors.cluster_bus import ClusterBus
 from community.actors.db_pool import DbPool
+from community.actors.deliverer import Deliverer
 from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
 from community.actors.notifier import Notifier
@@ -40,10 +41,13 @@ class Publisher:
 
     notifier: Notifier
     indexer: Indexer
+    deliverer: Deliverer
 
     def committed(self, activities: Sequence[Activity]) -> None:
         for activity in activities:
             self.notifier.publish_nowait(activity)
+        if activities:
+            self.deliverer.poke()  # a trigger may have queued integration deliveries with them
         # Triggers queue search work in the writer's transaction, whatever the write was (an org's
         # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
         self.indexer.poke()
@@ -114,6 +118,7 @@ class Handles:
     identity: Identity
     mailer: Mailer
     billing: Billing
+    deliverer: Deliverer
     endpoints: Endpoints
     telemetry: Telemetry
     reminders: Reminders

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     stripe_price_custom: str | None = None
     billing_grace_days: int = Field(default=7, ge=0, le=90)
     billing_seat_sync_seconds: float = Field(default=60.0, ge=0)
+    # Integrations (webhooks, Slack, Discord): loopback/private targets only when explicitly allowed
+    # (tests, local development); retries back off from the base for the window, then give up; an
+    # integration failing for `disable_after` is turned off; per-org sends in flight, all nodes.
+    integrations_allow_private: bool = False
+    integrations_retry_base_seconds: float = Field(default=30.0, gt=0)
+    integrations_retry_window_seconds: float = Field(default=24 * 3600.0, gt=0)
+    integrations_disable_after_seconds: float = Field(default=24 * 3600.0, gt=0)
+    integrations_per_org_concurrency: int = Field(default=4, ge=1, le=64)
 
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None

@@ -51,6 +51,7 @@ class EventType(StrEnum):
     EVENT_DELETED = "event_deleted"
     EVENT_REMINDER = "event_reminder"
     REGISTRATION_PROMOTED = "registration_promoted"
+    INTEGRATION_DISABLED = "integration_disabled"
 
 
 class ChannelKind(StrEnum):

@@ -44,6 +44,7 @@ class Perm(StrEnum):
     SEND_MESSAGES = "messages.send"
     CREATE_EVENTS = "events.create"
     MANAGE_EVENTS = "events.manage"
+    MANAGE_INTEGRATIONS = "integrations.manage"
 
 
 PERMISSIONS: dict[Perm, Role] = {
@@ -66,6 +67,7 @@ PERMISSIONS: dict[Perm, Role] = {
     Perm.MANAGE_MEMBERS: Role.ADMIN,
     Perm.MANAGE_FORUMS: Role.ADMIN,
     Perm.VIEW_MODERATION_LOG: Role.ADMIN,
+    Perm.MANAGE_INTEGRATIONS: Role.ADMIN,
     Perm.DELETE_ORG: Role.OWNER,
     Perm.MANAGE_BILLING: Role.OWNER,
 }

@@ -24,6 +24,7 @@ from community.http.routes import (
     dashboard,
     events,
     forums,
+    integrations,
     members,
     moderation,
     moderators,
@@ -41,7 +42,8 @@ log = structlog.get_logger("community.http")
 _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.blueprint,
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
                notifications.blueprint, conversations.blueprint, search.blueprint,
-               billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint]
+               billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
+               integrations.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

@@ -84,7 +84,7 @@ def _live_gauges(h: Handles) -> str:
                h.reminders.done)
     for box in (h.registry.mailbox, h.notifier.mailbox, h.indexer.mailbox, h.db_pool.mailbox,
                 h.notifier.follow_ups, h.bus.outgoing, h.mailer.mailbox,
-                h.billing.worker.mailbox, h.reminders.mailbox):
+                h.billing.worker.mailbox, h.reminders.mailbox, h.deliverer.mailbox):
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
     for sup in h.telemetry.supervisors:

@@ -1,0 +1,1 @@
+"""Outgoing integrations: the SSRF guard, message formats, and the HTTP sender."""

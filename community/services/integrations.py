@@ -1,0 +1,308 @@
+"""Integrations: admins connect webhooks, Slack and Discord; deliveries follow committed activity.
+
+Use cases for the routes (list, create, update, delete, rotate the secret, test, the delivery
+log, redeliver) and the deliverer's work for one delivery: sign, send to the checked address,
+record the outcome, retry with backoff and jitter, and turn off an integration that kept failing.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from community.billing import Billing
+from community.db.pool import Database
+from community.db.queries import forums as forum_queries
+from community.db.queries import integrations as q
+from community.db.queries import notifications as nq
+from community.db.queries import orgs
+from community.db.queries.billing import list_owners
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
+from community.domain.events import Channel, EventType, dumps
+from community.domain.permissions import Perm
+from community.domain.principal import OrgMember
+from community.handles import Publisher, Realtime
+from community.integrations.formats import discord_body, event_data, slack_body, webhook_body
+from community.integrations.guard import BlockedAddressError, check_url_shape, resolve
+from community.integrations.sender import Outcome, Sender, new_secret, signature_headers
+from community.services.billing import require_plan
+from community.services.unit import unit_of_work
+from community.services.views import notification_view
+from community.settings import Settings
+
+log = structlog.get_logger("community.integrations")
+EVENT_TYPES = ("topic_created", "post_created", "solution_marked", "member_joined", "event_created",
+               "resource_created")
+KINDS = ("webhook", "slack", "discord")
+MAX_PER_ORG = 25
+SECRET_OVERLAP = timedelta(hours=24)
+_NOT_FOUND = "No such integration."
+_LEASE = timedelta(seconds=60)
+_MAX_BACKOFF = 3600.0
+
+
+def integration_view(found: dict[str, Any]) -> dict[str, Any]:
+    """Slack and Discord URLs are credentials themselves: shown masked; a webhook's secret never."""
+    url = found["url"]
+    if found["kind"] != "webhook":
+        scheme, host, _ = check_url_shape(url)
+        url = f"{scheme}://{host}/…{url[-4:]}"
+    return {"id": found["id"], "kind": found["kind"], "name": found["name"], "url": url,
+            "events": list(found["events"]), "forum_id": found["forum_id"], "enabled": found["enabled"],
+            "has_secret": found["secret"] is not None, "failing_since": found["failing_since"],
+            "disabled_reason": found["disabled_reason"], "created_at": found["created_at"],
+            "updated_at": found["updated_at"]}
+
+
+def delivery_view(found: dict[str, Any]) -> dict[str, Any]:
+    return {"id": found["id"], "integration_id": found["integration_id"], "event_type": found["event_type"],
+            "status": found["status"], "attempts": found["attempts"], "response_status": found["response_status"],
+            "latency_ms": found["latency_ms"], "response_excerpt": found["response_excerpt"], "error": found["error"],
+            "created_at": found["created_at"],
+            "next_attempt_at": found["next_attempt_at"] if found["status"] == "pending" else None,
+            "last_attempt_at": found["last_attempt_at"], "delivered_at": found["delivered_at"]}
+
+
+def _field_error(field: str, message: str) -> ValidationFailedError:
+    return ValidationFailedError(message, [{"loc": ["body", field], "msg": message, "type": "invalid"}])
+
+
+async def _check_url(settings: Settings, url: str) -> None:
+    try:
+        await resolve(url, allow_private=settings.integrations_allow_private)
+    except BlockedAddressError as exc:
+        raise _field_error("url", str(exc)) from None
+
+
+async def _access(conn: Any, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+    found = await q.get_integration(conn, member.org_id, integration_id)
+    if found is None:
+        raise NotFoundError(_NOT_FOUND)
+    return found
+
+
+def _check_manage(member: OrgMember) -> None:
+    member.require(Perm.MANAGE_INTEGRATIONS)
+
+
+def check_plan(billing: Billing, member: OrgMember) -> None:
+    """Admins of an org whose plan has integrations (403 for others first, then 402)."""
+    _check_manage(member)
+    require_plan(billing, member, "integrations")
+
+
+async def list_integrations(db: Database, member: OrgMember) -> list[dict[str, Any]]:
+    _check_manage(member)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return [integration_view(i) for i in await q.list_integrations(conn, member.org_id)]
+
+
+async def do_create(db: Database, settings: Settings, member: OrgMember, *, kind: str, url: str,
+                    events: Sequence[str], name: str | None, forum_id: UUID | None,
+                    enabled: bool) -> dict[str, Any]:
+    _check_manage(member)
+    await _check_url(settings, url)
+    secret = new_secret() if kind == "webhook" else None
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        if len(await q.list_integrations(conn, member.org_id)) >= MAX_PER_ORG:
+            raise ConflictError(f"An organization has at most {MAX_PER_ORG} integrations.")
+        if forum_id is not None and await forum_queries.get_forum(conn, member.org_id, forum_id) is None:
+            raise _field_error("forum_id", "No such forum in this organization.")
+        found = await q.insert_integration(conn, org_id=member.org_id, kind=kind, name=name or _default_name(kind),
+                                           url=url, events=list(dict.fromkeys(events)), forum_id=forum_id,
+                                           enabled=enabled, secret=secret, created_by=member.user_id)
+    view = integration_view(found)
+    return {**view, "secret": secret} if secret else view
+
+
+def _default_name(kind: str) -> str:
+    return {"webhook": "Webhook", "slack": "Slack", "discord": "Discord"}[kind]
+
+
+async def do_update(db: Database, settings: Settings, member: OrgMember, integration_id: UUID,
+                    changes: dict[str, Any]) -> dict[str, Any]:
+    _check_manage(member)
+    if changes.get("url"):
+        await _check_url(settings, changes["url"])
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await _access(conn, member, integration_id)
+        forum_id = changes.get("forum_id")
+        if forum_id is not None and await forum_queries.get_forum(conn, member.org_id, forum_id) is None:
+            raise _field_error("forum_id", "No such forum in this organization.")
+        events = changes.get("events")
+        found = await q.update_integration(
+            conn, member.org_id, integration_id, name=changes.get("name"), url=changes.get("url"),
+            events=list(dict.fromkeys(events)) if events is not None else None, set_forum="forum_id" in changes,
+            forum_id=forum_id, enabled=changes.get("enabled"))
+    assert found is not None
+    return integration_view(found)
+
+
+async def do_delete(db: Database, member: OrgMember, integration_id: UUID) -> None:
+    _check_manage(member)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        if not await q.delete_integration(conn, member.org_id, integration_id):
+            raise NotFoundError(_NOT_FOUND)
+
+
+async def do_rotate_secret(db: Database, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+    """A new secret, answered once; the previous one keeps signing beside it for 24 hours."""
+    _check_manage(member)
+    secret = new_secret()
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        if (await _access(conn, member, integration_id))["kind"] != "webhook":
+            raise ConflictError("Only webhooks are signed; Slack and Discord URLs are rotated by changing the URL.")
+        found = await q.rotate_secret(conn, member.org_id, integration_id, secret, SECRET_OVERLAP)
+    assert found is not None
+    return {**integration_view(found), "secret": secret}
+
+
+async def do_test(db: Database, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+    _check_manage(member)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await _access(conn, member, integration_id)
+        found = await q.queue_delivery(conn, member.org_id, integration_id, "ping", {})
+    return delivery_view(found)
+
+
+async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID, *, cursor: str | None,
+                          limit: int) -> dict[str, Any]:
+    _check_manage(member)
+    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await _access(conn, member, integration_id)
+        found = await q.list_deliveries(conn, member.org_id, integration_id,
+                                        before=(before[0], before[1]) if before else None,  # type: ignore[arg-type]
+                                        limit=limit + 1)
+    page = found[:limit]
+    key = (page[-1]["created_at"], page[-1]["id"]) if page else None
+    return {"deliveries": [delivery_view(d) for d in page], "next_cursor": next_cursor(found, limit, key)}
+
+
+async def do_redeliver(db: Database, member: OrgMember, integration_id: UUID, delivery_id: UUID) -> dict[str, Any]:
+    _check_manage(member)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await _access(conn, member, integration_id)
+        found = await q.redeliver(conn, member.org_id, integration_id, delivery_id)
+    if found is None:
+        raise NotFoundError("No such delivery.")
+    return delivery_view(found)
+
+
+# The deliverer's work
+
+
+async def claim_deliveries(db: Database, settings: Settings, limit: int) -> list[tuple[UUID, UUID]]:
+    async with db.transaction() as conn:
+        return await q.claim(conn, limit, settings.integrations_per_org_concurrency, _LEASE)
+
+
+def backoff(attempts: int, base: float) -> float:
+    """Exponential with full jitter in its upper half: base, 2 base, 4 base ... capped at an hour."""
+    ceiling = min(_MAX_BACKOFF, base * 2.0 ** max(0, attempts - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not a secret
+
+
+async def deliver_one(db: Database, publisher: Publisher, realtime: Realtime, settings: Settings, sender: Sender,
+                      org_id: UUID, delivery_id: UUID) -> None:
+    async with db.transaction(org_id=org_id, user_id=None) as conn:
+        delivery = await q.get_delivery(conn, org_id, delivery_id)
+        if delivery is None or delivery["status"] != "pending":
+            return
+        integration = await q.get_integration(conn, org_id, delivery["integration_id"])
+        org = await orgs.get_org(conn, org_id)
+    assert integration is not None and org is not None
+    now = datetime.now(UTC)
+    if not integration["enabled"]:
+        await _record(db, delivery, "failed", Outcome(None, 0, "", "The integration is turned off."))
+        return
+    outcome = await _send(settings, sender, integration, delivery, org, now)
+    if outcome.delivered:
+        await _record(db, delivery, "delivered", outcome)
+        async with db.transaction(org_id=org_id, user_id=None) as conn:
+            await q.mark_succeeding(conn, org_id, integration["id"])
+        log.info("integration.delivered", delivery_id=delivery_id, kind=integration["kind"],
+                 event_type=delivery["event_type"], status=outcome.status, ms=outcome.latency_ms)
+        return
+    window_start = delivery["redelivered_at"] or delivery["created_at"]
+    give_up = now - window_start >= timedelta(seconds=settings.integrations_retry_window_seconds)
+    blocked = outcome.error is not None and outcome.error.startswith("blocked:")
+    if give_up or blocked:
+        await _record(db, delivery, "failed", outcome)
+    else:
+        retry_at = now + timedelta(seconds=backoff(delivery["attempts"], settings.integrations_retry_base_seconds))
+        await _record(db, delivery, "pending", outcome, next_attempt_at=retry_at)
+    log.warning("integration.delivery_failed", delivery_id=delivery_id, kind=integration["kind"],
+                event_type=delivery["event_type"], status=outcome.status, error=outcome.error,
+                attempts=delivery["attempts"], gave_up=give_up or blocked)
+    await _note_failure(db, publisher, realtime, settings, integration, org)
+
+
+async def _send(settings: Settings, sender: Sender, integration: dict[str, Any], delivery: dict[str, Any],
+                org: dict[str, Any], now: datetime) -> Outcome:
+    try:
+        # Resolved again at every send: an address that turned private since creation is refused.
+        target = await resolve(integration["url"], allow_private=settings.integrations_allow_private)
+    except BlockedAddressError as exc:
+        return Outcome(None, 0, "", f"blocked: {exc}"[:300])
+    data = event_data(delivery["event_type"], delivery["payload"], org, settings.next_public_app_url)
+    headers: dict[str, str] = {}
+    if integration["kind"] == "slack":
+        body = slack_body(delivery["event_type"], data)
+    elif integration["kind"] == "discord":
+        body = discord_body(delivery["event_type"], data, now)
+    else:
+        body = webhook_body(delivery["event_type"], data, now)
+        signing = [integration["secret"]]
+        expires = integration["previous_secret_expires_at"]
+        if integration["previous_secret"] and expires and expires > now:
+            signing.append(integration["previous_secret"])
+        headers = signature_headers(f"msg_{delivery['id']}", now, body, signing)
+    return await sender.post(target, body, headers)
+
+
+async def _record(db: Database, delivery: dict[str, Any], status: str, outcome: Outcome, *,
+                  next_attempt_at: datetime | None = None) -> None:
+    async with db.transaction(org_id=delivery["org_id"], user_id=None) as conn:
+        await q.record_attempt(conn, delivery["org_id"], delivery["id"], status=status,
+                               next_attempt_at=next_attempt_at, response_status=outcome.status,
+                               latency_ms=outcome.latency_ms, excerpt=outcome.excerpt or None, error=outcome.error)
+
+
+async def _note_failure(db: Database, publisher: Publisher, realtime: Realtime, settings: Settings,
+                        integration: dict[str, Any], org: dict[str, Any]) -> None:
+    """An integration failing for the whole window is turned off, and the owners are told (once:
+    only the transaction that turns it off writes the notifications)."""
+    org_id = integration["org_id"]
+    written: list[dict[str, Any]] = []
+    async with unit_of_work(db, publisher, org_id=org_id, user_id=None) as unit:
+        failing = await q.mark_failing(unit.conn, org_id, integration["id"])
+        if failing is None or failing["failing_since"] is None:
+            return
+        limit = timedelta(seconds=settings.integrations_disable_after_seconds)
+        if datetime.now(UTC) - failing["failing_since"] < limit:
+            return
+        hours = settings.integrations_disable_after_seconds / 3600
+        if await q.disable(unit.conn, org_id, integration["id"], f"Failing for {hours:g} h") is None:
+            return
+        log.warning("integration.disabled", integration_id=integration["id"], org_id=org_id)
+        for owner in await list_owners(unit.conn, org_id):
+            activity = await unit.record(Channel.user(owner), EventType.INTEGRATION_DISABLED,
+                                         {"org_id": org_id, "integration_id": integration["id"]})
+            written += await nq.insert_notifications(
+                unit.conn, org_id=org_id, user_ids=[owner], kind="integration_disabled", activity_seq=activity.seq,
+                actor_id=None, subject_type="integration", subject_id=integration["id"],
+                title=f"{integration['name']} was turned off",
+                excerpt=f"Deliveries to it failed for {hours:g} hours in {org['name']}. Fix the endpoint and "
+                        "turn it back on.",
+                data={"org_id": org_id, "integration_id": integration["id"]})
+    for found in written:
+        channel = Channel.user(found["user_id"])
+        realtime.publish_frame(channel, dumps({"type": "notification", "channel": channel,
+                                               "notification": notification_view(found)}))
