@@ -59,8 +59,8 @@ WHERE org_id = $1 AND integration_id = $2 AND id = $3 RETURNING {DELIVERY_COLUMN
 """  # noqa: S608
 _CLAIM = "SELECT org_id, id FROM integration_claim($1, $2, $3)"
 _RECORD_ATTEMPT = """
-UPDATE integration_deliveries SET status = $3::varchar, next_attempt_at = coalesce($4, next_attempt_at), claimed_until = NULL,
-    response_status = $5, latency_ms = $6, response_excerpt = $7, error = $8,
+UPDATE integration_deliveries SET status = $3::varchar, next_attempt_at = coalesce($4, next_attempt_at),
+    claimed_until = NULL, response_status = $5, latency_ms = $6, response_excerpt = $7, error = $8,
     delivered_at = CASE WHEN $3::varchar = 'delivered' THEN now() ELSE delivered_at END
 WHERE org_id = $1 AND id = $2
 """
