@@ -2426,6 +2426,8 @@ export interface components {
         Notification: {
             /** Actor Id */
             actor_id: string | null;
+            /** Available */
+            available: boolean;
             /**
              * Created At
              * Format: date-time
