@@ -36,6 +36,7 @@ export const publicRoutes: { path: string; Screen: Screen }[] = [
 export const signedInRoutes: { path: string; Screen: Screen }[] = [
   { path: "/new", Screen: screen(() => import("@/features/orgs"), "CreateOrgPage") },
   ...(serverFeatures.accounts ? [{ path: "/me", Screen: screen(() => import("@/features/account"), "AccountPage") }] : []),
+  { path: "/me/calendar", Screen: screen(() => import("@/features/events"), "CalendarFeedPage") },
 ];
 
 export const orgRoutes: OrgRoute[] = [
@@ -45,6 +46,10 @@ export const orgRoutes: OrgRoute[] = [
   { path: "forums/:forumId/new", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "new-topic", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "topics/:topicId", Screen: screen(() => import("@/features/topics"), "TopicPage") },
+  { path: "events", Screen: screen(() => import("@/features/events"), "CalendarPage"), nav: { label: "Events", order: 15 } },
+  { path: "events/new", Screen: screen(() => import("@/features/events"), "NewEventPage"), minRole: "moderator" },
+  { path: "events/:eventId", Screen: screen(() => import("@/features/events"), "EventPage") },
+  { path: "events/:eventId/edit", Screen: screen(() => import("@/features/events"), "EditEventPage"), minRole: "member" },
   { path: "messages", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest", nav: { label: "Messages", order: 20, count: (me) => me.unread_messages } },
   { path: "messages/:conversationId", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest" },
   { path: "search", Screen: screen(() => import("@/features/search"), "SearchPage"), minRole: "guest" },

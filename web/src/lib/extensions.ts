@@ -13,6 +13,8 @@ export interface QuickAction {
 
 export const quickActions: QuickAction[] = [
   { label: "Invite Members", to: "members#invite", minRole: "admin", primary: true },
+  { label: "Create Event", to: "events/new", minRole: "moderator", primary: true },
   { label: "Create New Forum", to: "forums#new-forum", minRole: "admin" },
+  { label: "Schedule Event", to: "events/new", minRole: "moderator" },
   { label: "Send Announcement", to: "new-topic?announce=1", minRole: "moderator" },
 ];

@@ -32,6 +32,7 @@ export interface Activity {
 
 export interface UpcomingEvent {
   id: string;
+  occurrence_id: string;
   title: string;
   start_time: string;
   location?: string | null;

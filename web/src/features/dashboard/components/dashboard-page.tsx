@@ -130,13 +130,13 @@ function MemberStats({ stats, limit, count }: { stats: Dashboard["member_stats"]
   );
 }
 
-function EventCalendar({ events }: { events: Dashboard["upcoming_events"] }) {
+function EventCalendar({ slug, events }: { slug: string; events: Dashboard["upcoming_events"] }) {
   if (events.length === 0) return <EmptyState title="No upcoming events" />;
   return (
     <ul className="divide-y divide-gray-200 dark:divide-gray-800">
       {events.map((event) => (
-        <li key={event.id} className="px-4 py-3 text-sm sm:px-6">
-          <p className="font-medium">{event.title}</p>
+        <li key={event.occurrence_id} className="px-4 py-3 text-sm sm:px-6">
+          <Link to={`${orgPath(slug, "events", event.id)}?occurrence=${encodeURIComponent(event.occurrence_id)}`} className="font-medium text-blue-700 hover:underline dark:text-blue-300">{event.title}</Link>
           <p className="text-gray-600 dark:text-gray-400"><time dateTime={event.start_time}>{fullTime(event.start_time)}</time>{event.location ? ` · ${event.location}` : ""}</p>
         </li>
       ))}
@@ -196,7 +196,7 @@ export function DashboardPage() {
           <Card title="Member Overview" headingLevel={2}>
             <MemberStats stats={data.member_stats} limit={data.organization.member_limit} count={data.organization.current_member_count} />
           </Card>
-          <Card title="Upcoming Events"><EventCalendar events={data.upcoming_events} /></Card>
+          <Card title="Upcoming Events"><EventCalendar slug={slug} events={data.upcoming_events} /></Card>
           {actions.length > 0 && (
             <Card title="Quick Actions">
               <ul className="space-y-3 p-4 sm:p-6">
