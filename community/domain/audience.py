@@ -31,6 +31,8 @@ from community.domain.permissions import RANK, Perm, Role, has_permission
 OWNER_RANK = RANK[Role.OWNER]
 _MEMBER_EVENTS = frozenset({EventType.MEMBER_JOINED, EventType.MEMBER_LEFT, EventType.MEMBER_ROLE_CHANGED,
                             EventType.MEMBER_STATUS_CHANGED})
+_EVENT_EVENTS = frozenset({EventType.EVENT_CREATED, EventType.EVENT_UPDATED, EventType.EVENT_CANCELLED,
+                           EventType.EVENT_DELETED})
 _DELETIONS = frozenset({EventType.FORUM_DELETED, EventType.TOPIC_DELETED, EventType.POST_DELETED})
 # Events whose delivery can change who may read a forum or topic channel.
 REVISIBILITY = frozenset({EventType.FORUM_UPDATED, EventType.FORUM_DELETED, EventType.TOPIC_MOVED})
@@ -131,6 +133,9 @@ def judge(activity: Activity, current: Current) -> Judged | None:
         return Judged(Audience(lists_members=True, users=frozenset({subject}) if subject else frozenset()), payload)
     if activity.type is EventType.ORGANIZATION_UPDATED:
         return Judged(EVERYONE, payload)
+    if activity.type in _EVENT_EVENTS:
+        # A public event is for everyone who may read the org (as REST shows it); else members up.
+        return Judged(EVERYONE if int(payload.get("min_rank", 1)) <= 0 else MEMBERS, payload)
     forum_id = _forum_of(activity, current)
     if forum_id is None:
         if _is_forum_bound(activity):

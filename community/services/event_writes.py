@@ -100,16 +100,10 @@ async def _record(unit: Unit, member: OrgMember, event_id: UUID, ref: Occurrence
 
 
 def _payload(shared: dict[str, Any]) -> dict[str, Any]:
-    """min_rank says who may receive it (0: guests and up, a public event; 1: members and up).
-
-    Everyone on the org channel receives every frame until the realtime layer filters by
-    min_rank, so a members-only event travels as its ids alone: members refetch it, and a
-    guest learns nothing a REST read would not answer with 404.
-    """
-    ids = {"event_id": shared["id"], "occurrence_id": shared["occurrence_id"]}
-    if not shared["is_public"]:
-        return {**ids, "min_rank": 1}
-    return {**ids, "event": shared, "min_rank": 0}
+    """min_rank says who may receive it (0: everyone who reads the org, a public event; 1: members
+    and up), the rule `domain/audience.py` applies per recipient, live and on resume."""
+    return {"event_id": shared["id"], "occurrence_id": shared["occurrence_id"], "event": shared,
+            "min_rank": 0 if shared["is_public"] else 1}
 
 
 def _require_manager(member: OrgMember, event: dict[str, Any]) -> None:
