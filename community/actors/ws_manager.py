@@ -61,6 +61,8 @@ class Connection:
     viewer: Viewer | None = None
     # This socket's slot in the per-user connection count (the database's ws_connections row).
     claim: UUID | None = None
+    live_first: int = 0
+    live_last: int = 0
 
     def close_soon(self, code: int, reason: str) -> None:
         if self.close_code is None:
@@ -75,6 +77,7 @@ class Connection:
             self.held.append(frame)
             return True
         if self.direct is not None and self.direct(frame):
+            self.sent_live(frame[0])
             return True
         try:
             self.outbox.send_nowait(frame)
@@ -82,7 +85,14 @@ class Connection:
             return False
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             return True  # the writer is gone; the session's own exit unregisters it
+        self.sent_live(frame[0])
         return True
+
+    def sent_live(self, seq: int) -> None:
+        """Event ids from `live_first` to `live_last` went to this socket (a resume skips those only)."""
+        if seq:
+            self.live_first = self.live_first or seq
+            self.live_last = max(self.live_last, seq)
 
 
 @dataclass

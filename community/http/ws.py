@@ -338,16 +338,31 @@ class Session:
         await self.outbox.send((0, dumps({"type": "unsubscribed", "channel": channel})))
 
     async def _resume(self, after: int) -> None:
+        """Replay what the client missed after `after`, then what arrived meanwhile, each event once.
+
+        Live events may already have gone out between the welcome and this frame (ids from
+        `live_first` to `live_last`): those are skipped, and only those. The older ones the client
+        missed still go, though they follow newer ones (before, the writer's order check dropped
+        them: a client resuming after a restart lost what was committed while it reconnected).
+        """
         conn = self.conn
         conn.held = []
         try:
             found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:
                 await self.outbox.send((0, '{"type":"resync"}'))
-            for frame in found or ():
-                await self.outbox.send(frame)
+            first, last, top = conn.live_first, conn.live_last, after
+            for seq, data in found or ():
+                top = max(top, seq)
+                if not (first and first <= seq <= last):
+                    await self.outbox.send((0, data))  # 0: the writer does not order-check a replay
             while conn.held:
-                await self.outbox.send(conn.held.pop(0))
+                seq, data = conn.held.pop(0)
+                if not seq or seq > top:
+                    await self.outbox.send((seq, data))
+                    conn.sent_live(seq)
+            conn.live_first = min(first or after + 1, after + 1)
+            conn.live_last = max(conn.live_last, top)
         finally:
             conn.held = None
 
