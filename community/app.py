@@ -15,6 +15,7 @@ import hypercorn.trio
 import structlog
 import trio
 
+from community.actors.analytics import Analytics
 from community.actors.billing import BillingWorker
 from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
@@ -40,7 +41,7 @@ from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
-from community.services import billing, integrations, notifications
+from community.services import analytics, billing, integrations, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
@@ -84,7 +85,9 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                    publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
                    identity=Identity.from_settings(settings),
                    mailer=mailer, billing=billing_handle, deliverer=deliverer, endpoints=Endpoints(settings),
-                   telemetry=Telemetry(), reminders=reminders)
+                   telemetry=Telemetry(), reminders=reminders,
+                   analytics=Analytics(partial(analytics.rollup_step, db),
+                                       interval=settings.analytics_interval_seconds))
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("billing", h.billing.worker.run, shutdown=5.0),
         ChildSpec("reminders", h.reminders.run, shutdown=5.0),
         ChildSpec("deliverer", h.deliverer.run, shutdown=5.0),
+        ChildSpec("analytics", h.analytics.run, shutdown=5.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from community.actors.analytics import Analytics
 from community.actors.cluster_bus import ClusterBus
 from community.actors.db_pool import DbPool
 from community.actors.deliverer import Deliverer
@@ -122,3 +123,4 @@ class Handles:
     endpoints: Endpoints
     telemetry: Telemetry
     reminders: Reminders
+    analytics: Analytics

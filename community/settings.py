@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = None
 
     reminder_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    analytics_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
 
     next_public_app_url: str = "http://localhost:8080"
     api_url: str = "http://localhost:8080"

@@ -17,7 +17,7 @@ from tests.matrix_support import PERSONAS, MatrixContext
 
 _MODULES = ["tests.matrix_core", "tests.matrix_forums", "tests.matrix_realtime", "tests.matrix_search",
             "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events", "tests.matrix_web",
-            "tests.matrix_tenancy", "tests.matrix_integrations"]
+            "tests.matrix_tenancy", "tests.matrix_integrations", "tests.matrix_analytics"]
 _IGNORED_ENDPOINTS = {"static"}
 
 

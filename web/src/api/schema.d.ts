@@ -233,6 +233,39 @@ export interface paths {
         patch: operations["orgs_update_org"];
         trace?: never;
     };
+    "/api/orgs/{org}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Days are UTC; `from` is included and `to` excluded (default: the last 30 days with today). */
+        get: operations["analytics_read_analytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/analytics.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["analytics_analytics_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/billing": {
         parameters: {
             query?: never;
@@ -1163,6 +1196,19 @@ export interface components {
             /** User Ids */
             user_ids: string[];
         };
+        /** AnalyticsAnswer */
+        AnalyticsAnswer: {
+            /**
+             * Granularity
+             * @enum {string}
+             */
+            granularity: "day" | "week" | "month";
+            /** Retention */
+            retention: components["schemas"]["Cohort"][];
+            /** Series */
+            series: components["schemas"]["Period"][];
+            totals: components["schemas"]["Totals"];
+        };
         /** AssignedForum */
         AssignedForum: {
             /**
@@ -1297,6 +1343,13 @@ export interface components {
             auth0_domain: string | null;
             /** Ws Url */
             ws_url: string;
+        };
+        /** Cohort */
+        Cohort: {
+            /** Cohort */
+            cohort: string;
+            /** Sizes */
+            sizes: number[];
         };
         /** Conversation */
         Conversation: {
@@ -2554,6 +2607,36 @@ export interface components {
             last_read_message_id: string | null;
             user: components["schemas"]["UserRef"];
         };
+        /** Period */
+        Period: {
+            /** Active Members */
+            active_members: number;
+            /** Event Attendance */
+            event_attendance: number;
+            /** Event Registrations */
+            event_registrations: number;
+            /** Median First Reply Minutes */
+            median_first_reply_minutes: number | null;
+            /** Members */
+            members: number;
+            /** Messages */
+            messages: number;
+            /** New Members */
+            new_members: number;
+            /**
+             * Period
+             * Format: date
+             */
+            period: string;
+            /** Posts */
+            posts: number;
+            /** Resource Downloads */
+            resource_downloads: number;
+            /** Solved Topics */
+            solved_topics: number;
+            /** Topics */
+            topics: number;
+        };
         /** PersonRef */
         PersonRef: {
             /** Display Name */
@@ -3085,6 +3168,31 @@ export interface components {
             title: string;
             /** View Count */
             view_count: number;
+        };
+        /** Totals */
+        Totals: {
+            /** Active Members */
+            active_members: number;
+            /** Event Attendance */
+            event_attendance: number;
+            /** Event Registrations */
+            event_registrations: number;
+            /** Median First Reply Minutes */
+            median_first_reply_minutes: number | null;
+            /** Members */
+            members: number;
+            /** Messages */
+            messages: number;
+            /** New Members */
+            new_members: number;
+            /** Posts */
+            posts: number;
+            /** Resource Downloads */
+            resource_downloads: number;
+            /** Solved Topics */
+            solved_topics: number;
+            /** Topics */
+            topics: number;
         };
         /** UpdateEventBody */
         UpdateEventBody: {
@@ -4065,6 +4173,88 @@ export interface operations {
             404: components["responses"]["404"];
             409: components["responses"]["409"];
             413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analytics_read_analytics: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                granularity?: "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalyticsAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    analytics_analytics_csv: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+                granularity?: "day" | "week" | "month";
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
             422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */

@@ -1,0 +1,160 @@
+"""Analytics: engagement series, totals and join-month retention for an org (admin+).
+
+Days that are over come from `analytics_daily` (the analytics actor's rollups); today, and any
+past day the actor has not rolled up yet (it was down), are computed live with the same SQL, so
+the answer never depends on whether the actor has caught up. Days are UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+import structlog
+
+from community.billing import Billing
+from community.db.pool import Conn, Database
+from community.db.queries import analytics as q
+from community.domain.errors import ValidationFailedError
+from community.domain.permissions import Perm
+from community.domain.principal import OrgMember
+from community.services.billing import require_plan
+
+log = structlog.get_logger("community.analytics")
+
+Granularity = Literal["day", "week", "month"]
+MAX_DAYS = 731  # a range spans at most two years
+DEFAULT_DAYS = 30
+COUNTS = ("new_members", "posts", "topics", "messages", "solved_topics", "event_registrations",
+          "event_attendance", "resource_downloads")
+FIELDS = ("period", "members", "new_members", "active_members", "posts", "topics", "messages", "solved_topics",
+          "median_first_reply_minutes", "event_registrations", "event_attendance", "resource_downloads")
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def check_range(start: date | None, end: date | None, *, now: date | None = None) -> tuple[date, date]:
+    """[start, end) in UTC days; default the last 30 days including today."""
+    current = now or today()
+    end = end or (current + timedelta(days=1))
+    start = start or (end - timedelta(days=DEFAULT_DAYS))
+    if end <= start:
+        raise ValidationFailedError("to: must be after from", [{"loc": ["query", "to"], "msg": "must be after from"}])
+    if (end - start).days > MAX_DAYS:
+        raise ValidationFailedError(f"to: a range spans at most {MAX_DAYS} days", [
+            {"loc": ["query", "to"], "msg": f"at most {MAX_DAYS} days after from"}])
+    return start, end
+
+
+def period_of(day: date, granularity: Granularity) -> date:
+    if granularity == "week":
+        return day - timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+async def _days(conn: Conn, org_id: UUID, start: date, end: date, current: date) -> list[dict[str, Any]]:
+    """One row per day in [start, end): rollups where present, live otherwise (today, gaps)."""
+    stored = {r["day"]: r for r in await q.list_rollups(conn, org_id, start, min(end, current))}
+    missing = [d for d in _each(start, end) if d not in stored and d <= current]
+    if missing:
+        for r in await q.compute_days(conn, org_id, missing[0], missing[-1] + timedelta(days=1)):
+            stored.setdefault(r["day"], r)
+    return [stored[d] for d in _each(start, end) if d in stored]
+
+
+def _each(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _aggregate(period: str | None, days: list[dict[str, Any]]) -> dict[str, Any]:
+    active: set[UUID] = set()
+    minutes: list[float] = []
+    for d in days:
+        active.update(d["active_user_ids"])
+        minutes.extend(d["first_reply_minutes"])
+    out: dict[str, Any] = {"period": period} if period is not None else {}
+    out["members"] = days[-1]["members"] if days else 0
+    out["active_members"] = len(active)
+    out["median_first_reply_minutes"] = _median(minutes)
+    for name in COUNTS:
+        out[name] = sum(d[name] for d in days)
+    return out
+
+
+def _retention(days: list[dict[str, Any]], joins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cohorts by join month: sizes[0] the cohort, sizes[k] those of it active k months later."""
+    active_by_month: dict[date, set[UUID]] = {}
+    for d in days:
+        active_by_month.setdefault(d["day"].replace(day=1), set()).update(d["active_user_ids"])
+    cohorts: dict[date, set[UUID]] = {}
+    for j in joins:
+        cohorts.setdefault(j["day"].replace(day=1), set()).add(j["user_id"])
+    months = sorted(set(active_by_month) | set(cohorts))
+    out = []
+    for cohort in sorted(cohorts):
+        people = cohorts[cohort]
+        later = [m for m in months if m > cohort]
+        out.append({"cohort": cohort.isoformat()[:7],
+                    "sizes": [len(people)] + [len(people & active_by_month.get(m, set())) for m in later]})
+    return out
+
+
+async def read_analytics(db: Database, billing: Billing, member: OrgMember, start: date | None, end: date | None,
+                         granularity: Granularity = "day") -> dict[str, Any]:
+    member.require(Perm.VIEW_ANALYTICS)
+    require_plan(billing, member, "analytics")
+    current = today()
+    start, end = check_range(start, end, now=current)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        days = await _days(conn, member.org_id, start, end, current)
+        joins = await q.list_joins(conn, member.org_id, start, end)
+    buckets: dict[date, list[dict[str, Any]]] = {}
+    for d in days:
+        buckets.setdefault(period_of(d["day"], granularity), []).append(d)
+    series = [_aggregate(p.isoformat(), b) for p, b in sorted(buckets.items())]
+    return {"from": start, "to": end, "granularity": granularity, "series": series,
+            "totals": _aggregate(None, days), "retention": _retention(days, joins)}
+
+
+def to_csv(series: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(FIELDS)
+    for row in series:
+        writer.writerow(["" if row[f] is None else row[f] for f in FIELDS])
+    return out.getvalue()
+
+
+async def rollup_step(db: Database, batch: int, *, now: date | None = None) -> int:
+    """Roll up, for up to `batch` orgs, the days still due before today (up to `batch` days each,
+    catching up after downtime); idempotent: a repeated day is rewritten with the same numbers."""
+    current = now or today()
+    async with db.transaction() as conn:
+        due = await q.due_orgs(conn, current, batch)
+    done = 0
+    for org_id, first in due:
+        first = max(first, current - timedelta(days=MAX_DAYS))
+        last = min(current, first + timedelta(days=batch))
+        async with db.transaction(org_id=org_id) as conn:
+            await q.upsert_days(conn, org_id, first, last)
+        done += (last - first).days
+        log.info("analytics.rolled_up", org_id=str(org_id), first=first.isoformat(), days=(last - first).days)
+    return done
+
+
+async def rollup_range(db: Database, org_id: UUID, start: date, end: date) -> None:
+    """Rewrite the rollups of [start, end) (an operator's recompute; also what the actor does)."""
+    async with db.transaction(org_id=org_id) as conn:
+        await q.upsert_days(conn, org_id, start, end)
