@@ -90,7 +90,7 @@ export function BillingPage() {
                     {current ? <Badge tone="blue">Current plan</Badge>
                       : !isOwner ? <p className="text-xs text-gray-600 dark:text-gray-400">Only an owner changes the plan.</p>
                         : subscribed ? <Button variant="secondary" size="sm" busy={portal.isPending} onClick={() => portal.mutate()}>Switch in the portal</Button>
-                          : <Button size="sm" busy={checkout.isPending && checkout.variables === plan.tier} onClick={() => checkout.mutate(plan.tier)}>Upgrade to {plan.name}</Button>}
+                          : <Button size="sm" busy={checkout.isPending && checkout.variables === plan.tier} onClick={() => checkout.mutate(plan.tier)}>{plan.tier === b.tier ? "Subscribe to" : "Upgrade to"} {plan.name}</Button>}
                   </div>
                 </li>
               );
