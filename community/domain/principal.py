@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.domain.errors import ForbiddenError
 from community.domain.org_settings import OrgSettings
 from community.domain.permissions import Perm, Role, at_least, has_permission
+
+# What decides whether a verified token's session is still on (SQL session_revoked()): the token's
+# SHA-256, a built-in token's session generation, an Auth0 token's issue time.
+SessionKey = tuple[bytes, int | None, datetime | None]
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class Caller:
     user_id: UUID | None
     subject: str | None
     auth0: bool = False
+    session: SessionKey | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from community.http.guards import guard_request
 from community.http.keepalive import CompleteRequests
 from community.http.openapi import CommunityOpenAPI, check_answer
 from community.http.routes import (
+    account,
     analytics,
     auth,
     billing,
@@ -44,7 +45,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
-               integrations.blueprint, analytics.blueprint]
+               integrations.blueprint, analytics.blueprint, account.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

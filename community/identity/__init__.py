@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from community.identity.limits import LoginLimits
@@ -33,6 +34,8 @@ class Identity:
                    login_limits=LoginLimits(), issuer=settings.token_issuer, audience=settings.token_audience,
                    ttl_seconds=settings.token_ttl_seconds)
 
-    def issue(self, user_id: str) -> str:
-        """A built-in access token for `user_id`."""
-        return self.keys.issue(user_id, issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds)
+    def issue(self, user_id: str, *, generation: int = 0) -> str:
+        """A built-in access token for `user_id`, valid while the user's session generation is `generation`."""
+        # `jti`: two sign-ins within one second are still two sessions (signing out one keeps the other).
+        return self.keys.issue(user_id, issuer=self.issuer, audience=self.audience, ttl_seconds=self.ttl_seconds,
+                               gen=generation, jti=secrets.token_urlsafe(16))

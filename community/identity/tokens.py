@@ -49,8 +49,9 @@ class Claims:
     name: str | None
     expires_at: datetime
     provider: Provider
-    # When the token was issued: what a per-user revocation epoch ("sign out everywhere") compares.
     issued_at: datetime | None = None
+    # Built-in tokens: the user's session generation when issued ("sign out everywhere" moves it on).
+    generation: int | None = None
 
 
 class KeySource(Protocol):
@@ -332,7 +333,15 @@ def _claims(payload: dict[str, Any], provider: Provider) -> Claims:
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
         provider=provider,
         issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
+        generation=_generation(payload) if provider == "builtin" else None,
     )
+
+
+def _generation(payload: dict[str, Any]) -> int:
+    value = payload.get("gen", 0)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UnauthorizedError("invalid token claim gen")
+    return value
 
 
 def _profile_claim(payload: dict[str, Any], name: str) -> str | None:

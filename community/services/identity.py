@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from uuid import UUID
 
 import trio
 
 from community.db.pool import Database, UniqueViolation
-from community.db.queries import members, users
+from community.db.queries import account, members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
-from community.domain.principal import Caller, OrgMember, Principal
+from community.domain.principal import Caller, OrgMember, Principal, SessionKey
 from community.identity import Claims, Identity
-from community.services.orgs import access_org, load_caller
+from community.services.orgs import SIGNED_OUT, access_org, load_caller
 from community.services.views import user_view
 
 _BAD_LOGIN = "Email or password is incorrect."
@@ -28,7 +29,7 @@ async def do_register(db: Database, identity: Identity, *, email: str, password:
             user = await users.insert_user(conn, email=email, display_name=display_name, password_hash=password_hash)
     except UniqueViolation:
         raise ConflictError("An account with this email already exists.", field="email") from None
-    return {"user": user_view(user), "token": identity.issue(str(user["id"]))}
+    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
 
 
 async def do_login(db: Database, identity: Identity, *, email: str, password: str, address: str) -> dict[str, Any]:
@@ -45,16 +46,21 @@ async def do_login(db: Database, identity: Identity, *, email: str, password: st
         limits.per_address.hit(address, now)
         raise UnauthorizedError(_BAD_LOGIN)
     limits.per_email.reset(email_key)
-    return {"user": user_view(user), "token": identity.issue(str(user["id"]))}
+    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
 
 
 async def principal_from_token(db: Database, identity: Identity, token: str) -> Principal:
     """Verify the token, then find (or, for Auth0, provision) the user it names."""
     claims = await identity.verifier.verify(token)
+    token_hash, generation, issued_at = session_key(claims, token)
     async with db.transaction() as conn:
         user = await (_auth0_user(conn, claims) if claims.provider == "auth0" else _builtin_user(conn, claims))
+        revoked = user is not None and await account.session_revoked(
+            conn, user_id=user["id"], subject=None, token_hash=token_hash, generation=generation, issued_at=issued_at)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
+    if revoked:
+        raise UnauthorizedError(SIGNED_OUT)
     return Principal(user_id=user["id"], email=user["email"], display_name=user["display_name"])
 
 
@@ -91,7 +97,8 @@ async def get_me(db: Database, principal: Principal) -> dict[str, Any]:
 async def caller_in_org(db: Database, identity: Identity, token: str, ref: str) -> tuple[Principal, OrgMember]:
     """Token -> user and their place in `{org}`: one statement on the hot path."""
     caller = await caller_of(identity, token)
-    principal, member = await load_caller(db, user_id=caller.user_id, subject=caller.subject, ref=ref)
+    principal, member = await load_caller(db, user_id=caller.user_id, subject=caller.subject, ref=ref,
+                                          session=caller.session)
     if principal is None and caller.auth0:
         principal = await principal_from_token(db, identity, token)  # first sight: provision the user
         member = await access_org(db, principal, ref)
@@ -104,8 +111,14 @@ async def caller_of(identity: Identity, token: str) -> Caller:
     """Who a token names (verified; 401 when it does not verify), before any database lookup."""
     claims = await identity.verifier.verify(token)
     if claims.provider == "auth0":
-        return Caller(user_id=None, subject=claims.subject, auth0=True)
-    return Caller(user_id=_builtin_user_id(claims), subject=None)
+        return Caller(user_id=None, subject=claims.subject, auth0=True, session=session_key(claims, token))
+    return Caller(user_id=_builtin_user_id(claims), subject=None, session=session_key(claims, token))
+
+
+def session_key(claims: Claims, token: str) -> SessionKey:
+    """Built-in tokens are judged by their session generation; Auth0's by when they were issued."""
+    return (hashlib.sha256(token.encode()).digest(), claims.generation,
+            claims.issued_at if claims.provider == "auth0" else None)
 
 
 def _builtin_user_id(claims: Claims) -> UUID:

@@ -49,7 +49,7 @@ def _mail_invitation(mailer: Mailer, actor: OrgMember, email: str, token: str) -
     inviter = actor.principal.display_name if actor.principal else "Someone"
     mailer.send_nowait(email, f"You're invited to {actor.org['name']}", (
         f"{inviter} invited you to join {actor.org['name']} on Community.\n\n"
-        f"Accept the invitation: {app_url}/invitations/{token}\n\n"
+        f"Accept the invitation: {app_url}/invite/{token}\n\n"
         f"The link works once and expires in {INVITATION_TTL.days} days."))
 
 

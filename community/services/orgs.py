@@ -9,11 +9,17 @@ from uuid import UUID
 
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
-from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
 from community.domain.events import Channel, EventType
 from community.domain.org_settings import OrgSettings
 from community.domain.permissions import Perm, Role
-from community.domain.principal import OrgMember, Principal
+from community.domain.principal import OrgMember, Principal, SessionKey
 from community.domain.slugs import is_reserved, slugify, with_suffix
 from community.domain.tiers import tier
 from community.handles import Publisher
@@ -30,14 +36,22 @@ async def access_org(db: Database, principal: Principal | None, ref: str) -> Org
     return member
 
 
-async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None,
-                      ref: str) -> tuple[Principal | None, OrgMember]:
-    """The user (by id or Auth0 subject) and their place in `{org}`, in one statement."""
-    return caller_from_context(await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref))
+SIGNED_OUT = "This session was signed out; sign in again."
+
+
+async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None, ref: str,
+                      session: SessionKey | None = None) -> tuple[Principal | None, OrgMember]:
+    """The user (by id or Auth0 subject), whether the session is still on, and their place in `{org}`:
+    in one statement."""
+    return caller_from_context(await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref,
+                                                          session=session))
 
 
 def caller_from_context(context: Mapping[str, Any]) -> tuple[Principal | None, OrgMember]:
-    """What `request_context` answered, as the caller: missing or not visible is 404, suspended 403."""
+    """What `request_context` answered, as the caller: signed out is 401, missing or not visible 404,
+    suspended 403."""
+    if context.get("session_revoked"):
+        raise UnauthorizedError(SIGNED_OUT)
     principal = (Principal(user_id=context["user_id"], email=context["email"], display_name=context["display_name"])
                  if context["user_id"] else None)
     if context["org_id"] is None:

@@ -76,7 +76,8 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
                                     limit=limit + 1)]
 
     context, results = await db.read_in_context(
-        orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref), plan)
+        orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref,
+                                   session=caller.session), plan)
     principal, member = caller_from_context(context)
     if principal is None:
         return None

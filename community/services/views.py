@@ -7,7 +7,8 @@ from typing import Any
 
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
     return {"id": user["id"], "email": user["email"], "display_name": user["display_name"],
-            "avatar_url": user.get("avatar_url"), "created_at": user["created_at"]}
+            "avatar_url": user.get("avatar_url"), "created_at": user["created_at"],
+            "email_verified": user.get("email_verified_at") is not None}
 
 
 def user_ref(record: dict[str, Any], *, id_key: str = "user_id") -> dict[str, Any]:

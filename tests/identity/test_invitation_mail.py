@@ -34,4 +34,4 @@ async def test_invitation_is_mailed(settings: Settings, database_url: str) -> No
     assert "Acme" in message["Subject"]
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)
-    assert f"https://community.example/invitations/{token}" in body.decode()
+    assert f"https://community.example/invite/{token}" in body.decode()

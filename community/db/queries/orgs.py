@@ -6,12 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database, Query, row
+from community.domain.principal import SessionKey
 
 COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
            "current_member_count, stripe_customer_id, stripe_subscription_id, is_public, settings, created_at")
 
 COLUMN_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
-_REQUEST_CONTEXT = "SELECT *, org_id AS id FROM request_context($1, $2, $3)"
+_REQUEST_CONTEXT = """
+SELECT *, org_id AS id, session_revoked($1, $2, $4, $5, $6) AS session_revoked FROM request_context($1, $2, $3)
+"""
 
 _INSERT = f"""
 INSERT INTO organizations (id, name, slug, description, current_member_count)
@@ -51,12 +54,15 @@ UPDATE organizations SET subscription_tier = $2, member_limit = $3 WHERE id = $1
 """  # noqa: S608
 
 
-def request_context_query(*, user_id: UUID | None, subject: str | None, ref: str) -> Query:
-    return Query("fetchrow", _REQUEST_CONTEXT, (user_id, subject, ref))
+def request_context_query(*, user_id: UUID | None, subject: str | None, ref: str,
+                          session: SessionKey | None = None) -> Query:
+    """`session` (token hash, generation, issued at) also asks whether the token was signed out."""
+    return Query("fetchrow", _REQUEST_CONTEXT, (user_id, subject, ref, *(session or (None, None, None))))
 
 
-async def request_context(db: Database, *, user_id: UUID | None, subject: str | None, ref: str) -> dict[str, Any]:
-    record = await db.fetchrow_once(_REQUEST_CONTEXT, user_id, subject, ref)
+async def request_context(db: Database, *, user_id: UUID | None, subject: str | None, ref: str,
+                          session: SessionKey | None = None) -> dict[str, Any]:
+    record = await db.fetchrow_once(_REQUEST_CONTEXT, user_id, subject, ref, *(session or (None, None, None)))
     assert record is not None
     return dict(record)
 

@@ -7,19 +7,19 @@ from uuid import UUID
 
 from community.db.pool import Conn, row
 
-_COLUMNS = "id, email, display_name, avatar_url, auth_subject, created_at"
+COLUMNS = ("id, email, display_name, avatar_url, auth_subject, created_at, email_verified_at, session_generation")
 
 _INSERT = f"""
 INSERT INTO users (email, display_name, password_hash, auth_subject)
-VALUES ($1, $2, $3, $4) RETURNING {_COLUMNS}
+VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}
 """  # noqa: S608 - column list constant
-_BY_ID = f"SELECT {_COLUMNS} FROM users WHERE id = $1"  # noqa: S608
-_BY_EMAIL = f"SELECT {_COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)"  # noqa: S608
-_BY_SUBJECT = f"SELECT {_COLUMNS} FROM users WHERE auth_subject = $1"  # noqa: S608
+_BY_ID = f"SELECT {COLUMNS} FROM users WHERE id = $1"  # noqa: S608
+_BY_EMAIL = f"SELECT {COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)"  # noqa: S608
+_BY_SUBJECT = f"SELECT {COLUMNS} FROM users WHERE auth_subject = $1"  # noqa: S608
 _PROVISION = f"""
 INSERT INTO users (email, display_name, auth_subject) VALUES ($1, $2, $3)
 ON CONFLICT (auth_subject) DO UPDATE SET auth_subject = EXCLUDED.auth_subject
-RETURNING {_COLUMNS}
+RETURNING {COLUMNS}
 """  # noqa: S608
 
 

@@ -15,7 +15,7 @@ from community.http.auth import require_principal
 from community.http.context import current_handles
 from community.http.models import Answer, Body, MemberStatus, OrgRef
 from community.http.openapi import answers, problems, public
-from community.services import identity
+from community.services import account, identity
 
 blueprint = Blueprint("auth", __name__)
 
@@ -39,6 +39,7 @@ class User(Answer):
     display_name: str
     avatar_url: str | None
     created_at: datetime
+    email_verified: bool
 
 
 class Session(Answer):
@@ -82,6 +83,7 @@ async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     result = await identity.do_register(h.db, h.identity, email=str(data.email), password=data.password,
                                         display_name=data.display_name)
+    await account.send_first_verification(h.db, h.mailer, h.limiter, result["user"])
     return result, 201
 
 

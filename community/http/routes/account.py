@@ -1,0 +1,164 @@
+"""The signed-in user's account: profile, password, reset by e-mail, verification, signing out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AnyHttpUrl, EmailStr, Field
+from quart import Blueprint, request
+from quart_schema import validate_request
+
+from community.domain.errors import UnauthorizedError
+from community.http.auth import bearer_token, require_principal
+from community.http.context import current_handles
+from community.http.models import Answer, Body
+from community.http.openapi import answers, problems, public
+from community.http.routes.auth import Session, User
+from community.services import account
+
+blueprint = Blueprint("account", __name__)
+
+
+def _plain_text(value: str) -> str:
+    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them here (422), not in SQL (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+_TOKEN = Field(min_length=20, max_length=200)
+_PASSWORD = Field(min_length=10, max_length=256)
+
+
+class ProfileBody(Body):
+    display_name: Text | None = Field(default=None, min_length=1, max_length=100)
+    avatar_url: AnyHttpUrl | None = Field(default=None, max_length=500)
+
+
+class PasswordChangeBody(Body):
+    current_password: Text = Field(min_length=1, max_length=256)
+    new_password: Text = _PASSWORD
+
+
+class ResetRequestBody(Body):
+    email: EmailStr = Field(max_length=320)
+
+
+class ResetBody(Body):
+    token: Text = _TOKEN
+    password: Text = _PASSWORD
+
+
+class VerifyBody(Body):
+    token: Text = _TOKEN
+
+
+class UserAnswer(Answer):
+    user: User
+
+
+class Accepted(Answer):
+    detail: str
+
+
+class VerificationSent(Answer):
+    """Where the verification link went, and until when it works."""
+
+    email: str
+    expires_at: datetime
+
+
+@blueprint.patch("/api/me")
+@answers(UserAnswer)
+@validate_request(ProfileBody)
+async def update_profile(data: ProfileBody) -> dict[str, Any]:
+    """Change the display name or the avatar (`avatar_url: null` removes it)."""
+    principal = await require_principal()
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    if changes.get("display_name", "") is None:
+        changes.pop("display_name")
+    return {"user": await account.do_update_profile(current_handles().db, principal, changes)}
+
+
+@blueprint.post("/api/me/password")
+@answers(Session)
+@problems(409, 429)
+@validate_request(PasswordChangeBody)
+async def change_password(data: PasswordChangeBody) -> dict[str, Any]:
+    """Every other session is signed out; the answer carries this session's new token."""
+    h = current_handles()
+    principal = await require_principal()
+    return await account.do_change_password(h.db, h.identity, h.limiter, principal, current=data.current_password,
+                                            new=data.new_password)
+
+
+@blueprint.post("/api/me/verification")
+@answers(VerificationSent, 202)
+@problems(409, 429)
+async def request_verification() -> tuple[dict[str, Any], int]:
+    """Mail (again) a link that verifies the account's e-mail address."""
+    h = current_handles()
+    principal = await require_principal()
+    return await account.do_request_verification(h.db, h.mailer, h.limiter, principal), 202
+
+
+@blueprint.post("/api/auth/verify-email")
+@answers(UserAnswer)
+@problems(410)
+@public
+@validate_request(VerifyBody)
+async def verify_email(data: VerifyBody) -> dict[str, Any]:
+    return {"user": await account.do_verify_email(current_handles().db, token=data.token)}
+
+
+@blueprint.post("/api/auth/password-reset")
+@answers(Accepted, 202)
+@problems(429)
+@public
+@validate_request(ResetRequestBody)
+async def request_password_reset(data: ResetRequestBody) -> tuple[dict[str, Any], int]:
+    """The same answer whether or not an account uses the address."""
+    h = current_handles()
+    await account.do_request_password_reset(h.db, h.mailer, h.limiter, email=str(data.email),
+                                            address=request.remote_addr or "unknown")
+    return {"detail": "If an account uses this address, a link to reset its password is on its way."}, 202
+
+
+@blueprint.post("/api/auth/password-reset/confirm")
+@answers(Session)
+@problems(410)
+@public
+@validate_request(ResetBody)
+async def reset_password(data: ResetBody) -> dict[str, Any]:
+    """Set a new password with a mailed link; every session is signed out and a new token answered."""
+    h = current_handles()
+    return await account.do_reset_password(h.db, h.identity, token=data.token, password=data.password)
+
+
+@blueprint.post("/api/auth/logout")
+@answers(None, 204)
+async def sign_out() -> tuple[str, int]:
+    """This token stops working, on every node."""
+    h = current_handles()
+    principal = await require_principal()
+    token = bearer_token()
+    if token is None:
+        raise UnauthorizedError("Sign in: this call needs a bearer token.")
+    claims = await h.identity.verifier.verify(token)
+    await account.do_sign_out(h.db, claims, token, principal.user_id)
+    return "", 204
+
+
+@blueprint.post("/api/auth/logout-all")
+@answers(None, 204)
+async def sign_out_everywhere() -> tuple[str, int]:
+    """Every token of this user stops working, on every node (this one included)."""
+    h = current_handles()
+    await account.do_sign_out_everywhere(h.db, await require_principal())
+    return "", 204

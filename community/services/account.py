@@ -1,0 +1,191 @@
+"""The signed-in user's own account: profile, password, e-mail verification, signing out.
+
+Mailed links carry a 256-bit token stored only as its SHA-256, single-use and expiring.
+Without SMTP the link is logged as one `account.mail_link` event, so a local user is never
+stuck; with SMTP set it is never logged. Sessions end server-side: one token (its hash in
+`revoked_tokens`) or every session of a user (`session_generation`), checked with the caller
+on every request, so every node agrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from community.actors.mailer import Mailer
+from community.db.pool import Database
+from community.db.queries import account, users
+from community.domain.errors import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+    ValidationFailedError,
+)
+from community.domain.principal import Principal
+from community.identity import Claims, Identity
+from community.ratelimit import RateLimiter
+from community.services.views import user_view
+
+log = structlog.get_logger("community.account")
+
+RESET = "password_reset"
+VERIFY = "email_verification"
+TTL = {RESET: timedelta(hours=1), VERIFY: timedelta(days=3)}
+_PAGES = {RESET: "reset-password", VERIFY: "verify-email"}
+# Mail sends: per account and purpose, and per client address (reset requests name any address).
+MAILS_PER_ACCOUNT, MAIL_WINDOW = 3, 15 * 60
+REQUESTS_PER_ADDRESS, ADDRESS_WINDOW = 20, 60 * 60
+PASSWORD_TRIES, PASSWORD_WINDOW = 5, 15 * 60
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def do_update_profile(db: Database, principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
+    """`changes` holds `display_name` and/or `avatar_url` (None clears it). An uploaded avatar
+    comes in as the URL of the stored file, resolved by the files area before this call."""
+    async with db.transaction(user_id=principal.user_id) as conn:
+        user = await account.update_profile(conn, principal.user_id, display_name=changes.get("display_name"),
+                                            avatar_set="avatar_url" in changes, avatar_url=changes.get("avatar_url"))
+    if user is None:
+        raise UnauthorizedError("The account for this token no longer exists.")
+    return user_view(user)
+
+
+async def do_change_password(db: Database, identity: Identity, limiter: RateLimiter, principal: Principal, *,
+                             current: str, new: str) -> dict[str, Any]:
+    """Every other session ends; the answer carries a fresh token for this one."""
+    wait = await limiter.hit(f"password-change:{principal.user_id}", PASSWORD_TRIES, PASSWORD_WINDOW)
+    if wait is not None:
+        raise RateLimitedError("Too many password attempts; try again later.", retry_after=wait)
+    async with db.transaction(user_id=principal.user_id) as conn:
+        stored = await account.get_password_hash(conn, principal.user_id)
+    if stored is None:
+        raise ConflictError("This account signs in with Auth0: change the password there.")
+    if not await identity.passwords.verify(stored, current):
+        raise ValidationFailedError("invalid: current_password", [
+            {"loc": ["body", "current_password"], "msg": "is not your current password", "type": "wrong_password"}])
+    new_hash = await identity.passwords.hash(new)
+    async with db.transaction(user_id=principal.user_id) as conn:
+        user = await account.new_session_generation(conn, principal.user_id, password_hash=new_hash)
+    return _session(identity, user)
+
+
+async def do_request_password_reset(db: Database, mailer: Mailer, limiter: RateLimiter, *, email: str,
+                                    address: str) -> None:
+    """Mail a reset link when a built-in account uses `email`. The caller learns nothing either way."""
+    wait = await limiter.hit(f"password-reset-address:{address}", REQUESTS_PER_ADDRESS, ADDRESS_WINDOW)
+    if wait is not None:
+        raise RateLimitedError("Too many reset requests from this address; try again later.", retry_after=wait)
+    async with db.transaction() as conn:
+        user = await users.get_user_by_email(conn, email.strip())
+    if user is None or user["password_hash"] is None:
+        return
+    if await limiter.hit(f"mail:{RESET}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW) is not None:
+        log.info("account.mail_rate_limited", purpose=RESET, user_id=str(user["id"]))
+        return
+    await _send_link(db, mailer, user, RESET)
+
+
+async def do_reset_password(db: Database, identity: Identity, *, token: str, password: str) -> dict[str, Any]:
+    """Use a reset link: the new password, every session ended, the address counted as verified."""
+    new_hash = await identity.passwords.hash(password)
+    async with db.transaction() as conn:
+        found = await _claim(conn, token, RESET)
+        user = await account.new_session_generation(conn, found["user_id"], password_hash=new_hash)
+        await account.use_account_tokens(conn, found["user_id"], RESET)
+        user = await account.mark_email_verified(conn, found["user_id"], found["email"]) or user
+    log.info("account.password_reset", user_id=str(user["id"]))
+    return _session(identity, user)
+
+
+async def do_request_verification(db: Database, mailer: Mailer, limiter: RateLimiter,
+                                  principal: Principal) -> dict[str, Any]:
+    async with db.transaction(user_id=principal.user_id) as conn:
+        user = await users.get_user(conn, principal.user_id)
+    if user is None:
+        raise UnauthorizedError("The account for this token no longer exists.")
+    if user["email_verified_at"] is not None:
+        raise ConflictError("This e-mail address is already verified.")
+    wait = await limiter.hit(f"mail:{VERIFY}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW)
+    if wait is not None:
+        raise RateLimitedError("A verification mail was sent recently; try again later.", retry_after=wait)
+    expires_at = await _send_link(db, mailer, user, VERIFY)
+    return {"email": user["email"], "expires_at": expires_at}
+
+
+async def send_first_verification(db: Database, mailer: Mailer, limiter: RateLimiter, user: dict[str, Any]) -> None:
+    """At registration: the first verification mail (counted against the same limit)."""
+    if await limiter.hit(f"mail:{VERIFY}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW) is None:
+        await _send_link(db, mailer, user, VERIFY)
+
+
+async def do_verify_email(db: Database, *, token: str) -> dict[str, Any]:
+    async with db.transaction() as conn:
+        found = await _claim(conn, token, VERIFY)
+        user = await account.mark_email_verified(conn, found["user_id"], found["email"])
+        if user is None:
+            raise GoneError("This link was sent to an address the account no longer uses.")
+        await account.use_account_tokens(conn, found["user_id"], VERIFY)
+    return user_view(user)
+
+
+async def do_sign_out(db: Database, claims: Claims, token: str, user_id: UUID) -> None:
+    """This token stops working on every node (until it would have expired anyway)."""
+    async with db.transaction(user_id=user_id) as conn:
+        await account.revoke_token(conn, token_hash=hash_token(token), user_id=user_id, expires_at=claims.expires_at)
+
+
+async def do_sign_out_everywhere(db: Database, principal: Principal) -> None:
+    async with db.transaction(user_id=principal.user_id) as conn:
+        await account.new_session_generation(conn, principal.user_id)
+    log.info("account.signed_out_everywhere", user_id=str(principal.user_id))
+
+
+def _session(identity: Identity, user: dict[str, Any]) -> dict[str, Any]:
+    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
+
+
+async def _claim(conn: Any, token: str, purpose: str) -> dict[str, Any]:
+    found = await account.lock_account_token(conn, hash_token(token), purpose)
+    if found is None:
+        raise NotFoundError("This link is not valid.")
+    if found["used_at"] is not None:
+        raise GoneError("This link was already used.")
+    if found["expires_at"] <= datetime.now(UTC):
+        raise GoneError("This link has expired; ask for a new one.")
+    return found
+
+
+async def _send_link(db: Database, mailer: Mailer, user: dict[str, Any], purpose: str) -> datetime:
+    token = secrets.token_urlsafe(32)
+    expires_at = datetime.now(UTC) + TTL[purpose]
+    async with db.transaction(user_id=user["id"]) as conn:
+        await account.insert_account_token(conn, user_id=user["id"], purpose=purpose, token_hash=hash_token(token),
+                                           email=user["email"], expires_at=expires_at)
+    link = f"{mailer.settings.next_public_app_url.rstrip('/')}/{_PAGES[purpose]}?token={token}"
+    subject, body = _message(purpose, user["display_name"], link)
+    if mailer.enabled:
+        mailer.send_nowait(user["email"], subject, body)
+    else:
+        # No SMTP (a local install): the link goes to the operator's log instead of a mailbox.
+        log.warning("account.mail_link", purpose=purpose, user_id=str(user["id"]), link=link,
+                    note="SMTP_HOST is not set; this link was not mailed")
+    return expires_at
+
+
+def _message(purpose: str, name: str, link: str) -> tuple[str, str]:
+    if purpose == RESET:
+        return "Reset your Community password", (
+            f"Hi {name},\n\nSomeone (hopefully you) asked to reset your password. Choose a new one here:\n\n"
+            f"{link}\n\nThe link works once, for an hour. If you did not ask, ignore this mail.")
+    return "Verify your e-mail address", (
+        f"Hi {name},\n\nConfirm that this address is yours:\n\n{link}\n\nThe link works once, for 3 days.")
