@@ -8,6 +8,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 from quart import Blueprint
+from quart_schema.extension import QUART_SCHEMA_HIDDEN_ATTRIBUTE
 from werkzeug.routing import Rule
 
 from community.app import System
@@ -27,8 +28,10 @@ async def spec(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 def _rules(runtime: System) -> list[Rule]:
+    """Every rule but the document's own and those hidden on purpose (the browser app's files)."""
     app = create_app(runtime.handles)
-    return [r for r in app.url_map.iter_rules() if r.endpoint not in _UNDOCUMENTED]
+    return [r for r in app.url_map.iter_rules() if r.endpoint not in _UNDOCUMENTED
+            and not getattr(app.view_functions[r.endpoint], QUART_SCHEMA_HIDDEN_ATTRIBUTE, False)]
 
 
 def _methods(rule: Rule) -> set[str]:
