@@ -4,6 +4,7 @@ import { Button } from "@/components/ui/button";
 import { Badge, Card, PageHeader } from "@/components/ui/card";
 import { EmptyState, ErrorNotice, fieldError, ListSkeleton, Notice } from "@/components/ui/feedback";
 import { CheckboxField, SelectField, TextField } from "@/components/ui/field";
+import { isPlanRequired, PlanPrompt } from "@/features/billing";
 import { useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
 
@@ -62,7 +63,7 @@ function AddIntegration({ onSecret }: { onSecret: (secret: string) => void }) {
           {fieldError(create.error, "events") && <p className="mt-1 text-sm text-red-700 dark:text-red-400">{fieldError(create.error, "events")}</p>}
         </fieldset>
         <p className="text-xs text-gray-600 dark:text-gray-400">Content of forums members cannot read is never sent.</p>
-        <ErrorNotice error={create.error} />
+        {isPlanRequired(create.error) ? <PlanPrompt error={create.error} /> : <ErrorNotice error={create.error} />}
         <Button type="submit" busy={create.isPending} disabled={events.length === 0}>Add integration</Button>
       </form>
     </Card>
@@ -131,7 +132,8 @@ function IntegrationItem({ integration, onSecret }: { integration: Integration; 
           <Button size="sm" variant="danger" busy={remove.isPending} onClick={() => { if (window.confirm(`Remove ${integration.name}?`)) remove.mutate(integration.id); }}>Remove</Button>
         </div>
       </div>
-      <ErrorNotice error={update.error ?? remove.error ?? rotate.error ?? test.error} />
+      {isPlanRequired(update.error ?? test.error) ? <PlanPrompt error={update.error ?? test.error} />
+        : <ErrorNotice error={update.error ?? remove.error ?? rotate.error ?? test.error} />}
       {open && <DeliveryLog integration={integration} />}
     </li>
   );
