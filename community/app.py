@@ -20,6 +20,8 @@ from community.actors.billing import BillingWorker
 from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
 from community.actors.deliverer import Deliverer
+from community.actors.download_counter import DownloadCounter
+from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
 from community.actors.mailbox import Mailbox
 from community.actors.mailer import Mailer
@@ -36,7 +38,7 @@ from community.db.migrate import migrate
 from community.db.pool import Database
 from community.domain.events import Activity
 from community.domain.throttle import TypingThrottle
-from community.handles import Endpoints, Handles, Publisher, Realtime, Telemetry
+from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
@@ -46,6 +48,7 @@ from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
 from community.shared_port import bind_shared
+from community.storage.backends import storage_from_settings
 from community.supervisor import ChildSpec, Supervisor
 
 log = structlog.get_logger("community")
@@ -79,6 +82,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     billing_handle = Billing(settings=settings, gateway=gateway, worker=billing_worker)
     reminders = Reminders(reminder_steps(db, publisher, realtime, mailer, settings),
                           interval=settings.reminder_interval_seconds)
+    storage = storage_from_settings(settings, db)
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
                    notifier=notifier, indexer=indexer, bus=bus,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
@@ -87,7 +91,11 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                    mailer=mailer, billing=billing_handle, deliverer=deliverer, endpoints=Endpoints(settings),
                    telemetry=Telemetry(), reminders=reminders,
                    analytics=Analytics(partial(analytics.rollup_step, db),
-                                       interval=settings.analytics_interval_seconds))
+                                       interval=settings.analytics_interval_seconds),
+                   files=FileStore(storage, FilesWorker(db, storage, indexer,
+                                                        extract_timeout=settings.files_extract_timeout_seconds),
+                                   DownloadCounter(db)))
+
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("reminders", h.reminders.run, shutdown=5.0),
         ChildSpec("deliverer", h.deliverer.run, shutdown=5.0),
         ChildSpec("analytics", h.analytics.run, shutdown=5.0),
+        ChildSpec("files_worker", h.files.worker.run, shutdown=5.0),
+        ChildSpec("download_counter", h.files.downloads.run, shutdown=10.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
         ChildSpec("core", core.run, shutdown=10.0),

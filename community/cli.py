@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     set_tier.add_argument("tier", choices=sorted(TIERS))
     report = commands.add_parser("report", help="MRR per organization and in total, members, active members")
     report.add_argument("--json", action="store_true", help="one JSON object per organization, then the total")
+    set_storage = org.add_parser("set-storage", help="an org's own storage quota in bytes ('default': its tier's)")
+    set_storage.add_argument("slug")
+    set_storage.add_argument("limit", help="bytes, or with a unit (500MB, 20GB, 1TB), or 'default'")
     commands.add_parser("demo-data", help="fill a new organization with realistic content and print how to sign in")
     return parser
 
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     commands: dict[str, Callable[[Settings], Awaitable[int]]] = {
         "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
         "report": lambda s: _report(s, as_json=args.json),
-        "org": lambda s: _set_tier(s, args.slug, args.tier)}
+        "org": lambda s: (_set_tier(s, args.slug, args.tier) if args.org_command == "set-tier"
+                          else _set_storage(s, args.slug, args.limit))}
     try:
         return trio.run(commands[args.command], settings)
     except KeyboardInterrupt:
@@ -166,6 +171,42 @@ async def _report(settings: Settings, *, as_json: bool) -> int:
               f"{r['members']:>8} {r['active_members']:>7}")
     print(f"{'total':<30} {'':<13} {'':<9} {total / 100:>10.2f} {sum(r['members'] for r in rows):>8} "
           f"{sum(r['active_members'] for r in rows):>7}")
+    return 0
+
+
+_UNITS = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+_SIZE = re.compile(r"^(\d+)\s*([KMGT]?B)?$")
+
+
+def parse_size(text: str) -> int | None:
+    """'default' -> None; '20GB' -> bytes (binary units). ValueError for anything else."""
+    if text.strip().lower() == "default":
+        return None
+    match = _SIZE.match(text.strip().upper().replace("IB", "B"))
+    if match is None:
+        raise ValueError(f"not a size: {text!r} (bytes, or 500MB, 20GB, 1TB, or 'default')")
+    return int(match.group(1)) * _UNITS[match.group(2) or ""]
+
+
+async def _set_storage(settings: Settings, slug: str, limit: str) -> int:
+    from community.app import open_handles
+    from community.services.files import do_set_storage_limit
+
+    try:
+        limit_bytes = parse_size(limit)
+    except ValueError as exc:
+        print(f"community: {exc}", file=sys.stderr)
+        return 2
+    async with open_handles(settings) as handles:
+        try:
+            account = await do_set_storage_limit(handles.db, slug, limit_bytes)
+        except CommunityError as exc:
+            print(f"community: {exc.detail}", file=sys.stderr)
+            return 1
+    shown = account["limit_bytes"] if account["limit_bytes"] is not None else "the tier's quota"
+    print(f"{slug}: {account['used_bytes']} bytes used of {shown}")
     return 0
 
 

@@ -19,6 +19,8 @@ from community.actors.analytics import Analytics
 from community.actors.cluster_bus import ClusterBus
 from community.actors.db_pool import DbPool
 from community.actors.deliverer import Deliverer
+from community.actors.download_counter import DownloadCounter
+from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
 from community.actors.notifier import Notifier
@@ -33,6 +35,7 @@ from community.domain.throttle import TypingThrottle
 from community.identity import Identity
 from community.ratelimit import RateLimiter
 from community.settings import Settings
+from community.storage import Storage
 from community.supervisor import Supervisor
 
 
@@ -65,6 +68,15 @@ class Realtime:
 
     def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
         self.bus.publish_frame(channel, data, exclude_user=exclude_user)
+
+
+@dataclass(frozen=True)
+class FileStore:
+    """Stored files: the backend, the worker that acts on them after commit, and download counts."""
+
+    storage: Storage
+    worker: FilesWorker
+    downloads: DownloadCounter
 
 
 class Endpoints:
@@ -124,3 +136,4 @@ class Handles:
     telemetry: Telemetry
     reminders: Reminders
     analytics: Analytics
+    files: FileStore

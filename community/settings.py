@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     aws_secret_access_key: str | None = None
     aws_s3_bucket: str | None = None
     aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    files_signing_secret: str | None = None
+    files_extract_timeout_seconds: float = Field(default=20.0, gt=0)
 
     reminder_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     analytics_interval_seconds: float = Field(default=300.0, gt=0, le=86400)

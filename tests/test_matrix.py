@@ -18,7 +18,7 @@ from tests.matrix_support import PERSONAS, MatrixContext
 _MODULES = ["tests.matrix_core", "tests.matrix_forums", "tests.matrix_realtime", "tests.matrix_search",
             "tests.matrix_messaging", "tests.matrix_billing", "tests.matrix_events", "tests.matrix_web",
             "tests.matrix_tenancy", "tests.matrix_integrations", "tests.matrix_analytics",
-            "tests.matrix_account"]
+            "tests.matrix_account", "tests.matrix_resources"]
 _IGNORED_ENDPOINTS = {"static"}
 
 

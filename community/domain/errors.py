@@ -54,6 +54,10 @@ class PayloadTooLargeError(CommunityError):
     code, status, title = "payload_too_large", 413, "Payload too large"
 
 
+class UnsupportedMediaTypeError(CommunityError):
+    code, status, title = "unsupported_media_type", 415, "Unsupported media type"
+
+
 class RateLimitedError(CommunityError):
     code, status, title = "rate_limited", 429, "Too many requests"
 

@@ -52,6 +52,7 @@ class EventType(StrEnum):
     EVENT_REMINDER = "event_reminder"
     REGISTRATION_PROMOTED = "registration_promoted"
     INTEGRATION_DISABLED = "integration_disabled"
+    RESOURCE_CREATED = "resource_created"
 
 
 class ChannelKind(StrEnum):
@@ -61,6 +62,7 @@ class ChannelKind(StrEnum):
     TOPIC = "topic"
     CONVERSATION = "conversation"
     EVENT = "event"  # internal to the log (reminders): nobody subscribes to it
+    RESOURCE = "resource"  # where resource_created is logged; clients never subscribe to it
 
 
 @dataclass(frozen=True, slots=True)

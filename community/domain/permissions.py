@@ -45,6 +45,7 @@ class Perm(StrEnum):
     CREATE_EVENTS = "events.create"
     MANAGE_EVENTS = "events.manage"
     MANAGE_INTEGRATIONS = "integrations.manage"
+    UPLOAD_RESOURCES = "upload_resources"
 
 
 PERMISSIONS: dict[Perm, Role] = {
@@ -58,6 +59,7 @@ PERMISSIONS: dict[Perm, Role] = {
     Perm.FLAG: Role.MEMBER,
     Perm.SEND_MESSAGES: Role.MEMBER,
     Perm.MODERATE: Role.MODERATOR,
+    Perm.UPLOAD_RESOURCES: Role.MODERATOR,
     Perm.SUSPEND_MEMBERS: Role.MODERATOR,
     Perm.CREATE_EVENTS: Role.MODERATOR,
     Perm.MANAGE_EVENTS: Role.MODERATOR,

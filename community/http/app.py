@@ -25,6 +25,7 @@ from community.http.routes import (
     conversations,
     dashboard,
     events,
+    files,
     forums,
     integrations,
     members,
@@ -33,6 +34,7 @@ from community.http.routes import (
     notifications,
     orgs,
     posts,
+    resources,
     search,
     system,
     topics,
@@ -45,11 +47,13 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                forums.blueprint, topics.blueprint, posts.blueprint, moderation.blueprint, dashboard.blueprint,
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
-               integrations.blueprint, analytics.blueprint, account.blueprint]
+               integrations.blueprint, analytics.blueprint, account.blueprint, resources.blueprint,
+               files.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:
     app = QuartTrio("community")
+    app.request_class = files.FileAwareRequest
     app.config["MAX_CONTENT_LENGTH"] = handles.settings.max_body_bytes
     app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
     app.extensions["community"] = handles

@@ -92,6 +92,31 @@ class OrganizationAnswer(Answer):
     organization: Organization
 
 
+class StorageAccount(Answer):
+    """Bytes stored (and reserved by uploads in flight) against the quota of the org's tier (or its own)."""
+
+    used_bytes: int
+    limit_bytes: int
+
+
+class OrganizationDetail(Organization):
+    storage: StorageAccount | None  # members only
+
+
+class OrganizationDetailAnswer(Answer):
+    organization: OrganizationDetail
+
+
+class FileAttachment(Answer):
+    """An upload attached to a post or a message: `GET /api/orgs/{org}/attachments/{id}` fetches it."""
+
+    id: UUID
+    file_name: str
+    content_type: str
+    size: int
+    is_image: bool
+
+
 class Member(Answer):
     user: UserRef
     role: Role
@@ -188,6 +213,7 @@ class Post(Answer):
     last_edited_at: datetime | None
     is_deleted: bool
     is_hidden: bool
+    attachments: list[FileAttachment]
 
 
 class PostAnswer(Answer):

@@ -1,7 +1,7 @@
 """The organization dashboard: stats, forums, recent activity the caller may see, member stats.
 
 `upcoming_events` (the next occurrences the caller may see; the stat counts those starting in
-the next 30 days) come from the events feature; `shared_resources` is 0 until resources exist.
+the next 30 days) come from the events feature; `shared_resources` counts the resources the caller may read.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from community.db.pool import Database
-from community.db.queries import forums, topics
+from community.db.queries import forums, resources, topics
 from community.db.queries.activity import list_recent_activity
 from community.domain.audience import Current, Viewer, judge
 from community.domain.events import Activity, ChannelKind
@@ -37,11 +37,12 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
         by_role = await forums.member_stats(conn, member.org_id)
         announcements = await topics.list_announcements(conn, member.org_id, rank, 5)
         upcoming_count, upcoming_events = await upcoming(conn, member, UPCOMING)
+        shared_resources = await resources.count_visible(conn, member.org_id, rank)
     seen = _recent(member, recent, current)
     return {
         "organization": org_view(member.org),
         "stats": {"member_count": member.org["current_member_count"], **stats,
-                  "upcoming_events": upcoming_count, "shared_resources": 0},
+                  "upcoming_events": upcoming_count, "shared_resources": shared_resources},
         "forums": forum_tree(visible),
         "recent_activity": seen,
         "member_stats": {"by_role": {r["role"]: r["n"] for r in by_role},

@@ -8,6 +8,7 @@ per org to `settings.messaging.per_minute` (default 60) messages a minute: 429 w
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,9 +28,10 @@ from community.domain.events import Activity, Channel, EventType, dumps
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
-from community.handles import Publisher, Realtime
+from community.handles import FileStore, Publisher, Realtime
 from community.ratelimit import RateLimiter
 from community.services.conversations import check_direct, load_conversation
+from community.services.files import attach, inspect_attachments
 from community.services.unit import Unit, unit_of_work
 from community.services.views import message_view, notification_view
 
@@ -84,11 +86,13 @@ async def _position(conn: Conn, member: OrgMember, conversation_id: UUID, before
 
 
 async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
-                          conversation_id: UUID, *, content: str,
-                          client_id: str | None) -> tuple[dict[str, Any], bool]:
+                          conversation_id: UUID, *, content: str, client_id: str | None,
+                          attachments: Sequence[UUID] = (),
+                          store: FileStore | None = None) -> tuple[dict[str, Any], bool]:
     """The message and whether it is new (False: a retry of `client_id`)."""
     html = check_message(content)
     message_id = uuid.uuid4()
+    uploads = await inspect_attachments(db, store, member, attachments)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await load_conversation(unit.conn, member, conversation_id)
         assert member.user_id is not None
@@ -108,6 +112,7 @@ async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimit
             sent = await q.get_by_client_id(unit.conn, member.org_id, member.user_id, conversation_id, client_id)
             assert sent is not None
             return message_view(sent), False
+        await attach(unit.conn, member, uploads, message_id=message_id)
         message = await _load(unit.conn, member, conversation_id, message_id)
         await cq.touch(unit.conn, member.org_id, conversation_id, message["created_at"])
         # The sender has read their own message.

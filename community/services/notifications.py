@@ -28,7 +28,7 @@ from community.services.realtime import check_subscribe
 from community.services.views import notification_view
 
 FOLLOW_UP_TYPES = frozenset({EventType.POST_CREATED, EventType.TOPIC_CREATED, EventType.ANNOUNCEMENT_PUBLISHED,
-                             EventType.MESSAGE_CREATED})
+                             EventType.MESSAGE_CREATED, EventType.RESOURCE_CREATED})
 _EXCERPT = 200
 
 
@@ -83,6 +83,11 @@ def _maybe_uuid(value: object) -> UUID | None:
 async def write_for_activity(db: Database, realtime: Realtime, activity: Activity) -> None:
     if activity.type is EventType.MESSAGE_CREATED:
         await write_message_notifications(db, realtime, activity)
+        return
+    if activity.type is EventType.RESOURCE_CREATED:
+        from community.services.resources import deliver_resource_created
+
+        await deliver_resource_created(db, realtime, activity)
         return
     subject_type, subject_id, title, excerpt, data = _subject(activity)
     target_type, target = ("topic", data.get("topic_id")) if activity.type is EventType.POST_CREATED else \

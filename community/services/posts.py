@@ -9,6 +9,7 @@ among active members who can see the forum. Resolved ids are stored in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -19,8 +20,9 @@ from community.domain.events import Channel, EventType
 from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
-from community.handles import Publisher
+from community.handles import FileStore, Publisher
 from community.ratelimit import RateLimiter
+from community.services.files import attach, inspect_attachments
 from community.services.forums import can_see, moderates
 from community.services.topics import check_content, check_posting_rate, load_topic
 from community.services.unit import Unit, unit_of_work
@@ -63,10 +65,11 @@ async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict
 
 
 async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember, topic_id: UUID,
-                         *, content: str,
-                         parent_id: UUID | None) -> dict[str, Any]:
+                         *, content: str, parent_id: UUID | None, attachments: Sequence[UUID] = (),
+                         store: FileStore | None = None) -> dict[str, Any]:
     html = check_content(content)
     post_id = uuid.uuid4()
+    uploads = await inspect_attachments(db, store, member, attachments)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await load_topic(unit.conn, member, topic_id, lock=True)
         member.require(Perm.CREATE_POST)
@@ -78,6 +81,7 @@ async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimite
         await topics.refresh_replies(unit.conn, member.org_id, topic_id, 1)
         await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], posts=1, at=created)
         mentions = await _store_mentions(unit.conn, member, post_id, content, topic["forum_view_rank"])
+        await attach(unit.conn, member, uploads, post_id=post_id)
         post = await load_post(unit.conn, member, post_id)
         await _record(unit, EventType.POST_CREATED, post, member, mentions=mentions,
                       reply_to_user_id=parent["author_id"] if parent else topic["author_id"])

@@ -60,7 +60,7 @@ _START, _STOP = "\x02", "\x03"
 _HEADLINE = (f"StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12, MaxFragments=2, "
              'FragmentDelimiter=" … "')
 _KINDS = {"topics": ["topic"], "posts": ["post"], "messages": ["message"], "events": ["event"],
-          "all": ["topic", "post", "message", "event"]}
+          "resources": ["resource"], "all": ["topic", "post", "message", "event", "resource"]}
 # The last word as typed (letters or digits, 2+), not inside an open quote, not negated, not after OR.
 _LAST_WORD = re.compile(r"(?:^|\s)([^\W_]{2,})$")
 _AFTER_OR = re.compile(r"(?:^|\s)OR\s+[^\W_]+$")
@@ -74,7 +74,8 @@ class DocumentKind:
 
 
 KINDS = [DocumentKind("topic", queries.REFRESH_TOPICS), DocumentKind("post", queries.REFRESH_POSTS),
-         DocumentKind("message", queries.REFRESH_MESSAGES), DocumentKind("event", queries.REFRESH_EVENTS)]
+         DocumentKind("message", queries.REFRESH_MESSAGES), DocumentKind("event", queries.REFRESH_EVENTS),
+         DocumentKind("resource", queries.REFRESH_RESOURCES)]
 
 
 class SearchIndex:
@@ -146,7 +147,8 @@ def result_view(found: dict[str, Any], by_relevance: bool) -> dict[str, Any]:
     author = {"id": found["author_id"], "display_name": found["author_name"]} if found["author_id"] else None
     return {"type": found["kind"], "id": found["id"], "topic_id": found["topic_id"], "forum_id": found["forum_id"],
             "event_id": found["id"] if found["kind"] == "event" else None,
-            "conversation_id": found["conversation_id"], "title": found["title"],
+            "conversation_id": found["conversation_id"], "resource_id": found["resource_id"],
+            "title": found["title"],
             "snippet": snippet_html(found["snippet"] or ""), "author": author,
             "created_at": found["created_at"], "score": found["score"] if by_relevance else None}
 

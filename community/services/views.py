@@ -70,7 +70,8 @@ def post_view(post: dict[str, Any], *, moderator: bool = False) -> dict[str, Any
             "is_solution": post["is_solution"], "reactions": {} if blank else post["reactions"],
             "my_reactions": list(post["my_reactions"]), "edit_count": post["edit_count"],
             "created_at": post["created_at"], "last_edited_at": post["last_edited_at"],
-            "is_deleted": deleted, "is_hidden": post["is_hidden"]}
+            "is_deleted": deleted, "is_hidden": post["is_hidden"],
+            "attachments": [] if blank else list(post.get("attachments") or [])}
 
 
 def revision_view(revision: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +122,8 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
             "reactions": message["reactions"], "my_reactions": list(message["my_reactions"]),
             "edit_count": message["edit_count"], "is_edited": message["edit_count"] > 0,
             "edited_at": message["edited_at"], "is_deleted": deleted, "deleted_at": message["deleted_at"],
-            "created_at": message["created_at"]}
+            "created_at": message["created_at"],
+            "attachments": [] if deleted else list(message.get("attachments") or [])}
 
 
 def block_view(block: dict[str, Any]) -> dict[str, Any]:

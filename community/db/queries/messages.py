@@ -10,6 +10,7 @@ from community.db.pool import Conn, row, rows
 # $1 org, $2 the viewer (for my_reactions).
 _SELECT = """
 SELECT m.id, m.seq, m.org_id, m.conversation_id, m.sender_id, u.display_name, u.avatar_url, m.client_id,
+       m.attachments,
        m.content, m.html, m.reactions, m.edit_count, m.edited_at, m.deleted_at, m.created_at,
        ARRAY(SELECT r.emoji FROM message_reactions r
              WHERE r.org_id = m.org_id AND r.message_id = m.id AND r.user_id = $2 ORDER BY r.emoji) AS my_reactions

@@ -12,6 +12,7 @@ from community.db.pool import Conn, Query, row, rows
 _SELECT = """
 SELECT p.id, p.org_id, p.topic_id, p.parent_id, p.author_id, u.display_name, u.avatar_url, p.content, p.html,
        p.is_solution, p.reactions, p.edit_count, p.last_edited_at, p.is_hidden, p.deleted_at, p.created_at,
+       p.attachments,
        ARRAY(SELECT r.emoji FROM post_reactions r
              WHERE r.org_id = p.org_id AND r.post_id = p.id AND r.user_id = $2 ORDER BY r.emoji) AS my_reactions
 """

@@ -110,6 +110,31 @@ ON CONFLICT (org_id, id) DO UPDATE SET author_id = excluded.author_id, title = e
     body = excluded.body, config = excluded.config, tsv = excluded.tsv, indexed_at = excluded.indexed_at
 """  # noqa: S608 - constant fragments
 
+# Resources: title A, tags and category B, description and the words inside the file C. The document's
+# scope is the resource itself; who may see it is its required_role, decided in `_MATCH`.
+REFRESH_RESOURCES = f"""
+WITH src AS (
+    SELECT r.org_id, r.id, r.uploaded_by, r.title, r.tags, coalesce(r.category, '') AS category,
+           coalesce(r.description, '') AS description, left(coalesce(r.content_text, ''), 200000) AS content,
+           r.created_at
+    FROM resources r WHERE r.org_id = $1 AND r.id = ANY($2::uuid[]) FOR SHARE OF r
+), gone AS (
+    DELETE FROM search_documents d WHERE d.org_id = $1 AND d.id = ANY($2::uuid[])
+        AND d.id NOT IN (SELECT id FROM src)
+)
+INSERT INTO search_documents AS d (org_id, id, kind, scope_id, author_id, title, body, config, tsv,
+                                   created_at, indexed_at)
+SELECT s.org_id, s.id, 'resource', s.id, s.uploaded_by, s.title,
+       {_CLEAN.format("s.description || chr(10) || s.content")}, $3::regconfig,
+       setweight(to_tsvector($3::regconfig, s.title), 'A')
+       || setweight(to_tsvector($3::regconfig, array_to_string(s.tags, ' ') || ' ' || s.category), 'B')
+       || setweight(to_tsvector($3::regconfig, s.description || ' ' || s.content), 'C'),
+       s.created_at, now()
+FROM src s
+ON CONFLICT (org_id, id) DO UPDATE SET author_id = excluded.author_id, title = excluded.title,
+    body = excluded.body, config = excluded.config, tsv = excluded.tsv, indexed_at = excluded.indexed_at
+"""  # noqa: S608 - constant fragments
+
 # One round trip: custom plans (so each term gets its own selectivity estimate: a GIN scan
 # for a rare term, a walk down the recency index for a common one) and the parsed query.
 # $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
@@ -139,6 +164,8 @@ _MATCH = f"""
 FROM search_documents d
 WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
   AND CASE WHEN d.kind = 'message' THEN d.scope_id = ANY(ARRAY({_MY_CONVERSATIONS}))
+           WHEN d.kind = 'resource' THEN EXISTS (SELECT 1 FROM resources r WHERE r.org_id = $1 AND r.id = d.id
+                                                 AND role_rank(r.required_role) <= $4)
            WHEN d.kind = 'event' THEN $4 >= 1
                 OR d.scope_id = ANY(ARRAY(SELECT e.id FROM events e WHERE e.org_id = $1 AND e.is_public))
            ELSE d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $4)) END
@@ -154,6 +181,7 @@ _COLUMNS = "d.kind, d.id, d.topic_id, d.scope_id, d.author_id, d.title, d.body, 
 _PAGE = """
 SELECT r.kind, r.id, r.topic_id, CASE WHEN r.kind IN ('topic', 'post') THEN r.scope_id END AS forum_id,
        CASE WHEN r.kind = 'message' THEN r.scope_id END AS conversation_id,
+       CASE WHEN r.kind = 'resource' THEN r.id END AS resource_id,
        coalesce(t.title, c.title, r.title) AS title,
        ts_headline(r.config, r.body, $2::text::tsquery, $12) AS snippet, r.author_id,
        u.display_name AS author_name, r.created_at, r.score

@@ -12,7 +12,7 @@ from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef, UserRef
+from community.http.models import Answer, Body, Cursor, FileAttachment, PageQuery, PersonRef, UserRef
 from community.http.openapi import answers, problems
 from community.services import conversations, messages
 
@@ -37,6 +37,7 @@ class AddParticipantsBody(Body):
 class MessageBody(Body):
     content: str = Field(min_length=1)
     client_id: str | None = Field(default=None, min_length=1, max_length=100)
+    attachments: list[UUID] = Field(default_factory=list, max_length=10)  # uploads with purpose "attachment"
 
 
 class EditMessageBody(Body):
@@ -106,6 +107,7 @@ class Message(Answer):
     is_deleted: bool
     deleted_at: datetime | None
     created_at: datetime
+    attachments: list[FileAttachment]
 
 
 class MessageAnswer(Answer):
@@ -219,7 +221,8 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
     h = current_handles()
     member = await org_member(org)
     view, created = await messages.do_send_message(h.db, h.publisher, h.limiter, member, conversation_id,
-                                                   content=data.content, client_id=data.client_id)
+                                                   content=data.content, client_id=data.client_id,
+                                                   attachments=data.attachments, store=h.files)
     return {"message": view}, 201 if created else 200
 
 

@@ -13,9 +13,9 @@ from community.domain.permissions import Perm
 from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
-from community.http.models import Body, OrganizationAnswer
+from community.http.models import Body, OrganizationAnswer, OrganizationDetailAnswer
 from community.http.openapi import answers, optional_auth, problems
-from community.services import orgs
+from community.services import files, orgs
 from community.services.views import org_view
 
 blueprint = Blueprint("orgs", __name__)
@@ -51,12 +51,14 @@ async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
 
 
 @blueprint.get("/api/orgs/<org>")
-@answers(OrganizationAnswer)
+@answers(OrganizationDetailAnswer)
 @optional_auth
 async def get_org(org: str) -> dict[str, Any]:
     member = await org_member(org, allow_anonymous=True)
     member.require(Perm.READ_ORG)
-    return {"organization": org_view(member.org)}
+    view = org_view(member.org)
+    view["storage"] = await files.storage_view(current_handles().db, member) if member.is_member else None
+    return {"organization": view}
 
 
 @blueprint.patch("/api/orgs/<org>")

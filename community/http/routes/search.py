@@ -22,7 +22,7 @@ blueprint = Blueprint("search", __name__)
 
 class SearchQuery(PageQuery):
     q: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, pattern=r"\S")
-    type: Literal["topics", "posts", "messages", "events", "all"] = "all"
+    type: Literal["topics", "posts", "messages", "events", "resources", "all"] = "all"
     forum_id: UUID | None = None
     tag: str | None = Field(default=None, max_length=30)
     author_id: UUID | None = None
@@ -38,12 +38,13 @@ class SuggestQuery(PageQuery):
 class SearchResult(Answer):
     """A hit; `snippet` is HTML with the matched words in `<mark>`."""
 
-    type: Literal["topic", "post", "message", "event"]
+    type: Literal["topic", "post", "message", "event", "resource"]
     id: UUID
     topic_id: UUID | None
     forum_id: UUID | None
     conversation_id: UUID | None
     event_id: UUID | None
+    resource_id: UUID | None
     title: str | None
     snippet: str
     author: PersonRef | None

@@ -34,6 +34,7 @@ class UpdateTopicBody(Body):
 class CreatePostBody(Body):
     content: str = Field(min_length=1)
     parent_id: UUID | None = None
+    attachments: list[UUID] = Field(default_factory=list, max_length=10)  # uploads with purpose "attachment"
 
 
 class TopicPage(Answer):
@@ -88,5 +89,5 @@ async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[d
     h = current_handles()
     member = await org_member(org)
     post = await posts.do_create_post(h.db, h.publisher, h.limiter, member, topic_id, content=data.content,
-                                      parent_id=data.parent_id)
+                                      parent_id=data.parent_id, attachments=data.attachments, store=h.files)
     return {"post": post}, 201

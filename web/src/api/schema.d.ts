@@ -189,6 +189,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/files/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["files_get_file"];
+        put: operations["files_put_file"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/images/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A logo's stable, public URL: 302 to where its bytes are now (a signed URL, five minutes). */
+        get: operations["files_public_image"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invitations/{token}": {
         parameters: {
             query?: never;
@@ -377,6 +410,23 @@ export interface paths {
             cookie?: never;
         };
         get: operations["analytics_analytics_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/attachments/{upload_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A post's or message's attachment (`?thumbnail=true`: its image thumbnail), like a resource download. */
+        get: operations["resources_download_attachment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1155,6 +1205,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/resources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["resources_list_resources"];
+        put?: never;
+        post: operations["resources_create_resource"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/resources/{resource_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["resources_read_resource"];
+        put?: never;
+        post?: never;
+        delete: operations["resources_delete_resource"];
+        options?: never;
+        head?: never;
+        patch: operations["resources_update_resource"];
+        trace?: never;
+    };
+    "/api/orgs/{org}/resources/{resource_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 302 to a URL valid five minutes; `?redirect=false` answers it as JSON (for scripts and previews). */
+        get: operations["resources_download_resource"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/search": {
         parameters: {
             query?: never;
@@ -1230,6 +1329,22 @@ export interface paths {
         put: operations["notifications_watch_topic"];
         post?: never;
         delete: operations["notifications_unwatch_topic"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["resources_create_upload"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1664,6 +1779,8 @@ export interface components {
         };
         /** CreatePostBody */
         CreatePostBody: {
+            /** Attachments */
+            attachments?: string[];
             /** Content */
             content: string;
             /**
@@ -1671,6 +1788,41 @@ export interface components {
              * @default null
              */
             parent_id: string | null;
+        };
+        /** CreateResourceBody */
+        CreateResourceBody: {
+            /**
+             * Category
+             * @default null
+             */
+            category: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Is Featured
+             * @default null
+             */
+            is_featured: boolean | null;
+            /**
+             * Required Role
+             * @default null
+             */
+            required_role: ("owner" | "admin" | "moderator" | "member" | "guest") | null;
+            /**
+             * Tags
+             * @default null
+             */
+            tags: string[] | null;
+            /** Title */
+            title: string;
+            /**
+             * Upload Id
+             * Format: uuid
+             */
+            upload_id: string;
         };
         /** CreateTopicBody */
         CreateTopicBody: {
@@ -1688,6 +1840,21 @@ export interface components {
             tags: string[] | null;
             /** Title */
             title: string;
+        };
+        /** CreateUploadBody */
+        CreateUploadBody: {
+            /** Content Type */
+            content_type: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Purpose
+             * @default resource
+             * @enum {string}
+             */
+            purpose: "resource" | "logo" | "attachment";
+            /** Size */
+            size: number;
         };
         /** Dashboard */
         Dashboard: {
@@ -1754,6 +1921,16 @@ export interface components {
             deliveries: components["schemas"]["Delivery"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** DownloadLink */
+        DownloadLink: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Url */
+            url: string;
         };
         /** EditMessageBody */
         EditMessageBody: {
@@ -1915,6 +2092,25 @@ export interface components {
              * @default null
              */
             type: string | null;
+        };
+        /**
+         * FileAttachment
+         * @description An upload attached to a post or a message: `GET /api/orgs/{org}/attachments/{id}` fetches it.
+         */
+        FileAttachment: {
+            /** Content Type */
+            content_type: string;
+            /** File Name */
+            file_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Image */
+            is_image: boolean;
+            /** Size */
+            size: number;
         };
         /** Flag */
         Flag: {
@@ -2441,6 +2637,8 @@ export interface components {
          * @description A message; a deleted one keeps its place with no content.
          */
         Message: {
+            /** Attachments */
+            attachments: components["schemas"]["FileAttachment"][];
             /** Client Id */
             client_id: string | null;
             /** Content */
@@ -2486,6 +2684,8 @@ export interface components {
         };
         /** MessageBody */
         MessageBody: {
+            /** Attachments */
+            attachments?: string[];
             /**
              * Client Id
              * @default null
@@ -2720,6 +2920,50 @@ export interface components {
         OrganizationAnswer: {
             organization: components["schemas"]["Organization"];
         };
+        /** OrganizationDetail */
+        OrganizationDetail: {
+            /** Branding */
+            branding: {
+                [key: string]: unknown;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Member Count */
+            current_member_count: number;
+            /** Custom Domain */
+            custom_domain: string | null;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Public */
+            is_public: boolean;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Member Limit */
+            member_limit: number | null;
+            /** Name */
+            name: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Slug */
+            slug: string;
+            storage: components["schemas"]["StorageAccount"] | null;
+            /** Subscription Tier */
+            subscription_tier: string;
+        };
+        /** OrganizationDetailAnswer */
+        OrganizationDetailAnswer: {
+            organization: components["schemas"]["OrganizationDetail"];
+        };
         /** Participant */
         Participant: {
             /**
@@ -2783,6 +3027,8 @@ export interface components {
          * @description A post; `html` is rendered and sanitised. Deleted posts keep their place, blank.
          */
         Post: {
+            /** Attachments */
+            attachments: components["schemas"]["FileAttachment"][];
             author: components["schemas"]["UserRef"] | null;
             /** Content */
             content: string;
@@ -3052,6 +3298,68 @@ export interface components {
              */
             note: string | null;
         };
+        /** Resource */
+        Resource: {
+            /** Category */
+            category: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Download Count */
+            download_count: number;
+            /** File Name */
+            file_name: string;
+            /** File Size */
+            file_size: number;
+            /** File Type */
+            file_type: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Featured */
+            is_featured: boolean;
+            /** Is Image */
+            is_image: boolean;
+            /**
+             * Required Role
+             * @enum {string}
+             */
+            required_role: "owner" | "admin" | "moderator" | "member" | "guest";
+            /** Tags */
+            tags: string[];
+            /**
+             * Text Status
+             * @enum {string}
+             */
+            text_status: "pending" | "done" | "none" | "too_large" | "failed";
+            /** Thumbnail Url */
+            thumbnail_url: string | null;
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            uploaded_by: components["schemas"]["PersonRef"] | null;
+        };
+        /** ResourceAnswer */
+        ResourceAnswer: {
+            resource: components["schemas"]["Resource"];
+        };
+        /** ResourcePage */
+        ResourcePage: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Resources */
+            resources: components["schemas"]["Resource"][];
+        };
         /**
          * Revision
          * @description An earlier version of a post: what it said before the edit at `edited_at`.
@@ -3100,6 +3408,8 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Resource Id */
+            resource_id: string | null;
             /** Score */
             score: number | null;
             /** Snippet */
@@ -3112,7 +3422,7 @@ export interface components {
              * Type
              * @enum {string}
              */
-            type: "topic" | "post" | "message" | "event";
+            type: "topic" | "post" | "message" | "event" | "resource";
         };
         /** SearchResults */
         SearchResults: {
@@ -3160,6 +3470,16 @@ export interface components {
             total_posts: number;
             /** Upcoming Events */
             upcoming_events: number;
+        };
+        /**
+         * StorageAccount
+         * @description Bytes stored (and reserved by uploads in flight) against the quota of the org's tier (or its own).
+         */
+        StorageAccount: {
+            /** Limit Bytes */
+            limit_bytes: number;
+            /** Used Bytes */
+            used_bytes: number;
         };
         /** Subject */
         Subject: {
@@ -3534,6 +3854,39 @@ export interface components {
             /** @default null */
             settings: components["schemas"]["OrgSettingsBody"] | null;
         };
+        /** UpdateResourceBody */
+        UpdateResourceBody: {
+            /**
+             * Category
+             * @default null
+             */
+            category: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Is Featured
+             * @default null
+             */
+            is_featured: boolean | null;
+            /**
+             * Required Role
+             * @default null
+             */
+            required_role: ("owner" | "admin" | "moderator" | "member" | "guest") | null;
+            /**
+             * Tags
+             * @default null
+             */
+            tags: string[] | null;
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+        };
         /** UpdateTopicBody */
         UpdateTopicBody: {
             /**
@@ -3571,6 +3924,53 @@ export interface components {
              * @default null
              */
             title: string | null;
+        };
+        /** UploadAnswer */
+        UploadAnswer: {
+            upload: components["schemas"]["UploadTarget"];
+        };
+        /**
+         * UploadTarget
+         * @description Where the browser sends the file itself: a form POST with `fields` then the file (S3),
+         *     or a PUT of the raw file with `headers` (the server's own signed URL).
+         */
+        UploadTarget: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+            /** File Name */
+            file_name: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "POST" | "PUT";
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "resource" | "logo" | "attachment";
+            /** Size */
+            size: number;
+            /** Url */
+            url: string;
         };
         /** UrlAnswer */
         UrlAnswer: {
@@ -3709,6 +4109,24 @@ export interface components {
         };
         /** @description The body is too large. */
         413: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The file's type is not accepted, or its bytes are not what its type says. */
+        415: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The requested range is not in the file. */
+        416: {
             headers: {
                 [name: string]: unknown;
             };
@@ -4111,6 +4529,118 @@ export interface operations {
                     "application/json": components["schemas"]["ClientConfig"];
                 };
             };
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_get_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            /** @description OK */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "*/*": string;
+                };
+            };
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            416: components["responses"]["416"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_put_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    files_public_image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            404: components["responses"]["404"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
@@ -4558,7 +5088,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["OrganizationAnswer"];
+                    "application/json": components["schemas"]["OrganizationDetailAnswer"];
                 };
             };
             401: components["responses"]["401"];
@@ -4719,6 +5249,57 @@ export interface operations {
             };
             401: components["responses"]["401"];
             402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_download_attachment: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                redirect?: boolean;
+                thumbnail?: boolean;
+            };
+            header?: never;
+            path: {
+                org: string;
+                upload_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description Redirect */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["401"];
             403: components["responses"]["403"];
             404: components["responses"]["404"];
             422: components["responses"]["422"];
@@ -7525,13 +8106,263 @@ export interface operations {
             };
         };
     };
+    resources_list_resources: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                category?: string | null;
+                tag?: string | null;
+                featured?: boolean | null;
+                sort?: "recent" | "popular" | "title";
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourcePage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_create_resource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResourceBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_read_resource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_delete_resource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_update_resource: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateResourceBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResourceAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_download_resource: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                redirect?: boolean;
+            };
+            header?: never;
+            path: {
+                org: string;
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description Redirect */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     search_search_org: {
         parameters: {
             query?: {
                 limit?: number;
                 cursor?: string | null;
                 q?: string;
-                type?: "topics" | "posts" | "messages" | "events" | "all";
+                type?: "topics" | "posts" | "messages" | "events" | "resources" | "all";
                 forum_id?: string | null;
                 tag?: string | null;
                 author_id?: string | null;
@@ -7829,6 +8660,49 @@ export interface operations {
             401: components["responses"]["401"];
             403: components["responses"]["403"];
             404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resources_create_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUploadBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
+            422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {

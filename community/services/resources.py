@@ -1,0 +1,200 @@
+"""The resource library: register an upload as a resource, list, read, edit, delete, download.
+
+Who reads a resource: members whose role is at least its `required_role` (guests: those
+marked `guest`); the uploader and moderators+ edit and delete it. A download is a 302 to a
+URL valid for five minutes and is counted without a write per download (the download counter
+batches them). `resource_created` reaches exactly the people who may read the resource.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from community.actors.ws_manager import Deliver
+from community.db.pool import Database
+from community.db.queries import files as file_queries
+from community.db.queries import resources as q
+from community.domain import files
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
+from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
+from community.domain.permissions import RANK, Perm, Role
+from community.domain.principal import OrgMember
+from community.handles import FileStore, Publisher, Realtime
+from community.services.files import claim_upload, inspect_upload, signed_url
+from community.services.forums import viewer_rank
+from community.services.unit import unit_of_work
+
+_NOT_FOUND = "No such resource."
+_CURSOR_TYPES: dict[str, type] = {"recent": datetime, "popular": int, "title": str}
+
+
+def resource_channel(resource_id: UUID) -> Channel:
+    """Where `resource_created` is logged: nobody subscribes; the notifier hands it to each reader."""
+    return Channel(ChannelKind.RESOURCE, resource_id)
+
+
+def resource_view(found: dict[str, Any], *, pending_downloads: int = 0,
+                  thumbnail_url: str | None = None) -> dict[str, Any]:
+    keys = ("id", "title", "description", "file_name", "file_size", "file_type", "category", "tags", "is_featured",
+            "required_role", "created_at", "updated_at")
+    view = {k: found[k] for k in keys}
+    view["download_count"] = found["download_count"] + pending_downloads
+    view["uploaded_by"] = ({"id": found["uploaded_by"], "display_name": found["display_name"]}
+                           if found["uploaded_by"] else None)
+    view["is_image"] = found["file_type"] in files.IMAGE_TYPES
+    view["thumbnail_url"] = thumbnail_url
+    view["text_status"] = found["text_status"]
+    return view
+
+
+def _may_read(member: OrgMember, found: dict[str, Any]) -> bool:
+    return viewer_rank(member) >= RANK[Role(found["required_role"])]
+
+
+def _may_edit(member: OrgMember, found: dict[str, Any]) -> bool:
+    return member.at_least(Role.MODERATOR) or (member.user_id is not None and found["uploaded_by"] == member.user_id)
+
+
+def _check_required_role(member: OrgMember, required_role: str | None) -> None:
+    if required_role is not None and (member.role is None or RANK[Role(required_role)] > RANK[member.role]):
+        raise ValidationFailedError("required_role is above your own role", [
+            {"loc": ["body", "required_role"], "msg": "cannot be above your own role"}])
+
+
+async def _view(store: FileStore, found: dict[str, Any]) -> dict[str, Any]:
+    thumbnail = None
+    if found["thumbnail_key"]:
+        thumbnail, _ = await signed_url(store.storage, found["thumbnail_key"], file_name="thumbnail.webp",
+                                        content_type="image/webp")
+    return resource_view(found, thumbnail_url=thumbnail,
+                         pending_downloads=store.downloads.pending_for(found["org_id"], found["id"]))
+
+
+async def load_resource(db: Database, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
+    member.require(Perm.READ_PUBLIC)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        found = await q.get_resource(conn, member.org_id, resource_id)
+    if found is None or not member.is_member or not _may_read(member, found):
+        raise NotFoundError(_NOT_FOUND)
+    return found
+
+
+async def read_resource(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
+    return await _view(store, await load_resource(db, member, resource_id))
+
+
+async def list_resources(db: Database, store: FileStore, member: OrgMember, *, category: str | None, tag: str | None,
+                         featured: bool | None, sort: str, cursor: str | None, limit: int) -> dict[str, Any]:
+    member.require(Perm.READ_PUBLIC)
+    if not member.is_member:
+        raise NotFoundError("No such organization.")
+    after = decode_cursor(cursor, [_CURSOR_TYPES[sort], UUID]) if cursor else None
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        found = await q.list_resources(conn, org_id=member.org_id, rank=viewer_rank(member), category=category,
+                                       tag=tag, featured=featured, sort=sort,
+                                       after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                       limit=limit + 1)
+    page = found[:limit]
+    key = None
+    if page:
+        last = page[-1]
+        key = (last["created_at"] if sort == "recent" else last["download_count"] if sort == "popular"
+               else last["title"].lower(), last["id"])
+    return {"resources": [await _view(store, r) for r in page], "next_cursor": next_cursor(found, limit, key)}
+
+
+async def do_create_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                             data: dict[str, Any]) -> dict[str, Any]:
+    if not member.is_member:
+        raise NotFoundError("No such organization.")
+    member.require(Perm.UPLOAD_RESOURCES)
+    required_role = data.get("required_role") or "member"
+    _check_required_role(member, required_role)
+    upload = await inspect_upload(db, store, member, data["upload_id"], "resource")
+    resource_id = uuid.uuid4()
+    text_status = "pending" if upload["content_type"] in files.EXTRACTABLE else "none"
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        await claim_upload(unit.conn, member, upload)
+        await q.insert_resource(unit.conn, resource_id=resource_id, org_id=member.org_id, upload=upload,
+                                title=data["title"], description=data.get("description"),
+                                category=data.get("category"), tags=data.get("tags") or [],
+                                is_featured=bool(data.get("is_featured")), uploaded_by=member.user_id,
+                                required_role=required_role, text_status=text_status)
+        found = await q.get_resource(unit.conn, member.org_id, resource_id)
+        assert found is not None
+        view = resource_view(found)
+        await unit.record(resource_channel(resource_id), EventType.RESOURCE_CREATED,
+                          {"resource": view, "resource_id": resource_id, "min_rank": RANK[Role(required_role)]})
+    store.worker.poke()
+    return view
+
+
+async def do_update_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                             resource_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
+    _check_required_role(member, changes.get("required_role"))
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        found = await q.get_resource(unit.conn, member.org_id, resource_id, lock=True)
+        if found is None or not member.is_member or not _may_read(member, found):
+            raise NotFoundError(_NOT_FOUND)
+        if not _may_edit(member, found):
+            raise ForbiddenError("Only the uploader or a moderator edits this resource.")
+        if "is_featured" in changes and not member.at_least(Role.MODERATOR) and \
+                changes["is_featured"] != found["is_featured"]:
+            raise ForbiddenError("Only moderators feature resources.")
+        await q.update_resource(unit.conn, member.org_id, resource_id,
+                                {k: v for k, v in changes.items() if v is not None or k in ("description", "category")})
+        updated = await q.get_resource(unit.conn, member.org_id, resource_id)
+        assert updated is not None
+    return await _view(store, updated)
+
+
+async def do_delete_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                             resource_id: UUID) -> None:
+    """The row, its upload, and (through the files worker) its stored objects."""
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        found = await q.get_resource(unit.conn, member.org_id, resource_id, lock=True)
+        if found is None or not member.is_member or not _may_read(member, found):
+            raise NotFoundError(_NOT_FOUND)
+        if not _may_edit(member, found):
+            raise ForbiddenError("Only the uploader or a moderator deletes this resource.")
+        upload_id = await q.delete_resource(unit.conn, member.org_id, resource_id)
+        if upload_id is not None:
+            await file_queries.delete_upload(unit.conn, member.org_id, upload_id)
+    store.worker.poke()
+
+
+async def do_download(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> tuple[str, datetime]:
+    """A URL valid for five minutes; the download is counted (batched, not a write per download)."""
+    found = await load_resource(db, member, resource_id)
+    url, expires_at = await signed_url(store.storage, found["storage_key"], file_name=found["file_name"],
+                                       content_type=found["file_type"])
+    store.downloads.count_nowait(member.org_id, resource_id)
+    return url, expires_at
+
+
+async def count_shared(db: Database, member: OrgMember) -> int:
+    """The dashboard's `shared_resources`: what the caller may read."""
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return await q.count_visible(conn, member.org_id, viewer_rank(member))
+
+
+async def deliver_resource_created(db: Database, realtime: Realtime, activity: Activity) -> None:
+    """`resource_created` to this node's sockets of the people who may read it (each node does its own)."""
+    user_ids = sorted({c.user_id for c in realtime.registry.org_connections(activity.org_id)})
+    if not user_ids:
+        return
+    min_rank = int(activity.payload.get("min_rank") or 0)
+    async with db.transaction(org_id=activity.org_id) as conn:
+        found = await q.member_roles(conn, activity.org_id, user_ids)
+    for person in found:
+        member = OrgMember(principal=None, org_id=activity.org_id, org={}, role=Role(person["role"]),
+                           overrides=person["permissions"] or {})
+        if viewer_rank(member) < min_rank:
+            continue
+        channel = Channel.user(person["user_id"])
+        frame = {"type": EventType.RESOURCE_CREATED, "channel": channel, "resource": activity.payload["resource"]}
+        realtime.registry.deliver_nowait(Deliver(channel, dumps(frame)))
