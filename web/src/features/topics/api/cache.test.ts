@@ -11,7 +11,8 @@ const topic = { id: "t1", forum_id: "f1", title: "T", reply_count: 1 } as Topic;
 
 function post(id: string, parent: string | null = null, extra: Partial<Post> = {}): Post {
   return { id, topic_id: "t1", parent_id: parent, author: { id: `a-${id}`, display_name: id, avatar_url: null }, content: id, html: `<p>${id}</p>`,
-    is_solution: false, is_deleted: false, is_hidden: false, reactions: {}, my_reactions: [], edit_count: 0, created_at: "2026-12-01T10:00:00Z", last_edited_at: null, ...extra };
+    is_solution: false, is_deleted: false, is_hidden: false, reactions: {}, my_reactions: [], edit_count: 0, created_at: "2026-12-01T10:00:00Z", last_edited_at: null,
+    attachments: [], ...extra };
 }
 
 function data(posts: Post[], nextCursor: string | null = null): TopicData {
