@@ -5,24 +5,32 @@ from __future__ import annotations
 import re
 import uuid
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
-from tests.web.browser import capture, watch
+from tests.web.browser import Watched, capture, watch
 from tests.web.test_e2e import _sign_up
 
 
-def test_billing_and_integrations_screens(browser: Browser, live_server: str) -> None:
-    base, tag = live_server, uuid.uuid4().hex[:6]
-    problems: list[str] = []
+def owner_of_new_org(browser: Browser, base: str, prefix: str) -> tuple[BrowserContext, Watched, str]:
+    """A new person who signs up and creates an org: their context, watched page and the org's slug."""
+    tag = uuid.uuid4().hex[:6]
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     watched = watch(context.new_page())
     page = watched.page
-    _sign_up(page, base, "Olga Owner", f"olga-{tag}@example.com")
+    _sign_up(page, base, f"{prefix} Owner", f"{prefix.lower()}-{tag}@example.com")
     expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
     page.goto(f"{base}/new")
-    page.get_by_label("Name").fill(f"Billing {tag}")
+    page.get_by_label("Name").fill(f"{prefix} {tag}")
     page.get_by_role("button", name="Create community").click()
-    expect(page).to_have_url(re.compile(rf"/billing-{tag}$"))
+    slug = f"{prefix.lower()}-{tag}"
+    expect(page).to_have_url(re.compile(rf"/{slug}$"))
+    return context, watched, slug
+
+
+def test_billing_and_integrations_screens(browser: Browser, live_server: str) -> None:
+    problems: list[str] = []
+    context, watched, _ = owner_of_new_org(browser, live_server, "Billing")
+    page = watched.page
 
     # Billing is off on a self-hosted server: the page says so, shows the seats, offers no dead buttons.
     page.get_by_role("link", name="Billing").first.click()

@@ -16,9 +16,9 @@ from playwright.sync_api import Browser, expect
 from tests.billing.conftest import WEBHOOK_SECRET
 from tests.billing.stripe_standin import StripeStandIn, serve_standin
 from tests.conftest import _admin, with_database
-from tests.web.browser import ROOT, capture, watch
+from tests.web.browser import ROOT, capture
 from tests.web.conftest import _free_port, _wait_ready
-from tests.web.test_e2e import _sign_up
+from tests.web.test_admin_screens import owner_of_new_org
 
 
 @pytest.fixture
@@ -52,17 +52,9 @@ def billing_server(pg_url: str, template_url: str,
 
 def test_upgrade_goes_to_checkout(browser: Browser, billing_server: tuple[str, StripeStandIn]) -> None:
     base, standin = billing_server
-    tag = uuid.uuid4().hex[:6]
     problems: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    watched = watch(context.new_page())
+    context, watched, slug = owner_of_new_org(browser, base, "Paid")
     page = watched.page
-    _sign_up(page, base, "Paula Payer", f"paula-{tag}@example.com")
-    expect(page.get_by_role("heading", name="Welcome back")).to_be_visible()
-    page.goto(f"{base}/new")
-    page.get_by_label("Name").fill(f"Paid {tag}")
-    page.get_by_role("button", name="Create community").click()
-    expect(page).to_have_url(re.compile(rf"/paid-{tag}$"))
     # Integrations need the Organization plan: the 402 is an upgrade prompt that leads to the plans.
     page.get_by_role("link", name="Integrations").first.click()
     page.get_by_label("URL").fill("https://93.184.215.14/hook")
@@ -76,7 +68,7 @@ def test_upgrade_goes_to_checkout(browser: Browser, billing_server: tuple[str, S
     expect(page.get_by_role("heading", name="Stripe Checkout")).to_be_visible()
     session = next(iter(standin.sessions.values()))
     assert session["line_items"][0]["price"] == "price_organization"
-    assert session["success_url"] == f"{base}/paid-{tag}/billing?checkout=success"
+    assert session["success_url"] == f"{base}/{slug}/billing?checkout=success"
     assert problems == [], problems
     # Chromium logs the refused (402) call as a console error; nothing else may fail.
     unexpected = [e for e in watched.errors if "status of 402" not in e]
