@@ -27,13 +27,14 @@ from community.domain.errors import (
     PaymentPastDueError,
     PlanRequiredError,
 )
-from community.domain.events import Channel, EventType, dumps
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.tiers import required_tier, tier_has
 from community.handles import Publisher, Realtime
+from community.services.event_notices import publish_notices
 from community.services.unit import unit_of_work
-from community.services.views import notification_view, org_view
+from community.services.views import org_view
 
 log = structlog.get_logger("community.billing")
 _BATCH = 20
@@ -269,10 +270,7 @@ async def _apply(db: Database, publisher: Publisher, realtime: Realtime, billing
                               {"organization": org_view(org), "org_id": org_id})
         if after["billing_status"] == "past_due" and before["past_due_since"] is None:
             written = await _notify_past_due(unit, org_id, after)
-    for row in written:
-        channel = Channel.user(row["user_id"])
-        realtime.publish_frame(channel, dumps({"type": "notification", "channel": channel,
-                                               "notification": notification_view(row)}))
+    publish_notices(realtime, written)
     return org_id, "applied"
 
 

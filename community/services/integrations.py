@@ -24,7 +24,7 @@ from community.db.queries import orgs
 from community.db.queries.billing import list_owners
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
-from community.domain.events import Channel, EventType, dumps
+from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.handles import Publisher, Realtime
@@ -32,8 +32,8 @@ from community.integrations.formats import discord_body, event_data, slack_body,
 from community.integrations.guard import BlockedAddressError, check_url_shape, resolve
 from community.integrations.sender import Outcome, Sender, new_secret, signature_headers
 from community.services.billing import require_plan
+from community.services.event_notices import publish_notices
 from community.services.unit import unit_of_work
-from community.services.views import notification_view
 from community.settings import Settings
 
 log = structlog.get_logger("community.integrations")
@@ -302,7 +302,4 @@ async def _note_failure(db: Database, publisher: Publisher, realtime: Realtime, 
                 excerpt=f"Deliveries to it failed for {hours:g} hours in {org['name']}. Fix the endpoint and "
                         "turn it back on.",
                 data={"org_id": org_id, "integration_id": integration["id"]})
-    for found in written:
-        channel = Channel.user(found["user_id"])
-        realtime.publish_frame(channel, dumps({"type": "notification", "channel": channel,
-                                               "notification": notification_view(found)}))
+    publish_notices(realtime, written)

@@ -14,6 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from community.app import System, run_system
 from community.settings import Settings
+from tests.billing.conftest import eventually
 from tests.factories import Factory, OrgPersonas, Personas
 from tests.integrations.receiver import Receiver, serve_receiver
 
@@ -33,12 +34,6 @@ def receiver() -> Iterator[Receiver]:
     yield found
     server.shutdown()
     server.server_close()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 15.0) -> None:
-    with trio.fail_after(within):
-        while not await check():  # noqa: ASYNC110 - polling what the deliverer writes
-            await trio.sleep(0.05)
 
 
 async def _forum(client: httpx.AsyncClient, org: OrgPersonas, **extra: Any) -> str:
