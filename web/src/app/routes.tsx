@@ -56,6 +56,7 @@ export const orgRoutes: OrgRoute[] = [
   { path: "notifications", Screen: screen(() => import("@/features/notifications"), "NotificationsPage"), minRole: "guest" },
   { path: "moderation", Screen: screen(() => import("@/features/moderation"), "ModerationPage"), minRole: "moderator", nav: { label: "Moderation", order: 60 } },
   { path: "settings", Screen: screen(() => import("@/features/orgs"), "SettingsPage"), minRole: "admin", nav: { label: "Settings", order: 90 } },
+  { path: "resources", Screen: screen(() => import("@/features/resources"), "ResourcesPage"), minRole: "guest", nav: { label: "Resources", order: 30 } },
   { path: "members", Screen: screen(() => import("@/features/members"), "MembersPage"), minRole: "member", nav: { label: "Members", order: 40 } },
   { path: "integrations", Screen: screen(() => import("@/features/integrations"), "IntegrationsPage"), minRole: "admin", nav: { label: "Integrations", order: 70 } },
   { path: "billing", Screen: screen(() => import("@/features/billing"), "BillingPage"), minRole: "admin", nav: { label: "Billing", order: 80 } },

@@ -17,4 +17,5 @@ export const quickActions: QuickAction[] = [
   { label: "Create New Forum", to: "forums#new-forum", minRole: "admin" },
   { label: "Schedule Event", to: "events/new", minRole: "moderator" },
   { label: "Send Announcement", to: "new-topic?announce=1", minRole: "moderator" },
+  { label: "Upload Resource", to: "resources?upload=1", minRole: "moderator" },
 ];

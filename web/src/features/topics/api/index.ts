@@ -36,7 +36,7 @@ function useTopicCache(slug: string, topicId: string) {
 export function useCreatePost(slug: string, topicId: string) {
   const update = useTopicCache(slug, topicId);
   return useMutation({
-    mutationFn: (body: { content: string; parent_id?: string }) => api.post<{ post: Post }>(`${base(slug)}/topics/${topicId}/posts`, body),
+    mutationFn: (body: { content: string; parent_id?: string; attachments?: string[] }) => api.post<{ post: Post }>(`${base(slug)}/topics/${topicId}/posts`, body),
     onSuccess: ({ post }) => update((d) => addPost(d, post)),
   });
 }

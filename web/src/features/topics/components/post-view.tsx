@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Badge } from "@/components/ui/card";
 import { ErrorNotice, ListSkeleton, Notice } from "@/components/ui/feedback";
 import { SelectField } from "@/components/ui/field";
+import { AttachmentList } from "@/features/resources";
 import { useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
 import { atLeast, person } from "@/lib/types";
@@ -161,6 +162,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
           // Server-rendered and sanitised (nh3): the only HTML the app ever injects.
           <div className="prose-post mt-2 text-sm sm:text-base" dangerouslySetInnerHTML={{ __html: post.html }} />
         )}
+        {!post.is_deleted && <AttachmentList slug={slug} attachments={post.attachments} />}
         {mode === "history" && <History post={post} />}
         {!post.is_deleted && mode !== "edit" && (
           <>

@@ -9,6 +9,7 @@ import { Badge, Card } from "@/components/ui/card";
 import { ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
 import { ShortcutsDialog, useShortcuts, type Shortcut } from "@/components/ui/shortcuts";
 import { NotFoundPage } from "@/features/errors";
+import { AttachmentPicker } from "@/features/resources";
 import { ApiError } from "@/lib/api";
 import { markdownPreview } from "@/lib/markdown";
 import { orgPath, useOrg } from "@/lib/org";
@@ -96,6 +97,8 @@ export function TopicPage() {
   const topic = useTopic(slug, topicId);
   const online = useOnline(slug);
   const create = useCreatePost(slug, topicId);
+  const [attachments, setAttachments] = useState<string[]>([]);
+  const [attachmentRound, setAttachmentRound] = useState(0);
   const [draft, setDraft, clearDraft] = useDraft(`topic:${topicId}`);
   const [replyTo, setReplyTo] = useState<Post | null>(null);
   const composer = useRef<ComposerHandle>(null);
@@ -155,10 +158,11 @@ export function TopicPage() {
   };
   const locked = head.is_locked && !atLeast(role, "moderator");
   const submit = () => {
-    create.mutate({ content: draft, ...(replyTo ? { parent_id: replyTo.id } : {}) }, {
+    create.mutate({ content: draft, ...(replyTo ? { parent_id: replyTo.id } : {}), ...(attachments.length ? { attachments } : {}) }, {
       onSuccess: () => {
         clearDraft();
         setReplyTo(null);
+        setAttachmentRound((n) => n + 1);
       },
     });
   };
@@ -192,6 +196,7 @@ export function TopicPage() {
               onTyping={sendTyping} busy={create.isPending} error={create.error}
               mentionCandidates={members.data?.members.map((m) => m.user)} {...(preview ? { preview } : {})}
               hint="Markdown works. Ctrl+Enter sends. Press ? for keyboard shortcuts." />
+            <div className="mt-2"><AttachmentPicker slug={slug} onChange={setAttachments} resetKey={attachmentRound} /></div>
           </div>
         </Card>
       ) : head.is_locked ? (
