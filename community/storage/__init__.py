@@ -32,6 +32,8 @@ class StoredObject:
 
 class Storage(Protocol):
     backend: str
+    #: Where the browser talks to this storage itself (uploads, previews): for the page's CSP.
+    origins: tuple[str, ...]
 
     async def upload_target(self, *, key: str, content_type: str, size: int, prefix: str,
                             expires_at: datetime) -> UploadTarget: ...

@@ -35,6 +35,7 @@ class IncompleteError(Exception):
 
 class LocalStorage:
     backend = "local"
+    origins: tuple[str, ...] = ()  # the app itself
 
     def __init__(self, root: Path, secret: Callable[[], Awaitable[str]]) -> None:
         self.root = root

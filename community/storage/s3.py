@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import boto3
 import trio
@@ -28,6 +29,7 @@ class S3Storage:
     def __init__(self, *, bucket: str, endpoint_url: str | None, region: str, access_key_id: str | None,
                  secret_access_key: str | None, concurrency: int = 8) -> None:
         self.bucket = bucket
+        self.origins = _origins(bucket, endpoint_url, region)
         self._options: dict[str, Any] = {
             "region_name": region, "endpoint_url": endpoint_url, "aws_access_key_id": access_key_id,
             "aws_secret_access_key": secret_access_key,
@@ -89,6 +91,14 @@ class S3Storage:
                   "ResponseContentDisposition": content_disposition(file_name, content_type)}
         return str(await self._run(lambda s3: s3.generate_presigned_url("get_object", Params=params,
                                                                           ExpiresIn=seconds)))
+
+
+def _origins(bucket: str, endpoint_url: str | None, region: str) -> tuple[str, ...]:
+    if endpoint_url:
+        parts = urlsplit(endpoint_url)
+        return (f"{parts.scheme}://{parts.netloc}",)
+    return (f"https://{bucket}.s3.{region}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com",
+            f"https://s3.{region}.amazonaws.com")
 
 
 def _put(bucket: str, key: str, data: bytes, content_type: str, s3: Any) -> None:

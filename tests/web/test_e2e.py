@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.web.browser import Watched, capture, watch
@@ -25,7 +27,7 @@ def _person(browser: Browser) -> tuple[BrowserContext, Watched]:
     return context, watch(context.new_page())
 
 
-def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> None:
+def test_two_people_use_the_product_live(browser: Browser, live_server: str, tmp_path: Path) -> None:
     base, tag = live_server, uuid.uuid4().hex[:6]
     org = f"makers-{tag}"
     problems: list[str] = []
@@ -155,11 +157,22 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str) -> 
     b.get_by_label("Message").press("Enter")
     expect(a.get_by_role("article").filter(has_text="On my way")).to_be_visible()
     expect(a.get_by_text("Seen by Ben Okafor")).to_be_visible()
+    # A photo in a message: uploaded with its progress, then shown inline to both.
+    photo = tmp_path / "venue.png"
+    Image.new("RGB", (64, 48), (200, 80, 40)).save(photo)
+    a.get_by_label("Attach files").set_input_files(str(photo))
+    expect(a.get_by_role("list", name="Attachments").get_by_text("venue.png")).to_be_visible()
+    expect(a.get_by_label("Uploading venue.png")).to_have_count(0)
+    a.get_by_label("Message").fill("The venue")
+    a.get_by_label("Message").press("Enter")
+    on_bens = b.get_by_role("article").filter(has_text="The venue")
+    expect(on_bens.get_by_role("img", name="venue.png")).to_be_visible()
+    expect(a.get_by_role("list", name="Attachments")).to_have_count(1)  # the composer's list is empty again
     capture(a, "conversation", problems, dark=True)
 
     # Notifications: the list, and clicking through.
     b.goto(f"{base}/{org}/notifications")
-    expect(b.get_by_role("button", name=re.compile("Message from Ana Lima"))).to_be_visible()
+    expect(b.get_by_role("button", name=re.compile("Message from Ana Lima")).first).to_be_visible()
     capture(b, "notifications", problems)
 
     # A role change takes effect without reloading: Ben gets the moderators' screens.

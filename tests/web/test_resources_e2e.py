@@ -76,9 +76,70 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
     saved = Path(download.value.path())
     assert saved.read_bytes() == pdf.read_bytes()
     assert download.value.suggested_filename == "handbook.pdf"
-    page.reload()
+    # Downloads are counted in batches (flushed every few seconds, no write per download): look until it is there.
+    for _ in range(30):
+        page.reload()
+        if "2 downloads" in page.get_by_role("article", name="Member handbook").inner_text():
+            break
+        page.wait_for_timeout(500)
     expect(page.get_by_role("article", name="Member handbook")).to_contain_text("2 downloads")
 
+    assert watched.errors == [], watched.errors
+    assert problems == [], problems
+    context.close()
+
+
+def test_a_reply_carries_an_image_inline_and_a_file_card(browser: Browser, live_server: str, tmp_path: Path) -> None:
+    from PIL import Image
+
+    base, tag = live_server, uuid.uuid4().hex[:6]
+    org = f"attach-{tag}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    watched = watch(context.new_page())
+    page = watched.page
+    problems: list[str] = []
+    page.goto(f"{base}/signup")
+    page.get_by_label("Display name").fill("Omar Haddad")
+    page.get_by_label("Email").fill(f"omar-{tag}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("link", name="Create a community").first.click()
+    page.get_by_label("Name").fill(f"Attach {tag}")
+    page.get_by_role("button", name="Create community").click()
+    expect(page).to_have_url(re.compile(rf"/{org}$"))
+    page.get_by_role("link", name="Create New Forum").click()
+    page.get_by_label("Forum name").fill("Show and tell")
+    page.get_by_role("button", name="Create forum").click()
+    page.get_by_role("link", name="Show and tell", exact=True).click()
+    page.get_by_role("link", name="New topic").click()
+    page.get_by_label("Title").fill("Our new workshop")
+    page.get_by_label("Content").fill("Photos and the floor plan below.")
+    page.get_by_role("button", name="Create topic").click()
+    expect(page.get_by_role("heading", name="Our new workshop")).to_be_visible()
+
+    photo, plan = tmp_path / "bench.png", tmp_path / "floor-plan.pdf"
+    Image.new("RGB", (120, 80), (30, 120, 200)).save(photo)
+    plan.write_bytes(minimal_pdf("floor plan"))
+    page.get_by_label("Attach files").set_input_files([str(photo), str(plan)])
+    pending = page.get_by_role("list", name="Attachments")
+    expect(pending.get_by_text("bench.png")).to_be_visible()
+    expect(pending.get_by_text("floor-plan.pdf")).to_be_visible()
+    expect(page.locator("progress")).to_have_count(0)  # both uploaded
+    page.get_by_label("Reply").fill("Here they are")
+    page.get_by_role("button", name="Post reply").click()
+
+    reply = page.get_by_role("article").filter(has_text="Here they are")
+    expect(reply.get_by_role("img", name="bench.png")).to_be_visible()
+    card = reply.get_by_role("button", name=re.compile("floor-plan.pdf"))
+    expect(card).to_be_visible()
+    capture(page, "post-attachments", problems)
+    page.reload()  # the attachments are the post's, not the page's memory
+    reply = page.get_by_role("article").filter(has_text="Here they are")
+    expect(reply.get_by_role("img", name="bench.png")).to_be_visible()
+    with page.expect_download() as download:
+        reply.get_by_role("button", name=re.compile("floor-plan.pdf")).click()
+    assert Path(download.value.path()).read_bytes() == plan.read_bytes()
+    assert download.value.suggested_filename == "floor-plan.pdf"
     assert watched.errors == [], watched.errors
     assert problems == [], problems
     context.close()

@@ -70,6 +70,20 @@ async def test_content_security_policy_has_no_inline_script(client: httpx.AsyncC
     assert policy["frame-ancestors"] == "'none'"
     assert f"ws://127.0.0.1:{runtime.ws_port}" in policy["connect-src"].split()
     assert r.headers["x-frame-options"] == "DENY"
+    # Frames only show PDFs the app itself fetched (blob:); nothing framed from elsewhere.
+    assert policy["frame-src"] == "blob:"
+    assert policy["object-src"] == "'none'"
+
+
+def test_the_policy_lets_the_browser_reach_s3_storage_itself() -> None:
+    from community.storage.s3 import S3Storage
+
+    minio = S3Storage(bucket="b", endpoint_url="http://127.0.0.1:9000/", region="eu-west-1",
+                      access_key_id=None, secret_access_key=None)
+    aws = S3Storage(bucket="files", endpoint_url=None, region="eu-west-1", access_key_id=None,
+                    secret_access_key=None)
+    assert minio.origins == ("http://127.0.0.1:9000",)
+    assert "https://files.s3.eu-west-1.amazonaws.com" in aws.origins
 
 
 async def test_other_built_files_are_served_with_a_short_cache(client: httpx.AsyncClient) -> None:

@@ -107,17 +107,19 @@ def _with_policy(h: Handles, response: Response) -> Response:
 def content_security_policy(h: Handles) -> str:
     """No inline script anywhere; the app may talk to itself, its websocket, its API and its Auth0 tenant."""
     settings = h.settings
-    connect = ["'self'", _origin(h.endpoints.ws_url), _origin(settings.api_url)]
-    frames = ["'none'"]
+    storage = list(h.files.storage.origins)
+    connect = ["'self'", _origin(h.endpoints.ws_url), _origin(settings.api_url), *storage]
+    # PDFs are previewed from a blob: of bytes the app fetched (typed application/pdf by the app).
+    frames = ["blob:"]
     if settings.auth0_domain:
         auth0 = f"https://{settings.auth0_domain}"
         connect.append(auth0)
-        frames = [auth0]
+        frames.append(auth0)
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "https:"],
+        "img-src": list(dict.fromkeys(["'self'", "data:", "blob:", "https:", *storage])),
         "connect-src": list(dict.fromkeys(c for c in connect if c)),
         "frame-src": frames,
         "object-src": ["'none'"],

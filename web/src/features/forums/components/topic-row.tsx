@@ -25,7 +25,7 @@ export function TopicRow({ topic }: { topic: TopicSummary }) {
           {!topic.is_new && unread > 0 && <span className="rounded-full bg-blue-700 px-1.5 text-xs text-white">{unread} unread</span>}
         </div>
         <p className="mt-0.5 text-xs text-gray-600 dark:text-gray-400">
-          {person(topic.author).display_name} · {topic.reply_count} {topic.reply_count === 1 ? "reply" : "replies"} · {topic.view_count} views · active{" "}
+          {person(topic.author).display_name} · {topic.reply_count} {topic.reply_count === 1 ? "reply" : "replies"} · {topic.view_count} {topic.view_count === 1 ? "view" : "views"} · active{" "}
           <time dateTime={topic.last_activity_at} title={fullTime(topic.last_activity_at)}>{timeAgo(topic.last_activity_at)}</time>
         </p>
         {topic.tags.length > 0 && (

@@ -105,7 +105,10 @@ export function useStartConversation(slug: string) {
 export function useSendMessage(slug: string, id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (content: string) => api.post<{ message: Message }>(`${base(slug)}/conversations/${id}/messages`, { content, client_id: crypto.randomUUID() }),
+    mutationFn: ({ content, attachments }: { content: string; attachments?: string[] }) =>
+      api.post<{ message: Message }>(`${base(slug)}/conversations/${id}/messages`, {
+        content, client_id: crypto.randomUUID(), ...(attachments?.length ? { attachments } : {}),
+      }),
     onSuccess: ({ message }) => {
       client.setQueryData<MessageData>(messageKeys.messages(slug, id), (d) => (d ? addMessage(d, message) : d));
       void client.invalidateQueries({ queryKey: messageKeys.conversations(slug) });

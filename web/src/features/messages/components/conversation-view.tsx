@@ -7,6 +7,7 @@ import { Avatar } from "@/components/ui/avatar";
 import { Button } from "@/components/ui/button";
 import { ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
 import { NotFoundPage } from "@/features/errors";
+import { AttachmentList, AttachmentPicker } from "@/features/resources";
 import { ApiError } from "@/lib/api";
 import { orgPath, useOrg } from "@/lib/org";
 import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
@@ -41,6 +42,7 @@ function MessageItem({ message, mine, seenBy }: { message: Message; mine: boolea
           // Server-rendered and sanitised (nh3): the only HTML the app ever injects.
           <div className={`prose-post text-sm ${mine ? "[&_a]:text-white" : ""}`} dangerouslySetInnerHTML={{ __html: message.html }} />
         )}
+        {!message.is_deleted && <div className="text-gray-900 dark:text-gray-100"><AttachmentList slug={slug} attachments={message.attachments} /></div>}
         {mine && !message.is_deleted && !editing && (
           <div className="mt-1 flex gap-2 text-xs">
             <button type="button" className="underline" onClick={() => { setDraft(message.content); setEditing(true); }}>Edit</button>
@@ -65,6 +67,8 @@ export function ConversationView() {
   const conversation = useConversation(slug, conversationId);
   const messages = useMessages(slug, conversationId);
   const send = useSendMessage(slug, conversationId);
+  const [attachments, setAttachments] = useState<string[]>([]);
+  const [attachmentRound, setAttachmentRound] = useState(0);
   const markRead = useMarkRead(slug, conversationId);
   const [draft, setDraft, clearDraft] = useDraft(`conversation:${conversationId}`);
   const typing = useSendTyping({ conversation_id: conversationId });
@@ -120,7 +124,10 @@ export function ConversationView() {
       <div className="border-t border-gray-200 p-3 dark:border-gray-800">
         <Composer label="Message" submitLabel="Send" value={draft} onChange={setDraft} rows={2} enterSends onTyping={typing}
           busy={send.isPending} error={send.error} hint="Enter sends, Shift+Enter makes a new line."
-          onSubmit={() => send.mutate(draft, { onSuccess: clearDraft })} />
+          onSubmit={() => send.mutate({ content: draft, attachments }, {
+            onSuccess: () => { clearDraft(); setAttachmentRound((n) => n + 1); },
+          })} />
+        <div className="mt-2"><AttachmentPicker slug={slug} onChange={setAttachments} resetKey={attachmentRound} /></div>
       </div>
     </section>
   );

@@ -64,7 +64,7 @@ function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | un
       <h1 id="topic-title" className="mt-1 text-2xl font-bold break-words sm:text-3xl">{topic.title}</h1>
       <p className="mt-1 text-sm text-gray-600 dark:text-gray-400">
         {author.display_name}{online ? (online.has(author.id) ? " (online)" : "") : ""} · <time dateTime={topic.created_at} title={fullTime(topic.created_at)}>{timeAgo(topic.created_at)}</time>
-        {topic.edit_count > 0 && " · edited"} · {topic.view_count} views
+        {topic.edit_count > 0 && " · edited"} · {topic.view_count} {topic.view_count === 1 ? "view" : "views"}
       </p>
       {topic.tags.length > 0 && (
         <ul aria-label="Tags" className="mt-2 flex flex-wrap gap-1">{topic.tags.map((t) => <li key={t}><Badge>#{t}</Badge></li>)}</ul>
