@@ -6,12 +6,26 @@ import re
 import uuid
 from pathlib import Path
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.resources.conftest import minimal_pdf
-from tests.web.browser import capture, watch
+from tests.web.browser import SCREENSHOTS, capture, watch
 
 PASSWORD = "correct horse battery"
+
+
+def _stat(page: Page, label: str) -> Locator:
+    return page.locator(f"div:has(> div:text-is('{label}'))").last
+
+
+def _at_390(page: Page, name: str) -> None:
+    """A screenshot at a 390 px phone (the common size today) besides capture's 375."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(150)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
+    if before:
+        page.set_viewport_size(before)
 
 
 def test_upload_preview_and_download_a_resource(browser: Browser, live_server: str, tmp_path: Path) -> None:
@@ -33,11 +47,37 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
     page.get_by_role("button", name="Create community").click()
     expect(page).to_have_url(re.compile(rf"/{org}$"))
 
-    page.goto(f"{base}/{org}/resources")
+    # The dashboard's quick action opens the upload form in the library; its count is what the caller may read.
+    expect(_stat(page, "Resources")).to_contain_text("0")
+    page.get_by_role("link", name="Upload Resource").click()
+    expect(page).to_have_url(re.compile(rf"/{org}/resources\?upload=1$"))
+    expect(page.get_by_role("form", name="Upload a resource")).to_be_visible()
+    page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("heading", name="Resources", exact=True)).to_be_visible()
     capture(page, "resources-empty", problems)
 
-    # Upload through the file picker, with a progress bar on the way.
+    # Upload through the file picker over a slow uplink: the progress bar moves on the way.
+    minutes = tmp_path / "minutes.txt"
+    minutes.write_bytes(b"Minutes of the meeting.\n" * 6000)  # 144 KB
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": 40 * 1024})
+    page.get_by_role("button", name="Upload Resource").click()
+    page.get_by_label("File").set_input_files(str(minutes))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    progress = page.get_by_label("Upload progress")
+    expect(progress).to_be_visible()
+    page.wait_for_function("""() => {
+        const bar = document.querySelector('progress[aria-label="Upload progress"]');
+        return bar !== null && bar.value > 0.05 && bar.value < 1;
+    }""")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    expect(page.get_by_role("article", name="minutes")).to_be_visible()
+    expect(progress).to_have_count(0)
+
+    # Then a PDF, described before it goes.
     pdf = tmp_path / "handbook.pdf"
     pdf.write_bytes(minimal_pdf("welcome to the library"))
     page.get_by_role("button", name="Upload Resource").click()
@@ -46,6 +86,7 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
     page.get_by_label("Title").fill("Member handbook")
     page.get_by_label("Category").first.fill("guides")
     capture(page, "resources-upload", problems)
+    _at_390(page, "resources-upload")
     page.get_by_role("button", name="Upload", exact=True).click()
     item = page.get_by_role("article", name="Member handbook")
     expect(item).to_be_visible()
@@ -64,6 +105,7 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_role("article", name="notes")).to_be_visible()
     capture(page, "resources-list", problems)
+    _at_390(page, "resources-list")
 
     # Preview the PDF in place, then download it.
     item.get_by_role("button", name="Preview").click()
@@ -83,6 +125,20 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
             break
         page.wait_for_timeout(500)
     expect(page.get_by_role("article", name="Member handbook")).to_contain_text("2 downloads")
+
+    # Edit what the library says about it: featured now, so it leads the page.
+    item.get_by_role("button", name="Edit").click()
+    editing = page.get_by_role("form", name="Edit Member handbook")
+    editing.get_by_label("Description").fill("Read this first")
+    editing.get_by_label("Feature it").check()
+    editing.get_by_role("button", name="Save").click()
+    featured = page.locator("section", has=page.get_by_role("heading", name="Featured", exact=True))
+    expect(featured.get_by_role("article", name="Member handbook")).to_contain_text("Read this first")
+    page.get_by_label("Featured only").check()
+    expect(page.get_by_role("article")).to_have_count(1)
+
+    page.get_by_role("link", name="Dashboard").click()
+    expect(_stat(page, "Resources")).to_contain_text("3")
 
     assert watched.errors == [], watched.errors
     assert problems == [], problems

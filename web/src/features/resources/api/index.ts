@@ -157,10 +157,16 @@ export function useRegisterResource(slug: string) {
   });
 }
 
+/** A PATCH: `null` clears a description or category. */
+export type ResourceChanges = Partial<Omit<NewResource, "upload_id" | "description" | "category">> & {
+  description?: string | null;
+  category?: string | null;
+};
+
 export function useUpdateResource(slug: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, ...changes }: { id: string } & Partial<Omit<NewResource, "upload_id">>) =>
+    mutationFn: ({ id, ...changes }: { id: string } & ResourceChanges) =>
       api.patch<{ resource: Resource }>(`${base(slug)}/resources/${id}`, changes),
     onSuccess: () => client.invalidateQueries({ queryKey: resourceKeys.all(slug) }),
   });

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
-import { Button } from "@/components/ui/button";
+import { buttonClass } from "@/components/ui/button";
 import { ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
 
 import { downloadUrl, type Resource } from "../api";
@@ -9,6 +9,17 @@ import { downloadUrl, type Resource } from "../api";
 export function Preview({ slug, resource, onClose }: { slug: string; resource: Resource; onClose: () => void }) {
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const close = useRef<HTMLButtonElement>(null);
+  const closing = useRef(onClose);
+  useEffect(() => { closing.current = onClose; }, [onClose]);
+  useEffect(() => {
+    // A dialog: focus moves into it, Escape closes it, and focus goes back where it was.
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    close.current?.focus();
+    const onKey = (event: KeyboardEvent) => { if (event.key === "Escape") closing.current(); };
+    document.addEventListener("keydown", onKey);
+    return () => { document.removeEventListener("keydown", onKey); before?.focus(); };
+  }, []);
   useEffect(() => {
     let objectUrl: string | null = null;
     let cancelled = false;
@@ -31,7 +42,7 @@ export function Preview({ slug, resource, onClose }: { slug: string; resource: R
       <div className="flex max-h-full w-full max-w-4xl flex-col rounded-lg bg-white shadow-xl dark:bg-gray-900">
         <div className="flex items-center justify-between gap-2 border-b border-gray-200 px-4 py-3 dark:border-gray-800">
           <h2 className="truncate text-lg font-medium">{resource.title}</h2>
-          <Button variant="secondary" size="sm" onClick={onClose}>Close</Button>
+          <button ref={close} type="button" className={buttonClass("secondary", "sm")} onClick={onClose}>Close</button>
         </div>
         <div className="min-h-64 flex-1 overflow-auto p-4">
           {error ? <ErrorNotice error={error} /> : !src ? <ListSkeleton rows={3} label="Loading preview" />

@@ -10,6 +10,7 @@ import { timeAgo } from "@/lib/time";
 import { atLeast } from "@/lib/types";
 
 import { downloadUrl, formatBytes, useDeleteResource, useFeatured, useResources, type Filters, type Resource, type Sort } from "../api";
+import { EditForm } from "./edit-form";
 import { Preview, canPreview } from "./preview";
 import { UploadForm } from "./upload-form";
 
@@ -30,21 +31,29 @@ async function download(slug: string, resource: Resource): Promise<void> {
 
 function FileBadge({ resource }: { resource: Resource }) {
   const extension = resource.file_name.split(".").pop()?.toUpperCase() ?? "FILE";
-  return <span aria-hidden="true" className="flex h-16 w-16 shrink-0 items-center justify-center rounded bg-gray-100 text-xs font-semibold text-gray-700 dark:bg-gray-800 dark:text-gray-300">{extension.slice(0, 4)}</span>;
+  return <span aria-hidden="true" className="flex h-12 w-12 shrink-0 items-center sm:h-16 sm:w-16 justify-center rounded bg-gray-100 text-xs font-semibold text-gray-700 dark:bg-gray-800 dark:text-gray-300">{extension.slice(0, 4)}</span>;
 }
 
 function ResourceItem({ resource, onPreview }: { resource: Resource; onPreview: (r: Resource) => void }) {
   const { slug, role, userId } = useOrg();
   const remove = useDeleteResource(slug);
   const [error, setError] = useState<unknown>(null);
+  const [editing, setEditing] = useState(false);
   const mayEdit = atLeast(role, "moderator") || (userId !== null && resource.uploaded_by?.id === userId);
   const act = async (work: () => Promise<unknown>) => {
     setError(null);
     try { await work(); } catch (failure) { setError(failure); }
   };
+  if (editing) {
+    return (
+      <article aria-label={resource.title} className="px-4 py-4 sm:px-6">
+        <EditForm slug={slug} role={role} resource={resource} onDone={() => setEditing(false)} />
+      </article>
+    );
+  }
   return (
-    <article aria-label={resource.title} className="flex gap-4 px-4 py-4 sm:px-6">
-      {resource.thumbnail_url ? <img src={resource.thumbnail_url} alt="" className="h-16 w-16 shrink-0 rounded object-cover" /> : <FileBadge resource={resource} />}
+    <article aria-label={resource.title} className="flex flex-wrap gap-3 px-4 py-4 sm:flex-nowrap sm:gap-4 sm:px-6">
+      {resource.thumbnail_url ? <img src={resource.thumbnail_url} alt="" className="h-12 w-12 shrink-0 rounded object-cover sm:h-16 sm:w-16" /> : <FileBadge resource={resource} />}
       <div className="min-w-0 flex-1 space-y-1">
         <div className="flex flex-wrap items-center gap-2">
           <h3 className="font-medium break-words">{resource.title}</h3>
@@ -60,9 +69,10 @@ function ResourceItem({ resource, onPreview }: { resource: Resource; onPreview: 
         {resource.tags.length > 0 && <p className="flex flex-wrap gap-1">{resource.tags.map((t) => <Badge key={t}>#{t}</Badge>)}</p>}
         <ErrorNotice error={error} />
       </div>
-      <div className="flex shrink-0 flex-col gap-2 sm:flex-row sm:items-start">
+      <div className="flex w-full flex-wrap gap-2 pl-15 sm:w-auto sm:shrink-0 sm:flex-nowrap sm:items-start sm:pl-0">
         {canPreview(resource) && <Button variant="secondary" size="sm" onClick={() => onPreview(resource)}>Preview</Button>}
         <Button size="sm" onClick={() => void act(() => download(slug, resource))}>Download</Button>
+        {mayEdit && <Button variant="secondary" size="sm" onClick={() => setEditing(true)}>Edit</Button>}
         {mayEdit && (
           <Button variant="danger" size="sm" busy={remove.isPending}
             onClick={() => { if (window.confirm(`Delete “${resource.title}”? Its file is deleted too.`)) void act(() => remove.mutateAsync(resource.id)); }}>
@@ -106,7 +116,7 @@ export function ResourcesPage() {
       {uploading && <Card title="Upload a resource"><UploadForm slug={slug} role={role} onDone={() => setUploading(false)} /></Card>}
       {!filtered && <Featured onPreview={setPreviewing} />}
       <Card title="Library">
-        <div className="grid gap-3 border-b border-gray-200 p-4 sm:grid-cols-4 sm:px-6 dark:border-gray-800">
+        <div className="grid grid-cols-2 gap-3 border-b border-gray-200 p-4 sm:grid-cols-4 sm:px-6 dark:border-gray-800">
           <TextField label="Category" value={filters.category ?? ""} onChange={(e) => set({ category: e.target.value.trim() || undefined })} />
           <TextField label="Tag" value={filters.tag ?? ""} onChange={(e) => set({ tag: e.target.value.trim().toLowerCase() || undefined })} />
           <SelectField label="Sort by" value={filters.sort} onChange={(e) => set({ sort: e.target.value as Sort })}>

@@ -7,7 +7,7 @@ import { ROLES, atLeast, type Role } from "@/lib/types";
 
 import { formatBytes, uploadFile, useRegisterResource } from "../api";
 
-const ROLE_LABELS: Record<Role, string> = {
+export const ROLE_LABELS: Record<Role, string> = {
   guest: "Everyone, guests included", member: "Members", moderator: "Moderators and above", admin: "Admins and owners", owner: "Owners only",
 };
 
