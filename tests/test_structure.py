@@ -1,4 +1,5 @@
-"""The code's shape, checked: no module-level state (state belongs to actors and handles)."""
+"""The code's shape, checked: no module-level state (state belongs to actors and handles), no
+import cycles, no route importing another route, no import by string."""
 
 from __future__ import annotations
 
@@ -79,3 +80,79 @@ def test_the_check_sees_state() -> None:
     tree = ast.parse("_seen = {}\nLIMITS: dict[str, int] = {}\ndef f():\n    LIMITS['a'] = 1\n")
     assert [n for n, v, _ in _module_assignments(tree) if _is_mutable(v) and not _CONSTANT.match(n)] == ["_seen"]
     assert _mutations(tree, {"LIMITS"}) == [("LIMITS", 4)]
+
+
+def _imports(tree: ast.Module) -> set[str]:
+    """Every module of ours this one imports (at any level, lazily or not)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {name for name in found if name == "community" or name.startswith("community.")}
+
+
+def _graph() -> dict[str, set[str]]:
+    names = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return {name: {t for t in _imports(ast.parse(path.read_text())) if t in names and t != name}
+            for name, path in names.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while (top := stack.pop()) != node:
+                component.append(top)
+            if component:
+                found.append(sorted([node, *component]))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles() -> None:
+    assert _cycles(_graph()) == []
+
+
+def test_the_cycle_check_sees_a_cycle() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_layers_import_one_way() -> None:
+    """Routes never import routes; domain imports nothing of ours but domain; nothing imports by string."""
+    graph, wrong = _graph(), []
+    for name, targets in graph.items():
+        for target in targets:
+            if name.startswith("community.http.routes.") and target.startswith("community.http.routes."):
+                wrong.append(f"{name} -> {target}")
+            if name.startswith("community.domain") and not target.startswith("community.domain"):
+                wrong.append(f"{name} -> {target}")
+            if name == "community.supervisor":
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+    for path in [*PACKAGE.rglob("*.py"), *PACKAGE.parent.joinpath("tests").rglob("*.py")]:
+        tree = ast.parse(path.read_text())
+        assert "import_module" not in {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}, path
+        assert "import_module" not in {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                                       for a in n.names}, path

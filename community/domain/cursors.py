@@ -1,4 +1,8 @@
-"""Opaque keyset cursors: the last row's sort key, base64url-encoded JSON."""
+"""Opaque keyset cursors: the last row's sort key, base64url-encoded JSON.
+
+Each kind of page has its typed decoder (`time_cursor`, `pinned_cursor`, ...): a malformed
+cursor is a 422 naming `cursor`, and what a decoder answers is the exact key its query takes.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,53 @@ def encode_cursor(values: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
 
 
+TimeKey = tuple[datetime, UUID]
+PinnedKey = tuple[bool, datetime, UUID]
+
+
+def time_cursor(cursor: str | None) -> TimeKey | None:
+    """(created_at, id): most lists."""
+    if not cursor:
+        return None
+    at, last_id = decode_cursor(cursor, [datetime, UUID])
+    assert isinstance(at, datetime) and isinstance(last_id, UUID)
+    return at, last_id
+
+
+def pinned_cursor(cursor: str | None) -> PinnedKey | None:
+    """(is_pinned, last_reply_at, id): a forum's topics."""
+    if not cursor:
+        return None
+    pinned, at, last_id = decode_cursor(cursor, [bool, datetime, UUID])
+    assert isinstance(pinned, bool) and isinstance(at, datetime) and isinstance(last_id, UUID)
+    return pinned, at, last_id
+
+
+def score_cursor(cursor: str | None, *, by_relevance: bool) -> tuple[float | datetime, UUID] | None:
+    """(relevance or created_at, id): search results."""
+    if not cursor:
+        return None
+    key, last_id = decode_cursor(cursor, [float if by_relevance else datetime, UUID])
+    assert isinstance(key, float | datetime) and isinstance(last_id, UUID)
+    return key, last_id
+
+
+def seq_cursor(cursor: str | None) -> int | None:
+    """A sequence number: the moderation log."""
+    if not cursor:
+        return None
+    (seq,) = decode_cursor(cursor, [int])
+    assert isinstance(seq, int)
+    return seq
+
+
+def direction_cursor(cursor: str) -> tuple[str, int]:
+    """("a" | "b", seq): a conversation's messages, after or before a position."""
+    direction, seq = decode_cursor(cursor, [str, int])
+    assert isinstance(seq, int)
+    return ("a" if direction == "a" else "b"), seq
+
+
 def decode_cursor(cursor: str, types: Sequence[type]) -> list[object]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -35,7 +86,9 @@ def _parse(kind: type, value: object) -> object:
         return datetime.fromisoformat(str(value))
     if kind is UUID:
         return UUID(str(value))
-    if not isinstance(value, kind):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise TypeError("cursor value")
     return value
 

@@ -15,13 +15,12 @@ Rules, each pinned by a test:
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import conversations as q
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, at_least
@@ -65,10 +64,10 @@ async def access_conversation(db: Database, member: OrgMember, conversation_id: 
 async def list_conversations(db: Database, member: OrgMember, *, cursor: str | None,
                              limit: int) -> dict[str, Any]:
     user_id = me(member)
-    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    before = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=user_id) as conn:
         found = await q.list_conversations(conn, member.org_id, user_id, limit=limit + 1,
-                                           before=(before[0], before[1]) if before else None)  # type: ignore[arg-type]
+                                           before=before)
         page = found[:limit]
         people = await q.list_participants(conn, member.org_id, [c["id"] for c in page])
     by_conv: dict[UUID, list[dict[str, Any]]] = {}

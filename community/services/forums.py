@@ -9,14 +9,13 @@ Non-visible forums answer the same 404 as missing ones.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database, UniqueViolation
 from community.db.queries import forums, topics
 from community.domain.audience import forum_rank
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, pinned_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
@@ -87,11 +86,11 @@ def forum_tree(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def read_forum(db: Database, member: OrgMember, forum_id: UUID, *, tag: str | None,
                      cursor: str | None, limit: int) -> dict[str, Any]:
-    before = decode_cursor(cursor, [bool, datetime, UUID]) if cursor else None
+    before = pinned_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         forum = await load_forum(conn, member, forum_id)
         found = await topics.list_forum_topics(conn, member.org_id, forum_id, tag=tag,
-                                               before=tuple(before) if before else None,  # type: ignore[arg-type]
+                                               before=before,
                                                limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["is_pinned"], page[-1]["last_activity_at"], page[-1]["id"]) if page else None

@@ -11,7 +11,7 @@ from uuid import UUID
 from community.actors.mailer import Mailer
 from community.db.pool import Database
 from community.db.queries import invitations, members, orgs
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, GoneError, NotFoundError, SeatLimitError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks
@@ -56,9 +56,9 @@ def _mail_invitation(mailer: Mailer, actor: OrgMember, email: str, token: str) -
 async def list_invitations(db: Database, actor: OrgMember, *, cursor: str | None,
                            limit: int) -> dict[str, Any]:
     actor.require(Perm.INVITE_MEMBERS)
-    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    before = time_cursor(cursor)
     async with db.transaction(org_id=actor.org_id, user_id=actor.user_id) as conn:
-        found = await invitations.list_invitations(conn, actor.org_id, before=tuple(before) if before else None,  # type: ignore[arg-type]
+        found = await invitations.list_invitations(conn, actor.org_id, before=before,
                                                    limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import members, orgs
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role, outranks, valid_overrides
@@ -24,10 +23,10 @@ _NO_MEMBER = "No such member."
 async def list_members(db: Database, member: OrgMember, *, role: str | None, status: str | None,
                        cursor: str | None, limit: int) -> dict[str, Any]:
     member.require(Perm.LIST_MEMBERS)
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await members.list_members(conn, member.org_id, role=role, status=status,
-                                           after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                           after=after,
                                            limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["joined_at"], page[-1]["user_id"]) if page else None

@@ -16,18 +16,18 @@ from community.db.pool import Conn, Database
 from community.db.queries import conversations as cq
 from community.db.queries import messages as q
 from community.db.queries import notifications as nq
-from community.domain.cursors import decode_cursor, encode_cursor
+from community.domain.cursors import direction_cursor, encode_cursor
 from community.domain.errors import (
     ForbiddenError,
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
-    ValidationFailedError,
 )
 from community.domain.events import Activity, Channel, EventType, dumps
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
+from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher, Realtime
 from community.ratelimit import RateLimiter
 from community.services.conversations import check_direct, load_conversation
@@ -36,7 +36,6 @@ from community.services.unit import Unit, unit_of_work
 from community.services.views import message_view, notification_view
 
 MAX_MESSAGE_BYTES = 8 * 1024
-REACTIONS = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🚀", "👀")
 _NOT_FOUND = "No such message."
 
 
@@ -74,8 +73,7 @@ async def list_messages(db: Database, member: OrgMember, conversation_id: UUID, 
 async def _position(conn: Conn, member: OrgMember, conversation_id: UUID, before: UUID | None, after: UUID | None,
                     cursor: str | None) -> tuple[str, int | None]:
     if cursor:
-        direction, seq = decode_cursor(cursor, [str, int])
-        return ("a" if direction == "a" else "b"), int(seq)  # type: ignore[call-overload]
+        return direction_cursor(cursor)
     anchor = after or before
     if anchor is None:
         return "b", None
@@ -180,9 +178,7 @@ async def do_delete_message(db: Database, publisher: Publisher, member: OrgMembe
 async def do_react(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID, message_id: UUID,
                    emoji: str, *,
                    add: bool) -> dict[str, Any]:
-    if emoji not in REACTIONS:
-        raise ValidationFailedError("emoji: not an allowed reaction", [
-            {"loc": ["path", "emoji"], "msg": f"one of {' '.join(REACTIONS)}"}])
+    check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await load_conversation(unit.conn, member, conversation_id)
         message = await _load(unit.conn, member, conversation_id, message_id)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Database
 from community.db.queries import forums, moderation, posts
-from community.domain.cursors import decode_cursor, encode_cursor, next_cursor
+from community.domain.cursors import encode_cursor, next_cursor, seq_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
@@ -48,11 +47,11 @@ async def _scope(conn: Any, member: OrgMember) -> list[UUID] | None:
 
 async def list_flags(db: Database, member: OrgMember, *, status: str, cursor: str | None,
                      limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         scope = await _scope(conn, member)
         found = await moderation.list_flags(conn, member.org_id, status=status, scope=scope,
-                                            after=tuple(after) if after else None,  # type: ignore[arg-type]
+                                            after=after,
                                             limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None
@@ -108,9 +107,9 @@ async def do_suspend_member(db: Database, publisher: Publisher, member: OrgMembe
 async def list_log(db: Database, member: OrgMember, *, cursor: str | None, limit: int) -> dict[str, Any]:
     if not member.can(Perm.VIEW_MODERATION_LOG):
         raise ForbiddenError("Only admins read the moderation log.")
-    before = decode_cursor(cursor, [int])[0] if cursor else None
+    before = seq_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        found = await moderation.list_log(conn, member.org_id, before=before, limit=limit + 1)  # type: ignore[arg-type]
+        found = await moderation.list_log(conn, member.org_id, before=before, limit=limit + 1)
     page = found[:limit]
     cursor_out = encode_cursor([page[-1]["id"]]) if len(found) > limit and page else None
     return {"entries": [log_entry_view(e) for e in page], "next_cursor": cursor_out}

@@ -9,7 +9,6 @@ active member on an announcement. Never the actor; only active members. Writing 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +16,7 @@ from community.db.pool import Conn, Database
 from community.db.queries import audience as now
 from community.db.queries import notifications as q
 from community.domain.audience import OWNER_RANK, Current, Viewer, forum_rank, judge, referenced
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
 from community.domain.permissions import RANK, Role
@@ -157,10 +156,10 @@ def _ids(values: Iterable[object]) -> list[UUID]:
 
 async def list_notifications(db: Database, principal: Principal, *, unread: bool, cursor: str | None,
                              limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(user_id=principal.user_id) as conn:
         found = await q.list_notifications(conn, principal.user_id, unread=unread,
-                                           after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                           after=after,
                                            limit=limit + 1)
         unread_count = await q.count_unread(conn, principal.user_id)
     page = found[:limit]

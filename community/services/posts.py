@@ -20,6 +20,7 @@ from community.domain.events import Channel, EventType
 from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
+from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher
 from community.ratelimit import RateLimiter
 from community.services.files import attach, inspect_attachments
@@ -28,7 +29,6 @@ from community.services.topics import check_content, check_posting_rate, load_to
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, revision_view
 
-REACTIONS = ("👍", "👎", "❤️", "🎉", "😄", "😕", "🚀", "👀")
 _NOT_FOUND = "No such post."
 
 
@@ -171,9 +171,7 @@ async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any],
 
 async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, emoji: str, *,
                    add: bool) -> dict[str, Any]:
-    if emoji not in REACTIONS:
-        raise ValidationFailedError("emoji: not an allowed reaction", [
-            {"loc": ["path", "emoji"], "msg": f"one of {' '.join(REACTIONS)}"}])
+    check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)

@@ -48,7 +48,7 @@ from uuid import UUID
 from community.actors.indexer import IndexStep
 from community.db.pool import Database
 from community.db.queries import search as queries
-from community.domain.cursors import decode_cursor, encode_cursor
+from community.domain.cursors import encode_cursor, score_cursor
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.services.forums import viewer_rank
@@ -135,12 +135,8 @@ def _language(member: OrgMember) -> str:
     return member.settings.search.language
 
 
-def _cursor(cursor: str | None, by_relevance: bool) -> tuple[Any, UUID] | None:
-    if not cursor:
-        return None
-    key, last_id = decode_cursor(cursor, [float if by_relevance else datetime, UUID])
-    assert isinstance(last_id, UUID)
-    return key, last_id
+def _cursor(cursor: str | None, by_relevance: bool) -> tuple[float | datetime, UUID] | None:
+    return score_cursor(cursor, by_relevance=by_relevance)
 
 
 def result_view(found: dict[str, Any], by_relevance: bool) -> dict[str, Any]:

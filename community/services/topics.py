@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.actors.view_counter import ViewCounter
 from community.db.pool import Conn, Database, Query, row, rows
 from community.db.queries import forums, members, moderation, orgs, posts, topics
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
@@ -50,11 +49,11 @@ async def access_topic(db: Database, member: OrgMember, topic_id: UUID) -> dict[
 async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, topic_id: UUID, *,
                           cursor: str | None, limit: int) -> dict[str, Any]:
     """The topic and a page of its posts in creation order (clients nest them by parent_id): 3 queries."""
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         topic = await load_topic(conn, member, topic_id)
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
-                                             after=tuple(after) if after else None,  # type: ignore[arg-type]
+                                             after=after,
                                              limit=limit + 1)
     return _topic_page(views, member, topic, found, limit)
 
@@ -64,7 +63,7 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
     """The topic page for a signed-in caller named by id or Auth0 subject, in one handoff: who they
     are in `{org}`, the topic and its page of posts (the same statements and views as above).
     None when the database does not know the caller (the slow path provisions or answers 401)."""
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
 
     def plan(context: Any) -> tuple[UUID, UUID | None, list[Query]] | None:
         org_id, viewer = context["org_id"], context["user_id"]
@@ -72,8 +71,7 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
             return None
         return org_id, viewer, [
             topics.get_topic_query(org_id, topic_id, viewer),
-            posts.topic_posts_query(org_id, topic_id, viewer, after=tuple(after) if after else None,  # type: ignore[arg-type]
-                                    limit=limit + 1)]
+            posts.topic_posts_query(org_id, topic_id, viewer, after=after, limit=limit + 1)]
 
     context, results = await db.read_in_context(
         orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.permissions import Role
+from community.domain.tags import normalise_tag, normalise_tags
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import (
@@ -28,22 +28,6 @@ from community.http.openapi import answers, problems
 from community.services import forums, topics
 
 blueprint = Blueprint("forums", __name__)
-_TAG = re.compile(r"^[\w+#.-]{1,30}$")
-
-
-def normalise_tags(tags: list[str] | None) -> list[str] | None:
-    """Lower-case, inner spaces as hyphens, duplicates dropped; at most 5 of at most 30 characters."""
-    if tags is None:
-        return None
-    found: dict[str, None] = {}
-    for tag in tags:
-        clean = re.sub(r"\s+", "-", tag.strip().lower())
-        if not _TAG.match(clean):
-            raise ValueError(f"invalid tag {tag!r}: 1-30 letters, digits or + # . - _")
-        found.setdefault(clean)
-    return list(found)
-
-
 class CreateForumBody(Body):
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=5000)
@@ -64,6 +48,11 @@ class UpdateForumBody(Body):
 
 class ForumQuery(PageQuery):
     tag: str | None = Field(default=None, max_length=30)
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, tag: str | None) -> str | None:
+        return normalise_tag(tag) if tag else None
 
 
 class CreateTopicBody(Body):
@@ -112,8 +101,7 @@ async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any],
 async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    tag = normalise_tags([query_args.tag])[0] if query_args.tag else None  # type: ignore[index]
-    return await forums.read_forum(h.db, member, forum_id, tag=tag, cursor=query_args.cursor,
+    return await forums.read_forum(h.db, member, forum_id, tag=query_args.tag, cursor=query_args.cursor,
                                    limit=query_args.limit)
 
 

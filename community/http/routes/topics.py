@@ -9,11 +9,11 @@ from pydantic import Field, field_validator
 from quart import Blueprint, g
 from quart_schema import validate_querystring, validate_request
 
+from community.domain.tags import normalise_tags
 from community.http.auth import org_member, token_caller
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, Post, PostAnswer, Topic, TopicAnswer
 from community.http.openapi import answers, problems
-from community.http.routes.forums import normalise_tags
 from community.services import posts, topics
 
 blueprint = Blueprint("topics", __name__)
