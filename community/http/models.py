@@ -265,3 +265,21 @@ class Event(Answer):
     created_by: UserRef | None
     created_at: datetime
     updated_at: datetime
+
+
+class Flag(Answer):
+    id: UUID
+    post_id: UUID
+    topic_id: UUID
+    forum_id: UUID
+    reason: str
+    status: Literal["open", "resolved", "dismissed"]
+    resolution: str | None
+    resolved_by: UUID | None
+    resolved_at: datetime | None
+    created_at: datetime
+    reporter: UserRef | None
+
+
+class FlagAnswer(Answer):
+    flag: Flag

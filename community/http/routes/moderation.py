@@ -12,9 +12,8 @@ from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, MembershipAnswer, PageQuery, UserRef
+from community.http.models import Answer, Body, Cursor, Flag, FlagAnswer, MembershipAnswer, PageQuery, UserRef
 from community.http.openapi import answers
-from community.http.routes.posts import Flag, FlagAnswer
 from community.services import moderation
 
 blueprint = Blueprint("moderation", __name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import Field
@@ -12,7 +12,7 @@ from quart_schema import validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, PostAnswer, UserRef
+from community.http.models import Answer, Body, FlagAnswer, PostAnswer, UserRef
 from community.http.openapi import answers, problems
 from community.services import moderation, posts
 
@@ -38,24 +38,6 @@ class Revision(Answer):
 
 class RevisionList(Answer):
     revisions: list[Revision]
-
-
-class Flag(Answer):
-    id: UUID
-    post_id: UUID
-    topic_id: UUID
-    forum_id: UUID
-    reason: str
-    status: Literal["open", "resolved", "dismissed"]
-    resolution: str | None
-    resolved_by: UUID | None
-    resolved_at: datetime | None
-    created_at: datetime
-    reporter: UserRef | None
-
-
-class FlagAnswer(Answer):
-    flag: Flag
 
 
 @blueprint.get("/api/orgs/<org>/posts/<uuid:post_id>")
