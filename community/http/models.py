@@ -283,3 +283,19 @@ class Flag(Answer):
 
 class FlagAnswer(Answer):
     flag: Flag
+
+
+class User(Answer):
+    """The signed-in user's own account."""
+
+    id: UUID
+    email: str
+    display_name: str
+    avatar_url: str | None
+    created_at: datetime
+    email_verified: bool
+
+
+class Session(Answer):
+    user: User
+    token: str

@@ -12,9 +12,8 @@ from quart_schema import validate_request
 from community.domain.errors import UnauthorizedError
 from community.http.auth import bearer_token, require_principal
 from community.http.context import current_handles
-from community.http.models import Answer, Body
+from community.http.models import Answer, Body, Session, User
 from community.http.openapi import answers, problems, public
-from community.http.routes.auth import Session, User
 from community.services import account
 
 blueprint = Blueprint("account", __name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from pydantic import EmailStr, Field
 from quart import Blueprint, request
@@ -13,7 +12,7 @@ from quart_schema import validate_request
 from community.domain.permissions import Role
 from community.http.auth import require_principal
 from community.http.context import current_handles
-from community.http.models import Answer, Body, MemberStatus, OrgRef
+from community.http.models import Answer, Body, MemberStatus, OrgRef, Session, User
 from community.http.openapi import answers, problems, public
 from community.services import account, identity
 
@@ -29,22 +28,6 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: str = Field(min_length=1, max_length=320)
     password: str = Field(min_length=1, max_length=256)
-
-
-class User(Answer):
-    """The signed-in user's own account."""
-
-    id: UUID
-    email: str
-    display_name: str
-    avatar_url: str | None
-    created_at: datetime
-    email_verified: bool
-
-
-class Session(Answer):
-    user: User
-    token: str
 
 
 class MyMembership(Answer):

@@ -12,11 +12,11 @@ from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.files import LARGEST_FILE, PURPOSES
+from community.domain.tags import normalise_tags
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
 from community.http.openapi import answers, problems
-from community.http.routes.forums import normalise_tags
 from community.services import attachments, files, resources
 
 blueprint = Blueprint("resources", __name__)
