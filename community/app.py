@@ -23,7 +23,6 @@ from community.actors.deliverer import Deliverer
 from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
-from community.actors.mailbox import Mailbox
 from community.actors.mailer import Mailer
 from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
@@ -36,14 +35,13 @@ from community.billing.gateway import StripeGateway
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
 from community.db.pool import Database
-from community.domain.events import Activity
 from community.domain.throttle import TypingThrottle
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
-from community.services import analytics, billing, integrations, notifications
+from community.services import analytics, billing, event_notices, integrations, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
@@ -61,10 +59,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
                   max_size=settings.db_pool_max, role=APP_ROLE)
     registry = WsManager()
-    # The notification writer's mailbox is its registered name: the notifier feeds it before
-    # the writer (which publishes through the bus) is built.
-    follow_ups: Mailbox[Activity] = Mailbox("notification_writer", 10_000)
-    notifier = Notifier(registry, db, follow_ups=follow_ups, follow_up_types=notifications.FOLLOW_UP_TYPES)
+    notifier = Notifier(registry, db)
     indexer = Indexer(steps=search_steps(db))
     bus = ClusterBus(db, node_id, notifier=notifier, registry=registry)
     realtime_settings = RealtimeSettings(max_channels=settings.ws_max_subscriptions,
@@ -76,7 +71,10 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     deliverer = Deliverer(partial(integrations.claim_deliveries, db, settings),
                           lambda sender, org_id, delivery_id: integrations.deliver_one(
                               db, publisher, realtime, settings, sender, org_id, delivery_id))
-    publisher = Publisher(notifier, indexer, deliverer)
+    writer = NotificationWriter(db, partial(notifications.do_write_notifications, realtime),
+                                partial(event_notices.publish_notices, realtime),
+                                events=notifications.NOTIFYING_EVENTS)
+    publisher = Publisher(notifier, indexer, deliverer, writer)
     gateway = StripeGateway(settings) if settings.stripe_secret_key else None
     billing_worker = BillingWorker(lambda: billing.billing_step(db, publisher, realtime, billing_handle))
     billing_handle = Billing(settings=settings, gateway=gateway, worker=billing_worker)
@@ -84,7 +82,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                           interval=settings.reminder_interval_seconds)
     storage = storage_from_settings(settings, db)
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
-                   notifier=notifier, indexer=indexer, bus=bus,
+                   notifier=notifier, indexer=indexer, bus=bus, notification_writer=writer,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
                    publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
                    identity=Identity.from_settings(settings),
@@ -129,9 +127,8 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("cluster_bus", h.bus.run, shutdown=5.0),
         ChildSpec("presence", h.presence.run, shutdown=5.0),
     ], strategy="rest_for_one", intensity=3, period=10.0)
-    writer = NotificationWriter(h.notifier.follow_ups, partial(notifications.write_for_activity, h.db, h.realtime))
     workers = Supervisor("workers", [
-        ChildSpec("notification_writer", writer.run, shutdown=5.0),
+        ChildSpec("notification_writer", h.notification_writer.run, shutdown=5.0),
         ChildSpec("view_counter", h.views.run, shutdown=5.0),
         ChildSpec("mailer", h.mailer.run, shutdown=5.0),
         ChildSpec("billing", h.billing.worker.run, shutdown=5.0),

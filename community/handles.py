@@ -23,6 +23,7 @@ from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
 from community.actors.mailer import Mailer
+from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
 from community.actors.presence import Presence
 from community.actors.reminders import Reminders
@@ -41,11 +42,12 @@ from community.supervisor import Supervisor
 
 @dataclass(frozen=True)
 class Publisher:
-    """After a commit: the unit's activities to the notifier, a (coalesced) poke to the indexer."""
+    """After a commit: the unit's activities to the notifier; (coalesced) pokes to the queue workers."""
 
     notifier: Notifier
     indexer: Indexer
     deliverer: Deliverer
+    notification_writer: NotificationWriter
 
     def committed(self, activities: Sequence[Activity]) -> None:
         for activity in activities:
@@ -55,6 +57,7 @@ class Publisher:
         # Triggers queue search work in the writer's transaction, whatever the write was (an org's
         # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
         self.indexer.poke()
+        self.notification_writer.committed(activities)  # its trigger queued the events that notify
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class Handles:
     notifier: Notifier
     indexer: Indexer
     bus: ClusterBus
+    notification_writer: NotificationWriter
     presence: Presence
     realtime: Realtime
     publisher: Publisher

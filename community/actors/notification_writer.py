@@ -1,28 +1,97 @@
-"""notification_writer: notifications for the events that raise them, off the notifier's path.
+"""notification_writer: notifications from a queue the database fills in the writer's transaction.
 
-The notifier hands each such event to this actor's mailbox (created once by the tree, kept
-across restarts) and goes on fanning out; writing notifications never delays a delivery.
+The indexer's pattern: a trigger queues each event that raises notifications as the event is
+committed; a poke after commit (coalesced) or the periodic sweep wakes this actor, which claims a
+batch per org with `FOR UPDATE SKIP LOCKED` and writes the notifications in the transaction that
+removes the batch from the queue. A crash mid-batch rolls back and the events stay queued; a
+burst or a full mailbox only delays them; several nodes share the queue and never write one
+twice. Frames for the rows written go out after the commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import partial
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from uuid import UUID
 
+import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
-from community.domain.events import Activity
+from community.db.pool import Conn, Database
+from community.db.queries.activity import list_activity_by_seq
+from community.db.queries.notifications import claim_queued_events, pending_notification_orgs
+from community.domain.events import Activity, EventType
 
-WriteNotifications = Callable[[Activity], Awaitable[None]]
+log = structlog.get_logger("community.actors.notification_writer")
+
+# Writes one event's notifications in the writer's transaction; answers the rows written.
+WriteNotifications = Callable[[Conn, Activity], Awaitable[list[dict[str, Any]]]]
+# Tells the people concerned, after commit.
+PublishNotifications = Callable[[list[dict[str, Any]]], None]
 
 
 class NotificationWriter:
-    def __init__(self, mailbox: Mailbox[Activity], write: WriteNotifications) -> None:
-        self.mailbox, self.write = mailbox, write
+    def __init__(self, db: Database, write: WriteNotifications, publish: PublishNotifications, *,
+                 events: frozenset[EventType], batch: int = 200, sweep_interval: float = 5.0,
+                 linger: float = 0.05) -> None:
+        self.db, self.write, self.publish, self.events = db, write, publish, events
+        self.batch, self.sweep_interval, self.linger = batch, sweep_interval, linger
+        self.mailbox: Mailbox[None] = Mailbox("notification_writer", 1)
+        self.written = 0
+
+    def poke(self) -> None:
+        """Something may be queued. Pokes coalesce: one pending is enough."""
+        self.mailbox.send_nowait(None, coalesce=True)
+
+    def committed(self, activities: Sequence[Activity]) -> None:
+        """After a commit: a poke when it recorded an event the trigger queues."""
+        if any(activity.type in self.events for activity in activities):
+            self.poke()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        task_status.started()
-        async for activity in self.mailbox.receive:
-            await ride_out("notification_writer", partial(self.write, activity))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._tick)
+            task_status.started()
+            await ride_out("notification_writer", self._drain)  # what was queued while we were down
+            async for _ in self.mailbox.receive:
+                await trio.sleep(self.linger)  # let a burst of commits share one batch
+                if not await ride_out("notification_writer", self._drain):
+                    self.poke()  # the queue is still there: try again once the database is back
+
+    async def _tick(self) -> None:
+        # Other nodes' events, and pokes lost with a crash, are found by the sweep.
+        while True:
+            await trio.sleep(self.sweep_interval)
+            self.poke()
+
+    async def _drain(self) -> None:
+        claimed = 1
+        while claimed:  # until a pass finds nothing it can claim (another node may hold the rest)
+            async with self.db.transaction() as conn:
+                orgs = await pending_notification_orgs(conn, self.batch)
+            claimed = 0
+            for org_id in orgs:
+                while (n := await self._write_batch(org_id)) > 0:
+                    claimed += n
+
+    async def _write_batch(self, org_id: UUID) -> int:
+        written: list[dict[str, Any]] = []
+        async with self.db.transaction(org_id=org_id) as conn:
+            seqs = await claim_queued_events(conn, org_id, self.batch)
+            for activity in await list_activity_by_seq(conn, org_id, seqs):
+                written += await self._write_one(conn, activity)
+        self.written += len(written)
+        self.publish(written)
+        return len(seqs)
+
+    async def _write_one(self, conn: Conn, activity: Activity) -> list[dict[str, Any]]:
+        try:
+            return await self.write(conn, activity)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A payload this code cannot read would fail on every retry and take the tree down
+            # with it: skip that one event, loudly. Database errors propagate (retried after restart).
+            log.error("notification_writer.unreadable_event", org_id=str(activity.org_id), seq=activity.seq,
+                      type=str(activity.type), reason=repr(exc))
+            return []

@@ -6,7 +6,7 @@ restart resumes where the crashed incarnation stopped). An event that is not the
 NOTIFY from another node, or a periodic sweep makes it read the gap from the log.
 
 The cluster bus (`actors/cluster_bus.py`) hears other nodes' commits and calls `head_nowait`.
-Events that raise notifications go on to the notification writer's mailbox (`follow_ups`).
+Notifications are not written here: the notification writer reads its own queue.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Connection, De
 from community.db.pool import Database
 from community.db.queries import audience as now
 from community.db.queries.notifications import list_org_activity_after, org_event_heads
-from community.domain.audience import FORUM_CHANGES, REVISIBILITY, Current, Viewer, judge
+from community.domain.audience import FORUM_CHANGES, REVISIBILITY, Audience, Current, Viewer, judge
 from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
 from community.domain.permissions import Role
 
@@ -48,12 +48,10 @@ Message = Activity | Head | Sweep
 
 
 class Notifier:
-    def __init__(self, ws_manager: WsManager, db: Database, *, follow_ups: Mailbox[Activity],
-                 follow_up_types: frozenset[EventType], mailbox_size: int = 10_000,
+    def __init__(self, ws_manager: WsManager, db: Database, *, mailbox_size: int = 10_000,
                  sweep_interval: float = 2.0, batch: int = 500) -> None:
         self.ws_manager, self.db = ws_manager, db
         self.mailbox: Mailbox[Message] = Mailbox("notifier", mailbox_size)
-        self.follow_ups, self.follow_up_types = follow_ups, follow_up_types
         self.cursors: dict[UUID, int] = {}
         # Per org with sockets here: forum -> view_rank, a cache of the forums table that the
         # activity stream invalidates (every forum change is an event this notifier handles).
@@ -99,8 +97,7 @@ class Notifier:
         cursor = self.cursors.get(message.org_id)
         if cursor is None and isinstance(message, Activity):
             if not self.ws_manager.org_connections(message.org_id):
-                await self._process(message)  # nobody here to deliver to; still follow up
-                return
+                return  # nobody here to deliver to
             cursor = self.cursors[message.org_id] = message.seq - 1
         if cursor is None or message.seq <= cursor:
             return
@@ -148,11 +145,11 @@ class Notifier:
                               **judged.payload})
                 self.ws_manager.deliver_nowait(Deliver(activity.channel, data, seq=activity.seq,
                                                        audience=judged.audience))
+            if activity.type is EventType.RESOURCE_CREATED:
+                self._to_readers(activity)
         if org_id in self.cursors:
             self.cursors[org_id] = activity.seq
         self._revoke(activity)
-        if activity.type in self.follow_up_types:
-            self.follow_ups.send_nowait(activity)
         self.published += 1
 
     async def _ranks(self, org_id: UUID) -> dict[UUID, int]:
@@ -176,6 +173,16 @@ class Notifier:
             return rank is not None and conn.viewer is not None and conn.viewer.rank >= rank
 
         self.ws_manager.drop_unseen(org_id, visible, "not_visible")
+
+    def _to_readers(self, activity: Activity) -> None:
+        """`resource_created` is logged on a channel nobody subscribes to: each member with a socket
+        here who may read the resource (its `min_rank`, as REST checks it) gets it on their own channel."""
+        audience = Audience(min_rank=int(activity.payload.get("min_rank") or 0))
+        readers = {c.user_id for c in self.ws_manager.org_connections(activity.org_id) if audience.admits(c.viewer)}
+        for user_id in sorted(readers):
+            channel = Channel.user(user_id)
+            frame = {"type": activity.type, "channel": channel, "resource": activity.payload["resource"]}
+            self.ws_manager.deliver_nowait(Deliver(channel, dumps(frame)))
 
     def _revoke(self, activity: Activity) -> None:
         user_id = revoked_user(activity)

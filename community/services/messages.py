@@ -23,7 +23,7 @@ from community.domain.errors import (
     PayloadTooLargeError,
     RateLimitedError,
 )
-from community.domain.events import Activity, Channel, EventType, dumps
+from community.domain.events import Activity, Channel, EventType
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -33,7 +33,7 @@ from community.ratelimit import RateLimiter
 from community.services.conversations import check_direct, load_conversation
 from community.services.files import attach, inspect_attachments
 from community.services.unit import Unit, unit_of_work
-from community.services.views import message_view, notification_view
+from community.services.views import message_view
 
 MAX_MESSAGE_BYTES = 8 * 1024
 _NOT_FOUND = "No such message."
@@ -212,28 +212,24 @@ async def do_mark_read(db: Database, publisher: Publisher, member: OrgMember, co
             "unread_count": conv["unread_count"]}
 
 
-async def write_message_notifications(db: Database, realtime: Realtime, activity: Activity) -> None:
-    """Notifier follow-up for `message_created`: participants not viewing the conversation here.
+async def write_message_notifications(realtime: Realtime, conn: Conn, activity: Activity) -> list[dict[str, Any]]:
+    """`message_created`'s notifications, in the writer's transaction: participants not viewing it here.
 
     "Viewing" is a socket on this node subscribed to the conversation's channel; idempotent
-    (one row per person per event), so a second node or a retry writes nothing twice.
+    (one row per person per event), so a retry writes nothing twice.
     """
     payload = activity.payload
     message, channel = payload.get("message") or {}, activity.channel
     viewing = {c.user_id for c in realtime.registry.subscribers(channel)}
-    async with db.transaction(org_id=activity.org_id) as conn:
-        live = set(await nq.list_active_members(conn, activity.org_id))
-        people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
-        chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
-        sender = (message.get("sender") or {}).get("display_name") or "Someone"
-        title = f"{sender} in {payload['title']}" if payload.get("title") else f"Message from {sender}"
-        written = await nq.insert_notifications(
-            conn, org_id=activity.org_id, user_ids=chosen, kind="message", activity_seq=activity.seq,
-            actor_id=activity.actor_id, subject_type="message", subject_id=UUID(str(message["id"])),
-            title=title[:300], excerpt=excerpt(str(message.get("content") or ""), 200),
-            data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id")}) \
-            if chosen else []
-    for row in written:
-        target = Channel.user(row["user_id"])
-        realtime.publish_frame(target, dumps({"type": "notification", "channel": target,
-                                              "notification": notification_view(row)}))
+    live = set(await nq.list_active_members(conn, activity.org_id))
+    people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
+    chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
+    if not chosen:
+        return []
+    sender = (message.get("sender") or {}).get("display_name") or "Someone"
+    title = f"{sender} in {payload['title']}" if payload.get("title") else f"Message from {sender}"
+    return await nq.insert_notifications(
+        conn, org_id=activity.org_id, user_ids=chosen, kind="message", activity_seq=activity.seq,
+        actor_id=activity.actor_id, subject_type="message", subject_id=UUID(str(message["id"])),
+        title=title[:300], excerpt=excerpt(str(message.get("content") or ""), 200),
+        data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id")})

@@ -13,17 +13,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.actors.ws_manager import Deliver
 from community.db.pool import Database
 from community.db.queries import files as file_queries
 from community.db.queries import resources as q
 from community.domain import files
 from community.domain.cursors import decode_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
+from community.domain.events import Channel, ChannelKind, EventType
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
-from community.handles import FileStore, Publisher, Realtime
+from community.handles import FileStore, Publisher
 from community.services.files import claim_upload, inspect_upload, signed_url
 from community.services.forums import viewer_rank
 from community.services.unit import unit_of_work
@@ -33,7 +32,8 @@ _CURSOR_TYPES: dict[str, type] = {"recent": datetime, "popular": int, "title": s
 
 
 def resource_channel(resource_id: UUID) -> Channel:
-    """Where `resource_created` is logged: nobody subscribes; the notifier hands it to each reader."""
+    """Where `resource_created` is logged: nobody subscribes; the notifier hands it to each reader
+    (actors/notifier.py `_to_readers`)."""
     return Channel(ChannelKind.RESOURCE, resource_id)
 
 
@@ -182,19 +182,3 @@ async def count_shared(db: Database, member: OrgMember) -> int:
         return await q.count_visible(conn, member.org_id, viewer_rank(member))
 
 
-async def deliver_resource_created(db: Database, realtime: Realtime, activity: Activity) -> None:
-    """`resource_created` to this node's sockets of the people who may read it (each node does its own)."""
-    user_ids = sorted({c.user_id for c in realtime.registry.org_connections(activity.org_id)})
-    if not user_ids:
-        return
-    min_rank = int(activity.payload.get("min_rank") or 0)
-    async with db.transaction(org_id=activity.org_id) as conn:
-        found = await q.member_roles(conn, activity.org_id, user_ids)
-    for person in found:
-        member = OrgMember(principal=None, org_id=activity.org_id, org={}, role=Role(person["role"]),
-                           overrides=person["permissions"] or {})
-        if viewer_rank(member) < min_rank:
-            continue
-        channel = Channel.user(person["user_id"])
-        frame = {"type": EventType.RESOURCE_CREATED, "channel": channel, "resource": activity.payload["resource"]}
-        realtime.registry.deliver_nowait(Deliver(channel, dumps(frame)))

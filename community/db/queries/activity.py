@@ -26,6 +26,11 @@ WHERE org_id = $1 AND seq > $2 AND channel = ANY($3::text[])
 ORDER BY seq LIMIT $4
 """
 
+_BY_SEQ = """
+SELECT org_id, seq, channel, type, payload, actor_id, created_at FROM activity
+WHERE org_id = $1 AND seq = ANY($2::bigint[]) ORDER BY seq
+"""
+
 _RECENT = """
 SELECT org_id, seq, channel, type, payload, actor_id, created_at FROM activity
 WHERE org_id = $1 ORDER BY seq DESC LIMIT $2
@@ -52,3 +57,7 @@ async def list_activity_after(conn: Conn, *, org_id: UUID, after: int, channels:
 
 async def list_recent_activity(conn: Conn, *, org_id: UUID, limit: int) -> list[Activity]:
     return [to_activity(r) for r in await conn.fetch(_RECENT, org_id, limit)]
+
+
+async def list_activity_by_seq(conn: Conn, org_id: UUID, seqs: list[int]) -> list[Activity]:
+    return [to_activity(r) for r in await conn.fetch(_BY_SEQ, org_id, seqs)] if seqs else []

@@ -29,6 +29,12 @@ WHERE p.org_id = $1 AND p.seen_at >= now() - $2::interval AND ($3::uuid IS NULL 
 ORDER BY p.user_id, p.connected_at
 """
 
+_PENDING_ORGS = "SELECT notification_pending_orgs($1) AS org_id"
+_CLAIM = """
+DELETE FROM notification_queue WHERE org_id = $1 AND seq IN (
+    SELECT seq FROM notification_queue WHERE org_id = $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING seq
+"""
 _NOTIFY = """
 INSERT INTO notifications (org_id, user_id, kind, activity_seq, actor_id, subject_type, subject_id, title,
                            excerpt, data)
@@ -54,7 +60,9 @@ INSERT INTO watches (org_id, user_id, target_type, target_id) VALUES ($1, $2, $3
 ON CONFLICT DO NOTHING
 """
 _UNWATCH = "DELETE FROM watches WHERE org_id = $1 AND user_id = $2 AND target_type = $3 AND target_id = $4"
-_WATCHERS = "SELECT user_id FROM watches WHERE org_id = $1 AND target_type = $2 AND target_id = $3"
+_WATCHERS = """
+SELECT user_id FROM watches WHERE org_id = $1 AND target_type = $2 AND target_id = $3 AND created_at <= $4
+"""
 _ACTIVE_MEMBERS = "SELECT user_id, role FROM memberships WHERE org_id = $1 AND status = 'active'"
 
 
@@ -123,10 +131,22 @@ async def unwatch(conn: Conn, org_id: UUID, user_id: UUID, target_type: str, tar
     await conn.execute(_UNWATCH, org_id, user_id, target_type, target_id)
 
 
-async def list_watchers(conn: Conn, org_id: UUID, target_type: str, target_id: UUID) -> list[UUID]:
-    return [r["user_id"] for r in await conn.fetch(_WATCHERS, org_id, target_type, target_id)]
+async def list_watchers(conn: Conn, org_id: UUID, target_type: str, target_id: UUID, *,
+                        since: datetime) -> list[UUID]:
+    """Who watched the target when an event of `since` happened (a later watch is not told of it)."""
+    return [r["user_id"] for r in await conn.fetch(_WATCHERS, org_id, target_type, target_id, since)]
 
 
 async def list_active_members(conn: Conn, org_id: UUID) -> dict[UUID, str]:
     """Active members and their roles."""
     return {r["user_id"]: r["role"] for r in await conn.fetch(_ACTIVE_MEMBERS, org_id)}
+
+
+async def pending_notification_orgs(conn: Conn, n: int) -> list[UUID]:
+    """Orgs with events waiting for their notifications, oldest first (the writer's one window through RLS)."""
+    return [r["org_id"] for r in await conn.fetch(_PENDING_ORGS, n)]
+
+
+async def claim_queued_events(conn: Conn, org_id: UUID, n: int) -> list[int]:
+    """Up to `n` queued events of one org, removed from the queue in this transaction (others skip them)."""
+    return sorted(r["seq"] for r in await conn.fetch(_CLAIM, org_id, n))

@@ -84,7 +84,7 @@ def _live_gauges(h: Handles) -> str:
                h.reminders.done)
     gauges.add("community_analytics_days_total", "Daily rollups written", h.analytics.days_written)
     for box in (h.registry.mailbox, h.notifier.mailbox, h.indexer.mailbox, h.db_pool.mailbox,
-                h.notifier.follow_ups, h.bus.outgoing, h.mailer.mailbox,
+                h.notification_writer.mailbox, h.bus.outgoing, h.mailer.mailbox,
                 h.billing.worker.mailbox, h.reminders.mailbox, h.deliverer.mailbox, h.analytics.mailbox,
                 h.files.worker.mailbox):
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
