@@ -114,7 +114,7 @@ async def test_bad_frames_close_1008(runtime: System, personas: Personas, frame:
 async def test_expired_token_closes_4401(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     short = runtime.handles.identity.keys.issue(str(acme.member.user_id), issuer=runtime.handles.settings.token_issuer,
-                               audience=runtime.handles.settings.token_audience, ttl_seconds=1)
+                               audience=runtime.handles.settings.token_audience, ttl_seconds=3)
     with trio.fail_after(10):
         async with open_websocket_url(ws_url(runtime, acme.slug, access_token=short)) as ws:
             assert (await recv(ws))["type"] == "welcome"
