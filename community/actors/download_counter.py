@@ -10,7 +10,7 @@ flush that fails (database outage) puts them back for the next one.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import structlog
@@ -18,7 +18,7 @@ import trio
 
 from community.actors.outage import ride_out
 from community.db.pool import Database, DatabaseUnavailable
-from community.db.queries.resources import add_downloads
+from community.db.queries.resources import add_downloaders, add_downloads
 
 log = structlog.get_logger("community.actors.download_counter")
 
@@ -27,10 +27,14 @@ class DownloadCounter:
     def __init__(self, db: Database, *, interval: float = 5.0) -> None:
         self.db, self.interval = db, interval
         self.pending: dict[UUID, Counter[UUID]] = {}
+        # Who downloaded, by org and the UTC day of the download (analytics' active members).
+        self.downloaders: dict[UUID, set[tuple[date, UUID]]] = {}
         self.flushed = 0
 
-    def count_nowait(self, org_id: UUID, resource_id: UUID) -> None:
+    def count_nowait(self, org_id: UUID, resource_id: UUID, user_id: UUID | None = None) -> None:
         self.pending.setdefault(org_id, Counter())[resource_id] += 1
+        if user_id is not None:
+            self.downloaders.setdefault(org_id, set()).add((datetime.now(UTC).date(), user_id))
 
     def pending_for(self, org_id: UUID, resource_id: UUID) -> int:
         return self.pending.get(org_id, Counter())[resource_id]
@@ -54,12 +58,17 @@ class DownloadCounter:
 
     async def flush(self) -> None:
         batch, self.pending = self.pending, {}
+        people, self.downloaders = self.downloaders, {}
         day = datetime.now(UTC).date()
         try:
-            for org_id in list(batch):
+            for org_id in sorted(set(batch) | set(people)):
                 async with self.db.transaction(org_id=org_id) as conn:
-                    await add_downloads(conn, org_id, dict(batch[org_id]), day)
-                self.flushed += sum(batch.pop(org_id).values())
+                    await add_downloads(conn, org_id, dict(batch.get(org_id, {})), day)
+                    await add_downloaders(conn, org_id, sorted(people.get(org_id, set())))
+                self.flushed += sum(batch.pop(org_id, Counter()).values())
+                people.pop(org_id, None)
         finally:
             for org_id, counts in batch.items():  # not written: back into the pending counts
                 self.pending.setdefault(org_id, Counter()).update(counts)
+            for org_id, seen in people.items():
+                self.downloaders.setdefault(org_id, set()).update(seen)

@@ -128,6 +128,13 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
             "totals": _aggregate(None, days), "retention": _retention(days, joins)}
 
 
+async def recent_totals(conn: Conn, org_id: UUID, days: int = DEFAULT_DAYS) -> dict[str, Any]:
+    """The totals of the last `days` UTC days with today: the dashboard's numbers are these."""
+    current = today()
+    start, end = current - timedelta(days=days - 1), current + timedelta(days=1)
+    return _aggregate(None, await _days(conn, org_id, start, end, current))
+
+
 def to_csv(series: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

@@ -1,7 +1,9 @@
 """The organization dashboard: stats, forums, recent activity the caller may see, member stats.
 
 `upcoming_events` (the next occurrences the caller may see; the stat counts those starting in
-the next 30 days) come from the events feature; `shared_resources` counts the resources the caller may read.
+the next 30 days) come from the events feature; `shared_resources` counts the resources the caller may read;
+`active_members` and `joined_last_30_days` are analytics' totals of the last 30 UTC days with today
+(the same numbers the analytics page shows, from the rollups and today's live counts).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from community.domain.audience import Current, Viewer, judge
 from community.domain.events import Activity, ChannelKind
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
+from community.services.analytics import recent_totals
 from community.services.events import upcoming
 from community.services.forums import forum_tree, viewer_rank
 from community.services.realtime import current_state
@@ -38,15 +41,17 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
         announcements = await topics.list_announcements(conn, member.org_id, rank, 5)
         upcoming_count, upcoming_events = await upcoming(conn, member, UPCOMING)
         shared_resources = await resources.count_visible(conn, member.org_id, rank)
+        recent_numbers = await recent_totals(conn, member.org_id)
     seen = _recent(member, recent, current)
     return {
         "organization": org_view(member.org),
         "stats": {"member_count": member.org["current_member_count"], **stats,
+                  "active_members": recent_numbers["active_members"],
                   "upcoming_events": upcoming_count, "shared_resources": shared_resources},
         "forums": forum_tree(visible),
         "recent_activity": seen,
         "member_stats": {"by_role": {r["role"]: r["n"] for r in by_role},
-                         "joined_last_30_days": sum(r["recent"] for r in by_role)},
+                         "joined_last_30_days": recent_numbers["new_members"]},
         "upcoming_events": upcoming_events,
         "announcements": [topic_view(t, full=False) for t in announcements],
     }

@@ -172,7 +172,7 @@ async def do_download(db: Database, store: FileStore, member: OrgMember, resourc
     found = await load_resource(db, member, resource_id)
     url, expires_at = await signed_url(store.storage, found["storage_key"], file_name=found["file_name"],
                                        content_type=found["file_type"])
-    store.downloads.count_nowait(member.org_id, resource_id)
+    store.downloads.count_nowait(member.org_id, resource_id, member.user_id)
     return url, expires_at
 
 

@@ -42,6 +42,9 @@ WITH days AS (
 ), att AS (
     SELECT (checked_in_at AT TIME ZONE 'UTC')::date AS day, count(*)::int AS n
     FROM event_registrations, bounds WHERE org_id = $1 AND checked_in_at >= lo AND checked_in_at < hi GROUP BY 1
+), dl AS (
+    SELECT day, sum(downloads)::int AS n
+    FROM resource_downloads_daily WHERE org_id = $1 AND day >= $2::date AND day < $3::date GROUP BY 1
 ), acts AS (
     SELECT author_id AS user_id, created_at AS at FROM posts, bounds
         WHERE org_id = $1 AND created_at >= lo AND created_at < hi
@@ -55,6 +58,8 @@ WITH days AS (
         WHERE org_id = $1 AND created_at >= lo AND created_at < hi
     UNION ALL SELECT user_id, registered_at FROM event_registrations, bounds
         WHERE org_id = $1 AND registered_at >= lo AND registered_at < hi
+    UNION ALL SELECT user_id, day::timestamp AT TIME ZONE 'UTC' FROM resource_downloaders_daily
+        WHERE org_id = $1 AND day >= $2::date AND day < $3::date
 ), active AS (
     SELECT (at AT TIME ZONE 'UTC')::date AS day, array_agg(DISTINCT user_id) AS ids
     FROM acts WHERE user_id IS NOT NULL GROUP BY 1
@@ -75,13 +80,13 @@ SELECT days.day,
        coalesce(joined.n, 0) AS new_members, coalesce(p.n, 0) AS posts, coalesce(t.n, 0) AS topics,
        coalesce(m.n, 0) AS messages, coalesce(solved.n, 0) AS solved_topics,
        coalesce(reg.n, 0) AS event_registrations, coalesce(att.n, 0) AS event_attendance,
-       0 AS resource_downloads,
+       coalesce(dl.n, 0) AS resource_downloads,
        coalesce(active.ids, '{}'::uuid[]) AS active_user_ids,
        coalesce(first_reply.minutes, '{}'::double precision[]) AS first_reply_minutes
 FROM days
 LEFT JOIN joined USING (day) LEFT JOIN p USING (day) LEFT JOIN t USING (day) LEFT JOIN m USING (day)
 LEFT JOIN solved USING (day) LEFT JOIN reg USING (day) LEFT JOIN att USING (day)
-LEFT JOIN active USING (day) LEFT JOIN first_reply USING (day)
+LEFT JOIN dl USING (day) LEFT JOIN active USING (day) LEFT JOIN first_reply USING (day)
 ORDER BY days.day
 """
 

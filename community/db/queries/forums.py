@@ -121,16 +121,10 @@ SELECT
      WHERE t.org_id = $1 AND f.view_rank <= $2 AND t.last_activity_at > now() - interval '7 days')
         AS active_discussions,
     (SELECT coalesce(sum(topic_count + post_count), 0) FROM forums WHERE org_id = $1 AND view_rank <= $2)
-        AS total_posts,
-    (SELECT count(DISTINCT who) FROM (
-        SELECT author_id AS who FROM posts
-        WHERE org_id = $1 AND created_at > now() - interval '30 days' AND deleted_at IS NULL
-        UNION SELECT author_id FROM topics WHERE org_id = $1 AND created_at > now() - interval '30 days'
-        UNION SELECT user_id FROM post_reactions WHERE org_id = $1 AND created_at > now() - interval '30 days'
-    ) active WHERE who IS NOT NULL) AS active_members
+        AS total_posts
 """
 _MEMBER_STATS = """
-SELECT role, count(*) AS n, count(*) FILTER (WHERE joined_at > now() - interval '30 days') AS recent
+SELECT role, count(*) AS n
 FROM memberships WHERE org_id = $1 AND status = 'active' GROUP BY role
 """
 

@@ -50,6 +50,12 @@ SELECT $1, d.id, $4, d.n FROM unnest($2::uuid[], $3::bigint[]) AS d(id, n)
 WHERE EXISTS (SELECT 1 FROM resources r WHERE r.org_id = $1 AND r.id = d.id)
 ON CONFLICT (org_id, resource_id, day) DO UPDATE SET downloads = x.downloads + excluded.downloads
 """
+_ADD_DOWNLOADERS = """
+INSERT INTO resource_downloaders_daily (org_id, day, user_id)
+SELECT $1, d.day, d.user_id FROM unnest($2::date[], $3::uuid[]) AS d(day, user_id)
+WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = d.user_id)
+ON CONFLICT DO NOTHING
+"""
 _CLAIM_TEXT = f"""
 SELECT {_COLUMNS} {_FROM} WHERE r.org_id = $1 AND r.text_status = 'pending'
 ORDER BY r.created_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED
@@ -102,9 +108,17 @@ async def count_visible(conn: Conn, org_id: UUID, rank: int) -> int:
 
 
 async def add_downloads(conn: Conn, org_id: UUID, counts: dict[UUID, int], day: date) -> None:
+    if not counts:
+        return
     ids, ns = list(counts), list(counts.values())
     await conn.execute(_ADD_DOWNLOADS, org_id, ids, ns)
     await conn.execute(_ADD_DAILY, org_id, ids, ns, day)
+
+
+async def add_downloaders(conn: Conn, org_id: UUID, seen: list[tuple[date, UUID]]) -> None:
+    """Who downloaded on which day (analytics' active members); a repeat is a no-op."""
+    if seen:
+        await conn.execute(_ADD_DOWNLOADERS, org_id, [d for d, _ in seen], [u for _, u in seen])
 
 
 async def claim_text_pending(conn: Conn, org_id: UUID, n: int) -> list[dict[str, Any]]:
