@@ -22,6 +22,7 @@ from tests import (
     matrix_messaging,
     matrix_realtime,
     matrix_resources,
+    matrix_satisfaction,
     matrix_search,
     matrix_tenancy,
     matrix_web,
@@ -44,6 +45,7 @@ _MODULES = (
     matrix_analytics,
     matrix_account,
     matrix_resources,
+    matrix_satisfaction,
 )
 _IGNORED_ENDPOINTS = {"static"}
 

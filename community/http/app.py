@@ -35,6 +35,7 @@ from community.http.routes import (
     orgs,
     posts,
     resources,
+    satisfaction,
     search,
     system,
     topics,
@@ -48,7 +49,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
                integrations.blueprint, analytics.blueprint, account.blueprint, resources.blueprint,
-               files.blueprint]
+               files.blueprint, satisfaction.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

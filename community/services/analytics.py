@@ -22,6 +22,7 @@ from community.db.queries import analytics as q
 from community.domain.errors import ValidationFailedError
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
+from community.services import satisfaction
 from community.services.billing import require_plan
 
 log = structlog.get_logger("community.analytics")
@@ -32,7 +33,8 @@ DEFAULT_DAYS = 30
 COUNTS = ("new_members", "posts", "topics", "messages", "solved_topics", "event_registrations",
           "event_attendance", "resource_downloads")
 FIELDS = ("period", "members", "new_members", "active_members", "posts", "topics", "messages", "solved_topics",
-          "median_first_reply_minutes", "event_registrations", "event_attendance", "resource_downloads")
+          "median_first_reply_minutes", "event_registrations", "event_attendance", "resource_downloads",
+          "csat_average", "csat_responses", "event_rating_average", "event_ratings")
 
 
 def today() -> date:
@@ -120,12 +122,19 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         days = await _days(conn, member.org_id, start, end, current)
         joins = await q.list_joins(conn, member.org_id, start, end)
+        felt = await satisfaction.satisfaction_days(conn, member.org_id, start, end)
     buckets: dict[date, list[dict[str, Any]]] = {}
     for d in days:
         buckets.setdefault(period_of(d["day"], granularity), []).append(d)
-    series = [_aggregate(p.isoformat(), b) for p, b in sorted(buckets.items())]
+    moods: dict[date, list[dict[str, Any]]] = {}
+    for day, f in felt.items():
+        moods.setdefault(period_of(day, granularity), []).append(f)
+    series = [_aggregate(p.isoformat(), b) | satisfaction.period_fields(moods.get(p, []))
+              for p, b in sorted(buckets.items())]
+    every = list(felt.values())
     return {"from": start, "to": end, "granularity": granularity, "series": series,
-            "totals": _aggregate(None, days), "retention": _retention(days, joins)}
+            "totals": _aggregate(None, days) | satisfaction.period_fields(every),
+            "retention": _retention(days, joins), "satisfaction": satisfaction.summary(every)}
 
 
 async def recent_totals(conn: Conn, org_id: UUID, days: int = DEFAULT_DAYS) -> dict[str, Any]:

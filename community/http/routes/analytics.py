@@ -39,6 +39,10 @@ class Totals(Answer):
     event_registrations: int
     event_attendance: int
     resource_downloads: int
+    csat_average: float | None  # CSAT answers given in the period
+    csat_responses: int
+    event_rating_average: float | None  # ratings of the occurrences that ended in the period
+    event_ratings: int
 
 
 class Period(Totals):
@@ -50,11 +54,35 @@ class Cohort(Answer):
     sizes: list[int]  # [0] the cohort; [k] those of it active k months later
 
 
+class CsatSummary(Answer):
+    average: float | None
+    responses: int
+    dismissals: int
+    response_rate: float | None  # responses / (responses + dismissals)
+    distribution: list[int]  # how many answered 1, 2, 3, 4, 5
+    satisfied_share: float | None  # answered 4 or 5, of the responses
+
+
+class EventRatingSummary(Answer):
+    average: float | None
+    ratings: int
+    attendees: int
+    response_rate: float | None  # ratings / attendees of the occurrences that ended in the range
+    distribution: list[int]
+
+
+class Satisfaction(Answer):
+    question: str
+    csat: CsatSummary
+    events: EventRatingSummary
+
+
 class AnalyticsAnswer(Answer):
     granularity: Literal["day", "week", "month"]
     series: list[Period]
     totals: Totals
     retention: list[Cohort]
+    satisfaction: Satisfaction
 
 
 async def _read(org: str, query: AnalyticsQuery) -> dict[str, Any]:
@@ -70,7 +98,7 @@ async def _read(org: str, query: AnalyticsQuery) -> dict[str, Any]:
 async def read_analytics(org: str, query_args: AnalyticsQuery) -> dict[str, Any]:
     """Days are UTC; `from` is included and `to` excluded (default: the last 30 days with today)."""
     answer = await _read(org, query_args)
-    return {k: answer[k] for k in ("granularity", "series", "totals", "retention")}
+    return {k: answer[k] for k in ("granularity", "series", "totals", "retention", "satisfaction")}
 
 
 @blueprint.get("/api/orgs/<org>/analytics.csv")

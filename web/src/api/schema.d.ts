@@ -661,6 +661,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/csat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["satisfaction_read_csat"];
+        put?: never;
+        /** Once a quarter: 409 when this quarter is already answered or dismissed. */
+        post: operations["satisfaction_answer_csat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/csat/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Not now: uses up this quarter like an answer. */
+        post: operations["satisfaction_dismiss_csat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/dashboard": {
         parameters: {
             query?: never;
@@ -765,6 +799,41 @@ export interface paths {
             cookie?: never;
         };
         get: operations["calendar_event_ics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's rating of an occurrence (default: the most recent that ended) and whether they may rate it. */
+        get: operations["satisfaction_read_my_rating"];
+        /** Attendees only, once the occurrence has ended (409 before, or when cancelled); again edits it. */
+        put: operations["satisfaction_rate_event"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/events/{event_id}/ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whoever manages the event: the summary and the ratings, newest first. */
+        get: operations["satisfaction_list_ratings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1444,6 +1513,7 @@ export interface components {
             granularity: "day" | "week" | "month";
             /** Retention */
             retention: components["schemas"]["Cohort"][];
+            satisfaction: components["schemas"]["Satisfaction"];
             /** Series */
             series: components["schemas"]["Period"][];
             totals: components["schemas"]["Totals"];
@@ -1856,6 +1926,59 @@ export interface components {
             /** Size */
             size: number;
         };
+        /** Csat */
+        Csat: {
+            /** Due */
+            due: boolean;
+            /** Quarter */
+            quarter: string;
+            /** Question */
+            question: string;
+            response: components["schemas"]["CsatResponse"] | null;
+        };
+        /** CsatAnswer */
+        CsatAnswer: {
+            csat: components["schemas"]["Csat"];
+        };
+        /** CsatBody */
+        CsatBody: {
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+            /** Score */
+            score: number;
+        };
+        /** CsatResponse */
+        CsatResponse: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Dismissed */
+            dismissed: boolean;
+            /** Score */
+            score: number | null;
+        };
+        /** CsatSummary */
+        CsatSummary: {
+            /** Average */
+            average: number | null;
+            /** Dismissals */
+            dismissals: number;
+            /** Distribution */
+            distribution: number[];
+            /** Response Rate */
+            response_rate: number | null;
+            /** Responses */
+            responses: number;
+            /** Satisfied Share */
+            satisfied_share: number | null;
+        };
         /** Dashboard */
         Dashboard: {
             /** Announcements */
@@ -2046,6 +2169,19 @@ export interface components {
         /** EventAnswer */
         EventAnswer: {
             event: components["schemas"]["Event"];
+        };
+        /** EventRatingSummary */
+        EventRatingSummary: {
+            /** Attendees */
+            attendees: number;
+            /** Average */
+            average: number | null;
+            /** Distribution */
+            distribution: number[];
+            /** Ratings */
+            ratings: number;
+            /** Response Rate */
+            response_rate: number | null;
         };
         /** EventsPage */
         EventsPage: {
@@ -2750,6 +2886,17 @@ export interface components {
              */
             status: "active" | "pending" | "suspended" | "removed";
         };
+        /** MyRatingAnswer */
+        MyRatingAnswer: {
+            /** Can Rate */
+            can_rate: boolean;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+            rating: components["schemas"]["Rating"] | null;
+        };
         /** MyRegistration */
         MyRegistration: {
             /** Checked In At */
@@ -2986,8 +3133,16 @@ export interface components {
         Period: {
             /** Active Members */
             active_members: number;
+            /** Csat Average */
+            csat_average: number | null;
+            /** Csat Responses */
+            csat_responses: number;
             /** Event Attendance */
             event_attendance: number;
+            /** Event Rating Average */
+            event_rating_average: number | null;
+            /** Event Ratings */
+            event_ratings: number;
             /** Event Registrations */
             event_registrations: number;
             /** Median First Reply Minutes */
@@ -3177,6 +3332,91 @@ export interface components {
              * Format: uuid
              */
             topic_id: string;
+        };
+        /** Rating */
+        Rating: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+            /** Score */
+            score: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** RatingAnswer */
+        RatingAnswer: {
+            rating: components["schemas"]["Rating"];
+        };
+        /** RatingBody */
+        RatingBody: {
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+            /**
+             * Occurrence
+             * @default null
+             */
+            occurrence: string | null;
+            /** Score */
+            score: number;
+        };
+        /** RatingEntry */
+        RatingEntry: {
+            /** Comment */
+            comment: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Occurrence Id
+             * Format: uuid
+             */
+            occurrence_id: string;
+            /** Score */
+            score: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            user: components["schemas"]["UserRef"];
+        };
+        /** RatingSummary */
+        RatingSummary: {
+            /** Attendees */
+            attendees: number;
+            /** Average */
+            average: number | null;
+            /** Distribution */
+            distribution: number[];
+            /** Ratings */
+            ratings: number;
+            /** Response Rate */
+            response_rate: number | null;
+        };
+        /** RatingsPage */
+        RatingsPage: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Ratings */
+            ratings: components["schemas"]["RatingEntry"][];
+            summary: components["schemas"]["RatingSummary"];
         };
         /** ReadAnswer */
         ReadAnswer: {
@@ -3386,6 +3626,13 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "admin" | "moderator" | "member" | "guest";
+        /** Satisfaction */
+        Satisfaction: {
+            csat: components["schemas"]["CsatSummary"];
+            events: components["schemas"]["EventRatingSummary"];
+            /** Question */
+            question: string;
+        };
         /**
          * SearchResult
          * @description A hit; `snippet` is HTML with the matched words in `<mark>`.
@@ -3652,8 +3899,16 @@ export interface components {
         Totals: {
             /** Active Members */
             active_members: number;
+            /** Csat Average */
+            csat_average: number | null;
+            /** Csat Responses */
+            csat_responses: number;
             /** Event Attendance */
             event_attendance: number;
+            /** Event Rating Average */
+            event_rating_average: number | null;
+            /** Event Ratings */
+            event_ratings: number;
             /** Event Registrations */
             event_registrations: number;
             /** Median First Reply Minutes */
@@ -6110,6 +6365,120 @@ export interface operations {
             };
         };
     };
+    satisfaction_read_csat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    satisfaction_answer_csat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CsatBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    satisfaction_dismiss_csat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CsatAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     dashboard_read_dashboard: {
         parameters: {
             query?: never;
@@ -6541,6 +6910,132 @@ export interface operations {
             401: components["responses"]["401"];
             403: components["responses"]["403"];
             404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    satisfaction_read_my_rating: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyRatingAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    satisfaction_rate_event: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RatingBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    satisfaction_list_ratings: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                occurrence?: string | null;
+            };
+            header?: never;
+            path: {
+                org: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RatingsPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {

@@ -1,0 +1,241 @@
+"""Satisfaction: attendees rate an event once it has ended, and an occasional in-app CSAT.
+
+Event ratings: 1-5 and an optional comment, one per person and occurrence (saying it again
+edits it); only attendees (checked in, or going to an occurrence where nobody was checked in),
+only after the occurrence ended, never for a cancelled one. Whoever manages the event reads them.
+
+CSAT ("How satisfied are you with this community?"): a member is asked at most once a calendar
+quarter (UTC), and only after they have been in the org for `CSAT_AFTER`; answering or
+dismissing both use up the quarter. The analytics page shows averages and response rates.
+"""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn, Database
+from community.db.queries import satisfaction as q
+from community.db.queries.events import occurrence_at, occurrence_of
+from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from community.domain.principal import OrgMember
+from community.services.events import OccurrenceRef, load_event, manages, now
+
+CSAT_QUESTION = "How satisfied are you with this community?"
+CSAT_AFTER = timedelta(days=7)
+
+
+def quarter_of(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def quarter_label(quarter: date) -> str:
+    return f"{quarter.year}-Q{(quarter.month - 1) // 3 + 1}"
+
+
+def average(scores: list[int]) -> float | None:
+    return round(statistics.fmean(scores), 2) if scores else None
+
+
+def distribution(scores: list[int]) -> list[int]:
+    """How many gave 1, 2, 3, 4 and 5."""
+    return [sum(1 for s in scores if s == n) for n in range(1, 6)]
+
+
+def rate(part: int, whole: int) -> float | None:
+    return round(min(1.0, part / whole), 4) if whole else None
+
+
+# ---- event ratings -------------------------------------------------------------------------
+
+async def _rated_occurrence(conn: Conn, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> UUID:
+    """The occurrence `ref` names, else the most recent one that has ended."""
+    if isinstance(ref, UUID):
+        found = await occurrence_of(conn, member.org_id, event_id, ref)
+    elif isinstance(ref, datetime):
+        found = await occurrence_at(conn, member.org_id, event_id, ref)
+    else:
+        found = await q.last_ended(conn, member.org_id, event_id, now())
+    if found is None:
+        raise NotFoundError("No such occurrence of this event (or none has ended yet).", field="occurrence")
+    return found
+
+
+def _rating_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {k: found[k] for k in ("occurrence_id", "score", "comment", "created_at", "updated_at")}
+
+
+async def _may_rate(conn: Conn, member: OrgMember, event_id: UUID, occurrence_id: UUID) -> tuple[bool, str | None]:
+    """Whether the caller may rate this occurrence now, and if not why (for the 403/409)."""
+    if member.user_id is None or not member.is_member:
+        return False, "forbidden"
+    occ = await q.attended(conn, member.org_id, event_id, occurrence_id, member.user_id)
+    if occ is None:
+        return False, "missing"
+    if occ["status"] == "cancelled" or occ["event_status"] == "cancelled":
+        return False, "cancelled"
+    if occ["end_time"] > now():
+        return False, "not_ended"
+    if not occ["attended"]:
+        return False, "forbidden"
+    return True, None
+
+
+async def read_my_rating(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> dict[str, Any]:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await load_event(conn, member, event_id)
+        occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
+        may, _ = await _may_rate(conn, member, event_id, occurrence_id)
+        mine = await q.get_rating(conn, member.org_id, occurrence_id, member.user_id) if member.user_id else None
+    return {"occurrence_id": occurrence_id, "can_rate": may, "rating": _rating_view(mine)}
+
+
+async def do_rate(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef, score: int,
+                  comment: str | None) -> dict[str, Any]:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        await load_event(conn, member, event_id)
+        occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
+        may, why = await _may_rate(conn, member, event_id, occurrence_id)
+        if why == "missing":
+            raise NotFoundError("No such occurrence of this event.", field="occurrence")
+        if why == "cancelled":
+            raise ConflictError("This event was cancelled; there is nothing to rate.")
+        if why == "not_ended":
+            raise ConflictError("You can rate this event once it has ended.")
+        if not may:
+            raise ForbiddenError("Only people who attended can rate this event.")
+        assert member.user_id is not None
+        saved = await q.upsert_rating(conn, org_id=member.org_id, event_id=event_id, occurrence_id=occurrence_id,
+                                      user_id=member.user_id, score=score, comment=comment or None)
+    view = _rating_view(saved)
+    assert view is not None
+    return view
+
+
+async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, occurrence_id: UUID | None,
+                             cursor: str | None, limit: int) -> dict[str, Any]:
+    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        event = await load_event(conn, member, event_id)
+        if not manages(member, event):
+            raise ForbiddenError("Only the event's creator or a moderator reads its ratings.")
+        if occurrence_id is not None and await occurrence_of(conn, member.org_id, event_id, occurrence_id) is None:
+            raise NotFoundError("No such occurrence of this event.", field="occurrence")
+        summary = await q.rating_summary(conn, member.org_id, event_id, occurrence_id)
+        found = await q.list_ratings(conn, member.org_id, event_id, occurrence_id,
+                                     (after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                     limit + 1)
+    page = found[:limit]
+    scores = list(summary["scores"] or [])
+    key = [page[-1]["updated_at"], page[-1]["user_id"]] if page else None
+    return {
+        "summary": {"average": average(scores), "ratings": len(scores), "attendees": summary["attendees"],
+                    "response_rate": rate(len(scores), summary["attendees"]), "distribution": distribution(scores)},
+        "ratings": [{"user": {"id": r["user_id"], "display_name": r["display_name"], "avatar_url": r["avatar_url"]},
+                     "occurrence_id": r["occurrence_id"], "score": r["score"], "comment": r["comment"],
+                     "created_at": r["created_at"], "updated_at": r["updated_at"]} for r in page],
+        "next_cursor": next_cursor(found, limit, key),
+    }
+
+
+# ---- CSAT ----------------------------------------------------------------------------------
+
+def _csat_view(member: OrgMember, quarter: date, found: dict[str, Any] | None,
+               joined: datetime | None) -> dict[str, Any]:
+    settled = joined is not None and now() - joined >= CSAT_AFTER
+    return {"question": CSAT_QUESTION, "quarter": quarter_label(quarter),
+            "due": found is None and settled and member.is_member,
+            "response": None if found is None else {
+                "score": found["score"], "comment": found["comment"], "dismissed": found["score"] is None,
+                "created_at": found["created_at"]}}
+
+
+def _require_member(member: OrgMember) -> UUID:
+    if member.user_id is None or not member.is_member:
+        raise ForbiddenError("Only members of the organization are asked.")
+    return member.user_id
+
+
+async def read_csat(db: Database, member: OrgMember) -> dict[str, Any]:
+    user_id = _require_member(member)
+    quarter = quarter_of(datetime.now(UTC).date())
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        found = await q.get_csat(conn, member.org_id, user_id, quarter)
+        joined = await q.joined_at(conn, member.org_id, user_id)
+    return _csat_view(member, quarter, found, joined)
+
+
+async def do_answer_csat(db: Database, member: OrgMember, score: int | None, comment: str | None) -> dict[str, Any]:
+    """A score (or, with `score=None`, a dismissal) for this quarter; 409 when it is already used up."""
+    user_id = _require_member(member)
+    quarter = quarter_of(datetime.now(UTC).date())
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        saved = await q.insert_csat(conn, member.org_id, user_id, quarter, score, comment or None)
+        if saved is None:
+            raise ConflictError(f"You already answered or dismissed this survey in {quarter_label(quarter)}.",
+                                quarter=quarter_label(quarter))
+        joined = await q.joined_at(conn, member.org_id, user_id)
+    return _csat_view(member, quarter, saved, joined)
+
+
+# ---- analytics -----------------------------------------------------------------------------
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime(start.year, start.month, start.day, tzinfo=UTC),
+            datetime(end.year, end.month, end.day, tzinfo=UTC))
+
+
+async def satisfaction_days(conn: Conn, org_id: UUID, start: date, end: date) -> dict[date, dict[str, Any]]:
+    """Per UTC day: CSAT scores and dismissals given that day; ratings and attendees of the
+    occurrences that ended that day."""
+    lo, hi = _bounds(start, end)
+    out: dict[date, dict[str, Any]] = {}
+    for r in await q.csat_days(conn, org_id, lo, hi):
+        out.setdefault(r["day"], _empty())
+        out[r["day"]]["csat_scores"] = list(r["scores"] or [])
+        out[r["day"]]["csat_dismissals"] = r["dismissals"]
+    for r in await q.rating_days(conn, org_id, lo, hi):
+        out.setdefault(r["day"], _empty())
+        out[r["day"]]["rating_scores"] = list(r["scores"])
+        out[r["day"]]["attendees"] = r["attendees"]
+    return out
+
+
+def _empty() -> dict[str, Any]:
+    return {"csat_scores": [], "csat_dismissals": 0, "rating_scores": [], "attendees": 0}
+
+
+def merge(days: list[dict[str, Any]]) -> dict[str, Any]:
+    total = _empty()
+    for d in days:
+        total["csat_scores"] += d["csat_scores"]
+        total["csat_dismissals"] += d["csat_dismissals"]
+        total["rating_scores"] += d["rating_scores"]
+        total["attendees"] += d["attendees"]
+    return total
+
+
+def period_fields(days: list[dict[str, Any]]) -> dict[str, Any]:
+    """The satisfaction columns of a series period (and of the totals)."""
+    t = merge(days)
+    return {"csat_average": average(t["csat_scores"]), "csat_responses": len(t["csat_scores"]),
+            "event_rating_average": average(t["rating_scores"]), "event_ratings": len(t["rating_scores"])}
+
+
+def summary(days: list[dict[str, Any]]) -> dict[str, Any]:
+    t = merge(days)
+    csat, ratings = t["csat_scores"], t["rating_scores"]
+    asked = len(csat) + t["csat_dismissals"]
+    return {
+        "question": CSAT_QUESTION,
+        "csat": {"average": average(csat), "responses": len(csat), "dismissals": t["csat_dismissals"],
+                 "response_rate": rate(len(csat), asked), "distribution": distribution(csat),
+                 "satisfied_share": rate(sum(1 for s in csat if s >= 4), len(csat))},
+        "events": {"average": average(ratings), "ratings": len(ratings), "attendees": t["attendees"],
+                   "response_rate": rate(len(ratings), t["attendees"]), "distribution": distribution(ratings)},
+    }
