@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ORDER = ["http", "ws", "search", "chat", "web"]
+ORDER = ["http", "ws", "search", "chat", "web", "analytics"]
 
 
 def main(argv: list[str]) -> int:

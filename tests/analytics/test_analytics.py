@@ -131,7 +131,8 @@ def _expected_day(h: History, d: date, members: int) -> dict[str, Any]:
     minutes = h.first_reply.get(d, [])
     return {"period": d.isoformat(), "members": members, "active_members": len(h.active.get(d, set())),
             "median_first_reply_minutes": round(statistics.median(minutes), 1) if minutes else None,
-            "resource_downloads": 0, **{k: h.counts.get(d, {}).get(k, 0) for k in COUNTED}}
+            "resource_downloads": 0, **{k: h.counts.get(d, {}).get(k, 0) for k in COUNTED},
+            "csat_average": None, "csat_responses": 0, "event_rating_average": None, "event_ratings": 0}
 
 
 async def _roll_all(runtime: System, today: date) -> int:

@@ -88,7 +88,9 @@ async def direct_counts(conn: Any, org_id: uuid.UUID, days: list[date]) -> dict[
 def _as_series(d: date, counted: dict[str, Any]) -> dict[str, Any]:
     minutes = counted["first_reply"]
     return {"period": d.isoformat(), **{m: counted[m] for m in METRICS}, "active_members": len(counted["active"]),
-            "median_first_reply_minutes": round(statistics.median(minutes), 1) if minutes else None}
+            "median_first_reply_minutes": round(statistics.median(minutes), 1) if minutes else None,
+            # no ratings or CSAT answers in this history (tests/analytics/test_satisfaction.py has them)
+            "csat_average": None, "csat_responses": 0, "event_rating_average": None, "event_ratings": 0}
 
 
 async def test_every_metric_equals_the_tables_including_downloads_and_catching_up(

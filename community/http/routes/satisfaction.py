@@ -4,10 +4,10 @@ manages it, and the quarterly in-app CSAT (answer or dismiss)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
@@ -15,11 +15,32 @@ from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, UserRef
 from community.http.openapi import answers, problems
-from community.http.routes.events import EVENT, OccurrenceQuery, Text, _occurrence
-from community.services import satisfaction
+from community.services import events, satisfaction
 
 blueprint = Blueprint("satisfaction", __name__)
+EVENT = "/api/orgs/<org>/events/<uuid:event_id>"
 CSAT = "/api/orgs/<org>/csat"
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("may not contain unpaired surrogates") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean)]
+
+
+def _occurrence(raw: str | None, where: str) -> events.OccurrenceRef:
+    return events.parse_occurrence(raw, [where, "occurrence"])
+
+
+class OccurrenceQuery(PageQuery):
+    occurrence: str | None = Field(default=None, max_length=64)
 
 
 class RatingBody(Body):
