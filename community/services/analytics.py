@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import statistics
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -62,55 +61,54 @@ def period_of(day: date, granularity: Granularity) -> date:
     return day
 
 
-async def _days(conn: Conn, org_id: UUID, start: date, end: date, current: date) -> list[dict[str, Any]]:
-    """One row per day in [start, end): rollups where present, live otherwise (today, gaps)."""
-    stored = {r["day"]: r for r in await q.list_rollups(conn, org_id, start, min(end, current))}
+async def _numbers(conn: Conn, org_id: UUID, start: date, end: date, current: date,
+                   granularity: Granularity) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """One row of counts per day in [start, end) (rollups where present, live otherwise: today,
+    gaps), and what needs the people behind them (distinct actives, medians, cohorts) from SQL."""
+    stored_end = max(start, min(end, current))
+    stored = {r["day"]: r for r in await q.list_rollup_counts(conn, org_id, start, stored_end)}
     missing = [d for d in _each(start, end) if d not in stored and d <= current]
+    live: list[dict[str, Any]] = []
     if missing:
-        for r in await q.compute_days(conn, org_id, missing[0], missing[-1] + timedelta(days=1)):
-            stored.setdefault(r["day"], r)
-    return [stored[d] for d in _each(start, end) if d in stored]
+        live = [r for r in await q.compute_days(conn, org_id, missing[0], missing[-1] + timedelta(days=1))
+                if r["day"] not in stored]
+        stored.update((r["day"], r) for r in live)
+    days = [stored[d] for d in _each(start, end) if d in stored]
+    found = await q.people(conn, org_id, start, stored_end, live, granularity, end)
+    people: dict[str, Any] = {"active": {}, "median": {}, "retained": {}}
+    for r in found:
+        if r["kind"] == "retained":
+            people["retained"][(r["period"], r["month"])] = int(r["value"])
+        else:
+            people[r["kind"]][r["period"]] = r["value"]
+    return days, people
 
 
 def _each(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-def _median(values: list[float]) -> float | None:
-    return round(statistics.median(values), 1) if values else None
-
-
-def _aggregate(period: str | None, days: list[dict[str, Any]]) -> dict[str, Any]:
-    active: set[UUID] = set()
-    minutes: list[float] = []
-    for d in days:
-        active.update(d["active_user_ids"])
-        minutes.extend(d["first_reply_minutes"])
-    out: dict[str, Any] = {"period": period} if period is not None else {}
+def _aggregate(period: date | None, days: list[dict[str, Any]], people: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"period": period.isoformat()} if period is not None else {}
     out["members"] = days[-1]["members"] if days else 0
-    out["active_members"] = len(active)
-    out["median_first_reply_minutes"] = _median(minutes)
+    out["active_members"] = int(people["active"].get(period) or 0)
+    median = people["median"].get(period)
+    out["median_first_reply_minutes"] = None if median is None else round(median, 1)
     for name in COUNTS:
         out[name] = sum(d[name] for d in days)
     return out
 
 
-def _retention(days: list[dict[str, Any]], joins: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _retention(days: list[dict[str, Any]], joins: list[dict[str, Any]], people: dict[str, Any]) -> list[dict[str, Any]]:
     """Cohorts by join month: sizes[0] the cohort, sizes[k] those of it active k months later."""
-    active_by_month: dict[date, set[UUID]] = {}
-    for d in days:
-        active_by_month.setdefault(d["day"].replace(day=1), set()).update(d["active_user_ids"])
-    cohorts: dict[date, set[UUID]] = {}
+    cohorts: dict[date, int] = {}
     for j in joins:
-        cohorts.setdefault(j["day"].replace(day=1), set()).add(j["user_id"])
-    months = sorted(set(active_by_month) | set(cohorts))
-    out = []
-    for cohort in sorted(cohorts):
-        people = cohorts[cohort]
-        later = [m for m in months if m > cohort]
-        out.append({"cohort": cohort.isoformat()[:7],
-                    "sizes": [len(people)] + [len(people & active_by_month.get(m, set())) for m in later]})
-    return out
+        month = j["day"].replace(day=1)
+        cohorts[month] = cohorts.get(month, 0) + 1
+    months = sorted({d["day"].replace(day=1) for d in days} | set(cohorts))
+    return [{"cohort": cohort.isoformat()[:7],
+             "sizes": [size] + [people["retained"].get((cohort, m), 0) for m in months if m > cohort]}
+            for cohort, size in sorted(cohorts.items())]
 
 
 async def read_analytics(db: Database, billing: Billing, member: OrgMember, start: date | None, end: date | None,
@@ -120,7 +118,7 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     current = today()
     start, end = check_range(start, end, now=current)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        days = await _days(conn, member.org_id, start, end, current)
+        days, people = await _numbers(conn, member.org_id, start, end, current, granularity)
         joins = await q.list_joins(conn, member.org_id, start, end)
         felt = await satisfaction.satisfaction_days(conn, member.org_id, start, end)
     buckets: dict[date, list[dict[str, Any]]] = {}
@@ -129,19 +127,20 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     moods: dict[date, list[dict[str, Any]]] = {}
     for day, f in felt.items():
         moods.setdefault(period_of(day, granularity), []).append(f)
-    series = [_aggregate(p.isoformat(), b) | satisfaction.period_fields(moods.get(p, []))
+    series = [_aggregate(p, b, people) | satisfaction.period_fields(moods.get(p, []))
               for p, b in sorted(buckets.items())]
     every = list(felt.values())
     return {"from": start, "to": end, "granularity": granularity, "series": series,
-            "totals": _aggregate(None, days) | satisfaction.period_fields(every),
-            "retention": _retention(days, joins), "satisfaction": satisfaction.summary(every)}
+            "totals": _aggregate(None, days, people) | satisfaction.period_fields(every),
+            "retention": _retention(days, joins, people), "satisfaction": satisfaction.summary(every)}
 
 
-async def recent_totals(conn: Conn, org_id: UUID, days: int = DEFAULT_DAYS) -> dict[str, Any]:
-    """The totals of the last `days` UTC days with today: the dashboard's numbers are these."""
+async def recent_totals(conn: Conn, org_id: UUID, n: int = DEFAULT_DAYS) -> dict[str, Any]:
+    """The totals of the last `n` UTC days with today: the dashboard's numbers are these."""
     current = today()
-    start, end = current - timedelta(days=days - 1), current + timedelta(days=1)
-    return _aggregate(None, await _days(conn, org_id, start, end, current))
+    start, end = current - timedelta(days=n - 1), current + timedelta(days=1)
+    days, people = await _numbers(conn, org_id, start, end, current, "day")
+    return _aggregate(None, days, people)
 
 
 def to_csv(series: list[dict[str, Any]]) -> str:

@@ -108,6 +108,44 @@ _ROLLUPS = f"""
 SELECT day, {_COLUMNS} FROM analytics_daily WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
 """  # noqa: S608 - constants only
 
+_COUNTS = ("members, new_members, posts, topics, messages, solved_topics, event_registrations, "
+           "event_attendance, resource_downloads")
+_ROLLUP_COUNTS = f"""
+SELECT day, {_COUNTS} FROM analytics_daily WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
+"""  # noqa: S608 - constants only
+
+# What needs the people behind the numbers, computed where the rows are (only the answer's few
+# rows leave PostgreSQL): distinct active members and the median first reply per period ($8:
+# day|week|month) and over the range (period NULL), and per join-month cohort the distinct members
+# of it active in each later month. Stored days are [$2, $3); the live days' people and minutes
+# come in as parallel arrays ($4/$5, $6/$7). Joins are those in [$2, $9).
+_PEOPLE = """
+WITH acts AS (
+    SELECT a.day, u.id FROM analytics_daily a CROSS JOIN LATERAL unnest(a.active_user_ids) AS u(id)
+    WHERE a.org_id = $1 AND a.day >= $2 AND a.day < $3
+    UNION ALL SELECT l.day, l.id FROM unnest($4::date[], $5::uuid[]) AS l(day, id)
+), mins AS (
+    SELECT a.day, m.v FROM analytics_daily a CROSS JOIN LATERAL unnest(a.first_reply_minutes) AS m(v)
+    WHERE a.org_id = $1 AND a.day >= $2 AND a.day < $3
+    UNION ALL SELECT l.day, l.v FROM unnest($6::date[], $7::float8[]) AS l(day, v)
+), cohorts AS (
+    SELECT user_id, date_trunc('month', joined_at AT TIME ZONE 'UTC')::date AS cohort FROM memberships
+    WHERE org_id = $1 AND status = 'active'
+      AND joined_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' AND joined_at < ($9::date)::timestamp AT TIME ZONE 'UTC'
+)
+SELECT 'active' AS kind, date_trunc($8, day::timestamp)::date AS period, NULL::date AS month,
+       count(DISTINCT id)::float8 AS value
+FROM acts GROUP BY GROUPING SETS ((2), ())
+UNION ALL
+SELECT 'median', date_trunc($8, day::timestamp)::date, NULL::date, percentile_cont(0.5) WITHIN GROUP (ORDER BY v)
+FROM mins GROUP BY GROUPING SETS ((2), ())
+UNION ALL
+SELECT 'retained', c.cohort, m.month, count(DISTINCT a.id)::float8
+FROM acts a JOIN cohorts c ON c.user_id = a.id
+CROSS JOIN LATERAL (SELECT date_trunc('month', a.day::timestamp)::date AS month) m
+WHERE m.month > c.cohort GROUP BY c.cohort, m.month
+"""
+
 _DUE = "SELECT org_id, next_day FROM analytics_due_orgs($1, $2)"
 
 _JOINS = """
@@ -127,6 +165,21 @@ async def upsert_days(conn: Conn, org_id: UUID, start: date, end: date) -> None:
 
 async def list_rollups(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
     return rows(await conn.fetch(_ROLLUPS, org_id, start, end))
+
+
+async def list_rollup_counts(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_ROLLUP_COUNTS, org_id, start, end))
+
+
+async def people(conn: Conn, org_id: UUID, start: date, stored_end: date, live: list[dict[str, Any]],
+                 granularity: str, end: date) -> list[dict[str, Any]]:
+    """The `_PEOPLE` rows: (kind, period, month, value)."""
+    act_days = [d["day"] for d in live for _ in d["active_user_ids"]]
+    act_ids = [u for d in live for u in d["active_user_ids"]]
+    min_days = [d["day"] for d in live for _ in d["first_reply_minutes"]]
+    mins = [m for d in live for m in d["first_reply_minutes"]]
+    return rows(await conn.fetch(_PEOPLE, org_id, start, stored_end, act_days, act_ids, min_days, mins,
+                                 granularity, end))
 
 
 async def due_orgs(conn: Conn, today: date, n: int) -> list[tuple[UUID, date]]:
