@@ -33,10 +33,10 @@ async def test_patch_cannot_write_tier_or_counts(client: httpx.AsyncClient, pers
     url = f"/api/orgs/{personas.acme.slug}"
     r = await client.patch(url, json={"member_limit": 10000}, headers=personas.acme.owner.auth)
     assert r.status_code == 422
-    r = await client.patch(url, json={"name": "Acme 2", "branding": {"primary": "#123456"}},
+    r = await client.patch(url, json={"name": "Acme 2", "branding": {"primary_color": "#123456"}},
                            headers=personas.acme.admin.auth)
     assert r.status_code == 200
-    assert r.json()["organization"]["branding"] == {"primary": "#123456"}
+    assert r.json()["organization"]["branding"] == {"primary_color": "#123456"}
     assert (await client.patch(url, json={"name": "no"}, headers=personas.acme.moderator.auth)).status_code == 403
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, field_validator
 from quart import Blueprint
 from quart_schema import validate_request
 
+from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
 from community.domain.org_settings import OrgSettingsBody
 from community.domain.permissions import Perm
 from community.domain.slugs import SLUG_PATTERN
@@ -16,6 +17,7 @@ from community.http.context import current_handles
 from community.http.models import Body, OrganizationAnswer, OrganizationDetailAnswer
 from community.http.openapi import answers, optional_auth, problems
 from community.services import files, orgs
+from community.services.billing import require_plan
 from community.services.views import org_view
 
 blueprint = Blueprint("orgs", __name__)
@@ -28,11 +30,24 @@ class CreateOrgBody(Body):
     description: str | None = Field(default=None, max_length=5000)
 
 
+class BrandingBody(Body):
+    """Colours carry white text (header, buttons); no raw CSS, no other keys."""
+
+    primary_color: str | None = Field(default=None, pattern=HEX_COLOUR)
+    accent_color: str | None = Field(default=None, pattern=HEX_COLOUR)
+    font: Font | None = None
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _white_text_readable(cls, value: str | None) -> str | None:
+        return None if value is None else check_readable_on_white(value)
+
+
 class UpdateOrgBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=5000)
     logo_url: AnyHttpUrl | None = None
-    branding: dict[str, Any] | None = None
+    branding: BrandingBody | None = None
     settings: OrgSettingsBody | None = None
     custom_domain: str | None = Field(default=None, max_length=253, pattern=_HOSTNAME)
     is_public: bool | None = None
@@ -69,6 +84,8 @@ async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
     changes = data.model_dump(exclude_unset=True, mode="json")
+    if "branding" in changes:
+        require_plan(h.billing, member, "branding")
     return {"organization": await orgs.do_update_org(h.db, h.publisher, member, changes)}
 
 

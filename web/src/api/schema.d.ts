@@ -1621,6 +1621,27 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /**
+         * BrandingBody
+         * @description Colours carry white text (header, buttons); no raw CSS, no other keys.
+         */
+        BrandingBody: {
+            /**
+             * Accent Color
+             * @default null
+             */
+            accent_color: string | null;
+            /**
+             * Font
+             * @default null
+             */
+            font: ("system" | "Inter" | "Roboto" | "Open Sans" | "Lato" | "Source Sans 3" | "Merriweather" | "IBM Plex Sans") | null;
+            /**
+             * Primary Color
+             * @default null
+             */
+            primary_color: string | null;
+        };
         /** CancelBody */
         CancelBody: {
             /**
@@ -4074,13 +4095,8 @@ export interface components {
         };
         /** UpdateOrgBody */
         UpdateOrgBody: {
-            /**
-             * Branding
-             * @default null
-             */
-            branding: {
-                [key: string]: unknown;
-            } | null;
+            /** @default null */
+            branding: components["schemas"]["BrandingBody"] | null;
             /**
              * Custom Domain
              * @default null
