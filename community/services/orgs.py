@@ -22,7 +22,8 @@ from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember, Principal, SessionKey
 from community.domain.slugs import is_reserved, slugify, with_suffix
 from community.domain.tiers import tier
-from community.handles import Publisher
+from community.handles import FileStore, Publisher
+from community.services.branding import Logo, drop_old_logo, use_logo
 from community.services.unit import unit_of_work
 from community.services.views import org_view
 from community.settings import Settings
@@ -100,17 +101,26 @@ def _invalid_slug(slug: str, why: str) -> ValidationFailedError:
     return ValidationFailedError(f"slug {why}", [{"loc": ["body", "slug"], "msg": f"{slug!r} {why}"}])
 
 
-async def do_update_org(db: Database, publisher: Publisher, member: OrgMember, changes: dict[str, Any]) -> dict[str,
-                                                                                                                Any]:
+async def do_update_org(db: Database, publisher: Publisher, member: OrgMember, changes: dict[str, Any], *,
+                        logo: Logo | None = None, store: FileStore | None = None) -> dict[str, Any]:
+    """`logo` (checked by branding.check_logo) becomes `logo_url`; a replaced logo's upload is deleted."""
     member.require(Perm.UPDATE_ORG)
+    dropped = False
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        old_logo = await orgs.lock_logo_url(unit.conn, member.org_id) if "logo_url" in changes or logo else None
+        if logo is not None:
+            changes = {**changes, "logo_url": await use_logo(unit.conn, member, logo)}
         try:
             org = await orgs.update_org(unit.conn, member.org_id, changes)
         except UniqueViolation:
             raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
         if org is None:
             raise NotFoundError(_NOT_FOUND)
+        if "logo_url" in changes:
+            dropped = await drop_old_logo(unit.conn, member.org_id, old_logo, org["logo_url"])
         await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
+    if dropped and store is not None:
+        store.worker.poke()
     return org_view(org)
 
 

@@ -24,7 +24,8 @@ _GET = f"SELECT {COLUMNS} FROM organizations WHERE id = $1"  # noqa: S608
 _UPDATE = f"""
 UPDATE organizations SET
     name = coalesce($2, name), description = CASE WHEN $3 THEN $4 ELSE description END,
-    logo_url = CASE WHEN $5 THEN $6 ELSE logo_url END, branding = coalesce($7, branding),
+    logo_url = CASE WHEN $5 THEN $6 ELSE logo_url END,
+    branding = CASE WHEN $7::jsonb IS NULL THEN branding ELSE jsonb_strip_nulls(branding || $7::jsonb) END,
     settings = coalesce($8, settings), custom_domain = CASE WHEN $9 THEN $10 ELSE custom_domain END,
     is_public = coalesce($11, is_public)
 WHERE id = $1 RETURNING {COLUMNS}
@@ -91,6 +92,12 @@ async def update_org(conn: Conn, org_id: UUID, changes: dict[str, Any]) -> dict[
         _UPDATE, org_id, changes.get("name"), "description" in changes, changes.get("description"),
         "logo_url" in changes, changes.get("logo_url"), changes.get("branding"), changes.get("settings"),
         "custom_domain" in changes, changes.get("custom_domain"), changes.get("is_public")))
+
+
+async def lock_logo_url(conn: Conn, org_id: UUID) -> str | None:
+    """The org's logo URL now, its row locked until the transaction ends (a logo change replaces it)."""
+    url: str | None = await conn.fetchval("SELECT logo_url FROM organizations WHERE id = $1 FOR UPDATE", org_id)
+    return url
 
 
 async def delete_org(conn: Conn, org_id: UUID) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, field_validator
 from quart import Blueprint
@@ -16,7 +17,7 @@ from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
 from community.http.models import Body, OrganizationAnswer, OrganizationDetailAnswer
 from community.http.openapi import answers, optional_auth, problems
-from community.services import files, orgs
+from community.services import branding, files, orgs
 from community.services.billing import require_plan
 from community.services.views import org_view
 
@@ -36,6 +37,7 @@ class BrandingBody(Body):
     primary_color: str | None = Field(default=None, pattern=HEX_COLOUR)
     accent_color: str | None = Field(default=None, pattern=HEX_COLOUR)
     font: Font | None = None
+    logo_upload_id: UUID | None = None
 
     @field_validator("primary_color", "accent_color")
     @classmethod
@@ -84,9 +86,13 @@ async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
     changes = data.model_dump(exclude_unset=True, mode="json")
+    logo = None
     if "branding" in changes:
         require_plan(h.billing, member, "branding")
-    return {"organization": await orgs.do_update_org(h.db, h.publisher, member, changes)}
+        upload_id = changes["branding"].pop("logo_upload_id", None)
+        if upload_id is not None:
+            logo = await branding.check_logo(h.db, h.files, member, UUID(upload_id))
+    return {"organization": await orgs.do_update_org(h.db, h.publisher, member, changes, logo=logo, store=h.files)}
 
 
 @blueprint.delete("/api/orgs/<org>")

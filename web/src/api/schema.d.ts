@@ -1637,6 +1637,11 @@ export interface components {
              */
             font: ("system" | "Inter" | "Roboto" | "Open Sans" | "Lato" | "Source Sans 3" | "Merriweather" | "IBM Plex Sans") | null;
             /**
+             * Logo Upload Id
+             * @default null
+             */
+            logo_upload_id: string | null;
+            /**
              * Primary Color
              * @default null
              */
