@@ -38,9 +38,9 @@ from community.db.pool import Database
 from community.domain.throttle import TypingThrottle
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
-from community.http.ws import WsListener
 from community.identity import Identity
 from community.ratelimit import InProcessRateLimiter
+from community.realtime.listener import WsListener
 from community.services import analytics, billing, event_notices, integrations, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps

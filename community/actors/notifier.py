@@ -20,13 +20,14 @@ import trio
 
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
-from community.actors.ws_manager import CLOSE_MEMBERSHIP_REVOKED, Connection, Deliver, WsManager
+from community.actors.ws_manager import Connection, Deliver, WsManager
 from community.db.pool import Database
 from community.db.queries import audience as now
 from community.db.queries.notifications import list_org_activity_after, org_event_heads
 from community.domain.audience import FORUM_CHANGES, REVISIBILITY, Audience, Current, Viewer, judge
 from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
 from community.domain.permissions import Role
+from community.realtime.protocol import CLOSE_MEMBERSHIP_REVOKED
 
 log = structlog.get_logger("community.actors.notifier")
 

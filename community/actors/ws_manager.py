@@ -23,14 +23,11 @@ import trio
 from community.actors.mailbox import Mailbox
 from community.domain.audience import Audience, Viewer
 from community.domain.events import CONTENT_KINDS, Channel
+from community.realtime.protocol import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
 
 log = structlog.get_logger("community.actors.ws_manager")
 K = TypeVar("K")
 
-CLOSE_GOING_AWAY = 1001
-CLOSE_SERVICE_RESTART = 1012
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_MEMBERSHIP_REVOKED = 4403
 MAX_HELD = 1_000
 
 # What a writer sends: (event id or 0 for ephemeral frames, JSON text; or bytes already framed

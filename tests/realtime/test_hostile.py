@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from trio_websocket import ConnectionClosed, WebSocketConnection
 
 from community.app import System
-from community.http.frames import MAX_FRAME_BYTES, FrameError, parse_frame
+from community.realtime.protocol import MAX_FRAME_BYTES, FrameError, parse_frame
 from tests.factories import Personas
 from tests.realtime.conftest import close_code, emit, open_socket, recv, recv_type, send
 

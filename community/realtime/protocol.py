@@ -1,4 +1,6 @@
-"""Client frames on the websocket: parsed and validated at the edge, before any shared task sees them.
+"""The websocket protocol: client frames, server frames, close codes (channels: domain/events.py).
+
+Client frames are parsed and validated at the edge, before any shared task sees them.
 
 Anything a client sends can be hostile: not JSON, not an object, a lone surrogate ("\\ud800" is
 valid JSON), a NUL, a number too large for a bigint. `parse_frame` answers either a typed frame
@@ -16,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     TypeAdapter,
     ValidationError,
     field_serializer,
@@ -23,10 +26,20 @@ from pydantic import (
     model_validator,
 )
 
-from community.domain.events import Channel
+from community.domain.events import Channel, dumps
 
 MAX_FRAME_BYTES = 64 * 1024
 MAX_EVENT_ID = 2**63 - 1
+
+# Close codes (API.md): why a socket ended. 1xxx are RFC 6455's, 44xx ours.
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001  # shutdown, or a peer that stopped answering pings
+CLOSE_POLICY = 1008  # a frame that is not a JSON text object up to 64 KiB
+CLOSE_INTERNAL_ERROR = 1011
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TRY_AGAIN_LATER = 1013  # a slow consumer fell too far behind
+CLOSE_TOKEN_EXPIRED = 4401
+CLOSE_MEMBERSHIP_REVOKED = 4403
 
 
 class FrameError(Exception):
@@ -136,3 +149,45 @@ def channel_of(frame: ClientFrame) -> Channel | None:
 def _safe(text: str) -> str:
     """Text that survives UTF-8 encoding (loc parts are dict keys the client chose)."""
     return text.encode("utf-8", "replace").decode("utf-8")[:200]
+
+
+# Server frames the session writes itself. Events are written by the notifier from the log
+# (`{"type": <EventType>, "id": seq, "channel": ..., **payload}`) and notifications by the writer.
+class _ServerFrame(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    def wire(self) -> str:
+        return dumps(self.model_dump(exclude_none=True))
+
+
+# A channel goes out as its text, `forum:<uuid>` (pydantic would otherwise dump the dataclass).
+WireChannel = Annotated[Channel, PlainSerializer(str)]
+
+
+class WelcomeFrame(_ServerFrame):
+    type: Literal["welcome"] = "welcome"
+    user_id: UUID
+    org_id: UUID
+    channels: list[WireChannel]
+    last_id: int
+
+
+class SubscribedFrame(_ServerFrame):
+    type: Literal["subscribed"] = "subscribed"
+    channel: WireChannel
+
+
+class UnsubscribedFrame(_ServerFrame):
+    type: Literal["unsubscribed"] = "unsubscribed"
+    channel: WireChannel
+
+
+class ErrorFrame(_ServerFrame):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    channel: WireChannel | None = None
+
+
+PONG = '{"type":"pong"}'
+RESYNC = '{"type":"resync"}'  # a resume older than the log keeps: refetch, then go on live

@@ -1,157 +1,57 @@
-"""The websocket listener on its own port (trio-websocket, not through Quart: half the CPU).
+"""One accepted socket: registered, welcomed, served until something closes it.
 
 Each socket gets a reader task (client frames), one writer task draining the bounded outbox
 that ws_manager fills, a pinger and a token-expiry timer; none is a supervised child
 (per-connection work never is). Whatever ends the session, the socket closes with the code
-the contract names: 1001 shutdown, 1008 bad frame, 1013 slow consumer, 4401, 4403.
+the contract names (`realtime/protocol.py`): 1001 shutdown, 1008 bad frame, 1013 slow consumer,
+4401, 4403.
 """
 
 from __future__ import annotations
 
 import contextlib
-import socket
 from datetime import UTC, datetime
-from functools import partial
-from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
+from typing import TypeVar
 
 import structlog
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
-from wsproto.events import TextMessage
-from wsproto.utilities import LocalProtocolError
 
-from community.actors.outage import ride_out
-from community.actors.ws_manager import CLOSE_GOING_AWAY, Connection, Frame
+from community.actors.ws_manager import Connection, Frame
 from community.db.pool import DatabaseUnavailable
 from community.domain.audience import Viewer
 from community.domain.errors import CommunityError
-from community.domain.events import Channel, dumps
+from community.domain.events import Channel
 from community.domain.principal import OrgMember
 from community.handles import Handles
-from community.http.frames import (
-    MAX_FRAME_BYTES,
+from community.realtime._wire import ConnectionClosed, WebSocketConnection, describe, encode_now, send_frames
+from community.realtime.protocol import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_TOKEN_EXPIRED,
+    PONG,
+    RESYNC,
     ClientFrame,
+    ErrorFrame,
     FrameError,
     PingFrame,
     ResumeFrame,
+    SubscribedFrame,
     SubscribeFrame,
     TypingFrame,
+    UnsubscribedFrame,
     UnsubscribeFrame,
+    WelcomeFrame,
     channel_of,
     parse_frame,
 )
 from community.services import realtime
-from community.shared_port import bind_shared
 
 log = structlog.get_logger("community.ws")
-CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008
-CLOSE_INTERNAL_ERROR = 1011
-CLOSE_TOKEN_EXPIRED = 4401
-_HANDSHAKE_TIMEOUT = 10.0
-_PONG = (0, '{"type":"pong"}')
+_PONG = (0, PONG)
 _WRITER_GRACE = 5.0
 _BATCH = 64
-
-
-class WsListener:
-    def __init__(self, handles: Handles) -> None:
-        self.handles = handles
-
-    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        settings = self.handles.settings
-        async with trio.open_nursery() as nursery:
-            listeners = ([trio.SocketListener(trio.socket.from_stdlib_socket(
-                bind_shared(settings.host, settings.websocket_port)))] if settings.reuse_port
-                else await trio.open_tcp_listeners(settings.websocket_port, host=settings.host))
-            # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
-            server = _ContainedServer(self._handle, listeners, handler_nursery=nursery,
-                                      max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
-            await nursery.start(server.run)
-            nursery.start_soon(self._heartbeat)
-            self.handles.endpoints.ws_port = server.port
-            log.info("ws.listening", host=settings.host, port=server.port)
-            task_status.started()
-
-    async def _handle(self, request: WebSocketRequest) -> None:
-        """One client's whole connection. Whatever goes wrong in it ends this connection only."""
-        url = urlsplit(request.path)
-        if url.path != "/ws":
-            await _reject(request, 404, "not_found", "No websocket here.")
-            return
-        query = parse_qs(url.query, max_num_fields=20)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
-        refusal: tuple[int, str, str] | None = None
-        h = self.handles
-        try:
-            member, expires_at = await realtime.open_session(
-                h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
-                headers.get("origin"))
-            assert member.user_id is not None
-            claim = await realtime.claim_connection(h.db, h.realtime, h.node_id, member.user_id)
-        except* CommunityError as group:
-            exc = _first(group, CommunityError)
-            refusal = (exc.status, exc.code, exc.detail)
-        except* DatabaseUnavailable:
-            refusal = (503, "unavailable", "The service is briefly unavailable; try again.")
-        except* Exception as group:
-            log.error("ws.handshake_failed", error=_describe(group), exc_info=group)
-            refusal = (500, "internal_error", "The server failed to answer; it is logged.")
-        if refusal is not None:
-            await _reject(request, *refusal)
-            return
-        try:
-            ws = await request.accept()
-            session = Session(self.handles, ws, member, expires_at)
-            session.conn.claim = claim
-            await session.run()
-        finally:
-            with trio.CancelScope(shield=True):
-                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
-
-    async def _heartbeat(self) -> None:
-        """This node's open sockets stay counted for the per-user limit (and only those)."""
-        h = self.handles
-        while True:
-            await trio.sleep(h.realtime.settings.presence_stale.total_seconds() / 3)
-            await ride_out("ws", partial(realtime.connections_heartbeat, h.db, h.realtime, h.node_id))
-
-
-class _ContainedServer(WebSocketServer):
-    """trio-websocket's server, with each connection's failures kept to that connection.
-
-    Its per-connection task runs in the listener's nursery, so anything raised there (our
-    handler's bugs, or the library's own on hostile bytes: a `Host` header that is not ASCII
-    makes wsproto raise UnicodeDecodeError) would otherwise take every socket on the node down.
-    """
-
-    async def _handle_connection(self, stream: trio.abc.Stream) -> None:
-        failure: BaseException | None = None
-        try:
-            await super()._handle_connection(stream)
-        except* (trio.BrokenResourceError, trio.ClosedResourceError, ConnectionClosed) as group:
-            failure = group  # the peer went away mid-handshake
-        except* Exception as group:
-            failure = group
-            log.error("ws.connection_failed", error=_describe(group), exc_info=group)
-        if failure is not None:
-            await trio.aclose_forcefully(stream)
-
-
-def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return next(iter(query.get("access_token", [])), None)
-
-
-async def _reject(request: WebSocketRequest, status: int, code: str, detail: str) -> None:
-    body = dumps({"status": status, "code": code, "detail": detail}).encode()
-    headers = [(b"content-type", b"application/problem+json")]
-    if status in (429, 503):
-        headers.append((b"retry-after", b"30" if status == 429 else b"1"))
-    await request.reject(status, extra_headers=headers, body=body)
 
 
 class Session:
@@ -172,7 +72,7 @@ class Session:
         try:
             await self._serve()
         except* Exception as group:  # a bug costs this session (1011), never the listener
-            log.error("ws.session_failed", connection=self.conn.id, error=_describe(group), exc_info=group)
+            log.error("ws.session_failed", connection=self.conn.id, error=describe(group), exc_info=group)
         finally:
             with trio.CancelScope(shield=True):
                 await self._close()
@@ -184,9 +84,8 @@ class Session:
             conn.held = []  # events that race the handshake wait until the welcome is queued
             manager.register(conn, channels)
             head = await self.handles.notifier.track(conn.org_id)
-            welcome = {"type": "welcome", "user_id": conn.user_id, "org_id": conn.org_id, "channels": channels,
-                       "last_id": head}
-            self.outbox.send_nowait((0, dumps(welcome)))
+            welcome = WelcomeFrame(user_id=conn.user_id, org_id=conn.org_id, channels=channels, last_id=head)
+            self.outbox.send_nowait((0, welcome.wire()))
             held, conn.held = conn.held, None
             for frame in held:
                 if not conn.put_nowait(frame):
@@ -233,13 +132,10 @@ class Session:
             return False
         if seq and seq <= self._last_sent:
             return True
-        sock = _raw_socket(self.ws)
-        if sock is None or self.ws._stream_lock.locked() or self.ws.closed is not None:
+        encoded = encode_now(self.ws, data)  # runs in the delivering actor's task: never raises
+        if encoded is None:
             return False
-        try:
-            wire = self.ws._wsproto.send(TextMessage(data=data))
-        except (LocalProtocolError, UnicodeEncodeError):
-            return False  # runs in the delivering actor's task: never raise into it
+        sock, wire = encoded
         if seq:
             self._last_sent = seq
         try:
@@ -282,7 +178,7 @@ class Session:
         if len(frames) == 1 and isinstance(frames[0], str):
             await self.ws.send_message(frames[0])
         elif frames:
-            await _send_frames(self.ws, frames)
+            await send_frames(self.ws, frames)
 
     async def _read(self) -> None:
         try:
@@ -318,7 +214,7 @@ class Session:
             elif isinstance(frame, ResumeFrame):
                 await self._resume(frame.after)
         except* CommunityError as group:
-            exc = _first(group, CommunityError)
+            exc = first_leaf(group, CommunityError)
             await self._error(exc.code, exc.detail, channel_of(frame))
         except* DatabaseUnavailable:
             await self._error("unavailable", "The service is briefly unavailable; try again.", channel_of(frame))
@@ -331,11 +227,11 @@ class Session:
         channel = await realtime.check_subscribe(self.handles.db, self.member, channel)
         if conn.close_code is None:
             manager.subscribe(conn, channel)
-        await self.outbox.send((0, dumps({"type": "subscribed", "channel": channel})))
+        await self.outbox.send((0, SubscribedFrame(channel=channel).wire()))
 
     async def _unsubscribe(self, channel: Channel) -> None:
         self.handles.registry.unsubscribe(self.conn, channel)
-        await self.outbox.send((0, dumps({"type": "unsubscribed", "channel": channel})))
+        await self.outbox.send((0, UnsubscribedFrame(channel=channel).wire()))
 
     async def _resume(self, after: int) -> None:
         """Replay what the client missed after `after`, then what arrived meanwhile, each event once.
@@ -350,7 +246,7 @@ class Session:
         try:
             found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:
-                await self.outbox.send((0, '{"type":"resync"}'))
+                await self.outbox.send((0, RESYNC))
             first, last, top = conn.live_first, conn.live_last, after
             for seq, data in found or ():
                 top = max(top, seq)
@@ -367,10 +263,7 @@ class Session:
             conn.held = None
 
     async def _error(self, code: str, message: str, channel: Channel | None = None) -> None:
-        body: dict[str, Any] = {"type": "error", "code": code, "message": message}
-        if channel is not None:
-            body["channel"] = channel
-        await self.outbox.send((0, dumps(body)))
+        await self.outbox.send((0, ErrorFrame(code=code, message=message, channel=channel).wire()))
 
     async def _ping(self) -> None:
         settings = self.handles.realtime.settings
@@ -419,43 +312,13 @@ class FrameBudget:
         return True
 
 
-def _raw_socket(ws: WebSocketConnection) -> socket.socket | None:
-    """The plain TCP socket under a trio-websocket connection (None under TLS)."""
-    stream = ws._stream
-    raw = getattr(getattr(stream, "socket", None), "_sock", None)
-    return raw if isinstance(stream, trio.SocketStream) and isinstance(raw, socket.socket) else None
-
-
-async def _send_frames(ws: WebSocketConnection, frames: list[str | bytes]) -> None:
-    """Several frames in one write: one syscall instead of one per frame when a client lags.
-
-    `bytes` are already framed (the unsent rest of a direct write). Uses trio-websocket's
-    internals (`_wsproto`, `_stream_lock`, `_stream`) exactly as its own `_send` does
-    (trio-websocket 0.12; pin it).
-    """
-    if ws.closed is not None:
-        raise ConnectionClosed(ws.closed)
-    data = b"".join(f if isinstance(f, bytes) else ws._wsproto.send(TextMessage(data=f)) for f in frames)
-    async with ws._stream_lock:
-        try:
-            await ws._stream.send_all(data)
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            await ws._abort_web_socket()
-            raise ConnectionClosed(ws.closed) from None
-
-
 E = TypeVar("E", bound=BaseException)
 
 
-def _first(group: BaseExceptionGroup[E], kind: type[E]) -> E:
+def first_leaf(group: BaseExceptionGroup[E], kind: type[E]) -> E:
     """The first leaf of a group caught by `except*` (the error to answer with)."""
     leaf: BaseException = group
     while isinstance(leaf, BaseExceptionGroup):
         leaf = leaf.exceptions[0]
     assert isinstance(leaf, kind)
     return leaf
-
-
-def _describe(exc: BaseException) -> str:
-    """An exception for a log line: its type and message, safe to encode whatever it quotes."""
-    return f"{type(exc).__name__}: {exc}".encode("utf-8", "replace").decode("utf-8")[:500]

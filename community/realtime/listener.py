@@ -1,0 +1,107 @@
+"""The websocket listener on its own port (trio-websocket, not through Quart: half the CPU).
+
+Handshake: the token (header or `access_token`), the org and the origin are checked like a REST
+request (`services/realtime.open_session`), the per-user slot is claimed in the database, then
+the socket is accepted and handed to a `Session` (`realtime/session.py`). A refused handshake
+answers `application/problem+json` with the status REST would give.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+import trio
+
+from community.actors.outage import ride_out
+from community.db.pool import DatabaseUnavailable
+from community.domain.errors import CommunityError
+from community.domain.events import dumps
+from community.handles import Handles
+from community.realtime._wire import ContainedServer, WebSocketRequest, describe
+from community.realtime.protocol import MAX_FRAME_BYTES
+from community.realtime.session import Session, first_leaf
+from community.services import realtime
+from community.shared_port import bind_shared
+
+log = structlog.get_logger("community.ws")
+_HANDSHAKE_TIMEOUT = 10.0
+
+
+class WsListener:
+    def __init__(self, handles: Handles) -> None:
+        self.handles = handles
+
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        settings = self.handles.settings
+        async with trio.open_nursery() as nursery:
+            listeners = ([trio.SocketListener(trio.socket.from_stdlib_socket(
+                bind_shared(settings.host, settings.websocket_port)))] if settings.reuse_port
+                else await trio.open_tcp_listeners(settings.websocket_port, host=settings.host))
+            # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
+            server = ContainedServer(self._handle, listeners, handler_nursery=nursery,
+                                      max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
+            await nursery.start(server.run)
+            nursery.start_soon(self._heartbeat)
+            self.handles.endpoints.ws_port = server.port
+            log.info("ws.listening", host=settings.host, port=server.port)
+            task_status.started()
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        """One client's whole connection. Whatever goes wrong in it ends this connection only."""
+        url = urlsplit(request.path)
+        if url.path != "/ws":
+            await _reject(request, 404, "not_found", "No websocket here.")
+            return
+        query = parse_qs(url.query, max_num_fields=20)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
+        refusal: tuple[int, str, str] | None = None
+        h = self.handles
+        try:
+            member, expires_at = await realtime.open_session(
+                h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
+                headers.get("origin"))
+            assert member.user_id is not None
+            claim = await realtime.claim_connection(h.db, h.realtime, h.node_id, member.user_id)
+        except* CommunityError as group:
+            exc = first_leaf(group, CommunityError)
+            refusal = (exc.status, exc.code, exc.detail)
+        except* DatabaseUnavailable:
+            refusal = (503, "unavailable", "The service is briefly unavailable; try again.")
+        except* Exception as group:
+            log.error("ws.handshake_failed", error=describe(group), exc_info=group)
+            refusal = (500, "internal_error", "The server failed to answer; it is logged.")
+        if refusal is not None:
+            await _reject(request, *refusal)
+            return
+        try:
+            ws = await request.accept()
+            session = Session(self.handles, ws, member, expires_at)
+            session.conn.claim = claim
+            await session.run()
+        finally:
+            with trio.CancelScope(shield=True):
+                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
+
+    async def _heartbeat(self) -> None:
+        """This node's open sockets stay counted for the per-user limit (and only those)."""
+        h = self.handles
+        while True:
+            await trio.sleep(h.realtime.settings.presence_stale.total_seconds() / 3)
+            await ride_out("ws", partial(realtime.connections_heartbeat, h.db, h.realtime, h.node_id))
+
+
+def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return next(iter(query.get("access_token", [])), None)
+
+
+async def _reject(request: WebSocketRequest, status: int, code: str, detail: str) -> None:
+    body = dumps({"status": status, "code": code, "detail": detail}).encode()
+    headers = [(b"content-type", b"application/problem+json")]
+    if status in (429, 503):
+        headers.append((b"retry-after", b"30" if status == 429 else b"1"))
+    await request.reject(status, extra_headers=headers, body=body)
