@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -22,6 +23,7 @@ from community.actors.deliverer import Deliverer
 from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
+from community.actors.mailbox import Mailbox, held_by
 from community.actors.mailer import Mailer
 from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
@@ -111,6 +113,16 @@ class Telemetry:
     def watch(self, *supervisors: Supervisor) -> None:
         """Called once by the tree when it is built (the supervisors start the listeners)."""
         self.supervisors.extend(supervisors)
+
+    def mailboxes(self) -> list[Mailbox[Any]]:
+        """Every mailbox of every actor in the tree, found from the children the supervisors run:
+        the tree in app.py is the only list of actors, and an actor's mailboxes register with it."""
+        found: dict[int, Mailbox[Any]] = {}
+        for sup in self.supervisors:
+            for spec in sup.child_specs():
+                for box in held_by(getattr(spec.start, "__self__", None)):
+                    found.setdefault(id(box), box)
+        return list(found.values())
 
     def supervisor(self, name: str) -> Supervisor | None:
         return next((s for s in self.supervisors if s.id == name), None)

@@ -129,6 +129,9 @@ class Supervisor:
             self._nursery = None
         raise failure
 
+    def child_specs(self) -> tuple[ChildSpec, ...]:
+        return self._specs
+
     def which_children(self) -> list[ChildInfo]:
         return [ChildInfo(c.spec.id, c.running, c.restarts, c.started_at) for c in self._children]
 

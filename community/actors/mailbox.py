@@ -1,8 +1,12 @@
-"""An actor's mailbox: a bounded channel created once by the tree and kept across restarts."""
+"""An actor's mailbox: a bounded channel created once by the tree and kept across restarts.
+
+An actor holds its mailboxes as attributes; that is their registration: `/metrics` finds every
+mailbox of every actor the tree runs (`held_by`), so there is no list of mailboxes to keep.
+"""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 import trio
@@ -39,3 +43,8 @@ class Mailbox(Generic[T]):
 
     def pending(self) -> int:
         return self._send.statistics().current_buffer_used
+
+
+def held_by(actor: object) -> list[Mailbox[Any]]:
+    """The mailboxes an actor holds (its attributes)."""
+    return [value for value in getattr(actor, "__dict__", {}).values() if isinstance(value, Mailbox)]

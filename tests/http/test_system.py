@@ -8,6 +8,7 @@ import uuid
 import httpx
 import structlog
 
+from community.actors.mailbox import held_by
 from community.app import System
 
 
@@ -67,6 +68,18 @@ async def test_metrics_tell_the_truth(client: httpx.AsyncClient) -> None:
     assert 'community_child_running{supervisor="core",child="db_pool"} 1' in text
     assert "community_http_requests_total" in text
     assert text.count("# HELP community_child_running ") == 1
+
+
+async def test_metrics_show_every_mailbox(runtime: System, client: httpx.AsyncClient) -> None:
+    text = (await client.get("/metrics")).text
+    shown = set(re.findall(r'community_mailbox_pending\{actor="([^"]+)"\} ', text))
+    # Every mailbox any handle holds, an actor's or one of its parts' (billing.worker, files.worker...).
+    held = {box.name for value in vars(runtime.handles).values()
+            for owner in (value, *getattr(value, "__dict__", {}).values()) for box in held_by(owner)}
+    assert len(held) >= 12
+    assert held <= shown
+    assert {"mailer", "cluster_bus", "notification_writer", "notifier", "ws_manager"} <= shown
+    assert text.count("# HELP community_mailbox_pending ") == 1
 
 
 async def test_request_log_never_carries_tokens(client: httpx.AsyncClient) -> None:

@@ -83,10 +83,7 @@ def _live_gauges(h: Handles) -> str:
     gauges.add("community_reminders_done_total", "Event reminders settled, e-mails sent, occurrences added",
                h.reminders.done)
     gauges.add("community_analytics_days_total", "Daily rollups written", h.analytics.days_written)
-    for box in (h.registry.mailbox, h.notifier.mailbox, h.indexer.mailbox, h.db_pool.mailbox,
-                h.notification_writer.mailbox, h.bus.outgoing, h.mailer.mailbox,
-                h.billing.worker.mailbox, h.reminders.mailbox, h.deliverer.mailbox, h.analytics.mailbox,
-                h.files.worker.mailbox):
+    for box in h.telemetry.mailboxes():
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
     for sup in h.telemetry.supervisors:
