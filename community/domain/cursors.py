@@ -46,6 +46,16 @@ def pinned_cursor(cursor: str | None) -> PinnedKey | None:
     return pinned, at, last_id
 
 
+def attendee_cursor(cursor: str | None) -> tuple[int, int, datetime, UUID] | None:
+    """(status rank, position, registered_at, user id): an occurrence's attendees."""
+    if not cursor:
+        return None
+    rank, position, at, user_id = decode_cursor(cursor, [int, int, datetime, UUID])
+    assert isinstance(rank, int) and isinstance(position, int) and isinstance(at, datetime)
+    assert isinstance(user_id, UUID)
+    return rank, position, at, user_id
+
+
 def score_cursor(cursor: str | None, *, by_relevance: bool) -> tuple[float | datetime, UUID] | None:
     """(relevance or created_at, id): search results."""
     if not cursor:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import events as q
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import NotFoundError, ValidationFailedError
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
@@ -135,11 +135,11 @@ async def list_events(db: Database, member: OrgMember, *, start: datetime | None
     start = start or now()
     if end is not None and end <= start:
         raise ValidationFailedError("to must be after from", [{"loc": ["query", "to"], "msg": "must be after from"}])
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await q.list_occurrences(conn, member.org_id, member.user_id, start=start, end=end,
                                          members_only=sees_members_only(member),
-                                         after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                         after=after,
                                          limit=limit + 1, event_type=event_type)
     page = found[:limit]
     key = (page[-1]["start_time"], page[-1]["occurrence_id"]) if page else None

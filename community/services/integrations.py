@@ -22,7 +22,7 @@ from community.db.queries import integrations as q
 from community.db.queries import notifications as nq
 from community.db.queries import orgs
 from community.db.queries.billing import list_owners
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm
@@ -174,11 +174,11 @@ async def do_test(db: Database, member: OrgMember, integration_id: UUID) -> dict
 async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID, *, cursor: str | None,
                           limit: int) -> dict[str, Any]:
     _check_manage(member)
-    before = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    before = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         await _access(conn, member, integration_id)
         found = await q.list_deliveries(conn, member.org_id, integration_id,
-                                        before=(before[0], before[1]) if before else None,  # type: ignore[arg-type]
+                                        before=before,
                                         limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None

@@ -9,13 +9,12 @@ or the capacity grows) goes to the first in line, who is notified in the same tr
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import registrations as rq
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import attendee_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.events import Channel, EventType
 from community.domain.principal import OrgMember
@@ -137,14 +136,14 @@ def attendee_view(found: dict[str, Any]) -> dict[str, Any]:
 
 async def list_attendees(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef, *,
                          status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor, [int, int, datetime, UUID]) if cursor else None
+    after = attendee_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         event = await load_event(conn, member, event_id)
         if not manages(member, event):
             raise ForbiddenError("Only the event's creator or a moderator sees its attendees.")
         occurrence_id = await resolve_occurrence(conn, member, event_id, ref)
         found = await rq.list_attendees(conn, member.org_id, occurrence_id, status=status,
-                                        after=tuple(after) if after else None,  # type: ignore[arg-type]
+                                        after=after,
                                         limit=limit + 1)
     page = found[:limit]
     key = [page[-1][k] for k in ("rank", "sort_position", "registered_at", "user_id")] if page else None
