@@ -8,6 +8,7 @@ from uuid import UUID
 from community.db.pool import Database
 from community.db.queries import files as q
 from community.domain.errors import NotFoundError
+from community.domain.files import IMAGE_TYPES
 from community.domain.principal import OrgMember
 from community.handles import FileStore
 from community.services.conversations import load_conversation
@@ -37,10 +38,11 @@ async def do_download_attachment(db: Database, store: FileStore, member: OrgMemb
                 await load_conversation(conn, member, found["conversation_id"])
         except NotFoundError:
             raise NotFoundError(_NOT_FOUND) from None
-    if thumbnail:
-        if not found["thumbnail_key"]:
-            raise NotFoundError("This attachment has no thumbnail (yet).")
+    if thumbnail and found["thumbnail_key"]:
         return await signed_url(store.storage, found["thumbnail_key"], file_name="thumbnail.webp",
                                 content_type="image/webp")
+    if thumbnail and found["content_type"] not in IMAGE_TYPES:
+        raise NotFoundError("This attachment is not an image, so it has no thumbnail.")
+    # An image whose thumbnail the files worker has not made yet shows as it is meanwhile.
     return await signed_url(store.storage, found["storage_key"], file_name=found["file_name"],
                             content_type=found["content_type"])

@@ -87,6 +87,9 @@ class S3Storage:
         from community.domain.files import content_disposition
 
         seconds = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
+        # S3 lets a signed GET override only these standard headers; it has no way to add
+        # X-Content-Type-Options. The exact (sniff-checked) type and `attachment` for non-images
+        # are what keeps a browser from rendering a file, and the bucket is not the app's origin.
         params = {"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
                   "ResponseContentDisposition": content_disposition(file_name, content_type)}
         return str(await self._run(lambda s3: s3.generate_presigned_url("get_object", Params=params,

@@ -58,11 +58,14 @@ async def test_a_post_carries_attachments_its_readers_download(files: Files) -> 
                                          headers=member.auth, json={"content": "x", "attachments": [foreign["id"]]})
         assert stolen.status_code == 404  # someone else's upload is not yours to attach
 
-        async def thumbnailed() -> bool:
+        async def thumbnailed() -> bool:  # the original until the files worker made the thumbnail
             r = await files.get(member, f"/attachments/{picture['id']}", thumbnail="true")
-            return r.status_code == 302
+            assert r.status_code == 302, r.text
+            return (await files.fetch(r.headers["location"])).headers["content-type"] == "image/webp"
 
         await files.until(thumbnailed)
+        no_thumbnail = await files.get(member, f"/attachments/{paper['id']}", thumbnail="true")
+        assert no_thumbnail.status_code == 404  # not an image
         deleted = await files.client.delete(f"/api/orgs/{files.acme.slug}/posts/{post['id']}", headers=member.auth)
         assert deleted.status_code == 204
         assert (await files.get(files.acme.guest, f"/attachments/{paper['id']}")).status_code == 404

@@ -192,6 +192,13 @@ def test_a_reply_carries_an_image_inline_and_a_file_card(browser: Browser, live_
     page.reload()  # the attachments are the post's, not the page's memory
     reply = page.get_by_role("article").filter(has_text="Here they are")
     expect(reply.get_by_role("img", name="bench.png")).to_be_visible()
+    # The inline image is the thumbnail (or the original until it is made); the whole image opens over the page.
+    reply.get_by_role("button", name="Open bench.png").click()
+    viewer = page.get_by_role("dialog", name="bench.png")
+    expect(viewer.get_by_role("img", name="bench.png")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(viewer).to_have_count(0)
+    expect(reply.get_by_role("button", name="Open bench.png")).to_be_focused()
     with page.expect_download() as download:
         reply.get_by_role("button", name=re.compile("floor-plan.pdf")).click()
     assert Path(download.value.path()).read_bytes() == plan.read_bytes()

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
-import { Button } from "@/components/ui/button";
+import { Button, buttonClass } from "@/components/ui/button";
 import { ErrorNotice } from "@/components/ui/feedback";
 
 import { attachmentUrl, formatBytes, uploadFile, type Attachment } from "../api";
@@ -53,34 +53,99 @@ export function AttachmentPicker({ slug, onChange, resetKey }: { slug: string; o
   );
 }
 
-function InlineImage({ slug, attachment }: { slug: string; attachment: Attachment }) {
-  const [src, setSrc] = useState<string | null>(null);
+function useAttachmentUrl(slug: string, id: string, thumbnail: boolean): { src: string | null; failed: boolean } {
+  const [state, setState] = useState<{ src: string | null; failed: boolean }>({ src: null, failed: false });
   useEffect(() => {
     let cancelled = false;
-    attachmentUrl(slug, attachment.id).then(({ url }) => { if (!cancelled) setSrc(url); }).catch(() => undefined);
+    attachmentUrl(slug, id, thumbnail)
+      .then(({ url }) => { if (!cancelled) setState({ src: url, failed: false }); })
+      .catch(() => { if (!cancelled) setState({ src: null, failed: true }); });
     return () => { cancelled = true; };
-  }, [slug, attachment.id]);
-  return src ? <img src={src} alt={attachment.file_name} className="max-h-64 rounded border border-gray-200 dark:border-gray-800" />
-    : <span className="inline-block h-32 w-48 animate-pulse rounded bg-gray-200 dark:bg-gray-800" aria-hidden="true" />;
+  }, [slug, id, thumbnail]);
+  return state;
+}
+
+/** The whole image over the page; Escape or Close puts focus back on the thumbnail. */
+function ImageViewer({ slug, attachment, onClose }: { slug: string; attachment: Attachment; onClose: () => void }) {
+  const { src, failed } = useAttachmentUrl(slug, attachment.id, false);
+  const close = useRef<HTMLButtonElement>(null);
+  const closing = useRef(onClose);
+  useEffect(() => { closing.current = onClose; }, [onClose]);
+  useEffect(() => {
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    close.current?.focus();
+    const onKey = (event: KeyboardEvent) => { if (event.key === "Escape") closing.current(); };
+    document.addEventListener("keydown", onKey);
+    return () => { document.removeEventListener("keydown", onKey); before?.focus(); };
+  }, []);
+  return (
+    <div role="dialog" aria-modal="true" aria-label={attachment.file_name} className="fixed inset-0 z-50 flex items-center justify-center bg-black/70 p-4">
+      <div className="flex max-h-full w-full max-w-5xl flex-col rounded-lg bg-white shadow-xl dark:bg-gray-900">
+        <div className="flex items-center justify-between gap-2 border-b border-gray-200 px-4 py-3 dark:border-gray-800">
+          <h2 className="truncate font-medium">{attachment.file_name} <span className="text-sm text-gray-600 dark:text-gray-400">· {formatBytes(attachment.size)}</span></h2>
+          <button ref={close} type="button" className={buttonClass("secondary", "sm")} onClick={onClose}>Close</button>
+        </div>
+        <div className="flex min-h-48 flex-1 items-center justify-center overflow-auto p-4">
+          {failed ? <p className="text-sm text-red-700 dark:text-red-300">The image could not be loaded.</p>
+            : src ? <img src={src} alt={attachment.file_name} className="max-h-[80vh] object-contain" />
+              : <span className="h-48 w-64 animate-pulse rounded bg-gray-200 dark:bg-gray-800" aria-hidden="true" />}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function InlineImage({ slug, attachment }: { slug: string; attachment: Attachment }) {
+  const { src, failed } = useAttachmentUrl(slug, attachment.id, true);
+  const [open, setOpen] = useState(false);
+  if (failed) return <FileCard slug={slug} attachment={attachment} />;
+  return (
+    <>
+      <button type="button" onClick={() => setOpen(true)} aria-label={`Open ${attachment.file_name}`} className="block rounded focus-visible:outline-2 focus-visible:outline-blue-600">
+        {src ? <img src={src} alt={attachment.file_name} className="max-h-64 max-w-full rounded border border-gray-200 dark:border-gray-800" />
+          : <span className="block h-32 w-48 animate-pulse rounded bg-gray-200 dark:bg-gray-800" aria-hidden="true" />}
+      </button>
+      {open && <ImageViewer slug={slug} attachment={attachment} onClose={() => setOpen(false)} />}
+    </>
+  );
+}
+
+function FileCard({ slug, attachment }: { slug: string; attachment: Attachment }) {
+  const [error, setError] = useState<unknown>(null);
+  const open = async () => {
+    setError(null);
+    try {
+      const { url } = await attachmentUrl(slug, attachment.id);
+      window.location.assign(url);  // non-images answer as downloads (Content-Disposition: attachment)
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  return (
+    <div>
+      <button type="button" onClick={() => void open()} className="flex max-w-full items-center gap-2 rounded border border-gray-300 px-3 py-2 text-left text-sm hover:bg-gray-50 dark:border-gray-700 dark:hover:bg-gray-800">
+        <span aria-hidden="true" className="rounded bg-gray-100 px-1.5 py-0.5 text-xs font-semibold text-gray-700 dark:bg-gray-800 dark:text-gray-300">{extension(attachment.file_name)}</span>
+        <span className="truncate font-medium">{attachment.file_name}</span>
+        <span className="shrink-0 text-xs text-gray-600 dark:text-gray-400">{formatBytes(attachment.size)}</span>
+      </button>
+      <ErrorNotice error={error} className="py-0.5" />
+    </div>
+  );
+}
+
+function extension(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1, dot + 5).toUpperCase() : "FILE";
 }
 
 /** A post's or message's attachments: images inline, anything else as a file card. */
 export function AttachmentList({ slug, attachments }: { slug: string; attachments: Attachment[] }) {
   if (attachments.length === 0) return null;
-  const open = async (attachment: Attachment) => {
-    const { url } = await attachmentUrl(slug, attachment.id);
-    window.location.assign(url);
-  };
   return (
     <ul className="mt-2 flex flex-wrap gap-2" aria-label="Attachments">
       {attachments.map((a) => (
-        <li key={a.id}>
-          {a.is_image ? <InlineImage slug={slug} attachment={a} /> : (
-            <button type="button" onClick={() => void open(a)} className="flex items-center gap-2 rounded border border-gray-300 px-3 py-2 text-left text-sm hover:bg-gray-50 dark:border-gray-700 dark:hover:bg-gray-800">
-              <span className="font-medium">{a.file_name}</span>
-              <span className="text-xs text-gray-600 dark:text-gray-400">{formatBytes(a.size)}</span>
-            </button>
-          )}
+        <li key={a.id} className="max-w-full">
+          {a.is_image ? <InlineImage slug={slug} attachment={a} /> : <FileCard slug={slug} attachment={a} />}
         </li>
       ))}
     </ul>
