@@ -33,7 +33,6 @@ import psutil
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PORT = 9110
-WS_PORT = 9111
 
 
 @dataclass
@@ -166,6 +165,7 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=200, help="posts per topic")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "http.json")
     parser.add_argument("--profile", type=Path, default=None, help="py-spy collapsed stacks of the topic page run")
+    parser.add_argument("--port", type=int, default=PORT, help="REST port (the websocket port is the next one)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench.http needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -177,16 +177,21 @@ def main() -> int:
     pgs = pgserver.get_server(work / "pg", cleanup_mode="stop")
     pgs.psql("CREATE DATABASE bench;")
     dsn = urlunsplit(urlsplit(str(pgs.get_uri()))._replace(path="/bench"))
-    env = {**os.environ, "DATABASE_URL": dsn, "PORT": str(PORT), "WEBSOCKET_PORT": str(WS_PORT),
+    env = {**os.environ, "DATABASE_URL": dsn, "PORT": str(args.port), "WEBSOCKET_PORT": str(args.port + 1),
            "HOST": "127.0.0.1", "COMMUNITY_DATA_DIR": str(work / "var"), "LOG_LEVEL": "warning",
            "LOG_FORMAT": "json", "DB_POOL_MAX": "20"}
     cmd = [sys.executable, "-m", "community", "serve"]
     if args.workers is not None:
         cmd += ["--workers", str(args.workers)]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{PORT}"
+    server_log = (work / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{args.port}"
     try:
-        wait_ready(f"{base}/readyz")
+        try:
+            wait_ready(f"{base}/readyz")
+        except RuntimeError:
+            print((work / "server.log").read_text()[-4000:], file=sys.stderr)
+            raise
         reg = httpx.post(f"{base}/api/auth/register", json={
             "email": f"bench-{uuid.uuid4().hex[:6]}@example.com", "password": "bench-password-1",
             "display_name": "Bench"}).json()

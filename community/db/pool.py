@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
@@ -143,9 +144,19 @@ class Conn:
         await self.execute(_SET_CONTEXT, _uuid_text(org_id), _uuid_text(user_id))
 
 
+def _jsonb_encode(value: object) -> bytes:
+    return b"\x01" + dumps(value).encode()  # jsonb's binary format: version 1, then the text
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
+
+
 async def _init_connection(raw: asyncpg.Connection[Record]) -> None:
-    for name in ("json", "jsonb"):
-        await raw.set_type_codec(name, encoder=dumps, decoder=json.loads, schema="pg_catalog")
+    # Binary for jsonb: a jsonb inside a record (PageStatement's rows) always arrives binary.
+    await raw.set_type_codec("json", encoder=dumps, decoder=json.loads, schema="pg_catalog")
+    await raw.set_type_codec("jsonb", encoder=_jsonb_encode, decoder=_jsonb_decode, schema="pg_catalog",
+                             format="binary")
 
 
 async def _connect(dsn: str, kwargs: dict[str, Any]) -> asyncpg.Connection[Record]:
@@ -233,25 +244,107 @@ class Query:
         return await getattr(raw, self.method)(self.sql, *self.args)
 
 
-# Given the context statement's answer: the tenant context and the page's statements, or None.
-Plan = Callable[[Any], "tuple[UUID | None, UUID | None, Sequence[Query]] | None"]
+@dataclass(frozen=True)
+class FromContext:
+    """An argument of a page statement that is a column of the context statement's answer."""
+
+    column: str
 
 
-async def _read_in_context(pool: asyncpg.Pool[Record], context: Query, plan: Plan) -> tuple[Any, list[Any]]:
+CONTEXT_ORG = FromContext("org_id")
+CONTEXT_USER = FromContext("user_id")
+_PARAM = re.compile(r"\$(\d+)")
+
+
+@dataclass(frozen=True)
+class PageStatement:
+    """A context statement and the page's statements as ONE statement (one round trip).
+
+    The context statement runs first (no tenant context); its `org_id` and `user_id` become the
+    tenant context (`set_config(..., true)`, local to the statement's own implicit transaction),
+    then every page statement runs as a correlated subquery of that row, so after the context is
+    set, and all of it in one snapshot. Were the order ever different the policies would see no
+    tenant and answer nothing, never another tenant's rows. Page arguments that are
+    `FromContext` read the context's columns; the others become parameters after the context's.
+    """
+
+    sql: str
+    args: tuple[object, ...]
+    parts: tuple[Query, ...]  # the context, then the page statements (their columns name the records)
+
+    @classmethod
+    def compose(cls, context: Query, queries: Sequence[Query]) -> PageStatement:
+        args = list(context.args)
+        columns = []
+        for i, query in enumerate(queries):
+            numbers: dict[int, str] = {}
+
+            def param(match: re.Match[str], query: Query = query, numbers: dict[int, str] = numbers) -> str:
+                k = int(match.group(1))
+                if k not in numbers:
+                    value = query.args[k - 1]
+                    if isinstance(value, FromContext):
+                        numbers[k] = f"_page_tenant.{value.column}"
+                    else:
+                        args.append(value)
+                        numbers[k] = f"${len(args)}"
+                return numbers[k]
+
+            sql = _PARAM.sub(param, query.sql)
+            if query.method == "fetch":
+                columns.append(f"ARRAY(SELECT _page_q FROM ({sql}) _page_q) AS r{i}")  # noqa: S608 - our constants
+            elif query.method == "fetchrow":
+                columns.append(f"(SELECT _page_q FROM ({sql}) _page_q LIMIT 1) AS r{i}")  # noqa: S608
+            else:
+                columns.append(f"({sql}) AS r{i}")
+        sql = (f"WITH _page_context AS MATERIALIZED ({context.sql}),\n"  # noqa: S608 - our statements
+               "_page_tenant AS MATERIALIZED (SELECT _page_context.*, "
+               "set_config('app.org_id', coalesce(_page_context.org_id::text, ''), true) AS _page_set_org, "
+               "set_config('app.user_id', coalesce(_page_context.user_id::text, ''), true) AS _page_set_user "
+               "FROM _page_context)\n"
+               f"SELECT (SELECT _page_context FROM _page_context) AS context, {', '.join(columns)} "
+               "FROM _page_tenant")
+        return cls(sql=sql, args=tuple(args), parts=(context, *queries))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    names: tuple[str, ...]
+    types: tuple[int, ...]  # type oids of the columns
+
+
+async def _shape(raw: Raw, sql: str, known: dict[str, _Shape]) -> _Shape:
+    shape = known.get(sql)
+    if shape is None:  # once per statement per process: the names the records of its rows lack
+        attributes = (await raw.prepare(sql)).get_attributes()
+        shape = known[sql] = _Shape(tuple(a.name for a in attributes), tuple(a.type.oid for a in attributes))
+    return shape
+
+
+async def _read_page(pool: asyncpg.Pool[Record], page: PageStatement,
+                     known: dict[str, _Shape]) -> tuple[dict[str, Any] | None, list[Any]]:
     async with pool.acquire() as raw:
-        first = await context.run(raw)
-        steps = plan(first)
-        if steps is None:
-            return first, []
-        org_id, user_id, queries = steps
-        await raw.execute(_begin_sql("repeatable_read", org_id, user_id, read_only=True))
-        try:
-            results = [await query.run(raw) for query in queries]
-        finally:  # on any exit; release rolls back a transaction this leaves open (a cancelled query)
-            if not raw.is_closed() and raw.is_in_transaction():
-                with suppress(*DatabaseUnavailable):
-                    await raw.execute("ROLLBACK", timeout=10)
-        return first, results
+        shapes = [await _shape(raw, part.sql, known) for part in page.parts]
+        # A record's fields decode with the codecs this connection already has: a connection that
+        # never met one of their types (a varchar[], an enum) learns them by preparing the parts.
+        settings = raw.get_settings()
+        if any(settings.get_data_codec(oid) is None for shape in shapes for oid in shape.types):
+            for part in page.parts:
+                await raw.prepare(part.sql)
+        answer = await raw.fetchrow(page.sql, *page.args)
+    if answer is None or answer[0] is None:
+        return None, []
+    context = dict(zip(shapes[0].names, answer[0], strict=True))
+    results: list[Any] = []
+    for i, part in enumerate(page.parts[1:], start=1):
+        value, names = answer[i], shapes[i].names
+        if part.method == "fetch":
+            results.append([dict(zip(names, r, strict=True)) for r in value])
+        elif part.method == "fetchrow":
+            results.append(None if value is None else dict(zip(names, value, strict=True)))
+        else:
+            results.append(value)
+    return context, results
 
 
 async def _keep_session(_raw: asyncpg.Connection[Record]) -> None:
@@ -269,6 +362,7 @@ class Database:
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None) -> None:
         self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
         self._pool: asyncpg.Pool[Record] | None = None
+        self._shapes: dict[str, _Shape] = {}  # statement -> its columns (PageStatement)
 
     @property
     def is_open(self) -> bool:
@@ -331,13 +425,14 @@ class Database:
         """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
         return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args)
 
-    async def read_in_context(self, context: Query, plan: Plan) -> tuple[Any, list[Any]]:
-        """A read page in one handoff: `context` (who is asking, no tenant context), then, in one
-        read-only snapshot with the tenant context `plan` picks from its answer, the page's statements.
-
-        `plan` runs in the loop's thread and must be pure. Answers (context answer, results).
+    async def read_in_context(self, context: Query,
+                              queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
+        """A read page in one statement (`PageStatement`): who is asking (`context`), then the page's
+        statements under the tenant context that answer names. Answers the context and each
+        statement's result as dicts (a list of them for `fetch`); (None, []) if the context has no row.
         """
-        return await _handoff(_read_in_context, self._require_pool(), context, plan)
+        page = PageStatement.compose(context, queries)
+        return await _handoff(_read_page, self._require_pool(), page, self._shapes)
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from community.actors.view_counter import ViewCounter
-from community.db.pool import Conn, Database, Query, row, rows
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, members, moderation, orgs, posts, topics
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
@@ -60,30 +60,26 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
 
 async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
                              cursor: str | None, limit: int) -> tuple[Principal, dict[str, Any]] | None:
-    """The topic page for a signed-in caller named by id or Auth0 subject, in one handoff: who they
+    """The topic page for a signed-in caller named by id or Auth0 subject, in one statement: who they
     are in `{org}`, the topic and its page of posts (the same statements and views as above).
     None when the database does not know the caller (the slow path provisions or answers 401)."""
     after = time_cursor(cursor)
 
-    def plan(context: Any) -> tuple[UUID, UUID | None, list[Query]] | None:
-        org_id, viewer = context["org_id"], context["user_id"]
-        if org_id is None:
-            return None
-        return org_id, viewer, [
-            topics.get_topic_query(org_id, topic_id, viewer),
-            posts.topic_posts_query(org_id, topic_id, viewer, after=after, limit=limit + 1)]
-
     context, results = await db.read_in_context(
         orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref,
-                                   session=caller.session), plan)
+                                   session=caller.session),
+        [topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER),
+         posts.topic_posts_query(CONTEXT_ORG, topic_id, CONTEXT_USER,
+                                 after=after, limit=limit + 1)])
+    if context is None:
+        return None
     principal, member = caller_from_context(context)
     if principal is None:
         return None
-    topic_record, found = results
-    topic = row(topic_record)
+    topic, found = results
     if topic is None or not can_see(member, topic["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
-    return principal, _topic_page(views, member, topic, rows(found), limit)
+    return principal, _topic_page(views, member, topic, found, limit)
 
 
 def _topic_page(views: ViewCounter, member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]],

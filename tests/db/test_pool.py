@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import trio
 
-from community.db.pool import Database, close, connect, open_listener
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Database, Query, close, connect, open_listener
 
 
 @pytest.fixture
@@ -45,6 +46,44 @@ async def test_errors_cross_back_as_themselves(one_conn_db: Database) -> None:
         with pytest.raises(Exception, match="division by zero"):
             await one_conn_db.fetchval("SELECT 1 / 0")
         assert await one_conn_db.fetchval("SELECT 3") == 3
+
+
+_CONTEXT = Query("fetchrow", "SELECT $1::uuid AS org_id, $2::uuid AS user_id, $3::text AS who", ())
+_TENANT = "SELECT current_setting('app.org_id', true) AS org, current_setting('app.user_id', true) AS usr, $1 AS echo"
+
+
+async def test_a_page_statement_reads_under_the_tenant_its_context_names(one_conn_db: Database) -> None:
+    org, user = uuid.uuid4(), uuid.uuid4()
+    context = Query("fetchrow", _CONTEXT.sql, (org, user, "someone"))
+    pages = [
+        Query("fetchrow", _TENANT, (CONTEXT_ORG,)),
+        Query("fetch", "SELECT x AS n, x::varchar AS v, ARRAY[x::varchar, 'b'] AS arr, jsonb_build_object('n', x) AS j,"
+                       " $2::uuid AS viewer FROM generate_series(1, $1) x ORDER BY x DESC", (3, CONTEXT_USER)),
+        Query("fetchval", "SELECT count(*) FROM generate_series(1, $1)", (7,)),
+    ]
+    with trio.fail_after(20):
+        for _ in range(2):  # the second time on a new connection that has met none of the types
+            answered, (tenant, found, count) = await one_conn_db.read_in_context(context, pages)
+            assert answered == {"org_id": org, "user_id": user, "who": "someone"}
+            assert tenant == {"org": str(org), "usr": str(user), "echo": org}
+            assert found == [{"n": n, "v": str(n), "arr": [str(n), "b"], "j": {"n": n}, "viewer": user}
+                             for n in (3, 2, 1)]
+            assert count == 7
+            # The tenant context lived only as long as the statement: the connection carries nothing.
+            after = await one_conn_db.fetchrow_once("SELECT current_setting('app.org_id', true) AS org")
+            assert after is not None and after["org"] in ("", None)
+            await one_conn_db.close()
+            await one_conn_db.open()
+
+
+async def test_a_page_statement_without_a_tenant_sees_none(one_conn_db: Database) -> None:
+    context = Query("fetchrow", _CONTEXT.sql, (None, None, None))
+    with trio.fail_after(20):
+        answered, (tenant,) = await one_conn_db.read_in_context(context, [Query("fetchrow", _TENANT, (CONTEXT_ORG,))])
+        assert answered == {"org_id": None, "user_id": None, "who": None}
+        assert tenant == {"org": "", "usr": "", "echo": None}
+        nothing = Query("fetchrow", "SELECT 1 AS org_id, 2 AS user_id WHERE false", ())
+        assert await one_conn_db.read_in_context(nothing, [Query("fetchrow", _TENANT, (CONTEXT_ORG,))]) == (None, [])
 
 
 async def test_notifications_and_termination_arrive_in_trio(database_url: str) -> None:

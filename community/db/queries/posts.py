@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Query, row, rows
+from community.db.pool import Conn, FromContext, Query, row, rows
 
 # $1 org, $2 the viewer (for my_reactions); everything a post view needs, in one row.
 _SELECT = """
@@ -88,7 +88,7 @@ async def get_post(conn: Conn, org_id: UUID, post_id: UUID, viewer: UUID | None)
     return row(await conn.fetchrow(_GET, org_id, viewer, post_id))
 
 
-def topic_posts_query(org_id: UUID, topic_id: UUID, viewer: UUID | None, *,
+def topic_posts_query(org_id: UUID | FromContext, topic_id: UUID, viewer: UUID | FromContext | None, *,
                       after: tuple[datetime, UUID] | None, limit: int) -> Query:
     at, last_id = after if after else (None, None)
     return Query("fetch", _PAGE, (org_id, viewer, topic_id, at, last_id, limit))

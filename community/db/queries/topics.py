@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Query, row, rows
+from community.db.pool import Conn, FromContext, Query, row, rows
 
 _SELECT = """
 SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.excerpt, t.author_id,
@@ -73,7 +73,7 @@ WHERE topics.org_id = $1 AND topics.id = v.id
 """
 
 
-def get_topic_query(org_id: UUID, topic_id: UUID, viewer: UUID | None) -> Query:
+def get_topic_query(org_id: UUID | FromContext, topic_id: UUID, viewer: UUID | FromContext | None) -> Query:
     return Query("fetchrow", _GET, (org_id, topic_id, viewer))
 
 
