@@ -22,6 +22,7 @@ from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
 from uuid import UUID
 
 import asyncpg
+import orjson
 import outcome
 import trio
 from asyncpg.pool import PoolConnectionProxy
@@ -149,7 +150,10 @@ def _jsonb_encode(value: object) -> bytes:
 
 
 def _jsonb_decode(data: bytes) -> Any:
-    return json.loads(data[1:])
+    try:
+        return orjson.loads(memoryview(data)[1:])
+    except orjson.JSONDecodeError:  # what orjson refuses (an integer past 64 bits) the stdlib reads
+        return json.loads(data[1:])
 
 
 async def _init_connection(raw: asyncpg.Connection[Record]) -> None:
