@@ -10,12 +10,13 @@ never carries it into the next use and the pool needs no reset round trip on rel
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import os
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
@@ -38,6 +39,25 @@ DatabaseUnavailable = (OSError, asyncpg.PostgresConnectionError, asyncpg.Interfa
                        asyncpg.exceptions.TooManyConnectionsError)
 # A database that does not answer in time: asyncpg's command timeout, or our own deadline.
 DatabaseTimeout = (TimeoutError, trio.TooSlowError)
+
+
+class StatementCount:
+    """Statements sent to PostgreSQL (each one round trip) by the caller while counting."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.statements: list[str] = []
+
+
+_statement_count: contextvars.ContextVar[StatementCount | None] = contextvars.ContextVar(
+    "community_statement_count", default=None)
+
+
+def _count_statement(record: Any) -> None:  # asyncpg's query logger, in the statement's context
+    counter = _statement_count.get()
+    if counter is not None:
+        counter.n += 1
+        counter.statements.append(record.query)
 
 
 class _LoopThread:
@@ -73,6 +93,8 @@ async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     result is returned and trio's cancellation fires at the caller's next checkpoint.
     """
     loop = _loop()
+    # Counting statements (`Database.count_statements`): the asyncio task runs in the caller's context.
+    context = contextvars.copy_context() if _statement_count.get() is not None else None
     token = trio.lowlevel.current_trio_token()
     task = trio.lowlevel.current_task()
     started: list[asyncio.Task[T]] = []
@@ -94,7 +116,7 @@ async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         token.run_sync_soon(finish, result)
 
     def start() -> None:  # in the loop's thread
-        aio_task = loop.create_task(fn(*args))
+        aio_task = loop.create_task(fn(*args), context=context)
         aio_task.add_done_callback(done)
         started.append(aio_task)
 
@@ -366,6 +388,7 @@ class Database:
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None) -> None:
         self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
         self._pool: asyncpg.Pool[Record] | None = None
+        self._counting = False
         self._shapes: dict[str, _Shape] = {}  # statement -> its columns (PageStatement)
 
     @property
@@ -378,9 +401,13 @@ class Database:
             if self.role:
                 await raw.execute(f'SET ROLE "{self.role}"')
 
+        async def setup(raw: PoolConnectionProxy[Record]) -> None:
+            if self._counting:  # only once counting was asked for: a logger costs every statement
+                raw.add_query_logger(_count_statement)
+
         async def create() -> asyncpg.Pool[Record]:
             return await asyncpg.create_pool(
-                self.dsn, min_size=self.min_size, max_size=self.max_size, init=init, reset=_keep_session,
+                self.dsn, min_size=self.min_size, max_size=self.max_size, init=init, setup=setup, reset=_keep_session,
                 command_timeout=30)
 
         self._pool = await _handoff(create)
@@ -441,6 +468,95 @@ class Database:
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:
             return await conn.fetchval(sql, *args)
+
+    @contextmanager
+    def count_statements(self) -> Iterator[StatementCount]:
+        """Count the statements (round trips) this trio task sends through the pool (for tests)."""
+        self._counting = True
+        counter = StatementCount()
+        reset = _statement_count.set(counter)
+        try:
+            yield counter
+        finally:
+            _statement_count.reset(reset)
+
+    async def read_as(self, context: Query,
+                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
+        """A read in one handoff: `context` (no tenant context), then `body(its answer, db)` on the
+        loop's thread, where `db` is this database on the same connection, every transaction of it
+        READ ONLY. `body` is ordinary service code that must use only that `db` (no trio: it runs
+        under asyncio); its exceptions cross back as themselves.
+        """
+        async def run(pool: asyncpg.Pool[Record]) -> T:
+            async with pool.acquire() as raw:
+                first = await context.run(raw)
+                return await body(None if first is None else dict(first), _OnLoop(self, raw))
+
+        return await _handoff(run, self._require_pool())
+
+
+class _LoopConn(Conn):
+    """A connection used from the loop's own thread: each call awaits asyncpg directly."""
+
+    async def fetch(self, sql: str, *args: object) -> list[Record]:
+        return await self.raw.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: object) -> Record | None:
+        return await self.raw.fetchrow(sql, *args)
+
+    async def fetchval(self, sql: str, *args: object) -> Any:
+        return await self.raw.fetchval(sql, *args)
+
+    async def execute(self, sql: str, *args: object) -> str:
+        return await self.raw.execute(sql, *args)
+
+    async def executemany(self, sql: str, args: Sequence[Sequence[object]]) -> None:
+        await self.raw.executemany(sql, args)
+
+    async def copy_records_to_table(self, table: str, *, records: Sequence[Sequence[object]],
+                                    columns: Sequence[str]) -> str:
+        return await self.raw.copy_records_to_table(table, records=records, columns=columns)
+
+
+class _OnLoop(Database):
+    """The database as a `Database.read_as` body sees it: one acquired connection, read-only."""
+
+    def __init__(self, parent: Database, raw: PoolConnectionProxy[Record]) -> None:
+        super().__init__(parent.dsn, min_size=parent.min_size, max_size=parent.max_size, role=parent.role)
+        self._pool, self._shapes, self._raw = parent._pool, parent._shapes, raw
+
+    async def open(self) -> None:
+        raise asyncpg.InterfaceError("a read body does not open the pool")
+
+    async def close(self) -> None:
+        raise asyncpg.InterfaceError("a read body does not close the pool")
+
+    @asynccontextmanager
+    async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
+                          isolation: str = "read_committed") -> AsyncIterator[Conn]:
+        raw = self._raw
+        if raw.is_in_transaction():
+            raise asyncpg.InterfaceError("a read body's transactions do not nest")
+        await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=True))
+        committed = False
+        try:
+            yield _LoopConn(raw)
+            committed = True
+        finally:  # on a cancelled statement the pool's release rolls back (or drops) the connection
+            if not raw.is_closed() and raw.is_in_transaction():
+                with suppress(*DatabaseUnavailable):
+                    await raw.execute("COMMIT" if committed else "ROLLBACK", timeout=10)
+
+    async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
+        return await self._raw.fetchrow(sql, *args)
+
+    async def read_in_context(self, context: Query,
+                              queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
+        raise asyncpg.InterfaceError("a read body reads through its transactions")
+
+    async def read_as(self, context: Query,
+                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
+        raise asyncpg.InterfaceError("a read body does not nest")
 
 
 UniqueViolation = asyncpg.UniqueViolationError

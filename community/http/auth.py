@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from quart import g, request
 
+from community.db.pool import Database
 from community.domain.errors import UnauthorizedError
 from community.domain.principal import Caller, OrgMember, Principal
 from community.http.context import current_handles
 from community.services.identity import caller_in_org, caller_of, principal_from_token
-from community.services.orgs import access_org
+from community.services.orgs import access_org, read_as
+
+T = TypeVar("T")
 
 
 def bearer_token() -> str | None:
@@ -39,6 +45,21 @@ async def token_caller() -> Caller | None:
     if token is None or "principal" in g:
         return None
     return await caller_of(current_handles().identity, token)
+
+
+async def read_page(ref: str, read: Callable[[Database, OrgMember], Awaitable[T]], *,
+                    allow_anonymous: bool = False) -> T:
+    """A read in `{org}`: `read(db, member)`. For a bearer token, who the caller is and the read go to
+    the database in one handoff (`services.orgs.read_as`: `read` runs on the database's thread and
+    must use only the `db` it is given); otherwise `org_member`, then `read`."""
+    h = current_handles()
+    caller = await token_caller()
+    if caller is not None:
+        answered = await read_as(h.db, caller, ref, read)
+        if answered is not None:
+            g.principal, result = answered
+            return result
+    return await read(h.db, await org_member(ref, allow_anonymous=allow_anonymous))
 
 
 async def org_member(ref: str, *, allow_anonymous: bool = False) -> OrgMember:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 from uuid import UUID
 
 from community.db.pool import Database, UniqueViolation
@@ -19,7 +19,7 @@ from community.domain.errors import (
 from community.domain.events import Channel, EventType
 from community.domain.org_settings import OrgSettings
 from community.domain.permissions import Perm, Role
-from community.domain.principal import OrgMember, Principal, SessionKey
+from community.domain.principal import Caller, OrgMember, Principal, SessionKey
 from community.domain.slugs import is_reserved, slugify, with_suffix
 from community.domain.tiers import tier
 from community.handles import FileStore, Publisher
@@ -29,6 +29,7 @@ from community.services.views import org_view
 from community.settings import Settings
 
 _NOT_FOUND = "No such organization."
+T = TypeVar("T")
 
 
 async def access_org(db: Database, principal: Principal | None, ref: str) -> OrgMember:
@@ -46,6 +47,24 @@ async def load_caller(db: Database, *, user_id: UUID | None, subject: str | None
     in one statement."""
     return caller_from_context(await orgs.request_context(db, user_id=user_id, subject=subject, ref=ref,
                                                           session=session))
+
+
+async def read_as(db: Database, caller: Caller, ref: str,
+                  read: Callable[[Database, OrgMember], Awaitable[T]]) -> tuple[Principal, T] | None:
+    """`read(db, member)` for a signed-in caller in one handoff: who they are in `{org}` and the read
+    itself run on the database's thread (`Database.read_as`), so `read` may use only the `db` it
+    is given. None when the database does not know the caller (the slow path provisions or
+    answers 401); 401/403/404 as `caller_from_context` says."""
+    async def body(context: dict[str, Any] | None, on_loop: Database) -> tuple[Principal, T] | None:
+        if context is None:
+            return None
+        principal, member = caller_from_context(context)
+        if principal is None:
+            return None
+        return principal, await read(on_loop, member)
+
+    return await db.read_as(orgs.request_context_query(user_id=caller.user_id, subject=caller.subject, ref=ref,
+                                                       session=caller.session), body)
 
 
 def caller_from_context(context: Mapping[str, Any]) -> tuple[Principal | None, OrgMember]:

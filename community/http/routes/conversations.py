@@ -10,7 +10,7 @@ from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.http.auth import org_member
+from community.http.auth import org_member, read_page
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, FileAttachment, PageQuery, PersonRef, UserRef
 from community.http.openapi import answers, problems
@@ -143,10 +143,8 @@ class BlockList(Answer):
 @answers(ConversationPage)
 @validate_querystring(PageQuery)
 async def list_conversations(org: str, query_args: PageQuery) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await conversations.list_conversations(h.db, member, cursor=query_args.cursor,
-                                                  limit=query_args.limit)
+    return await read_page(org, lambda db, member: conversations.list_conversations(
+        db, member, cursor=query_args.cursor, limit=query_args.limit))
 
 
 @blueprint.post("/api/orgs/<org>/conversations")
@@ -166,9 +164,8 @@ async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any],
 @blueprint.get(_CONV)
 @answers(ConversationAnswer)
 async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return {"conversation": await conversations.access_conversation(h.db, member, conversation_id)}
+    view = await read_page(org, lambda db, member: conversations.access_conversation(db, member, conversation_id))
+    return {"conversation": view}
 
 
 @blueprint.patch(_CONV)
@@ -205,10 +202,9 @@ async def remove_participant(org: str, conversation_id: UUID, user_id: UUID) -> 
 @answers(MessagePage)
 @validate_querystring(MessagesQuery)
 async def list_messages(org: str, conversation_id: UUID, query_args: MessagesQuery) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await messages.list_messages(h.db, member, conversation_id, before=query_args.before,
-                                        after=query_args.after, cursor=query_args.cursor, limit=query_args.limit)
+    return await read_page(org, lambda db, member: messages.list_messages(
+        db, member, conversation_id, before=query_args.before, after=query_args.after, cursor=query_args.cursor,
+        limit=query_args.limit))
 
 
 @blueprint.post(_CONV + "/messages")

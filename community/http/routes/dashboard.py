@@ -9,8 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 from quart import Blueprint
 
-from community.http.auth import org_member
-from community.http.context import current_handles
+from community.http.auth import read_page
 from community.http.models import Answer, Event, ForumNode, Organization, TopicSummary
 from community.http.openapi import answers
 from community.services import dashboard
@@ -56,6 +55,4 @@ class Dashboard(Answer):
 @blueprint.get("/api/orgs/<org>/dashboard")
 @answers(Dashboard)
 async def read_dashboard(org: str) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await dashboard.read_dashboard(h.db, member)
+    return await read_page(org, dashboard.read_dashboard)

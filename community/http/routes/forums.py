@@ -11,7 +11,7 @@ from quart_schema import validate_querystring, validate_request
 
 from community.domain.permissions import Role
 from community.domain.tags import normalise_tag, normalise_tags
-from community.http.auth import org_member
+from community.http.auth import org_member, read_page
 from community.http.context import current_handles
 from community.http.models import (
     Answer,
@@ -79,9 +79,7 @@ class ForumPage(Answer):
 @blueprint.get("/api/orgs/<org>/forums")
 @answers(ForumTree)
 async def list_forums(org: str) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await forums.list_forums(h.db, member)
+    return await read_page(org, forums.list_forums)
 
 
 @blueprint.post("/api/orgs/<org>/forums")
@@ -99,10 +97,8 @@ async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any],
 @answers(ForumPage)
 @validate_querystring(ForumQuery)
 async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await forums.read_forum(h.db, member, forum_id, tag=query_args.tag, cursor=query_args.cursor,
-                                   limit=query_args.limit)
+    return await read_page(org, lambda db, member: forums.read_forum(db, member, forum_id, tag=query_args.tag,
+                                                                     cursor=query_args.cursor, limit=query_args.limit))
 
 
 @blueprint.patch("/api/orgs/<org>/forums/<uuid:forum_id>")

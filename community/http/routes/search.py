@@ -10,8 +10,7 @@ from pydantic import AwareDatetime, Field
 from quart import Blueprint
 from quart_schema import validate_querystring
 
-from community.http.auth import org_member
-from community.http.context import current_handles
+from community.http.auth import read_page
 from community.http.models import Answer, Cursor, PageQuery, PersonRef
 from community.http.openapi import answers
 from community.services import search
@@ -71,19 +70,15 @@ class Suggestions(Answer):
 @answers(SearchResults)
 @validate_querystring(SearchQuery)
 async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
     after: datetime | None = query_args.after
-    return await search.search(h.db, member, q=query_args.q.strip(), type=query_args.type,
-                               forum_id=query_args.forum_id, tag=query_args.tag, author_id=query_args.author_id,
-                               after=after, before=query_args.before, sort=query_args.sort,
-                               limit=query_args.limit, cursor=query_args.cursor)
+    return await read_page(org, lambda db, member: search.search(
+        db, member, q=query_args.q.strip(), type=query_args.type, forum_id=query_args.forum_id, tag=query_args.tag,
+        author_id=query_args.author_id, after=after, before=query_args.before, sort=query_args.sort,
+        limit=query_args.limit, cursor=query_args.cursor))
 
 
 @blueprint.get("/api/orgs/<org>/search/suggest")
 @answers(Suggestions)
 @validate_querystring(SuggestQuery)
 async def suggest_titles(org: str, query_args: SuggestQuery) -> dict[str, Any]:
-    h = current_handles()
-    member = await org_member(org)
-    return await search.suggest(h.db, member, q=query_args.q.strip())
+    return await read_page(org, lambda db, member: search.suggest(db, member, q=query_args.q.strip()))

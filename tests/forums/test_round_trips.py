@@ -1,0 +1,78 @@
+"""Round trips to PostgreSQL on the request path of the hot reads and writes, counted at the pool.
+
+`Database.count_statements` counts every statement this task sends (asyncpg's query logger,
+in the caller's context), so a change that adds a statement to one of these paths fails here.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from community.app import System
+from community.services import messages as message_service
+from community.services import posts as post_service
+from community.services import topics as topic_service
+from community.services.identity import caller_in_org, caller_of
+from tests.factories import Personas
+from tests.forums.conftest import Api
+from tests.messaging.conftest import start
+
+
+async def _member(runtime: System, personas: Personas, who: str):  # type: ignore[no-untyped-def]
+    h = runtime.handles
+    return await caller_in_org(h.db, h.identity, getattr(personas.acme, who).token, personas.acme.slug)
+
+
+async def test_topic_page_is_one_statement(api: Api, runtime: System, personas: Personas) -> None:
+    forum = await api.forum()
+    topic = await api.topic(forum["id"])
+    for i in range(3):
+        await api.post(topic["id"], content=f"reply {i}")
+    h = runtime.handles
+    caller = await caller_of(h.identity, personas.acme.member.token)
+    await topic_service.read_topic_page_as(h.db, h.views, caller, personas.acme.slug, uuid.UUID(topic["id"]),
+                                           cursor=None, limit=20)  # warm: column names are learnt once
+    with h.db.count_statements() as counted:
+        answered = await topic_service.read_topic_page_as(h.db, h.views, caller, personas.acme.slug,
+                                                          uuid.UUID(topic["id"]), cursor=None, limit=20)
+    assert answered is not None and len(answered[1]["posts"]) == 3
+    assert len(ours(counted.statements)) == 1, counted.statements
+
+
+async def test_post_create_round_trips(api: Api, runtime: System, personas: Personas) -> None:
+    forum = await api.forum()
+    topic = await api.topic(forum["id"])
+    await api.post(topic["id"], content="warm")
+    h = runtime.handles
+    with h.db.count_statements() as counted:
+        _, member = await _member(runtime, personas, "member")
+        post = await post_service.do_create_post(h.db, h.publisher, h.limiter, member, uuid.UUID(topic["id"]),
+                                                 content="Hello @nobody, a reply", parent_id=None)
+    assert post["content"] == "Hello @nobody, a reply"
+    assert len(ours(counted.statements)) <= POST_CREATE, counted.statements
+
+
+async def test_message_send_round_trips(client: httpx.AsyncClient, runtime: System, personas: Personas) -> None:
+    acme = personas.acme
+    conversation = await start(client, acme, acme.member, acme.admin)
+    h = runtime.handles
+    with h.db.count_statements() as counted:
+        _, member = await _member(runtime, personas, "member")
+        message, created = await message_service.do_send_message(
+            h.db, h.publisher, h.limiter, member, uuid.UUID(conversation["id"]), content="hi there", client_id=None)
+    assert created and message["content"] == "hi there"
+    assert len(ours(counted.statements)) <= MESSAGE_SEND, counted.statements
+
+
+def ours(statements: list[str]) -> list[str]:
+    """Leave out asyncpg's type introspection, which a connection does once per type it meets."""
+    return [s for s in statements if not " ".join(s.split()).startswith(_INTROSPECTION)]
+
+
+_INTROSPECTION = ("WITH RECURSIVE typeinfo_tree", "SELECT current_setting('jit')", "SELECT set_config('jit'")
+# What the request path costs today: the issue's target is 4 for both, which this does NOT meet
+# (bench/RESULTS.md says why). A change that adds a statement fails here.
+POST_CREATE = 12
+MESSAGE_SEND = 12
