@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import trio
@@ -84,6 +85,38 @@ async def test_a_page_statement_without_a_tenant_sees_none(one_conn_db: Database
         assert tenant == {"org": "", "usr": "", "echo": None}
         nothing = Query("fetchrow", "SELECT 1 AS org_id, 2 AS user_id WHERE false", ())
         assert await one_conn_db.read_in_context(nothing, [Query("fetchrow", _TENANT, (CONTEXT_ORG,))]) == (None, [])
+
+
+async def test_a_read_body_runs_in_one_handoff_read_only(one_conn_db: Database) -> None:
+    import asyncpg
+
+    context = Query("fetchrow", _CONTEXT.sql, (uuid.uuid4(), uuid.uuid4(), "someone"))
+
+    async def body(answer: dict[str, Any] | None, db: Database) -> tuple[Any, ...]:
+        assert answer is not None
+        async with db.transaction(org_id=answer["org_id"], user_id=answer["user_id"]) as conn:
+            first = await conn.fetchval("SELECT current_setting('app.org_id', true)")
+        async with db.transaction() as conn:
+            second = await conn.fetchval("SELECT current_setting('app.org_id', true)")
+        return answer["who"], first, second
+
+    with trio.fail_after(20):
+        who, first, second = await one_conn_db.read_as(context, body)
+        assert (who, second) == ("someone", "") and first not in ("", None)
+
+        async def writes(_answer: dict[str, Any] | None, db: Database) -> None:
+            async with db.transaction() as conn:
+                await conn.execute("CREATE TEMP TABLE nope (x int)")
+
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await one_conn_db.read_as(context, writes)
+
+        async def refuses(_answer: dict[str, Any] | None, _db: Database) -> None:
+            raise LookupError("not yours")
+
+        with pytest.raises(LookupError, match="not yours"):
+            await one_conn_db.read_as(context, refuses)
+        assert await one_conn_db.fetchval("SELECT 5") == 5  # the connection went back clean
 
 
 async def test_notifications_and_termination_arrive_in_trio(database_url: str) -> None:
