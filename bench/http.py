@@ -195,7 +195,7 @@ def main() -> int:
         reg = httpx.post(f"{base}/api/auth/register", json={
             "email": f"bench-{uuid.uuid4().hex[:6]}@example.com", "password": "bench-password-1",
             "display_name": "Bench"}).json()
-        slug, _forum_id, topic_ids = asyncio.run(seed(dsn, uuid.UUID(reg["user"]["id"]), args.topics, args.posts))
+        slug, forum_id, topic_ids = asyncio.run(seed(dsn, uuid.UUID(reg["user"]["id"]), args.topics, args.posts))
         auth = {"Authorization": f"Bearer {reg['token']}"}
         server, pg = psutil.Process(proc.pid), postgres_tree(work / "pg")
         topic = f"{base}/api/orgs/{slug}/topics/{topic_ids[0]}?limit=20"
@@ -208,6 +208,10 @@ def main() -> int:
                                 headers=auth, profile=args.profile),
             "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
                                 headers=auth),
+            "forum_50": measure("forum listing", f"{base}/api/orgs/{slug}/forums/{forum_id}", server, pg,
+                                connections=50, seconds=args.seconds, headers=auth),
+            "dashboard_10": measure("dashboard", f"{base}/api/orgs/{slug}/dashboard", server, pg, connections=10,
+                                    seconds=args.seconds, headers=auth),
             "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,
                                    pg, connections=10, seconds=args.seconds, headers=auth, script=script),
         }
