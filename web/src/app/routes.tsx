@@ -59,5 +59,6 @@ export const orgRoutes: OrgRoute[] = [
   { path: "resources", Screen: screen(() => import("@/features/resources"), "ResourcesPage"), minRole: "guest", nav: { label: "Resources", order: 30 } },
   { path: "members", Screen: screen(() => import("@/features/members"), "MembersPage"), minRole: "member", nav: { label: "Members", order: 40 } },
   { path: "integrations", Screen: screen(() => import("@/features/integrations"), "IntegrationsPage"), minRole: "admin", nav: { label: "Integrations", order: 70 } },
+  { path: "analytics", Screen: screen(() => import("@/features/analytics"), "AnalyticsPage"), minRole: "admin", nav: { label: "Analytics", order: 75 } },
   { path: "billing", Screen: screen(() => import("@/features/billing"), "BillingPage"), minRole: "admin", nav: { label: "Billing", order: 80 } },
 ];

@@ -63,6 +63,30 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   return data as T;
 }
 
+/** Fetches a file with the session and hands it to the browser as a download named by the server (or `fallback`). */
+export async function download(path: string, fallback: string): Promise<void> {
+  const token = await currentToken();
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch {
+    throw new ApiError({ status: 0, code: "network", detail: "The server cannot be reached. Check your connection." });
+  }
+  if (!response.ok) {
+    const problem = ((await response.json().catch(() => null)) ?? {}) as Partial<Problem>;
+    throw new ApiError({ ...problem, status: response.status });
+  }
+  const named = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") ?? "")?.[1];
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = named ?? fallback;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export const api = {
   get: <T>(path: string) => request<T>("GET", path),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, body ?? {}),

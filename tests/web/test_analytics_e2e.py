@@ -1,0 +1,62 @@
+"""The analytics page in a real browser: totals, charts, range and granularity, CSV."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from playwright.sync_api import Browser, expect
+
+from tests.web.browser import capture, watch
+
+PASSWORD = "correct horse battery"
+
+
+def test_an_admin_reads_the_numbers_and_downloads_them(browser: Browser, live_server: str) -> None:
+    base, tag = live_server, uuid.uuid4().hex[:6]
+    org = f"numbers-{tag}"
+    problems: list[str] = []
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    watched = watch(context.new_page())
+    page = watched.page
+    page.goto(f"{base}/signup")
+    page.get_by_label("Display name").fill("Iris Chen")
+    page.get_by_label("Email").fill(f"iris-{tag}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("link", name="Create a community").first.click()
+    page.get_by_label("Name").fill(f"Numbers {tag}")
+    page.get_by_role("button", name="Create community").click()
+    expect(page).to_have_url(re.compile(rf"/{org}$"))
+    page.get_by_role("link", name="Create New Forum").click()
+    page.get_by_label("Forum name").fill("General")
+    page.get_by_role("button", name="Create forum").click()
+    page.get_by_role("link", name="General", exact=True).click()
+    page.get_by_role("link", name="New topic").click()
+    page.get_by_label("Title").fill("Hello")
+    page.get_by_label("Content").fill("First post")
+    page.get_by_role("button", name="Create topic").click()
+    expect(page.get_by_role("heading", name="Hello")).to_be_visible()
+
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Analytics", exact=True)).to_be_visible()
+    totals = page.get_by_role("region", name="Totals")
+    # Today's numbers are live: the owner joined and posted today.
+    expect(totals.get_by_role("group", name="Members", exact=True)).to_contain_text("1Members")
+    expect(totals.get_by_role("group", name="Replies", exact=True)).to_contain_text("1 topic ·")
+    expect(page.get_by_role("figure", name="Members")).to_be_visible()
+    expect(page.get_by_role("figure", name="Forum activity").locator("svg").first).to_be_visible()
+    capture(page, "analytics", problems)
+
+    page.get_by_label("Period").select_option("365")
+    expect(page.get_by_label("Group by")).to_have_value("month")
+    expect(page.get_by_role("table").get_by_role("rowheader").first).to_be_visible()  # this month's cohort
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    text = Path(download.value.path()).read_text()
+    assert text.splitlines()[0].startswith("period,")
+    assert download.value.suggested_filename.startswith("analytics-")
+    assert watched.errors == [], watched.errors
+    assert problems == [], problems
+    context.close()
