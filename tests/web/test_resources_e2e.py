@@ -63,18 +63,24 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
                                                   "uploadThroughput": 40 * 1024})
+    moving = """() => {
+        const bar = document.querySelector('progress[aria-label="Upload progress"]');
+        return bar !== null && bar.value > 0.05 && bar.value < 1;
+    }"""
     page.get_by_role("button", name="Upload Resource").click()
     page.get_by_label("File").set_input_files(str(minutes))
     page.get_by_role("button", name="Upload", exact=True).click()
     progress = page.get_by_label("Upload progress")
     expect(progress).to_be_visible()
-    page.wait_for_function("""() => {
-        const bar = document.querySelector('progress[aria-label="Upload progress"]');
-        return bar !== null && bar.value > 0.05 && bar.value < 1;
-    }""")
+    page.wait_for_function(moving)
+    page.get_by_role("button", name="Stop upload").click()  # stopped half way: nothing is added, the form stays
+    expect(progress).to_have_count(0)
+    expect(page.get_by_label("Title")).to_have_value("minutes")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_function(moving)
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
                                                   "uploadThroughput": -1})
-    expect(page.get_by_role("article", name="minutes")).to_be_visible()
+    expect(page.get_by_role("article", name="minutes")).to_have_count(1)
     expect(progress).to_have_count(0)
 
     # Then a PDF, described before it goes.

@@ -25,6 +25,7 @@ export function UploadForm({ slug, role, onDone }: { slug: string; role: Role | 
   const [featured, setFeatured] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const sending = useRef<AbortController | null>(null);
 
   const choose = (chosen: File | undefined) => {
     if (!chosen) return;
@@ -42,8 +43,10 @@ export function UploadForm({ slug, role, onDone }: { slug: string; role: Role | 
     if (!file) { setError(new Error("Choose a file to upload.")); return; }
     setError(null);
     setProgress(0);
+    const controller = new AbortController();
+    sending.current = controller;
     try {
-      const upload = await uploadFile(slug, file, "resource", setProgress);
+      const upload = await uploadFile(slug, file, "resource", setProgress, controller.signal);
       await register.mutateAsync({
         upload_id: upload.id, title: title.trim() || file.name, description: description.trim() || undefined,
         category: category.trim() || undefined, tags: tags.split(",").map((t) => t.trim()).filter(Boolean),
@@ -51,8 +54,9 @@ export function UploadForm({ slug, role, onDone }: { slug: string; role: Role | 
       });
       onDone();
     } catch (failure) {
-      setError(failure);
+      if (!controller.signal.aborted) setError(failure);
     } finally {
+      sending.current = null;
       setProgress(null);
     }
   };
@@ -93,7 +97,8 @@ export function UploadForm({ slug, role, onDone }: { slug: string; role: Role | 
       <ErrorNotice error={error} />
       <div className="flex gap-2">
         <Button type="submit" busy={busy}>Upload</Button>
-        <Button variant="secondary" onClick={onDone} disabled={busy}>Cancel</Button>
+        {busy ? <Button variant="secondary" onClick={() => sending.current?.abort()}>Stop upload</Button>
+          : <Button variant="secondary" onClick={onDone}>Cancel</Button>}
       </div>
     </form>
   );
