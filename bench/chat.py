@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                         except httpx.TransportError:
                             pass
                         await trio.sleep(0.2)
-            keys = LocalKeys.load_or_create(Path(tmp) / "var")
+            keys = LocalKeys()  # the server's signing keys, from the database
+            await keys.load(dsn, data_dir=Path(tmp) / "var", rotate_after=timedelta(days=30),
+                            keep_for=timedelta(days=31))
             bench = Bench(args.conversations, args.participants, args.seconds)
             slug, groups = await bench.seed(dsn, keys)
             async with trio.open_nursery() as ws_nursery:

@@ -341,7 +341,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
     await migrate(dsn)
     data_dir = tmp / "var"
-    keys = LocalKeys.load_or_create(data_dir)
+    keys = LocalKeys()  # the server signs with the database's keys: the same ones
+    await keys.load(dsn, data_dir=data_dir, rotate_after=timedelta(days=30), keep_for=timedelta(days=31))
     data = await seed(dsn, keys, args.posts)
     port = _free_port()
     env = {**os.environ, "WORKERS": "1", "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(data_dir), "PORT": str(port),

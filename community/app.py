@@ -23,6 +23,7 @@ from community.actors.deliverer import Deliverer
 from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
+from community.actors.key_ring import KeyRing
 from community.actors.mailer import Mailer
 from community.actors.notification_writer import NotificationWriter
 from community.actors.notifier import Notifier
@@ -39,7 +40,7 @@ from community.domain.throttle import TypingThrottle
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.identity import Identity
-from community.ratelimit import InProcessRateLimiter
+from community.ratelimit import DatabaseRateLimiter
 from community.realtime.listener import WsListener
 from community.services import analytics, billing, event_notices, integrations, notifications
 from community.services.reminders import reminder_steps
@@ -57,11 +58,12 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     """Every handle, once, in start order; nothing is filled in later."""
     node_id = uuid.uuid4()
     db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
-                  max_size=settings.db_pool_max, role=APP_ROLE)
+                  max_size=settings.db_pool_max, role=APP_ROLE, timeout=settings.db_timeout_seconds)
     registry = WsManager()
     notifier = Notifier(registry, db)
     indexer = Indexer(steps=search_steps(db))
     bus = ClusterBus(db, node_id, notifier=notifier, registry=registry)
+    limiter = DatabaseRateLimiter(db)
     realtime_settings = RealtimeSettings(max_channels=settings.ws_max_subscriptions,
                                          max_connections_per_user=settings.ws_max_connections_per_user)
     realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
@@ -84,8 +86,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     return Handles(settings=settings, node_id=node_id, db=db, db_pool=DbPool(db), registry=registry,
                    notifier=notifier, indexer=indexer, bus=bus, notification_writer=writer,
                    presence=Presence(db, node_id, realtime_settings, bus), realtime=realtime,
-                   publisher=publisher, views=ViewCounter(db), limiter=InProcessRateLimiter(),
-                   identity=Identity.from_settings(settings),
+                   publisher=publisher, views=ViewCounter(db), limiter=limiter,
+                   identity=Identity.from_settings(settings, db, limiter),
                    mailer=mailer, billing=billing_handle, deliverer=deliverer, endpoints=Endpoints(settings),
                    telemetry=Telemetry(), reminders=reminders,
                    analytics=Analytics(partial(analytics.rollup_step, db),
@@ -93,7 +95,6 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                    files=FileStore(storage, FilesWorker(db, storage, indexer,
                                                         extract_timeout=settings.files_extract_timeout_seconds),
                                    DownloadCounter(db)))
-
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("deliverer", h.deliverer.run, shutdown=5.0),
         ChildSpec("analytics", h.analytics.run, shutdown=5.0),
         ChildSpec("files_worker", h.files.worker.run, shutdown=5.0),
+        ChildSpec("key_ring", KeyRing(h.identity, h.db.dsn).run, shutdown=5.0),
         ChildSpec("download_counter", h.files.downloads.run, shutdown=10.0),
     ], strategy="one_for_one", intensity=5, period=60.0)
     root = Supervisor("root", [
@@ -196,6 +198,7 @@ async def open_handles(settings: Settings) -> AsyncIterator[Handles]:
     async with open_database_url(settings) as dsn:
         await migrate(dsn)
         handles = build_handles(settings, dsn)
+        await handles.identity.load_keys(dsn)
         await handles.db.open()
         try:
             yield handles
@@ -210,7 +213,9 @@ async def run_system(settings: Settings, *, task_status: trio.TaskStatus[System]
     async with AsyncExitStack() as stack:
         dsn = await stack.enter_async_context(open_database_url(settings))
         await migrate(dsn)
-        system = build_tree(build_handles(settings, dsn))
+        handles = build_handles(settings, dsn)
+        await handles.identity.load_keys(dsn)  # before anything can issue or verify a token
+        system = build_tree(handles)
         async with trio.open_nursery() as nursery:
             await nursery.start(system.root.run)
             log.info("community.ready", http_port=system.http_port, ws_port=system.ws_port,

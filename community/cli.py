@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     set_storage = org.add_parser("set-storage", help="an org's own storage quota in bytes ('default': its tier's)")
     set_storage.add_argument("slug")
     set_storage.add_argument("limit", help="bytes, or with a unit (500MB, 20GB, 1TB), or 'default'")
+    keys = commands.add_parser("keys", help="token signing keys").add_subparsers(dest="keys_command", required=True)
+    keys.add_parser("rotate", help="add a new signing key now; the previous ones keep verifying")
     commands.add_parser("demo-data", help="fill a new organization with realistic content and print how to sign in")
     return parser
 
@@ -63,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "serve": _serve, "migrate": _migrate, "demo-data": _demo_data,
         "report": lambda s: _report(s, as_json=args.json),
         "org": lambda s: (_set_tier(s, args.slug, args.tier) if args.org_command == "set-tier"
-                          else _set_storage(s, args.slug, args.limit))}
+                          else _set_storage(s, args.slug, args.limit)),
+        "keys": _rotate_keys}
     try:
         return trio.run(commands[args.command], settings)
     except KeyboardInterrupt:
@@ -207,6 +210,25 @@ async def _set_storage(settings: Settings, slug: str, limit: str) -> int:
             return 1
     shown = account["limit_bytes"] if account["limit_bytes"] is not None else "the tier's quota"
     print(f"{slug}: {account['used_bytes']} bytes used of {shown}")
+    return 0
+
+
+async def _rotate_keys(settings: Settings) -> int:
+    from community.app import open_database_url
+    from community.db.migrate import migrate
+    from community.db.pool import Database
+    from community.identity import Identity
+    from community.ratelimit import DatabaseRateLimiter
+
+    if settings.token_signing_key:
+        print("community: TOKEN_SIGNING_KEY pins the signing key; change the setting instead", file=sys.stderr)
+        return 1
+    async with open_database_url(settings) as dsn:
+        await migrate(dsn)
+        db = Database(dsn)
+        identity = Identity.from_settings(settings, db, DatabaseRateLimiter(db))
+        kid = await identity.rotate_keys(dsn)
+    log.info("community.signing_key_rotated", kid=kid)
     return 0
 
 

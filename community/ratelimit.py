@@ -1,38 +1,69 @@
 """Rate limits as a handle: `await limiter.hit(key, limit, window_seconds)`.
 
 The use cases (posting, sending messages) only see the `RateLimiter` interface; which store
-holds the windows is the handle's business. `InProcessRateLimiter` keeps them in this process
-(sliding windows, `domain/ratelimit.py`); a database-backed limiter that is correct across
-nodes implements the same method.
+holds the windows is the handle's business: `DatabaseRateLimiter` keeps them in PostgreSQL, so
+N nodes on one database allow the limit once, not N times (there is no in-process limiter).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import hashlib
+import math
 from typing import Protocol
 
-from community.domain.ratelimit import SlidingWindow
+from community.db.pool import Conn, Database
+
+MAX_WINDOW_SECONDS = 86_400  # the database prunes hits older than a day
 
 
 class RateLimiter(Protocol):
-    async def hit(self, key: str, limit: int, window_seconds: float) -> int | None:
+    async def hit(self, key: str, limit: int, window_seconds: float, *, conn: Conn | None = None) -> int | None:
         """Count one hit on `key` if it is under `limit` within `window_seconds`: None.
 
         Over the limit nothing is counted and the answer is the seconds until a retry can succeed.
+        A use case that limits inside its own transaction passes its `conn`: the hit is counted on
+        that connection (and only if the transaction commits), never on a second pooled one —
+        a request holding one connection while waiting for another deadlocks a full pool.
         """
         ...
 
 
-class InProcessRateLimiter:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._windows: dict[tuple[int, float], SlidingWindow] = {}
+_HIT = "SELECT rate_limit_hit($1, $2, $3, $4)"
+_RESET = "DELETE FROM rate_limit_hits WHERE key_hash = $1"
+_UNLIMITED = 2**31 - 1
 
-    async def hit(self, key: str, limit: int, window_seconds: float) -> int | None:
-        window = self._windows.setdefault((limit, window_seconds), SlidingWindow(limit=limit, window=window_seconds))
-        now = self._clock()
-        if (retry := window.retry_after(key, now)) is not None:
-            return retry
-        window.hit(key, now)
-        return None
+
+class DatabaseRateLimiter:
+    """Sliding windows in PostgreSQL (`rate_limit_hit`): exact across every node on the database.
+
+    Hits on one key are serialised by an advisory lock inside one statement; keys are stored as
+    SHA-256, so the table never holds the e-mail or address it counts.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def hit(self, key: str, limit: int, window_seconds: float, *, conn: Conn | None = None) -> int | None:
+        return await self._call(key, limit, window_seconds, record=True, conn=conn)
+
+    async def check(self, key: str, limit: int, window_seconds: float) -> int | None:
+        """Like `hit`, but counts nothing: for limits on failures, counted with `add` once they happen."""
+        return await self._call(key, limit, window_seconds, record=False)
+
+    async def add(self, key: str, window_seconds: float) -> None:
+        await self._call(key, _UNLIMITED, window_seconds, record=True)
+
+    async def reset(self, key: str) -> None:
+        await self._db.fetchval(_RESET, _digest(key))
+
+    async def _call(self, key: str, limit: int, window_seconds: float, *, record: bool,
+                    conn: Conn | None = None) -> int | None:
+        if not 0 < window_seconds <= MAX_WINDOW_SECONDS:
+            raise ValueError(f"a window is between 0 and {MAX_WINDOW_SECONDS} seconds")
+        args = (_digest(key), limit, float(window_seconds), record)
+        wait: float | None = await (conn.fetchval(_HIT, *args) if conn is not None else self._db.fetchval(_HIT, *args))
+        return None if wait is None else max(1, math.ceil(wait))
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).digest()

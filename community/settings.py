@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
+    # Each step against the database (a connection from the pool, BEGIN, a statement, COMMIT)
+    # waits at most this long: a frozen database answers 503 after it, never a hang.
+    db_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     shutdown_grace_seconds: float = Field(default=5.0, gt=0)
 
     auth0_domain: str | None = None
@@ -81,6 +84,12 @@ class Settings(BaseSettings):
 
     reminder_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     analytics_interval_seconds: float = Field(default=300.0, gt=0, le=86400)
+
+    # Several nodes: keys and limits live in the database (hardening).
+    token_signing_key: str | None = None  # a PEM RSA key pinned for every node; empty: keys in the database
+    token_key_rotation_days: int = Field(default=30, ge=1, le=3650)
+    search_per_minute: int = Field(default=60, ge=1, le=10_000)
+    proxy_hops: int = Field(default=0, ge=0, le=5)  # reverse proxies in front that append X-Forwarded-For
 
     next_public_app_url: str = "http://localhost:8080"
     api_url: str = "http://localhost:8080"

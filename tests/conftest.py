@@ -6,6 +6,7 @@ import os
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,6 +17,7 @@ import trio
 from community.app import System, run_system
 from community.db.migrate import migrate
 from community.db.pool import close, connect
+from community.identity import LocalKeys
 from community.logs import configure_logging
 from community.settings import Settings
 from tests.factories import Factory, Personas, build_personas, open_factory
@@ -54,11 +56,14 @@ async def _admin(pg_url: str, *statements: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def template_url(pg_url: str) -> str:
+def template_url(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     async def build() -> None:
         await _admin(pg_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)",
                      f"CREATE DATABASE {TEMPLATE}")
         await migrate(with_database(pg_url, TEMPLATE))
+        # One signing key in the template: every test database starts with it (no key per test).
+        await LocalKeys().load(with_database(pg_url, TEMPLATE), data_dir=Path(tmp_path_factory.getbasetemp()),
+                               rotate_after=timedelta(days=30), keep_for=timedelta(days=31))
 
     trio.run(build)
     return with_database(pg_url, TEMPLATE)
@@ -86,7 +91,7 @@ def settings(database_url: str, data_dir: Path) -> Settings:
     return Settings(database_url=database_url, host="127.0.0.1", port=0, websocket_port=0,
                     community_data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=1024,
                     log_format="console", log_level="warning",
-                    db_pool_min=1, db_pool_max=5, validate_responses=True,
+                    db_pool_min=1, db_pool_max=5, validate_responses=True, search_per_minute=10_000,
                     web_dist_dir=Path(__file__).parent / "data" / "web_dist", _env_file=None)  # type: ignore[call-arg]
 
 

@@ -18,6 +18,7 @@ from tests import (
     matrix_core,
     matrix_events,
     matrix_forums,
+    matrix_hardening,
     matrix_integrations,
     matrix_messaging,
     matrix_realtime,
@@ -46,6 +47,7 @@ _MODULES = (
     matrix_account,
     matrix_resources,
     matrix_satisfaction,
+    matrix_hardening,
 )
 _IGNORED_ENDPOINTS = {"static"}
 

@@ -231,10 +231,10 @@ def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None, *, rea
             f"SELECT set_config('app.org_id', '{org}', true), set_config('app.user_id', '{user}', true)")
 
 
-async def _begin(pool: asyncpg.Pool[Record], begin_sql: str) -> PoolConnectionProxy[Record]:
-    raw = await pool.acquire()
+async def _begin(pool: asyncpg.Pool[Record], begin_sql: str, seconds: float) -> PoolConnectionProxy[Record]:
+    raw = await pool.acquire(timeout=seconds)
     try:
-        await raw.execute(begin_sql)
+        await raw.execute(begin_sql, timeout=seconds)
     except BaseException:
         raw.terminate()  # never hand back a connection whose BEGIN may have half-happened
         await pool.release(raw)
@@ -242,9 +242,10 @@ async def _begin(pool: asyncpg.Pool[Record], begin_sql: str) -> PoolConnectionPr
     return raw
 
 
-async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], commit: bool) -> None:
+async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], commit: bool,
+                  seconds: float) -> None:
     try:
-        await raw.execute("COMMIT" if commit else "ROLLBACK", timeout=10)
+        await raw.execute("COMMIT" if commit else "ROLLBACK", timeout=seconds)
     except BaseException:
         if raw.is_in_transaction():  # COMMIT/ROLLBACK did not complete: the connection is dropped
             raw.terminate()
@@ -253,8 +254,9 @@ async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], 
         await pool.release(raw)
 
 
-async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...]) -> Record | None:
-    async with pool.acquire() as raw:
+async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...],
+                           seconds: float) -> Record | None:
+    async with pool.acquire(timeout=seconds) as raw:
         return await raw.fetchrow(sql, *args)
 
 
@@ -348,8 +350,8 @@ async def _shape(raw: Raw, sql: str, known: dict[str, _Shape]) -> _Shape:
 
 
 async def _read_page(pool: asyncpg.Pool[Record], page: PageStatement,
-                     known: dict[str, _Shape]) -> tuple[dict[str, Any] | None, list[Any]]:
-    async with pool.acquire() as raw:
+                     known: dict[str, _Shape], seconds: float) -> tuple[dict[str, Any] | None, list[Any]]:
+    async with pool.acquire(timeout=seconds) as raw:
         shapes = [await _shape(raw, part.sql, known) for part in page.parts]
         # A record's fields decode with the codecs this connection already has: a connection that
         # never met one of their types (a varchar[], an enum) learns them by preparing the parts.
@@ -385,8 +387,12 @@ async def _keep_session(_raw: asyncpg.Connection[Record]) -> None:
 class Database:
     """A stable handle on the pool; the db_pool actor (re)opens the pool inside it."""
 
-    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None) -> None:
+    def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None,
+                 timeout: float = 30.0) -> None:
         self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
+        # The deadline of each step against the database: waiting for a connection, BEGIN, every
+        # statement, COMMIT. A frozen or unreachable database costs a request this much, then a 503.
+        self.timeout = timeout
         self._pool: asyncpg.Pool[Record] | None = None
         self._counting = False
         self._shapes: dict[str, _Shape] = {}  # statement -> its columns (PageStatement)
@@ -440,7 +446,7 @@ class Database:
         begin_sql = _begin_sql(isolation, org_id, user_id)
         # Shielded: a cancelled caller still gets its connection, then gives up right after.
         with trio.CancelScope(shield=True):
-            raw = await _handoff(_begin, pool, begin_sql)
+            raw = await _handoff(_begin, pool, begin_sql, self.timeout)
         committed = False
         try:
             await trio.lowlevel.checkpoint_if_cancelled()
@@ -450,11 +456,11 @@ class Database:
             # Shielded: a transaction is never left half-finished on a connection back in the pool;
             # `command_timeout` bounds the COMMIT and a failed one drops the connection.
             with trio.CancelScope(shield=True):
-                await _handoff(_finish, pool, raw, committed)
+                await _handoff(_finish, pool, raw, committed, self.timeout)
 
     async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
         """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
-        return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args)
+        return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args, self.timeout)
 
     async def read_in_context(self, context: Query,
                               queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
@@ -463,7 +469,7 @@ class Database:
         statement's result as dicts (a list of them for `fetch`); (None, []) if the context has no row.
         """
         page = PageStatement.compose(context, queries)
-        return await _handoff(_read_page, self._require_pool(), page, self._shapes)
+        return await _handoff(_read_page, self._require_pool(), page, self._shapes, self.timeout)
 
     async def fetchval(self, sql: str, *args: object) -> Any:
         async with self.transaction() as conn:
@@ -488,7 +494,7 @@ class Database:
         under asyncio); its exceptions cross back as themselves.
         """
         async def run(pool: asyncpg.Pool[Record]) -> T:
-            async with pool.acquire() as raw:
+            async with pool.acquire(timeout=self.timeout) as raw:
                 first = await context.run(raw)
                 return await body(None if first is None else dict(first), _OnLoop(self, raw))
 

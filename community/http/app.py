@@ -24,6 +24,7 @@ from community.http.routes import (
     calendar,
     conversations,
     dashboard,
+    docs,
     events,
     files,
     forums,
@@ -49,7 +50,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
                integrations.blueprint, analytics.blueprint, account.blueprint, resources.blueprint,
-               files.blueprint, satisfaction.blueprint]
+               files.blueprint, satisfaction.blueprint, docs.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:
@@ -59,7 +60,7 @@ def create_app(handles: Handles) -> QuartTrio:
     app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
     app.extensions["community"] = handles
     QuartSchema(app, info={"title": "Community API", "version": "1"}, openapi_path="/openapi.json",
-                swagger_ui_path="/docs", redoc_ui_path=None, scalar_ui_path=None,
+                swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,
                 openapi_provider_class=CommunityOpenAPI)
     use_fast_json(app)
     register_error_handlers(app)

@@ -35,7 +35,7 @@ async def guard_request() -> None:
             errors.append({"loc": ["query", _printable(key)], "msg": _BAD_TEXT_MSG, "type": "bad_text"})
     if errors:
         raise ValidationFailedError("invalid text in the request line", errors)
-    if _takes_body():
+    if request.method in ("POST", "PUT", "PATCH") and _takes_body():  # not a CORS preflight (OPTIONS)
         await _check_json_body()
 
 

@@ -261,4 +261,4 @@ def _mismatch(reason: str, errors: list[Any]) -> Response:
 
 
 # The browser app's files (web.app_file) are not API answers: hidden from the document, not checked.
-_UNCHECKED = {"openapi", "swagger_ui", "static", "web.app_file"}
+_UNCHECKED = {"openapi", "swagger_ui", "static", "web.app_file", "docs.page", "docs.asset"}

@@ -1,10 +1,16 @@
-"""argon2id password hashes, computed in a worker thread so the event loop never stalls."""
+"""argon2id password hashes, computed in a worker thread so the event loop never stalls,
+and a guessability check (zxcvbn: common-password lists, dictionary words, keyboard patterns,
+dates and repeats, scored by the guesses they would take)."""
 
 from __future__ import annotations
 
 import trio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn  # type: ignore[import-untyped]
+
+_ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; what follows cannot make a password weaker
+MIN_SCORE = 2  # 0-1: under a million guesses ("too guessable" / "very guessable")
 
 
 class Passwords:
@@ -29,3 +35,18 @@ class Passwords:
             return self.hasher.verify(stored or self._decoy_hash(), password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
+
+    async def weakness(self, password: str, *user_inputs: str) -> str | None:
+        """Why the password is too easy to guess (common, or built from the user's own e-mail or name), or None."""
+        return await trio.to_thread.run_sync(_weakness, password, user_inputs)
+
+
+def _weakness(password: str, user_inputs: tuple[str, ...]) -> str | None:
+    inputs = [part for text in user_inputs for part in text.replace("@", " ").replace(".", " ").split() if part]
+    result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=inputs)
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    hint = feedback.get("warning") or "This password is easy to guess."
+    suggestions = " ".join(feedback.get("suggestions") or [])
+    return f"{hint} {suggestions}".strip()

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from community.db.pool import Conn, Database, close, connect
 from community.domain.errors import UnauthorizedError
 from community.settings import Settings
 
@@ -59,13 +60,24 @@ class KeySource(Protocol):
 
 
 class LocalKeys:
-    """The built-in provider's RS256 key, generated once into the data directory."""
+    """The built-in provider's RS256 keys: the newest signs, every key still in use verifies.
 
-    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
-        self._private_key = private_key
-        self.public_key = private_key.public_key()
-        self._public_jwk = _public_jwk(self.public_key)
-        self.kid = _thumbprint(self._public_jwk)
+    Without a database (`load_or_create`) one key lives in the data directory. A running server
+    keeps them in the database instead (`load`, at boot), so every node signs and verifies with
+    the same keys and a deploy on a fresh disk signs nobody out: the first boot creates a key (or
+    imports the data directory's), a boot after `rotate_after` adds a new one, and older keys keep
+    verifying (and stay in the JWKS) until every token they signed has expired. A key another node
+    made later is looked up on first sight of its kid. `TOKEN_SIGNING_KEY` (a PEM) pins one key.
+    """
+
+    def __init__(self, private_key: rsa.RSAPrivateKey | None = None, *, public_db: Database | None = None) -> None:
+        self._signing: tuple[str, rsa.RSAPrivateKey] | None = None
+        self._public: dict[str, tuple[dict[str, str], rsa.RSAPublicKey]] = {}
+        self._public_db = public_db  # the app's Database: public halves only
+        self._looked_up_at: float | None = None
+        self._keep_for = timedelta(0)  # how long a replaced key verifies (set by `load`)
+        if private_key is not None:
+            self._use([private_key])
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> LocalKeys:
@@ -74,8 +86,73 @@ class LocalKeys:
             _create_key_file(path)
         return cls(_load_private_key(path))
 
+    @classmethod
+    def from_pem(cls, pem: str) -> LocalKeys:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError("TOKEN_SIGNING_KEY is not an RSA private key")
+        return cls(key)
+
+    @property
+    def kid(self) -> str:
+        return self._signer()[0]
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._signer()[1].public_key()
+
+    def _signer(self) -> tuple[str, rsa.RSAPrivateKey]:
+        if self._signing is None:
+            raise RuntimeError("signing keys are not loaded yet")
+        return self._signing
+
+    def _use(self, newest_first: list[rsa.RSAPrivateKey]) -> None:
+        public = {}
+        for key in newest_first:
+            jwk = _public_jwk(key.public_key())
+            public[_thumbprint(jwk)] = (jwk, key.public_key())
+        newest = newest_first[0]
+        self._signing = (_thumbprint(_public_jwk(newest.public_key())), newest)
+        self._public = public
+
+    async def load(self, dsn: str, *, data_dir: Path, rotate_after: timedelta, keep_for: timedelta) -> None:
+        """At boot and then periodically (the key_ring actor), as the schema owner: create, import or
+        rotate under a lock, then sign with the newest stored key and verify with every one in use."""
+        if self._signing is not None and self._public_db is None:
+            return  # pinned by TOKEN_SIGNING_KEY
+        self._keep_for = keep_for
+        conn = await connect(dsn)
+        try:
+            async with _owner_transaction(conn):
+                await conn.execute(_LOCK_KEYS)
+                newest = await conn.fetchrow(_NEWEST)
+                if newest is None:
+                    legacy = data_dir / _KEY_FILE
+                    await _store(conn, _load_private_key(legacy) if legacy.exists() else _new_key())
+                elif newest["age"] >= rotate_after:
+                    await _store(conn, _new_key())
+                records = await conn.fetch(_IN_USE, keep_for)
+        finally:
+            await close(conn)
+        self._use([_private_from_pem(r["private_pem"]) for r in records])
+
+    async def rotate(self, dsn: str, *, keep_for: timedelta) -> str:
+        """A new signing key now (`community keys rotate`); the previous ones keep verifying."""
+        self._keep_for = keep_for
+        conn = await connect(dsn)
+        try:
+            async with _owner_transaction(conn):
+                await conn.execute(_LOCK_KEYS)
+                kid = await _store(conn, _new_key())
+                records = await conn.fetch(_IN_USE, keep_for)
+        finally:
+            await close(conn)
+        self._use([_private_from_pem(r["private_pem"]) for r in records])
+        return kid
+
     def jwks(self) -> dict[str, object]:
-        return {"keys": [{**self._public_jwk, "kid": self.kid, "alg": _ALGORITHM, "use": "sig"}]}
+        return {"keys": [{**jwk, "kid": kid, "alg": _ALGORITHM, "use": "sig"}
+                         for kid, (jwk, _) in self._public.items()]}
 
     def issue(
         self,
@@ -87,13 +164,87 @@ class LocalKeys:
         now: datetime | None = None,
         **claims: object,
     ) -> str:
+        kid, private_key = self._signer()
         issued_at = now or datetime.now(UTC)
         registered = {"sub": subject, "iss": issuer, "aud": audience, "iat": issued_at}
         payload = {**claims, **registered, "exp": issued_at + timedelta(seconds=ttl_seconds)}
-        return jwt.encode(payload, self._private_key, algorithm=_ALGORITHM, headers={"kid": self.kid})
+        return jwt.encode(payload, private_key, algorithm=_ALGORITHM, headers={"kid": kid})
 
     async def key_for(self, kid: str) -> rsa.RSAPublicKey | None:
-        return self.public_key if kid == self.kid else None
+        if kid not in self._public and self._may_look_up():
+            await self._look_up_public()
+        found = self._public.get(kid)
+        return found[1] if found else None
+
+    def _may_look_up(self) -> bool:
+        # A flood of made-up kids costs one query every few seconds, not one each.
+        if self._public_db is None:
+            return False
+        now = trio.current_time()
+        if self._looked_up_at is not None and now - self._looked_up_at < _LOOKUP_INTERVAL_SECONDS:
+            return False
+        self._looked_up_at = now
+        return True
+
+    async def _look_up_public(self) -> None:
+        assert self._public_db is not None
+        async with self._public_db.transaction() as conn:
+            records = await conn.fetch(_PUBLIC, self._keep_for)
+        for record in records:
+            jwk = {"kty": "RSA", "n": record["public_jwk"]["n"], "e": record["public_jwk"]["e"]}
+            self._public.setdefault(record["kid"], (jwk, _rsa_public_key({**jwk, "kid": record["kid"]})))
+
+
+_LOOKUP_INTERVAL_SECONDS = 5.0
+_LOCK_KEYS = "SELECT pg_advisory_xact_lock(hashtextextended('community.signing_keys', 0))"
+_NEWEST = "SELECT kid, clock_timestamp() - created_at AS age FROM signing_keys ORDER BY created_at DESC LIMIT 1"
+# The newest, and every older key that may still have live tokens: made within `keep_for` of now.
+_IN_USE = """
+SELECT private_pem FROM signing_keys
+WHERE created_at >= now() - $1::interval OR created_at = (SELECT max(created_at) FROM signing_keys)
+ORDER BY created_at DESC
+"""
+# What another node may sign with: the same rule as _IN_USE (a retired key verifies nowhere).
+_PUBLIC = """
+SELECT kid, public_jwk FROM signing_keys
+WHERE created_at >= now() - $1::interval OR created_at = (SELECT max(created_at) FROM signing_keys)
+ORDER BY created_at DESC LIMIT 20
+"""
+_INSERT_KEY = "INSERT INTO signing_keys (kid, private_pem, public_jwk) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+
+
+@contextlib.asynccontextmanager
+async def _owner_transaction(conn: Conn) -> AsyncIterator[None]:
+    await conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        # Shielded but bounded: a frozen database must not hang a cancelled boot or refresh
+        # (closing the connection, which follows, rolls back anyway).
+        with trio.CancelScope(shield=True), trio.move_on_after(5), contextlib.suppress(Exception):
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
+async def _store(conn: Conn, key: rsa.RSAPrivateKey) -> str:
+    jwk = _public_jwk(key.public_key())
+    kid = _thumbprint(jwk)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    await conn.execute(_INSERT_KEY, kid, pem, jwk)
+    return kid
+
+
+def _new_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _private_from_pem(pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("a stored signing key is not an RSA private key")
+    return key
 
 
 def _create_key_file(path: Path) -> None:

@@ -31,6 +31,7 @@ from community.domain.errors import (
 from community.domain.principal import Principal
 from community.identity import Claims, Identity
 from community.ratelimit import RateLimiter
+from community.services.identity import check_password_strength
 from community.services.views import user_view
 
 log = structlog.get_logger("community.account")
@@ -73,6 +74,7 @@ async def do_change_password(db: Database, identity: Identity, limiter: RateLimi
     if not await identity.passwords.verify(stored, current):
         raise ValidationFailedError("invalid: current_password", [
             {"loc": ["body", "current_password"], "msg": "is not your current password", "type": "wrong_password"}])
+    await check_password_strength(identity, new, principal.email, principal.display_name, field="new_password")
     new_hash = await identity.passwords.hash(new)
     async with db.transaction(user_id=principal.user_id) as conn:
         user = await account.new_session_generation(conn, principal.user_id, password_hash=new_hash)
@@ -97,6 +99,7 @@ async def do_request_password_reset(db: Database, mailer: Mailer, limiter: RateL
 
 async def do_reset_password(db: Database, identity: Identity, *, token: str, password: str) -> dict[str, Any]:
     """Use a reset link: the new password, every session ended, the address counted as verified."""
+    await check_password_strength(identity, password)
     new_hash = await identity.passwords.hash(password)
     async with db.transaction() as conn:
         found = await _claim(conn, token, RESET)

@@ -6,13 +6,11 @@ import hashlib
 from typing import Any
 from uuid import UUID
 
-import trio
-
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import account, members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
-from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError
+from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError, ValidationFailedError
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
 from community.identity import Claims, Identity
 from community.services.orgs import SIGNED_OUT, access_org, load_caller
@@ -21,8 +19,17 @@ from community.services.views import user_view
 _BAD_LOGIN = "Email or password is incorrect."
 
 
+async def check_password_strength(identity: Identity, password: str, *user_inputs: str,
+                                  field: str = "password") -> None:
+    """422 naming `field` when the password is common or built from the user's own e-mail or name."""
+    if (weak := await identity.passwords.weakness(password, *user_inputs)) is not None:
+        raise ValidationFailedError(f"{field}: too easy to guess", [
+            {"loc": ["body", field], "msg": weak, "type": "weak_password"}])
+
+
 async def do_register(db: Database, identity: Identity, *, email: str, password: str, display_name: str) -> dict[str,
                                                                                                                  Any]:
+    await check_password_strength(identity, password, email, display_name)
     password_hash = await identity.passwords.hash(password)
     try:
         async with db.transaction() as conn:
@@ -33,19 +40,16 @@ async def do_register(db: Database, identity: Identity, *, email: str, password:
 
 
 async def do_login(db: Database, identity: Identity, *, email: str, password: str, address: str) -> dict[str, Any]:
-    limits, now = identity.login_limits, trio.current_time()
     email_key = email.strip().lower()
-    for window, key in ((limits.per_email, email_key), (limits.per_address, address)):
-        wait = window.retry_after(key, now)
-        if wait is not None:
-            raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
+    limits = identity.login_limits
+    if (wait := await limits.retry_after(email_key, address)) is not None:
+        raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
     async with db.transaction() as conn:
         user = await users.get_user_by_email(conn, email_key)
     if not await identity.passwords.verify(user["password_hash"] if user else None, password) or user is None:
-        limits.per_email.hit(email_key, now)
-        limits.per_address.hit(address, now)
+        await limits.failed(email_key, address)
         raise UnauthorizedError(_BAD_LOGIN)
-    limits.per_email.reset(email_key)
+    await limits.succeeded(email_key, address)
     return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
 
 

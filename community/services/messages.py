@@ -45,9 +45,10 @@ def check_message(content: str) -> str:
     return render_markdown(content)
 
 
-async def check_sending_rate(limiter: RateLimiter, member: OrgMember) -> None:
+async def check_sending_rate(conn: Conn, limiter: RateLimiter, member: OrgMember) -> None:
     limit = member.settings.messaging.per_minute
-    if (retry := await limiter.hit(f"messages:{member.org_id}:{member.user_id}", limit, 60.0)) is not None:
+    if (retry := await limiter.hit(f"messages:{member.org_id}:{member.user_id}", limit, 60.0,
+                                   conn=conn)) is not None:
         raise RateLimitedError("You are sending messages too fast; try again shortly.", retry_after=retry)
 
 
@@ -101,7 +102,7 @@ async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimit
         people = await cq.participant_ids(unit.conn, member.org_id, conversation_id)
         if conv["kind"] == "direct":
             await _check_direct_send(unit.conn, member, people)
-        await check_sending_rate(limiter, member)
+        await check_sending_rate(unit.conn, limiter, member)
         if not await q.insert_message(unit.conn, message_id=message_id, org_id=member.org_id,
                                       conversation_id=conversation_id, sender_id=member.user_id,
                                       client_id=client_id, content=content, html=html):

@@ -49,8 +49,10 @@ from community.actors.indexer import IndexStep
 from community.db.pool import Database
 from community.db.queries import search as queries
 from community.domain.cursors import encode_cursor, score_cursor
+from community.domain.errors import RateLimitedError
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
+from community.ratelimit import RateLimiter
 from community.services.forums import viewer_rank
 
 MAX_QUERY_LENGTH = 200
@@ -129,6 +131,17 @@ def snippet_html(headline: str) -> str:
         if piece:
             out.append(f"<mark>{html.escape(piece)}</mark>" if marked else html.escape(piece))
     return "".join(out)
+
+
+SUGGESTIONS_PER_SEARCH = 5  # suggestions follow keystrokes
+
+
+async def check_search_rate(limiter: RateLimiter, member: OrgMember, address: str, *, per_minute: int,
+                            kind: str = "search") -> None:
+    """Per signed-in user in the org, else per address (anonymous readers of a public org)."""
+    who = f"user:{member.user_id}" if member.user_id else f"address:{address}"
+    if (retry := await limiter.hit(f"{kind}:{member.org_id}:{who}", per_minute, 60.0)) is not None:
+        raise RateLimitedError("You are searching too fast; try again shortly.", retry_after=retry)
 
 
 def _language(member: OrgMember) -> str:

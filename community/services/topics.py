@@ -108,7 +108,7 @@ async def check_posting_rate(conn: Conn, limiter: RateLimiter, member: OrgMember
     joined = await members.get_membership(conn, member.org_id, member.user_id)
     age_days = (time.time() - joined["joined_at"].timestamp()) / 86400 if joined else 0
     limit = conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
-    if (retry := await limiter.hit(f"posting:{member.org_id}:{member.user_id}", limit, 60.0)) is not None:
+    if (retry := await limiter.hit(f"posting:{member.org_id}:{member.user_id}", limit, 60.0, conn=conn)) is not None:
         raise RateLimitedError("You are posting too fast; try again shortly.", retry_after=retry)
 
 

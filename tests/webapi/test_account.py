@@ -92,6 +92,19 @@ async def test_change_password_ends_other_sessions(client: httpx.AsyncClient, fa
     assert (await _login(client, person.email, NEW_PASSWORD)).status_code == 200
 
 
+async def test_a_new_password_must_not_be_guessable(client: httpx.AsyncClient, factory: Factory) -> None:
+    person = await factory.user("Guessable")
+    for new in ("password1234", "qwertyuiop", person.email.split("@")[0] + "1"):
+        r = await client.post("/api/me/password", json={"current_password": PASSWORD, "new_password": new},
+                              headers=person.auth)
+        assert r.status_code == 422, (new, r.text)
+        assert [e["loc"] for e in r.json()["errors"]] == [["body", "new_password"]]
+    r = await client.post("/api/auth/password-reset/confirm", json={"token": "x" * 43, "password": "password1234"})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["errors"]] == [["body", "password"]]
+    assert (await _login(client, person.email)).status_code == 200  # nothing changed
+
+
 async def test_password_guessing_is_rate_limited(client: httpx.AsyncClient, factory: Factory) -> None:
     person = await factory.user("Guess")
     statuses = [(await client.post("/api/me/password", json={"current_password": f"guess {i}",

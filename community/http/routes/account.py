@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AnyHttpUrl, EmailStr, Field
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.errors import UnauthorizedError
 from community.http.auth import bearer_token, require_principal
+from community.http.client import client_address
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Session, User
 from community.http.openapi import answers, problems, public
@@ -125,7 +126,7 @@ async def request_password_reset(data: ResetRequestBody) -> tuple[dict[str, Any]
     """The same answer whether or not an account uses the address."""
     h = current_handles()
     await account.do_request_password_reset(h.db, h.mailer, h.limiter, email=str(data.email),
-                                            address=request.remote_addr or "unknown")
+                                            address=client_address(h.settings.proxy_hops))
     return {"detail": "If an account uses this address, a link to reset its password is on its way."}, 202
 
 

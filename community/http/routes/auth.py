@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import EmailStr, Field
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.permissions import Role
 from community.http.auth import require_principal
+from community.http.client import client_address
 from community.http.context import current_handles
 from community.http.models import Answer, Body, MemberStatus, OrgRef, Session, User
 from community.http.openapi import answers, problems, public
@@ -77,7 +78,7 @@ async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
 @validate_request(LoginBody)
 async def login(data: LoginBody) -> dict[str, Any]:
     h = current_handles()
-    address = request.remote_addr or "unknown"
+    address = client_address(h.settings.proxy_hops)
     return await identity.do_login(h.db, h.identity, email=data.email, password=data.password, address=address)
 
 

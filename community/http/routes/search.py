@@ -10,11 +10,14 @@ from pydantic import AwareDatetime, Field
 from quart import Blueprint
 from quart_schema import validate_querystring
 
-from community.http.auth import read_page
+from community.domain.errors import RateLimitedError
+from community.http.auth import read_page, token_caller
+from community.http.client import client_address
+from community.http.context import current_handles
 from community.http.models import Answer, Cursor, PageQuery, PersonRef
-from community.http.openapi import answers
+from community.http.openapi import answers, problems
 from community.services import search
-from community.services.search import MAX_QUERY_LENGTH
+from community.services.search import MAX_QUERY_LENGTH, SUGGESTIONS_PER_SEARCH
 
 blueprint = Blueprint("search", __name__)
 
@@ -67,9 +70,11 @@ class Suggestions(Answer):
 
 
 @blueprint.get("/api/orgs/<org>/search")
+@problems(429)
 @answers(SearchResults)
 @validate_querystring(SearchQuery)
 async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
+    await _check_rate(org, "search", current_handles().settings.search_per_minute)
     after: datetime | None = query_args.after
     return await read_page(org, lambda db, member: search.search(
         db, member, q=query_args.q.strip(), type=query_args.type, forum_id=query_args.forum_id, tag=query_args.tag,
@@ -78,7 +83,19 @@ async def search_org(org: str, query_args: SearchQuery) -> dict[str, Any]:
 
 
 @blueprint.get("/api/orgs/<org>/search/suggest")
+@problems(429)
 @answers(Suggestions)
 @validate_querystring(SuggestQuery)
 async def suggest_titles(org: str, query_args: SuggestQuery) -> dict[str, Any]:
+    await _check_rate(org, "suggest", current_handles().settings.search_per_minute * SUGGESTIONS_PER_SEARCH)
     return await read_page(org, lambda db, member: search.suggest(db, member, q=query_args.q.strip()))
+
+
+async def _check_rate(org: str, kind: str, per_minute: int) -> None:
+    """Per signed-in caller, else per client address; counted in the database across nodes."""
+    h = current_handles()
+    caller = await token_caller()
+    who = f"user:{caller.user_id or caller.subject}" if caller is not None else \
+        f"address:{client_address(h.settings.proxy_hops)}"
+    if (retry := await h.limiter.hit(f"{kind}:{org}:{who}", per_minute, 60.0)) is not None:
+        raise RateLimitedError("You are searching too fast; try again shortly.", retry_after=retry)
