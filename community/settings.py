@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from community.dns_txt import parse_resolver
+
 
 def _default_log_format() -> Literal["json", "console"]:
     return "console" if sys.stdout.isatty() else "json"
@@ -110,6 +112,11 @@ class Settings(BaseSettings):
     # Realtime: more browser origins of the app (scheme://host[:port], JSON list) besides
     # NEXT_PUBLIC_APP_URL and the REST listener's own; websocket abuse limits.
     app_origins: list[str] = Field(default_factory=list)
+
+    # Custom domains: the DNS resolver that TXT proofs are looked up with (address:port; empty: the
+    # system's), and how long one lookup may take.
+    dns_resolver: str = ""
+    dns_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     ws_max_connections_per_user: int = Field(default=20, ge=1)
     ws_max_subscriptions: int = Field(default=200, ge=1)
 
@@ -119,6 +126,12 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in ("postgres", "postgresql"):
             raise ValueError("must be a postgresql:// URL")
         return value or None
+
+    @field_validator("dns_resolver")
+    @classmethod
+    def _check_dns_resolver(cls, value: str) -> str:
+        parse_resolver(value)
+        return value.strip()
 
     @field_validator("web_dist_dir", mode="before")
     @classmethod

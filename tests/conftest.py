@@ -20,6 +20,7 @@ from community.db.pool import close, connect
 from community.identity import LocalKeys
 from community.logs import configure_logging
 from community.settings import Settings
+from tests.dns_server import DnsServer, dns_server
 from tests.factories import Factory, Personas, build_personas, open_factory
 
 TEMPLATE = "community_template"
@@ -86,9 +87,17 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
+@pytest.fixture(scope="session")
+def dns() -> Iterator[DnsServer]:
+    """A loopback DNS server every test server resolves TXT records with; tests add to `records`."""
+    with dns_server() as server:
+        yield server
+
+
 @pytest.fixture
-def settings(database_url: str, data_dir: Path) -> Settings:
+def settings(database_url: str, data_dir: Path, dns: DnsServer) -> Settings:
     return Settings(database_url=database_url, host="127.0.0.1", port=0, websocket_port=0,
+                    dns_resolver=dns.address, dns_timeout_seconds=2.0,
                     community_data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=1024,
                     log_format="console", log_level="warning",
                     db_pool_min=1, db_pool_max=5, validate_responses=True, search_per_minute=10_000,

@@ -16,6 +16,7 @@ from tests import (
     matrix_analytics,
     matrix_billing,
     matrix_core,
+    matrix_domains,
     matrix_events,
     matrix_forums,
     matrix_hardening,
@@ -48,6 +49,7 @@ _MODULES = (
     matrix_resources,
     matrix_satisfaction,
     matrix_hardening,
+    matrix_domains,
 )
 _IGNORED_ENDPOINTS = {"static"}
 

@@ -81,3 +81,9 @@ class PaymentPastDueError(CommunityError):
 
 class BillingDisabledError(CommunityError):
     code, status, title = "billing_disabled", 409, "Billing is not configured"
+
+
+class ServiceUnavailableError(CommunityError):
+    """Something we depend on (a DNS resolver) did not answer: try again later."""
+
+    code, status, title = "service_unavailable", 503, "Service unavailable"

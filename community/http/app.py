@@ -11,6 +11,7 @@ from quart_trio import QuartTrio
 
 from community.handles import Handles
 from community.http.context import current_handles
+from community.http.cors import add_cors_headers, answer_preflight
 from community.http.encoding import use_fast_json
 from community.http.errors import register_error_handlers
 from community.http.guards import guard_request
@@ -25,6 +26,7 @@ from community.http.routes import (
     conversations,
     dashboard,
     docs,
+    domains,
     events,
     files,
     forums,
@@ -50,7 +52,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
                integrations.blueprint, analytics.blueprint, account.blueprint, resources.blueprint,
-               files.blueprint, satisfaction.blueprint, docs.blueprint]
+               files.blueprint, satisfaction.blueprint, docs.blueprint, domains.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:
@@ -65,8 +67,10 @@ def create_app(handles: Handles) -> QuartTrio:
     use_fast_json(app)
     register_error_handlers(app)
     app.before_request(_start_timer)
+    app.before_request(answer_preflight)  # before any guard reads a body
     app.before_request(guard_request)
     app.after_request(_log_request)
+    app.after_request(add_cors_headers)
     if handles.settings.validate_responses:
         app.after_request(check_answer)  # registered last, so it runs first (and the log shows its verdict)
     for blueprint in _BLUEPRINTS:

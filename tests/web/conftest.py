@@ -16,6 +16,7 @@ import pytest
 import trio
 
 from tests.conftest import _admin, with_database
+from tests.dns_server import DnsServer
 from tests.web.browser import CHROMIUM, FLAGS, ROOT
 
 DIST = ROOT / "web" / "dist" / "index.html"
@@ -28,7 +29,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory,
+                dns: DnsServer) -> Iterator[str]:
     """The whole product as `make run` starts it, on a fresh database."""
     if not DIST.exists():
         pytest.fail("the browser app is not built (web/dist): run make install with Node.js 20+", pytrace=False)
@@ -38,7 +40,8 @@ def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPat
     env = {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1", "PORT": str(port),
            "WEBSOCKET_PORT": str(ws_port), "NEXT_PUBLIC_APP_URL": f"http://127.0.0.1:{port}",
            "COMMUNITY_DATA_DIR": str(tmp_path_factory.mktemp("e2e-var")), "LOG_FORMAT": "json",
-           "LOG_LEVEL": "warning", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024"}
+           "LOG_LEVEL": "warning", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
+           "DNS_RESOLVER": dns.address, "DNS_TIMEOUT_SECONDS": "2"}
     log = (tmp_path_factory.mktemp("e2e-log") / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "community", "serve"], env=env, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)

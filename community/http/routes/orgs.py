@@ -12,17 +12,17 @@ from quart_schema import validate_request
 from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
 from community.domain.org_settings import OrgSettingsBody
 from community.domain.permissions import Perm
+from community.domain.principal import OrgMember
 from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
 from community.http.models import Body, OrganizationAnswer, OrganizationDetailAnswer
 from community.http.openapi import answers, optional_auth, problems
-from community.services import branding, files, orgs
+from community.services import branding, domains, files, orgs
 from community.services.billing import require_plan
 from community.services.views import org_view
 
 blueprint = Blueprint("orgs", __name__)
-_HOSTNAME = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 
 
 class CreateOrgBody(Body):
@@ -51,7 +51,7 @@ class UpdateOrgBody(Body):
     logo_url: AnyHttpUrl | None = None
     branding: BrandingBody | None = None
     settings: OrgSettingsBody | None = None
-    custom_domain: str | None = Field(default=None, max_length=253, pattern=_HOSTNAME)
+    custom_domain: str | None = Field(default=None, max_length=253)
     is_public: bool | None = None
 
 
@@ -92,7 +92,20 @@ async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
         upload_id = changes["branding"].pop("logo_upload_id", None)
         if upload_id is not None:
             logo = await branding.check_logo(h.db, h.files, member, UUID(upload_id))
+    if "custom_domain" in changes:
+        await _set_custom_domain(member, changes.pop("custom_domain"))
     return {"organization": await orgs.do_update_org(h.db, h.publisher, member, changes, logo=logo, store=h.files)}
+
+
+async def _set_custom_domain(member: OrgMember, name: str | None) -> None:
+    """`custom_domain` in a PATCH asks for the domain as PUT .../domain does (it is routed once verified)."""
+    h = current_handles()
+    member.require(Perm.UPDATE_ORG)
+    if name is None:
+        await domains.do_remove_domain(h.db, h.publisher, member)
+        return
+    require_plan(h.billing, member, "custom_domain")
+    await domains.do_set_domain(h.db, h.publisher, h.settings, member, name)
 
 
 @blueprint.delete("/api/orgs/<org>")

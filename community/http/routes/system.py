@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import trio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from quart import Blueprint, Response
+from quart import Blueprint, Response, request
 
 from community.handles import Handles
 from community.http.context import current_handles
 from community.http.models import Answer
 from community.http.openapi import answers, public
+from community.services import domains
 
 blueprint = Blueprint("system", __name__)
 
@@ -25,6 +27,17 @@ class Readiness(Answer):
     failing: list[str]
 
 
+class HostOrg(Answer):
+    """The org whose verified custom domain the request's Host is: what its app shows before sign-in."""
+
+    id: UUID
+    slug: str
+    name: str
+    logo_url: str | None
+    branding: dict[str, Any]
+    custom_domain: str
+
+
 class ClientConfig(Answer):
     """What the browser app needs at run time."""
 
@@ -32,6 +45,7 @@ class ClientConfig(Answer):
     auth: str
     auth0_domain: str | None
     auth0_audience: str | None
+    org: HostOrg | None = None  # set when the request's Host is an org's verified custom domain
 
 
 @blueprint.get("/healthz")
@@ -69,8 +83,9 @@ async def metrics() -> Response:
 async def config() -> dict[str, Any]:
     h = current_handles()
     settings = h.settings
+    org = await domains.org_for_host(h.db, request.headers.get("Host"))
     return {"ws_url": h.endpoints.ws_url, "auth": "auth0" if settings.auth0_enabled else "builtin",
-            "auth0_domain": settings.auth0_domain, "auth0_audience": settings.auth0_audience}
+            "auth0_domain": settings.auth0_domain, "auth0_audience": settings.auth0_audience, "org": org}
 
 
 def _live_gauges(h: Handles) -> str:

@@ -15,6 +15,7 @@ from werkzeug.routing import PathConverter
 from community.domain.errors import NotFoundError
 from community.handles import Handles
 from community.http.context import current_handles
+from community.services import domains
 
 blueprint = Blueprint("web", __name__)
 
@@ -43,6 +44,12 @@ _NOT_BUILT = (b"<!doctype html><title>Community</title><h1>The browser app is no
 async def app_file(path: str = "") -> Response:
     """A built file when one has this name; else the app's index.html, whose router shows the screen."""
     h = current_handles()
+    if not path:
+        org = await domains.org_for_host(h.db, request.headers.get("Host"))
+        if org is not None:  # the app opens on the org whose verified custom domain this is
+            moved = Response("", status=302)
+            moved.headers["Location"] = f"/{org['slug']}"
+            return moved
     dist = h.settings.web_dist
     file = _built_file(dist, path)
     if file is not None:

@@ -711,6 +711,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/domain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domain asked for (null when none), with the TXT record that proves it and the last check. */
+        get: operations["domains_get_domain"];
+        /** Ask for a domain; it is the org's once verified. A new name replaces (and unroutes) the old one. */
+        put: operations["domains_set_domain"];
+        post?: never;
+        /** The domain is nobody's from now on (Host, websocket Origin and CORS stop accepting it). */
+        delete: operations["domains_remove_domain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/domain/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Look the TXT record up now: `verified` once it holds the value; 503 when the resolver does not answer. */
+        post: operations["domains_verify_domain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/events": {
         parameters: {
             query?: never;
@@ -1676,6 +1712,8 @@ export interface components {
             auth0_audience: string | null;
             /** Auth0 Domain */
             auth0_domain: string | null;
+            /** @default null */
+            org: components["schemas"]["HostOrg"] | null;
             /** Ws Url */
             ws_url: string;
         };
@@ -2071,6 +2109,52 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** Domain */
+        Domain: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            last_check: components["schemas"]["DomainCheck"] | null;
+            /** Name */
+            name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "verified";
+            verification: components["schemas"]["Verification"];
+            /** Verified At */
+            verified_at: string | null;
+        };
+        /** DomainAnswer */
+        DomainAnswer: {
+            domain: components["schemas"]["Domain"];
+        };
+        /** DomainBody */
+        DomainBody: {
+            /** Domain */
+            domain: string;
+        };
+        /**
+         * DomainCheck
+         * @description The last lookup: `verified`, `missing` (no TXT there), `mismatch` (other values), `unreachable` (DNS down).
+         */
+        DomainCheck: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            /** Detail */
+            detail: string;
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "verified" | "missing" | "mismatch" | "unreachable";
+        };
         /** DownloadLink */
         DownloadLink: {
             /**
@@ -2440,6 +2524,29 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * HostOrg
+         * @description The org whose verified custom domain the request's Host is: what its app shows before sign-in.
+         */
+        HostOrg: {
+            /** Branding */
+            branding: {
+                [key: string]: unknown;
+            };
+            /** Custom Domain */
+            custom_domain: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
+        };
         /** Integration */
         Integration: {
             /**
@@ -2724,6 +2831,10 @@ export interface components {
             marked: number;
             /** Unread Count */
             unread_count: number;
+        };
+        /** MaybeDomainAnswer */
+        MaybeDomainAnswer: {
+            domain: components["schemas"]["Domain"] | null;
         };
         /** Me */
         Me: {
@@ -4292,6 +4403,21 @@ export interface components {
              * Format: uuid
              */
             id: string;
+        };
+        /**
+         * Verification
+         * @description Publish this record, then verify.
+         */
+        Verification: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "TXT";
+            /** Value */
+            value: string;
         };
         /**
          * VerificationSent
@@ -6523,6 +6649,155 @@ export interface operations {
             401: components["responses"]["401"];
             403: components["responses"]["403"];
             404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    domains_get_domain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MaybeDomainAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    domains_set_domain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    domains_remove_domain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    domains_verify_domain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            402: components["responses"]["402"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {

@@ -9,6 +9,8 @@ import { ApiError } from "@/lib/api";
 import { loginPath } from "@/lib/next-path";
 import { OrgProvider, orgPath, useOrg } from "@/lib/org";
 import { RealtimeProvider } from "@/lib/realtime-context";
+import { serverFeatures } from "@/lib/server-features";
+import { useBrandTheme, type Branding } from "@/lib/theme";
 import { meKey, useMe, useToken } from "@/lib/session-hooks";
 import { atLeast, type Me, type Role } from "@/lib/types";
 
@@ -41,10 +43,26 @@ function OrgNav({ me }: { me: Me | undefined }) {
   );
 }
 
+/** The org's own bar: its logo and name in white on its accent colour (only when it has branding). */
+function BrandBar() {
+  const { org } = useOrg();
+  const branding = org.branding as Branding;
+  if (!serverFeatures.branding || (!org.logo_url && !branding.accent_color)) return null;
+  return (
+    <div data-testid="brand-bar" className="brand-bar">
+      <div className="mx-auto flex max-w-7xl items-center gap-2 px-3 py-1.5 sm:px-6 lg:px-8">
+        {org.logo_url && <img src={org.logo_url} alt={`${org.name} logo`} className="h-7 w-7 shrink-0 rounded bg-white object-contain" />}
+        <span className="truncate text-sm font-semibold">{org.name}</span>
+      </div>
+    </div>
+  );
+}
+
 function Header({ me }: { me: Me | undefined }) {
   const { org, slug, role } = useOrg();
   return (
     <header className="bg-white shadow-sm dark:bg-gray-900">
+      <BrandBar />
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 dark:focus:bg-gray-900">Skip to content</a>
       <div className="mx-auto flex max-w-7xl items-center gap-2 px-2 py-2 sm:px-6 lg:px-8">
         {me ? <OrgSwitcher current={{ slug, name: org.name }} memberships={me.memberships} /> : <span className="px-2 font-semibold">{org.name}</span>}
@@ -80,6 +98,7 @@ export function OrgLayout() {
   const token = useToken();
   const me = useMe();
   const org = useOrgQuery(slug);
+  useBrandTheme(org.data?.organization.branding as Branding | undefined);
   const location = useLocation();
   const navigate = useNavigate();
   const client = useQueryClient();

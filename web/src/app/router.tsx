@@ -4,9 +4,11 @@ import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation, useNavigat
 import { ListSkeleton } from "@/components/ui/feedback";
 import { NotFoundPage } from "@/features/errors";
 import { setUnauthorizedHandler } from "@/lib/api";
+import { appConfig } from "@/lib/config";
 import { loginPath } from "@/lib/next-path";
 import { saveToken } from "@/lib/session";
 import { useToken } from "@/lib/session-hooks";
+import { useBrandTheme, type Branding } from "@/lib/theme";
 
 import { OrgLayout, orgRouteElement } from "./org-layout";
 import { SiteLayout } from "./site-header";
@@ -14,6 +16,7 @@ import { orgRoutes, publicRoutes, signedInRoutes } from "./routes";
 
 /** A signed-in call answering 401 means the session ended: sign in again, then come back here. */
 function RootLayout() {
+  useBrandTheme(appConfig().org?.branding as Branding | undefined);
   const navigate = useNavigate();
   const location = useLocation();
   const here = location.pathname + location.search;

@@ -9,6 +9,28 @@ export interface AppConfig {
   stripe_publishable_key: string | null;
   app_url: string | null;
   api_url: string | null;
+  /** The org whose verified custom domain this page was opened on (null elsewhere). */
+  org: HostOrg | null;
+}
+
+export interface HostOrg {
+  id: string;
+  slug: string;
+  name: string;
+  logo_url: string | null;
+  branding: Record<string, unknown>;
+  custom_domain: string;
+}
+
+function hostOrg(value: unknown): HostOrg | null {
+  if (typeof value !== "object" || value === null) return null;
+  const org = value as Record<string, unknown>;
+  if (typeof org.slug !== "string" || typeof org.name !== "string") return null;
+  return {
+    id: String(org.id), slug: org.slug, name: org.name, logo_url: text(org.logo_url),
+    branding: typeof org.branding === "object" && org.branding !== null ? (org.branding as Record<string, unknown>) : {},
+    custom_domain: String(org.custom_domain),
+  };
 }
 
 let loaded: AppConfig | null = null;
@@ -27,6 +49,7 @@ export function parseConfig(raw: Record<string, unknown>): AppConfig {
     stripe_publishable_key: text(raw.stripe_publishable_key),
     app_url: text(raw.app_url),
     api_url: text(raw.api_url),
+    org: hostOrg(raw.org),
   };
 }
 

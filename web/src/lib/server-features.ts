@@ -10,4 +10,6 @@ export const serverFeatures = {
   readPositions: false,
   /** GET /api/orgs?public=true. */
   publicDirectory: false,
+  /** PATCH /api/orgs/{org} branding (colours, font, logo_upload_id) and /api/orgs/{org}/domain (+ /verify). */
+  branding: true,
 } as const;

@@ -5,7 +5,9 @@ import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { ErrorNotice, fieldError, Notice } from "@/components/ui/feedback";
 import { CheckboxField, TextAreaField, TextField } from "@/components/ui/field";
+import { BrandingSettings, DomainSettings } from "@/features/branding";
 import { useOrg } from "@/lib/org";
+import { serverFeatures } from "@/lib/server-features";
 
 import { useDeleteOrg, useUpdateOrg } from "../api";
 
@@ -14,13 +16,13 @@ export function SettingsPage() {
   const update = useUpdateOrg(slug);
   const remove = useDeleteOrg(slug);
   const navigate = useNavigate();
-  const [form, setForm] = useState({ name: org.name, description: org.description ?? "", logo_url: org.logo_url ?? "", is_public: org.is_public });
+  const [form, setForm] = useState({ name: org.name, description: org.description ?? "", is_public: org.is_public });
   const [confirm, setConfirm] = useState("");
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    update.mutate({ name: form.name, description: form.description, logo_url: form.logo_url || null, is_public: form.is_public });
+    update.mutate({ name: form.name, description: form.description, is_public: form.is_public });
   };
-  const named = ["name", "description", "logo_url", "is_public"];
+  const named = ["name", "description", "is_public"];
   return (
     <div className="mx-auto max-w-3xl space-y-6">
       <PageHeader title="Settings" subtitle={`Plan: ${org.subscription_tier} · ${org.current_member_count}${org.member_limit ? ` of ${org.member_limit}` : ""} seats used`} />
@@ -30,11 +32,12 @@ export function SettingsPage() {
           <ErrorNotice error={update.error && !named.some((n) => fieldError(update.error, n)) ? update.error : null} />
           <TextField label="Name" required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} error={fieldError(update.error, "name")} />
           <TextAreaField label="Description" rows={3} value={form.description} onChange={(e) => setForm({ ...form, description: e.target.value })} error={fieldError(update.error, "description")} />
-          <TextField label="Logo URL" type="url" value={form.logo_url} onChange={(e) => setForm({ ...form, logo_url: e.target.value })} hint="An https:// address of an image." error={fieldError(update.error, "logo_url")} />
           <CheckboxField label="Public: anyone can find this community and read its public forums" checked={form.is_public} onChange={(e) => setForm({ ...form, is_public: e.target.checked })} />
           <Button type="submit" busy={update.isPending}>Save changes</Button>
         </form>
       </Card>
+      {serverFeatures.branding && <BrandingSettings />}
+      {serverFeatures.branding && <DomainSettings />}
       {role === "owner" && (
         <Card title="Delete this community">
           <form className="space-y-4 p-4 sm:p-6" onSubmit={(e) => { e.preventDefault(); remove.mutate(undefined, { onSuccess: () => navigate("/", { replace: true }) }); }}>

@@ -1,0 +1,65 @@
+"""Custom domains: the one an org asked for (org_domains) and the verified one it holds
+(organizations.custom_domain, the column every Host / Origin lookup reads)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from community.db.pool import Conn, Database, row
+
+_COLUMNS = "id, org_id, name, token, verified_at, checked_at, check_result, check_detail, created_at"
+_GET = f"SELECT {_COLUMNS} FROM org_domains WHERE org_id = $1"  # noqa: S608 - column list constant
+_GET_FOR_UPDATE = f"SELECT {_COLUMNS} FROM org_domains WHERE org_id = $1 FOR UPDATE"  # noqa: S608
+# Asking again for the same name keeps its token (a record already published stays valid);
+# a new name starts over, unverified, with a new token.
+_PUT = f"""
+INSERT INTO org_domains (org_id, name, token) VALUES ($1, $2, $3)
+ON CONFLICT (org_id) DO UPDATE SET
+    name = excluded.name, token = excluded.token, verified_at = NULL, checked_at = NULL,
+    check_result = NULL, check_detail = NULL, created_at = now()
+WHERE org_domains.name <> excluded.name
+RETURNING {_COLUMNS}
+"""  # noqa: S608
+_CHECKED = f"""
+UPDATE org_domains SET checked_at = now(), check_result = $3::text, check_detail = $4,
+    verified_at = CASE WHEN $3::text = 'verified' THEN coalesce(verified_at, now()) ELSE verified_at END
+WHERE org_id = $1 AND id = $2 RETURNING {_COLUMNS}
+"""  # noqa: S608
+_DELETE = "DELETE FROM org_domains WHERE org_id = $1"
+_SET_ORG_DOMAIN = "UPDATE organizations SET custom_domain = $2 WHERE id = $1 AND custom_domain IS DISTINCT FROM $2"
+_ORG_FOR_DOMAIN = "SELECT id, slug, name, logo_url, branding, custom_domain FROM org_for_domain($1)"
+_VERIFIED_ELSEWHERE = "SELECT domain_verified_elsewhere($1, $2)"
+
+
+async def get_domain(conn: Conn, org_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
+    return row(await conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, org_id))
+
+
+async def put_domain(conn: Conn, org_id: UUID, name: str, token: str) -> dict[str, Any] | None:
+    """The new request for `name`; None when the org already asked for exactly that name."""
+    return row(await conn.fetchrow(_PUT, org_id, name, token))
+
+
+async def record_check(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> dict[str, Any]:
+    found = row(await conn.fetchrow(_CHECKED, org_id, domain_id, result, detail[:500]))
+    assert found is not None
+    return found
+
+
+async def delete_domain(conn: Conn, org_id: UUID) -> bool:
+    return await conn.execute(_DELETE, org_id) == "DELETE 1"
+
+
+async def set_org_domain(conn: Conn, org_id: UUID, name: str | None) -> bool:
+    """Point the org's routing at its verified domain (or none); whether that changed anything."""
+    return await conn.execute(_SET_ORG_DOMAIN, org_id, name) == "UPDATE 1"
+
+
+async def verified_elsewhere(conn: Conn, name: str, org_id: UUID) -> bool:
+    return bool(await conn.fetchval(_VERIFIED_ELSEWHERE, name, org_id))
+
+
+async def org_for_domain(db: Database, host: str) -> dict[str, Any] | None:
+    """The org whose verified domain `host` is (no tenant context: the same as a public org card)."""
+    return row(await db.fetchrow_once(_ORG_FOR_DOMAIN, host))

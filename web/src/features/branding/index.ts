@@ -1,0 +1,2 @@
+export { BrandingSettings } from "./components/branding-settings";
+export { DomainSettings } from "./components/domain-settings";
