@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from community.dns_txt import parse_resolver
@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     api_url: str = "http://localhost:8080"
     public_ws_url: str | None = None
 
+    # The seed's browser-side names: the app reads them from /api/config at run time. The Auth0
+    # pair also configures the server when AUTH0_DOMAIN / AUTH0_CLIENT_ID are unset.
+    next_public_auth0_domain: str | None = None
+    next_public_auth0_client_id: str | None = None
+    next_public_stripe_publishable_key: str | None = None
+
     # The HTTP API's self-check: every answer must match what /openapi.json declares (tests turn it on).
     validate_responses: bool = False
 
@@ -142,6 +148,16 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _seed_names(self) -> Settings:
+        """`NEXT_PUBLIC_AUTH0_*` alone (the seed's deployment) turns Auth0 on: the domain, and the
+        client id as the audience (the SPA's ID tokens) unless AUTH0_AUDIENCE names an API."""
+        self.auth0_domain = self.auth0_domain or self.next_public_auth0_domain or None
+        self.auth0_client_id = self.auth0_client_id or self.next_public_auth0_client_id or None
+        if self.auth0_domain and not self.auth0_audience:
+            self.auth0_audience = self.auth0_client_id
+        return self
 
     @property
     def web_dist(self) -> Path:

@@ -22,6 +22,7 @@ from tests import (
     matrix_hardening,
     matrix_integrations,
     matrix_messaging,
+    matrix_reading,
     matrix_realtime,
     matrix_resources,
     matrix_satisfaction,
@@ -50,6 +51,7 @@ _MODULES = (
     matrix_satisfaction,
     matrix_hardening,
     matrix_domains,
+    matrix_reading,
 )
 _IGNORED_ENDPOINTS = {"static"}
 

@@ -37,6 +37,7 @@ from community.http.routes import (
     notifications,
     orgs,
     posts,
+    reading,
     resources,
     satisfaction,
     search,
@@ -52,7 +53,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
                notifications.blueprint, conversations.blueprint, search.blueprint,
                billing.blueprint, events.blueprint, calendar.blueprint, moderators.blueprint,
                integrations.blueprint, analytics.blueprint, account.blueprint, resources.blueprint,
-               files.blueprint, satisfaction.blueprint, docs.blueprint, domains.blueprint]
+               files.blueprint, satisfaction.blueprint, docs.blueprint, domains.blueprint, reading.blueprint]
 
 
 def create_app(handles: Handles) -> QuartTrio:

@@ -187,6 +187,24 @@ class TopicSummary(TopicBase):
     excerpt: str
 
 
+class ForumTopic(TopicSummary):
+    """A topic in a forum's list with the reader's state: `unread_count` posts after their read
+    position (all of them when never opened), `is_new` never opened. Zero/false without a membership."""
+
+    unread_count: int
+    is_new: bool
+    last_read_post_id: UUID | None
+
+
+class ReadState(Answer):
+    """The caller's position in a topic. `unread_cursor` as `?cursor=` opens the topic at the first unread post."""
+
+    last_read_post_id: UUID | None
+    first_unread_post_id: UUID | None
+    unread_count: int
+    unread_cursor: str | None
+
+
 class Topic(TopicBase):
     content: str
     html: str

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database, UniqueViolation
-from community.db.queries import forums, topics
+from community.db.queries import forums, reads, topics
 from community.domain.audience import forum_rank
 from community.domain.cursors import next_cursor, pinned_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -92,10 +92,25 @@ async def read_forum(db: Database, member: OrgMember, forum_id: UUID, *, tag: st
         found = await topics.list_forum_topics(conn, member.org_id, forum_id, tag=tag,
                                                before=before,
                                                limit=limit + 1)
-    page = found[:limit]
+        page = found[:limit]
+        states: dict[UUID, dict[str, Any]] = {}
+        visit = None
+        if member.is_member and member.user_id is not None:
+            states = await reads.read_states(conn, member.org_id, member.user_id, [t["id"] for t in page])
+            visit = await reads.get_visit(conn, member.org_id, member.user_id)
     key = (page[-1]["is_pinned"], page[-1]["last_activity_at"], page[-1]["id"]) if page else None
-    return {"forum": forum_view(forum), "topics": [topic_view(t, full=False) for t in page],
-            "next_cursor": next_cursor(found, limit, key)}
+    return {"forum": forum_view(forum), "topics": [_with_read(topic_view(t, full=False), states.get(t["id"]))
+                                                   for t in page],
+            "next_cursor": next_cursor(found, limit, key), "last_visit_at": reads.previous_visit(visit)}
+
+
+def _with_read(topic: dict[str, Any], state: dict[str, Any] | None) -> dict[str, Any]:
+    """`unread_count`: posts after the reader's position (all when never opened); `is_new`: never
+    opened. Readers without a membership have no position: nothing is unread or new to them."""
+    last = state["last_read_post_id"] if state else None
+    topic.update(last_read_post_id=last, is_new=state is not None and last is None,
+                 unread_count=state["unread_count"] if state else 0)
+    return topic
 
 
 async def do_create_forum(db: Database, publisher: Publisher, member: OrgMember, data: dict[str, Any]) -> dict[str,

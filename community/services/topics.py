@@ -13,8 +13,8 @@ from uuid import UUID
 
 from community.actors.view_counter import ViewCounter
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
-from community.db.queries import forums, members, moderation, orgs, posts, topics
-from community.domain.cursors import next_cursor, time_cursor
+from community.db.queries import forums, members, moderation, orgs, posts, reads, topics
+from community.domain.cursors import encode_cursor, next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
@@ -55,7 +55,10 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
                                              after=after,
                                              limit=limit + 1)
-    return _topic_page(views, member, topic, found, limit)
+        state = None
+        if member.is_member and member.user_id is not None:
+            state = await reads.topic_read(conn, member.org_id, member.user_id, topic["id"])
+    return _topic_page(views, member, topic, found, limit, state)
 
 
 async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
@@ -70,27 +73,40 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
                                    session=caller.session),
         [topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER),
          posts.topic_posts_query(CONTEXT_ORG, topic_id, CONTEXT_USER,
-                                 after=after, limit=limit + 1)])
+                                 after=after, limit=limit + 1),
+         # The reader's position and previous visit (ignored below for a non-member).
+         reads.topic_read_query(CONTEXT_ORG, CONTEXT_USER, topic_id)])
     if context is None:
         return None
     principal, member = caller_from_context(context)
     if principal is None:
         return None
-    topic, found = results
+    topic, found, state = results
     if topic is None or not can_see(member, topic["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
-    return principal, _topic_page(views, member, topic, found, limit)
+    return principal, _topic_page(views, member, topic, found, limit, state if member.is_member else None)
 
 
 def _topic_page(views: ViewCounter, member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]],
-                limit: int) -> dict[str, Any]:
+                limit: int, state: dict[str, Any] | None) -> dict[str, Any]:
+    """`state`: the member's read position and previous visit (None for readers without a membership)."""
     views.count(member.org_id, topic["id"])
     topic["view_count"] += views.pending(member.org_id, topic["id"])
     mod = moderates(member, topic["in_mod_scope"])
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None
     return {"topic": topic_view(topic), "posts": [post_view(p, moderator=mod) for p in page],
-            "next_cursor": next_cursor(found, limit, key)}
+            "next_cursor": next_cursor(found, limit, key),
+            "read": read_view(state) if state is not None else None,
+            "last_visit_at": state["previous_visit_at"] if state is not None else None}
+
+
+def read_view(state: dict[str, Any]) -> dict[str, Any]:
+    """The reader's position; `unread_cursor` as `?cursor=` opens the topic at its first unread post."""
+    last = state["last_read_post_id"]
+    return {"last_read_post_id": last, "first_unread_post_id": state["first_unread_post_id"],
+            "unread_count": state["unread_count"],
+            "unread_cursor": encode_cursor([state["last_read_created_at"], last]) if last else None}
 
 
 def check_content(content: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,9 +21,9 @@ from community.http.models import (
     Forum,
     ForumAnswer,
     ForumNode,
+    ForumTopic,
     PageQuery,
     TopicAnswer,
-    TopicSummary,
 )
 from community.http.openapi import answers, problems
 from community.services import forums, topics
@@ -72,8 +73,9 @@ class ForumPage(Answer):
     """A forum and a page of its topics: pinned first, then by latest activity."""
 
     forum: Forum
-    topics: list[TopicSummary]
+    topics: list[ForumTopic]
     next_cursor: Cursor
+    last_visit_at: datetime | None = Field(description="Where the caller's previous visit ended: newer is \"new\".")
 
 
 @blueprint.get("/api/orgs/<org>/forums")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import trio
@@ -42,9 +42,13 @@ class ClientConfig(Answer):
     """What the browser app needs at run time."""
 
     ws_url: str
-    auth: str
+    auth: Literal["builtin", "auth0"]
     auth0_domain: str | None
     auth0_audience: str | None
+    auth0_client_id: str | None
+    stripe_publishable_key: str | None
+    app_url: str
+    api_url: str
     org: HostOrg | None = None  # set when the request's Host is an org's verified custom domain
 
 
@@ -84,8 +88,13 @@ async def config() -> dict[str, Any]:
     h = current_handles()
     settings = h.settings
     org = await domains.org_for_host(h.db, request.headers.get("Host"))
-    return {"ws_url": h.endpoints.ws_url, "auth": "auth0" if settings.auth0_enabled else "builtin",
-            "auth0_domain": settings.auth0_domain, "auth0_audience": settings.auth0_audience, "org": org}
+    auth0 = settings.auth0_enabled
+    return {"ws_url": h.endpoints.ws_url, "auth": "auth0" if auth0 else "builtin",
+            "auth0_domain": settings.auth0_domain if auth0 else None,
+            "auth0_audience": settings.auth0_audience if auth0 else None,
+            "auth0_client_id": settings.auth0_client_id if auth0 else None,
+            "stripe_publishable_key": settings.next_public_stripe_publishable_key or None,
+            "app_url": settings.next_public_app_url.rstrip("/"), "api_url": settings.api_url.rstrip("/"), "org": org}
 
 
 def _live_gauges(h: Handles) -> str:

@@ -16,7 +16,7 @@ function post(id: string, parent: string | null = null, extra: Partial<Post> = {
 }
 
 function data(posts: Post[], nextCursor: string | null = null): TopicData {
-  return { pages: [{ topic, posts, next_cursor: nextCursor }], pageParams: [null] };
+  return { pages: [{ topic, posts, next_cursor: nextCursor, read: null, last_visit_at: null }], pageParams: [null] };
 }
 
 function cached(client: QueryClient): TopicData {
