@@ -6,9 +6,13 @@ signed in or anonymous), so the personas' own tokens stay valid for the rest of 
 
 from __future__ import annotations
 
+import io
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import httpx
+from PIL import Image
 
 from community.services.account import RESET, VERIFY, hash_token
 from tests.factories import PASSWORD
@@ -40,7 +44,30 @@ async def _verify_token(ctx: MatrixContext) -> dict[str, Any]:
     return await _mailed_token(ctx, VERIFY)
 
 
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def _avatar_upload(ctx: MatrixContext, persona: str) -> dict[str, Any]:
+    """An image uploaded in acme by the caller (guests may not upload: theirs is the moderator's)."""
+    acme = ctx.personas.acme
+    uploader = acme.people[persona] if persona in ("owner", "admin", "moderator", "member") else acme.moderator
+    data = png()
+    r = await ctx.client.post(f"/api/orgs/{acme.slug}/uploads", headers=uploader.auth,
+                              json={"filename": "me.png", "content_type": "image/png", "size": len(data),
+                                    "purpose": "logo"})
+    upload = r.json()["upload"]
+    async with httpx.AsyncClient() as direct:
+        await direct.put(upload["url"], content=data, headers=upload["headers"])
+    return {"upload_id": upload["id"]}
+
+
 CASES: list[dict[str, Any]] = [
+    {"method": "PUT", "rule": "/api/me/avatar", "path": lambda c, p: "/api/me/avatar", "setup_as": _avatar_upload,
+     "body": lambda c, p: {"org": c.personas.acme.slug, "upload_id": p["upload_id"]},
+     "expect": expect(200, 200, 200, 200, 404, 401, 404)},
     {"method": "PATCH", "rule": "/api/me", "path": lambda c, p: "/api/me", "headers": _fresh_user,
      "body": {"display_name": "Renamed"}, "expect": expect(200, 200, 200, 200, 200, 401, 200)},
     {"method": "POST", "rule": "/api/me/password", "path": lambda c, p: "/api/me/password", "headers": _fresh_user,

@@ -28,6 +28,7 @@ ACTIVITY_CHANNEL = "community_activity"
 BUS_CHANNEL = "community_bus"
 MAX_NOTIFY_BYTES = 7_900
 _FRAME = "frame"
+_SIGNED_OUT = "signed_out"
 
 
 def application_name(node_id: UUID) -> str:
@@ -46,6 +47,9 @@ class ClusterBus:
                  mailbox_size: int = 10_000) -> None:
         self.db, self.node_id, self.notifier, self.registry = db, node_id, notifier, registry
         self.outgoing: Mailbox[str] = Mailbox("cluster_bus", mailbox_size)
+        # Users who signed out somewhere: the websocket listener checks their sockets' sessions now
+        # (its periodic check of every socket covers a notice lost with the LISTEN connection).
+        self.signed_out: Mailbox[UUID] = Mailbox("signed_out", 1_000)
         self.received = 0
         self.application_name = application_name(node_id)
 
@@ -62,6 +66,11 @@ class ClusterBus:
             log.warning("cluster_bus.payload_too_large", kind=_FRAME, size=len(payload))
             return
         self.outgoing.send_nowait(payload)
+
+    def publish_signed_out(self, user_id: UUID) -> None:
+        """After a sign-out committed: every node closes this user's sockets whose session ended."""
+        self.signed_out.send_nowait(user_id)
+        self.outgoing.send_nowait(dumps({"k": _SIGNED_OUT, "u": user_id, "n": self.node_id}))
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         task_status.started()
@@ -108,7 +117,12 @@ class ClusterBus:
             self._remote(json.loads(payload))
 
     def _remote(self, message: dict[str, Any]) -> None:
-        if message.get("n") == str(self.node_id) or message.get("k") != _FRAME:
+        if message.get("n") == str(self.node_id):
+            return
+        if message.get("k") == _SIGNED_OUT:
+            self.signed_out.send_nowait(UUID(message["u"]))
+            return
+        if message.get("k") != _FRAME:
             return
         exclude = UUID(message["x"]) if message.get("x") else None
         audience = Audience.from_wire(message["a"]) if message.get("a") else None

@@ -23,6 +23,7 @@ import trio
 from community.actors.mailbox import Mailbox
 from community.domain.audience import Audience, Viewer
 from community.domain.events import CONTENT_KINDS, Channel
+from community.domain.principal import SessionKey
 from community.realtime.protocol import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
 
 log = structlog.get_logger("community.actors.ws_manager")
@@ -58,6 +59,8 @@ class Connection:
     viewer: Viewer | None = None
     # This socket's slot in the per-user connection count (the database's ws_connections row).
     claim: UUID | None = None
+    # The token's session (SQL session_revoked()): signing out closes the socket on every node.
+    session: SessionKey | None = None
     live_first: int = 0
     live_last: int = 0
 
@@ -189,6 +192,12 @@ class WsManager:
     def close_member(self, org_id: UUID, user_id: UUID, code: int, reason: str) -> int:
         """Close one person's sockets in one org (membership revoked)."""
         found = [c for c in self._by_user.get(user_id, ()) if c.org_id == org_id]
+        for conn in found:
+            conn.close_soon(code, reason)
+            self.unregister(conn)
+        return len(found)
+
+    def close_connections(self, found: list[Connection], code: int, reason: str) -> int:
         for conn in found:
             conn.close_soon(code, reason)
             self.unregister(conn)

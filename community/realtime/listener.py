@@ -44,6 +44,7 @@ class WsListener:
                                       max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
             await nursery.start(server.run)
             nursery.start_soon(self._heartbeat)
+            nursery.start_soon(self._signed_out)
             self.handles.endpoints.ws_port = server.port
             log.info("ws.listening", host=settings.host, port=server.port)
             task_status.started()
@@ -59,7 +60,7 @@ class WsListener:
         refusal: tuple[int, str, str] | None = None
         h = self.handles
         try:
-            member, expires_at = await realtime.open_session(
+            member, expires_at, key = await realtime.open_session(
                 h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
                 headers.get("origin"))
             assert member.user_id is not None
@@ -78,7 +79,7 @@ class WsListener:
         try:
             ws = await request.accept()
             session = Session(self.handles, ws, member, expires_at)
-            session.conn.claim = claim
+            session.conn.claim, session.conn.session = claim, key
             await session.run()
         finally:
             with trio.CancelScope(shield=True):
@@ -90,6 +91,14 @@ class WsListener:
         while True:
             await trio.sleep(h.realtime.settings.presence_stale.total_seconds() / 3)
             await ride_out("ws", partial(realtime.connections_heartbeat, h.db, h.realtime, h.node_id))
+            # A sign-out notice lost with another node's LISTEN connection is caught here.
+            await ride_out("ws", partial(realtime.close_signed_out, h.db, h.registry))
+
+    async def _signed_out(self) -> None:
+        """Someone signed out on some node: their sockets here whose session ended close now (4401)."""
+        h = self.handles
+        async for user_id in h.bus.signed_out.receive:
+            await ride_out("ws", partial(realtime.close_signed_out, h.db, h.registry, user_id))
 
 
 def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:

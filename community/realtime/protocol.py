@@ -39,6 +39,7 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TRY_AGAIN_LATER = 1013  # a slow consumer fell too far behind
 CLOSE_TOKEN_EXPIRED = 4401
+CLOSE_SIGNED_OUT = 4401  # signed out (one session or everywhere): the token no longer works, as if expired
 CLOSE_MEMBERSHIP_REVOKED = 4403
 
 

@@ -29,9 +29,12 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.principal import Principal
+from community.handles import FileStore
 from community.identity import Claims, Identity
 from community.ratelimit import RateLimiter
+from community.services.files import public_image_path, take_upload
 from community.services.identity import check_password_strength
+from community.services.orgs import access_org
 from community.services.views import user_view
 
 log = structlog.get_logger("community.account")
@@ -59,6 +62,15 @@ async def do_update_profile(db: Database, principal: Principal, changes: dict[st
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return user_view(user)
+
+
+async def do_set_avatar(db: Database, store: FileStore, principal: Principal, org_ref: str,
+                        upload_id: UUID) -> dict[str, Any]:
+    """The avatar from an image the caller uploaded in one of their orgs (purpose "logo": PNG, JPEG,
+    GIF or WebP, at most 5 MB, its bytes checked): stored as the image's stable public URL."""
+    member = await access_org(db, principal, org_ref)
+    upload = await take_upload(db, store, member, upload_id, "logo")
+    return await do_update_profile(db, principal, {"avatar_url": public_image_path(upload["id"])})
 
 
 async def do_change_password(db: Database, identity: Identity, limiter: RateLimiter, principal: Principal, *,

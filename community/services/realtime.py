@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import structlog
 import trio
 
-from community.actors.ws_manager import Connection, Frame
+from community.actors.ws_manager import Connection, Frame, WsManager
 from community.db.pool import Conn, Database
 from community.db.queries import audience as now
 from community.db.queries import notifications as q
@@ -20,12 +20,13 @@ from community.domain.audience import Current, judge, referenced
 from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError
 from community.domain.events import Activity, Channel, ChannelKind, dumps
 from community.domain.origins import app_origins, custom_domain_origins, parse_origin
-from community.domain.principal import OrgMember
+from community.domain.principal import OrgMember, SessionKey
 from community.handles import Realtime
 from community.identity import Identity
+from community.realtime.protocol import CLOSE_SIGNED_OUT
 from community.services.conversations import access_conversation
 from community.services.forums import access_forum
-from community.services.identity import principal_from_token
+from community.services.identity import principal_from_token, session_key
 from community.services.orgs import access_org
 from community.services.topics import access_topic
 from community.settings import Settings
@@ -37,7 +38,7 @@ _ACCESS: dict[ChannelKind, Callable[[Database, OrgMember, UUID], Awaitable[objec
 
 
 async def open_session(db: Database, identity: Identity, settings: Settings, token: str | None, org_ref: str | None,
-                       origin: str | None) -> tuple[OrgMember, datetime]:
+                       origin: str | None) -> tuple[OrgMember, datetime, SessionKey]:
     """The handshake: token (401), membership (404/403), browser origin (403)."""
     if not token:
         raise UnauthorizedError("Sign in: the websocket needs a token.")
@@ -48,7 +49,7 @@ async def open_session(db: Database, identity: Identity, settings: Settings, tok
     member = await access_org(db, principal, org_ref)
     if origin is not None and not origin_allowed(settings, member.org, origin):
         raise ForbiddenError("This origin may not open a websocket here.")
-    return member, claims.expires_at
+    return member, claims.expires_at, session_key(claims, token)
 
 
 async def claim_connection(db: Database, realtime: Realtime, node_id: UUID, user_id: UUID) -> UUID:
@@ -74,6 +75,22 @@ async def connections_heartbeat(db: Database, realtime: Realtime, node_id: UUID)
     live = [c.claim for c in realtime.registry.connections() if c.claim is not None]
     async with db.transaction() as tx:
         await ws_connections.heartbeat(tx, node_id=node_id, live=live, stale=realtime.settings.presence_stale)
+
+
+async def close_signed_out(db: Database, registry: WsManager, user_id: UUID | None = None) -> int:
+    """Close (4401) the sockets, of one user or all of this node's, whose session was signed out
+    (sign out, sign out everywhere, a password change or reset) on any node."""
+    found = registry.user_connections(user_id) if user_id is not None else registry.connections()
+    live = {c.claim: c for c in found if c.claim is not None and c.session is not None}
+    if not live:
+        return 0
+    async with db.transaction() as tx:
+        revoked = await ws_connections.revoked_sessions(
+            tx, [(claim, c.user_id, *c.session) for claim, c in live.items() if c.session is not None])
+    closed = registry.close_connections([live[claim] for claim in revoked], CLOSE_SIGNED_OUT, "signed out")
+    if closed:
+        log.info("ws.signed_out_closed", closed=closed, user_id=str(user_id) if user_id else None)
+    return closed
 
 
 def origin_allowed(settings: Settings, org: dict[str, Any], origin: str) -> bool:

@@ -290,3 +290,86 @@ async def test_two_sign_ins_in_one_second_are_two_sessions(client: httpx.AsyncCl
     assert first != second
     assert (await client.post("/api/auth/logout", headers=_auth(first))).status_code == 204
     assert (await client.get("/api/me", headers=_auth(second))).status_code == 200
+
+
+async def _uploaded(client: httpx.AsyncClient, org: str, who: Persona, data: bytes, content_type: str,
+                    purpose: str = "logo") -> str:
+    r = await client.post(f"/api/orgs/{org}/uploads", headers=who.auth,
+                          json={"filename": "me.png", "content_type": content_type, "size": len(data),
+                                "purpose": purpose})
+    assert r.status_code == 201, r.text
+    upload = r.json()["upload"]
+    async with httpx.AsyncClient() as direct:
+        assert (await direct.put(upload["url"], content=data, headers=upload["headers"])).status_code == 204
+    return str(upload["id"])
+
+
+async def test_avatar_from_an_uploaded_image(client: httpx.AsyncClient, personas: Personas) -> None:
+    from tests.matrix_account import png
+
+    acme, member = personas.acme, personas.acme.member
+    upload_id = await _uploaded(client, acme.slug, member, png(), "image/png")
+    r = await client.put("/api/me/avatar", json={"org": acme.slug, "upload_id": upload_id}, headers=member.auth)
+    assert r.status_code == 200, r.text
+    avatar = r.json()["user"]["avatar_url"]
+    assert avatar == f"/api/images/{upload_id}"
+    assert (await client.get("/api/me", headers=member.auth)).json()["user"]["avatar_url"] == avatar
+    # Anyone may load it (it shows wherever the person appears): a redirect to the stored bytes.
+    assert (await client.get(avatar)).status_code == 302
+    # Used once; another person's upload is not there for them; a non-image is refused.
+    again = await client.put("/api/me/avatar", json={"org": acme.slug, "upload_id": upload_id}, headers=member.auth)
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    theirs = await _uploaded(client, acme.slug, acme.moderator, png(), "image/png")
+    r = await client.put("/api/me/avatar", json={"org": acme.slug, "upload_id": theirs}, headers=member.auth)
+    assert r.status_code == 404
+    fake = await _uploaded(client, acme.slug, member, b"not a png at all", "image/png")
+    r = await client.put("/api/me/avatar", json={"org": acme.slug, "upload_id": fake}, headers=member.auth)
+    assert r.status_code == 415
+    r = await client.put("/api/me/avatar", json={"org": acme.slug, "upload_id": "x"}, headers=member.auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "upload_id"]
+    # Removing it is the profile's `avatar_url: null`.
+    r = await client.patch("/api/me", json={"avatar_url": None}, headers=member.auth)
+    assert r.json()["user"]["avatar_url"] is None
+
+
+async def test_signing_out_closes_open_websockets_on_every_node(client: httpx.AsyncClient, runtime: System,
+                                                                node_b: System, personas: Personas) -> None:
+    from tests.realtime.conftest import close_code, open_socket
+
+    acme, member = personas.acme, personas.acme.member
+
+    async def session() -> Persona:
+        token = (await _login(client, member.email)).json()["token"]
+        return Persona(member.user_id, member.email, member.display_name, token)
+
+    laptop, phone = await session(), await session()
+    async with open_socket(runtime, laptop, acme.slug) as on_a, open_socket(node_b, phone, acme.slug) as on_b, \
+            open_socket(node_b, member, acme.slug) as kept, open_socket(node_b, acme.admin, acme.slug) as other:
+        # Signing one session out closes its sockets only (here on the other node).
+        assert (await client.post("/api/auth/logout", headers=phone.auth)).status_code == 204
+        assert await close_code(on_b, wait=10) == 4401
+        # Everywhere: every socket of this person, on both nodes; nobody else's.
+        assert (await client.post("/api/auth/logout-all", headers=laptop.auth)).status_code == 204
+        assert await close_code(on_a, wait=10) == 4401
+        assert await close_code(kept, wait=10) == 4401
+        await other.send_message('{"type": "ping"}')
+        with trio.fail_after(5):
+            assert json.loads(await other.get_message())["type"] in ("pong", "presence")
+
+
+async def test_a_lost_sign_out_notice_is_caught_by_the_periodic_check(client: httpx.AsyncClient, runtime: System,
+                                                                       factory: Factory, personas: Personas) -> None:
+    from community.domain.principal import Principal
+    from community.services import account, realtime
+    from tests.realtime.conftest import close_code, open_socket
+
+    acme = personas.acme
+    person = await factory.user("Quiet")
+    await factory.join(acme, person, "member")
+    async with open_socket(runtime, person, acme.slug) as ws:
+        # Signed out without the notice (as if it were lost): the socket is still open...
+        await account.do_sign_out_everywhere(runtime.handles.db, Principal(person.user_id, person.email, "Quiet"))
+        assert runtime.handles.registry.user_connections(person.user_id)
+        # ...until the check every heartbeat runs closes it.
+        assert await realtime.close_signed_out(runtime.handles.db, runtime.handles.registry) == 1
+        assert await close_code(ws) == 4401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import AfterValidator, AnyHttpUrl, EmailStr, Field
 from quart import Blueprint
@@ -86,6 +87,22 @@ async def update_profile(data: ProfileBody) -> dict[str, Any]:
     return {"user": await account.do_update_profile(current_handles().db, principal, changes)}
 
 
+class AvatarBody(Body):
+    org: str = Field(min_length=1, max_length=100, description="The org (slug or id) the image was uploaded in.")
+    upload_id: UUID = Field(description='An upload with purpose "logo" (PNG, JPEG, GIF or WebP, at most 5 MB).')
+
+
+@blueprint.put("/api/me/avatar")
+@answers(UserAnswer)
+@problems(404, 409, 413, 415)
+@validate_request(AvatarBody)
+async def set_avatar(data: AvatarBody) -> dict[str, Any]:
+    """Use an uploaded image as the avatar: `avatar_url` becomes its stable public URL."""
+    principal = await require_principal()
+    h = current_handles()
+    return {"user": await account.do_set_avatar(h.db, h.files, principal, data.org, data.upload_id)}
+
+
 @blueprint.post("/api/me/password")
 @answers(Session)
 @problems(409, 429)
@@ -94,8 +111,10 @@ async def change_password(data: PasswordChangeBody) -> dict[str, Any]:
     """Every other session is signed out; the answer carries this session's new token."""
     h = current_handles()
     principal = await require_principal()
-    return await account.do_change_password(h.db, h.identity, h.limiter, principal, current=data.current_password,
-                                            new=data.new_password)
+    session = await account.do_change_password(h.db, h.identity, h.limiter, principal,
+                                               current=data.current_password, new=data.new_password)
+    h.bus.publish_signed_out(principal.user_id)  # the other sessions' websockets close too, on every node
+    return session
 
 
 @blueprint.post("/api/me/verification")
@@ -138,7 +157,9 @@ async def request_password_reset(data: ResetRequestBody) -> tuple[dict[str, Any]
 async def reset_password(data: ResetBody) -> dict[str, Any]:
     """Set a new password with a mailed link; every session is signed out and a new token answered."""
     h = current_handles()
-    return await account.do_reset_password(h.db, h.identity, token=data.token, password=data.password)
+    session = await account.do_reset_password(h.db, h.identity, token=data.token, password=data.password)
+    h.bus.publish_signed_out(session["user"]["id"])
+    return session
 
 
 @blueprint.post("/api/auth/logout")
@@ -152,6 +173,7 @@ async def sign_out() -> tuple[str, int]:
         raise UnauthorizedError("Sign in: this call needs a bearer token.")
     claims = await h.identity.verifier.verify(token)
     await account.do_sign_out(h.db, claims, token, principal.user_id)
+    h.bus.publish_signed_out(principal.user_id)  # this token's websockets close, on every node
     return "", 204
 
 
@@ -160,5 +182,7 @@ async def sign_out() -> tuple[str, int]:
 async def sign_out_everywhere() -> tuple[str, int]:
     """Every token of this user stops working, on every node (this one included)."""
     h = current_handles()
-    await account.do_sign_out_everywhere(h.db, await require_principal())
+    principal = await require_principal()
+    await account.do_sign_out_everywhere(h.db, principal)
+    h.bus.publish_signed_out(principal.user_id)
     return "", 204

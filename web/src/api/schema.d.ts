@@ -271,6 +271,23 @@ export interface paths {
         patch: operations["account_update_profile"];
         trace?: never;
     };
+    "/api/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Use an uploaded image as the avatar: `avatar_url` becomes its stable public URL. */
+        put: operations["account_set_avatar"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/calendar-feed": {
         parameters: {
             query?: never;
@@ -1606,6 +1623,20 @@ export interface components {
              * Format: uuid
              */
             occurrence_id: string;
+        };
+        /** AvatarBody */
+        AvatarBody: {
+            /**
+             * Org
+             * @description The org (slug or id) the image was uploaded in.
+             */
+            org: string;
+            /**
+             * Upload Id
+             * Format: uuid
+             * @description An upload with purpose "logo" (PNG, JPEG, GIF or WebP, at most 5 MB).
+             */
+            upload_id: string;
         };
         /** BillingAnswer */
         BillingAnswer: {
@@ -5182,6 +5213,47 @@ export interface operations {
             400: components["responses"]["400"];
             401: components["responses"]["401"];
             413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    account_set_avatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvatarBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            404: components["responses"]["404"];
+            409: components["responses"]["409"];
+            413: components["responses"]["413"];
+            415: components["responses"]["415"];
             422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
