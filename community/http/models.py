@@ -196,7 +196,7 @@ class ForumTopic(TopicSummary):
     last_read_post_id: UUID | None
 
 
-class ReadState(Answer):
+class TopicReadPosition(Answer):
     """The caller's position in a topic. `unread_cursor` as `?cursor=` opens the topic at the first unread post."""
 
     last_read_post_id: UUID | None

@@ -13,7 +13,7 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.permissions import Role
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, ReadState, UserRef
+from community.http.models import Answer, Body, Cursor, PageQuery, TopicReadPosition, UserRef
 from community.http.openapi import answers, public
 from community.http.routes.account import Text
 from community.services import reading, reads
@@ -103,11 +103,11 @@ async def preview_markdown(org: str, data: PreviewBody) -> dict[str, Any]:
     return reading.preview_markdown(member, data.content)
 
 
-class ReadBody(Body):
+class TopicReadBody(Body):
     post_id: UUID
 
 
-class TopicReadState(ReadState):
+class TopicReadState(TopicReadPosition):
     topic_id: UUID
 
 
@@ -128,8 +128,8 @@ class VisitAnswer(Answer):
 
 @blueprint.put("/api/orgs/<org>/topics/<uuid:topic_id>/read")
 @answers(TopicReadAnswer)
-@validate_request(ReadBody)
-async def mark_read(org: str, topic_id: UUID, data: ReadBody) -> dict[str, Any]:
+@validate_request(TopicReadBody)
+async def mark_read(org: str, topic_id: UUID, data: TopicReadBody) -> dict[str, Any]:
     """Move the caller's read position forward to `post_id` (an older post leaves it where it is)."""
     member = await org_member(org)
     return {"read": await reads.do_mark_read(current_handles().db, member, topic_id, data.post_id)}

@@ -13,7 +13,17 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.tags import normalise_tags
 from community.http.auth import org_member, token_caller
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, Post, PostAnswer, ReadState, Topic, TopicAnswer
+from community.http.models import (
+    Answer,
+    Body,
+    Cursor,
+    PageQuery,
+    Post,
+    PostAnswer,
+    Topic,
+    TopicAnswer,
+    TopicReadPosition,
+)
 from community.http.openapi import answers, problems
 from community.services import posts, topics
 
@@ -44,7 +54,7 @@ class TopicPage(Answer):
     topic: Topic
     posts: list[Post]
     next_cursor: Cursor
-    read: ReadState | None = Field(description="The caller's read position; null without a membership.")
+    read: TopicReadPosition | None = Field(description="The caller's read position; null without a membership.")
     last_visit_at: datetime | None = Field(description="Where the caller's previous visit ended: newer is \"new\".")
 
 
