@@ -377,7 +377,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The directory of public organizations, by name. */
+        get: operations["reading_list_public_orgs"];
         put?: never;
         post: operations["orgs_create_org"];
         delete?: never;
@@ -1103,6 +1104,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/markdown/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["reading_preview_markdown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/members": {
         parameters: {
             query?: never;
@@ -1111,6 +1128,23 @@ export interface paths {
             cookie?: never;
         };
         get: operations["members_list_members"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/members/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Members whose display name, or a word of it, starts with `q` (for @mention completion). */
+        get: operations["reading_suggest_members"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1440,6 +1474,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org}/topics/{topic_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Move the caller's read position forward to `post_id` (an older post leaves it where it is). */
+        put: operations["reading_mark_read"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org}/topics/{topic_id}/watch": {
         parameters: {
             query?: never;
@@ -1466,6 +1517,23 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["resources_create_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record that the caller opened the org; a visit starts after 30 minutes away. */
+        post: operations["reading_visit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1737,14 +1805,25 @@ export interface components {
          * @description What the browser app needs at run time.
          */
         ClientConfig: {
-            /** Auth */
-            auth: string;
+            /** Api Url */
+            api_url: string;
+            /** App Url */
+            app_url: string;
+            /**
+             * Auth
+             * @enum {string}
+             */
+            auth: "builtin" | "auth0";
             /** Auth0 Audience */
             auth0_audience: string | null;
+            /** Auth0 Client Id */
+            auth0_client_id: string | null;
             /** Auth0 Domain */
             auth0_domain: string | null;
             /** @default null */
             org: components["schemas"]["HostOrg"] | null;
+            /** Stripe Publishable Key */
+            stripe_publishable_key: string | null;
             /** Ws Url */
             ws_url: string;
         };
@@ -2139,6 +2218,39 @@ export interface components {
             deliveries: components["schemas"]["Delivery"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** Directory */
+        Directory: {
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Organizations */
+            organizations: components["schemas"]["DirectoryEntry"][];
+        };
+        /**
+         * DirectoryEntry
+         * @description A public organization as the directory shows it.
+         */
+        DirectoryEntry: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Member Count */
+            current_member_count: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Logo Url */
+            logo_url: string | null;
+            /** Name */
+            name: string;
+            /** Slug */
+            slug: string;
         };
         /** Domain */
         Domain: {
@@ -2540,10 +2652,77 @@ export interface components {
          */
         ForumPage: {
             forum: components["schemas"]["Forum"];
+            /**
+             * Last Visit At
+             * @description Where the caller's previous visit ended: newer is "new".
+             */
+            last_visit_at: string | null;
             /** Next Cursor */
             next_cursor: string | null;
             /** Topics */
-            topics: components["schemas"]["TopicSummary"][];
+            topics: components["schemas"]["ForumTopic"][];
+        };
+        /**
+         * ForumTopic
+         * @description A topic in a forum's list with the reader's state: `unread_count` posts after their read
+         *     position (all of them when never opened), `is_new` never opened. Zero/false without a membership.
+         */
+        ForumTopic: {
+            author: components["schemas"]["UserRef"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Edit Count */
+            edit_count: number;
+            /** Excerpt */
+            excerpt: string;
+            /**
+             * Forum Id
+             * Format: uuid
+             */
+            forum_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Is Announcement */
+            is_announcement: boolean;
+            /** Is Locked */
+            is_locked: boolean;
+            /** Is New */
+            is_new: boolean;
+            /** Is Pinned */
+            is_pinned: boolean;
+            /**
+             * Last Activity At
+             * Format: date-time
+             */
+            last_activity_at: string;
+            /** Last Edited At */
+            last_edited_at: string | null;
+            /** Last Read Post Id */
+            last_read_post_id: string | null;
+            /** Last Reply At */
+            last_reply_at: string | null;
+            /** Last Reply By */
+            last_reply_by: string | null;
+            /** Reply Count */
+            reply_count: number;
+            /** Slug */
+            slug: string;
+            /** Solution Post Id */
+            solution_post_id: string | null;
+            /** Tags */
+            tags: string[];
+            /** Title */
+            title: string;
+            /** Unread Count */
+            unread_count: number;
+            /** View Count */
+            view_count: number;
         };
         /** ForumTree */
         ForumTree: {
@@ -2911,6 +3090,21 @@ export interface components {
             };
             /** Joined Last 30 Days */
             joined_last_30_days: number;
+        };
+        /**
+         * MemberSuggestion
+         * @description `handle` is what to write after `@` so the mention reaches this member.
+         */
+        MemberSuggestion: {
+            /** Handle */
+            handle: string;
+            role: components["schemas"]["Role"];
+            user: components["schemas"]["UserRef"];
+        };
+        /** MemberSuggestions */
+        MemberSuggestions: {
+            /** Members */
+            members: components["schemas"]["MemberSuggestion"][];
         };
         /** Membership */
         Membership: {
@@ -3417,6 +3611,21 @@ export interface components {
         PresenceAnswer: {
             /** Online */
             online: components["schemas"]["Online"][];
+        };
+        /**
+         * Preview
+         * @description The sanitised html a post with this content will carry, and the handles it mentions.
+         */
+        Preview: {
+            /** Html */
+            html: string;
+            /** Mentions */
+            mentions: string[];
+        };
+        /** PreviewBody */
+        PreviewBody: {
+            /** Content */
+            content: string;
         };
         /**
          * Problem
@@ -4002,11 +4211,60 @@ export interface components {
          * @description A topic and a page of its posts in creation order (nest them by `parent_id`).
          */
         TopicPage: {
+            /**
+             * Last Visit At
+             * @description Where the caller's previous visit ended: newer is "new".
+             */
+            last_visit_at: string | null;
             /** Next Cursor */
             next_cursor: string | null;
             /** Posts */
             posts: components["schemas"]["Post"][];
+            /** @description The caller's read position; null without a membership. */
+            read: components["schemas"]["TopicReadPosition"] | null;
             topic: components["schemas"]["Topic"];
+        };
+        /** TopicReadAnswer */
+        TopicReadAnswer: {
+            read: components["schemas"]["TopicReadState"];
+        };
+        /** TopicReadBody */
+        TopicReadBody: {
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+        };
+        /**
+         * TopicReadPosition
+         * @description The caller's position in a topic. `unread_cursor` as `?cursor=` opens the topic at the first unread post.
+         */
+        TopicReadPosition: {
+            /** First Unread Post Id */
+            first_unread_post_id: string | null;
+            /** Last Read Post Id */
+            last_read_post_id: string | null;
+            /** Unread Count */
+            unread_count: number;
+            /** Unread Cursor */
+            unread_cursor: string | null;
+        };
+        /** TopicReadState */
+        TopicReadState: {
+            /** First Unread Post Id */
+            first_unread_post_id: string | null;
+            /** Last Read Post Id */
+            last_read_post_id: string | null;
+            /**
+             * Topic Id
+             * Format: uuid
+             */
+            topic_id: string;
+            /** Unread Count */
+            unread_count: number;
+            /** Unread Cursor */
+            unread_cursor: string | null;
         };
         /**
          * TopicSummary
@@ -4467,6 +4725,23 @@ export interface components {
         VerifyBody: {
             /** Token */
             token: string;
+        };
+        /**
+         * Visit
+         * @description `last_visit_at`: where the previous visit ended (null on a first visit); content newer is "new".
+         */
+        Visit: {
+            /**
+             * Last Seen At
+             * Format: date-time
+             */
+            last_seen_at: string;
+            /** Last Visit At */
+            last_visit_at: string | null;
+        };
+        /** VisitAnswer */
+        VisitAnswer: {
+            visit: components["schemas"]["Visit"];
         };
         /** WebhookAnswer */
         WebhookAnswer: {
@@ -5493,6 +5768,42 @@ export interface operations {
             400: components["responses"]["400"];
             401: components["responses"]["401"];
             413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reading_list_public_orgs: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                /** @description Only `true`: the directory lists public organizations. */
+                public?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Directory"];
+                };
+            };
             422: components["responses"]["422"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
@@ -8236,6 +8547,48 @@ export interface operations {
             };
         };
     };
+    reading_preview_markdown: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewBody"];
+            };
+        };
+        responses: {
+            /** @description The sanitised html a post with this content will carry, and the handles it mentions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     members_list_members: {
         parameters: {
             query?: {
@@ -8259,6 +8612,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MemberPage"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reading_suggest_members: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                q?: string;
+            };
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberSuggestions"];
                 };
             };
             401: components["responses"]["401"];
@@ -9469,6 +9862,49 @@ export interface operations {
             };
         };
     };
+    reading_mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+                topic_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TopicReadBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicReadAnswer"];
+                };
+            };
+            400: components["responses"]["400"];
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
+            413: components["responses"]["413"];
+            422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     notifications_watch_topic: {
         parameters: {
             query?: never;
@@ -9568,6 +10004,41 @@ export interface operations {
             413: components["responses"]["413"];
             415: components["responses"]["415"];
             422: components["responses"]["422"];
+            503: components["responses"]["503"];
+            /** @description An unexpected error (5xx). */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reading_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitAnswer"];
+                };
+            };
+            401: components["responses"]["401"];
+            403: components["responses"]["403"];
+            404: components["responses"]["404"];
             503: components["responses"]["503"];
             /** @description An unexpected error (5xx). */
             default: {
