@@ -29,12 +29,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def live_database() -> str:
+    """The name of the live server's database (for what no screen can set up: time passing)."""
+    return f"e2e_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
 def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory,
-                dns: DnsServer) -> Iterator[str]:
+                dns: DnsServer, live_database: str) -> Iterator[str]:
     """The whole product as `make run` starts it, on a fresh database."""
     if not DIST.exists():
         pytest.fail("the browser app is not built (web/dist): run make install with Node.js 20+", pytrace=False)
-    name = f"e2e_{uuid.uuid4().hex[:12]}"
+    name = live_database
     trio.run(_admin, pg_url, f"CREATE DATABASE {name} TEMPLATE community_template")
     port, ws_port = _free_port(), _free_port()
     env = {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1", "PORT": str(port),

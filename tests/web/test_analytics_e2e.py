@@ -60,3 +60,56 @@ def test_an_admin_reads_the_numbers_and_downloads_them(browser: Browser, live_se
     assert watched.errors == [], watched.errors
     assert problems == [], problems
     context.close()
+
+
+def test_a_member_of_a_while_is_asked_once_how_satisfied_they_are(browser: Browser, live_server: str, pg_url: str,
+                                                                    live_database: str) -> None:
+    import trio
+
+    from community.db.pool import close, connect
+    from tests.conftest import with_database
+
+    base, tag = live_server, uuid.uuid4().hex[:6]
+    org = f"mood-{tag}"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    watched = watch(context.new_page())
+    page = watched.page
+    problems: list[str] = []
+    page.goto(f"{base}/signup")
+    page.get_by_label("Display name").fill("Tomas Berg")
+    page.get_by_label("Email").fill(f"tomas-{tag}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("link", name="Create a community").first.click()
+    page.get_by_label("Name").fill(f"Mood {tag}")
+    page.get_by_role("button", name="Create community").click()
+    expect(page).to_have_url(re.compile(rf"/{org}$"))
+    expect(page.get_by_role("region", name="Satisfaction survey")).to_have_count(0)  # a new member is not asked
+
+    async def joined_ten_days_ago() -> None:  # time passing is the one thing no screen can do
+        conn = await connect(with_database(pg_url, live_database))
+        try:
+            await conn.execute("UPDATE memberships SET joined_at = now() - interval '10 days' "
+                               "WHERE org_id = (SELECT id FROM organizations WHERE slug = $1)", org)
+        finally:
+            await close(conn)
+
+    trio.run(joined_ten_days_ago)
+    page.reload()
+    survey = page.get_by_role("region", name="Satisfaction survey")
+    expect(survey).to_contain_text("How satisfied are you with this community?")
+    survey.get_by_role("radio", name=re.compile("^4 — Satisfied")).click()
+    survey.get_by_label(re.compile("Anything you would like to tell")).fill("Friendly people")
+    capture(page, "csat-prompt", problems)
+    survey.get_by_role("button", name="Send answer").click()
+    expect(page.get_by_role("status").filter(has_text="Thank you")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("region", name="Satisfaction survey")).to_have_count(0)  # once a quarter
+
+    page.goto(f"{base}/{org}/analytics")
+    satisfaction = page.get_by_role("region", name="Community satisfaction")
+    expect(satisfaction.get_by_role("group", name="Average (1–5)")).to_contain_text("4.0")
+    expect(satisfaction.get_by_role("group", name="Answers")).to_contain_text("1")
+    assert watched.errors == [], watched.errors
+    assert problems == [], problems
+    context.close()

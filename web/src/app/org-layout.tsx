@@ -3,6 +3,7 @@ import { Suspense, useCallback, type ReactNode } from "react";
 import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from "react-router";
 
 import { ListSkeleton } from "@/components/ui/feedback";
+import { CsatPrompt } from "@/features/analytics/components/csat-prompt";
 import { ForbiddenPage, NotFoundPage } from "@/features/errors";
 import { OrgSwitcher, useOrgQuery } from "@/features/orgs";
 import { ApiError } from "@/lib/api";
@@ -122,6 +123,7 @@ export function OrgLayout() {
       <Header me={me.data} />
       <OrgNav me={me.data} />
       <main id="main" className="mx-auto max-w-7xl px-3 py-6 sm:px-6 lg:px-8">
+        {membership && <CsatPrompt />}
         <Suspense fallback={<ListSkeleton rows={6} label="Loading" />}>
           <Outlet />
         </Suspense>
