@@ -8,13 +8,27 @@ answer is checked against its model, unknown fields included.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from community.domain.cursors import DEFAULT_LIMIT, MAX_LIMIT
 from community.domain.permissions import Role
+
+
+def _plain_text(value: str) -> str:
+    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them here (422), not in SQL (500)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
 
 
 class Body(BaseModel):

@@ -51,7 +51,7 @@ async def test_post_create_round_trips(api: Api, runtime: System, personas: Pers
         post = await post_service.do_create_post(h.db, h.publisher, h.limiter, member, uuid.UUID(topic["id"]),
                                                  content="Hello @nobody, a reply", parent_id=None)
     assert post["content"] == "Hello @nobody, a reply"
-    assert len(ours(counted.statements)) <= POST_CREATE, counted.statements
+    assert len(ours(counted.statements)) <= POST_CREATE, (len(ours(counted.statements)), counted.statements)
 
 
 async def test_message_send_round_trips(client: httpx.AsyncClient, runtime: System, personas: Personas) -> None:
@@ -63,7 +63,7 @@ async def test_message_send_round_trips(client: httpx.AsyncClient, runtime: Syst
         message, created = await message_service.do_send_message(
             h.db, h.publisher, h.limiter, member, uuid.UUID(conversation["id"]), content="hi there", client_id=None)
     assert created and message["content"] == "hi there"
-    assert len(ours(counted.statements)) <= MESSAGE_SEND, counted.statements
+    assert len(ours(counted.statements)) <= MESSAGE_SEND, (len(ours(counted.statements)), counted.statements)
 
 
 def ours(statements: list[str]) -> list[str]:
@@ -73,6 +73,7 @@ def ours(statements: list[str]) -> list[str]:
 
 _INTROSPECTION = ("WITH RECURSIVE typeinfo_tree", "SELECT current_setting('jit')", "SELECT set_config('jit'")
 # What the request path costs today: the target is 4 for both, which this does NOT meet
-# (bench/RESULTS.md says why). A change that adds a statement fails here.
-POST_CREATE = 12
-MESSAGE_SEND = 12
+# (bench/RESULTS.md says why). A change that adds a statement fails here. 13 after this wave's landings
+# (the database-backed rate limits and session checks); the pin moves only with a reason.
+POST_CREATE = 13
+MESSAGE_SEND = 13

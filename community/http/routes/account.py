@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import AfterValidator, AnyHttpUrl, EmailStr, Field
+from pydantic import AnyHttpUrl, EmailStr, Field
 from quart import Blueprint
 from quart_schema import validate_request
 
@@ -14,25 +14,13 @@ from community.domain.errors import UnauthorizedError
 from community.http.auth import bearer_token, require_principal
 from community.http.client import client_address
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Session, User
+from community.http.models import Answer, Body, Session, Text, User
 from community.http.openapi import answers, problems, public
 from community.services import account
 
 blueprint = Blueprint("account", __name__)
 
 
-def _plain_text(value: str) -> str:
-    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them here (422), not in SQL (500)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_plain_text)]
 _TOKEN = Field(min_length=20, max_length=200)
 _PASSWORD = Field(min_length=10, max_length=256)
 

@@ -13,9 +13,8 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.permissions import Role
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, TopicReadPosition, UserRef
+from community.http.models import Answer, Body, Cursor, PageQuery, Text, TopicReadPosition, UserRef
 from community.http.openapi import answers, public
-from community.http.routes.account import Text
 from community.services import reading, reads
 
 blueprint = Blueprint("reading", __name__)
