@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
 from playwright.sync_api import Browser, expect
 
-from tests.web.browser import capture, watch
-
-PASSWORD = "correct horse battery"
+from tests.web.browser import capture
+from tests.web.test_admin_screens import owner_of_new_org
 
 
 def test_an_admin_reads_the_numbers_and_downloads_them(browser: Browser, live_server: str) -> None:
-    base, tag = live_server, uuid.uuid4().hex[:6]
-    org = f"numbers-{tag}"
     problems: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    watched = watch(context.new_page())
+    context, watched, _ = owner_of_new_org(browser, live_server, "Numbers")
     page = watched.page
-    page.goto(f"{base}/signup")
-    page.get_by_label("Display name").fill("Iris Chen")
-    page.get_by_label("Email").fill(f"iris-{tag}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("link", name="Create a community").first.click()
-    page.get_by_label("Name").fill(f"Numbers {tag}")
-    page.get_by_role("button", name="Create community").click()
-    expect(page).to_have_url(re.compile(rf"/{org}$"))
     page.get_by_role("link", name="Create New Forum").click()
     page.get_by_label("Forum name").fill("General")
     page.get_by_role("button", name="Create forum").click()
@@ -69,21 +55,10 @@ def test_a_member_of_a_while_is_asked_once_how_satisfied_they_are(browser: Brows
     from community.db.pool import close, connect
     from tests.conftest import with_database
 
-    base, tag = live_server, uuid.uuid4().hex[:6]
-    org = f"mood-{tag}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    watched = watch(context.new_page())
-    page = watched.page
+    base = live_server
     problems: list[str] = []
-    page.goto(f"{base}/signup")
-    page.get_by_label("Display name").fill("Tomas Berg")
-    page.get_by_label("Email").fill(f"tomas-{tag}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("link", name="Create a community").first.click()
-    page.get_by_label("Name").fill(f"Mood {tag}")
-    page.get_by_role("button", name="Create community").click()
-    expect(page).to_have_url(re.compile(rf"/{org}$"))
+    context, watched, org = owner_of_new_org(browser, base, "Mood")
+    page = watched.page
     expect(page.get_by_role("region", name="Satisfaction survey")).to_have_count(0)  # a new member is not asked
 
     async def joined_ten_days_ago() -> None:  # time passing is the one thing no screen can do

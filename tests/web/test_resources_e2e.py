@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.resources.conftest import minimal_pdf
 from tests.web.browser import SCREENSHOTS, capture, watch
+from tests.web.test_admin_screens import owner_of_new_org
 
 PASSWORD = "correct horse battery"
 
@@ -154,21 +155,9 @@ def test_upload_preview_and_download_a_resource(browser: Browser, live_server: s
 def test_a_reply_carries_an_image_inline_and_a_file_card(browser: Browser, live_server: str, tmp_path: Path) -> None:
     from PIL import Image
 
-    base, tag = live_server, uuid.uuid4().hex[:6]
-    org = f"attach-{tag}"
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    watched = watch(context.new_page())
+    context, watched, _ = owner_of_new_org(browser, live_server, "Attach")
     page = watched.page
     problems: list[str] = []
-    page.goto(f"{base}/signup")
-    page.get_by_label("Display name").fill("Omar Haddad")
-    page.get_by_label("Email").fill(f"omar-{tag}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    page.get_by_role("link", name="Create a community").first.click()
-    page.get_by_label("Name").fill(f"Attach {tag}")
-    page.get_by_role("button", name="Create community").click()
-    expect(page).to_have_url(re.compile(rf"/{org}$"))
     page.get_by_role("link", name="Create New Forum").click()
     page.get_by_label("Forum name").fill("Show and tell")
     page.get_by_role("button", name="Create forum").click()
