@@ -36,7 +36,6 @@ from community.billing.gateway import StripeGateway
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
 from community.db.pool import Database
-from community.domain.throttle import TypingThrottle
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.identity import Identity
@@ -66,8 +65,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     limiter = DatabaseRateLimiter(db)
     realtime_settings = RealtimeSettings(max_channels=settings.ws_max_subscriptions,
                                          max_connections_per_user=settings.ws_max_connections_per_user)
-    realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus,
-                        typing=TypingThrottle(realtime_settings.typing_interval))
+    realtime = Realtime(settings=realtime_settings, registry=registry, bus=bus, limiter=limiter)
     mailer = Mailer(settings)
     # The deliverer's work reads the publisher and realtime handles, built just below.
     deliverer = Deliverer(partial(integrations.claim_deliveries, db, settings),

@@ -34,7 +34,6 @@ from community.actors.ws_manager import RealtimeSettings, WsManager
 from community.billing import Billing
 from community.db.pool import Database
 from community.domain.events import Activity, Channel
-from community.domain.throttle import TypingThrottle
 from community.identity import Identity
 from community.ratelimit import RateLimiter
 from community.settings import Settings
@@ -69,7 +68,9 @@ class Realtime:
     settings: RealtimeSettings
     registry: WsManager
     bus: ClusterBus
-    typing: TypingThrottle
+    # Typing indicators are throttled in the database like every limit: one frame per user per
+    # channel per interval across all nodes, not per node.
+    limiter: RateLimiter
 
     def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
         self.bus.publish_frame(channel, data, exclude_user=exclude_user)

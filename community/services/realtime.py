@@ -137,7 +137,9 @@ async def do_typing(db: Database, realtime: Realtime, member: OrgMember, conn: C
     if channel not in conn.channels and channel not in conn.may_type:
         channel = await check_subscribe(db, member, channel)
         conn.may_type.add(channel)
-    if not realtime.typing.allow(member.principal.user_id, channel, trio.current_time()):
+    # One frame per user and channel per interval on every node together (the database's window).
+    if await realtime.limiter.hit(f"typing:{member.principal.user_id}:{channel}", 1,
+                                  realtime.settings.typing_interval) is not None:
         return
     payload = {"type": "typing", key: channel.id, "user_id": member.principal.user_id,
                "user_name": member.principal.display_name, "channel": channel}

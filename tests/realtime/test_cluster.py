@@ -67,6 +67,29 @@ async def test_typing_crosses_nodes_throttled_and_never_echoed(
         await nothing_arrives(typist, 0.2, ignore=("presence",))
 
 
+async def test_the_typing_throttle_holds_across_nodes(
+        runtime: System, node_b: System, personas: Personas, client: httpx.AsyncClient) -> None:
+    """The typist on both nodes at once: still one frame per interval (a per-node throttle sends two)."""
+    acme = personas.acme
+    topic = (await make_topic(client, personas))["topic"]
+    channel = f"topic:{topic['id']}"
+    async with open_socket(runtime, acme.member, acme.slug) as here, \
+            open_socket(node_b, acme.member, acme.slug) as there, \
+            open_socket(runtime, acme.admin, acme.slug) as watcher:
+        for ws in (here, there, watcher):
+            await send(ws, type="subscribe", channel=channel)
+            assert (await recv_type(ws, "subscribed"))["channel"] == channel
+        await send(here, type="typing", topic_id=topic["id"])
+        assert (await recv_type(watcher, "typing"))["user_id"] == str(acme.member.user_id)
+        await send(there, type="typing", topic_id=topic["id"])  # the other node, within 3 s: dropped
+        await nothing_arrives(watcher, 0.8, ignore=("presence",))
+        for node in (runtime, node_b):
+            node.handles.realtime.settings.typing_interval = 0.3
+        await trio.sleep(0.4)
+        await send(there, type="typing", topic_id=topic["id"])  # after the interval: delivered
+        assert (await recv_type(watcher, "typing"))["user_id"] == str(acme.member.user_id)
+
+
 async def test_private_forum_channels_are_as_private_as_the_forum(
         runtime: System, personas: Personas, client: httpx.AsyncClient) -> None:
     acme = personas.acme
