@@ -11,6 +11,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 from community.domain.errors import ValidationFailedError
@@ -26,6 +27,16 @@ def encode_cursor(values: Sequence[object]) -> str:
 
 TimeKey = tuple[datetime, UUID]
 PinnedKey = tuple[bool, datetime, UUID]
+K = TypeVar("K")
+
+
+def keyed_cursor(cursor: str | None, kind: type[K]) -> tuple[K, UUID] | None:
+    """(sort key, id) where the sort key's type depends on the list's order (a name, a count, a time)."""
+    if not cursor:
+        return None
+    key, last_id = decode_cursor(cursor, [kind, UUID])
+    assert isinstance(key, kind) and isinstance(last_id, UUID)
+    return key, last_id
 
 
 def time_cursor(cursor: str | None) -> TimeKey | None:

@@ -4,11 +4,10 @@ suggestions, and a Markdown preview rendered exactly as a post will be."""
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from community.db.pool import Database
 from community.db.queries import reading
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import keyed_cursor, next_cursor
 from community.domain.errors import NotFoundError, PayloadTooLargeError
 from community.domain.markdown import MAX_CONTENT_BYTES, extract_mentions, render_markdown
 from community.domain.principal import OrgMember
@@ -18,9 +17,9 @@ _NOT_FOUND = "No such organization."
 
 
 async def list_directory(db: Database, *, cursor: str | None, limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor, [str, UUID]) if cursor else None
+    after = keyed_cursor(cursor, str)
     async with db.transaction() as conn:
-        found = await reading.list_public_orgs(conn, after=(str(after[0]), after[1]) if after else None,  # type: ignore[arg-type]
+        found = await reading.list_public_orgs(conn, after=after,
                                                limit=limit + 1)
     page = found[:limit]
     key = (page[-1]["name"].lower(), page[-1]["id"]) if page else None

@@ -17,7 +17,7 @@ from community.db.pool import Database
 from community.db.queries import files as file_queries
 from community.db.queries import resources as q
 from community.domain import files
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import keyed_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, ChannelKind, EventType
 from community.domain.permissions import RANK, Perm, Role
@@ -92,11 +92,11 @@ async def list_resources(db: Database, store: FileStore, member: OrgMember, *, c
     member.require(Perm.READ_PUBLIC)
     if not member.is_member:
         raise NotFoundError("No such organization.")
-    after = decode_cursor(cursor, [_CURSOR_TYPES[sort], UUID]) if cursor else None
+    after: tuple[object, UUID] | None = keyed_cursor(cursor, _CURSOR_TYPES[sort])
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await q.list_resources(conn, org_id=member.org_id, rank=viewer_rank(member), category=category,
                                        tag=tag, featured=featured, sort=sort,
-                                       after=(after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                       after=after,
                                        limit=limit + 1)
     page = found[:limit]
     key = None

@@ -19,7 +19,7 @@ from uuid import UUID
 from community.db.pool import Conn, Database
 from community.db.queries import satisfaction as q
 from community.db.queries.events import occurrence_at, occurrence_of
-from community.domain.cursors import decode_cursor, next_cursor
+from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.principal import OrgMember
 from community.services.events import OccurrenceRef, load_event, manages, now
@@ -119,7 +119,7 @@ async def do_rate(db: Database, member: OrgMember, event_id: UUID, ref: Occurren
 
 async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, occurrence_id: UUID | None,
                              cursor: str | None, limit: int) -> dict[str, Any]:
-    after = decode_cursor(cursor, [datetime, UUID]) if cursor else None
+    after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         event = await load_event(conn, member, event_id)
         if not manages(member, event):
@@ -128,7 +128,7 @@ async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, oc
             raise NotFoundError("No such occurrence of this event.", field="occurrence")
         summary = await q.rating_summary(conn, member.org_id, event_id, occurrence_id)
         found = await q.list_ratings(conn, member.org_id, event_id, occurrence_id,
-                                     (after[0], after[1]) if after else None,  # type: ignore[arg-type]
+                                     after,
                                      limit + 1)
     page = found[:limit]
     scores = list(summary["scores"] or [])
