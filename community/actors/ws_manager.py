@@ -24,6 +24,7 @@ from community.actors.mailbox import Mailbox
 from community.domain.audience import Audience, Viewer
 from community.domain.events import CONTENT_KINDS, Channel
 from community.domain.principal import SessionKey
+from community.realtime._wire import text_frame
 from community.realtime.protocol import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
 
 log = structlog.get_logger("community.actors.ws_manager")
@@ -32,7 +33,8 @@ K = TypeVar("K")
 MAX_HELD = 1_000
 
 # What a writer sends: (event id or 0 for ephemeral frames, JSON text; or bytes already framed
-# for the wire, the rest of a frame the delivering task began writing itself).
+# for the wire: a fanned-out event, framed once for all its recipients, or the rest of a frame
+# the delivering task began writing itself).
 Frame = tuple[int, str | bytes]
 
 
@@ -171,13 +173,21 @@ class WsManager:
         return frozenset(self._by_channel.get(channel, ()))
 
     def deliver_nowait(self, message: Deliver) -> None:
-        """Fan out now, from the caller's task; same bytes to every subscriber its audience admits."""
-        frame, audience = (message.seq, message.data), message.audience
+        """Fan out now, from the caller's task; same bytes to every subscriber its audience admits.
+
+        The event is framed for the wire once, when its first recipient is found: every socket
+        gets the same bytes (one payload per event: the audience rule admits or refuses, it never
+        rewrites a payload per recipient).
+        """
+        frame: Frame | None = None
+        audience = message.audience
         for conn in tuple(self._by_channel.get(message.channel, ())):
             if message.exclude_user is not None and conn.user_id == message.exclude_user:
                 continue
             if audience is not None and not audience.admits(conn.viewer):
                 continue
+            if frame is None:
+                frame = (message.seq, text_frame(message.data) or message.data)
             if conn.put_nowait(frame):
                 self.delivered += 1
             else:

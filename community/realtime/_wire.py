@@ -18,10 +18,11 @@ import structlog
 import trio
 from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, WebSocketServer
 from wsproto.events import TextMessage
+from wsproto.frame_protocol import FrameProtocol
 from wsproto.utilities import LocalProtocolError
 
 __all__ = ["WRITTEN_FOR", "ConnectionClosed", "ContainedServer", "WebSocketConnection", "WebSocketRequest",
-           "describe", "encode_now", "send_frames"]
+           "describe", "encode_now", "send_frames", "text_frame"]
 
 WRITTEN_FOR = "0.12.2"
 log = structlog.get_logger("community.ws")
@@ -48,12 +49,28 @@ class ContainedServer(WebSocketServer):
             await trio.aclose_forcefully(stream)
 
 
-def encode_now(ws: WebSocketConnection, data: str) -> tuple[socket.socket, bytes] | None:
-    """The plain TCP socket and the frame's bytes, to write from the caller's task now; None when
-    that cannot be done safely (TLS, a write in progress, the socket closing, text wsproto refuses)."""
+def text_frame(data: str) -> bytes | None:
+    """A whole text message framed for any of our sockets: the same bytes for every recipient.
+
+    A server's frames are unmasked and we negotiate no extension (no permessage-deflate), so a
+    frame does not depend on the connection: an event is framed once, not once per socket.
+    None: text that is not UTF-8 encodable (a lone surrogate), which no socket could send.
+    """
+    try:
+        return bytes(FrameProtocol(client=False, extensions=[]).send_data(data, fin=True))
+    except UnicodeEncodeError:
+        return None
+
+
+def encode_now(ws: WebSocketConnection, data: str | bytes) -> tuple[socket.socket, bytes] | None:
+    """The plain TCP socket and the frame's bytes (`bytes`: already framed), to write from the
+    caller's task now; None when that cannot be done safely (TLS, a write in progress, the socket
+    closing, text wsproto refuses)."""
     sock = _raw_socket(ws)
     if sock is None or ws._stream_lock.locked() or ws.closed is not None:
         return None
+    if isinstance(data, bytes):
+        return sock, data
     try:
         return sock, ws._wsproto.send(TextMessage(data=data))
     except (LocalProtocolError, UnicodeEncodeError):

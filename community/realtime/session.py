@@ -128,7 +128,7 @@ class Session:
         seq, data = frame
         # Idle: the writer waits on an empty outbox (an item handed to it leaves the wait list).
         stats = self.outbox.statistics()
-        if stats.tasks_waiting_receive != 1 or stats.current_buffer_used or not isinstance(data, str):
+        if stats.tasks_waiting_receive != 1 or stats.current_buffer_used:
             return False
         if seq and seq <= self._last_sent:
             return True

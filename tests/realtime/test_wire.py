@@ -27,3 +27,15 @@ def test_only_the_wire_module_imports_trio_websocket() -> None:
             if any(n.split(".")[0] in _LIBRARIES for n in names):
                 importers.add(path.relative_to(_ROOT).as_posix())
     assert importers == {"realtime/_wire.py"}
+
+
+def test_an_event_is_framed_once_the_same_for_every_socket() -> None:
+    # Server frames are unmasked and no extension is negotiated: what a connection would write
+    # for a text message is what `text_frame` gives once for all recipients.
+    from wsproto import ConnectionType
+    from wsproto.connection import Connection
+    from wsproto.events import TextMessage
+
+    for text in ("{}", '{"type":"post_created","note":"é"}', "x" * 70_000):
+        assert _wire.text_frame(text) == Connection(ConnectionType.SERVER).send(TextMessage(data=text))
+    assert _wire.text_frame("\ud800") is None
