@@ -21,8 +21,9 @@ import { headerWidgets } from "./widgets";
 
 function OrgNav({ me }: { me: Me | undefined }) {
   const { slug, role } = useOrg();
+  const signedIn = me !== undefined;
   const items = orgRoutes
-    .filter((r) => r.nav && (!r.minRole || atLeast(role, r.minRole)))
+    .filter((r) => r.nav && (signedIn || r.anonymous) && (!r.minRole || atLeast(role, r.minRole)))
     .sort((a, b) => (a.nav?.order ?? 0) - (b.nav?.order ?? 0));
   return (
     <nav aria-label="Community" className="border-b border-gray-200 bg-white dark:border-gray-800 dark:bg-gray-900">
@@ -76,10 +77,11 @@ function Header({ me }: { me: Me | undefined }) {
   );
 }
 
-function Guarded({ minRole, children }: { minRole: Role | undefined; children: ReactNode }) {
+function Guarded({ minRole, anonymous, children }: { minRole: Role | undefined; anonymous: boolean; children: ReactNode }) {
   const { role } = useOrg();
   const location = useLocation();
   const signedIn = useToken() !== null;
+  if (!signedIn && !anonymous) return <Navigate to={loginPath(location.pathname + location.search)} replace />;
   if (minRole && !atLeast(role, minRole)) {
     return signedIn ? <ForbiddenPage /> : <Navigate to={loginPath(location.pathname + location.search)} replace />;
   }
@@ -88,7 +90,7 @@ function Guarded({ minRole, children }: { minRole: Role | undefined; children: R
 
 export function orgRouteElement(route: (typeof orgRoutes)[number]) {
   return (
-    <Guarded minRole={route.minRole}>
+    <Guarded minRole={route.minRole} anonymous={route.anonymous === true}>
       <route.Screen />
     </Guarded>
   );
@@ -112,7 +114,8 @@ export function OrgLayout() {
   if (org.isPending || (token && me.isPending)) return <ListSkeleton rows={6} label="Loading the community" />;
   if (org.isError) {
     const status = org.error instanceof ApiError ? org.error.status : 0;
-    if (status === 404 && !token) return <Navigate to={loginPath(location.pathname + location.search)} replace />;
+    // A visitor (from the directory, or a shared link) signs in first, then comes back here.
+    if ((status === 401 || status === 404) && !token) return <Navigate to={loginPath(location.pathname + location.search)} replace />;
     return status === 403 ? <ForbiddenPage /> : <NotFoundPage />;
   }
   const organization = org.data.organization;

@@ -20,6 +20,8 @@ export interface OrgRoute {
   /** The lowest role that sees the screen (the server still decides what it answers). */
   minRole?: Role;
   nav?: { label: string; order: number; count?: (me: Me) => number };
+  /** A visitor who is not signed in sees it (in a public org); every other screen asks them to sign in. */
+  anonymous?: true;
 }
 
 export const publicRoutes: { path: string; Screen: Screen }[] = [
@@ -46,9 +48,9 @@ export const orgRoutes: OrgRoute[] = [
   { path: "forums/:forumId/new", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "new-topic", Screen: screen(() => import("@/features/forums"), "NewTopicPage"), minRole: "member" },
   { path: "topics/:topicId", Screen: screen(() => import("@/features/topics"), "TopicPage") },
-  { path: "events", Screen: screen(() => import("@/features/events"), "CalendarPage"), nav: { label: "Events", order: 15 } },
+  { path: "events", Screen: screen(() => import("@/features/events"), "CalendarPage"), nav: { label: "Events", order: 15 }, anonymous: true },
   { path: "events/new", Screen: screen(() => import("@/features/events"), "NewEventPage"), minRole: "moderator" },
-  { path: "events/:eventId", Screen: screen(() => import("@/features/events"), "EventPage") },
+  { path: "events/:eventId", Screen: screen(() => import("@/features/events"), "EventPage"), anonymous: true },
   { path: "events/:eventId/edit", Screen: screen(() => import("@/features/events"), "EditEventPage"), minRole: "member" },
   { path: "messages", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest", nav: { label: "Messages", order: 20, count: (me) => me.unread_messages } },
   { path: "messages/:conversationId", Screen: screen(() => import("@/features/messages"), "MessagesPage"), minRole: "guest" },

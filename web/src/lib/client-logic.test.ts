@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { handleOf, insertMention, mentionAt, quote } from "@/components/composer/mentions";
+import { insertMention, mentionAt, quote } from "@/components/composer/mentions";
 import { snippetParts } from "@/features/search/api";
 
 import { safeNext } from "./next-path";
@@ -16,10 +16,6 @@ describe("where sign-in returns to", () => {
 });
 
 describe("@mentions", () => {
-  it("uses the handle the server resolves", () => {
-    expect(handleOf("Ana Lima")).toBe("analima");
-  });
-
   it("finds the partial mention at the caret and completes it", () => {
     const text = "thanks @an";
     const found = mentionAt(text, text.length);

@@ -4,12 +4,8 @@
 export const serverFeatures = {
   /** PATCH /api/me, /api/me/password, password reset, e-mail verification, logout, logout-all. */
   accounts: false,
-  /** POST /api/orgs/{org}/markdown/preview -> {html}. */
-  markdownPreview: false,
   /** PUT /api/orgs/{org}/topics/{id}/read and the `read` / `unread_count` / `is_new` fields. */
   readPositions: false,
-  /** GET /api/orgs?public=true. */
-  publicDirectory: false,
   /** PATCH /api/orgs/{org} branding (colours, font, logo_upload_id) and /api/orgs/{org}/domain (+ /verify). */
   branding: true,
 } as const;

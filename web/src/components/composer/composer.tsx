@@ -1,15 +1,13 @@
-import { forwardRef, useId, useImperativeHandle, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { forwardRef, useEffect, useId, useImperativeHandle, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 
 import { Button } from "@/components/ui/button";
 import { ErrorNotice, fieldError } from "@/components/ui/feedback";
 import { inputClass } from "@/components/ui/field";
 
-import { handleOf, insertMention, mentionAt } from "./mentions";
+import type { MentionCandidate, MentionSource } from "@/lib/composer-api";
 
-export interface MentionCandidate {
-  id: string;
-  display_name: string;
-}
+import { insertMention, mentionAt } from "./mentions";
 
 export interface ComposerHandle {
   focus: () => void;
@@ -27,7 +25,7 @@ interface ComposerProps {
   error?: unknown;
   rows?: number;
   /** Members to offer after "@"; without it there is no autocomplete. */
-  mentionCandidates?: MentionCandidate[];
+  mentions?: MentionSource;
   /** Renders the text with the server's own renderer; without it there is no preview tab. */
   preview?: (content: string) => Promise<string>;
   onCancel?: () => void;
@@ -37,7 +35,7 @@ interface ComposerProps {
 }
 
 export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Composer(props, ref) {
-  const { label, submitLabel, value, onChange, onSubmit, onTyping, busy, error, rows = 4, mentionCandidates, preview, onCancel, hint, enterSends } = props;
+  const { label, submitLabel, value, onChange, onSubmit, onTyping, busy, error, rows = 4, mentions, preview, onCancel, hint, enterSends } = props;
   const id = useId();
   const area = useRef<HTMLTextAreaElement>(null);
   const [mention, setMention] = useState<{ start: number; query: string } | null>(null);
@@ -58,23 +56,33 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
     },
   }), [onChange, value]);
 
-  const matches = useMemo(() => {
-    if (!mention || !mentionCandidates) return [];
-    const q = mention.query.toLowerCase();
-    return mentionCandidates.filter((m) => handleOf(m.display_name).startsWith(q) || m.display_name.toLowerCase().includes(q)).slice(0, 6);
-  }, [mention, mentionCandidates]);
+  // Ask the server once the typing pauses (150 ms), not on every key.
+  const [asked, setAsked] = useState("");
+  useEffect(() => {
+    const query = mention?.query ?? "";
+    const timer = setTimeout(() => setAsked(query), query ? 150 : 0);
+    return () => clearTimeout(timer);
+  }, [mention?.query]);
+  const found = useQuery({
+    queryKey: [...(mentions?.key ?? []), "suggest", asked],
+    queryFn: () => (mentions ? mentions.search(asked) : Promise.resolve([])),
+    enabled: Boolean(mentions && asked),
+    staleTime: 30_000,
+    placeholderData: keepPreviousData,
+  });
+  const matches = mention && mention.query && found.data ? found.data : [];
 
   const change = (text: string, caret: number) => {
     onChange(text);
     onTyping?.();
-    setMention(mentionCandidates ? mentionAt(text, caret) : null);
+    setMention(mentions ? mentionAt(text, caret) : null);
     setActive(0);
   };
 
   const choose = (candidate: MentionCandidate) => {
     if (!mention || !area.current) return;
     const caret = area.current.selectionStart;
-    const next = insertMention(value, mention.start, caret, handleOf(candidate.display_name));
+    const next = insertMention(value, mention.start, caret, candidate.handle);
     onChange(next.text);
     setMention(null);
     requestAnimationFrame(() => {
@@ -143,7 +151,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
           onBlur={() => setTimeout(() => setMention(null), 150)}
           aria-invalid={Boolean(contentError)}
           aria-describedby={contentError ? `${id}-error` : hint ? `${id}-hint` : undefined}
-          aria-autocomplete={mentionCandidates ? "list" : undefined}
+          aria-autocomplete={mentions ? "list" : undefined}
           aria-controls={matches.length > 0 ? listId : undefined}
           aria-activedescendant={matches.length > 0 ? `${listId}-${active}` : undefined}
           className={inputClass}
@@ -154,7 +162,7 @@ export const Composer = forwardRef<ComposerHandle, ComposerProps>(function Compo
               <li key={m.id} id={`${listId}-${i}`} role="option" aria-selected={i === active}
                 onMouseDown={(e) => { e.preventDefault(); choose(m); }}
                 className={`cursor-pointer px-3 py-1.5 text-sm ${i === active ? "bg-blue-100 dark:bg-blue-900" : ""}`}>
-                {m.display_name} <span className="text-gray-600 dark:text-gray-400">@{handleOf(m.display_name)}</span>
+                {m.display_name} <span className="text-gray-600 dark:text-gray-400">@{m.handle}</span>
               </li>
             ))}
           </ul>

@@ -1,8 +1,3 @@
-/** The handle the server resolves for @mentions: the display name lower-cased without spaces. */
-export function handleOf(displayName: string): string {
-  return displayName.replace(/\s+/g, "").toLowerCase();
-}
-
 /** The partial @mention ending at the caret, if the caret is in one. */
 export function mentionAt(text: string, caret: number): { start: number; query: string } | null {
   const before = text.slice(0, caret);

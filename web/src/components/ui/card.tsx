@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { useId, type ReactNode } from "react";
 
 export function Card({ title, action, children, className = "", headingLevel = 2 }: {
   title?: string;
@@ -8,11 +8,12 @@ export function Card({ title, action, children, className = "", headingLevel = 2
   headingLevel?: 2 | 3;
 }) {
   const Heading = headingLevel === 2 ? "h2" : "h3";
+  const id = useId();
   return (
-    <section className={`rounded-lg bg-white shadow-sm ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-800 ${className}`}>
+    <section aria-labelledby={title ? id : undefined} className={`rounded-lg bg-white shadow-sm ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-800 ${className}`}>
       {title && (
         <div className="flex items-center justify-between gap-2 border-b border-gray-200 px-4 py-3 sm:px-6 dark:border-gray-800">
-          <Heading className="text-lg font-medium">{title}</Heading>
+          <Heading id={id} className="text-lg font-medium">{title}</Heading>
           {action}
         </div>
       )}

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, withQuery } from "@/lib/api";
 import { meKey } from "@/lib/session-hooks";
@@ -17,10 +17,14 @@ export function useOrgQuery(slug: string) {
   return useQuery({ queryKey: orgKeys.one(slug), queryFn: () => fetchOrg(slug), retry: false });
 }
 
+export type DirectoryEntry = Pick<Organization, "id" | "slug" | "name" | "description" | "logo_url" | "current_member_count">;
+
 export function usePublicOrgs() {
-  return useQuery({
+  return useInfiniteQuery({
     queryKey: orgKeys.directory,
-    queryFn: () => api.get<{ organizations: Organization[] } & Page>(withQuery("/api/orgs", { public: true, limit: 24 })),
+    queryFn: ({ pageParam }) => api.get<{ organizations: DirectoryEntry[] } & Page>(withQuery("/api/orgs", { public: true, limit: 24, cursor: pageParam })),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
     retry: false,
   });
 }

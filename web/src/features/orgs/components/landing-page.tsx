@@ -1,28 +1,39 @@
 import { Link } from "react-router";
 
-import { LinkButton } from "@/components/ui/button";
+import { Button, LinkButton } from "@/components/ui/button";
 import { Badge, Card } from "@/components/ui/card";
 import { EmptyState, ErrorNotice, ListSkeleton } from "@/components/ui/feedback";
-import { serverFeatures } from "@/lib/server-features";
 import { useMe, useToken } from "@/lib/session-hooks";
 
 import { usePublicOrgs } from "../api";
 
 function Directory() {
   const directory = usePublicOrgs();
+  const orgs = directory.data?.pages.flatMap((p) => p.organizations) ?? [];
   return (
     <Card title="Public communities" className="mt-8">
-      {directory.isPending ? <ListSkeleton rows={3} label="Loading public communities" /> : directory.isError ? <div className="p-4"><ErrorNotice error={directory.error} /></div>
-        : directory.data.organizations.length === 0 ? <EmptyState title="No public communities yet">An owner can make a community public in its settings.</EmptyState> : (
-          <ul className="divide-y divide-gray-200 dark:divide-gray-800">
-            {directory.data.organizations.map((org) => (
-              <li key={org.id} className="px-4 py-3 sm:px-6">
-                <Link to={`/${encodeURIComponent(org.slug)}`} className="font-medium text-blue-700 hover:underline dark:text-blue-300">{org.name}</Link>
-                {org.description && <p className="text-sm text-gray-700 dark:text-gray-300">{org.description}</p>}
-                <p className="text-xs text-gray-600 dark:text-gray-400">{org.current_member_count} members</p>
-              </li>
-            ))}
-          </ul>
+      {directory.isPending ? <ListSkeleton rows={3} label="Loading public communities" /> : directory.isError && orgs.length === 0 ? <div className="p-4"><ErrorNotice error={directory.error} /></div>
+        : orgs.length === 0 ? <EmptyState title="No public communities yet">An owner can make a community public in its settings.</EmptyState> : (
+          <>
+            <ul className="divide-y divide-gray-200 dark:divide-gray-800">
+              {orgs.map((org) => (
+                <li key={org.id} className="flex items-start gap-3 px-4 py-3 sm:px-6">
+                  {org.logo_url && <img src={org.logo_url} alt="" className="mt-0.5 size-8 shrink-0 rounded object-cover" />}
+                  <div className="min-w-0">
+                    <Link to={`/${encodeURIComponent(org.slug)}`} className="font-medium text-blue-700 hover:underline dark:text-blue-300">{org.name}</Link>
+                    {org.description && <p className="text-sm break-words text-gray-700 dark:text-gray-300">{org.description}</p>}
+                    <p className="text-xs text-gray-600 dark:text-gray-400">{org.current_member_count} {org.current_member_count === 1 ? "member" : "members"}</p>
+                  </div>
+                </li>
+              ))}
+            </ul>
+            {directory.hasNextPage && (
+              <div className="border-t border-gray-200 p-3 text-center dark:border-gray-800">
+                <Button variant="secondary" size="sm" busy={directory.isFetchingNextPage} onClick={() => void directory.fetchNextPage()}>More communities</Button>
+              </div>
+            )}
+            <ErrorNotice error={directory.error} className="m-3" />
+          </>
         )}
     </Card>
   );
@@ -73,7 +84,7 @@ export function LandingPage() {
           </div>
         </section>
       )}
-      {serverFeatures.publicDirectory && <Directory />}
+      <Directory />
     </main>
   );
 }

@@ -116,12 +116,3 @@ export function useReadPosition(slug: string, topicId: string, newestSeen: strin
       .then(() => client.invalidateQueries({ queryKey: ["forum-topics", slug] }), () => undefined);
   }, [slug, topicId, newestSeen, stored, client]);
 }
-
-export function useMembersForMention(slug: string, enabled: boolean) {
-  return useQuery({
-    queryKey: ["members", slug, "mention"],
-    queryFn: () => api.get<{ members: { user: { id: string; display_name: string } }[] }>(withQuery(`${base(slug)}/members`, { limit: 100 })),
-    enabled,
-    staleTime: 300_000,
-  });
-}

@@ -7,6 +7,7 @@ import { Badge } from "@/components/ui/card";
 import { ErrorNotice, ListSkeleton, Notice } from "@/components/ui/feedback";
 import { SelectField } from "@/components/ui/field";
 import { AttachmentList } from "@/features/resources";
+import type { MentionSource } from "@/lib/composer-api";
 import { useOrg } from "@/lib/org";
 import { fullTime, timeAgo } from "@/lib/time";
 import { atLeast, person } from "@/lib/types";
@@ -19,7 +20,8 @@ export interface PostContext {
   firstUnreadId: string | null;
   onReply: (post: Post) => void;
   onQuote: (post: Post, text: string) => void;
-  preview?: (content: string) => Promise<string>;
+  preview: (content: string) => Promise<string>;
+  mentions: MentionSource;
 }
 
 function History({ post }: { post: Post }) {
@@ -155,7 +157,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
         ) : mode === "edit" ? (
           <div className="mt-2">
             <Composer label="Edit post" submitLabel="Save" value={draft} onChange={setDraft} busy={edit.isPending} error={edit.error}
-              preview={ctx.preview} onCancel={() => setMode("view")}
+              preview={ctx.preview} mentions={ctx.mentions} onCancel={() => setMode("view")}
               onSubmit={() => edit.mutate({ id: post.id, content: draft }, { onSuccess: () => setMode("view") })} />
           </div>
         ) : (

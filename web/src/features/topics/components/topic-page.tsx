@@ -11,14 +11,14 @@ import { ShortcutsDialog, useShortcuts, type Shortcut } from "@/components/ui/sh
 import { NotFoundPage } from "@/features/errors";
 import { AttachmentPicker } from "@/features/resources";
 import { ApiError } from "@/lib/api";
-import { markdownPreview } from "@/lib/markdown";
+import { markdownPreview, mentionSource } from "@/lib/composer-api";
 import { orgPath, useOrg } from "@/lib/org";
 import { useOnline } from "@/lib/presence";
 import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
 import { fullTime, timeAgo } from "@/lib/time";
 import { atLeast, person } from "@/lib/types";
 
-import { buildThread, useReadPosition, useCreatePost, useDeleteTopic, useMembersForMention, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
+import { buildThread, useReadPosition, useCreatePost, useDeleteTopic, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
 import { PostView, type PostContext } from "./post-view";
 
 function TypingLine({ topicId }: { topicId: string }) {
@@ -104,10 +104,10 @@ export function TopicPage() {
   const composer = useRef<ComposerHandle>(null);
   const sendTyping = useSendTyping({ topic_id: topicId });
   const canPost = atLeast(role, "member");
-  const members = useMembersForMention(slug, canPost);
   useChannel(`topic:${topicId}`);
 
-  const preview = markdownPreview(slug);
+  const preview = useMemo(() => markdownPreview(slug), [slug]);
+  const mentions = useMemo(() => mentionSource(slug), [slug]);
   const startReply = useCallback((post: Post | null) => {
     setReplyTo(post);
     composer.current?.focus();
@@ -154,7 +154,8 @@ export function TopicPage() {
       setReplyTo(post);
       composer.current?.insert(quote(text, person(post.author).display_name));
     },
-    ...(preview ? { preview } : {}),
+    preview,
+    mentions,
   };
   const locked = head.is_locked && !atLeast(role, "moderator");
   const submit = () => {
@@ -194,7 +195,7 @@ export function TopicPage() {
             )}
             <Composer ref={composer} label="Reply" submitLabel="Post reply" value={draft} onChange={setDraft} onSubmit={submit}
               onTyping={sendTyping} busy={create.isPending} error={create.error}
-              mentionCandidates={members.data?.members.map((m) => m.user)} {...(preview ? { preview } : {})}
+              mentions={mentions} preview={preview}
               hint="Markdown works. Ctrl+Enter sends. Press ? for keyboard shortcuts." />
             <div className="mt-2"><AttachmentPicker slug={slug} onChange={setAttachments} resetKey={attachmentRound} /></div>
           </div>
