@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -61,54 +63,70 @@ def period_of(day: date, granularity: Granularity) -> date:
     return day
 
 
-async def _numbers(conn: Conn, org_id: UUID, start: date, end: date, current: date,
-                   granularity: Granularity) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """One row of counts per day in [start, end) (rollups where present, live otherwise: today,
-    gaps), and what needs the people behind them (distinct actives, medians, cohorts) from SQL."""
+async def _numbers(conn: Conn, org_id: UUID, start: date, end: date,
+                   current: date) -> tuple[list[dict[str, Any]], dict[UUID, int]]:
+    """One row per day in [start, end) up to today: rollups where present, computed live otherwise
+    (today, gaps). Each has `mask`, its active members as bits over the org's member numbers; the
+    live days' members who have no number yet are numbered from the org's next one for this answer
+    only (the second value: id -> number), so they never collide with a stored member's bit."""
     stored_end = max(start, min(end, current))
-    stored = {r["day"]: r for r in await q.list_rollup_counts(conn, org_id, start, stored_end)}
-    missing = [d for d in _each(start, end) if d not in stored and d <= current]
-    live: list[dict[str, Any]] = []
+    found = {r["day"]: r for r in await q.list_rollup_days(conn, org_id, start, stored_end)}
+    missing = [d for d in _each(start, end) if d not in found and d <= current]
+    fresh: dict[UUID, int] = {}
     if missing:
-        live = [r for r in await q.compute_days(conn, org_id, missing[0], missing[-1] + timedelta(days=1))
-                if r["day"] not in stored]
-        stored.update((r["day"], r) for r in live)
-    days = [stored[d] for d in _each(start, end) if d in stored]
-    found = await q.people(conn, org_id, start, stored_end, live, granularity, end)
-    people: dict[str, Any] = {"active": {}, "median": {}, "retained": {}}
-    for r in found:
-        if r["kind"] == "retained":
-            people["retained"][(r["period"], r["month"])] = int(r["value"])
-        else:
-            people[r["kind"]][r["period"]] = r["value"]
-    return days, people
+        for r in await q.compute_live_days(conn, org_id, missing[0], missing[-1] + timedelta(days=1)):
+            if r["day"] in found:
+                continue
+            for user_id in r["unnumbered"]:
+                fresh.setdefault(user_id, r["next_n"] + len(fresh))
+            found[r["day"]] = r | {"mask": _mask(r["active_bits"], r["unnumbered"], fresh)}
+    days = [found[d] for d in _each(start, end) if d in found]
+    for d in days:
+        d.setdefault("mask", _mask(d["active_bits"], (), fresh))
+    return days, fresh
+
+
+def _mask(bits: bytes, unnumbered: Iterable[UUID], fresh: dict[UUID, int]) -> int:
+    """Bit n for member number n (`analytics_bitmap`'s order), plus the answer's own numbers."""
+    mask = int.from_bytes(bits, "little")
+    for user_id in unnumbered:
+        mask |= 1 << fresh[user_id]
+    return mask
 
 
 def _each(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-def _aggregate(period: date | None, days: list[dict[str, Any]], people: dict[str, Any]) -> dict[str, Any]:
+def _aggregate(period: date | None, days: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"period": period.isoformat()} if period is not None else {}
     out["members"] = days[-1]["members"] if days else 0
-    out["active_members"] = int(people["active"].get(period) or 0)
-    median = people["median"].get(period)
-    out["median_first_reply_minutes"] = None if median is None else round(median, 1)
-    for name in COUNTS:
-        out[name] = sum(d[name] for d in days)
-    return out
+    sums = dict.fromkeys(COUNTS, 0)
+    active, minutes = 0, []
+    for d in days:  # one pass: a year by day is 365 of these per answer
+        active |= d["mask"]
+        minutes += d["first_reply_minutes"]
+        for name in COUNTS:
+            sums[name] += d[name]
+    out["active_members"] = active.bit_count()
+    out["median_first_reply_minutes"] = round(statistics.median(minutes), 1) if minutes else None
+    return out | sums
 
 
-def _retention(days: list[dict[str, Any]], joins: list[dict[str, Any]], people: dict[str, Any]) -> list[dict[str, Any]]:
+def _retention(days: list[dict[str, Any]], cohorts: list[dict[str, Any]],
+               fresh: dict[UUID, int]) -> list[dict[str, Any]]:
     """Cohorts by join month: sizes[0] the cohort, sizes[k] those of it active k months later."""
-    cohorts: dict[date, int] = {}
-    for j in joins:
-        month = j["day"].replace(day=1)
-        cohorts[month] = cohorts.get(month, 0) + 1
-    months = sorted({d["day"].replace(day=1) for d in days} | set(cohorts))
-    return [{"cohort": cohort.isoformat()[:7],
-             "sizes": [size] + [people["retained"].get((cohort, m), 0) for m in months if m > cohort]}
-            for cohort, size in sorted(cohorts.items())]
+    active: dict[date, int] = {}
+    for d in days:
+        month = d["day"].replace(day=1)
+        active[month] = active.get(month, 0) | d["mask"]
+    months = sorted(set(active) | {c["cohort"] for c in cohorts})
+    out = []
+    for c in cohorts:
+        members = _mask(c["bits"], c["fresh"], fresh)
+        later = [(active.get(m, 0) & members).bit_count() for m in months if m > c["cohort"]]
+        out.append({"cohort": c["cohort"].isoformat()[:7], "sizes": [c["size"], *later]})
+    return out
 
 
 async def read_analytics(db: Database, billing: Billing, member: OrgMember, start: date | None, end: date | None,
@@ -118,8 +136,8 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     current = today()
     start, end = check_range(start, end, now=current)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        days, people = await _numbers(conn, member.org_id, start, end, current, granularity)
-        joins = await q.list_joins(conn, member.org_id, start, end)
+        days, fresh = await _numbers(conn, member.org_id, start, end, current)
+        cohorts = await q.list_cohorts(conn, member.org_id, start, end, list(fresh))
         felt = await satisfaction.satisfaction_days(conn, member.org_id, start, end)
     buckets: dict[date, list[dict[str, Any]]] = {}
     for d in days:
@@ -127,20 +145,20 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     moods: dict[date, list[dict[str, Any]]] = {}
     for day, f in felt.items():
         moods.setdefault(period_of(day, granularity), []).append(f)
-    series = [_aggregate(p, b, people) | satisfaction.period_fields(moods.get(p, []))
+    series = [_aggregate(p, b) | satisfaction.period_fields(moods.get(p, []))
               for p, b in sorted(buckets.items())]
     every = list(felt.values())
     return {"from": start, "to": end, "granularity": granularity, "series": series,
-            "totals": _aggregate(None, days, people) | satisfaction.period_fields(every),
-            "retention": _retention(days, joins, people), "satisfaction": satisfaction.summary(every)}
+            "totals": _aggregate(None, days) | satisfaction.period_fields(every),
+            "retention": _retention(days, cohorts, fresh), "satisfaction": satisfaction.summary(every)}
 
 
 async def recent_totals(conn: Conn, org_id: UUID, n: int = DEFAULT_DAYS) -> dict[str, Any]:
     """The totals of the last `n` UTC days with today: the dashboard's numbers are these."""
     current = today()
     start, end = current - timedelta(days=n - 1), current + timedelta(days=1)
-    days, people = await _numbers(conn, org_id, start, end, current, "day")
-    return _aggregate(None, days, people)
+    days, _ = await _numbers(conn, org_id, start, end, current)
+    return _aggregate(None, days)
 
 
 def to_csv(series: list[dict[str, Any]]) -> str:

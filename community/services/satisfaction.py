@@ -222,6 +222,8 @@ def merge(days: list[dict[str, Any]]) -> dict[str, Any]:
 
 def period_fields(days: list[dict[str, Any]]) -> dict[str, Any]:
     """The satisfaction columns of a series period (and of the totals)."""
+    if not days:
+        return {"csat_average": None, "csat_responses": 0, "event_rating_average": None, "event_ratings": 0}
     t = merge(days)
     return {"csat_average": average(t["csat_scores"]), "csat_responses": len(t["csat_scores"]),
             "event_rating_average": average(t["rating_scores"]), "event_ratings": len(t["rating_scores"])}

@@ -278,3 +278,46 @@ async def test_plan_gating_when_billing_is_on(personas: Personas, runtime: Syste
             with pytest.raises(PlanRequiredError) as caught:
                 await analytics.read_analytics(runtime.handles.db, on, member, None, None)
             assert caught.value.data["required_tier"] == "organization"
+
+
+async def test_member_numbers_and_bitmaps_count_stored_and_live_members_once(
+        client: httpx.AsyncClient, factory: Factory, personas: Personas, runtime: System) -> None:
+    """Distinct members come from per-day bitmaps over member numbers (migration 0023): a member
+    first active today has no number yet and still counts once, in the totals and in their cohort."""
+    acme, today = personas.acme, analytics.today()
+    conn = factory.conn
+    assert await conn.fetchval("SELECT analytics_bitmap(ARRAY[0, 9, 9])") == b"\x01\x02"
+    assert await conn.fetchval("SELECT analytics_bitmap('{}')") == b""
+    joined = _midnight(today - timedelta(days=40))  # always an earlier month than today's
+    await conn.execute("UPDATE organizations SET created_at = $2 WHERE id = $1", acme.id, joined)
+    await conn.execute("UPDATE memberships SET joined_at = $2 WHERE org_id = $1", acme.id, joined)
+    late, steady = await factory.user("Late"), await factory.user("Steady")
+    for who in (late, steady):
+        await factory.join(acme, who, "member")
+        await conn.execute("UPDATE memberships SET joined_at = $3 WHERE org_id = $1 AND user_id = $2",
+                           acme.id, who.user_id, joined)
+    forum = uuid.uuid4()
+    await conn.execute("INSERT INTO forums (id, org_id, name, slug, path) VALUES ($1, $2, 'F', 'f', $3)",
+                       forum, acme.id, [forum])
+    topic = await conn.fetchval("INSERT INTO topics (org_id, forum_id, title, slug, content, author_id, created_at) "
+                                "VALUES ($1, $2, 'T', 't', 'x', $3, $4) RETURNING id", acme.id, forum,
+                                steady.user_id, joined + timedelta(days=1, hours=2))
+    await _roll_all(runtime, today)
+    numbers = dict(await conn.fetch("SELECT user_id, n FROM analytics_members WHERE org_id = $1", acme.id))
+    assert numbers == {steady.user_id: 0}  # only who was ever active in a stored day
+    stored = await conn.fetch("SELECT active_user_ids, active_bits FROM analytics_daily WHERE org_id = $1", acme.id)
+    assert all(int.from_bytes(r["active_bits"], "little").bit_count() == len(r["active_user_ids"]) for r in stored)
+
+    now = datetime.now(UTC)
+    for who in (late, steady, late):
+        await conn.execute("INSERT INTO posts (org_id, topic_id, content, author_id, created_at) "
+                           "VALUES ($1, $2, 'now', $3, $4)", acme.id, topic, who.user_id, now)
+    r = await client.get(f"/api/orgs/{acme.slug}/analytics", headers=acme.admin.auth,
+                         params={"from": (today - timedelta(days=45)).isoformat(), "granularity": "month"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["totals"]["active_members"] == 2
+    assert body["series"][-1]["active_members"] == 2  # this month: both, the late one counted once
+    cohort = {c["cohort"]: c["sizes"] for c in body["retention"]}[joined.date().isoformat()[:7]]
+    assert cohort[0] == 7 and cohort[-1] == 2  # the five personas and the two; both active this month
+    assert dict(await conn.fetch("SELECT user_id, n FROM analytics_members WHERE org_id = $1", acme.id)) == numbers

@@ -104,55 +104,46 @@ ON CONFLICT (org_id, day) DO UPDATE SET
     first_reply_minutes = EXCLUDED.first_reply_minutes, computed_at = now()
 """  # noqa: S608 - constants only
 
-_ROLLUPS = f"""
-SELECT day, {_COLUMNS} FROM analytics_daily WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
-"""  # noqa: S608 - constants only
-
 _COUNTS = ("members, new_members, posts, topics, messages, solved_topics, event_registrations, "
            "event_attendance, resource_downloads")
-_ROLLUP_COUNTS = f"""
-SELECT day, {_COUNTS} FROM analytics_daily WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
+
+# A stored day: its counts, its active members as a bitmap over the org's member numbers
+# (`analytics_members`, migration 0023) and its first-reply minutes.
+_ROLLUP_DAYS = f"""
+SELECT day, {_COUNTS}, active_bits, first_reply_minutes FROM analytics_daily
+WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
 """  # noqa: S608 - constants only
 
-# What needs the people behind the numbers, computed where the rows are (only the answer's few
-# rows leave PostgreSQL): distinct active members and the median first reply per period ($8:
-# day|week|month) and over the range (period NULL), and per join-month cohort the distinct members
-# of it active in each later month. Stored days are [$2, $3); the live days' people and minutes
-# come in as parallel arrays ($4/$5, $6/$7). Joins are those in [$2, $9).
-_PEOPLE = """
-WITH acts AS (
-    SELECT a.day, u.id FROM analytics_daily a CROSS JOIN LATERAL unnest(a.active_user_ids) AS u(id)
-    WHERE a.org_id = $1 AND a.day >= $2 AND a.day < $3
-    UNION ALL SELECT l.day, l.id FROM unnest($4::date[], $5::uuid[]) AS l(day, id)
-), mins AS (
-    SELECT a.day, m.v FROM analytics_daily a CROSS JOIN LATERAL unnest(a.first_reply_minutes) AS m(v)
-    WHERE a.org_id = $1 AND a.day >= $2 AND a.day < $3
-    UNION ALL SELECT l.day, l.v FROM unnest($6::date[], $7::float8[]) AS l(day, v)
-), cohorts AS (
-    SELECT user_id, date_trunc('month', joined_at AT TIME ZONE 'UTC')::date AS cohort FROM memberships
-    WHERE org_id = $1 AND status = 'active'
-      AND joined_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' AND joined_at < ($9::date)::timestamp AT TIME ZONE 'UTC'
-)
-SELECT 'active' AS kind, date_trunc($8, day::timestamp)::date AS period, NULL::date AS month,
-       count(DISTINCT id)::float8 AS value
-FROM acts GROUP BY GROUPING SETS ((2), ())
-UNION ALL
-SELECT 'median', date_trunc($8, day::timestamp)::date, NULL::date, percentile_cont(0.5) WITHIN GROUP (ORDER BY v)
-FROM mins GROUP BY GROUPING SETS ((2), ())
-UNION ALL
-SELECT 'retained', c.cohort, m.month, count(DISTINCT a.id)::float8
-FROM acts a JOIN cohorts c ON c.user_id = a.id
-CROSS JOIN LATERAL (SELECT date_trunc('month', a.day::timestamp)::date AS month) m
-WHERE m.month > c.cohort GROUP BY c.cohort, m.month
+_D_COUNTS = ", ".join("d." + c.strip() for c in _COUNTS.split(","))
+
+# A day computed live, in the stored days' shape: the active members who have a number as a
+# bitmap, those who have none yet (first active since the last rollup) as ids, and the org's next
+# number (where the caller may number those for the answer's own arithmetic).
+_LIVE_DAYS = f"""
+SELECT d.day, {_D_COUNTS}, d.first_reply_minutes, analytics_bitmap(x.numbers) AS active_bits,
+       x.unnumbered, (SELECT coalesce(max(m.n) + 1, 0) FROM analytics_members m WHERE m.org_id = $1) AS next_n
+FROM ({_DAYS}) d
+CROSS JOIN LATERAL (
+    SELECT array_agg(m.n) FILTER (WHERE m.n IS NOT NULL) AS numbers,
+           coalesce(array_agg(u.id) FILTER (WHERE m.n IS NULL), '{{}}') AS unnumbered
+    FROM unnest(d.active_user_ids) AS u(id)
+    LEFT JOIN analytics_members m ON m.org_id = $1 AND m.user_id = u.id
+) x
+"""  # noqa: S608 - constants only
+
+# Join-month cohorts of the members who joined in [$2, $3): size, the numbered ones as a bitmap,
+# and which of `$4` (the live days' unnumbered ids) are in it.
+_COHORTS = """
+SELECT date_trunc('month', ms.joined_at AT TIME ZONE 'UTC')::date AS cohort, count(*)::int AS size,
+       analytics_bitmap(array_agg(am.n) FILTER (WHERE am.n IS NOT NULL)) AS bits,
+       coalesce(array_agg(ms.user_id) FILTER (WHERE am.n IS NULL AND ms.user_id = ANY ($4::uuid[])), '{}') AS fresh
+FROM memberships ms LEFT JOIN analytics_members am ON am.org_id = ms.org_id AND am.user_id = ms.user_id
+WHERE ms.org_id = $1 AND ms.status = 'active' AND ms.joined_at >= ($2::date)::timestamp AT TIME ZONE 'UTC'
+  AND ms.joined_at < ($3::date)::timestamp AT TIME ZONE 'UTC'
+GROUP BY 1 ORDER BY 1
 """
 
 _DUE = "SELECT org_id, next_day FROM analytics_due_orgs($1, $2)"
-
-_JOINS = """
-SELECT user_id, (joined_at AT TIME ZONE 'UTC')::date AS day FROM memberships
-WHERE org_id = $1 AND status = 'active'
-  AND joined_at >= ($2::date)::timestamp AT TIME ZONE 'UTC' AND joined_at < ($3::date)::timestamp AT TIME ZONE 'UTC'
-"""
 
 
 async def compute_days(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
@@ -163,28 +154,18 @@ async def upsert_days(conn: Conn, org_id: UUID, start: date, end: date) -> None:
     await conn.execute(_UPSERT, org_id, start, end)
 
 
-async def list_rollups(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_ROLLUPS, org_id, start, end))
+async def list_rollup_days(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_ROLLUP_DAYS, org_id, start, end))
 
 
-async def list_rollup_counts(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_ROLLUP_COUNTS, org_id, start, end))
+async def compute_live_days(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_LIVE_DAYS, org_id, start, end))
 
 
-async def people(conn: Conn, org_id: UUID, start: date, stored_end: date, live: list[dict[str, Any]],
-                 granularity: str, end: date) -> list[dict[str, Any]]:
-    """The `_PEOPLE` rows: (kind, period, month, value)."""
-    act_days = [d["day"] for d in live for _ in d["active_user_ids"]]
-    act_ids = [u for d in live for u in d["active_user_ids"]]
-    min_days = [d["day"] for d in live for _ in d["first_reply_minutes"]]
-    mins = [m for d in live for m in d["first_reply_minutes"]]
-    return rows(await conn.fetch(_PEOPLE, org_id, start, stored_end, act_days, act_ids, min_days, mins,
-                                 granularity, end))
+async def list_cohorts(conn: Conn, org_id: UUID, start: date, end: date, fresh: list[UUID]) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_COHORTS, org_id, start, end, fresh))
 
 
 async def due_orgs(conn: Conn, today: date, n: int) -> list[tuple[UUID, date]]:
     return [(r["org_id"], r["next_day"]) for r in await conn.fetch(_DUE, today, n)]
 
-
-async def list_joins(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_JOINS, org_id, start, end))
