@@ -62,7 +62,8 @@ async def fill_demo(h: Handles) -> str:
 
 
 async def _forum(h: Handles, admin: OrgMember, name: str, description: str, **extra: Any) -> UUID:
-    forum = await forums.do_create_forum(h.db, h.publisher, admin, {"name": name, "description": description, **extra})
+    body = forums.CreateForumBody(name=name, description=description, **extra)
+    forum = await forums.check_create_forum(h.db, h.publisher, admin, body)
     return UUID(str(forum["id"]))
 
 

@@ -1,4 +1,7 @@
-"""Request bodies, query strings and the answers shared by the routes (pydantic at the edge).
+"""Query strings, shared bodies and the answers of the routes (pydantic at the edge).
+
+A body a service takes is declared beside that service (`services/<area>.py`, on
+`domain/input.Body`), so the use case's signature names it.
 
 Bodies forbid unknown fields (`extra="forbid"`). Answers (`Answer`) describe exactly what a
 route sends: `/openapi.json` is generated from them, and with `VALIDATE_RESPONSES` on every
@@ -8,31 +11,15 @@ answer is checked against its model, unknown fields included.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from community.domain.cursors import DEFAULT_LIMIT, MAX_LIMIT
+from community.domain.input import Body as Body
+from community.domain.input import Text as Text
 from community.domain.permissions import Role
-
-
-def _plain_text(value: str) -> str:
-    """PostgreSQL text holds neither NUL nor lone surrogates: refuse them here (422), not in SQL (500)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode (no lone surrogates)") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_plain_text)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PageQuery(BaseModel):

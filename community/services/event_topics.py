@@ -18,7 +18,7 @@ from community.domain.markdown import excerpt
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.slugs import slugify, with_suffix
-from community.services.forums import load_forum, viewer_rank
+from community.services.forums import access_forum, viewer_rank
 from community.services.topics import check_content, load_topic
 from community.services.unit import Unit
 from community.services.views import topic_view
@@ -33,14 +33,14 @@ def _refuse(msg: str) -> ValidationFailedError:
 async def _choose_forum(unit: Unit, member: OrgMember, event: dict[str, Any], forum_id: UUID | None) -> dict[str, Any]:
     wanted = 0 if event["is_public"] else _MEMBER
     if forum_id is not None:
-        forum = await load_forum(unit.conn, member, forum_id, for_update=True)
+        forum = await access_forum(unit.conn, member, forum_id, for_update=True)
         if not event["is_public"] and forum["view_rank"] < _MEMBER:
             raise _refuse("a members-only event's discussion cannot go in a forum guests can read")
         return forum
     visible = await forums.list_visible_forums(unit.conn, member.org_id, viewer_rank(member))
     for forum in visible:
         if forum["view_rank"] == wanted:
-            return await load_forum(unit.conn, member, forum["id"], for_update=True)
+            return await access_forum(unit.conn, member, forum["id"], for_update=True)
     raise _refuse("no forum to hold the discussion: create one, or give topic_forum_id")
 
 

@@ -12,21 +12,42 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field
+
 from community.db.pool import Conn, Database, UniqueViolation
 from community.db.queries import forums, reads, topics
 from community.domain.audience import forum_rank
 from community.domain.cursors import next_cursor, pinned_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.slugs import slugify, with_suffix
 from community.handles import Publisher
-from community.services.unit import unit_of_work
+from community.services.unit import Unit, unit_of_work
 from community.services.views import forum_view, topic_view
 
 MAX_DEPTH = 3
 _NOT_FOUND = "No such forum."
+
+
+class CreateForumBody(Body):
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    parent_id: UUID | None = None
+    is_private: bool = False
+    required_role: Role = Role.MEMBER
+    sort_order: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+
+
+class UpdateForumBody(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    parent_id: UUID | None = None
+    is_private: bool | None = None
+    required_role: Role | None = None
+    sort_order: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
 
 
 def viewer_rank(member: OrgMember) -> int:
@@ -52,17 +73,18 @@ async def moderates_forum(conn: Conn, member: OrgMember, forum_path: list[UUID])
     return not assigned or bool(set(assigned) & set(forum_path))
 
 
-async def load_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+async def access_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+    """The only loader of a forum: missing and not visible to the caller are the same 404."""
     forum = await forums.get_forum(conn, member.org_id, forum_id, for_update=for_update)
     if forum is None or not can_see(member, forum["view_rank"]):
         raise NotFoundError(_NOT_FOUND)
     return forum
 
 
-async def access_forum(db: Database, member: OrgMember, forum_id: UUID) -> dict[str, Any]:
+async def read_forum_view(db: Database, member: OrgMember, forum_id: UUID) -> dict[str, Any]:
     """The forum as the API shows it, if the caller may see it (realtime subscriptions use this)."""
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        return forum_view(await load_forum(conn, member, forum_id))
+        return forum_view(await access_forum(conn, member, forum_id))
 
 
 async def list_forums(db: Database, member: OrgMember) -> dict[str, Any]:
@@ -88,7 +110,7 @@ async def read_forum(db: Database, member: OrgMember, forum_id: UUID, *, tag: st
                      cursor: str | None, limit: int) -> dict[str, Any]:
     before = pinned_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        forum = await load_forum(conn, member, forum_id)
+        forum = await access_forum(conn, member, forum_id)
         found = await topics.list_forum_topics(conn, member.org_id, forum_id, tag=tag,
                                                before=before,
                                                limit=limit + 1)
@@ -113,70 +135,90 @@ def _with_read(topic: dict[str, Any], state: dict[str, Any] | None) -> dict[str,
     return topic
 
 
-async def do_create_forum(db: Database, publisher: Publisher, member: OrgMember, data: dict[str, Any]) -> dict[str,
-                                                                                                               Any]:
+async def check_create_forum(db: Database, publisher: Publisher, member: OrgMember, data: CreateForumBody) -> dict[
+        str, Any]:
+    """Forum managers create; a parent must be a forum they see, the new one at most MAX_DEPTH deep."""
     member.require(Perm.MANAGE_FORUMS)
     forum_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         path = [forum_id]
-        if data.get("parent_id"):
-            parent = await _parent(unit.conn, member, data["parent_id"])
-            path = [*parent["path"], forum_id]
+        if data.parent_id is not None:
+            path = [*(await _parent(unit.conn, member, data.parent_id))["path"], forum_id]
             _check_depth(len(path))
-        slug = await _free_slug(unit.conn, member.org_id, data["name"])
-        try:
-            forum = await forums.insert_forum(
-                unit.conn, forum_id=forum_id, org_id=member.org_id, name=data["name"],
-                description=data.get("description"), slug=slug, parent_id=data.get("parent_id"),
-                is_private=bool(data.get("is_private")), required_role=data.get("required_role") or Role.MEMBER,
-                sort_order=data.get("sort_order") or 0, path=path)
-        except UniqueViolation:  # a concurrent create took the slug between the check and the insert
-            raise ConflictError(f"The slug {slug!r} was just taken; try again.", field="name") from None
-        await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
-        view = forum_view(await load_forum(unit.conn, member, forum["id"]))
-        await unit.record(Channel.org(member.org_id), EventType.FORUM_CREATED, {"forum": view, "forum_id": forum_id})
+        return await do_create_forum(unit, member, data, forum_id=forum_id, path=path)
+
+
+async def do_create_forum(unit: Unit, member: OrgMember, data: CreateForumBody, *, forum_id: UUID,
+                          path: list[UUID]) -> dict[str, Any]:
+    slug = await _free_slug(unit.conn, member.org_id, data.name)
+    try:
+        await forums.insert_forum(
+            unit.conn, forum_id=forum_id, org_id=member.org_id, name=data.name, description=data.description,
+            slug=slug, parent_id=data.parent_id, is_private=data.is_private, required_role=data.required_role,
+            sort_order=data.sort_order, path=path)
+    except UniqueViolation:  # a concurrent create took the slug between the check and the insert
+        raise ConflictError(f"The slug {slug!r} was just taken; try again.", field="name") from None
+    await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
+    view = forum_view(await access_forum(unit.conn, member, forum_id))
+    await unit.record(Channel.org(member.org_id), EventType.FORUM_CREATED, {"forum": view, "forum_id": forum_id})
     return view
 
 
-async def do_update_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID,
-                          changes: dict[str, Any]) -> dict[str, Any]:
+async def check_update_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID,
+                             changes: UpdateForumBody) -> dict[str, Any]:
+    """Forum managers edit; a new parent must be a forum they see, outside the forum's own subtree,
+    and the moved subtree stays at most MAX_DEPTH deep."""
     member.require(Perm.MANAGE_FORUMS)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_forum(unit.conn, member, forum_id, for_update=True)
-        await forums.update_forum(unit.conn, member.org_id, forum_id, changes)
-        if "parent_id" in changes:
-            await _reparent(unit.conn, member, forum_id, changes["parent_id"])
-        await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
-        view = forum_view(await load_forum(unit.conn, member, forum_id))
-        await unit.record(Channel.org(member.org_id), EventType.FORUM_UPDATED, {"forum": view, "forum_id": forum_id})
+        await access_forum(unit.conn, member, forum_id, for_update=True)
+        parent_path = None
+        if "parent_id" in changes.model_fields_set:
+            parent_path = await _check_parent(unit.conn, member, forum_id, changes.parent_id)
+        return await do_update_forum(unit, member, forum_id, changes, parent_path=parent_path)
+
+
+async def do_update_forum(unit: Unit, member: OrgMember, forum_id: UUID, changes: UpdateForumBody, *,
+                          parent_path: list[UUID] | None) -> dict[str, Any]:
+    """`parent_path`: where the forum moves (None: it stays)."""
+    await forums.update_forum(unit.conn, member.org_id, forum_id, changes.model_dump(exclude_unset=True))
+    if parent_path is not None:
+        await forums.move_subtree(unit.conn, member.org_id, forum_id, parent_path=parent_path,
+                                  parent_id=changes.parent_id)
+    await forums.refresh_view_rank(unit.conn, member.org_id, forum_id)
+    view = forum_view(await access_forum(unit.conn, member, forum_id))
+    await unit.record(Channel.org(member.org_id), EventType.FORUM_UPDATED, {"forum": view, "forum_id": forum_id})
     return view
 
 
-async def do_delete_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID) -> None:
+async def check_delete_forum(db: Database, publisher: Publisher, member: OrgMember, forum_id: UUID) -> None:
     member.require(Perm.MANAGE_FORUMS)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        forum = await load_forum(unit.conn, member, forum_id, for_update=True)
-        await forums.delete_forum(unit.conn, member.org_id, forum_id)
-        # Who could see it: once it is gone, its rank is known only from here (replays use it).
-        await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED,
-                          {"forum_id": forum_id, "min_rank": forum["view_rank"]})
+        await do_delete_forum(unit, member, await access_forum(unit.conn, member, forum_id, for_update=True))
+
+
+async def do_delete_forum(unit: Unit, member: OrgMember, forum: dict[str, Any]) -> None:
+    await forums.delete_forum(unit.conn, member.org_id, forum["id"])
+    # Who could see it: once it is gone, its rank is known only from here (replays use it).
+    await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED,
+                      {"forum_id": forum["id"], "min_rank": forum["view_rank"]})
 
 
 async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:
     try:
-        return await load_forum(conn, member, parent_id)
+        return await access_forum(conn, member, parent_id)
     except NotFoundError:
         raise _invalid("parent_id", "no such forum") from None
 
 
-async def _reparent(conn: Conn, member: OrgMember, forum_id: UUID, parent_id: UUID | None) -> None:
+async def _check_parent(conn: Conn, member: OrgMember, forum_id: UUID, parent_id: UUID | None) -> list[UUID]:
+    """The new parent's path ([] for the top level)."""
     parent_path: list[UUID] = []
     if parent_id is not None:
         parent_path = list((await _parent(conn, member, parent_id))["path"])
         if forum_id in parent_path:
             raise _invalid("parent_id", "a forum cannot be placed under itself or its sub-forums")
     _check_depth(len(parent_path) + await forums.subtree_height(conn, member.org_id, forum_id))
-    await forums.move_subtree(conn, member.org_id, forum_id, parent_path=parent_path, parent_id=parent_id)
+    return parent_path
 
 
 def _check_depth(depth: int) -> None:

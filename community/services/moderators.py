@@ -11,7 +11,7 @@ from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.handles import Publisher
-from community.services.forums import load_forum
+from community.services.forums import access_forum
 from community.services.unit import unit_of_work
 
 _NO_MEMBER = "No such member."
@@ -44,7 +44,7 @@ async def do_set_assignment(db: Database, publisher: Publisher, member: OrgMembe
     member.require(Perm.MANAGE_MEMBERS)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         target = await _live(unit.conn, member.org_id, user_id)
-        await load_forum(unit.conn, member, forum_id)
+        await access_forum(unit.conn, member, forum_id)
         if assigned and target["role"] != Role.MODERATOR:
             raise ConflictError("Only moderators are assigned forums; admins moderate everywhere.", field="user_id")
         if assigned:

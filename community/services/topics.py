@@ -23,7 +23,7 @@ from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.slugs import slugify, with_suffix
 from community.handles import Publisher
 from community.ratelimit import RateLimiter
-from community.services.forums import can_see, load_forum, moderates, moderates_forum
+from community.services.forums import access_forum, can_see, moderates, moderates_forum
 from community.services.orgs import caller_from_context
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, topic_view
@@ -133,7 +133,7 @@ async def do_create_topic(db: Database, publisher: Publisher, limiter: RateLimit
     html = check_content(data["content"])
     topic_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        forum = await load_forum(unit.conn, member, forum_id, for_update=True)
+        forum = await access_forum(unit.conn, member, forum_id, for_update=True)
         member.require(Perm.CREATE_TOPIC)
         announce = bool(data.get("is_announcement"))
         if announce and not await _moderates_forum_row(unit.conn, member, forum):
@@ -206,7 +206,7 @@ def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any
 
 
 async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
-    target = await load_forum(unit.conn, member, target_id)
+    target = await access_forum(unit.conn, member, target_id)
     if not await _moderates_forum_row(unit.conn, member, target):
         raise ForbiddenError("You do not moderate the target forum.")
     for forum_id in sorted([topic["forum_id"], target_id]):  # one lock order: no deadlock between movers

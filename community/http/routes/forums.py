@@ -10,7 +10,6 @@ from pydantic import Field, field_validator
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.permissions import Role
 from community.domain.tags import normalise_tag, normalise_tags
 from community.http.auth import org_member, read_page
 from community.http.context import current_handles
@@ -29,22 +28,6 @@ from community.http.openapi import answers, problems
 from community.services import forums, topics
 
 blueprint = Blueprint("forums", __name__)
-class CreateForumBody(Body):
-    name: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=5000)
-    parent_id: UUID | None = None
-    is_private: bool = False
-    required_role: Role = Role.MEMBER
-    sort_order: int = Field(default=0, ge=-1_000_000, le=1_000_000)
-
-
-class UpdateForumBody(Body):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=5000)
-    parent_id: UUID | None = None
-    is_private: bool | None = None
-    required_role: Role | None = None
-    sort_order: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
 
 
 class ForumQuery(PageQuery):
@@ -87,11 +70,11 @@ async def list_forums(org: str) -> dict[str, Any]:
 @blueprint.post("/api/orgs/<org>/forums")
 @answers(ForumAnswer, 201)
 @problems(409)
-@validate_request(CreateForumBody)
-async def create_forum(org: str, data: CreateForumBody) -> tuple[dict[str, Any], int]:
+@validate_request(forums.CreateForumBody)
+async def create_forum(org: str, data: forums.CreateForumBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    forum = await forums.do_create_forum(h.db, h.publisher, member, data.model_dump())
+    forum = await forums.check_create_forum(h.db, h.publisher, member, data)
     return {"forum": forum}, 201
 
 
@@ -106,12 +89,11 @@ async def read_forum(org: str, forum_id: UUID, query_args: ForumQuery) -> dict[s
 @blueprint.patch("/api/orgs/<org>/forums/<uuid:forum_id>")
 @answers(ForumAnswer)
 @problems(409)
-@validate_request(UpdateForumBody)
-async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[str, Any]:
+@validate_request(forums.UpdateForumBody)
+async def update_forum(org: str, forum_id: UUID, data: forums.UpdateForumBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    changes = data.model_dump(exclude_unset=True)
-    return {"forum": await forums.do_update_forum(h.db, h.publisher, member, forum_id, changes)}
+    return {"forum": await forums.check_update_forum(h.db, h.publisher, member, forum_id, data)}
 
 
 @blueprint.delete("/api/orgs/<org>/forums/<uuid:forum_id>")
@@ -119,7 +101,7 @@ async def update_forum(org: str, forum_id: UUID, data: UpdateForumBody) -> dict[
 async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await forums.do_delete_forum(h.db, h.publisher, member, forum_id)
+    await forums.check_delete_forum(h.db, h.publisher, member, forum_id)
     return "", 204
 
 
