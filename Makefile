@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean web web-check web-schema
+.PHONY: install run test lint typecheck bench clean web web-check web-schema fuzz
 
 # The browser app: Node 20+ builds web/ into web/dist, which the REST listener serves at /.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -52,6 +52,12 @@ typecheck: install
 
 test: install lint typecheck web-check
 	$(BIN)/python -m pytest -q
+
+# schemathesis over /openapi.json as every persona: make test runs 6 examples per operation and
+# generation mode; this runs FUZZ_EXAMPLES (200 by default, about half an hour on two cores).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	COMMUNITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hardening/test_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench

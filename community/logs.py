@@ -45,7 +45,10 @@ def configure_logging(*, fmt: str, level: str) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+        # Plain tracebacks: with rich installed (a dev dependency's) structlog would print every
+        # frame's locals, tokens and e-mails included.
+        else structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty(),
+                                           exception_formatter=structlog.dev.plain_traceback)
     )
     factory: Any = (structlog.BytesLoggerFactory(sys.stdout.buffer) if fmt == "json"
                     else structlog.PrintLoggerFactory(sys.stdout))

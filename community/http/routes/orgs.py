@@ -10,6 +10,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
+from community.domain.errors import ValidationFailedError
 from community.domain.org_settings import OrgSettingsBody
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -88,6 +89,9 @@ async def update_org(org: str, data: UpdateOrgBody) -> dict[str, Any]:
     changes = data.model_dump(exclude_unset=True, mode="json")
     logo = None
     if "branding" in changes:
+        if changes["branding"] is None:  # branding is reset field by field (each null), never as a whole
+            raise ValidationFailedError("branding may not be null",
+                                        [{"loc": ["body", "branding"], "msg": "may not be null; send {} or fields"}])
         require_plan(h.billing, member, "branding")
         upload_id = changes["branding"].pop("logo_upload_id", None)
         if upload_id is not None:
