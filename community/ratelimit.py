@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from community.db.pool import Conn, Database
 
@@ -26,6 +26,24 @@ class RateLimiter(Protocol):
         a request holding one connection while waiting for another deadlocks a full pool.
         """
         ...
+
+    def in_statement(self, key: str, limit: int, window_seconds: float) -> StatementLimit:
+        """The arguments with which a use case's own write statement counts this hit itself (SQL
+        `rate_limit_hit(key_hash, limit, window_seconds, true)`, before it writes anything): no
+        round trip of its own, and counted only when that statement commits.
+        """
+        ...
+
+
+class StatementLimit(NamedTuple):
+    key_hash: bytes
+    limit: int
+    window_seconds: float
+
+
+def retry_seconds(wait: float) -> int:
+    """What `rate_limit_hit` answers over the limit, as a Retry-After (whole seconds, at least 1)."""
+    return max(1, math.ceil(wait))
 
 
 _HIT = "SELECT rate_limit_hit($1, $2, $3, $4)"
@@ -46,6 +64,10 @@ class DatabaseRateLimiter:
     async def hit(self, key: str, limit: int, window_seconds: float, *, conn: Conn | None = None) -> int | None:
         return await self._call(key, limit, window_seconds, record=True, conn=conn)
 
+    def in_statement(self, key: str, limit: int, window_seconds: float) -> StatementLimit:
+        _check_window(window_seconds)
+        return StatementLimit(_digest(key), limit, float(window_seconds))
+
     async def check(self, key: str, limit: int, window_seconds: float) -> int | None:
         """Like `hit`, but counts nothing: for limits on failures, counted with `add` once they happen."""
         return await self._call(key, limit, window_seconds, record=False)
@@ -58,11 +80,15 @@ class DatabaseRateLimiter:
 
     async def _call(self, key: str, limit: int, window_seconds: float, *, record: bool,
                     conn: Conn | None = None) -> int | None:
-        if not 0 < window_seconds <= MAX_WINDOW_SECONDS:
-            raise ValueError(f"a window is between 0 and {MAX_WINDOW_SECONDS} seconds")
+        _check_window(window_seconds)
         args = (_digest(key), limit, float(window_seconds), record)
         wait: float | None = await (conn.fetchval(_HIT, *args) if conn is not None else self._db.fetchval(_HIT, *args))
-        return None if wait is None else max(1, math.ceil(wait))
+        return None if wait is None else retry_seconds(wait)
+
+
+def _check_window(window_seconds: float) -> None:
+    if not 0 < window_seconds <= MAX_WINDOW_SECONDS:
+        raise ValueError(f"a window is between 0 and {MAX_WINDOW_SECONDS} seconds")
 
 
 def _digest(key: str) -> bytes:

@@ -85,6 +85,12 @@ def dm_policy(member: OrgMember) -> str:
 async def check_direct(conn: Conn, member: OrgMember, other: UUID, other_role: str | None, *, starting: bool) -> None:
     """Policy and blocks for a direct conversation between the caller and `other`."""
     assert member.user_id is not None
+    check_direct_policy(member, other_role, starting=starting)
+    check_not_blocked(await q.is_blocked(conn, member.org_id, member.user_id, other))
+
+
+def check_direct_policy(member: OrgMember, other_role: str | None, *, starting: bool) -> None:
+    """The org's `dm_policy` for a direct conversation with someone of `other_role`."""
     policy = dm_policy(member)
     if policy == "off":
         raise ForbiddenError("Direct messages are turned off in this organization.")
@@ -92,7 +98,10 @@ async def check_direct(conn: Conn, member: OrgMember, other: UUID, other_role: s
         other_is_staff = other_role is not None and at_least(Role(other_role), Role.MODERATOR)
         if starting or not other_is_staff:
             raise ForbiddenError("Direct messages are limited to moderators in this organization.")
-    if await q.is_blocked(conn, member.org_id, member.user_id, other):
+
+
+def check_not_blocked(blocked: bool) -> None:
+    if blocked:
         raise ForbiddenError("You cannot message this person.")
 
 

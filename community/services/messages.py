@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import conversations as cq
 from community.db.queries import messages as q
 from community.db.queries import notifications as nq
+from community.db.queries import users
+from community.db.queries.activity import NewEvent, Written
 from community.domain.cursors import direction_cursor, encode_cursor
 from community.domain.errors import (
+    ConflictError,
     ForbiddenError,
     NotFoundError,
     PayloadTooLargeError,
@@ -29,14 +33,15 @@ from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher, Realtime
-from community.ratelimit import RateLimiter
-from community.services.conversations import check_direct, load_conversation
-from community.services.files import attach, inspect_attachments
+from community.ratelimit import RateLimiter, retry_seconds
+from community.services.conversations import check_direct_policy, check_not_blocked, load_conversation
+from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.unit import Unit, unit_of_work
 from community.services.views import message_view
 
 MAX_MESSAGE_BYTES = 8 * 1024
 _NOT_FOUND = "No such message."
+_NO_CONVERSATION = "No such conversation."
 
 
 def check_message(content: str) -> str:
@@ -45,11 +50,8 @@ def check_message(content: str) -> str:
     return render_markdown(content)
 
 
-async def check_sending_rate(conn: Conn, limiter: RateLimiter, member: OrgMember) -> None:
-    limit = member.settings.messaging.per_minute
-    if (retry := await limiter.hit(f"messages:{member.org_id}:{member.user_id}", limit, 60.0,
-                                   conn=conn)) is not None:
-        raise RateLimitedError("You are sending messages too fast; try again shortly.", retry_after=retry)
+def sending_key(member: OrgMember) -> str:
+    return f"messages:{member.org_id}:{member.user_id}"
 
 
 async def list_messages(db: Database, member: OrgMember, conversation_id: UUID, *, before: UUID | None,
@@ -84,50 +86,107 @@ async def _position(conn: Conn, member: OrgMember, conversation_id: UUID, before
     return ("a" if after else "b"), seq
 
 
+@dataclass(frozen=True)
+class SendTarget:
+    """What the checks of a send read, in one statement (`access_send_target`)."""
+
+    author: dict[str, Any]  # display_name, avatar_url, and `now`: the database's clock
+    conversation: dict[str, Any]
+    sent: dict[str, Any] | None  # this sender's message with this client_id, if there is one
+    roles: dict[UUID, str | None]  # every participant: their role if an active member
+    blocked: bool  # the sender and another participant blocked one another
+
+
+async def access_send_target(db: Database, member: OrgMember, conversation_id: UUID,
+                             client_id: str | None) -> SendTarget:
+    """The conversation (404 unless the caller takes part), a retry's first message, the participants."""
+    if member.user_id is None or not member.is_member:
+        raise NotFoundError(_NO_CONVERSATION)
+    author, found = await db.read_in_context(
+        users.author_query(member.org_id, member.user_id),
+        [cq.get_conversation_query(CONTEXT_ORG, CONTEXT_USER, conversation_id),
+         q.by_client_id_query(CONTEXT_ORG, CONTEXT_USER, conversation_id, client_id),
+         q.participants_query(CONTEXT_ORG, conversation_id),
+         q.blocked_query(CONTEXT_ORG, CONTEXT_USER, conversation_id)])
+    if author is None or found[0] is None:
+        raise NotFoundError(_NO_CONVERSATION)
+    conversation, sent, people, blocked = found
+    return SendTarget(author=author, conversation=conversation, sent=sent,
+                      roles={p["user_id"]: p["role"] for p in people}, blocked=bool(blocked))
+
+
+def check_send(member: OrgMember, target: SendTarget) -> None:
+    member.require(Perm.SEND_MESSAGES)
+    if target.conversation["kind"] != "direct":
+        return
+    others = [p for p in target.roles if p != member.user_id]
+    if others:
+        check_direct_policy(member, target.roles[others[0]], starting=False)
+        check_not_blocked(target.blocked)
+
+
 async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
                           conversation_id: UUID, *, content: str, client_id: str | None,
                           attachments: Sequence[UUID] = (),
                           store: FileStore | None = None) -> tuple[dict[str, Any], bool]:
-    """The message and whether it is new (False: a retry of `client_id`)."""
+    """The message and whether it is new (False: a retry of `client_id`).
+
+    Two round trips: the checks' read, then one write statement (SQL send_message). Should the
+    caller have left the conversation in between ('stale'), or a concurrent retry of `client_id`
+    have written first ('duplicate'), the checks run again on what is there now.
+    """
     html = check_message(content)
     message_id = uuid.uuid4()
     uploads = await inspect_attachments(db, store, member, attachments)
-    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        conv = await load_conversation(unit.conn, member, conversation_id)
-        assert member.user_id is not None
-        if client_id and (sent := await q.get_by_client_id(unit.conn, member.org_id, member.user_id,
-                                                           conversation_id, client_id)):
-            return message_view(sent), False
-        member.require(Perm.SEND_MESSAGES)
-        people = await cq.participant_ids(unit.conn, member.org_id, conversation_id)
-        if conv["kind"] == "direct":
-            await _check_direct_send(unit.conn, member, people)
-        await check_sending_rate(unit.conn, limiter, member)
-        if not await q.insert_message(unit.conn, message_id=message_id, org_id=member.org_id,
-                                      conversation_id=conversation_id, sender_id=member.user_id,
-                                      client_id=client_id, content=content, html=html):
-            # A concurrent retry won the insert; this one answers what it wrote.
-            assert client_id is not None
-            sent = await q.get_by_client_id(unit.conn, member.org_id, member.user_id, conversation_id, client_id)
-            assert sent is not None
-            return message_view(sent), False
-        await attach(unit.conn, member, uploads, message_id=message_id)
-        message = await _load(unit.conn, member, conversation_id, message_id)
-        await cq.touch(unit.conn, member.org_id, conversation_id, message["created_at"])
-        # The sender has read their own message.
-        await cq.mark_read(unit.conn, member.org_id, conversation_id, member.user_id, seq=message["seq"],
-                           message_id=message_id)
-        await _record(unit, EventType.MESSAGE_CREATED, message, participant_ids=people,
-                      title=conv["title"], kind=conv["kind"])
-    return message_view(message), True
+    for _ in range(_ATTEMPTS):
+        target = await access_send_target(db, member, conversation_id, client_id)
+        if target.sent is not None:
+            return message_view(target.sent), False
+        check_send(member, target)
+        message = _new_message(member, target, message_id, conversation_id, client_id, content, html, uploads)
+        written, event = await _write_message(db, member, limiter, target, message, uploads)
+        if written.outcome == "rate_limited":
+            raise RateLimitedError("You are sending messages too fast; try again shortly.",
+                                   retry_after=retry_seconds(written.retry_after or 1))
+        if written.outcome == "created":
+            assert written.seq is not None and written.at is not None
+            publisher.committed([event.committed(written.seq, written.at)])
+            return message_view(message), True
+    raise ConflictError("The conversation kept changing; try again.")
 
 
-async def _check_direct_send(conn: Conn, member: OrgMember, people: list[UUID]) -> None:
-    others = [p for p in people if p != member.user_id]
-    if not others:
-        return
-    roles = await cq.active_members(conn, member.org_id, others)
-    await check_direct(conn, member, others[0], roles.get(others[0]), starting=False)
+_ATTEMPTS = 3
+
+
+def _new_message(member: OrgMember, target: SendTarget, message_id: UUID, conversation_id: UUID,
+                 client_id: str | None, content: str, html: str, uploads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The message's row as `messages.get_message` would read it back once written."""
+    return {"id": message_id, "org_id": member.org_id, "conversation_id": conversation_id,
+            "sender_id": member.user_id, "display_name": target.author["display_name"],
+            "avatar_url": target.author["avatar_url"], "client_id": client_id, "content": content, "html": html,
+            "reactions": {}, "my_reactions": [], "edit_count": 0, "edited_at": None, "deleted_at": None,
+            "created_at": target.author["now"], "attachments": [attachment_view(u) for u in uploads] or None}
+
+
+async def _write_message(db: Database, member: OrgMember, limiter: RateLimiter, target: SendTarget,
+                         message: dict[str, Any], uploads: list[dict[str, Any]]) -> tuple[Written, NewEvent]:
+    assert member.user_id is not None
+    conv = target.conversation
+    event = NewEvent(org_id=member.org_id, channel=Channel.conversation(conv["id"]), type=EventType.MESSAGE_CREATED,
+                     actor_id=member.user_id,
+                     payload={"message": message_view(message), "conversation_id": conv["id"],
+                              "participant_ids": list(target.roles), "title": conv["title"], "kind": conv["kind"]})
+    row = q.NewMessage(message_id=message["id"], org_id=member.org_id, conversation_id=conv["id"],
+                       sender_id=member.user_id, client_id=message["client_id"], content=message["content"],
+                       html=message["html"], created_at=message["created_at"])
+    limit = limiter.in_statement(sending_key(member), member.settings.messaging.per_minute, 60.0)
+    if not uploads:
+        return await q.send_message(db, row, limit, event), event
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:  # the claims commit with it
+        written = await q.send_message(conn, row, limit, event)
+        if written.outcome == "created":
+            await attach(conn, member, uploads, message_id=message["id"])
+    return written, event
 
 
 async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:

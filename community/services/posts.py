@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database
-from community.db.queries import forums, moderation, posts, topics
-from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
+from community.db.queries import forums, moderation, posts, topics, users
+from community.db.queries.activity import NewEvent, Written
+from community.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationFailedError,
+)
 from community.domain.events import Channel, EventType
 from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher
-from community.ratelimit import RateLimiter
-from community.services.files import attach, inspect_attachments
+from community.ratelimit import RateLimiter, retry_seconds
+from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.forums import can_see, moderates
-from community.services.topics import check_content, check_posting_rate, load_topic
+from community.services.topics import POSTING_TOO_FAST, check_content, posting_key, posting_limit
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, revision_view
 
@@ -64,38 +73,111 @@ async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict
     return {"revisions": [revision_view(r) for r in found]}
 
 
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What the checks of a reply read, in one statement (`access_reply_target`)."""
+
+    author: dict[str, Any]  # display_name, avatar_url, and `now`: the database's clock
+    topic: dict[str, Any]
+    parent: dict[str, Any] | None
+    mentions: list[UUID]
+    joined_at: datetime | None
+
+
+def check_create_post(content: str) -> tuple[str, list[str]]:
+    """The rendered html and the `@handles` (413 over the limit)."""
+    return check_content(content), extract_mentions(content)
+
+
+async def access_reply_target(db: Database, member: OrgMember, topic_id: UUID, parent_id: UUID | None,
+                              handles: list[str]) -> ReplyTarget:
+    """The topic (404 if missing or not visible), the parent and the mentioned members in ONE statement."""
+    if member.user_id is None:
+        raise NotFoundError("No such topic.")
+    author, found = await db.read_in_context(
+        users.author_query(member.org_id, member.user_id),
+        [topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER),
+         posts.get_post_query(CONTEXT_ORG, parent_id, CONTEXT_USER),
+         posts.topic_mentions_query(CONTEXT_ORG, topic_id, handles),
+         posts.joined_at_query(CONTEXT_ORG, CONTEXT_USER)])
+    if author is None:
+        raise NotFoundError("No such topic.")
+    topic, parent, mentioned, joined_at = found
+    if topic is None or not can_see(member, topic["forum_view_rank"]):
+        raise NotFoundError("No such topic.")
+    mentions = [m["user_id"] for m in mentioned if m["user_id"] != member.user_id]
+    return ReplyTarget(author=author, topic=topic, parent=parent, mentions=mentions, joined_at=joined_at)
+
+
+def check_reply(member: OrgMember, target: ReplyTarget, topic_id: UUID, parent_id: UUID | None) -> None:
+    member.require(Perm.CREATE_POST)
+    check_unlocked(member, target.topic["is_locked"], target.topic["in_mod_scope"])
+    if parent_id is not None and (target.parent is None or target.parent["topic_id"] != topic_id):
+        raise ValidationFailedError("parent_id: not a post of this topic",
+                                    [{"loc": ["body", "parent_id"], "msg": "not a post of this topic"}])
+
+
 async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember, topic_id: UUID,
                          *, content: str, parent_id: UUID | None, attachments: Sequence[UUID] = (),
                          store: FileStore | None = None) -> dict[str, Any]:
-    html = check_content(content)
+    """A reply in two round trips: the checks' read, then one write statement (SQL create_post).
+
+    Should what the checks read change before the write (the topic locked, moved, deleted), the
+    write answers 'stale' and the checks run again on what is there now.
+    """
+    html, handles = check_create_post(content)
     post_id = uuid.uuid4()
     uploads = await inspect_attachments(db, store, member, attachments)
-    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        topic = await load_topic(unit.conn, member, topic_id, lock=True)
-        member.require(Perm.CREATE_POST)
-        check_unlocked(member, topic["is_locked"], topic["in_mod_scope"])
-        parent = await _parent(unit.conn, member, topic_id, parent_id)
-        await check_posting_rate(unit.conn, limiter, member)
-        created = await posts.insert_post(unit.conn, post_id=post_id, org_id=member.org_id, topic_id=topic_id,
-                                          parent_id=parent_id, content=content, html=html, author_id=member.user_id)
-        await topics.refresh_replies(unit.conn, member.org_id, topic_id, 1)
-        await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], posts=1, at=created)
-        mentions = await _store_mentions(unit.conn, member, post_id, content, topic["forum_view_rank"])
-        await attach(unit.conn, member, uploads, post_id=post_id)
-        post = await load_post(unit.conn, member, post_id)
-        await _record(unit, EventType.POST_CREATED, post, member, mentions=mentions,
-                      reply_to_user_id=parent["author_id"] if parent else topic["author_id"])
-    return _view(post, member)
+    for _ in range(_ATTEMPTS):
+        target = await access_reply_target(db, member, topic_id, parent_id, handles)
+        check_reply(member, target, topic_id, parent_id)
+        post = _new_post(member, target, post_id, topic_id, parent_id, content, html, uploads)
+        written, event = await _write_post(db, member, limiter, target, post, uploads)
+        if written.outcome == "rate_limited":
+            raise RateLimitedError(POSTING_TOO_FAST, retry_after=retry_seconds(written.retry_after or 1))
+        if written.outcome == "created":
+            assert written.seq is not None and written.at is not None
+            publisher.committed([event.committed(written.seq, written.at)])
+            return post_view(post)
+    raise ConflictError("The topic kept changing; try again.")
 
 
-async def _parent(conn: Conn, member: OrgMember, topic_id: UUID, parent_id: UUID | None) -> dict[str, Any] | None:
-    if parent_id is None:
-        return None
-    parent = await posts.get_post(conn, member.org_id, parent_id, member.user_id)
-    if parent is None or parent["topic_id"] != topic_id:
-        raise ValidationFailedError("parent_id: not a post of this topic",
-                                    [{"loc": ["body", "parent_id"], "msg": "not a post of this topic"}])
-    return parent
+_ATTEMPTS = 3
+
+
+def _new_post(member: OrgMember, target: ReplyTarget, post_id: UUID, topic_id: UUID, parent_id: UUID | None,
+              content: str, html: str, uploads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The post's row as `posts.get_post` would read it back once written."""
+    return {"id": post_id, "org_id": member.org_id, "topic_id": topic_id, "parent_id": parent_id,
+            "author_id": member.user_id, "display_name": target.author["display_name"],
+            "avatar_url": target.author["avatar_url"], "content": content, "html": html, "is_solution": False,
+            "reactions": {}, "edit_count": 0, "last_edited_at": None, "is_hidden": False, "deleted_at": None,
+            "created_at": target.author["now"], "attachments": [attachment_view(u) for u in uploads] or None,
+            "my_reactions": []}
+
+
+async def _write_post(db: Database, member: OrgMember, limiter: RateLimiter, target: ReplyTarget,
+                      post: dict[str, Any], uploads: list[dict[str, Any]]) -> tuple[Written, NewEvent]:
+    topic, parent = target.topic, target.parent
+    assert member.user_id is not None
+    event = NewEvent(org_id=member.org_id, channel=Channel.topic(topic["id"]), type=EventType.POST_CREATED,
+                     actor_id=member.user_id,
+                     payload={"post": post_view(post), "topic_id": topic["id"], "forum_id": topic["forum_id"],
+                              "mentions": target.mentions,
+                              "reply_to_user_id": parent["author_id"] if parent else topic["author_id"]})
+    limit = posting_limit(member, target.joined_at, target.author["now"].timestamp())
+    row = posts.NewPost(post_id=post["id"], org_id=member.org_id, topic_id=topic["id"], parent_id=post["parent_id"],
+                        author_id=member.user_id, content=post["content"], html=post["html"],
+                        created_at=post["created_at"], forum_id=topic["forum_id"], is_locked=topic["is_locked"],
+                        forum_view_rank=topic["forum_view_rank"], mentions=target.mentions)
+    statement = limiter.in_statement(posting_key(member), limit, 60.0) if limit is not None else None
+    if not uploads:
+        return await posts.create_post(db, row, statement, event), event
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:  # the claims commit with it
+        written = await posts.create_post(conn, row, statement, event)
+        if written.outcome == "created":
+            await attach(conn, member, uploads, post_id=post["id"])
+    return written, event
 
 
 async def _store_mentions(conn: Conn, member: OrgMember, post_id: UUID, content: str, min_rank: int) -> list[UUID]:

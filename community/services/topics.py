@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -120,12 +121,26 @@ async def check_posting_rate(conn: Conn, limiter: RateLimiter, member: OrgMember
     """Per-member posting limit from the org's settings (`posting`); new members get the stricter one."""
     if member.at_least(Role.MODERATOR) or member.user_id is None:
         return
-    conf = member.settings.posting
     joined = await members.get_membership(conn, member.org_id, member.user_id)
-    age_days = (time.time() - joined["joined_at"].timestamp()) / 86400 if joined else 0
-    limit = conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
-    if (retry := await limiter.hit(f"posting:{member.org_id}:{member.user_id}", limit, 60.0, conn=conn)) is not None:
-        raise RateLimitedError("You are posting too fast; try again shortly.", retry_after=retry)
+    limit = posting_limit(member, joined["joined_at"] if joined else None, time.time())
+    if limit is not None and (retry := await limiter.hit(posting_key(member), limit, 60.0, conn=conn)) is not None:
+        raise RateLimitedError(POSTING_TOO_FAST, retry_after=retry)
+
+
+POSTING_TOO_FAST = "You are posting too fast; try again shortly."
+
+
+def posting_key(member: OrgMember) -> str:
+    return f"posting:{member.org_id}:{member.user_id}"
+
+
+def posting_limit(member: OrgMember, joined_at: datetime | None, now: float) -> int | None:
+    """Posts a minute this author may make (None: no limit); new members get the stricter one."""
+    if member.at_least(Role.MODERATOR) or member.user_id is None:
+        return None
+    conf = member.settings.posting
+    age_days = (now - joined_at.timestamp()) / 86400 if joined_at else 0
+    return conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
 
 
 async def do_create_topic(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,

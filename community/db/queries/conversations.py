@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, FromContext, Query, row, rows
 
 # $1 org, $2 the viewer: the conversation with the viewer's read state, last message and unread count.
 # A participant row older than the viewer's current membership is stale (they left the org and
@@ -81,6 +81,10 @@ _UNREAD_TOTAL = "SELECT coalesce(sum(unread), 0) FROM my_unread_messages()"
 def direct_key(a: UUID, b: UUID) -> str:
     low, high = sorted((str(a), str(b)))
     return f"{low}:{high}"
+
+
+def get_conversation_query(org_id: UUID | FromContext, viewer: UUID | FromContext, conversation_id: UUID) -> Query:
+    return Query("fetchrow", _GET, (org_id, viewer, conversation_id))
 
 
 async def get_conversation(conn: Conn, org_id: UUID, viewer: UUID, conversation_id: UUID) -> dict[str, Any] | None:

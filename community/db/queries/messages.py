@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Database, FromContext, Query, row, rows
+from community.db.queries.activity import NewEvent, Written, write_statement
 
 # $1 org, $2 the viewer (for my_reactions).
 _SELECT = """
@@ -25,6 +28,23 @@ ORDER BY m.seq DESC LIMIT $5
 _AFTER = _SELECT + """
 WHERE m.org_id = $1 AND m.conversation_id = $3 AND m.seq > $4
 ORDER BY m.seq LIMIT $5
+"""
+# Every participant, with their role if they are an active member (None if not).
+_PARTICIPANTS = """
+SELECT p.user_id, m.role FROM conversation_participants p
+LEFT JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id AND m.status = 'active'
+WHERE p.org_id = $1 AND p.conversation_id = $2
+"""
+# Whether $2 and another participant of conversation $3 blocked one another (either way).
+_BLOCKED = """
+SELECT EXISTS (SELECT 1 FROM conversation_participants p JOIN user_blocks b ON b.org_id = p.org_id
+                 AND ((b.blocker_id = $2 AND b.blocked_id = p.user_id)
+                      OR (b.blocker_id = p.user_id AND b.blocked_id = $2))
+               WHERE p.org_id = $1 AND p.conversation_id = $3 AND p.user_id <> $2)
+"""
+_SEND = """
+SELECT outcome, retry_after, event_seq, event_at
+FROM send_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 """
 _SEQ = "SELECT seq FROM messages WHERE org_id = $1 AND conversation_id = $2 AND id = $3"
 _INSERT = """
@@ -61,6 +81,40 @@ WHERE org_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM removed) RETURNING 1
 async def get_message(conn: Conn, org_id: UUID, viewer: UUID, conversation_id: UUID,
                       message_id: UUID) -> dict[str, Any] | None:
     return row(await conn.fetchrow(_GET, org_id, viewer, conversation_id, message_id))
+
+
+def by_client_id_query(org_id: UUID | FromContext, sender: UUID | FromContext, conversation_id: UUID,
+                       client_id: str | None) -> Query:
+    return Query("fetchrow", _BY_CLIENT_ID, (org_id, sender, conversation_id, client_id))
+
+
+def participants_query(org_id: UUID | FromContext, conversation_id: UUID) -> Query:
+    return Query("fetch", _PARTICIPANTS, (org_id, conversation_id))
+
+
+def blocked_query(org_id: UUID | FromContext, user_id: UUID | FromContext, conversation_id: UUID) -> Query:
+    return Query("fetchval", _BLOCKED, (org_id, user_id, conversation_id))
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    message_id: UUID
+    org_id: UUID
+    conversation_id: UUID
+    sender_id: UUID
+    client_id: str | None
+    content: str
+    html: str
+    created_at: datetime
+
+
+async def send_message(target: Conn | Database, message: NewMessage, limit: tuple[bytes, int, float],
+                       event: NewEvent) -> Written:
+    """One statement: verify, count the sending limit (key hash, limit, window), insert (or 'duplicate'),
+    the conversation's activity time, the sender's read state, the activity."""
+    args = (message.org_id, message.sender_id, message.message_id, message.conversation_id, message.client_id,
+            message.content, message.html, message.created_at, *limit, *event.args())
+    return await write_statement(target, _SEND, args)
 
 
 async def get_by_client_id(conn: Conn, org_id: UUID, sender: UUID, conversation_id: UUID,

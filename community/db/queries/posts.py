@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, row, rows
+from community.db.pool import Conn, Database, FromContext, Query, row, rows
+from community.db.queries.activity import NewEvent, Written, write_statement
 
 # $1 org, $2 the viewer (for my_reactions); everything a post view needs, in one row.
 _SELECT = """
@@ -79,6 +81,18 @@ SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
 WHERE m.org_id = $1 AND m.status = 'active' AND role_rank(m.role) >= $3
   AND lower(replace(u.display_name, ' ', '')) = ANY($2::text[])
 """
+# The same rule as _RESOLVE_MENTIONS, the forum's visibility read from the topic ($3).
+_TOPIC_MENTIONS = """
+SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
+WHERE m.org_id = $1 AND m.status = 'active' AND lower(replace(u.display_name, ' ', '')) = ANY($2::text[])
+  AND role_rank(m.role) >= (SELECT f.view_rank FROM topics t JOIN forums f ON f.org_id = t.org_id AND f.id = t.forum_id
+                            WHERE t.org_id = $1 AND t.id = $3)
+"""
+_JOINED = "SELECT joined_at FROM memberships WHERE org_id = $1 AND user_id = $2"
+_CREATE = """
+SELECT outcome, retry_after, event_seq, event_at
+FROM create_post($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+"""
 _INSERT_MENTIONS = """
 INSERT INTO post_mentions (org_id, post_id, user_id) SELECT $1, $2, unnest($3::uuid[]) ON CONFLICT DO NOTHING
 """
@@ -86,6 +100,48 @@ INSERT INTO post_mentions (org_id, post_id, user_id) SELECT $1, $2, unnest($3::u
 
 async def get_post(conn: Conn, org_id: UUID, post_id: UUID, viewer: UUID | None) -> dict[str, Any] | None:
     return row(await conn.fetchrow(_GET, org_id, viewer, post_id))
+
+
+def get_post_query(org_id: UUID | FromContext, post_id: UUID | None, viewer: UUID | FromContext | None) -> Query:
+    return Query("fetchrow", _GET, (org_id, viewer, post_id))
+
+
+def topic_mentions_query(org_id: UUID | FromContext, topic_id: UUID, handles: list[str]) -> Query:
+    """Members `@handles` name who can see the topic's forum."""
+    return Query("fetch", _TOPIC_MENTIONS, (org_id, handles, topic_id))
+
+
+def joined_at_query(org_id: UUID | FromContext, user_id: UUID | FromContext) -> Query:
+    return Query("fetchval", _JOINED, (org_id, user_id))
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """A reply as `create_post()` writes it, with what the checks saw (the function verifies it still holds)."""
+
+    post_id: UUID
+    org_id: UUID
+    topic_id: UUID
+    parent_id: UUID | None
+    author_id: UUID
+    content: str
+    html: str
+    created_at: datetime
+    forum_id: UUID
+    is_locked: bool
+    forum_view_rank: int
+    mentions: list[UUID]
+
+
+async def create_post(target: Conn | Database, post: NewPost, limit: tuple[bytes, int, float] | None,
+                      event: NewEvent) -> Written:
+    """One statement: verify, count the posting limit (key hash, limit, window), insert, counters, mentions,
+    the activity."""
+    no_limit = (None, None, None)
+    args = (post.org_id, post.author_id, post.post_id, post.topic_id, post.parent_id, post.content, post.html,
+            post.created_at, post.forum_id, post.is_locked, post.forum_view_rank, post.mentions,
+            *(limit or no_limit), *event.args())
+    return await write_statement(target, _CREATE, args)
 
 
 def topic_posts_query(org_id: UUID | FromContext, topic_id: UUID, viewer: UUID | FromContext | None, *,

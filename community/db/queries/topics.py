@@ -54,18 +54,9 @@ WHERE org_id = $1 AND id = $2
 _SET_FORUM = "UPDATE topics SET forum_id = $3, slug = $4 WHERE org_id = $1 AND id = $2"
 _DELETE = "DELETE FROM topics WHERE org_id = $1 AND id = $2"
 # Run with the topic row locked and the post change already made: the latest live reply
-# is then exact, and reply_count moves by the caller's delta.
-_REFRESH_REPLIES = """
-WITH latest AS (
-    SELECT p.created_at, p.author_id FROM posts p
-    WHERE p.org_id = $1 AND p.topic_id = $2 AND p.deleted_at IS NULL
-    ORDER BY p.created_at DESC, p.id DESC LIMIT 1)
-UPDATE topics t SET reply_count = t.reply_count + $3,
-    last_reply_at = (SELECT created_at FROM latest), last_reply_by = (SELECT author_id FROM latest),
-    last_activity_at = greatest(t.created_at, (SELECT created_at FROM latest))
-WHERE t.org_id = $1 AND t.id = $2
-RETURNING t.last_activity_at
-"""
+# is then exact, and reply_count moves by the caller's delta (SQL refresh_topic_replies, which
+# create_post() runs too).
+_REFRESH_REPLIES = "SELECT refresh_topic_replies($1, $2, $3)"
 _ADD_VIEWS = """
 UPDATE topics SET view_count = view_count + v.n
 FROM unnest($2::uuid[], $3::bigint[]) AS v(id, n)

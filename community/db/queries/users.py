@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row
+from community.db.pool import Conn, Query, row
 
 COLUMNS = ("id, email, display_name, avatar_url, auth_subject, created_at, email_verified_at, session_generation")
 
@@ -46,3 +46,15 @@ async def provision_user(conn: Conn, *, subject: str, email: str, display_name: 
     record = row(await conn.fetchrow(_PROVISION, email, display_name, subject))
     assert record is not None
     return record
+
+
+# A writer's context for Database.read_in_context: the tenant, the author as a view shows them, and the
+# database's clock (a write that follows stamps its rows with it).
+_AUTHOR = """
+SELECT $1::uuid AS org_id, u.id AS user_id, u.display_name, u.avatar_url, statement_timestamp() AS now
+FROM users u WHERE u.id = $2
+"""
+
+
+def author_query(org_id: UUID, user_id: UUID) -> Query:
+    return Query("fetchrow", _AUTHOR, (org_id, user_id))
