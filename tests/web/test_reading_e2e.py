@@ -127,3 +127,96 @@ def test_the_composer_previews_with_the_server_and_completes_mentions(browser: B
     assert problems == []
     assert ana.errors == []
     context.close()
+
+
+def _replies(base: str, slug: str, topic_id: str, auth: dict[str, str], texts: list[str]) -> list[str]:
+    ids = []
+    with httpx.Client(base_url=base, headers=auth, timeout=30) as client:
+        for text in texts:
+            r = client.post(f"/api/orgs/{slug}/topics/{topic_id}/posts", json={"content": text})
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["post"]["id"])
+    return ids
+
+
+def test_the_read_position_follows_the_reader_to_another_device(browser: Browser, live_server: str, pg_url: str,
+                                                                live_database: str) -> None:
+    import trio
+
+    from community.db.pool import close, connect
+    from tests.conftest import with_database
+
+    base, problems = live_server, []
+    slug, auth, emails = community(base, "Reading")
+    forum_id, older_id = forum_topic(base, slug, auth["Ana"], "An older topic")
+    r = httpx.post(f"{base}/api/orgs/{slug}/forums/{forum_id}/topics",
+                   json={"title": "The long thread", "content": "Reply below."}, headers=auth["Ana"])
+    topic_id = r.json()["topic"]["id"]
+    ids = _replies(base, slug, topic_id, auth["Ana"], [f"Reply number {n}." for n in range(1, 45)])
+
+    # Ben, on his laptop: the topic is new to him; he reads past the first page, to reply 30.
+    laptop, ben = signed_in(browser, base, emails["Ben"])
+    page = ben.page
+    page.goto(f"{base}/{slug}/forums/{forum_id}")
+    row = page.get_by_role("listitem").filter(has=page.get_by_role("link", name="The long thread"))
+    expect(row.get_by_text("New", exact=True)).to_be_visible()
+    row.get_by_role("link", name="The long thread").click()
+    expect(page.get_by_role("heading", name="The long thread")).to_be_visible()
+    expect(page.get_by_role("separator", name="Unread posts start here")).to_have_count(0)  # never opened: the top
+    page.get_by_role("button", name="Load more replies").click()
+    marked = f"/topics/{topic_id}/read"
+    with page.expect_response(lambda r: r.url.endswith(marked) and r.request.method == "PUT") as put:
+        page.get_by_role("article").filter(has_text="Reply number 30.").scroll_into_view_if_needed()
+    assert put.value.status == 200
+    page.wait_for_timeout(800)  # the newest post on screen settles (one call per pause)
+    state = httpx.get(f"{base}/api/orgs/{slug}/topics/{topic_id}?limit=1", headers=auth["Ben"]).json()["read"]
+    read_up_to = ids.index(state["last_read_post_id"]) + 1
+    assert 30 <= read_up_to < 44, state
+    assert state["unread_count"] == 44 - read_up_to
+
+    # On his phone (another browser, another sign-in): the list says how many are unread, and the topic
+    # opens at the first of them, beyond the first page, with the replies in between a click away.
+    phone, ben2 = signed_in(browser, base, emails["Ben"])
+    page2 = ben2.page
+    page2.set_viewport_size({"width": 375, "height": 812})
+    page2.goto(f"{base}/{slug}/forums/{forum_id}")
+    row2 = page2.get_by_role("listitem").filter(has=page2.get_by_role("link", name="The long thread"))
+    expect(row2.get_by_text(f"{44 - read_up_to} unread")).to_be_visible()
+    capture(page2, "forum-unread", problems)
+    row2.get_by_role("link", name="The long thread").click()
+    first_unread = page2.get_by_role("article").filter(has_text=f"Reply number {read_up_to + 1}.")
+    expect(first_unread).to_be_in_viewport()
+    expect(first_unread).to_be_focused()
+    expect(page2.get_by_role("separator", name="Unread posts start here")).to_be_visible()
+    expect(page2.get_by_role("article").filter(has_text="Reply number 25.")).to_have_count(0)
+    capture(page2, "topic-first-unread", problems)
+    page2.get_by_role("button", name="Show the replies in between").click()
+    expect(page2.get_by_role("article").filter(has_text="Reply number 25.")).to_be_visible()
+    expect(page2.get_by_role("button", name="Show the replies in between")).to_have_count(0)
+    expect(page2.get_by_role("article")).to_have_count(45)  # the opening post and 44 replies, each once
+
+    # His previous visit ended now (time passing is what no screen can do); Ana then writes again.
+    async def visit_ended_now() -> None:
+        conn = await connect(with_database(pg_url, live_database))
+        try:
+            await conn.execute("UPDATE org_visits SET previous_visit_at = now(), last_seen_at = now() "
+                               "WHERE org_id = (SELECT id FROM organizations WHERE slug = $1)", slug)
+        finally:
+            await close(conn)
+
+    trio.run(visit_ended_now)
+    _replies(base, slug, topic_id, auth["Ana"], ["Fresh news after your visit."])
+    page.goto(f"{base}/{slug}/forums/{forum_id}")
+    expect(page.get_by_text("Your last visit")).to_be_visible()
+    expect(page.get_by_role("img", name="Active since your last visit")).to_have_count(1)
+    capture(page, "forum-last-visit", problems)
+    page.get_by_role("link", name="The long thread").click()
+    fresh = page.get_by_role("article").filter(has_text="Fresh news after your visit.")
+    expect(fresh.get_by_text("New since your last visit")).to_be_visible()
+    expect(page.get_by_text("New since your last visit")).to_have_count(1)
+    assert older_id
+    assert problems == []
+    assert ben.errors == []
+    assert ben2.errors == []
+    laptop.close()
+    phone.close()

@@ -12,6 +12,7 @@ import { OrgProvider, orgPath, useOrg } from "@/lib/org";
 import { RealtimeProvider } from "@/lib/realtime-context";
 import { serverFeatures } from "@/lib/server-features";
 import { useBrandTheme, type Branding } from "@/lib/theme";
+import { useVisit } from "@/lib/visits";
 import { meKey, useMe, useToken } from "@/lib/session-hooks";
 import { atLeast, type Me, type Role } from "@/lib/types";
 
@@ -105,6 +106,8 @@ export function OrgLayout() {
   const location = useLocation();
   const navigate = useNavigate();
   const client = useQueryClient();
+  const memberHere = me.data?.memberships.some((m) => (m.organization.slug === slug || m.organization.id === slug) && m.status === "active") ?? false;
+  useVisit(slug, memberHere);
   const onRefused = useCallback((code: number) => {
     // 4403: membership revoked; 4401: the token expired while connected.
     void client.invalidateQueries({ queryKey: meKey });

@@ -4,8 +4,6 @@
 export const serverFeatures = {
   /** PATCH /api/me, /api/me/password, password reset, e-mail verification, logout, logout-all. */
   accounts: false,
-  /** PUT /api/orgs/{org}/topics/{id}/read and the `read` / `unread_count` / `is_new` fields. */
-  readPositions: false,
   /** PATCH /api/orgs/{org} branding (colours, font, logo_upload_id) and /api/orgs/{org}/domain (+ /verify). */
   branding: true,
 } as const;

@@ -5,13 +5,10 @@ import type { Schemas } from "@/lib/types";
 
 export type Forum = Schemas["ForumNode"];
 
-export type TopicSummary = Schemas["TopicSummary"] & {
-  /** Per-person reading state, once the server answers it. */
-  unread_count?: number;
-  is_new?: boolean;
-};
+/** A topic in a forum's list, with my reading state (`is_new`: never opened; `unread_count` after my position). */
+export type TopicSummary = Schemas["ForumTopic"];
 
-type ForumPage = Omit<Schemas["ForumPage"], "topics"> & { topics: TopicSummary[] };
+type ForumPage = Schemas["ForumPage"];
 
 export const forumKeys = {
   all: (slug: string) => ["forums", slug] as const,
@@ -47,7 +44,7 @@ export function useCreateTopic(slug: string, forumId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { title: string; content: string; tags?: string[] }) =>
-      api.post<{ topic: TopicSummary }>(`/api/orgs/${encodeURIComponent(slug)}/forums/${forumId}/topics`, body),
+      api.post<{ topic: Schemas["Topic"] }>(`/api/orgs/${encodeURIComponent(slug)}/forums/${forumId}/topics`, body),
     onSuccess: () => client.invalidateQueries({ queryKey: forumKeys.topics(slug, forumId) }),
   });
 }

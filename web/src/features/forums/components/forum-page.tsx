@@ -9,7 +9,7 @@ import { orgPath, useOrg } from "@/lib/org";
 import { useChannel } from "@/lib/realtime-context";
 import { atLeast } from "@/lib/types";
 
-import { useForums, useForumTopics, type Forum } from "../api";
+import { useForums, useForumTopics, type Forum, type TopicSummary } from "../api";
 import { TopicRow } from "./topic-row";
 
 function findForum(forums: Forum[], id: string): Forum | undefined {
@@ -36,6 +36,11 @@ export function ForumPage() {
   const forum = topics.data.pages[0]?.forum;
   if (!forum) return <NotFoundPage />;
   const list = topics.data.pages.flatMap((p) => p.topics);
+  // Discourse's "last visit" line: above the first topic (after the pinned ones) not active since then.
+  const lastVisit = topics.data.pages[0]?.last_visit_at ?? null;
+  const since = (t: TopicSummary) => lastVisit !== null && Date.parse(t.last_activity_at) > Date.parse(lastVisit);
+  const firstOld = list.findIndex((t) => !t.is_pinned && !since(t));
+  const visitLine = firstOld > 0 && list.slice(0, firstOld).some((t) => !t.is_pinned && since(t)) ? firstOld : -1;
   const children = forums.data ? findForum(forums.data.forums, forum.id)?.children ?? [] : [];
   const parent = forum.parent_id && forums.data ? findForum(forums.data.forums, forum.parent_id) : undefined;
   return (
@@ -70,7 +75,7 @@ export function ForumPage() {
           <EmptyState title="No topics yet">{atLeast(role, "member") ? "Start the first conversation." : null}</EmptyState>
         ) : (
           <ul className="divide-y divide-gray-200 dark:divide-gray-800">
-            {list.map((t) => <TopicRow key={t.id} topic={t} />)}
+            {list.map((t, i) => <TopicRow key={t.id} topic={t} lastVisitAt={lastVisit} visitLine={i === visitLine} />)}
           </ul>
         )}
         {topics.hasNextPage && (

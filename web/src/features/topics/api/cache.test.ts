@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 
 import { meKey } from "@/lib/session-hooks";
 
-import { addPost, buildThread, removePost, topicKey, type TopicData } from "./cache";
+import { addPost, buildThread, fillGap, openedAt, removePost, topicKey, unreadCursorBeyond, type TopicData } from "./cache";
 import { applyTopicFrame } from "./live";
-import type { Post, Topic } from "./types";
+import type { Post, Topic, TopicPage } from "./types";
 
 const topic = { id: "t1", forum_id: "f1", title: "T", reply_count: 1 } as Topic;
 
@@ -22,6 +22,45 @@ function data(posts: Post[], nextCursor: string | null = null): TopicData {
 function cached(client: QueryClient): TopicData {
   return client.getQueryData<TopicData>(topicKey("acme", "t1")) as TopicData;
 }
+
+function page(ids: string[], nextCursor: string | null, read: TopicPage["read"] = null): TopicPage {
+  return { topic, posts: ids.map((id) => post(id)), next_cursor: nextCursor, read, last_visit_at: null };
+}
+
+describe("opening at the first unread post", () => {
+  const read = { last_read_post_id: "p3", first_unread_post_id: "p4", unread_count: 3, unread_cursor: "after-p3" };
+
+  it("jumps by the server's unread cursor only when the first unread post is beyond the first page", () => {
+    expect(unreadCursorBeyond(page(["p1", "p2"], "after-p2", read))).toBe("after-p3");
+    expect(unreadCursorBeyond(page(["p1", "p4"], "after-p4", read))).toBeNull();
+    expect(unreadCursorBeyond(page(["p1", "p2"], null, read))).toBeNull();
+    expect(unreadCursorBeyond(page(["p1", "p2"], "after-p2", null))).toBeNull();
+  });
+
+  it("leaves a gap after the first page and fills it up to the posts already there", () => {
+    const opened = openedAt(page(["p1", "p2"], "after-p2", read), page(["p4", "p5"], "after-p5"));
+    expect(opened.posts.map((p) => p.id)).toEqual(["p1", "p2", "p4", "p5"]);
+    expect(opened.gap).toEqual({ after: "p2", cursor: "after-p2" });
+    expect(opened.next_cursor).toBe("after-p5");
+    const d: TopicData = { pages: [opened], pageParams: [null] };
+    const filled = fillGap(d, page(["p3", "p4", "p5"], "after-p5"));
+    expect(filled.pages[0]?.posts.map((p) => p.id)).toEqual(["p1", "p2", "p3", "p4", "p5"]);
+    expect(filled.pages[0]?.gap).toBeNull();
+  });
+
+  it("leaves no gap when the first page ends where my reading stopped", () => {
+    const opened = openedAt(page(["p1", "p3"], "after-p3", read), page(["p4"], null));
+    expect(opened.posts.map((p) => p.id)).toEqual(["p1", "p3", "p4"]);
+    expect(opened.gap).toBeNull();
+  });
+
+  it("moves the gap on when one fetch does not reach the loaded posts", () => {
+    const d: TopicData = { pages: [openedAt(page(["p1"], "after-p1", read), page(["p9"], null))], pageParams: [null] };
+    const step = fillGap(d, page(["p2", "p3"], "after-p3"));
+    expect(step.pages[0]?.posts.map((p) => p.id)).toEqual(["p1", "p2", "p3", "p9"]);
+    expect(step.pages[0]?.gap).toEqual({ after: "p3", cursor: "after-p3" });
+  });
+});
 
 describe("topic cache", () => {
   it("adds a new post once, even when the event repeats our own answer", () => {

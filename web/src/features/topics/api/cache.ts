@@ -78,3 +78,40 @@ export function buildThread(posts: Post[]): ThreadNode[] {
 export function countReplies(node: ThreadNode): number {
   return node.replies.reduce((n, r) => n + 1 + countReplies(r), 0);
 }
+
+/** The topic as it opens: the first page, and when the first unread post lies beyond it, the page that
+ * starts there (fetched by the server's `unread_cursor`) with a gap between them. */
+export function openedAt(first: TopicPage, unread: TopicPage | null): TopicPage {
+  if (!unread) return first;
+  const loaded = new Set(first.posts.map((p) => p.id));
+  const fresh = unread.posts.filter((p) => !loaded.has(p.id));
+  const last = first.posts[first.posts.length - 1];
+  // Nothing lies between when the pages overlap, or the first page ends at the last post I read.
+  const between = last && first.next_cursor && fresh.length === unread.posts.length && last.id !== first.read?.last_read_post_id;
+  const gap = between && last && first.next_cursor ? { after: last.id, cursor: first.next_cursor } : null;
+  return { ...first, topic: unread.topic, posts: [...first.posts, ...fresh], next_cursor: unread.next_cursor, gap };
+}
+
+/** Does the topic open beyond its first page? Only when the first unread post is not on it. */
+export function unreadCursorBeyond(first: TopicPage): string | null {
+  const read = first.read;
+  if (!read?.unread_cursor || !read.first_unread_post_id || !first.next_cursor) return null;
+  return first.posts.some((p) => p.id === read.first_unread_post_id) ? null : read.unread_cursor;
+}
+
+/** Posts fetched from the gap's cursor go after `gap.after`, up to the first post already there; the
+ * gap closes when they reach it, or moves on when this page stopped short. */
+export function fillGap(data: TopicData, fetched: TopicPage): TopicData {
+  const pages = data.pages.map((page) => {
+    if (!page.gap) return page;
+    const at = page.posts.findIndex((p) => p.id === page.gap?.after);
+    if (at === -1) return { ...page, gap: null };
+    const loaded = new Set(page.posts.map((p) => p.id));
+    const meet = fetched.posts.findIndex((p) => loaded.has(p.id));
+    const fresh = meet === -1 ? fetched.posts : fetched.posts.slice(0, meet);
+    const last = fresh[fresh.length - 1];
+    const gap = meet === -1 && fetched.next_cursor && last ? { after: last.id, cursor: fetched.next_cursor } : null;
+    return { ...page, posts: [...page.posts.slice(0, at + 1), ...fresh, ...page.posts.slice(at + 1)], gap };
+  });
+  return { ...data, pages };
+}

@@ -3,9 +3,8 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { useEffect, useRef } from "react";
 
 import { api, withQuery } from "@/lib/api";
-import { serverFeatures } from "@/lib/server-features";
 
-import { addPost, markSolution, reactionChanged, removePost, replacePost, topicKey, updateTopic, type TopicData } from "./cache";
+import { addPost, fillGap, markSolution, openedAt, reactionChanged, removePost, replacePost, topicKey, unreadCursorBeyond, updateTopic, type TopicData } from "./cache";
 import { registerTopicEvents } from "./live";
 import type { Post, Revision, Topic, TopicPage } from "./types";
 
@@ -16,14 +15,36 @@ export { buildThread, countReplies, topicKey, type ThreadNode } from "./cache";
 
 const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
 
+const FIRST_PAGE = 20;
+const PAGE = 50;
+
+/** The first page; and when my first unread post lies beyond it, the page from there too (a regular
+ * opens a topic where they stopped reading, with the posts in between a click away). */
+async function openTopic(slug: string, topicId: string): Promise<TopicPage> {
+  const path = `${base(slug)}/topics/${topicId}`;
+  const first = await api.get<TopicPage>(withQuery(path, { limit: FIRST_PAGE }));
+  const cursor = unreadCursorBeyond(first);
+  return openedAt(first, cursor ? await api.get<TopicPage>(withQuery(path, { cursor, limit: PAGE })) : null);
+}
+
 export function useTopic(slug: string, topicId: string) {
   return useInfiniteQuery({
     queryKey: topicKey(slug, topicId),
     // A short first page shows the topic fast; "load more" then brings 50 at a time.
-    queryFn: ({ pageParam }) => api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor: pageParam, limit: pageParam ? 50 : 20 })),
+    queryFn: ({ pageParam }) => pageParam === null ? openTopic(slug, topicId)
+      : api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor: pageParam, limit: PAGE })),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
     staleTime: 60_000,
+  });
+}
+
+/** Brings the posts between the first page and the first unread one (100 at a time). */
+export function useFillGap(slug: string, topicId: string) {
+  const update = useTopicCache(slug, topicId);
+  return useMutation({
+    mutationFn: (cursor: string) => api.get<TopicPage>(withQuery(`${base(slug)}/topics/${topicId}`, { cursor, limit: 100 })),
+    onSuccess: (page) => update((d) => fillGap(d, page)),
   });
 }
 
@@ -105,14 +126,18 @@ export function useRevisions(slug: string, postId: string, enabled: boolean) {
   });
 }
 
-/** Moves my read position to the newest post I have seen here (forward only, stored by the server). */
+/** Moves my read position to the newest post I have seen here (forward only, stored by the server, so it
+ * follows me to other devices). `newestSeen` changes as posts scroll into view; one call per pause. */
 export function useReadPosition(slug: string, topicId: string, newestSeen: string | null, stored: string | null) {
   const client = useQueryClient();
   const sent = useRef<string | null>(null);
   useEffect(() => {
-    if (!serverFeatures.readPositions || !newestSeen || newestSeen === stored || newestSeen === sent.current) return;
-    sent.current = newestSeen;
-    void api.put(`${base(slug)}/topics/${topicId}/read`, { post_id: newestSeen })
-      .then(() => client.invalidateQueries({ queryKey: ["forum-topics", slug] }), () => undefined);
+    if (!newestSeen || newestSeen === stored || newestSeen === sent.current) return;
+    const timer = setTimeout(() => {
+      sent.current = newestSeen;
+      void api.put(`${base(slug)}/topics/${topicId}/read`, { post_id: newestSeen })
+        .then(() => client.invalidateQueries({ queryKey: ["forum-topics", slug] }), () => { sent.current = null; });
+    }, 400);
+    return () => clearTimeout(timer);
   }, [slug, topicId, newestSeen, stored, client]);
 }

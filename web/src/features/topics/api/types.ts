@@ -4,15 +4,18 @@ export type Post = Schemas["Post"];
 
 export type Topic = Schemas["Topic"];
 
-/** The person's place in the topic (members only; absent on servers without read positions). */
-export interface ReadState {
-  last_read_post_id: string | null;
-  first_unread_post_id: string | null;
-  unread_count: number;
-  unread_cursor: string | null;
+/** The person's place in the topic, stored by the server (members only). */
+export type ReadState = Schemas["TopicReadPosition"];
+
+/** Where posts not loaded yet belong when the topic opened at a first unread post beyond its first page:
+ * after the post `after`, from `cursor` on, up to the first post already loaded. */
+export interface Gap {
+  after: string;
+  cursor: string;
 }
 
-export type TopicPage = Schemas["TopicPage"] & { read?: ReadState | null; last_visit_at?: string | null };
+/** A page as the app keeps it: the server's, and the gap the app left when it jumped ahead. */
+export type TopicPage = Schemas["TopicPage"] & { gap?: Gap | null };
 
 export interface Revision {
   id: string;

@@ -17,7 +17,10 @@ import { countReplies, REACTIONS, useDeletePost, useEditPost, useFlagPost, useMa
 export interface PostContext {
   topic: Topic;
   online: Set<string> | undefined;
+  /** Where my reading stopped when I opened the topic (null: nothing read before, or all read). */
   firstUnreadId: string | null;
+  /** Where my previous visit ended: posts newer (by others) are "new since your last visit". */
+  lastVisitAt: string | null;
   onReply: (post: Post) => void;
   onQuote: (post: Post, text: string) => void;
   preview: (content: string) => Promise<string>;
@@ -124,6 +127,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
   const canReply = member && (!ctx.topic.is_locked || moderator);
   const replies = countReplies(node);
   const headingId = `post-${post.id}-by`;
+  const newSinceVisit = ctx.lastVisitAt !== null && !mine && !post.is_deleted && Date.parse(post.created_at) > Date.parse(ctx.lastVisitAt);
 
   const quoteSelection = () => {
     const selection = window.getSelection()?.toString() ?? "";
@@ -133,11 +137,11 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
   return (
     <div className={depth > 0 ? "border-l-2 border-gray-200 pl-3 sm:pl-5 dark:border-gray-700" : ""}>
       {ctx.firstUnreadId === post.id && (
-        <div role="separator" aria-label="New since your last visit" className="my-2 flex items-center gap-2 text-xs font-semibold text-red-700 dark:text-red-400">
-          <span className="h-px flex-1 bg-red-300" /> New since your last visit <span className="h-px flex-1 bg-red-300" />
+        <div role="separator" aria-label="Unread posts start here" className="my-2 flex items-center gap-2 text-xs font-semibold text-red-700 dark:text-red-400">
+          <span className="h-px flex-1 bg-red-300" /> Unread <span className="h-px flex-1 bg-red-300" />
         </div>
       )}
-      <article id={`post-${post.id}`} aria-labelledby={headingId} tabIndex={-1} data-post
+      <article id={`post-${post.id}`} aria-labelledby={headingId} tabIndex={-1} data-post data-post-id={post.id}
         className={`scroll-mt-24 rounded-lg p-3 sm:p-4 ${post.is_solution ? "bg-green-50 ring-1 ring-green-300 dark:bg-green-950 dark:ring-green-800" : "bg-white ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-800"}`}>
         <header className="flex flex-wrap items-center gap-2">
           <Avatar user={author} size="sm" online={ctx.online ? ctx.online.has(author.id) : undefined} />
@@ -151,6 +155,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
             </button>
           )}
           {post.is_solution && <Badge tone="green">Solution</Badge>}
+          {newSinceVisit && <span className="rounded bg-red-100 px-1.5 text-xs font-medium text-red-900 dark:bg-red-950 dark:text-red-200" title="New since your last visit">New<span className="sr-only"> since your last visit</span></span>}
         </header>
         {post.is_deleted ? (
           <p className="mt-2 text-sm text-gray-600 italic dark:text-gray-400">This post was deleted.</p>

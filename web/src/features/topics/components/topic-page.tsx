@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Fragment, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 
 import { Composer, type ComposerHandle } from "@/components/composer/composer";
@@ -18,7 +18,7 @@ import { useChannel, useSendTyping, useTypists } from "@/lib/realtime-context";
 import { fullTime, timeAgo } from "@/lib/time";
 import { atLeast, person } from "@/lib/types";
 
-import { buildThread, useReadPosition, useCreatePost, useDeleteTopic, useTopic, useUpdateTopic, type Post, type Topic } from "../api";
+import { buildThread, useCreatePost, useDeleteTopic, useFillGap, useReadPosition, useTopic, useUpdateTopic, type Gap, type Post, type ThreadNode, type Topic } from "../api";
 import { PostView, type PostContext } from "./post-view";
 
 function TypingLine({ topicId }: { topicId: string }) {
@@ -91,6 +91,50 @@ function focusPost(direction: 1 | -1) {
   next?.scrollIntoView({ block: "center" });
 }
 
+/** The newest post (in the order they were written) that has been on screen: half of it, or half the screen. */
+function useNewestSeen(posts: Post[]): string | null {
+  const [newest, setNewest] = useState<string | null>(null);
+  useEffect(() => {
+    const order = new Map(posts.map((p, i) => [p.id, i]));
+    const observer = new IntersectionObserver((entries) => {
+      let best: string | null = null;
+      for (const entry of entries) {
+        const id = (entry.target as HTMLElement).dataset.postId;
+        const enough = entry.intersectionRatio >= 0.5 || entry.intersectionRect.height >= (entry.rootBounds?.height ?? Infinity) / 2;
+        if (id && entry.isIntersecting && enough && (best === null || (order.get(id) ?? -1) > (order.get(best) ?? -1))) best = id;
+      }
+      if (best !== null) {
+        const seen = best;
+        setNewest((current) => (current !== null && (order.get(current) ?? -1) >= (order.get(seen) ?? -1) ? current : seen));
+      }
+    }, { threshold: [0, 0.5, 1] });
+    document.querySelectorAll("[data-post-id]").forEach((el) => observer.observe(el));
+    return () => observer.disconnect();
+  }, [posts]);
+  return newest;
+}
+
+/** "Show the replies in between" where the topic jumped ahead to my first unread post. */
+function GapButton({ gap }: { gap: Gap }) {
+  const { slug } = useOrg();
+  const { topicId = "" } = useParams();
+  const fill = useFillGap(slug, topicId);
+  return (
+    <div className="text-center">
+      <Button variant="secondary" size="sm" busy={fill.isPending} onClick={() => fill.mutate(gap.cursor)}>Show the replies in between</Button>
+      <ErrorNotice error={fill.error} />
+    </div>
+  );
+}
+
+/** Root posts with the gap's button before the first root written after `gap.after`. */
+function gapIndex(thread: ThreadNode[], posts: Post[], gap: Gap | null | undefined): number {
+  if (!gap) return -1;
+  const order = new Map(posts.map((p, i) => [p.id, i]));
+  const after = order.get(gap.after) ?? -1;
+  return thread.findIndex((node) => (order.get(node.post.id) ?? -1) > after);
+}
+
 export function TopicPage() {
   const { topicId = "" } = useParams();
   const { slug, role } = useOrg();
@@ -123,18 +167,30 @@ export function TopicPage() {
   const data = topic.data;
   const posts = useMemo(() => data?.pages.flatMap((p) => p.posts) ?? [], [data]);
   const thread = useMemo(() => buildThread(posts), [posts]);
-  const head = data?.pages[0]?.topic;
-  const read = data?.pages[0]?.read ?? null;
-  const firstUnread = read?.first_unread_post_id ?? null;
-  useReadPosition(slug, topicId, posts[posts.length - 1]?.id ?? null, read?.last_read_post_id ?? null);
+  const first = data?.pages[0];
+  const head = first?.topic;
+  const read = first?.read ?? null;
+  const gap = first?.gap;
+  const newestSeen = useNewestSeen(posts);
+  useReadPosition(slug, topicId, newestSeen, read?.last_read_post_id ?? null);
 
-  // Open at the first unread post, once, when the server tells us where that is.
-  const opened = useRef(false);
+  // Where I stood when I opened the topic: my position moves as I read, the markers stay put.
+  const [opening, setOpening] = useState<{ topicId: string; firstUnread: string | null; lastVisitAt: string | null } | null>(null);
+  const openedHere = opening?.topicId === topicId ? opening : null;
   useEffect(() => {
-    if (opened.current || !firstUnread) return;
+    if (!first || openedHere) return;
+    // A topic never opened starts at the top; one read before opens at its first unread post.
+    const firstUnread = first.read?.last_read_post_id ? first.read.first_unread_post_id : null;
+    setOpening({ topicId, firstUnread, lastVisitAt: first.last_visit_at });
+  }, [first, openedHere, topicId]);
+  const firstUnread = openedHere?.firstUnread ?? null;
+
+  const scrolled = useRef<string | null>(null);
+  useEffect(() => {
+    if (!firstUnread || scrolled.current === firstUnread) return;
     const el = document.getElementById(`post-${firstUnread}`);
     if (el) {
-      opened.current = true;
+      scrolled.current = firstUnread;
       el.scrollIntoView({ block: "start" });
       el.focus({ preventScroll: true });
     }
@@ -149,6 +205,7 @@ export function TopicPage() {
     topic: head,
     online,
     firstUnreadId: firstUnread,
+    lastVisitAt: openedHere?.lastVisitAt ?? null,
     onReply: (post) => startReply(post),
     onQuote: (post, text) => {
       setReplyTo(post);
@@ -158,6 +215,7 @@ export function TopicPage() {
     mentions,
   };
   const locked = head.is_locked && !atLeast(role, "moderator");
+  const gapAt = gapIndex(thread, posts, gap);
   const submit = () => {
     create.mutate({ content: draft, ...(replyTo ? { parent_id: replyTo.id } : {}), ...(attachments.length ? { attachments } : {}) }, {
       onSuccess: () => {
@@ -176,7 +234,12 @@ export function TopicPage() {
       {atLeast(role, "moderator") && <ModeratorTools topic={head} />}
       <section aria-label={`${head.reply_count} replies`} className="space-y-3">
         <h2 className="text-lg font-semibold">{head.reply_count} {head.reply_count === 1 ? "reply" : "replies"}</h2>
-        {thread.map((node) => <PostView key={node.post.id} node={node} ctx={ctx} depth={0} />)}
+        {thread.map((node, i) => (
+          <Fragment key={node.post.id}>
+            {i === gapAt && gap && <GapButton gap={gap} />}
+            <PostView node={node} ctx={ctx} depth={0} />
+          </Fragment>
+        ))}
         {topic.hasNextPage && (
           <div className="text-center">
             <Button variant="secondary" onClick={() => void topic.fetchNextPage()} busy={topic.isFetchingNextPage}>Load more replies</Button>
