@@ -51,7 +51,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: install lint typecheck web-check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # schemathesis over /openapi.json as every persona: make test runs 6 examples per operation and
 # generation mode; this runs FUZZ_EXAMPLES (200 by default, about half an hour on two cores).

@@ -5,9 +5,11 @@ A route missing from the matrix fails `test_every_route_is_in_the_matrix`.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import httpx
+import pytest
 
 from community.app import System
 from community.http.app import create_app
@@ -82,12 +84,14 @@ async def test_every_route_is_in_the_matrix(runtime: System) -> None:
         assert set(case["expect"]) == set(PERSONAS), (case["method"], case["rule"])
 
 
-async def test_authorization_matrix(client: httpx.AsyncClient, personas: Personas, factory: Factory,
-                                    runtime: System) -> None:
+@pytest.mark.parametrize("module", _MODULES, ids=lambda m: m.__name__.removeprefix("tests.matrix_"))
+async def test_authorization_matrix(module: ModuleType, client: httpx.AsyncClient, personas: Personas,
+                                    factory: Factory, runtime: System) -> None:
+    """One area's cases against fresh personas (one test per area, so the areas run in parallel)."""
     ctx = MatrixContext(client, personas, factory, runtime)
     mismatches = []
     calls = 0
-    for case in _cases():
+    for case in module.CASES:
         for persona in PERSONAS:
             status = await _call(ctx, case, persona)
             calls += 1
@@ -95,7 +99,7 @@ async def test_authorization_matrix(client: httpx.AsyncClient, personas: Persona
                 mismatches.append(f"{case['method']} {case['rule']} as {persona}: "
                                   f"got {status}, expected {case['expect'][persona]}")
     assert mismatches == [], "\n".join(mismatches)
-    assert calls == len(_cases()) * len(PERSONAS)
+    assert calls == len(module.CASES) * len(PERSONAS)
 
 
 async def _call(ctx: MatrixContext, case: dict[str, Any], persona: str) -> int:
