@@ -67,6 +67,11 @@ async def _forum(h: Handles, admin: OrgMember, name: str, description: str, **ex
     return UUID(str(forum["id"]))
 
 
+async def _topic(h: Handles, author: OrgMember, forum_id: UUID, **fields: Any) -> dict[str, Any]:
+    return await topics.check_create_topic(h.db, h.publisher, h.limiter, author, forum_id,
+                                           topics.CreateTopicBody(**fields))
+
+
 async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     ben = who["ben"]
     news = await _forum(h, ben, "Announcements", "News from the team.", sort_order=0)
@@ -78,12 +83,13 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     staff = await _forum(h, ben, "Staff lounge", "Moderators and admins only.", sort_order=9,
                          is_private=True, required_role=Role.MODERATOR)
 
-    welcome = await topics.do_create_topic(h.db, h.publisher, h.limiter, who["ana"], news, {
-        "title": "Welcome to the community!", "is_announcement": True, "tags": ["welcome"],
-        "content": "Hello everyone 👋\n\nThis is our new home. Please read the **guidelines** and say hi in "
-                   "*Show and tell*.\n\n| Where | What |\n|---|---|\n| Help & Support | questions |\n"
-                   "| Show and tell | your projects |"})
-    await topics.do_update_topic(h.db, h.publisher, who["dev"], welcome["id"], {"is_pinned": True})
+    welcome = await _topic(h, who["ana"], news,
+        title="Welcome to the community!", is_announcement=True, tags=["welcome"],
+        content="Hello everyone 👋\n\nThis is our new home. Please read the **guidelines** and say hi in "
+                "*Show and tell*.\n\n| Where | What |\n|---|---|\n| Help & Support | questions |\n"
+                "| Show and tell | your projects |")
+    await topics.check_update_topic(h.db, h.publisher, who["dev"], welcome["id"],
+                                    topics.UpdateTopicBody(is_pinned=True))
     hi = await posts.do_create_post(h.db, h.publisher, h.limiter, who["farid"], welcome["id"],
                                     content="Happy to be here!",
                                     parent_id=None)
@@ -93,9 +99,9 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     for name in ("grace", "hugo", "ines", "keiko"):
         await posts.do_react(h.db, h.publisher, who[name], hi["id"], "🎉", add=True)
 
-    question = await topics.do_create_topic(h.db, h.publisher, h.limiter, who["grace"], start, {
-        "title": "How do I invite my team?", "tags": ["invitations", "how-to"],
-        "content": "I created an organization. How do I get my colleagues in?"})
+    question = await _topic(h, who["grace"], start,
+        title="How do I invite my team?", tags=["invitations", "how-to"],
+        content="I created an organization. How do I get my colleagues in?")
     wrong = await posts.do_create_post(h.db, h.publisher, h.limiter, who["hugo"], question["id"], parent_id=None,
                                        content="Maybe send them the link to the org page?")
     await posts.do_create_post(h.db, h.publisher, h.limiter, who["grace"], question["id"], parent_id=wrong["id"],
@@ -108,9 +114,9 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     for name in ("grace", "hugo", "jonas"):
         await posts.do_react(h.db, h.publisher, who[name], answer["id"], "👍", add=True)
 
-    bug = await topics.do_create_topic(h.db, h.publisher, h.limiter, who["jonas"], trouble, {
-        "title": "Notifications arrive twice", "tags": ["bug"],
-        "content": "Since yesterday every reply notification shows up twice. Anyone else? cc @devpatel"})
+    bug = await _topic(h, who["jonas"], trouble,
+        title="Notifications arrive twice", tags=["bug"],
+        content="Since yesterday every reply notification shows up twice. Anyone else? cc @devpatel")
     first = await posts.do_create_post(h.db, h.publisher, h.limiter, who["keiko"], bug["id"],
                                        content="Same here on Firefox.",
                                        parent_id=None)
@@ -118,15 +124,15 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
                                content="Thanks both, we are looking into it.")
     await posts.do_react(h.db, h.publisher, who["liam"], first["id"], "👀", add=True)
 
-    project = await topics.do_create_topic(h.db, h.publisher, h.limiter, who["ines"], show, {
-        "title": "I built a bot that summarises long threads", "tags": ["bots", "python"],
-        "content": "It reads a topic through the API and posts a three-line summary. Feedback welcome!"})
+    project = await _topic(h, who["ines"], show,
+        title="I built a bot that summarises long threads", tags=["bots", "python"],
+        content="It reads a topic through the API and posts a three-line summary. Feedback welcome!")
     for name, text in (("liam", "This is great 🚀"), ("farid", "Does it handle code blocks?"),
                        ("ines", "@faridhaddad yes, it skips them.")):
         await posts.do_create_post(h.db, h.publisher, h.limiter, who[name], project["id"], content=text, parent_id=None)
 
-    await topics.do_create_topic(h.db, h.publisher, h.limiter, who["eva"], staff, {
-        "title": "Moderation rota for next month", "content": "Please add your availability below."})
+    await _topic(h, who["eva"], staff,
+        title="Moderation rota for next month", content="Please add your availability below.")
 
 
 def _instructions(h: Handles, org: dict[str, Any], people: list[tuple[Principal, Role]]) -> str:

@@ -14,7 +14,7 @@ from community.db.pool import Database
 from community.db.queries import reads
 from community.domain.errors import NotFoundError
 from community.domain.principal import OrgMember
-from community.services.topics import load_topic, read_view
+from community.services.topics import access_topic, read_view
 
 _NOT_FOUND = "No such topic."
 
@@ -28,7 +28,7 @@ async def do_mark_read(db: Database, member: OrgMember, topic_id: UUID, post_id:
     if user_id is None:
         raise NotFoundError(_NOT_FOUND)
     async with db.transaction(org_id=member.org_id, user_id=user_id) as conn:
-        await load_topic(conn, member, topic_id)
+        await access_topic(conn, member, topic_id)
         if not await reads.advance_read(conn, member.org_id, user_id, topic_id, post_id):
             raise NotFoundError("No such post in this topic.")
         await reads.touch_visit(conn, member.org_id, user_id)

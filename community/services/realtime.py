@@ -28,13 +28,14 @@ from community.services.conversations import access_conversation
 from community.services.forums import read_forum_view
 from community.services.identity import principal_from_token, session_key
 from community.services.orgs import access_org
-from community.services.topics import access_topic
+from community.services.topics import read_topic_view
 from community.settings import Settings
 
 log = structlog.get_logger("community.realtime")
 # Checked exactly as the REST read of that object is.
 _ACCESS: dict[ChannelKind, Callable[[Database, OrgMember, UUID], Awaitable[object]]] = {
-    ChannelKind.FORUM: read_forum_view, ChannelKind.TOPIC: access_topic, ChannelKind.CONVERSATION: access_conversation}
+    ChannelKind.FORUM: read_forum_view, ChannelKind.TOPIC: read_topic_view,
+    ChannelKind.CONVERSATION: access_conversation}
 
 
 async def open_session(db: Database, identity: Identity, settings: Settings, token: str | None, org_ref: str | None,

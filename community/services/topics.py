@@ -12,16 +12,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field, field_validator
+
 from community.actors.view_counter import ViewCounter
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, members, moderation, orgs, posts, reads, topics
 from community.domain.cursors import encode_cursor, next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.slugs import slugify, with_suffix
+from community.domain.tags import normalise_tags
 from community.handles import Publisher
 from community.ratelimit import RateLimiter
 from community.services.forums import access_forum, can_see, moderates, moderates_forum
@@ -32,19 +36,44 @@ from community.services.views import post_view, topic_view
 _NOT_FOUND = "No such topic."
 
 
-async def load_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+class CreateTopicBody(Body):
+    title: str = Field(min_length=1, max_length=255)
+    content: str = Field(min_length=1)
+    tags: list[str] | None = Field(default=None, max_length=5)
+    is_announcement: bool = False
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class UpdateTopicBody(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    content: str | None = Field(default=None, min_length=1)
+    tags: list[str] | None = Field(default=None, max_length=5)
+    is_pinned: bool | None = None
+    is_locked: bool | None = None
+    is_announcement: bool | None = None
+    forum_id: UUID | None = None
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+async def access_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+    """The only loader of a topic: missing and in a forum the caller cannot see are the same 404."""
     if lock and not await topics.lock_topic(conn, member.org_id, topic_id):
         raise NotFoundError(_NOT_FOUND)
-    topic = await topics.get_topic(conn, member.org_id, topic_id, member.user_id)
+    return _visible(member, await topics.get_topic(conn, member.org_id, topic_id, member.user_id))
+
+
+def _visible(member: OrgMember, topic: dict[str, Any] | None) -> dict[str, Any]:
     if topic is None or not can_see(member, topic["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
     return topic
 
 
-async def access_topic(db: Database, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
+async def read_topic_view(db: Database, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
     """The topic as the API shows it, if the caller may see its forum (realtime subscriptions use this)."""
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        return topic_view(await load_topic(conn, member, topic_id))
+        return topic_view(await access_topic(conn, member, topic_id))
 
 
 async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, topic_id: UUID, *,
@@ -52,7 +81,7 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
     """The topic and a page of its posts in creation order (clients nest them by parent_id): 3 queries."""
     after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        topic = await load_topic(conn, member, topic_id)
+        topic = await access_topic(conn, member, topic_id)
         found = await posts.list_topic_posts(conn, member.org_id, topic_id, member.user_id,
                                              after=after,
                                              limit=limit + 1)
@@ -83,8 +112,7 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
     if principal is None:
         return None
     topic, found, state = results
-    if topic is None or not can_see(member, topic["forum_view_rank"]):
-        raise NotFoundError(_NOT_FOUND)
+    topic = _visible(member, topic)  # access_topic's rule, on the row this statement read
     return principal, _topic_page(views, member, topic, found, limit, state if member.is_member else None)
 
 
@@ -143,31 +171,36 @@ def posting_limit(member: OrgMember, joined_at: datetime | None, now: float) -> 
     return conf.new_member_per_minute if age_days < conf.new_member_days else conf.per_minute
 
 
-async def do_create_topic(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
-                          forum_id: UUID, data: dict[str, Any]) -> dict[str, Any]:
-    html = check_content(data["content"])
-    topic_id = uuid.uuid4()
+async def check_create_topic(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
+                             forum_id: UUID, data: CreateTopicBody) -> dict[str, Any]:
+    """Members who may post, in a forum they see, within their posting rate; announcements by its moderators."""
+    html = check_content(data.content)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         forum = await access_forum(unit.conn, member, forum_id, for_update=True)
         member.require(Perm.CREATE_TOPIC)
-        announce = bool(data.get("is_announcement"))
-        if announce and not await _moderates_forum_row(unit.conn, member, forum):
+        if data.is_announcement and not await _moderates_forum_row(unit.conn, member, forum):
             raise ForbiddenError("Only moderators make announcements.")
         await check_posting_rate(unit.conn, limiter, member)
-        # The forum row is locked above, so no concurrent create in this forum can take the slug.
-        created = await topics.insert_topic(
-            unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data["title"],
-            slug=await _free_slug(unit.conn, member.org_id, forum_id, data["title"]), content=data["content"],
-            html=html, author_id=member.user_id, tags=data.get("tags") or [], is_announcement=announce,
-            excerpt=excerpt(data["content"]))
-        await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
-        view = topic_view(await load_topic(unit.conn, member, topic_id))
-        mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data["content"]),
-                                                forum["view_rank"])
-        payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
-        await unit.record(Channel.forum(forum_id), EventType.TOPIC_CREATED, payload)
-        if announce:
-            await _announce(unit, view, forum)
+        return await do_create_topic(unit, member, forum, data, html=html)
+
+
+async def do_create_topic(unit: Unit, member: OrgMember, forum: dict[str, Any], data: CreateTopicBody, *,
+                          html: str) -> dict[str, Any]:
+    """`forum` is locked (access_forum for_update), so no concurrent create in it can take the slug."""
+    topic_id, forum_id = uuid.uuid4(), forum["id"]
+    created = await topics.insert_topic(
+        unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data.title,
+        slug=await _free_slug(unit.conn, member.org_id, forum_id, data.title), content=data.content,
+        html=html, author_id=member.user_id, tags=data.tags or [], is_announcement=data.is_announcement,
+        excerpt=excerpt(data.content))
+    await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
+    view = topic_view(await access_topic(unit.conn, member, topic_id))
+    mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data.content),
+                                            forum["view_rank"])
+    payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
+    await unit.record(Channel.forum(forum_id), EventType.TOPIC_CREATED, payload)
+    if data.is_announcement:
+        await _announce(unit, view, forum)
     return view
 
 
@@ -185,27 +218,39 @@ async def _moderates_forum_row(conn: Conn, member: OrgMember, forum: dict[str, A
 _MOD_FIELDS = ("is_pinned", "is_locked", "is_announcement", "forum_id")
 
 
-async def do_update_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID,
-                          changes: dict[str, Any]) -> dict[str, Any]:
-    if changes.get("content") is not None:
-        changes["html"] = check_content(changes["content"])
-        changes["excerpt"] = excerpt(changes["content"])
+async def check_update_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID,
+                             changes: UpdateTopicBody) -> dict[str, Any]:
+    """Authors edit their own unlocked topics; moderators of its forum also pin, lock, announce and
+    move it, to a forum they moderate too."""
+    fields = changes.model_dump(exclude_unset=True)
+    if changes.content is not None:
+        fields.update(html=check_content(changes.content), excerpt=excerpt(changes.content))
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        topic = await load_topic(unit.conn, member, topic_id, lock=True)
+        topic = await access_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])
-        _check_edit(member, topic, changes, is_mod)
-        if changes.get("title") is not None and changes["title"] != topic["title"]:
-            changes["slug"] = await _free_slug(unit.conn, member.org_id, topic["forum_id"], changes["title"])
-        await topics.update_topic(unit.conn, member.org_id, topic_id, changes, member.user_id)
-        moved = changes.get("forum_id") not in (None, topic["forum_id"])
-        if moved:
-            await _move(unit, member, topic, changes["forum_id"])
-        view = topic_view(await load_topic(unit.conn, member, topic_id))
-        await unit.record(Channel.topic(topic_id), EventType.TOPIC_MOVED if moved else EventType.TOPIC_UPDATED,
-                          {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic["forum_id"]})
-        if changes.get("is_announcement") and not topic["is_announcement"]:
-            await _announce(unit, view, await forums.get_forum(unit.conn, member.org_id, view["forum_id"]) or {})
-        await _log_moderation(unit, member, topic, changes, is_mod)
+        _check_edit(member, topic, fields, is_mod)
+        if changes.forum_id not in (None, topic["forum_id"]):
+            await _check_move(unit.conn, member, fields["forum_id"])
+        else:
+            fields.pop("forum_id", None)
+        return await do_update_topic(unit, member, topic, fields, is_mod=is_mod)
+
+
+async def do_update_topic(unit: Unit, member: OrgMember, topic: dict[str, Any], fields: dict[str, Any], *,
+                          is_mod: bool) -> dict[str, Any]:
+    """`fields`: the columns to change (a `forum_id` only when the topic moves)."""
+    if fields.get("title") is not None and fields["title"] != topic["title"]:
+        fields["slug"] = await _free_slug(unit.conn, member.org_id, topic["forum_id"], fields["title"])
+    await topics.update_topic(unit.conn, member.org_id, topic["id"], fields, member.user_id)
+    moved = "forum_id" in fields
+    if moved:
+        await _move(unit, member, topic, fields["forum_id"])
+    view = topic_view(await access_topic(unit.conn, member, topic["id"]))
+    await unit.record(Channel.topic(topic["id"]), EventType.TOPIC_MOVED if moved else EventType.TOPIC_UPDATED,
+                      {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic["forum_id"]})
+    if fields.get("is_announcement") and not topic["is_announcement"]:
+        await _announce(unit, view, await access_forum(unit.conn, member, view["forum_id"]))
+    await _log_moderation(unit, member, topic, fields, is_mod)
     return view
 
 
@@ -220,10 +265,13 @@ def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any
         raise ForbiddenError("This topic is locked.")
 
 
-async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
-    target = await access_forum(unit.conn, member, target_id)
-    if not await _moderates_forum_row(unit.conn, member, target):
+async def _check_move(conn: Conn, member: OrgMember, target_id: UUID) -> None:
+    target = await access_forum(conn, member, target_id)
+    if not await _moderates_forum_row(conn, member, target):
         raise ForbiddenError("You do not moderate the target forum.")
+
+
+async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
     for forum_id in sorted([topic["forum_id"], target_id]):  # one lock order: no deadlock between movers
         await forums.get_forum(unit.conn, member.org_id, forum_id, for_update=True)
     slug = await _free_slug(unit.conn, member.org_id, target_id, topic["title"], current=topic["slug"])
@@ -247,22 +295,27 @@ async def _log_moderation(unit: Unit, member: OrgMember, topic: dict[str, Any], 
                                     target_type="topic", target_id=topic["id"], details={"value": value})
 
 
-async def do_delete_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID) -> None:
+async def check_delete_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID) -> None:
+    """Its author (who may still post) or a moderator of its forum."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        topic = await load_topic(unit.conn, member, topic_id, lock=True)
+        topic = await access_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])
         if not is_mod and (topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC)):
             raise ForbiddenError("Only the author or a moderator deletes this topic.")
-        await topics.delete_topic(unit.conn, member.org_id, topic_id)
-        forum_id = topic["forum_id"]
-        await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic["reply_count"])
-        await forums.refresh_last_post(unit.conn, member.org_id, forum_id)
-        payload = {"topic_id": topic_id, "forum_id": forum_id}
-        await unit.record(Channel.topic(topic_id), EventType.TOPIC_DELETED, payload)
-        await unit.record(Channel.forum(forum_id), EventType.TOPIC_DELETED, payload)
-        if is_mod and topic["author_id"] != member.user_id:
-            await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
-                                        target_type="topic", target_id=topic_id, details={"title": topic["title"]})
+        await do_delete_topic(unit, member, topic, is_mod=is_mod)
+
+
+async def do_delete_topic(unit: Unit, member: OrgMember, topic: dict[str, Any], *, is_mod: bool) -> None:
+    topic_id, forum_id = topic["id"], topic["forum_id"]
+    await topics.delete_topic(unit.conn, member.org_id, topic_id)
+    await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic["reply_count"])
+    await forums.refresh_last_post(unit.conn, member.org_id, forum_id)
+    payload = {"topic_id": topic_id, "forum_id": forum_id}
+    await unit.record(Channel.topic(topic_id), EventType.TOPIC_DELETED, payload)
+    await unit.record(Channel.forum(forum_id), EventType.TOPIC_DELETED, payload)
+    if is_mod and topic["author_id"] != member.user_id:
+        await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
+                                    target_type="topic", target_id=topic_id, details={"title": topic["title"]})
 
 
 async def _free_slug(conn: Conn, org_id: UUID, forum_id: UUID, title: str, *, current: str | None = None) -> str:

@@ -10,12 +10,11 @@ from pydantic import Field, field_validator
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.tags import normalise_tag, normalise_tags
+from community.domain.tags import normalise_tag
 from community.http.auth import org_member, read_page
 from community.http.context import current_handles
 from community.http.models import (
     Answer,
-    Body,
     Cursor,
     Forum,
     ForumAnswer,
@@ -37,15 +36,6 @@ class ForumQuery(PageQuery):
     @classmethod
     def _tag(cls, tag: str | None) -> str | None:
         return normalise_tag(tag) if tag else None
-
-
-class CreateTopicBody(Body):
-    title: str = Field(min_length=1, max_length=255)
-    content: str = Field(min_length=1)
-    tags: list[str] | None = Field(default=None, max_length=5)
-    is_announcement: bool = False
-
-    _tags = field_validator("tags")(normalise_tags)
 
 
 class ForumTree(Answer):
@@ -108,9 +98,9 @@ async def delete_forum(org: str, forum_id: UUID) -> tuple[str, int]:
 @blueprint.post("/api/orgs/<org>/forums/<uuid:forum_id>/topics")
 @answers(TopicAnswer, 201)
 @problems(429)
-@validate_request(CreateTopicBody)
-async def create_topic(org: str, forum_id: UUID, data: CreateTopicBody) -> tuple[dict[str, Any], int]:
+@validate_request(topics.CreateTopicBody)
+async def create_topic(org: str, forum_id: UUID, data: topics.CreateTopicBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    topic = await topics.do_create_topic(h.db, h.publisher, h.limiter, member, forum_id, data.model_dump())
+    topic = await topics.check_create_topic(h.db, h.publisher, h.limiter, member, forum_id, data)
     return {"topic": topic}, 201

@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from quart import Blueprint, g
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.tags import normalise_tags
 from community.http.auth import org_member, token_caller
 from community.http.context import current_handles
 from community.http.models import (
@@ -28,18 +27,6 @@ from community.http.openapi import answers, problems
 from community.services import posts, topics
 
 blueprint = Blueprint("topics", __name__)
-
-
-class UpdateTopicBody(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=255)
-    content: str | None = Field(default=None, min_length=1)
-    tags: list[str] | None = Field(default=None, max_length=5)
-    is_pinned: bool | None = None
-    is_locked: bool | None = None
-    is_announcement: bool | None = None
-    forum_id: UUID | None = None
-
-    _tags = field_validator("tags")(normalise_tags)
 
 
 class CreatePostBody(Body):
@@ -77,12 +64,11 @@ async def read_topic(org: str, topic_id: UUID, query_args: PageQuery) -> dict[st
 
 @blueprint.patch("/api/orgs/<org>/topics/<uuid:topic_id>")
 @answers(TopicAnswer)
-@validate_request(UpdateTopicBody)
-async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[str, Any]:
+@validate_request(topics.UpdateTopicBody)
+async def update_topic(org: str, topic_id: UUID, data: topics.UpdateTopicBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    changes = data.model_dump(exclude_unset=True)
-    return {"topic": await topics.do_update_topic(h.db, h.publisher, member, topic_id, changes)}
+    return {"topic": await topics.check_update_topic(h.db, h.publisher, member, topic_id, data)}
 
 
 @blueprint.delete("/api/orgs/<org>/topics/<uuid:topic_id>")
@@ -90,7 +76,7 @@ async def update_topic(org: str, topic_id: UUID, data: UpdateTopicBody) -> dict[
 async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await topics.do_delete_topic(h.db, h.publisher, member, topic_id)
+    await topics.check_delete_topic(h.db, h.publisher, member, topic_id)
     return "", 204
 
 
