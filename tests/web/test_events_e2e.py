@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -120,3 +121,79 @@ def test_rsvp_waitlist_and_promotion(browser: Browser, live_server: str) -> None
     for who, (context, watched) in people.items():
         assert watched.errors == [], who
         context.close()
+
+
+def test_attendees_rate_an_event_after_it_and_the_ratings_reach_analytics(
+        browser: Browser, live_server: str, pg_url: str, live_database: str) -> None:
+    import trio
+
+    from community.db.pool import close, connect
+    from tests.conftest import with_database
+
+    base, tag = live_server, uuid.uuid4().hex[:6]
+    slug, emails = _community(base, tag)
+    problems: list[str] = []
+    people = {who: _signed_in(browser, base, email) for who, email in emails.items()}
+    ana, ben, cat = (people[w][1].page for w in ("Ana", "Ben", "Cat"))
+    start = datetime.now(UTC) + timedelta(days=1)
+    login = httpx.post(f"{base}/api/auth/login", json={"email": emails["Ana"], "password": PASSWORD})
+    owner = {"Authorization": f"Bearer {login.json()['token']}"}
+    r = httpx.post(f"{base}/api/orgs/{slug}/events", headers=owner, json={
+        "title": "Repair café", "start_time": start.isoformat(), "end_time": (start + timedelta(hours=2)).isoformat(),
+        "timezone": "UTC"})
+    assert r.status_code == 201, r.text
+    event_url = f"{base}/{slug}/events/{r.json()['event']['id']}"
+
+    # Ben is going; before the event nobody is asked to rate it.
+    ben.goto(event_url)
+    ben.get_by_role("button", name="Going", exact=True).click()
+    _status(ben, "You're going")
+    expect(ben.get_by_role("region", name="Rate this event")).to_have_count(0)
+
+    async def two_days_pass() -> None:  # time passing is the one thing no screen can do
+        conn = await connect(with_database(pg_url, live_database))
+        try:
+            org = "(SELECT id FROM organizations WHERE slug = $1)"
+            for table in ("events", "event_occurrences"):
+                await conn.execute(f"UPDATE {table} SET start_time = start_time - interval '2 days', "
+                                   f"end_time = end_time - interval '2 days' WHERE org_id = {org}", slug)
+        finally:
+            await close(conn)
+
+    trio.run(two_days_pass)
+    ben.reload()
+    expect(ben.get_by_text("This event is over.")).to_be_visible()
+    card = ben.get_by_role("region", name="Rate this event")
+    expect(card).to_contain_text("You attended. How was it?")
+    expect(card.get_by_role("button", name="Send rating")).to_be_disabled()
+    card.get_by_role("radio", name=re.compile("^4 — Very good")).click()
+    card.get_by_label("Comment (optional)").fill("Fixed my lamp!")
+    capture(ben, "event-rate", problems)
+    card.get_by_role("button", name="Send rating").click()
+    mine = ben.get_by_role("region", name="Your rating")
+    expect(mine).to_contain_text("You rated this event 4 of 5")
+    expect(mine).to_contain_text("Fixed my lamp!")
+    ben.reload()
+    expect(ben.get_by_role("region", name="Your rating")).to_contain_text("You rated this event 4 of 5")
+    capture(ben, "event-rated", problems)
+
+    # Cat did not go: no rating card for her.
+    cat.goto(event_url)
+    expect(cat.get_by_text("This event is over.")).to_be_visible()
+    expect(cat.get_by_role("region", name="Rate this event")).to_have_count(0)
+    expect(cat.get_by_role("region", name="Your rating")).to_have_count(0)
+
+    # Ana (who manages it) reads the ratings on the event and in analytics.
+    ana.goto(event_url)
+    ratings = ana.get_by_role("region", name="Attendee ratings")
+    expect(ratings.get_by_role("group", name="Average rating")).to_contain_text("4.0")
+    expect(ratings).to_contain_text("Fixed my lamp!")
+    capture(ana, "event-ratings", problems)
+    ana.goto(f"{base}/{slug}/analytics")
+    rated = ana.get_by_role("region", name="Event ratings")
+    expect(rated.get_by_role("group", name="Average (1–5)")).to_contain_text("4.0")
+    expect(rated.get_by_role("group", name="Ratings")).to_contain_text("of 1 attendees")
+    for context, watched in people.values():
+        assert watched.errors == [], watched.errors
+        context.close()
+    assert problems == [], problems

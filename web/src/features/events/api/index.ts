@@ -175,3 +175,46 @@ export function useRevokeFeed() {
     onSuccess: () => client.invalidateQueries({ queryKey: eventKeys.feed }),
   });
 }
+
+export type MyRating = Schemas["MyRatingAnswer"];
+export type RatingsPage = Schemas["RatingsPage"];
+
+const ratingKeys = {
+  mine: (slug: string, id: string, occurrence: string) => ["events", slug, "rating", id, occurrence] as const,
+  all: (slug: string, id: string, occurrence: string) => ["events", slug, "ratings", id, occurrence] as const,
+};
+
+/** The caller's rating of an occurrence that has ended, and whether they may rate it (attendees only). */
+export function useMyRating(slug: string, id: string, occurrence: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ratingKeys.mine(slug, id, occurrence),
+    queryFn: () => api.get<MyRating>(withQuery(`${base(slug)}/${id}/rating`, { occurrence })),
+    enabled,
+    retry: false,
+  });
+}
+
+export function useRateEvent(slug: string, id: string, occurrence: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { score: number; comment: string | null }) =>
+      api.put<Schemas["RatingAnswer"]>(`${base(slug)}/${id}/rating`, { ...body, occurrence }),
+    onSuccess: (data) => {
+      client.setQueryData<MyRating>(ratingKeys.mine(slug, id, occurrence), (old) =>
+        old ? { ...old, rating: data.rating } : old);
+      void client.invalidateQueries({ queryKey: ratingKeys.all(slug, id, occurrence) });
+    },
+  });
+}
+
+/** Whoever manages the event: the occurrence's rating summary and the ratings, newest first. */
+export function useEventRatings(slug: string, id: string, occurrence: string, enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: ratingKeys.all(slug, id, occurrence),
+    queryFn: ({ pageParam }) =>
+      api.get<RatingsPage>(withQuery(`${base(slug)}/${id}/ratings`, { occurrence, cursor: pageParam, limit: 50 })),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    enabled,
+  });
+}

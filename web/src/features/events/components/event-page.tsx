@@ -11,6 +11,7 @@ import { orgPath, useOrg } from "@/lib/org";
 import { eventIcsUrl, useCancelEvent, useDeleteEvent, useEvent, useRsvp, useSeriesDates, useWithdraw, type EventItem, type RsvpStatus } from "../api";
 import { describeRecurrence, formatRange } from "../lib";
 import { AttendeesPanel } from "./attendees-panel";
+import { RatingPanel, RatingsSummary } from "./rating-panel";
 import { registrationText } from "./registration-badge";
 
 const RSVP: { status: RsvpStatus; label: string }[] = [
@@ -192,11 +193,13 @@ export function EventPage() {
             </dl>
             {event.html && <div className="prose-post border-t border-gray-200 p-4 sm:p-6 dark:border-gray-800" dangerouslySetInnerHTML={{ __html: event.html }} />}
           </Card>
+          {event.can_manage && <RatingsSummary slug={slug} event={event} />}
           {event.can_manage && <AttendeesPanel slug={slug} event={event} />}
         </div>
         <div className="space-y-6">
           {role ? <Card title="Are you going?"><RsvpPanel slug={slug} event={event} /></Card>
             : <Card title="Are you going?"><p className="p-4 text-sm sm:p-6"><Link to="/login" className="text-blue-700 hover:underline dark:text-blue-300">Sign in</Link> as a member to register.</p></Card>}
+          {role && <RatingPanel slug={slug} event={event} />}
           <Card title="Add to calendar"><AddToCalendar slug={slug} event={event} /></Card>
           <SeriesDates slug={slug} event={event} />
           {event.can_manage && <ManagePanel slug={slug} event={event} />}
