@@ -133,6 +133,66 @@ def wait_ready(url: str, timeout: float = 90) -> None:
     raise RuntimeError(f"{url} did not become ready")
 
 
+_AS_MANY_SCRIPT = """
+local tokens = {%(tokens)s}
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1],
+                   ["Content-Type"] = "application/json"}
+  %(request)s
+end
+"""
+# Messages and searches are limited per member (messaging.per_minute <= 1000, SEARCH_PER_MINUTE): the
+# benchmark's requests rotate over several members so that no 429 is counted as a request served.
+_SEND = """return wrk.format("POST", nil, headers, '{"content": "Message ' .. n .. ' from the benchmark."}')"""
+_SEARCH = """return wrk.format("GET", nil, headers)"""
+SENDERS = 6
+
+
+def as_many(tokens: list[str], request: str) -> str:
+    return _AS_MANY_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in tokens), "request": request}
+
+
+def register(base: str, name: str) -> dict[str, Any]:
+    body: dict[str, Any] = httpx.post(f"{base}/api/auth/register", json={
+        "email": f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com", "password": "bench-password-1",
+        "display_name": name}).json()
+    return body
+
+
+async def seed_chat(dsn: str, slug: str, user_ids: list[uuid.UUID]) -> None:
+    """The other senders join the org as members; a member may send 1,000 messages a minute."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        org_id = await conn.fetchval("SELECT id FROM organizations WHERE slug = $1", slug)
+        await conn.executemany("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'member')",
+                               [(org_id, u) for u in user_ids])
+        await conn.execute("""UPDATE organizations SET current_member_count = current_member_count + $2,
+                              settings = settings || '{"messaging": {"per_minute": 1000}}'::jsonb WHERE id = $1""",
+                           org_id, len(user_ids))
+    finally:
+        await conn.close()
+
+
+async def wait_indexed(dsn: str, *, limit_s: float = 600) -> float:
+    """Seconds until the server's indexer has emptied the search queue the seed filled."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    started = time.monotonic()
+    try:
+        while await conn.fetchval("SELECT count(*) FROM search_queue"):
+            if time.monotonic() - started > limit_s:
+                raise RuntimeError("the search queue did not empty")
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    return time.monotonic() - started
+
+
 _POST_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -154,6 +214,10 @@ def targets(args: argparse.Namespace) -> list[dict[str, Any]]:
          "ok": lambda v: v >= 0.5},
         {"target": "post create server CPU / healthz", "goal": "<= 4", "cpu_ratio": ("post_create", "healthz_50"),
          "ok": lambda v: v <= 4},
+        {"target": "message send server CPU / healthz", "goal": "<= 4",
+         "cpu_ratio": ("message_send", "healthz_50"), "ok": lambda v: v <= 4},
+        {"target": "search (recent) p99 ms at 10 conns", "goal": "<= 25", "run": "search_10", "field": "p99_ms",
+         "ok": lambda v: v <= 25},
     ]
 
 
@@ -177,7 +241,8 @@ def main() -> int:
     pgs = pgserver.get_server(work / "pg", cleanup_mode="stop")
     pgs.psql("CREATE DATABASE bench;")
     dsn = urlunsplit(urlsplit(str(pgs.get_uri()))._replace(path="/bench"))
-    env = {**os.environ, "DATABASE_URL": dsn, "PORT": str(args.port), "WEBSOCKET_PORT": str(args.port + 1),
+    env = {**os.environ, "SEARCH_PER_MINUTE": "10000",
+           "DATABASE_URL": dsn, "PORT": str(args.port), "WEBSOCKET_PORT": str(args.port + 1),
            "HOST": "127.0.0.1", "COMMUNITY_DATA_DIR": str(work / "var"), "LOG_LEVEL": "warning",
            "LOG_FORMAT": "json", "DB_POOL_MAX": "20"}
     cmd = [sys.executable, "-m", "community", "serve"]
@@ -192,16 +257,24 @@ def main() -> int:
         except RuntimeError:
             print((work / "server.log").read_text()[-4000:], file=sys.stderr)
             raise
-        reg = httpx.post(f"{base}/api/auth/register", json={
-            "email": f"bench-{uuid.uuid4().hex[:6]}@example.com", "password": "bench-password-1",
-            "display_name": "Bench"}).json()
+        reg = register(base, "Bench")
         slug, forum_id, topic_ids = asyncio.run(seed(dsn, uuid.UUID(reg["user"]["id"]), args.topics, args.posts))
         auth = {"Authorization": f"Bearer {reg['token']}"}
+        others = [register(base, f"Sender{i}") for i in range(1, SENDERS)]
+        asyncio.run(seed_chat(dsn, slug, [uuid.UUID(o["user"]["id"]) for o in others]))
+        group = httpx.post(f"{base}/api/orgs/{slug}/conversations", headers=auth, json={
+            "participant_ids": [o["user"]["id"] for o in others], "title": "Bench"})
+        assert group.status_code == 201, group.text
+        conversation = group.json()["conversation"]["id"]
+        tokens = [reg["token"], *(o["token"] for o in others)]
+        print(json.dumps({"indexed_after_s": round(asyncio.run(wait_indexed(dsn)), 1)}), flush=True)
         server, pg = psutil.Process(proc.pid), postgres_tree(work / "pg")
         topic = f"{base}/api/orgs/{slug}/topics/{topic_ids[0]}?limit=20"
         assert httpx.get(topic, headers=auth).status_code == 200
-        script = work / "post.lua"
+        script, send, search = work / "post.lua", work / "send.lua", work / "search.lua"
         script.write_text(_POST_SCRIPT)
+        send.write_text(as_many(tokens, _SEND))
+        search.write_text(as_many(tokens, _SEARCH))
         runs = {
             "healthz_50": measure("healthz", f"{base}/healthz", server, pg, connections=50, seconds=args.seconds),
             "topic_50": measure("topic page", topic, server, pg, connections=50, seconds=args.seconds,
@@ -214,6 +287,10 @@ def main() -> int:
                                     seconds=args.seconds, headers=auth),
             "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,
                                    pg, connections=10, seconds=args.seconds, headers=auth, script=script),
+            "message_send": measure("message send", f"{base}/api/orgs/{slug}/conversations/{conversation}/messages",
+                                    server, pg, connections=10, seconds=args.seconds, script=send),
+            "search_10": measure("search (recent)", f"{base}/api/orgs/{slug}/search?q=markdown&sort=recent&limit=20",
+                                 server, pg, connections=10, seconds=args.seconds, script=search),
         }
     finally:
         proc.terminate()
