@@ -67,7 +67,7 @@ class _LoopThread:
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        self._pending: deque[Callable[[], object]] = deque()
+        self._pending: deque[tuple[Callable[[], object], contextvars.Context]] = deque()
         self._armed = False
         self.thread = threading.Thread(target=self.loop.run_forever, name="community-asyncpg", daemon=True)
         self.thread.start()
@@ -79,9 +79,10 @@ class _LoopThread:
         the topic page put at 14% of the process; under load several handoffs queue per wake-up.
         Safe without a lock: a caller appends before it reads `_armed`, and `_drain` clears `_armed`
         before it empties the queue, so a call is either seen by a drain already due or arms a new one.
-        Calls run in order (handoffs rely on a cancel running after its start).
+        Calls run in order (handoffs rely on a cancel running after its start), each in its caller's
+        context, as `call_soon_threadsafe` runs them (a task it creates inherits that context).
         """
-        self._pending.append(fn)
+        self._pending.append((fn, contextvars.copy_context()))
         if not self._armed:
             self._armed = True
             self.loop.call_soon_threadsafe(self._drain)
@@ -89,7 +90,8 @@ class _LoopThread:
     def _drain(self) -> None:  # in the loop's thread
         self._armed = False
         while self._pending:
-            self.loop.call_soon(self._pending.popleft())  # each its own callback: an error stays its own
+            fn, context = self._pending.popleft()
+            self.loop.call_soon(fn, context=context)  # each its own callback: an error stays its own
 
 
 _loop_lock = threading.Lock()

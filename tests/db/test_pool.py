@@ -42,6 +42,33 @@ async def test_a_cancelled_statement_outside_a_transaction_frees_the_connection(
         assert dict(await one_conn_db.fetchrow_once("SELECT 2 AS n") or {}) == {"n": 2}
 
 
+async def test_handoffs_queued_together_keep_their_callers_context(database_url: str) -> None:
+    """Many handoffs share one wake-up of the loop; each statement still counts only for its own task."""
+    db = Database(database_url, min_size=4, max_size=4)
+    await db.open()
+    counted: dict[int, list[str]] = {}
+
+    async def counting(i: int) -> None:
+        with db.count_statements() as counter:
+            for _ in range(5):
+                await db.fetchrow_once(f"SELECT {i} AS counted")
+        counted[i] = counter.statements
+
+    async def not_counting() -> None:
+        for _ in range(5):
+            await db.fetchrow_once("SELECT 'not counted'")
+
+    try:
+        with trio.fail_after(30):
+            async with trio.open_nursery() as nursery:
+                for i in range(4):
+                    nursery.start_soon(counting, i)
+                    nursery.start_soon(not_counting)
+    finally:
+        await db.close()
+    assert counted == {i: [f"SELECT {i} AS counted"] * 5 for i in range(4)}
+
+
 async def test_errors_cross_back_as_themselves(one_conn_db: Database) -> None:
     with trio.fail_after(10):
         with pytest.raises(Exception, match="division by zero"):
