@@ -121,8 +121,13 @@ def test_the_composer_previews_with_the_server_and_completes_mentions(browser: B
     page.get_by_role("button", name="Post reply").click()
     expect(page.get_by_role("article").filter(has_text="Thanks @benokafor")).to_be_visible()
 
-    # The mention reached Ben.
-    found = httpx.get(f"{base}/api/notifications", headers=auth["Ben"]).json()["notifications"]
+    # The mention reached Ben (the notifier delivers after the commit, so look for a while).
+    found: list[dict[str, object]] = []
+    for _ in range(40):
+        found = httpx.get(f"{base}/api/notifications", headers=auth["Ben"]).json()["notifications"]
+        if any(n["kind"] == "mention" for n in found):
+            break
+        page.wait_for_timeout(250)
     assert any(n["kind"] == "mention" for n in found), found
     assert problems == []
     assert ana.errors == []

@@ -10,7 +10,6 @@ import { ApiError } from "@/lib/api";
 import { loginPath } from "@/lib/next-path";
 import { OrgProvider, orgPath, useOrg } from "@/lib/org";
 import { RealtimeProvider } from "@/lib/realtime-context";
-import { serverFeatures } from "@/lib/server-features";
 import { useBrandTheme, type Branding } from "@/lib/theme";
 import { useVisit } from "@/lib/visits";
 import { meKey, useMe, useToken } from "@/lib/session-hooks";
@@ -50,7 +49,7 @@ function OrgNav({ me }: { me: Me | undefined }) {
 function BrandBar() {
   const { org } = useOrg();
   const branding = org.branding as Branding;
-  if (!serverFeatures.branding || (!org.logo_url && !branding.accent_color)) return null;
+  if (!org.logo_url && !branding.accent_color) return null;
   return (
     <div data-testid="brand-bar" className="brand-bar">
       <div className="mx-auto flex max-w-7xl items-center gap-2 px-3 py-1.5 sm:px-6 lg:px-8">

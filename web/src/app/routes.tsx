@@ -4,7 +4,6 @@
 
 import { lazy, type ComponentType, type LazyExoticComponent } from "react";
 
-import { serverFeatures } from "@/lib/server-features";
 import type { Me, Role } from "@/lib/types";
 
 type Screen = LazyExoticComponent<ComponentType>;
@@ -29,15 +28,13 @@ export const publicRoutes: { path: string; Screen: Screen }[] = [
   { path: "/login", Screen: screen(() => import("@/features/auth"), "LoginPage") },
   { path: "/signup", Screen: screen(() => import("@/features/auth"), "SignupPage") },
   { path: "/invite/:token", Screen: screen(() => import("@/features/auth"), "InvitePage") },
-  ...(serverFeatures.accounts ? [
-    { path: "/reset-password", Screen: screen(() => import("@/features/account"), "ResetPasswordPage") },
-    { path: "/verify-email", Screen: screen(() => import("@/features/account"), "VerifyEmailPage") },
-  ] : []),
+  { path: "/reset-password", Screen: screen(() => import("@/features/account"), "ResetPasswordPage") },
+  { path: "/verify-email", Screen: screen(() => import("@/features/account"), "VerifyEmailPage") },
 ];
 
 export const signedInRoutes: { path: string; Screen: Screen }[] = [
   { path: "/new", Screen: screen(() => import("@/features/orgs"), "CreateOrgPage") },
-  ...(serverFeatures.accounts ? [{ path: "/me", Screen: screen(() => import("@/features/account"), "AccountPage") }] : []),
+  { path: "/me", Screen: screen(() => import("@/features/account"), "AccountPage") },
   { path: "/me/calendar", Screen: screen(() => import("@/features/events"), "CalendarFeedPage") },
 ];
 

@@ -42,7 +42,7 @@ export function setUnauthorizedHandler(handler: (() => void) | null): void {
   onUnauthorized = handler;
 }
 
-export async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+export async function request<T>(method: Method, path: string, body?: unknown, retried = false): Promise<T> {
   const token = await currentToken();
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -56,7 +56,13 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   if (response.status === 204) return undefined as T;
   const data: unknown = await response.json().catch(() => null);
   if (!response.ok) {
-    if (response.status === 401 && token) onUnauthorized?.();
+    if (response.status === 401 && token) {
+      // The session moved on while this call was out (a password change answers a new token and ends the
+      // old one): once more with the new token; only a token still current that is refused ends the session.
+      const now = await currentToken();
+      if (now && now !== token && !retried) return request<T>(method, path, body, true);
+      if (now === token) onUnauthorized?.();
+    }
     const problem = (data ?? {}) as Partial<Problem>;
     throw new ApiError({ ...problem, status: response.status });
   }

@@ -22,26 +22,46 @@ export function RealtimeProvider({ org, onRefused, children }: {
   const [status, setStatus] = useState<Status>("closed");
   const refused = useRef(onRefused);
   refused.current = onRefused;
-  const client = useMemo(() => new RealtimeClient({
-    url: async () => {
-      const token = await currentToken();
-      if (!token) return null;
-      const url = new URL(appConfig().ws_url, location.href);
-      url.searchParams.set("org", org);
-      url.searchParams.set("access_token", token);
-      return url.toString();
-    },
-    onFrame: (frame) => applyFrame(frame, queryClient),
-    onResync: () => void queryClient.invalidateQueries(),
-    onRefused: (code) => refused.current(code),
-    onStatus: setStatus,
-  }), [org, queryClient]);
+  const used = useRef<string | null>(null);
+  const active = useRef(false);
+  const client = useMemo(() => {
+    const realtime: RealtimeClient = new RealtimeClient({
+      url: async () => {
+        const token = await currentToken();
+        used.current = token;
+        if (!token) return null;
+        const url = new URL(appConfig().ws_url, location.href);
+        url.searchParams.set("org", org);
+        url.searchParams.set("access_token", token);
+        return url.toString();
+      },
+      onFrame: (frame) => applyFrame(frame, queryClient),
+      onResync: () => void queryClient.invalidateQueries(),
+      onRefused: (code) => void (async () => {
+        // 4401 ends the token this socket opened with. A password change in this tab ends it too, and
+        // answers a new one (maybe just after the close): then carry on with that, resuming where we were.
+        if (code === 4401) {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          const now = await currentToken();
+          if (now && now !== used.current && active.current) {
+            realtime.start();
+            return;
+          }
+        }
+        refused.current(code);
+      })(),
+      onStatus: setStatus,
+    });
+    return realtime;
+  }, [org, queryClient]);
 
   useEffect(() => {
+    active.current = true;
     client.start();
     const sweep = setInterval(() => expireTyping(), 1_000);
     return () => {
       clearInterval(sweep);
+      active.current = false;
       client.stop();
     };
   }, [client]);

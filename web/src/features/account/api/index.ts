@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { api } from "@/lib/api";
-import { serverFeatures } from "@/lib/server-features";
+import { uploadFile } from "@/features/resources";
 import { saveToken } from "@/lib/session";
 import { meKey } from "@/lib/session-hooks";
 import type { Me, Schemas } from "@/lib/types";
@@ -12,6 +12,18 @@ export function useUpdateProfile() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { display_name?: string; avatar_url?: string | null }) => api.patch<{ user: User }>("/api/me", body),
+    onSuccess: ({ user }) => client.setQueryData<Me>(meKey, (me) => (me ? { ...me, user: { ...me.user, ...user } } : me)),
+  });
+}
+
+/** The avatar from a picture: uploaded in one of my communities (an image upload), then set as mine. */
+export function useUploadAvatar() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ org, file, onProgress }: { org: string; file: File; onProgress: (fraction: number) => void }) => {
+      const upload = await uploadFile(org, file, "logo", onProgress);
+      return api.put<{ user: User }>("/api/me/avatar", { org, upload_id: upload.id });
+    },
     onSuccess: ({ user }) => client.setQueryData<Me>(meKey, (me) => (me ? { ...me, user: { ...me.user, ...user } } : me)),
   });
 }
@@ -49,7 +61,7 @@ export function useConfirmReset() {
 
 /** Signs this session out on the server (the token is refused on every node), then here. */
 export async function signOutHere(): Promise<void> {
-  if (serverFeatures.accounts) await api.post("/api/auth/logout").catch(() => undefined);
+  await api.post("/api/auth/logout").catch(() => undefined);
   saveToken(null);
 }
 

@@ -6,7 +6,6 @@ import { ErrorNotice, fieldError } from "@/components/ui/feedback";
 import { TextField } from "@/components/ui/field";
 import { auth0Enabled, completeAuth0Login, startAuth0Login } from "@/lib/auth0";
 import { safeNext } from "@/lib/next-path";
-import { serverFeatures } from "@/lib/server-features";
 import { useToken } from "@/lib/session-hooks";
 
 import { useLogin } from "../api";
@@ -59,11 +58,9 @@ export function LoginPage() {
         <TextField label="Password" type="password" autoComplete="current-password" required value={password}
           onChange={(e) => setPassword(e.target.value)} error={fieldError(login.error, "password")} />
         <Button type="submit" className="w-full" busy={login.isPending}>Sign in</Button>
-        {serverFeatures.accounts && (
-          <p className="text-center text-sm">
-            <Link className="text-blue-700 underline dark:text-blue-300" to="/reset-password">Forgot your password?</Link>
-          </p>
-        )}
+        <p className="text-center text-sm">
+          <Link className="text-blue-700 underline dark:text-blue-300" to="/reset-password">Forgot your password?</Link>
+        </p>
       </form>
     </AuthCard>
   );

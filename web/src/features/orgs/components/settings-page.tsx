@@ -7,7 +7,6 @@ import { ErrorNotice, fieldError, Notice } from "@/components/ui/feedback";
 import { CheckboxField, TextAreaField, TextField } from "@/components/ui/field";
 import { BrandingSettings, DomainSettings } from "@/features/branding";
 import { useOrg } from "@/lib/org";
-import { serverFeatures } from "@/lib/server-features";
 
 import { useDeleteOrg, useUpdateOrg } from "../api";
 
@@ -36,8 +35,8 @@ export function SettingsPage() {
           <Button type="submit" busy={update.isPending}>Save changes</Button>
         </form>
       </Card>
-      {serverFeatures.branding && <BrandingSettings />}
-      {serverFeatures.branding && <DomainSettings />}
+      <BrandingSettings />
+      <DomainSettings />
       {role === "owner" && (
         <Card title="Delete this community">
           <form className="space-y-4 p-4 sm:p-6" onSubmit={(e) => { e.preventDefault(); remove.mutate(undefined, { onSuccess: () => navigate("/", { replace: true }) }); }}>
