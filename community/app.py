@@ -20,6 +20,7 @@ from community.actors.billing import BillingWorker
 from community.actors.cluster_bus import ClusterBus, with_application_name
 from community.actors.db_pool import DbPool
 from community.actors.deliverer import Deliverer
+from community.actors.domain_checker import DomainChecker
 from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
@@ -41,7 +42,7 @@ from community.http.app import create_app
 from community.identity import Identity
 from community.ratelimit import DatabaseRateLimiter
 from community.realtime.listener import WsListener
-from community.services import analytics, billing, event_notices, integrations, notifications
+from community.services import analytics, billing, domain_checks, event_notices, integrations, notifications
 from community.services.reminders import reminder_steps
 from community.services.search import search_steps
 from community.settings import Settings
@@ -90,6 +91,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                    telemetry=Telemetry(), reminders=reminders,
                    analytics=Analytics(partial(analytics.rollup_step, db),
                                        interval=settings.analytics_interval_seconds),
+                   domain_checker=DomainChecker(partial(domain_checks.recheck_step, db, publisher, realtime, settings),
+                                                interval=settings.domain_check_interval_seconds),
                    files=FileStore(storage, FilesWorker(db, storage, indexer,
                                                         extract_timeout=settings.files_extract_timeout_seconds),
                                    DownloadCounter(db)))
@@ -134,6 +137,7 @@ def build_tree(handles: Handles) -> System:
         ChildSpec("reminders", h.reminders.run, shutdown=5.0),
         ChildSpec("deliverer", h.deliverer.run, shutdown=5.0),
         ChildSpec("analytics", h.analytics.run, shutdown=5.0),
+        ChildSpec("domain_checker", h.domain_checker.run, shutdown=5.0),
         ChildSpec("files_worker", h.files.worker.run, shutdown=5.0),
         ChildSpec("key_ring", KeyRing(h.identity, h.db.dsn).run, shutdown=5.0),
         ChildSpec("download_counter", h.files.downloads.run, shutdown=10.0),

@@ -20,6 +20,7 @@ from community.actors.analytics import Analytics
 from community.actors.cluster_bus import ClusterBus
 from community.actors.db_pool import DbPool
 from community.actors.deliverer import Deliverer
+from community.actors.domain_checker import DomainChecker
 from community.actors.download_counter import DownloadCounter
 from community.actors.files_worker import FilesWorker
 from community.actors.indexer import Indexer
@@ -153,4 +154,5 @@ class Handles:
     telemetry: Telemetry
     reminders: Reminders
     analytics: Analytics
+    domain_checker: DomainChecker
     files: FileStore

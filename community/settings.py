@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     # system's), and how long one lookup may take.
     dns_resolver: str = ""
     dns_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # A verified custom domain is looked up again once its last check is this old; the checker
+    # looks for such domains every `domain_check_interval_seconds`.
+    domain_recheck_after_seconds: float = Field(default=86400.0, gt=0, le=30 * 86400)
+    domain_check_interval_seconds: float = Field(default=600.0, gt=0, le=86400)
     ws_max_connections_per_user: int = Field(default=20, ge=1)
     ws_max_subscriptions: int = Field(default=200, ge=1)
 

@@ -52,6 +52,7 @@ class EventType(StrEnum):
     EVENT_REMINDER = "event_reminder"
     REGISTRATION_PROMOTED = "registration_promoted"
     INTEGRATION_DISABLED = "integration_disabled"
+    DOMAIN_UNVERIFIED = "domain_unverified"
     RESOURCE_CREATED = "resource_created"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from uuid import UUID
 
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import domains as q
@@ -72,7 +73,7 @@ async def do_set_domain(db: Database, publisher: Publisher, settings: Settings, 
             found = await q.get_domain(unit.conn, member.org_id)
             assert found is not None
         else:
-            await _route(unit, member, None)
+            await route(unit, member.org_id, None)
     return domain_view(found)
 
 
@@ -86,23 +87,27 @@ async def do_verify_domain(db: Database, publisher: Publisher, settings: Setting
         raise NotFoundError(_NONE)
     if asked["verified_at"] is not None:
         return domain_view(asked)
-    record = custom_domains.record_name(asked["name"])
-    answer = await lookup_txt(record, resolver=parse_resolver(settings.dns_resolver),
-                              lifetime=settings.dns_timeout_seconds)
-    expected = custom_domains.record_value(asked["token"])
-    if answer.outcome is Outcome.UNREACHABLE:
-        result, detail = "unreachable", f"{answer.detail} Nothing changed; try again in a few minutes."
-    elif answer.outcome is Outcome.MISSING:
-        result, detail = "missing", f"{answer.detail} Add it with the value shown, then verify again."
-    elif expected in answer.values:
-        result, detail = "verified", f"Found {expected} at {record}."
-    else:
-        result, detail = "mismatch", (f"The TXT record at {record} does not hold {expected} "
-                                      f"(found {len(answer.values)} other value(s)).")
+    result, detail = await look_up(settings, asked["name"], asked["token"])
     found = await _record(db, publisher, member, asked, result, detail)
     if result == "unreachable":
         raise ServiceUnavailableError(detail)
     return domain_view(found)
+
+
+async def look_up(settings: Settings, name: str, token: str) -> tuple[str, str]:
+    """The TXT lookup's result (verified, missing, mismatch, unreachable) and what to tell the admins."""
+    record = custom_domains.record_name(name)
+    answer = await lookup_txt(record, resolver=parse_resolver(settings.dns_resolver),
+                              lifetime=settings.dns_timeout_seconds)
+    expected = custom_domains.record_value(token)
+    if answer.outcome is Outcome.UNREACHABLE:
+        return "unreachable", f"{answer.detail} Nothing changed; try again in a few minutes."
+    if answer.outcome is Outcome.MISSING:
+        return "missing", f"{answer.detail} Add it with the value shown, then verify again."
+    if expected in answer.values:
+        return "verified", f"Found {expected} at {record}."
+    return "mismatch", (f"The TXT record at {record} does not hold {expected} "
+                        f"(found {len(answer.values)} other value(s)).")
 
 
 async def _record(db: Database, publisher: Publisher, member: OrgMember, asked: dict[str, Any], result: str,
@@ -113,7 +118,7 @@ async def _record(db: Database, publisher: Publisher, member: OrgMember, asked: 
             raise ConflictError("The custom domain changed while it was being checked; verify again.")
         if result == "verified":
             try:
-                await _route(unit, member, current["name"])
+                await route(unit, member.org_id, current["name"])
             except UniqueViolation:
                 raise ConflictError(_TAKEN, field="domain") from None
         return await q.record_check(unit.conn, member.org_id, current["id"], result, detail)
@@ -123,15 +128,15 @@ async def do_remove_domain(db: Database, publisher: Publisher, member: OrgMember
     member.require(Perm.UPDATE_ORG)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await q.delete_domain(unit.conn, member.org_id)
-        await _route(unit, member, None)
+        await route(unit, member.org_id, None)
 
 
-async def _route(unit: Unit, member: OrgMember, name: str | None) -> None:
+async def route(unit: Unit, org_id: UUID, name: str | None) -> None:
     """Route the org's Host to `name` (None: to nothing); members see the org change when it does."""
-    if await q.set_org_domain(unit.conn, member.org_id, name):
-        org = await org_queries.get_org(unit.conn, member.org_id)
+    if await q.set_org_domain(unit.conn, org_id, name):
+        org = await org_queries.get_org(unit.conn, org_id)
         assert org is not None
-        await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
+        await unit.record(Channel.org(org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
 
 
 async def org_for_host(db: Database, host_header: str | None) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +27,12 @@ UPDATE org_domains SET checked_at = now(), check_result = $3::text, check_detail
     verified_at = CASE WHEN $3::text = 'verified' THEN coalesce(verified_at, now()) ELSE verified_at END
 WHERE org_id = $1 AND id = $2 RETURNING {_COLUMNS}
 """  # noqa: S608
+_UNVERIFY = f"""
+UPDATE org_domains SET verified_at = NULL, checked_at = now(), check_result = $3::text, check_detail = $4
+WHERE org_id = $1 AND id = $2 AND verified_at IS NOT NULL RETURNING {_COLUMNS}
+"""  # noqa: S608
+_CLAIM_RECHECKS = "SELECT org_id, id, name, token FROM domain_recheck_claim($1, $2)"
+_ADMINS = "SELECT user_id FROM memberships WHERE org_id = $1 AND role IN ('owner', 'admin') AND status = 'active'"
 _DELETE = "DELETE FROM org_domains WHERE org_id = $1"
 _SET_ORG_DOMAIN = "UPDATE organizations SET custom_domain = $2 WHERE id = $1 AND custom_domain IS DISTINCT FROM $2"
 _ORG_FOR_DOMAIN = "SELECT id, slug, name, logo_url, branding, custom_domain FROM org_for_domain($1)"
@@ -45,6 +52,20 @@ async def record_check(conn: Conn, org_id: UUID, domain_id: UUID, result: str, d
     found = row(await conn.fetchrow(_CHECKED, org_id, domain_id, result, detail[:500]))
     assert found is not None
     return found
+
+
+async def unverify(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> dict[str, Any] | None:
+    """Take a verified domain back to pending; None when it was not (or no longer) verified."""
+    return row(await conn.fetchrow(_UNVERIFY, org_id, domain_id, result, detail[:500]))
+
+
+async def claim_rechecks(conn: Conn, checked_before: datetime, n: int) -> list[dict[str, Any]]:
+    """Verified domains of any org due for another look (stamped as checked now)."""
+    return [dict(r) for r in await conn.fetch(_CLAIM_RECHECKS, checked_before, n)]
+
+
+async def list_admins(conn: Conn, org_id: UUID) -> list[UUID]:
+    return [r["user_id"] for r in await conn.fetch(_ADMINS, org_id)]
 
 
 async def delete_domain(conn: Conn, org_id: UUID) -> bool:

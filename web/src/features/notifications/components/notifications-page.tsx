@@ -16,6 +16,7 @@ function target(n: Notification, slug: string | undefined): string | null {
   if (!slug) return null;
   if (n.data.conversation_id) return `/${encodeURIComponent(slug)}/messages/${n.data.conversation_id}`;
   if (n.data.topic_id) return `/${encodeURIComponent(slug)}/topics/${n.data.topic_id}${n.data.post_id ? `#post-${n.data.post_id}` : ""}`;
+  if (n.kind === "domain_unverified") return `/${encodeURIComponent(slug)}/settings`; // where the domain is verified again
   return null;
 }
 
