@@ -1,8 +1,9 @@
 """The browser app's budgets: JS the sign-in and dashboard routes load (gzipped), and how long a
 200-post topic takes to show its first page after an in-app navigation, in Debian's chromium.
 
-`python -m bench.web [--runs 15]`: starts `community serve` on loopback (embedded PostgreSQL in a
-temporary data directory), seeds one org with a 200-post topic over the API, drives chromium.
+`python -m bench.web [--runs 15]` (`BENCH_WEB_PORT` moves it off 9142): starts `community serve` on
+loopback (embedded PostgreSQL in a temporary data directory),
+seeds one org with a 200-post topic over the API, drives chromium.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DIST = ROOT / "web" / "dist"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
-PORT, WS_PORT = 9142, 9143
+PORT = int(os.environ.get("BENCH_WEB_PORT", "9142"))  # the websocket listener takes the next one
 BASE = f"http://127.0.0.1:{PORT}"
 
 
 def serve(data_dir: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PORT": str(PORT), "WEBSOCKET_PORT": str(WS_PORT), "HOST": "127.0.0.1",
+    env = {**os.environ, "PORT": str(PORT), "WEBSOCKET_PORT": str(PORT + 1), "HOST": "127.0.0.1",
            "NEXT_PUBLIC_APP_URL": BASE, "COMMUNITY_DATA_DIR": data_dir, "LOG_LEVEL": "warning",
            "LOG_FORMAT": "json", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024"}
     env.pop("DATABASE_URL", None)
