@@ -2,8 +2,11 @@
 
 `upcoming_events` (the next occurrences the caller may see; the stat counts those starting in
 the next 30 days) come from the events feature; `shared_resources` counts the resources the caller may read;
-`active_members` and `joined_last_30_days` are analytics' totals of the last 30 UTC days with today
-(the same numbers the analytics page shows, from the rollups and today's live counts).
+`member_count` (active members now), `active_members` and `joined_last_30_days` are analytics'
+totals of the last 30 UTC days with today (the same numbers the analytics page shows, from the
+rollups and today's live counts); seats (which also count pending and suspended members) are the
+organization's `current_member_count`. `total_posts` (all time, in the forums the caller sees) and
+`active_discussions` (topics active in 7 days) have no analytics counterpart.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
     seen = _recent(member, recent, current)
     return {
         "organization": org_view(member.org),
-        "stats": {"member_count": member.org["current_member_count"], **stats,
+        "stats": {"member_count": recent_numbers["members"], **stats,
                   "active_members": recent_numbers["active_members"],
                   "upcoming_events": upcoming_count, "shared_resources": shared_resources},
         "forums": forum_tree(visible),

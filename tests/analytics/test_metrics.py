@@ -161,9 +161,14 @@ async def test_every_metric_equals_the_tables_including_downloads_and_catching_u
              for r in await conn.fetch("SELECT * FROM analytics_daily WHERE org_id = $1", acme.id)}
     assert after == before
 
-    # The dashboard's numbers are analytics' totals of the last 30 days with today.
+    # The dashboard's numbers are analytics' totals of the last 30 days with today; members are the
+    # active ones (a pending and a suspended membership hold seats but are not members yet / now).
+    for status in ("pending", "suspended"):
+        await factory.join(acme, await factory.user(status.title()), "member", status=status)
     last30 = (await client.get(f"/api/orgs/{acme.slug}/analytics", headers=acme.admin.auth,
                                params={"from": (today - timedelta(days=29)).isoformat()})).json()["totals"]
     dash = (await client.get(f"/api/orgs/{acme.slug}/dashboard", headers=acme.member.auth)).json()
     assert dash["stats"]["active_members"] == last30["active_members"] > 0
     assert dash["member_stats"]["joined_last_30_days"] == last30["new_members"]
+    assert dash["stats"]["member_count"] == last30["members"] == sum(dash["member_stats"]["by_role"].values())
+    assert dash["organization"]["current_member_count"] == last30["members"] + 2  # the seats
