@@ -70,7 +70,8 @@ def configure_logging(*, fmt: str, level: str) -> None:
     # the same one-JSON-event-a-line as ours, on stdout beside them.
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[_from_stdlib, structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[_from_stdlib, structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.JSONRenderer(serializer=_orjson_text) if fmt == "json" else renderer],
         foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared]))
     logging.basicConfig(level=max(numeric, logging.WARNING), handlers=[handler], force=True)
     logging.captureWarnings(True)
@@ -85,6 +86,11 @@ def _from_stdlib(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
 
 def _orjson_dumps(event: MutableMapping[str, Any], **_: Any) -> bytes:
     return orjson.dumps(event, default=repr, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)
+
+
+def _orjson_text(event: MutableMapping[str, Any], **_: Any) -> str:
+    """For the stdlib's formatter, which writes text (bytes would print as b'...')."""
+    return _orjson_dumps(event).decode()
 
 
 def _passthrough(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -122,7 +122,7 @@ async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     context = contextvars.copy_context() if _statement_count.get() is not None else None
     token = trio.lowlevel.current_trio_token()
     task = trio.lowlevel.current_task()
-    started: list[asyncio.Task[T]] = []
+    started: list[asyncio.Task[T] | None] = []
     cancel: list[Callable[[], NoReturn]] = []
 
     def finish(result: outcome.Outcome[T] | None) -> None:  # in trio's thread
@@ -141,14 +141,25 @@ async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         token.run_sync_soon(finish, result)
 
     def start() -> None:  # in the loop's thread
-        aio_task = loop.create_task(fn(*args), context=context)
+        try:
+            # asyncpg checks some things before it makes a coroutine (a proxy already released
+            # raises here): that error is the caller's answer, or the caller would wait forever.
+            aio_task = loop.create_task(fn(*args), context=context)
+        except BaseException as exc:
+            started.append(None)
+            token.run_sync_soon(finish, outcome.Error(exc))
+            return
         aio_task.add_done_callback(done)
         started.append(aio_task)
 
     def abort(raise_cancel: Callable[[], NoReturn]) -> trio.lowlevel.Abort:
         cancel.append(raise_cancel)
-        # Runs after `start` (the loop's queue is FIFO), so the task exists by then.
-        handle.call_soon(lambda: started[0].cancel())
+
+        def stop() -> None:  # runs after `start` (the loop's queue is FIFO), so `started` is set
+            if started[0] is not None:
+                started[0].cancel()
+
+        handle.call_soon(stop)
         return trio.lowlevel.Abort.FAILED
 
     handle.call_soon(start)
@@ -261,7 +272,10 @@ async def _begin(pool: asyncpg.Pool[Record], begin_sql: str, seconds: float) -> 
     try:
         await raw.execute(begin_sql, timeout=seconds)
     except BaseException:
-        raw.terminate()  # never hand back a connection whose BEGIN may have half-happened
+        # Never hand back a connection whose BEGIN may have half-happened. A connection that
+        # died is already back in the pool (its proxy refuses every call): the error stays ours.
+        with suppress(asyncpg.InterfaceError):
+            raw.terminate()
         await pool.release(raw)
         raise
     return raw
@@ -272,11 +286,12 @@ async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], 
     try:
         await raw.execute("COMMIT" if commit else "ROLLBACK", timeout=seconds)
     except BaseException:
-        if raw.is_in_transaction():  # COMMIT/ROLLBACK did not complete: the connection is dropped
-            raw.terminate()
+        with suppress(asyncpg.InterfaceError):  # died meanwhile: already back in the pool
+            if raw.is_in_transaction():  # COMMIT/ROLLBACK did not complete: the connection is dropped
+                raw.terminate()
         raise
     finally:
-        await pool.release(raw)
+        await pool.release(raw)  # a no-op for a proxy the pool already took back
 
 
 async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...],
@@ -439,7 +454,8 @@ class Database:
         async def create() -> asyncpg.Pool[Record]:
             return await asyncpg.create_pool(
                 self.dsn, min_size=self.min_size, max_size=self.max_size, init=init, setup=setup, reset=_keep_session,
-                command_timeout=30)
+                # Every statement, in a transaction too: a frozen database costs each step this much.
+                command_timeout=self.timeout)
 
         self._pool = await _handoff(create)
 
