@@ -10,24 +10,52 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from community.db.pool import Database
+from pydantic import Field, field_validator
+
+from community.db.pool import Conn, Database
 from community.db.queries import files as file_queries
 from community.db.queries import resources as q
 from community.domain import files
 from community.domain.cursors import keyed_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, ChannelKind, EventType
+from community.domain.input import Body
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
+from community.domain.tags import normalise_tags
 from community.handles import FileStore, Publisher
 from community.services.files import claim_upload, inspect_upload, signed_url
 from community.services.forums import viewer_rank
-from community.services.unit import unit_of_work
+from community.services.unit import Unit, unit_of_work
 
 _NOT_FOUND = "No such resource."
+RoleName = Literal["owner", "admin", "moderator", "member", "guest"]
+
+
+class CreateResourceBody(Body):
+    upload_id: UUID
+    title: str = Field(min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=10_000)
+    category: str | None = Field(default=None, min_length=1, max_length=100)
+    tags: list[str] | None = Field(default=None, max_length=10)
+    required_role: RoleName | None = None
+    is_featured: bool | None = None
+
+    _tags = field_validator("tags")(normalise_tags)
+
+
+class UpdateResourceBody(Body):
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=10_000)
+    category: str | None = Field(default=None, max_length=100)
+    tags: list[str] | None = Field(default=None, max_length=10)
+    required_role: RoleName | None = None
+    is_featured: bool | None = None
+
+    _tags = field_validator("tags")(normalise_tags)
 _CURSOR_TYPES: dict[str, type] = {"recent": datetime, "popular": int, "title": str}
 
 
@@ -74,17 +102,23 @@ async def _view(store: FileStore, found: dict[str, Any]) -> dict[str, Any]:
                          pending_downloads=store.downloads.pending_for(found["org_id"], found["id"]))
 
 
-async def load_resource(db: Database, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
-    member.require(Perm.READ_PUBLIC)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        found = await q.get_resource(conn, member.org_id, resource_id)
+async def access_resource(conn: Conn, member: OrgMember, resource_id: UUID, *, lock: bool = False) -> dict[str,
+                                                                                                          Any]:
+    """The only loader of a resource: missing and above the caller's rank are the same 404."""
+    found = await q.get_resource(conn, member.org_id, resource_id, lock=lock)
     if found is None or not member.is_member or not _may_read(member, found):
         raise NotFoundError(_NOT_FOUND)
     return found
 
 
+async def _read(db: Database, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
+    member.require(Perm.READ_PUBLIC)
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+        return await access_resource(conn, member, resource_id)
+
+
 async def read_resource(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
-    return await _view(store, await load_resource(db, member, resource_id))
+    return await _view(store, await _read(db, member, resource_id))
 
 
 async def list_resources(db: Database, store: FileStore, member: OrgMember, *, category: str | None, tag: str | None,
@@ -107,69 +141,79 @@ async def list_resources(db: Database, store: FileStore, member: OrgMember, *, c
     return {"resources": [await _view(store, r) for r in page], "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_create_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
-                             data: dict[str, Any]) -> dict[str, Any]:
+async def check_create_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                                data: CreateResourceBody) -> dict[str, Any]:
+    """Members who may upload, of an upload of theirs (purpose resource), for readers at most their rank."""
     if not member.is_member:
         raise NotFoundError("No such organization.")
     member.require(Perm.UPLOAD_RESOURCES)
-    required_role = data.get("required_role") or "member"
-    _check_required_role(member, required_role)
-    upload = await inspect_upload(db, store, member, data["upload_id"], "resource")
-    resource_id = uuid.uuid4()
-    text_status = "pending" if upload["content_type"] in files.EXTRACTABLE else "none"
+    _check_required_role(member, data.required_role or "member")
+    upload = await inspect_upload(db, store, member, data.upload_id, "resource")
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await claim_upload(unit.conn, member, upload)
-        await q.insert_resource(unit.conn, resource_id=resource_id, org_id=member.org_id, upload=upload,
-                                title=data["title"], description=data.get("description"),
-                                category=data.get("category"), tags=data.get("tags") or [],
-                                is_featured=bool(data.get("is_featured")), uploaded_by=member.user_id,
-                                required_role=required_role, text_status=text_status)
-        found = await q.get_resource(unit.conn, member.org_id, resource_id)
-        assert found is not None
-        view = resource_view(found)
-        await unit.record(resource_channel(resource_id), EventType.RESOURCE_CREATED,
-                          {"resource": view, "resource_id": resource_id, "min_rank": RANK[Role(required_role)]})
+        view = await do_create_resource(unit, member, data, upload)
     store.worker.poke()
     return view
 
 
-async def do_update_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
-                             resource_id: UUID, changes: dict[str, Any]) -> dict[str, Any]:
-    _check_required_role(member, changes.get("required_role"))
+async def do_create_resource(unit: Unit, member: OrgMember, data: CreateResourceBody,
+                             upload: dict[str, Any]) -> dict[str, Any]:
+    resource_id, required_role = uuid.uuid4(), data.required_role or "member"
+    text_status = "pending" if upload["content_type"] in files.EXTRACTABLE else "none"
+    await q.insert_resource(unit.conn, resource_id=resource_id, org_id=member.org_id, upload=upload,
+                            title=data.title, description=data.description, category=data.category,
+                            tags=data.tags or [], is_featured=bool(data.is_featured), uploaded_by=member.user_id,
+                            required_role=required_role, text_status=text_status)
+    view = resource_view(await access_resource(unit.conn, member, resource_id))
+    await unit.record(resource_channel(resource_id), EventType.RESOURCE_CREATED,
+                      {"resource": view, "resource_id": resource_id, "min_rank": RANK[Role(required_role)]})
+    return view
+
+
+async def check_update_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                                resource_id: UUID, changes: UpdateResourceBody) -> dict[str, Any]:
+    """Its uploader or a moderator; only moderators change `is_featured`; readers at most the editor's rank."""
+    _check_required_role(member, changes.required_role)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        found = await q.get_resource(unit.conn, member.org_id, resource_id, lock=True)
-        if found is None or not member.is_member or not _may_read(member, found):
-            raise NotFoundError(_NOT_FOUND)
+        found = await access_resource(unit.conn, member, resource_id, lock=True)
         if not _may_edit(member, found):
             raise ForbiddenError("Only the uploader or a moderator edits this resource.")
-        if "is_featured" in changes and not member.at_least(Role.MODERATOR) and \
-                changes["is_featured"] != found["is_featured"]:
+        if "is_featured" in changes.model_fields_set and not member.at_least(Role.MODERATOR) and \
+                changes.is_featured != found["is_featured"]:
             raise ForbiddenError("Only moderators feature resources.")
-        await q.update_resource(unit.conn, member.org_id, resource_id,
-                                {k: v for k, v in changes.items() if v is not None or k in ("description", "category")})
-        updated = await q.get_resource(unit.conn, member.org_id, resource_id)
-        assert updated is not None
+        updated = await do_update_resource(unit, member, resource_id, changes)
     return await _view(store, updated)
 
 
-async def do_delete_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
-                             resource_id: UUID) -> None:
-    """The row, its upload, and (through the files worker) its stored objects."""
+async def do_update_resource(unit: Unit, member: OrgMember, resource_id: UUID,
+                             changes: UpdateResourceBody) -> dict[str, Any]:
+    """Null clears `description` and `category`; elsewhere it leaves the field as it is."""
+    fields = {k: v for k, v in changes.model_dump(exclude_unset=True).items()
+              if v is not None or k in ("description", "category")}
+    await q.update_resource(unit.conn, member.org_id, resource_id, fields)
+    return await access_resource(unit.conn, member, resource_id)
+
+
+async def check_delete_resource(db: Database, publisher: Publisher, store: FileStore, member: OrgMember,
+                                resource_id: UUID) -> None:
+    """Its uploader or a moderator: the row, its upload, and (through the files worker) its stored objects."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        found = await q.get_resource(unit.conn, member.org_id, resource_id, lock=True)
-        if found is None or not member.is_member or not _may_read(member, found):
-            raise NotFoundError(_NOT_FOUND)
+        found = await access_resource(unit.conn, member, resource_id, lock=True)
         if not _may_edit(member, found):
             raise ForbiddenError("Only the uploader or a moderator deletes this resource.")
-        upload_id = await q.delete_resource(unit.conn, member.org_id, resource_id)
-        if upload_id is not None:
-            await file_queries.delete_upload(unit.conn, member.org_id, upload_id)
+        await do_delete_resource(unit, member, found)
     store.worker.poke()
+
+
+async def do_delete_resource(unit: Unit, member: OrgMember, found: dict[str, Any]) -> None:
+    upload_id = await q.delete_resource(unit.conn, member.org_id, found["id"])
+    if upload_id is not None:
+        await file_queries.delete_upload(unit.conn, member.org_id, upload_id)
 
 
 async def do_download(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> tuple[str, datetime]:
     """A URL valid for five minutes; the download is counted (batched, not a write per download)."""
-    found = await load_resource(db, member, resource_id)
+    found = await _read(db, member, resource_id)
     url, expires_at = await signed_url(store.storage, found["storage_key"], file_name=found["file_name"],
                                        content_type=found["file_type"])
     store.downloads.count_nowait(member.org_id, resource_id, member.user_id)

@@ -12,7 +12,6 @@ from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.files import LARGEST_FILE, PURPOSES
-from community.domain.tags import normalise_tags
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
@@ -22,7 +21,7 @@ from community.services import attachments, files, resources
 blueprint = Blueprint("resources", __name__)
 Purpose = Literal["resource", "logo", "attachment"]
 assert set(PURPOSES) == {"resource", "logo", "attachment"}
-RoleName = Literal["owner", "admin", "moderator", "member", "guest"]
+RoleName = resources.RoleName
 
 
 class CreateUploadBody(Body):
@@ -35,29 +34,6 @@ class CreateUploadBody(Body):
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.split(";")[0].strip().lower()
-
-
-class CreateResourceBody(Body):
-    upload_id: UUID
-    title: str = Field(min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    category: str | None = Field(default=None, min_length=1, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=10)
-    required_role: RoleName | None = None
-    is_featured: bool | None = None
-
-    _tags = field_validator("tags")(normalise_tags)
-
-
-class UpdateResourceBody(Body):
-    title: str | None = Field(default=None, min_length=1, max_length=255)
-    description: str | None = Field(default=None, max_length=10_000)
-    category: str | None = Field(default=None, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=10)
-    required_role: RoleName | None = None
-    is_featured: bool | None = None
-
-    _tags = field_validator("tags")(normalise_tags)
 
 
 class ResourcesQuery(PageQuery):
@@ -150,11 +126,11 @@ async def create_upload(org: str, data: CreateUploadBody) -> tuple[dict[str, Any
 @blueprint.post("/api/orgs/<org>/resources")
 @answers(ResourceAnswer, 201)
 @problems(409, 415)
-@validate_request(CreateResourceBody)
-async def create_resource(org: str, data: CreateResourceBody) -> tuple[dict[str, Any], int]:
+@validate_request(resources.CreateResourceBody)
+async def create_resource(org: str, data: resources.CreateResourceBody) -> tuple[dict[str, Any], int]:
     member = await org_member(org)
     h = current_handles()
-    resource = await resources.do_create_resource(h.db, h.publisher, h.files, member, data.model_dump())
+    resource = await resources.check_create_resource(h.db, h.publisher, h.files, member, data)
     return {"resource": _absolute_view(resource)}, 201
 
 
@@ -181,12 +157,11 @@ async def read_resource(org: str, resource_id: UUID) -> dict[str, Any]:
 
 @blueprint.patch("/api/orgs/<org>/resources/<uuid:resource_id>")
 @answers(ResourceAnswer)
-@validate_request(UpdateResourceBody)
-async def update_resource(org: str, resource_id: UUID, data: UpdateResourceBody) -> dict[str, Any]:
+@validate_request(resources.UpdateResourceBody)
+async def update_resource(org: str, resource_id: UUID, data: resources.UpdateResourceBody) -> dict[str, Any]:
     member = await org_member(org)
-    changes = data.model_dump(exclude_unset=True)
     h = current_handles()
-    updated = await resources.do_update_resource(h.db, h.publisher, h.files, member, resource_id, changes)
+    updated = await resources.check_update_resource(h.db, h.publisher, h.files, member, resource_id, data)
     return {"resource": _absolute_view(updated)}
 
 
@@ -195,7 +170,7 @@ async def update_resource(org: str, resource_id: UUID, data: UpdateResourceBody)
 async def delete_resource(org: str, resource_id: UUID) -> tuple[str, int]:
     member = await org_member(org)
     h = current_handles()
-    await resources.do_delete_resource(h.db, h.publisher, h.files, member, resource_id)
+    await resources.check_delete_resource(h.db, h.publisher, h.files, member, resource_id)
     return "", 204
 
 
