@@ -156,3 +156,59 @@ def test_layers_import_one_way() -> None:
         assert "import_module" not in {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}, path
         assert "import_module" not in {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
                                        for a in n.names}, path
+
+
+def _query_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local names bound to modules of community.db.queries (`from community.db.queries import forums as q`)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "community.db.queries":
+            found |= {a.asname or a.name: f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def _query_calls(func: ast.AST, aliases: dict[str, str]) -> set[tuple[str, str]]:
+    return {(aliases[n.func.value.id], n.func.attr) for n in ast.walk(func)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+            and n.func.value.id in aliases}
+
+
+def _service_functions() -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, dict[str, str]]]:
+    found = []
+    for path, tree in _modules():
+        if path.startswith("community/services/"):
+            aliases = _query_aliases(tree)
+            found += [(path, f, aliases) for f in tree.body if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+    return found
+
+
+def _acts_for_a_caller(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = [*func.args.posonlyargs, *func.args.args, *func.args.kwonlyargs]
+    return any(a.annotation is not None and "OrgMember" in ast.unparse(a.annotation) for a in args)
+
+
+def test_protected_rows_load_only_through_access() -> None:
+    """What an `access_*` function loads (its `get_*` queries) is protected: a use case acting for a
+    caller reaches those rows only through an `access_*`, which answers the same 404 for missing and
+    forbidden. Workers acting for nobody (deliveries, reminders) read them directly."""
+    functions = _service_functions()
+    protected = {call for _, f, aliases in functions if f.name.startswith("access_")
+                 for call in _query_calls(f, aliases) if call[1].startswith("get_")}
+    assert protected, "no access_ function found"
+    wrong = [f"{path} {f.name} -> {module}.{name}" for path, f, aliases in functions
+             if not f.name.startswith("access_") and _acts_for_a_caller(f)
+             for module, name in _query_calls(f, aliases) if (module, name) in protected]
+    assert wrong == []
+
+
+def test_routes_hand_on_typed_bodies_and_never_touch_the_database() -> None:
+    """Routes are thin: a validated body goes to its service as the model it is (no `model_dump`
+    into a dict), and no route imports the database layer."""
+    wrong = []
+    for path, tree in _modules():
+        if not path.startswith("community/http/routes/"):
+            continue
+        wrong += [f"{path}:{n.lineno} model_dump" for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and n.attr == "model_dump"]
+        wrong += [f"{path} imports {t}" for t in _imports(tree) if t.startswith("community.db")]
+    assert wrong == []

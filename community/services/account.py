@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from pydantic import AnyHttpUrl, Field
 
 from community.actors.mailer import Mailer
 from community.db.pool import Database
@@ -28,6 +29,7 @@ from community.domain.errors import (
     UnauthorizedError,
     ValidationFailedError,
 )
+from community.domain.input import Body, Text
 from community.domain.principal import Principal
 from community.handles import FileStore
 from community.identity import Claims, Identity
@@ -53,12 +55,24 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def do_update_profile(db: Database, principal: Principal, changes: dict[str, Any]) -> dict[str, Any]:
-    """`changes` holds `display_name` and/or `avatar_url` (None clears it). An uploaded avatar
-    comes in as the URL of the stored file, resolved by the files area before this call."""
+class ProfileBody(Body):
+    display_name: Text | None = Field(default=None, min_length=1, max_length=100)
+    avatar_url: AnyHttpUrl | None = Field(default=None, max_length=500)
+
+
+async def do_update_profile(db: Database, principal: Principal, changes: ProfileBody) -> dict[str, Any]:
+    """A new display name (null keeps it) and/or avatar URL (null removes it)."""
+    avatar = changes.avatar_url
+    return await _set_profile(db, principal, display_name=changes.display_name,
+                              avatar_set="avatar_url" in changes.model_fields_set,
+                              avatar_url=str(avatar) if avatar is not None else None)
+
+
+async def _set_profile(db: Database, principal: Principal, *, display_name: str | None, avatar_set: bool,
+                       avatar_url: str | None) -> dict[str, Any]:
     async with db.transaction(user_id=principal.user_id) as conn:
-        user = await account.update_profile(conn, principal.user_id, display_name=changes.get("display_name"),
-                                            avatar_set="avatar_url" in changes, avatar_url=changes.get("avatar_url"))
+        user = await account.update_profile(conn, principal.user_id, display_name=display_name,
+                                            avatar_set=avatar_set, avatar_url=avatar_url)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     return user_view(user)
@@ -70,7 +84,9 @@ async def do_set_avatar(db: Database, store: FileStore, principal: Principal, or
     GIF or WebP, at most 5 MB, its bytes checked): stored as the image's stable public URL."""
     member = await access_org(db, principal, org_ref)
     upload = await take_upload(db, store, member, upload_id, "logo")
-    return await do_update_profile(db, principal, {"avatar_url": public_image_path(upload["id"])})
+    # The stored file's stable path, not a URL a client sent: no ProfileBody.
+    return await _set_profile(db, principal, display_name=None, avatar_set=True,
+                              avatar_url=public_image_path(upload["id"]))
 
 
 async def do_change_password(db: Database, identity: Identity, limiter: RateLimiter, principal: Principal, *,

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 from uuid import UUID
+
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from community.db.pool import Database
 from community.db.queries import events as q
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
+from community.domain.input import Body
 from community.domain.markdown import render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -30,6 +34,7 @@ from community.services.events import (
     manages,
     now,
     occurrence_view,
+    parse_occurrence,
     public_view,
     resolve_occurrence,
 )
@@ -37,6 +42,65 @@ from community.services.unit import Unit, unit_of_work
 
 SERIES_ONLY = ("event_type", "timezone", "max_attendees", "registration_required", "is_public", "recurrence")
 _TIMING = ("start_time", "end_time", "timezone", "recurrence")
+
+
+def _clean(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("may not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("may not contain unpaired surrogates") from None
+    return value
+
+
+def _web_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+EventText = Annotated[str, AfterValidator(_clean)]
+Url = Annotated[str, AfterValidator(_clean), AfterValidator(_web_url)]
+
+
+class CreateEventBody(Body):
+    title: EventText = Field(min_length=1, max_length=255)
+    description: EventText | None = Field(default=None, max_length=20_000)
+    event_type: EventText | None = Field(default=None, min_length=1, max_length=50)
+    start_time: AwareDatetime
+    end_time: AwareDatetime
+    timezone: EventText = Field(min_length=1, max_length=100)
+    location: EventText | None = Field(default=None, max_length=255)
+    meeting_url: Url | None = Field(default=None, max_length=500)
+    max_attendees: int | None = Field(default=None, ge=1, le=100_000)
+    registration_required: bool = False
+    is_public: bool = True
+    recurrence: EventText | None = Field(default=None, min_length=1, max_length=500,
+                                    description="An RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10")
+    create_topic: bool = False
+    topic_forum_id: UUID | None = None
+
+
+class UpdateEventBody(Body):
+    title: EventText | None = Field(default=None, min_length=1, max_length=255)
+    description: EventText | None = Field(default=None, max_length=20_000)
+    event_type: EventText | None = Field(default=None, min_length=1, max_length=50)
+    start_time: AwareDatetime | None = None
+    end_time: AwareDatetime | None = None
+    timezone: EventText | None = Field(default=None, min_length=1, max_length=100)
+    location: EventText | None = Field(default=None, max_length=255)
+    meeting_url: Url | None = Field(default=None, max_length=500)
+    max_attendees: int | None = Field(default=None, ge=1, le=100_000)
+    registration_required: bool | None = None
+    is_public: bool | None = None
+    recurrence: EventText | None = Field(default=None, min_length=1, max_length=500)
+    occurrence: str | None = Field(default=None, max_length=64,
+                                   description="Edit only this occurrence (its id or start time); omit for the series")
+
+
+_NOT_NULL = ("title", "start_time", "end_time", "timezone", "registration_required", "is_public")
 
 
 def _invalid(errors: list[dict[str, object]]) -> ValidationFailedError:
@@ -71,9 +135,9 @@ def _normalise(event: dict[str, Any]) -> None:
 
 
 async def do_create_event(db: Database, publisher: Publisher, member: OrgMember,
-                          data: dict[str, Any]) -> dict[str, Any]:
+                          data: CreateEventBody) -> dict[str, Any]:
     member.require(Perm.CREATE_EVENTS)
-    event = {k: v for k, v in data.items() if k not in ("create_topic", "topic_forum_id")}
+    event = data.model_dump(exclude={"create_topic", "topic_forum_id"})
     _normalise(event)
     check_event(event)
     layout = event_series.plan(event, now=now())
@@ -82,8 +146,8 @@ async def do_create_event(db: Database, publisher: Publisher, member: OrgMember,
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await q.insert_event(unit.conn, event_id, member.org_id, event, member.user_id)
         await event_series.lay_out(unit.conn, member.org_id, event_id, layout)
-        if data.get("create_topic"):
-            topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.get("topic_forum_id"))
+        if data.create_topic:
+            topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.topic_forum_id)
             await q.set_topic(unit.conn, member.org_id, event_id, topic_id)
         _, view = await _record(unit, member, event_id, None, EventType.EVENT_CREATED)
     return view
@@ -112,7 +176,14 @@ def _require_manager(member: OrgMember, event: dict[str, Any]) -> None:
 
 
 async def do_update_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                          event_id: UUID, changes: dict[str, Any], ref: OccurrenceRef) -> dict[str, Any]:
+                          event_id: UUID, body: UpdateEventBody) -> dict[str, Any]:
+    """The series, or with `occurrence` that one occurrence; fields that have no "unset" refuse null."""
+    changes = body.model_dump(exclude_unset=True)
+    ref = parse_occurrence(changes.pop("occurrence", None), ["body", "occurrence"])
+    nulls = [k for k in _NOT_NULL if k in changes and changes[k] is None]
+    if nulls:
+        raise ValidationFailedError(f"invalid: {', '.join(nulls)}",
+                                    [{"loc": ["body", k], "msg": "may not be null"} for k in nulls])
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         event = await load_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)

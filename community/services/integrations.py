@@ -8,16 +8,15 @@ record the outcome, retry with backoff and jitter, and turn off an integration t
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import structlog
+from pydantic import Field
 
 from community.billing import Billing
-from community.db.pool import Database
-from community.db.queries import forums as forum_queries
+from community.db.pool import Conn, Database
 from community.db.queries import integrations as q
 from community.db.queries import notifications as nq
 from community.db.queries import orgs
@@ -25,6 +24,7 @@ from community.db.queries.billing import list_owners
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.handles import Publisher, Realtime
@@ -33,6 +33,7 @@ from community.integrations.guard import BlockedAddressError, check_url_shape, r
 from community.integrations.sender import Outcome, Sender, new_secret, signature_headers
 from community.services.billing import require_plan
 from community.services.event_notices import publish_notices
+from community.services.forums import access_forum
 from community.services.unit import unit_of_work
 from community.settings import Settings
 
@@ -43,6 +44,27 @@ KINDS = ("webhook", "slack", "discord")
 MAX_PER_ORG = 25
 SECRET_OVERLAP = timedelta(hours=24)
 _NOT_FOUND = "No such integration."
+
+EventName = Literal["topic_created", "post_created", "solution_marked", "member_joined", "event_created",
+                    "resource_created"]
+_URL = Field(min_length=8, max_length=2000)
+
+
+class CreateIntegrationBody(Body):
+    kind: Literal["webhook", "slack", "discord"]
+    url: str = _URL
+    events: list[EventName] = Field(min_length=1, max_length=6)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    forum_id: UUID | None = None
+    enabled: bool = True
+
+
+class UpdateIntegrationBody(Body):
+    url: str | None = Field(default=None, min_length=8, max_length=2000)
+    events: list[EventName] | None = Field(default=None, min_length=1, max_length=6)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    forum_id: UUID | None = None
+    enabled: bool | None = None
 _LEASE = timedelta(seconds=60)
 _MAX_BACKOFF = 3600.0
 
@@ -80,7 +102,7 @@ async def _check_url(settings: Settings, url: str) -> None:
         raise _field_error("url", str(exc)) from None
 
 
-async def _access(conn: Any, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+async def access_integration(conn: Any, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
     found = await q.get_integration(conn, member.org_id, integration_id)
     if found is None:
         raise NotFoundError(_NOT_FOUND)
@@ -103,43 +125,50 @@ async def list_integrations(db: Database, member: OrgMember) -> list[dict[str, A
         return [integration_view(i) for i in await q.list_integrations(conn, member.org_id)]
 
 
-async def do_create(db: Database, settings: Settings, member: OrgMember, *, kind: str, url: str,
-                    events: Sequence[str], name: str | None, forum_id: UUID | None,
-                    enabled: bool) -> dict[str, Any]:
+async def check_create_integration(db: Database, settings: Settings, member: OrgMember,
+                                   data: CreateIntegrationBody) -> dict[str, Any]:
+    """Integration managers; a public http(s) URL; at most MAX_PER_ORG; a forum filter of this org."""
     _check_manage(member)
-    await _check_url(settings, url)
-    secret = new_secret() if kind == "webhook" else None
+    await _check_url(settings, data.url)
+    secret = new_secret() if data.kind == "webhook" else None
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         if len(await q.list_integrations(conn, member.org_id)) >= MAX_PER_ORG:
             raise ConflictError(f"An organization has at most {MAX_PER_ORG} integrations.")
-        if forum_id is not None and await forum_queries.get_forum(conn, member.org_id, forum_id) is None:
-            raise _field_error("forum_id", "No such forum in this organization.")
-        found = await q.insert_integration(conn, org_id=member.org_id, kind=kind, name=name or _default_name(kind),
-                                           url=url, events=list(dict.fromkeys(events)), forum_id=forum_id,
-                                           enabled=enabled, secret=secret, created_by=member.user_id)
+        await _check_forum(conn, member, data.forum_id)
+        found = await q.insert_integration(
+            conn, org_id=member.org_id, kind=data.kind, name=data.name or _default_name(data.kind), url=data.url,
+            events=list(dict.fromkeys(data.events)), forum_id=data.forum_id, enabled=data.enabled, secret=secret,
+            created_by=member.user_id)
     view = integration_view(found)
     return {**view, "secret": secret} if secret else view
+
+
+async def _check_forum(conn: Conn, member: OrgMember, forum_id: UUID | None) -> None:
+    if forum_id is None:
+        return
+    try:
+        await access_forum(conn, member, forum_id)
+    except NotFoundError:
+        raise _field_error("forum_id", "No such forum in this organization.") from None
 
 
 def _default_name(kind: str) -> str:
     return {"webhook": "Webhook", "slack": "Slack", "discord": "Discord"}[kind]
 
 
-async def do_update(db: Database, settings: Settings, member: OrgMember, integration_id: UUID,
-                    changes: dict[str, Any]) -> dict[str, Any]:
+async def check_update_integration(db: Database, settings: Settings, member: OrgMember, integration_id: UUID,
+                                   changes: UpdateIntegrationBody) -> dict[str, Any]:
     _check_manage(member)
-    if changes.get("url"):
-        await _check_url(settings, changes["url"])
+    if changes.url:
+        await _check_url(settings, changes.url)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await _access(conn, member, integration_id)
-        forum_id = changes.get("forum_id")
-        if forum_id is not None and await forum_queries.get_forum(conn, member.org_id, forum_id) is None:
-            raise _field_error("forum_id", "No such forum in this organization.")
-        events = changes.get("events")
+        await access_integration(conn, member, integration_id)
+        await _check_forum(conn, member, changes.forum_id)
+        events = changes.events
         found = await q.update_integration(
-            conn, member.org_id, integration_id, name=changes.get("name"), url=changes.get("url"),
-            events=list(dict.fromkeys(events)) if events is not None else None, set_forum="forum_id" in changes,
-            forum_id=forum_id, enabled=changes.get("enabled"))
+            conn, member.org_id, integration_id, name=changes.name, url=changes.url,
+            events=list(dict.fromkeys(events)) if events is not None else None,
+            set_forum="forum_id" in changes.model_fields_set, forum_id=changes.forum_id, enabled=changes.enabled)
     assert found is not None
     return integration_view(found)
 
@@ -156,7 +185,7 @@ async def do_rotate_secret(db: Database, member: OrgMember, integration_id: UUID
     _check_manage(member)
     secret = new_secret()
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        if (await _access(conn, member, integration_id))["kind"] != "webhook":
+        if (await access_integration(conn, member, integration_id))["kind"] != "webhook":
             raise ConflictError("Only webhooks are signed; Slack and Discord URLs are rotated by changing the URL.")
         found = await q.rotate_secret(conn, member.org_id, integration_id, secret, SECRET_OVERLAP)
     assert found is not None
@@ -166,7 +195,7 @@ async def do_rotate_secret(db: Database, member: OrgMember, integration_id: UUID
 async def do_test(db: Database, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
     _check_manage(member)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await _access(conn, member, integration_id)
+        await access_integration(conn, member, integration_id)
         found = await q.queue_delivery(conn, member.org_id, integration_id, "ping", {})
     return delivery_view(found)
 
@@ -176,7 +205,7 @@ async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID,
     _check_manage(member)
     before = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await _access(conn, member, integration_id)
+        await access_integration(conn, member, integration_id)
         found = await q.list_deliveries(conn, member.org_id, integration_id,
                                         before=before,
                                         limit=limit + 1)
@@ -188,7 +217,7 @@ async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID,
 async def do_redeliver(db: Database, member: OrgMember, integration_id: UUID, delivery_id: UUID) -> dict[str, Any]:
     _check_manage(member)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await _access(conn, member, integration_id)
+        await access_integration(conn, member, integration_id)
         found = await q.redeliver(conn, member.org_id, integration_id, delivery_id)
     if found is None:
         raise NotFoundError("No such delivery.")

@@ -7,8 +7,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from uuid import UUID
 
+from pydantic import AnyHttpUrl, Field, field_validator
+
+from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
+from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
 from community.domain.errors import (
     ConflictError,
     ForbiddenError,
@@ -17,19 +21,46 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.events import Channel, EventType
-from community.domain.org_settings import OrgSettings
+from community.domain.input import Body
+from community.domain.org_settings import OrgSettings, OrgSettingsBody
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
 from community.domain.slugs import is_reserved, slugify, with_suffix
 from community.domain.tiers import tier
 from community.handles import FileStore, Publisher
-from community.services.branding import Logo, drop_old_logo, use_logo
+from community.services import domains
+from community.services.billing import require_plan
+from community.services.branding import Logo, check_logo, drop_old_logo, use_logo
 from community.services.unit import unit_of_work
 from community.services.views import org_view
 from community.settings import Settings
 
 _NOT_FOUND = "No such organization."
 T = TypeVar("T")
+
+
+class BrandingBody(Body):
+    """Colours carry white text (header, buttons); no raw CSS, no other keys."""
+
+    primary_color: str | None = Field(default=None, pattern=HEX_COLOUR)
+    accent_color: str | None = Field(default=None, pattern=HEX_COLOUR)
+    font: Font | None = None
+    logo_upload_id: UUID | None = None
+
+    @field_validator("primary_color", "accent_color")
+    @classmethod
+    def _white_text_readable(cls, value: str | None) -> str | None:
+        return None if value is None else check_readable_on_white(value)
+
+
+class UpdateOrgBody(Body):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    description: str | None = Field(default=None, max_length=5000)
+    logo_url: AnyHttpUrl | None = None
+    branding: BrandingBody | None = None
+    settings: OrgSettingsBody | None = None
+    custom_domain: str | None = Field(default=None, max_length=253)
+    is_public: bool | None = None
 
 
 async def access_org(db: Database, principal: Principal | None, ref: str) -> OrgMember:
@@ -118,6 +149,35 @@ async def _choose_slug(conn: Any, name: str, requested: str | None) -> str:
 
 def _invalid_slug(slug: str, why: str) -> ValidationFailedError:
     return ValidationFailedError(f"slug {why}", [{"loc": ["body", "slug"], "msg": f"{slug!r} {why}"}])
+
+
+async def check_update_org(db: Database, publisher: Publisher, billing: Billing, store: FileStore,
+                           settings: Settings, member: OrgMember, data: UpdateOrgBody) -> dict[str, Any]:
+    """Branding on plans that have it (a logo: an image upload of this org); `custom_domain` asks
+    for the domain as PUT .../domain does (it is routed once verified); the rest as it comes."""
+    changes = data.model_dump(exclude_unset=True, mode="json")
+    logo = None
+    if "branding" in changes:
+        if changes["branding"] is None:  # branding is reset field by field (each null), never as a whole
+            raise ValidationFailedError("branding may not be null",
+                                        [{"loc": ["body", "branding"], "msg": "may not be null; send {} or fields"}])
+        require_plan(billing, member, "branding")
+        upload_id = changes["branding"].pop("logo_upload_id", None)
+        if upload_id is not None:
+            logo = await check_logo(db, store, member, UUID(upload_id))
+    if "custom_domain" in changes:
+        await _set_custom_domain(db, publisher, billing, settings, member, changes.pop("custom_domain"))
+    return await do_update_org(db, publisher, member, changes, logo=logo, store=store)
+
+
+async def _set_custom_domain(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                             member: OrgMember, name: str | None) -> None:
+    member.require(Perm.UPDATE_ORG)
+    if name is None:
+        await domains.do_remove_domain(db, publisher, member)
+        return
+    require_plan(billing, member, "custom_domain")
+    await domains.do_set_domain(db, publisher, settings, member, name)
 
 
 async def do_update_org(db: Database, publisher: Publisher, member: OrgMember, changes: dict[str, Any], *,

@@ -273,7 +273,7 @@ async def _check_move(conn: Conn, member: OrgMember, target_id: UUID) -> None:
 
 async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
     for forum_id in sorted([topic["forum_id"], target_id]):  # one lock order: no deadlock between movers
-        await forums.get_forum(unit.conn, member.org_id, forum_id, for_update=True)
+        await access_forum(unit.conn, member, forum_id, for_update=True)
     slug = await _free_slug(unit.conn, member.org_id, target_id, topic["title"], current=topic["slug"])
     await topics.set_forum(unit.conn, member.org_id, topic["id"], target_id, slug)
     n = topic["reply_count"]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, EmailStr, Field
+from pydantic import EmailStr, Field
 from quart import Blueprint
 from quart_schema import validate_request
 
@@ -23,11 +23,6 @@ blueprint = Blueprint("account", __name__)
 
 _TOKEN = Field(min_length=20, max_length=200)
 _PASSWORD = Field(min_length=10, max_length=256)
-
-
-class ProfileBody(Body):
-    display_name: Text | None = Field(default=None, min_length=1, max_length=100)
-    avatar_url: AnyHttpUrl | None = Field(default=None, max_length=500)
 
 
 class PasswordChangeBody(Body):
@@ -65,14 +60,11 @@ class VerificationSent(Answer):
 
 @blueprint.patch("/api/me")
 @answers(UserAnswer)
-@validate_request(ProfileBody)
-async def update_profile(data: ProfileBody) -> dict[str, Any]:
+@validate_request(account.ProfileBody)
+async def update_profile(data: account.ProfileBody) -> dict[str, Any]:
     """Change the display name or the avatar (`avatar_url: null` removes it)."""
     principal = await require_principal()
-    changes = data.model_dump(exclude_unset=True, mode="json")
-    if changes.get("display_name", "") is None:
-        changes.pop("display_name")
-    return {"user": await account.do_update_profile(current_handles().db, principal, changes)}
+    return {"user": await account.do_update_profile(current_handles().db, principal, data)}
 
 
 class AvatarBody(Body):

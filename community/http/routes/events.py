@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AwareDatetime, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.errors import ValidationFailedError
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, Event, PageQuery, UserRef
@@ -23,60 +21,7 @@ ORG = "/api/orgs/<org>/events"
 EVENT = ORG + "/<uuid:event_id>"
 
 
-def _clean(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("may not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("may not contain unpaired surrogates") from None
-    return value
-
-
-def _web_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-Text = Annotated[str, AfterValidator(_clean)]
-Url = Annotated[str, AfterValidator(_clean), AfterValidator(_web_url)]
-
-
-class CreateEventBody(Body):
-    title: Text = Field(min_length=1, max_length=255)
-    description: Text | None = Field(default=None, max_length=20_000)
-    event_type: Text | None = Field(default=None, min_length=1, max_length=50)
-    start_time: AwareDatetime
-    end_time: AwareDatetime
-    timezone: Text = Field(min_length=1, max_length=100)
-    location: Text | None = Field(default=None, max_length=255)
-    meeting_url: Url | None = Field(default=None, max_length=500)
-    max_attendees: int | None = Field(default=None, ge=1, le=100_000)
-    registration_required: bool = False
-    is_public: bool = True
-    recurrence: Text | None = Field(default=None, min_length=1, max_length=500,
-                                    description="An RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10")
-    create_topic: bool = False
-    topic_forum_id: UUID | None = None
-
-
-class UpdateEventBody(Body):
-    title: Text | None = Field(default=None, min_length=1, max_length=255)
-    description: Text | None = Field(default=None, max_length=20_000)
-    event_type: Text | None = Field(default=None, min_length=1, max_length=50)
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
-    timezone: Text | None = Field(default=None, min_length=1, max_length=100)
-    location: Text | None = Field(default=None, max_length=255)
-    meeting_url: Url | None = Field(default=None, max_length=500)
-    max_attendees: int | None = Field(default=None, ge=1, le=100_000)
-    registration_required: bool | None = None
-    is_public: bool | None = None
-    recurrence: Text | None = Field(default=None, min_length=1, max_length=500)
-    occurrence: str | None = Field(default=None, max_length=64,
-                                   description="Edit only this occurrence (its id or start time); omit for the series")
+Text = event_writes.EventText
 
 
 class CancelBody(Body):
@@ -143,9 +88,6 @@ class AttendeeAnswer(Answer):
     attendee: Attendee
 
 
-_NOT_NULL = ("title", "start_time", "end_time", "timezone", "registration_required", "is_public")
-
-
 def _occurrence(raw: str | None, where: str) -> events.OccurrenceRef:
     return events.parse_occurrence(raw, [where, "occurrence"])
 
@@ -163,11 +105,11 @@ async def list_events(org: str, query_args: EventsQuery) -> dict[str, Any]:
 
 @blueprint.post(ORG)
 @answers(EventAnswer, 201)
-@validate_request(CreateEventBody)
-async def create_event(org: str, data: CreateEventBody) -> tuple[dict[str, Any], int]:
+@validate_request(event_writes.CreateEventBody)
+async def create_event(org: str, data: event_writes.CreateEventBody) -> tuple[dict[str, Any], int]:
     member = await org_member(org)
     h = current_handles()
-    return {"event": await event_writes.do_create_event(h.db, h.publisher, member, data.model_dump())}, 201
+    return {"event": await event_writes.do_create_event(h.db, h.publisher, member, data)}, 201
 
 
 @blueprint.get(EVENT)
@@ -182,17 +124,11 @@ async def read_event(org: str, event_id: UUID, query_args: OccurrenceQuery) -> d
 
 @blueprint.patch(EVENT)
 @answers(EventAnswer)
-@validate_request(UpdateEventBody)
-async def update_event(org: str, event_id: UUID, data: UpdateEventBody) -> dict[str, Any]:
+@validate_request(event_writes.UpdateEventBody)
+async def update_event(org: str, event_id: UUID, data: event_writes.UpdateEventBody) -> dict[str, Any]:
     member = await org_member(org)
-    changes = data.model_dump(exclude_unset=True)
-    ref = _occurrence(changes.pop("occurrence", None), "body")
-    nulls = [k for k in _NOT_NULL if k in changes and changes[k] is None]
-    if nulls:
-        raise ValidationFailedError(f"invalid: {', '.join(nulls)}",
-                                    [{"loc": ["body", k], "msg": "may not be null"} for k in nulls])
     h = current_handles()
-    return {"event": await event_writes.do_update_event(h.db, h.publisher, h.realtime, member, event_id, changes, ref)}
+    return {"event": await event_writes.do_update_event(h.db, h.publisher, h.realtime, member, event_id, data)}
 
 
 @blueprint.delete(EVENT)

@@ -6,37 +6,17 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, PageQuery
+from community.http.models import Answer, PageQuery
 from community.http.openapi import answers, problems
 from community.services import integrations
 
 blueprint = Blueprint("integrations", __name__)
-EventName = Literal["topic_created", "post_created", "solution_marked", "member_joined", "event_created",
-                    "resource_created"]
-_URL = Field(min_length=8, max_length=2000)
-
-
-class CreateIntegrationBody(Body):
-    kind: Literal["webhook", "slack", "discord"]
-    url: str = _URL
-    events: list[EventName] = Field(min_length=1, max_length=6)
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    forum_id: UUID | None = None
-    enabled: bool = True
-
-
-class UpdateIntegrationBody(Body):
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
-    events: list[EventName] | None = Field(default=None, min_length=1, max_length=6)
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    forum_id: UUID | None = None
-    enabled: bool | None = None
+EventName = integrations.EventName
 
 
 class Integration(Answer):
@@ -105,26 +85,26 @@ async def list_integrations(org: str) -> dict[str, Any]:
 @blueprint.post(_BASE)
 @answers(IntegrationAnswer, 201)
 @problems(402, 409)
-@validate_request(CreateIntegrationBody)
-async def create_integration(org: str, data: CreateIntegrationBody) -> tuple[dict[str, Any], int]:
+@validate_request(integrations.CreateIntegrationBody)
+async def create_integration(org: str, data: integrations.CreateIntegrationBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    found = await integrations.do_create(h.db, h.settings, member, kind=data.kind, url=data.url, events=data.events,
-                                         name=data.name, forum_id=data.forum_id, enabled=data.enabled)
+    found = await integrations.check_create_integration(h.db, h.settings, member, data)
     return {"integration": found}, 201
 
 
 @blueprint.patch(f"{_BASE}/<uuid:integration_id>")
 @answers(IntegrationAnswer)
 @problems(402)
-@validate_request(UpdateIntegrationBody)
-async def update_integration(org: str, integration_id: UUID, data: UpdateIntegrationBody) -> dict[str, Any]:
+@validate_request(integrations.UpdateIntegrationBody)
+async def update_integration(org: str, integration_id: UUID,
+                             data: integrations.UpdateIntegrationBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    changes = data.model_dump(exclude_unset=True)
-    return {"integration": await integrations.do_update(h.db, h.settings, member, integration_id, changes)}
+    return {"integration": await integrations.check_update_integration(h.db, h.settings, member, integration_id,
+                                                                      data)}
 
 
 @blueprint.delete(f"{_BASE}/<uuid:integration_id>")
