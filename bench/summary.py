@@ -32,7 +32,8 @@ def http_rows() -> list[list[str]]:
     if data is None:
         return [_row(t, g, None, None, None) for t, g in (
             ("topic page req/s at 50 conns", ">= 1000"), ("topic page p99 ms at 10 conns", "<= 25"),
-            ("topic page / healthz req/s", ">= 0.5"), ("post create server CPU / healthz", "<= 4"))]
+            ("topic page / healthz req/s", ">= 0.5"), ("post create server CPU / healthz", "<= 4"),
+            ("message send server CPU / healthz", "<= 4"), ("search (recent) p99 ms at 10 conns", "<= 25"))]
     return [_row(t["target"], t["goal"], t["figure"], t["peer /healthz"], t["holds"] == "yes")
             for t in data["targets"]]
 

@@ -30,10 +30,11 @@ from community.domain.errors import (
 from community.domain.events import Activity, Channel, EventType
 from community.domain.markdown import excerpt, render_markdown
 from community.domain.permissions import Perm
-from community.domain.principal import OrgMember
+from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher, Realtime
 from community.ratelimit import RateLimiter, retry_seconds
+from community.services.askers import Asker
 from community.services.conversations import check_direct_policy, check_not_blocked, load_conversation
 from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.unit import Unit, unit_of_work
@@ -97,22 +98,27 @@ class SendTarget:
     blocked: bool  # the sender and another participant blocked one another
 
 
-async def access_send_target(db: Database, member: OrgMember, conversation_id: UUID,
-                             client_id: str | None) -> SendTarget:
-    """The conversation (404 unless the caller takes part), a retry's first message, the participants."""
-    if member.user_id is None or not member.is_member:
-        raise NotFoundError(_NO_CONVERSATION)
-    author, found = await db.read_in_context(
-        users.author_query(member.org_id, member.user_id),
-        [cq.get_conversation_query(CONTEXT_ORG, CONTEXT_USER, conversation_id),
+async def access_send_target(db: Database, asker: Asker, conversation_id: UUID,
+                             client_id: str | None) -> tuple[Principal | None, OrgMember, SendTarget | None]:
+    """Who is asking, the conversation (404 unless they take part), a retry's first message and the
+    participants in ONE statement. A principal of None: the database does not know the caller."""
+    context, found = await db.read_in_context(
+        asker.context,
+        [users.author_query(CONTEXT_USER),
+         cq.get_conversation_query(CONTEXT_ORG, CONTEXT_USER, conversation_id),
          q.by_client_id_query(CONTEXT_ORG, CONTEXT_USER, conversation_id, client_id),
          q.participants_query(CONTEXT_ORG, conversation_id),
          q.blocked_query(CONTEXT_ORG, CONTEXT_USER, conversation_id)])
-    if author is None or found[0] is None:
+    if context is None:
         raise NotFoundError(_NO_CONVERSATION)
-    conversation, sent, people, blocked = found
-    return SendTarget(author=author, conversation=conversation, sent=sent,
-                      roles={p["user_id"]: p["role"] for p in people}, blocked=bool(blocked))
+    principal, member = asker.member_of(context)
+    author, conversation, sent, people, blocked = found
+    if principal is None or author is None:
+        return None, member, None
+    if conversation is None or not member.is_member:
+        raise NotFoundError(_NO_CONVERSATION)
+    return principal, member, SendTarget(author=author, conversation=conversation, sent=sent,
+                                         roles={p["user_id"]: p["role"] for p in people}, blocked=bool(blocked))
 
 
 def check_send(member: OrgMember, target: SendTarget) -> None:
@@ -136,12 +142,35 @@ async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimit
     have written first ('duplicate'), the checks run again on what is there now.
     """
     html = check_message(content)
-    message_id = uuid.uuid4()
     uploads = await inspect_attachments(db, store, member, attachments)
+    sent = await _send(db, publisher, limiter, Asker.of_member(member), conversation_id, content=content, html=html,
+                       client_id=client_id, uploads=uploads)
+    if sent is None:
+        raise NotFoundError(_NO_CONVERSATION)  # the member's user is gone
+    return sent[1], sent[2]
+
+
+async def send_message_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
+                          conversation_id: UUID, *, content: str,
+                          client_id: str | None) -> tuple[Principal, dict[str, Any], bool] | None:
+    """`do_send_message` (without attachments) for a caller named by their verified token: who they are
+    in `{org}` is read with the checks (`Asker.of_caller`), two round trips in all. None when the
+    database does not know the caller (the route then takes `org_member`'s path)."""
+    html = check_message(content)
+    return await _send(db, publisher, limiter, Asker.of_caller(caller, ref), conversation_id, content=content,
+                       html=html, client_id=client_id, uploads=[])
+
+
+async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *,
+                content: str, html: str, client_id: str | None,
+                uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any], bool] | None:
+    message_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
-        target = await access_send_target(db, member, conversation_id, client_id)
+        principal, member, target = await access_send_target(db, asker, conversation_id, client_id)
+        if principal is None or target is None:
+            return None
         if target.sent is not None:
-            return message_view(target.sent), False
+            return principal, message_view(target.sent), False
         check_send(member, target)
         message = _new_message(member, target, message_id, conversation_id, client_id, content, html, uploads)
         written, event = await _write_message(db, member, limiter, target, message, uploads)
@@ -151,7 +180,7 @@ async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimit
         if written.outcome == "created":
             assert written.seq is not None and written.at is not None
             publisher.committed([event.committed(written.seq, written.at)])
-            return message_view(message), True
+            return principal, message_view(message), True
     raise ConflictError("The conversation kept changing; try again.")
 
 

@@ -28,10 +28,11 @@ from community.domain.errors import (
 from community.domain.events import Channel, EventType
 from community.domain.markdown import extract_mentions
 from community.domain.permissions import Perm
-from community.domain.principal import OrgMember
+from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher
 from community.ratelimit import RateLimiter, retry_seconds
+from community.services.askers import Asker
 from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.forums import can_see, moderates
 from community.services.topics import POSTING_TOO_FAST, check_content, posting_key, posting_limit
@@ -89,24 +90,31 @@ def check_create_post(content: str) -> tuple[str, list[str]]:
     return check_content(content), extract_mentions(content)
 
 
-async def access_reply_target(db: Database, member: OrgMember, topic_id: UUID, parent_id: UUID | None,
-                              handles: list[str]) -> ReplyTarget:
-    """The topic (404 if missing or not visible), the parent and the mentioned members in ONE statement."""
-    if member.user_id is None:
-        raise NotFoundError("No such topic.")
-    author, found = await db.read_in_context(
-        users.author_query(member.org_id, member.user_id),
-        [topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER),
+async def access_reply_target(db: Database, asker: Asker, topic_id: UUID, parent_id: UUID | None,
+                              handles: list[str]) -> tuple[Principal | None, OrgMember, ReplyTarget]:
+    """Who is asking, the topic (404 if missing or not visible), the parent and the mentioned members
+    in ONE statement. A principal of None: the database does not know the caller."""
+    context, found = await db.read_in_context(
+        asker.context,
+        [users.author_query(CONTEXT_USER),
+         topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER),
          posts.get_post_query(CONTEXT_ORG, parent_id, CONTEXT_USER),
          posts.topic_mentions_query(CONTEXT_ORG, topic_id, handles),
          posts.joined_at_query(CONTEXT_ORG, CONTEXT_USER)])
-    if author is None:
-        raise NotFoundError("No such topic.")
-    topic, parent, mentioned, joined_at = found
+    if context is None:
+        raise NotFoundError(_NO_TOPIC)
+    principal, member = asker.member_of(context)
+    author, topic, parent, mentioned, joined_at = found
+    if principal is None or author is None:
+        return None, member, ReplyTarget(author={}, topic={}, parent=None, mentions=[], joined_at=None)
     if topic is None or not can_see(member, topic["forum_view_rank"]):
-        raise NotFoundError("No such topic.")
+        raise NotFoundError(_NO_TOPIC)
     mentions = [m["user_id"] for m in mentioned if m["user_id"] != member.user_id]
-    return ReplyTarget(author=author, topic=topic, parent=parent, mentions=mentions, joined_at=joined_at)
+    return principal, member, ReplyTarget(author=author, topic=topic, parent=parent, mentions=mentions,
+                                          joined_at=joined_at)
+
+
+_NO_TOPIC = "No such topic."
 
 
 def check_reply(member: OrgMember, target: ReplyTarget, topic_id: UUID, parent_id: UUID | None) -> None:
@@ -126,10 +134,33 @@ async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimite
     write answers 'stale' and the checks run again on what is there now.
     """
     html, handles = check_create_post(content)
-    post_id = uuid.uuid4()
     uploads = await inspect_attachments(db, store, member, attachments)
+    created = await _create_post(db, publisher, limiter, Asker.of_member(member), topic_id, content=content,
+                                 html=html, handles=handles, parent_id=parent_id, uploads=uploads)
+    if created is None:
+        raise NotFoundError(_NO_TOPIC)  # the member's user is gone
+    return created[1]
+
+
+async def create_post_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
+                         topic_id: UUID, *, content: str,
+                         parent_id: UUID | None) -> tuple[Principal, dict[str, Any]] | None:
+    """`do_create_post` (without attachments) for a caller named by their verified token: who they are
+    in `{org}` is read with the checks (`Asker.of_caller`), two round trips in all. None when the
+    database does not know the caller (the route then takes `org_member`'s path)."""
+    html, handles = check_create_post(content)
+    return await _create_post(db, publisher, limiter, Asker.of_caller(caller, ref), topic_id, content=content,
+                              html=html, handles=handles, parent_id=parent_id, uploads=[])
+
+
+async def _create_post(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, topic_id: UUID, *,
+                       content: str, html: str, handles: list[str], parent_id: UUID | None,
+                       uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any]] | None:
+    post_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
-        target = await access_reply_target(db, member, topic_id, parent_id, handles)
+        principal, member, target = await access_reply_target(db, asker, topic_id, parent_id, handles)
+        if principal is None:
+            return None
         check_reply(member, target, topic_id, parent_id)
         post = _new_post(member, target, post_id, topic_id, parent_id, content, html, uploads)
         written, event = await _write_post(db, member, limiter, target, post, uploads)
@@ -138,7 +169,7 @@ async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimite
         if written.outcome == "created":
             assert written.seq is not None and written.at is not None
             publisher.committed([event.committed(written.seq, written.at)])
-            return post_view(post)
+            return principal, post_view(post)
     raise ConflictError("The topic kept changing; try again.")
 
 

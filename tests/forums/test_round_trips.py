@@ -66,6 +66,28 @@ async def test_message_send_round_trips(client: httpx.AsyncClient, runtime: Syst
     assert len(ours(counted.statements)) <= MESSAGE_SEND, (len(ours(counted.statements)), counted.statements)
 
 
+async def test_a_token_callers_post_and_message_are_two_statements(api: Api, client: httpx.AsyncClient,
+                                                                  runtime: System, personas: Personas) -> None:
+    """The routes' path for a bearer token: who is asking is read in the checks' statement."""
+    acme = personas.acme
+    forum = await api.forum()
+    topic = await api.topic(forum["id"])
+    await api.post(topic["id"], content="warm")
+    conversation = await start(client, acme, acme.member, acme.admin)
+    h = runtime.handles
+    caller = await caller_of(h.identity, acme.member.token)
+    with h.db.count_statements() as posting:
+        answered = await post_service.create_post_as(h.db, h.publisher, h.limiter, caller, acme.slug,
+                                                     uuid.UUID(topic["id"]), content="Hi @nobody", parent_id=None)
+    assert answered is not None and answered[1]["content"] == "Hi @nobody"
+    with h.db.count_statements() as sending:
+        sent = await message_service.send_message_as(h.db, h.publisher, h.limiter, caller, acme.slug,
+                                                     uuid.UUID(conversation["id"]), content="hi", client_id=None)
+    assert sent is not None and sent[2] and sent[1]["content"] == "hi"
+    assert len(ours(posting.statements)) == POST_CREATE_AS, [s[:150] for s in ours(posting.statements)]
+    assert len(ours(sending.statements)) == MESSAGE_SEND_AS, sending.statements
+
+
 def ours(statements: list[str]) -> list[str]:
     """Leave out asyncpg's type introspection, which a connection does once per type it meets."""
     return [s for s in statements if not " ".join(s.split()).startswith(_INTROSPECTION)]
@@ -76,3 +98,6 @@ _INTROSPECTION = ("WITH RECURSIVE typeinfo_tree", "SELECT current_setting('jit')
 # SQL create_post / send_message). The issue's target is 4; a change that adds a statement fails here.
 POST_CREATE = 3
 MESSAGE_SEND = 3
+# The routes' path for a bearer token (create_post_as / send_message_as): the request context joins the read.
+POST_CREATE_AS = 2
+MESSAGE_SEND_AS = 2

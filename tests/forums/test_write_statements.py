@@ -19,6 +19,7 @@ from community.db.queries import posts as post_queries
 from community.domain.events import Channel, EventType
 from community.domain.principal import OrgMember
 from community.services import posts as post_service
+from community.services.askers import Asker
 from community.services.identity import caller_in_org
 from tests.factories import Personas
 from tests.forums.conftest import Api
@@ -48,7 +49,8 @@ async def test_a_reply_whose_checks_went_stale_writes_nothing(api: Api, runtime:
     topic = await api.topic(forum["id"])
     topic_id = uuid.UUID(topic["id"])
     member = await _member(runtime, personas, "member")
-    target = await post_service.access_reply_target(runtime.handles.db, member, topic_id, None, [])
+    _, _, target = await post_service.access_reply_target(runtime.handles.db, Asker.of_member(member), topic_id,
+                                                          None, [])
     assert target.topic["is_locked"] is False
     await api.call("PATCH", f"/topics/{topic_id}", "moderator", json={"is_locked": True})
     before = await _log(runtime, personas)

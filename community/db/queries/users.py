@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Query, row
+from community.db.pool import Conn, FromContext, Query, row
 
 COLUMNS = ("id, email, display_name, avatar_url, auth_subject, created_at, email_verified_at, session_generation")
 
@@ -48,13 +48,15 @@ async def provision_user(conn: Conn, *, subject: str, email: str, display_name: 
     return record
 
 
-# A writer's context for Database.read_in_context: the tenant, the author as a view shows them, and the
-# database's clock (a write that follows stamps its rows with it).
-_AUTHOR = """
-SELECT $1::uuid AS org_id, u.id AS user_id, u.display_name, u.avatar_url, statement_timestamp() AS now
-FROM users u WHERE u.id = $2
-"""
+# A write's tenant (the context statement of Database.read_in_context), when the caller is known.
+_TENANT = "SELECT $1::uuid AS org_id, $2::uuid AS user_id"
+# The author as a view shows them, and the database's clock (the write that follows stamps its rows with it).
+_AUTHOR = "SELECT u.display_name, u.avatar_url, statement_timestamp() AS now FROM users u WHERE u.id = $1"
 
 
-def author_query(org_id: UUID, user_id: UUID) -> Query:
-    return Query("fetchrow", _AUTHOR, (org_id, user_id))
+def tenant_query(org_id: UUID, user_id: UUID | None) -> Query:
+    return Query("fetchrow", _TENANT, (org_id, user_id))
+
+
+def author_query(user_id: UUID | FromContext) -> Query:
+    return Query("fetchrow", _AUTHOR, (user_id,))
