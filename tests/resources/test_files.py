@@ -155,3 +155,27 @@ async def test_downloads_are_counted_in_batches_and_never_lost(files: Files, run
             counter.count_nowait(files.acme.id, UUID(resource["id"]))
             nursery.cancel_scope.cancel()
         assert await factory.conn.fetchval("SELECT download_count FROM resources WHERE id = $1", resource["id"]) == 5
+
+
+async def test_a_read_during_a_flush_still_counts_the_batch_being_written(files: Files, runtime: System,
+                                                                          factory: Factory) -> None:
+    """The flush's batch is in neither the pending counts nor the rows until its transaction commits:
+    a read in between must still count it (it showed one download too few under load)."""
+    with trio.fail_after(30):
+        resource = await files.resource(files.acme.moderator, "b.txt", "text/plain", b"bravo", title="B")
+        for _ in range(2):
+            assert (await files.get(files.acme.member, f"/resources/{resource['id']}/download")).status_code == 302
+        downloads = runtime.handles.files.downloads
+        await factory.conn.execute("BEGIN")
+        await factory.conn.execute("SELECT 1 FROM resources WHERE id = $1 FOR UPDATE", resource["id"])
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(downloads.flush)  # waits on the row lock, its batch taken out of `pending`
+            await trio.sleep(0.2)  # the flush takes its batch before its first await
+            assert downloads.writing
+            shown = (await files.get(files.acme.member, f"/resources/{resource['id']}")).json()["resource"]
+            assert shown["download_count"] == 2
+            await factory.conn.execute("COMMIT")
+        assert not downloads.writing
+        shown = (await files.get(files.acme.member, f"/resources/{resource['id']}")).json()["resource"]
+        assert shown["download_count"] == 2
+        assert await factory.conn.fetchval("SELECT download_count FROM resources WHERE id = $1", resource["id"]) == 2
