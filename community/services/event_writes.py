@@ -30,7 +30,7 @@ from community.services.event_notices import publish_notices, write_notices
 from community.services.event_topics import open_topic
 from community.services.events import (
     OccurrenceRef,
-    load_event,
+    access_event,
     manages,
     now,
     occurrence_view,
@@ -185,7 +185,7 @@ async def do_update_event(db: Database, publisher: Publisher, realtime: Realtime
         raise ValidationFailedError(f"invalid: {', '.join(nulls)}",
                                     [{"loc": ["body", k], "msg": "may not be null"} for k in nulls])
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await load_event(unit.conn, member, event_id, for_update=True)
+        event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
         promoted: list[dict[str, Any]] = []
         if ref is not None:
@@ -260,7 +260,7 @@ async def do_cancel_event(db: Database, publisher: Publisher, realtime: Realtime
                           event_id: UUID, reason: str, ref: OccurrenceRef) -> dict[str, Any]:
     """Cancel the series (every occurrence not yet over) or one occurrence; registrants are told."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await load_event(unit.conn, member, event_id, for_update=True)
+        event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
         if ref is None:
             targets = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
@@ -281,7 +281,7 @@ async def do_delete_event(db: Database, publisher: Publisher, realtime: Realtime
                           event_id: UUID) -> None:
     """Delete the event and everything of it; whoever was registered for a date still ahead is told."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await load_event(unit.conn, member, event_id, for_update=True)
+        event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
         upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
         affected = await q.registrants(unit.conn, member.org_id, upcoming)

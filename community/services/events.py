@@ -77,8 +77,8 @@ def event_view(occ: dict[str, Any], member: OrgMember | None) -> dict[str, Any]:
     }
 
 
-async def load_event(conn: Conn, member: OrgMember, event_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
-    """The series row, if the caller may see it (404 otherwise, existence never leaks)."""
+async def access_event(conn: Conn, member: OrgMember, event_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+    """The only loader of an event (its series row) for a caller: missing and not visible are the same 404."""
     event = await q.get_event(conn, member.org_id, event_id, for_update=for_update)
     if event is None or not may_see(member, event):
         raise NotFoundError(NOT_FOUND)
@@ -149,7 +149,7 @@ async def list_events(db: Database, member: OrgMember, *, start: datetime | None
 async def read_event(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> dict[str, Any]:
     member.require(Perm.READ_PUBLIC)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await load_event(conn, member, event_id)
+        await access_event(conn, member, event_id)
         occurrence_id = await resolve_occurrence(conn, member, event_id, ref)
         return await occurrence_view(conn, member, event_id, occurrence_id)
 
@@ -158,7 +158,7 @@ async def list_series(db: Database, member: OrgMember, event_id: UUID, limit: in
     """Every occurrence of one event (for its page and its .ics)."""
     member.require(Perm.READ_PUBLIC)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await load_event(conn, member, event_id)
+        await access_event(conn, member, event_id)
         found = await q.list_event_occurrences(conn, member.org_id, member.user_id, event_id, limit)
     return [event_view(o, member) for o in found]
 

@@ -102,7 +102,8 @@ async def _check_url(settings: Settings, url: str) -> None:
         raise _field_error("url", str(exc)) from None
 
 
-async def access_integration(conn: Any, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+async def access_integration(conn: Conn, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+    """The only loader of an integration for a caller: another org's is the same 404 as a missing one."""
     found = await q.get_integration(conn, member.org_id, integration_id)
     if found is None:
         raise NotFoundError(_NOT_FOUND)

@@ -20,7 +20,7 @@ from community.domain.events import Channel, EventType
 from community.domain.principal import OrgMember
 from community.handles import Publisher, Realtime
 from community.services.event_notices import publish_notices, write_notices
-from community.services.events import OccurrenceRef, load_event, manages, now, resolve_occurrence
+from community.services.events import OccurrenceRef, access_event, manages, now, resolve_occurrence
 from community.services.unit import Unit, unit_of_work
 
 _NOT_REGISTERED = "No registration for this occurrence."
@@ -56,7 +56,7 @@ def _decide(want: str, current: dict[str, Any] | None, occ: dict[str, Any]) -> t
 async def do_register(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember, event_id: UUID,
                       want: str, ref: OccurrenceRef) -> dict[str, Any]:
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_event(unit.conn, member, event_id)
+        await access_event(unit.conn, member, event_id)
         if not member.is_member or member.user_id is None:
             raise ForbiddenError("Join the organization to register for its events.")
         occ = await _locked_occurrence(unit.conn, member, event_id, ref)
@@ -89,7 +89,7 @@ async def do_unregister(db: Database, publisher: Publisher, realtime: Realtime, 
     if member.user_id is None:
         raise NotFoundError(_NOT_REGISTERED)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_event(unit.conn, member, event_id)
+        await access_event(unit.conn, member, event_id)
         occ = await _locked_occurrence(unit.conn, member, event_id, ref)
         current = await rq.get_registration(unit.conn, member.org_id, occ["id"], member.user_id)
         if current is None:
@@ -138,7 +138,7 @@ async def list_attendees(db: Database, member: OrgMember, event_id: UUID, ref: O
                          status: str | None, cursor: str | None, limit: int) -> dict[str, Any]:
     after = attendee_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        event = await load_event(conn, member, event_id)
+        event = await access_event(conn, member, event_id)
         if not manages(member, event):
             raise ForbiddenError("Only the event's creator or a moderator sees its attendees.")
         occurrence_id = await resolve_occurrence(conn, member, event_id, ref)
@@ -154,7 +154,7 @@ async def list_attendees(db: Database, member: OrgMember, event_id: UUID, ref: O
 async def do_check_in(db: Database, publisher: Publisher, member: OrgMember, event_id: UUID, user_id: UUID,
                       ref: OccurrenceRef, *, undo: bool = False) -> dict[str, Any]:
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await load_event(unit.conn, member, event_id)
+        event = await access_event(unit.conn, member, event_id)
         if not manages(member, event):
             raise ForbiddenError("Only the event's creator or a moderator checks people in.")
         occ = await _locked_occurrence(unit.conn, member, event_id, ref)

@@ -22,7 +22,7 @@ from community.db.queries.events import occurrence_at, occurrence_of
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.principal import OrgMember
-from community.services.events import OccurrenceRef, load_event, manages, now
+from community.services.events import OccurrenceRef, access_event, manages, now
 
 CSAT_QUESTION = "How satisfied are you with this community?"
 CSAT_AFTER = timedelta(days=7)
@@ -88,7 +88,7 @@ async def _may_rate(conn: Conn, member: OrgMember, event_id: UUID, occurrence_id
 
 async def read_my_rating(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await load_event(conn, member, event_id)
+        await access_event(conn, member, event_id)
         occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
         may, _ = await _may_rate(conn, member, event_id, occurrence_id)
         mine = await q.get_rating(conn, member.org_id, occurrence_id, member.user_id) if member.user_id else None
@@ -98,7 +98,7 @@ async def read_my_rating(db: Database, member: OrgMember, event_id: UUID, ref: O
 async def do_rate(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef, score: int,
                   comment: str | None) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await load_event(conn, member, event_id)
+        await access_event(conn, member, event_id)
         occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
         may, why = await _may_rate(conn, member, event_id, occurrence_id)
         if why == "missing":
@@ -121,7 +121,7 @@ async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, oc
                              cursor: str | None, limit: int) -> dict[str, Any]:
     after = time_cursor(cursor)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        event = await load_event(conn, member, event_id)
+        event = await access_event(conn, member, event_id)
         if not manages(member, event):
             raise ForbiddenError("Only the event's creator or a moderator reads its ratings.")
         if occurrence_id is not None and await occurrence_of(conn, member.org_id, event_id, occurrence_id) is None:
