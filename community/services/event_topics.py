@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from community.db.queries import forums, topics
+from community.db.queries.forums import ForumRow
 from community.domain.errors import ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.markdown import excerpt
@@ -30,17 +31,17 @@ def _refuse(msg: str) -> ValidationFailedError:
     return ValidationFailedError(msg, [{"loc": ["body", "create_topic"], "msg": msg}])
 
 
-async def _choose_forum(unit: Unit, member: OrgMember, event: dict[str, Any], forum_id: UUID | None) -> dict[str, Any]:
+async def _choose_forum(unit: Unit, member: OrgMember, event: dict[str, Any], forum_id: UUID | None) -> ForumRow:
     wanted = 0 if event["is_public"] else _MEMBER
     if forum_id is not None:
         forum = await access_forum(unit.conn, member, forum_id, for_update=True)
-        if not event["is_public"] and forum["view_rank"] < _MEMBER:
+        if not event["is_public"] and forum.view_rank < _MEMBER:
             raise _refuse("a members-only event's discussion cannot go in a forum guests can read")
         return forum
     visible = await forums.list_visible_forums(unit.conn, member.org_id, viewer_rank(member))
     for forum in visible:
-        if forum["view_rank"] == wanted:
-            return await access_forum(unit.conn, member, forum["id"], for_update=True)
+        if forum.view_rank == wanted:
+            return await access_forum(unit.conn, member, forum.id, for_update=True)
     raise _refuse("no forum to hold the discussion: create one, or give topic_forum_id")
 
 
@@ -52,15 +53,15 @@ async def open_topic(unit: Unit, member: OrgMember, event: dict[str, Any], forum
     topic_id = uuid.uuid4()
     base = slugify(event["title"]) or "event"
     slug, n = base, 1
-    while await topics.slug_taken(unit.conn, member.org_id, forum["id"], slug):  # the forum row is locked
+    while await topics.slug_taken(unit.conn, member.org_id, forum.id, slug):  # the forum row is locked
         n += 1
         slug = with_suffix(base, n)
     created = await topics.insert_topic(
-        unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum["id"], title=event["title"], slug=slug,
+        unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum.id, title=event["title"], slug=slug,
         content=content, html=check_content(content), author_id=member.user_id, tags=["event"],
         is_announcement=False, excerpt=excerpt(content))
-    await forums.bump_counters(unit.conn, member.org_id, forum["id"], topics=1, at=created)
+    await forums.bump_counters(unit.conn, member.org_id, forum.id, topics=1, at=created)
     view = topic_view(await access_topic(unit.conn, member, topic_id))
-    await unit.record(Channel.forum(forum["id"]), EventType.TOPIC_CREATED,
-                      {"topic": view, "forum_id": forum["id"], "mentions": []})
+    await unit.record(Channel.forum(forum.id), EventType.TOPIC_CREATED,
+                      {"topic": view, "forum_id": forum.id, "mentions": []})
     return topic_id

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from community.db.pool import Conn, Database, UniqueViolation
 from community.db.queries import forums, reads, topics
+from community.db.queries.forums import ForumRow
 from community.domain.audience import forum_rank
 from community.domain.cursors import next_cursor, pinned_cursor
 from community.domain.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -73,10 +74,10 @@ async def moderates_forum(conn: Conn, member: OrgMember, forum_path: list[UUID])
     return not assigned or bool(set(assigned) & set(forum_path))
 
 
-async def access_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+async def access_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> ForumRow:
     """The only loader of a forum: missing and not visible to the caller are the same 404."""
     forum = await forums.get_forum(conn, member.org_id, forum_id, for_update=for_update)
-    if forum is None or not can_see(member, forum["view_rank"]):
+    if forum is None or not can_see(member, forum.view_rank):
         raise NotFoundError(_NOT_FOUND)
     return forum
 
@@ -94,14 +95,14 @@ async def list_forums(db: Database, member: OrgMember) -> dict[str, Any]:
     return {"forums": forum_tree(found)}
 
 
-def forum_tree(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def forum_tree(found: list[ForumRow]) -> list[dict[str, Any]]:
     """Nest sub-forums under `children`; rows come parents first."""
     views: dict[UUID, dict[str, Any]] = {}
     roots: list[dict[str, Any]] = []
     for forum in found:
         view = {**forum_view(forum), "children": []}
-        views[forum["id"]] = view
-        parent = views.get(forum["parent_id"]) if forum["parent_id"] else None
+        views[forum.id] = view
+        parent = views.get(forum.parent_id) if forum.parent_id else None
         (parent["children"] if parent else roots).append(view)
     return roots
 
@@ -143,7 +144,7 @@ async def check_create_forum(db: Database, publisher: Publisher, member: OrgMemb
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         path = [forum_id]
         if data.parent_id is not None:
-            path = [*(await _parent(unit.conn, member, data.parent_id))["path"], forum_id]
+            path = [*(await _parent(unit.conn, member, data.parent_id)).path, forum_id]
             _check_depth(len(path))
         return await do_create_forum(unit, member, data, forum_id=forum_id, path=path)
 
@@ -196,14 +197,14 @@ async def check_delete_forum(db: Database, publisher: Publisher, member: OrgMemb
         await do_delete_forum(unit, member, await access_forum(unit.conn, member, forum_id, for_update=True))
 
 
-async def do_delete_forum(unit: Unit, member: OrgMember, forum: dict[str, Any]) -> None:
-    await forums.delete_forum(unit.conn, member.org_id, forum["id"])
+async def do_delete_forum(unit: Unit, member: OrgMember, forum: ForumRow) -> None:
+    await forums.delete_forum(unit.conn, member.org_id, forum.id)
     # Who could see it: once it is gone, its rank is known only from here (replays use it).
     await unit.record(Channel.org(member.org_id), EventType.FORUM_DELETED,
-                      {"forum_id": forum["id"], "min_rank": forum["view_rank"]})
+                      {"forum_id": forum.id, "min_rank": forum.view_rank})
 
 
-async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> dict[str, Any]:
+async def _parent(conn: Conn, member: OrgMember, parent_id: UUID) -> ForumRow:
     try:
         return await access_forum(conn, member, parent_id)
     except NotFoundError:
@@ -214,7 +215,7 @@ async def _check_parent(conn: Conn, member: OrgMember, forum_id: UUID, parent_id
     """The new parent's path ([] for the top level)."""
     parent_path: list[UUID] = []
     if parent_id is not None:
-        parent_path = list((await _parent(conn, member, parent_id))["path"])
+        parent_path = list((await _parent(conn, member, parent_id)).path)
         if forum_id in parent_path:
             raise _invalid("parent_id", "a forum cannot be placed under itself or its sub-forums")
     _check_depth(len(parent_path) + await forums.subtree_height(conn, member.org_id, forum_id))

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from community.actors.view_counter import ViewCounter
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, members, moderation, orgs, posts, reads, topics
+from community.db.queries.forums import ForumRow
 from community.domain.cursors import encode_cursor, next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
@@ -184,10 +185,10 @@ async def check_create_topic(db: Database, publisher: Publisher, limiter: RateLi
         return await do_create_topic(unit, member, forum, data, html=html)
 
 
-async def do_create_topic(unit: Unit, member: OrgMember, forum: dict[str, Any], data: CreateTopicBody, *,
+async def do_create_topic(unit: Unit, member: OrgMember, forum: ForumRow, data: CreateTopicBody, *,
                           html: str) -> dict[str, Any]:
     """`forum` is locked (access_forum for_update), so no concurrent create in it can take the slug."""
-    topic_id, forum_id = uuid.uuid4(), forum["id"]
+    topic_id, forum_id = uuid.uuid4(), forum.id
     created = await topics.insert_topic(
         unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data.title,
         slug=await _free_slug(unit.conn, member.org_id, forum_id, data.title), content=data.content,
@@ -196,7 +197,7 @@ async def do_create_topic(unit: Unit, member: OrgMember, forum: dict[str, Any], 
     await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
     view = topic_view(await access_topic(unit.conn, member, topic_id))
     mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data.content),
-                                            forum["view_rank"])
+                                            forum.view_rank)
     payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
     await unit.record(Channel.forum(forum_id), EventType.TOPIC_CREATED, payload)
     if data.is_announcement:
@@ -204,15 +205,15 @@ async def do_create_topic(unit: Unit, member: OrgMember, forum: dict[str, Any], 
     return view
 
 
-async def _announce(unit: Unit, view: dict[str, Any], forum: dict[str, Any]) -> None:
+async def _announce(unit: Unit, view: dict[str, Any], forum: ForumRow) -> None:
     # The notifier tells every member who can see the forum (`min_rank`).
     assert unit.org_id is not None
     await unit.record(Channel.org(unit.org_id), EventType.ANNOUNCEMENT_PUBLISHED,
-                      {"topic": view, "forum_id": forum["id"], "min_rank": forum["view_rank"]})
+                      {"topic": view, "forum_id": forum.id, "min_rank": forum.view_rank})
 
 
-async def _moderates_forum_row(conn: Conn, member: OrgMember, forum: dict[str, Any]) -> bool:
-    return await moderates_forum(conn, member, list(forum["path"]))
+async def _moderates_forum_row(conn: Conn, member: OrgMember, forum: ForumRow) -> bool:
+    return await moderates_forum(conn, member, list(forum.path))
 
 
 _MOD_FIELDS = ("is_pinned", "is_locked", "is_announcement", "forum_id")

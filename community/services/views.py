@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from community.db.queries.forums import ForumRow
+
 
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
     return {"id": user["id"], "email": user["email"], "display_name": user["display_name"],
@@ -40,10 +42,12 @@ def invitation_view(inv: dict[str, Any]) -> dict[str, Any]:
             "created_at": inv["created_at"], "invited_by": inv["invited_by"], "status": status}
 
 
-def forum_view(forum: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "name", "slug", "description", "parent_id", "is_private", "required_role", "sort_order",
-            "topic_count", "post_count", "last_post_at", "created_at", "updated_at")
-    return {**{k: forum[k] for k in keys}, "depth": len(forum["path"])}
+def forum_view(forum: ForumRow) -> dict[str, Any]:
+    return {"id": forum.id, "name": forum.name, "slug": forum.slug, "description": forum.description,
+            "parent_id": forum.parent_id, "is_private": forum.is_private, "required_role": forum.required_role,
+            "sort_order": forum.sort_order, "topic_count": forum.topic_count, "post_count": forum.post_count,
+            "last_post_at": forum.last_post_at, "created_at": forum.created_at, "updated_at": forum.updated_at,
+            "depth": len(forum.path)}
 
 
 def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:

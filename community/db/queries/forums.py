@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, row, rows
 
 COLUMNS = ("id, org_id, name, description, slug, parent_id, is_private, required_role, sort_order, topic_count, "
            "post_count, last_post_at, created_at, updated_at, path, view_rank")
+
+
+
+@dataclass(frozen=True, slots=True)
+class ForumRow:
+    """A forum as stored. `path`: its ancestors' ids and its own, root first; `view_rank`: the
+    highest `required_role` rank of a private forum on that path (0 when none is private)."""
+
+    id: UUID
+    org_id: UUID
+    name: str
+    description: str | None
+    slug: str
+    parent_id: UUID | None
+    is_private: bool
+    required_role: str
+    sort_order: int
+    topic_count: int
+    post_count: int
+    last_post_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    path: tuple[UUID, ...]
+    view_rank: int
+
+    @classmethod
+    def from_record(cls, record: Record) -> ForumRow:
+        return cls(**{**dict(record), "path": tuple(record["path"])})
+
 
 _GET = f"SELECT {COLUMNS} FROM forums WHERE org_id = $1 AND id = $2"  # noqa: S608 - column list constant
 _GET_FOR_UPDATE = _GET + " FOR UPDATE"
@@ -58,12 +89,14 @@ WHERE f.org_id = $1 AND f.id = $2
 """
 
 
-async def get_forum(conn: Conn, org_id: UUID, forum_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, org_id, forum_id))
+async def get_forum(conn: Conn, org_id: UUID, forum_id: UUID, *, for_update: bool = False) -> ForumRow | None:
+    record = await conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, org_id, forum_id)
+    return ForumRow.from_record(record) if record is not None else None
 
 
-async def list_visible_forums(conn: Conn, org_id: UUID, rank: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST_VISIBLE, org_id, rank))
+async def list_visible_forums(conn: Conn, org_id: UUID, rank: int) -> list[ForumRow]:
+    """Parents before their children."""
+    return [ForumRow.from_record(r) for r in await conn.fetch(_LIST_VISIBLE, org_id, rank)]
 
 
 async def slug_taken(conn: Conn, org_id: UUID, slug: str) -> bool:
@@ -72,11 +105,11 @@ async def slug_taken(conn: Conn, org_id: UUID, slug: str) -> bool:
 
 async def insert_forum(conn: Conn, *, forum_id: UUID, org_id: UUID, name: str, description: str | None, slug: str,
                        parent_id: UUID | None, is_private: bool, required_role: str, sort_order: int,
-                       path: list[UUID]) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_INSERT, forum_id, org_id, name, description, slug, parent_id, is_private,
-                                     required_role, sort_order, path))
+                       path: list[UUID]) -> ForumRow:
+    record = await conn.fetchrow(_INSERT, forum_id, org_id, name, description, slug, parent_id, is_private,
+                                 required_role, sort_order, path)
     assert record is not None
-    return record
+    return ForumRow.from_record(record)
 
 
 async def update_forum(conn: Conn, org_id: UUID, forum_id: UUID, changes: dict[str, Any]) -> dict[str, Any] | None:
