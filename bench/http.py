@@ -228,7 +228,8 @@ def main() -> int:
     parser.add_argument("--topics", type=int, default=200)
     parser.add_argument("--posts", type=int, default=200, help="posts per topic")
     parser.add_argument("--json", type=Path, default=HERE / "results" / "http.json")
-    parser.add_argument("--profile", type=Path, default=None, help="py-spy collapsed stacks of the topic page run")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks of one run (--profile-run)")
+    parser.add_argument("--profile-run", default="topic_50", help="which run --profile records (a key of the JSON)")
     parser.add_argument("--port", type=int, default=PORT, help="REST port (the websocket port is the next one)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -275,10 +276,13 @@ def main() -> int:
         script.write_text(_POST_SCRIPT)
         send.write_text(as_many(tokens, _SEND))
         search.write_text(as_many(tokens, _SEARCH))
+        def profile(run: str) -> Path | None:
+            return args.profile if run == args.profile_run else None
+
         runs = {
             "healthz_50": measure("healthz", f"{base}/healthz", server, pg, connections=50, seconds=args.seconds),
             "topic_50": measure("topic page", topic, server, pg, connections=50, seconds=args.seconds,
-                                headers=auth, profile=args.profile),
+                                headers=auth, profile=profile("topic_50")),
             "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
                                 headers=auth),
             "forum_50": measure("forum listing", f"{base}/api/orgs/{slug}/forums/{forum_id}", server, pg,
@@ -286,7 +290,8 @@ def main() -> int:
             "dashboard_10": measure("dashboard", f"{base}/api/orgs/{slug}/dashboard", server, pg, connections=10,
                                     seconds=args.seconds, headers=auth),
             "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,
-                                   pg, connections=10, seconds=args.seconds, headers=auth, script=script),
+                                   pg, connections=10, seconds=args.seconds, headers=auth, script=script,
+                                   profile=profile("post_create")),
             "message_send": measure("message send", f"{base}/api/orgs/{slug}/conversations/{conversation}/messages",
                                     server, pg, connections=10, seconds=args.seconds, script=send),
             "search_10": measure("search (recent)", f"{base}/api/orgs/{slug}/search?q=markdown&sort=recent&limit=20",
