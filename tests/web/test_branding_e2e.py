@@ -122,3 +122,41 @@ def test_colours_font_and_logo_theme_the_app(browser: Browser, live_server: str,
     assert unexpected == [], unexpected
     assert problems == [], problems
     context.close()
+
+
+def test_a_dark_brand_keeps_text_readable_in_both_schemes(browser: Browser, live_server: str) -> None:
+    """The darkest colours the rule allows (black: white on it is 21:1) on the dark scheme's dark surfaces:
+    links, tabs, badges and selected states stay readable (axe's contrast check at 375 and 1280 px,
+    light and dark) on the screens members use most."""
+    import httpx
+
+    from tests.web.test_admin_screens import owner_of_new_org
+
+    base = live_server
+    problems: list[str] = []
+    context, watched, org = owner_of_new_org(browser, base, "Night")
+    page = watched.page
+    token = page.evaluate("() => Object.entries(localStorage).find(([k]) => k.includes('token'))?.[1] ?? null")
+    assert token, "the session token is in localStorage"
+    r = httpx.patch(f"{base}/api/orgs/{org}", headers={"Authorization": f"Bearer {token}"},
+                    json={"branding": {"primary_color": "#000000", "accent_color": "#0b1d3a", "font": "system"}})
+    assert r.status_code == 200, r.text
+    page.reload()
+    page.get_by_role("link", name="Create New Forum").click()
+    page.get_by_label("Forum name").fill("General")
+    page.get_by_role("button", name="Create forum").click()
+    page.get_by_role("link", name="General", exact=True).click()
+    page.get_by_role("link", name="New topic").click()
+    page.get_by_label("Title").fill("Hello")
+    page.get_by_label("Content").fill("A [link](https://example.com) and **bold** text.")
+    page.get_by_role("button", name="Create topic").click()
+    expect(page.get_by_role("heading", name="Hello")).to_be_visible()
+    capture(page, "dark-brand-topic", problems, dark=True)
+    for path, name in (("", "dashboard"), ("/events", "events"), ("/members", "members"), ("/analytics", "analytics"),
+                       ("/settings", "settings")):
+        page.goto(f"{base}/{org}{path}")
+        expect(page.get_by_role("main")).to_be_visible()
+        capture(page, f"dark-brand-{name}", problems, dark=True)
+    assert watched.errors == [], watched.errors
+    assert problems == [], "\n".join(problems)
+    context.close()
