@@ -26,7 +26,11 @@ function InviteForm() {
     event.preventDefault();
     invite.mutate({ email, role: inviteRole }, { onSuccess: () => setEmail("") });
   };
-  const link = invite.data?.invitation.token ? `${location.origin}/invite/${invite.data.invitation.token}` : null;
+  const invitations = useInvitations(slug, true);
+  const sent = invite.data?.invitation;
+  // Once revoked below, the link no longer works: stop offering it.
+  const revoked = sent !== undefined && (invitations.data?.invitations.some((i) => i.id === sent.id && i.status !== "pending") ?? false);
+  const link = sent?.token && !revoked ? `${location.origin}/invite/${sent.token}` : null;
   const full = org.member_limit !== null && org.current_member_count >= org.member_limit;
   return (
     <Card title="Invite people" className="scroll-mt-20">

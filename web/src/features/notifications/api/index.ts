@@ -15,6 +15,8 @@ export interface Notification {
   data: { topic_id?: string; post_id?: string; conversation_id?: string; message_id?: string; forum_id?: string };
   created_at: string;
   is_read: boolean;
+  /** false: its subject is no longer mine to read (the server withholds title and excerpt). */
+  available?: boolean;
 }
 
 type NotificationPage = { notifications: Notification[]; unread_count: number } & Page;

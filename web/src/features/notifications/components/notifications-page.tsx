@@ -37,7 +37,10 @@ export function NotificationsPage() {
           : list.length === 0 ? <EmptyState title="Nothing yet">Mentions, replies to you, watched topics and messages show up here.</EmptyState> : (
             <ul className="divide-y divide-gray-200 dark:divide-gray-800">
               {list.map((n) => {
-                const to = target(n, slugOf(n.org_id));
+                // A subject I may no longer read (hidden, deleted, a forum closed to me) keeps no title or link.
+                const available = n.available !== false;
+                const to = available ? target(n, slugOf(n.org_id)) : null;
+                const title = available ? n.title : "No longer available to you";
                 const open = () => {
                   if (!n.is_read) mark.mutate({ ids: [n.id] });
                   if (to) navigate(to);
@@ -47,7 +50,7 @@ export function NotificationsPage() {
                     <div className="min-w-0 flex-1">
                       <p className="flex flex-wrap items-center gap-2 text-sm">
                         <Badge tone={n.is_read ? "gray" : "blue"}>{KINDS[n.kind] ?? n.kind}</Badge>
-                        {to ? <button type="button" onClick={open} className={`text-left hover:underline ${n.is_read ? "" : "font-semibold"}`}>{n.title}</button> : <span>{n.title}</span>}
+                        {to ? <button type="button" onClick={open} className={`text-left hover:underline ${n.is_read ? "" : "font-semibold"}`}>{title}</button> : <span className={available ? "" : "text-gray-600 italic dark:text-gray-400"}>{title}</span>}
                       </p>
                       {n.excerpt && <p className="mt-1 line-clamp-2 text-sm text-gray-700 dark:text-gray-300">{n.excerpt}</p>}
                       <p className="text-xs text-gray-600 dark:text-gray-400">{timeAgo(n.created_at)}</p>
