@@ -148,3 +148,81 @@ def test_moderation_members_messages_and_notifications(browser: Browser, live_se
     assert problems == []
     assert ana.errors == []
     context.close()
+
+
+def test_edits_solutions_locks_suggestions_and_signing_out_everywhere(browser: Browser, live_server: str) -> None:
+    base, problems = live_server, []
+    slug, auth, emails = community(base, "Solve")
+    _, topic_id = forum_topic(base, slug, auth["Ana"], "Which glue for oak")
+    r = httpx.post(f"{base}/api/orgs/{slug}/topics/{topic_id}/posts", json={"content": "Use PVA glue"},
+                   headers=auth["Ben"])
+    assert r.status_code == 201, r.text
+    topic_url = f"{base}/{slug}/topics/{topic_id}"
+    ana_context, ana = signed_in(browser, base, emails["Ana"])
+    ben_context, ben = signed_in(browser, base, emails["Ben"])
+    a, b = ana.page, ben.page
+    a.on("dialog", lambda d: d.accept())
+    a.goto(topic_url)
+    b.goto(topic_url)
+
+    # Ben edits his answer: "edited", and the history keeps what it said before; Ana sees it in place.
+    answer = b.get_by_role("article").filter(has_text="Use PVA glue")
+    answer.get_by_role("button", name="Edit").click()
+    b.get_by_label("Edit post").fill("Use PVA glue, type II for outdoors")
+    b.get_by_role("button", name="Save").click()
+    on_anas = a.get_by_role("article").filter(has_text="type II for outdoors")
+    expect(on_anas).to_be_visible()
+    on_anas.get_by_role("button", name=re.compile("^edited")).click()
+    expect(on_anas.get_by_role("list", name="Edit history").get_by_text("Use PVA glue", exact=True)).to_be_visible()
+
+    # The topic's author marks it the solution; a moderator locks the topic: Ben can no longer reply.
+    on_anas.get_by_role("button", name="Mark as solution").click()
+    expect(on_anas.get_by_text("Solution", exact=True)).to_be_visible()
+    expect(a.get_by_text("Solved", exact=True)).to_be_visible()
+    a.get_by_role("group", name="Moderation").get_by_role("button", name="Lock").click()
+    expect(b.get_by_text("This topic is locked: no new replies.")).to_be_visible()
+    expect(b.get_by_label("Reply")).to_have_count(0)
+    capture(b, "topic-solved-locked", problems, dark=True)
+
+    # The header's search suggests the topic as Ben types (the index follows commits: look a while).
+    box = b.get_by_label("Search")
+    suggestions = b.get_by_role("listbox", name="Suggestions")
+    suggestion = suggestions.get_by_role("option", name=re.compile("Which glue for oak"))
+    for _ in range(20):
+        box.fill("")
+        box.press_sequentially("glue", delay=30)
+        try:
+            expect(suggestion).to_be_visible(timeout=1_500)
+            break
+        except AssertionError:
+            continue
+    expect(suggestion).to_be_visible()
+    capture(b, "search-suggestions", problems)
+    suggestion.click()
+    expect(b).to_have_url(topic_url)
+
+    # Sign out everywhere: this browser goes to sign-in, and so does Ana's other one.
+    other_context, other = signed_in(browser, base, emails["Ana"])
+    other.page.goto(topic_url)
+    expect(other.page.get_by_role("heading", name="Which glue for oak")).to_be_visible()
+    a.goto(f"{base}/me")
+    a.get_by_role("button", name="Sign out everywhere").click()
+    expect(a).to_have_url(re.compile(r"/login"))
+    expect(other.page).to_have_url(re.compile(r"/login\?next="), timeout=15_000)
+    assert httpx.get(f"{base}/api/me", headers=auth["Ana"]).status_code == 401
+
+    # A forgotten password: the request answers the same whether or not the address has an account.
+    a.goto(f"{base}/login")
+    a.get_by_role("link", name="Forgot your password?").click()
+    a.get_by_label("Email").fill(emails["Ana"])
+    a.get_by_role("button", name="Send the link").click()
+    expect(a.get_by_text("If an account uses this address")).to_be_visible()
+    capture(a, "reset-requested", problems)
+
+    refused = re.compile(r"Failed to load resource: .* status of 40[14]")
+    assert problems == []
+    assert [e for e in ana.errors if not refused.search(e)] == []
+    assert [e for e in other.errors if not refused.search(e)] == []
+    assert ben.errors == []
+    for context in (ana_context, ben_context, other_context):
+        context.close()
