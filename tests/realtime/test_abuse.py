@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 
 import httpx
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
+from trio_websocket import ConnectionClosed, WebSocketConnection, connect_websocket_url
 
 from community.app import System
 from community.realtime.protocol import MAX_FRAME_BYTES
 from tests.factories import Factory, Persona, Personas
-from tests.realtime.conftest import emit, open_socket, recv_type, send
+from tests.realtime.conftest import emit, open_socket, recv_type, send, ws_url
 from tests.realtime.test_hostile import _still_serving
 
 IDLE_USERS, IDLE_PER_USER = 10, 15  # 150 sockets that never read
@@ -55,31 +55,45 @@ async def _hostile(runtime: System, persona: Persona, org: str, stop: trio.Event
         turn += 1
         try:
             async with open_socket(runtime, persona, org) as ws:
-                if turn % 2:  # a flood: the frame budget answers rate_limited (and drops what follows)
-                    for _ in range(200):
-                        await send(ws, type="ping")
-                for frame in frames[turn % len(frames):] + frames[:turn % len(frames)]:
-                    await ws.send_message(frame)
-                with trio.move_on_after(1):
-                    while True:
-                        await ws.get_message()
-        except ConnectionClosed as closed:
-            closes.append(int(closed.reason.code))
-            await ws._stream.aclose()
-        except (OSError, trio.BrokenResourceError):
+                try:
+                    if turn % 2:  # a flood: the frame budget answers rate_limited (and drops what follows)
+                        for _ in range(200):
+                            await send(ws, type="ping")
+                    for frame in frames[turn % len(frames):] + frames[:turn % len(frames)]:
+                        await ws.send_message(frame)
+                    with trio.move_on_after(1):
+                        while True:
+                            await ws.get_message()
+                except ConnectionClosed as closed:
+                    closes.append(int(closed.reason.code))
+                finally:
+                    with trio.CancelScope(shield=True):
+                        await ws._stream.aclose()
+        except (ConnectionClosed, OSError, trio.BrokenResourceError):
             pass
 
 
 @asynccontextmanager
 async def _idle_sockets(runtime: System, people: list[Persona], org: str) -> AsyncIterator[list[WebSocketConnection]]:
-    """Sockets that never read: trio-websocket stops reading TCP once its one-message queue is full."""
-    async with AsyncExitStack() as stack:
+    """Sockets that never read: trio-websocket stops reading TCP once its one-message queue is full.
+
+    Dropped at the end, not closed: a clean close would have the client library answer the
+    server's pings while closing, which wsproto refuses (the client's failure, not the server's).
+    """
+    async with trio.open_nursery() as nursery:
         sockets = []
         for person in people:
             for _ in range(IDLE_PER_USER):
-                ws = await stack.enter_async_context(open_socket(runtime, person, org, message_queue_size=1))
-                sockets.append(ws)
-        yield sockets
+                auth = [(b"authorization", f"Bearer {person.token}".encode())]
+                sockets.append(await connect_websocket_url(nursery, ws_url(runtime, org), extra_headers=auth,
+                                                           message_queue_size=1))
+        try:
+            yield sockets
+        finally:
+            with trio.CancelScope(shield=True):
+                for ws in sockets:
+                    await ws._stream.aclose()
+            nursery.cancel_scope.cancel()
 
 
 async def _healthz_times(runtime: System, stop: trio.Event, times: list[float]) -> None:
