@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from community.db.pool import Conn, Database
 from community.db.queries import files as file_queries
 from community.db.queries import resources as q
+from community.db.queries.resources import ResourceRow
 from community.domain import files
 from community.domain.cursors import keyed_cursor, next_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
@@ -65,26 +66,25 @@ def resource_channel(resource_id: UUID) -> Channel:
     return Channel(ChannelKind.RESOURCE, resource_id)
 
 
-def resource_view(found: dict[str, Any], *, pending_downloads: int = 0,
+def resource_view(found: ResourceRow, *, pending_downloads: int = 0,
                   thumbnail_url: str | None = None) -> dict[str, Any]:
-    keys = ("id", "title", "description", "file_name", "file_size", "file_type", "category", "tags", "is_featured",
-            "required_role", "created_at", "updated_at")
-    view = {k: found[k] for k in keys}
-    view["download_count"] = found["download_count"] + pending_downloads
-    view["uploaded_by"] = ({"id": found["uploaded_by"], "display_name": found["display_name"]}
-                           if found["uploaded_by"] else None)
-    view["is_image"] = found["file_type"] in files.IMAGE_TYPES
-    view["thumbnail_url"] = thumbnail_url
-    view["text_status"] = found["text_status"]
-    return view
+    return {"id": found.id, "title": found.title, "description": found.description, "file_name": found.file_name,
+            "file_size": found.file_size, "file_type": found.file_type, "category": found.category,
+            "tags": found.tags, "is_featured": found.is_featured, "required_role": found.required_role,
+            "created_at": found.created_at, "updated_at": found.updated_at,
+            "download_count": found.download_count + pending_downloads,
+            "uploaded_by": ({"id": found.uploaded_by, "display_name": found.display_name}
+                            if found.uploaded_by else None),
+            "is_image": found.file_type in files.IMAGE_TYPES, "thumbnail_url": thumbnail_url,
+            "text_status": found.text_status}
 
 
-def _may_read(member: OrgMember, found: dict[str, Any]) -> bool:
-    return viewer_rank(member) >= RANK[Role(found["required_role"])]
+def _may_read(member: OrgMember, found: ResourceRow) -> bool:
+    return viewer_rank(member) >= RANK[Role(found.required_role)]
 
 
-def _may_edit(member: OrgMember, found: dict[str, Any]) -> bool:
-    return member.at_least(Role.MODERATOR) or (member.user_id is not None and found["uploaded_by"] == member.user_id)
+def _may_edit(member: OrgMember, found: ResourceRow) -> bool:
+    return member.at_least(Role.MODERATOR) or (member.user_id is not None and found.uploaded_by == member.user_id)
 
 
 def _check_required_role(member: OrgMember, required_role: str | None) -> None:
@@ -93,17 +93,16 @@ def _check_required_role(member: OrgMember, required_role: str | None) -> None:
             {"loc": ["body", "required_role"], "msg": "cannot be above your own role"}])
 
 
-async def _view(store: FileStore, found: dict[str, Any]) -> dict[str, Any]:
+async def _view(store: FileStore, found: ResourceRow) -> dict[str, Any]:
     thumbnail = None
-    if found["thumbnail_key"]:
-        thumbnail, _ = await signed_url(store.storage, found["thumbnail_key"], file_name="thumbnail.webp",
+    if found.thumbnail_key:
+        thumbnail, _ = await signed_url(store.storage, found.thumbnail_key, file_name="thumbnail.webp",
                                         content_type="image/webp")
     return resource_view(found, thumbnail_url=thumbnail,
-                         pending_downloads=store.downloads.pending_for(found["org_id"], found["id"]))
+                         pending_downloads=store.downloads.pending_for(found.org_id, found.id))
 
 
-async def access_resource(conn: Conn, member: OrgMember, resource_id: UUID, *, lock: bool = False) -> dict[str,
-                                                                                                          Any]:
+async def access_resource(conn: Conn, member: OrgMember, resource_id: UUID, *, lock: bool = False) -> ResourceRow:
     """The only loader of a resource: missing and above the caller's rank are the same 404."""
     found = await q.get_resource(conn, member.org_id, resource_id, lock=lock)
     if found is None or not member.is_member or not _may_read(member, found):
@@ -111,7 +110,7 @@ async def access_resource(conn: Conn, member: OrgMember, resource_id: UUID, *, l
     return found
 
 
-async def _read(db: Database, member: OrgMember, resource_id: UUID) -> dict[str, Any]:
+async def _read(db: Database, member: OrgMember, resource_id: UUID) -> ResourceRow:
     member.require(Perm.READ_PUBLIC)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return await access_resource(conn, member, resource_id)
@@ -136,8 +135,8 @@ async def list_resources(db: Database, store: FileStore, member: OrgMember, *, c
     key = None
     if page:
         last = page[-1]
-        key = (last["created_at"] if sort == "recent" else last["download_count"] if sort == "popular"
-               else last["title"].lower(), last["id"])
+        key = (last.created_at if sort == "recent" else last.download_count if sort == "popular"
+               else last.title.lower(), last.id)
     return {"resources": [await _view(store, r) for r in page], "next_cursor": next_cursor(found, limit, key)}
 
 
@@ -179,14 +178,14 @@ async def check_update_resource(db: Database, publisher: Publisher, store: FileS
         if not _may_edit(member, found):
             raise ForbiddenError("Only the uploader or a moderator edits this resource.")
         if "is_featured" in changes.model_fields_set and not member.at_least(Role.MODERATOR) and \
-                changes.is_featured != found["is_featured"]:
+                changes.is_featured != found.is_featured:
             raise ForbiddenError("Only moderators feature resources.")
         updated = await do_update_resource(unit, member, resource_id, changes)
     return await _view(store, updated)
 
 
 async def do_update_resource(unit: Unit, member: OrgMember, resource_id: UUID,
-                             changes: UpdateResourceBody) -> dict[str, Any]:
+                             changes: UpdateResourceBody) -> ResourceRow:
     """Null clears `description` and `category`; elsewhere it leaves the field as it is."""
     fields = {k: v for k, v in changes.model_dump(exclude_unset=True).items()
               if v is not None or k in ("description", "category")}
@@ -205,8 +204,8 @@ async def check_delete_resource(db: Database, publisher: Publisher, store: FileS
     store.worker.poke()
 
 
-async def do_delete_resource(unit: Unit, member: OrgMember, found: dict[str, Any]) -> None:
-    upload_id = await q.delete_resource(unit.conn, member.org_id, found["id"])
+async def do_delete_resource(unit: Unit, member: OrgMember, found: ResourceRow) -> None:
+    upload_id = await q.delete_resource(unit.conn, member.org_id, found.id)
     if upload_id is not None:
         await file_queries.delete_upload(unit.conn, member.org_id, upload_id)
 
@@ -214,8 +213,8 @@ async def do_delete_resource(unit: Unit, member: OrgMember, found: dict[str, Any
 async def do_download(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> tuple[str, datetime]:
     """A URL valid for five minutes; the download is counted (batched, not a write per download)."""
     found = await _read(db, member, resource_id)
-    url, expires_at = await signed_url(store.storage, found["storage_key"], file_name=found["file_name"],
-                                       content_type=found["file_type"])
+    url, expires_at = await signed_url(store.storage, found.storage_key, file_name=found.file_name,
+                                       content_type=found.file_type)
     store.downloads.count_nowait(member.org_id, resource_id, member.user_id)
     return url, expires_at
 

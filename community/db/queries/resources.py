@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, rows
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRow:
+    """A resource with its upload's storage keys and its uploader's name (`display_name`)."""
+
+    id: UUID
+    org_id: UUID
+    upload_id: UUID
+    title: str
+    description: str | None
+    file_name: str
+    file_size: int
+    file_type: str
+    category: str | None
+    tags: list[str]
+    is_featured: bool
+    download_count: int
+    uploaded_by: UUID | None
+    display_name: str | None
+    required_role: str
+    text_status: str
+    created_at: datetime
+    updated_at: datetime
+    storage_key: str
+    thumbnail_key: str | None
+    width: int | None
+    height: int | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> ResourceRow:
+        return cls(**dict(record))
 
 _COLUMNS = """r.id, r.org_id, r.upload_id, r.title, r.description, r.file_name, r.file_size, r.file_type, r.category,
 r.tags, r.is_featured, r.download_count, r.uploaded_by, u.display_name, r.required_role, r.text_status,
@@ -67,10 +100,11 @@ WHERE org_id = $1 AND user_id = ANY($2::uuid[]) AND status = 'active'
 _SET_TEXT = "UPDATE resources SET content_text = $3, text_status = $4 WHERE org_id = $1 AND id = $2"
 
 
-async def get_resource(conn: Conn, org_id: UUID, resource_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
+async def get_resource(conn: Conn, org_id: UUID, resource_id: UUID, *, lock: bool = False) -> ResourceRow | None:
     if lock and await conn.fetchval(_LOCK, org_id, resource_id) is None:
         return None
-    return row(await conn.fetchrow(_GET, org_id, resource_id))
+    record = await conn.fetchrow(_GET, org_id, resource_id)
+    return ResourceRow.from_record(record) if record is not None else None
 
 
 async def insert_resource(conn: Conn, *, resource_id: UUID, org_id: UUID, upload: dict[str, Any], title: str,
@@ -98,9 +132,10 @@ async def delete_resource(conn: Conn, org_id: UUID, resource_id: UUID) -> UUID |
 
 async def list_resources(conn: Conn, *, org_id: UUID, rank: int, category: str | None, tag: str | None,
                          featured: bool | None, sort: str, after: tuple[Any, UUID] | None,
-                         limit: int) -> list[dict[str, Any]]:
+                         limit: int) -> list[ResourceRow]:
     key, last_id = after if after else (None, None)
-    return rows(await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key, last_id, limit))
+    return [ResourceRow.from_record(r)
+            for r in await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key, last_id, limit)]
 
 
 async def count_visible(conn: Conn, org_id: UUID, rank: int) -> int:
