@@ -141,7 +141,9 @@ def test_a_dark_brand_keeps_text_readable_in_both_schemes(browser: Browser, live
     r = httpx.patch(f"{base}/api/orgs/{org}", headers={"Authorization": f"Bearer {token}"},
                     json={"branding": {"primary_color": "#000000", "accent_color": "#0b1d3a", "font": "system"}})
     assert r.status_code == 200, r.text
-    page.reload()
+    # The open dashboard takes the new theme at once (organization_updated over the websocket).
+    expect(page.locator("html")).to_have_attribute("data-brand", "")
+    expect(page.get_by_role("link", name="Create Event").first).to_have_css("background-color", "rgb(0, 0, 0)")
     page.get_by_role("link", name="Create New Forum").click()
     page.get_by_label("Forum name").fill("General")
     page.get_by_role("button", name="Create forum").click()

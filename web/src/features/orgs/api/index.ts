@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, withQuery } from "@/lib/api";
+import { onFrame } from "@/lib/live";
 import { meKey } from "@/lib/session-hooks";
 import type { Organization, Page } from "@/lib/types";
 
@@ -8,6 +9,13 @@ export const orgKeys = {
   one: (slug: string) => ["org", slug] as const,
   directory: ["orgs", "public"] as const,
 };
+
+// The org's profile, branding or domain changed (another admin, another tab, the domain checker):
+// refetch it, so names, logo and theme follow at once on every screen.
+onFrame("organization_updated", (_, client) => {
+  void client.invalidateQueries({ queryKey: ["org"] });
+  void client.invalidateQueries({ queryKey: meKey });
+});
 
 export function fetchOrg(slug: string) {
   return api.get<{ organization: Organization }>(`/api/orgs/${encodeURIComponent(slug)}`);
