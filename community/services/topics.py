@@ -89,7 +89,7 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
         state = None
         if member.is_member and member.user_id is not None:
             state = await reads.topic_read(conn, member.org_id, member.user_id, topic["id"])
-    return _topic_page(views, member, topic, found, limit, state)
+    return _topic_page(views, member, topic, found, limit, state, opened=cursor is None)
 
 
 async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
@@ -114,13 +114,16 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
         return None
     topic, found, state = results
     topic = _visible(member, topic)  # access_topic's rule, on the row this statement read
-    return principal, _topic_page(views, member, topic, found, limit, state if member.is_member else None)
+    return principal, _topic_page(views, member, topic, found, limit, state if member.is_member else None,
+                                  opened=cursor is None)
 
 
 def _topic_page(views: ViewCounter, member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]],
-                limit: int, state: dict[str, Any] | None) -> dict[str, Any]:
-    """`state`: the member's read position and previous visit (None for readers without a membership)."""
-    views.count(member.org_id, topic["id"])
+                limit: int, state: dict[str, Any] | None, *, opened: bool) -> dict[str, Any]:
+    """`state`: the member's read position and previous visit (None for readers without a membership).
+    `opened`: the first page, a view; later pages ("load more", the app's jump to the first unread) are not."""
+    if opened:
+        views.count(member.org_id, topic["id"])
     topic["view_count"] += views.pending(member.org_id, topic["id"])
     mod = moderates(member, topic["in_mod_scope"])
     page = found[:limit]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import trio
 
 from community.app import System
@@ -55,3 +57,12 @@ async def test_views_counted_while_the_counter_is_down_are_kept(api: Api, runtim
         await runtime.workers.restart_child("view_counter")
         await runtime.workers.terminate_child("view_counter")
     assert await _stored(factory, topic["id"]) == 2
+
+
+async def test_later_pages_of_a_topic_are_not_more_views(api: Api) -> None:
+    topic = await api.topic((await api.forum())["id"])
+    for n in range(3):
+        await api.call("POST", f"/topics/{topic['id']}/posts", json={"content": f"reply {n}"}, expect=201)
+    first = await api.call("GET", f"/topics/{topic['id']}?limit=1")
+    later = await api.call("GET", f"/topics/{topic['id']}?limit=1&cursor={quote(first['next_cursor'])}")
+    assert later["topic"]["view_count"] == first["topic"]["view_count"] == 1
