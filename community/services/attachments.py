@@ -11,7 +11,7 @@ from community.domain.errors import NotFoundError
 from community.domain.files import IMAGE_TYPES
 from community.domain.principal import OrgMember
 from community.handles import FileStore
-from community.services.conversations import load_conversation
+from community.services.conversations import access_conversation
 from community.services.files import signed_url
 from community.services.forums import moderates
 from community.services.posts import load_post
@@ -35,7 +35,7 @@ async def do_download_attachment(db: Database, store: FileStore, member: OrgMemb
                                                                                           post["in_mod_scope"])):
                     raise NotFoundError(_NOT_FOUND)
             else:
-                await load_conversation(conn, member, found["conversation_id"])
+                await access_conversation(conn, member, found["conversation_id"])
         except NotFoundError:
             raise NotFoundError(_NOT_FOUND) from None
     if thumbnail and found["thumbnail_key"]:

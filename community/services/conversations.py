@@ -40,8 +40,8 @@ def me(member: OrgMember) -> UUID:
     return member.user_id
 
 
-async def load_conversation(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
-    """The conversation as the caller sees it; NotFoundError for non-participants too."""
+async def access_conversation(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+    """The only loader of a conversation: missing and not a participant are the same 404."""
     if member.user_id is None or not member.is_member:
         raise NotFoundError(_NOT_FOUND)
     found = await q.get_conversation(conn, member.org_id, member.user_id, conversation_id)
@@ -51,12 +51,12 @@ async def load_conversation(conn: Conn, member: OrgMember, conversation_id: UUID
 
 
 async def full_view(conn: Conn, member: OrgMember, conversation_id: UUID, *, viewer: bool = True) -> dict[str, Any]:
-    conv = await load_conversation(conn, member, conversation_id)
+    conv = await access_conversation(conn, member, conversation_id)
     return conversation_view(conv, await q.list_participants(conn, member.org_id, [conversation_id]), viewer=viewer)
 
 
-async def access_conversation(db: Database, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
-    """Load with the participant check (also the realtime channel's check)."""
+async def read_conversation(db: Database, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
+    """The conversation with its participants, for a participant (also the realtime channel's check)."""
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return await full_view(conn, member, conversation_id)
 
@@ -167,7 +167,7 @@ async def do_update_conversation(db: Database, publisher: Publisher, member: Org
 
 
 async def _owned_group(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
-    conv = await load_conversation(conn, member, conversation_id)
+    conv = await access_conversation(conn, member, conversation_id)
     await q.lock_conversation(conn, member.org_id, conversation_id)
     if conv["kind"] != "group":
         raise ConflictError("A direct conversation has no title and always has the same two people.")
@@ -203,7 +203,7 @@ async def do_remove_participant(db: Database, publisher: Publisher, realtime: Re
                                 user_id: UUID) -> None:
     """The owner removes anyone; anyone leaves. The owner leaving hands the group to the longest-standing."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        conv = await load_conversation(unit.conn, member, conversation_id)
+        conv = await access_conversation(unit.conn, member, conversation_id)
         await q.lock_conversation(unit.conn, member.org_id, conversation_id)
         if conv["kind"] != "group":
             raise ConflictError("A direct conversation always has the same two people.")

@@ -35,7 +35,7 @@ from community.domain.reactions import check_reaction
 from community.handles import FileStore, Publisher, Realtime
 from community.ratelimit import RateLimiter, retry_seconds
 from community.services.askers import Asker
-from community.services.conversations import check_direct_policy, check_not_blocked, load_conversation
+from community.services.conversations import access_conversation, check_direct_policy, check_not_blocked
 from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.unit import Unit, unit_of_work
 from community.services.views import message_view
@@ -59,7 +59,7 @@ async def list_messages(db: Database, member: OrgMember, conversation_id: UUID, 
                         after: UUID | None, cursor: str | None, limit: int) -> dict[str, Any]:
     """Newest first (`before` a message or the cursor); with `after`, oldest first from there."""
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await load_conversation(conn, member, conversation_id)
+        await access_conversation(conn, member, conversation_id)
         assert member.user_id is not None
         direction, seq = await _position(conn, member, conversation_id, before, after, cursor)
         if direction == "a":
@@ -233,7 +233,7 @@ async def _record(unit: Unit, event: EventType, message: dict[str, Any], **extra
 
 
 async def _own_message(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
-    await load_conversation(conn, member, conversation_id)
+    await access_conversation(conn, member, conversation_id)
     message = await _load(conn, member, conversation_id, message_id)
     if message["deleted_at"] is not None:
         raise NotFoundError(_NOT_FOUND)
@@ -269,7 +269,7 @@ async def do_react(db: Database, publisher: Publisher, member: OrgMember, conver
                    add: bool) -> dict[str, Any]:
     check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_conversation(unit.conn, member, conversation_id)
+        await access_conversation(unit.conn, member, conversation_id)
         message = await _load(unit.conn, member, conversation_id, message_id)
         if message["deleted_at"] is not None:
             raise NotFoundError(_NOT_FOUND)
@@ -287,7 +287,7 @@ async def do_mark_read(db: Database, publisher: Publisher, member: OrgMember, co
                        up_to: UUID) -> dict[str, Any]:
     """Read state only moves forward; the receipt goes to the other participants."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await load_conversation(unit.conn, member, conversation_id)
+        await access_conversation(unit.conn, member, conversation_id)
         assert member.user_id is not None
         seq = await q.message_seq(unit.conn, member.org_id, conversation_id, up_to)
         if seq is None:
@@ -296,7 +296,7 @@ async def do_mark_read(db: Database, publisher: Publisher, member: OrgMember, co
             await unit.record(Channel.conversation(conversation_id), EventType.READ,
                               {"conversation_id": conversation_id, "user_id": member.user_id,
                                "last_read_message_id": up_to})
-        conv = await load_conversation(unit.conn, member, conversation_id)
+        conv = await access_conversation(unit.conn, member, conversation_id)
     return {"conversation_id": conversation_id, "last_read_message_id": conv["last_read_message_id"],
             "unread_count": conv["unread_count"]}
 

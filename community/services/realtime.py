@@ -24,7 +24,7 @@ from community.domain.principal import OrgMember, SessionKey
 from community.handles import Realtime
 from community.identity import Identity
 from community.realtime.protocol import CLOSE_SIGNED_OUT
-from community.services.conversations import access_conversation
+from community.services.conversations import read_conversation
 from community.services.forums import read_forum_view
 from community.services.identity import principal_from_token, session_key
 from community.services.orgs import access_org
@@ -35,7 +35,7 @@ log = structlog.get_logger("community.realtime")
 # Checked exactly as the REST read of that object is.
 _ACCESS: dict[ChannelKind, Callable[[Database, OrgMember, UUID], Awaitable[object]]] = {
     ChannelKind.FORUM: read_forum_view, ChannelKind.TOPIC: read_topic_view,
-    ChannelKind.CONVERSATION: access_conversation}
+    ChannelKind.CONVERSATION: read_conversation}
 
 
 async def open_session(db: Database, identity: Identity, settings: Settings, token: str | None, org_ref: str | None,

@@ -164,7 +164,7 @@ async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any],
 @blueprint.get(_CONV)
 @answers(ConversationAnswer)
 async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
-    view = await read_page(org, lambda db, member: conversations.access_conversation(db, member, conversation_id))
+    view = await read_page(org, lambda db, member: conversations.read_conversation(db, member, conversation_id))
     return {"conversation": view}
 
 
