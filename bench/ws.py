@@ -103,7 +103,9 @@ class Community(Target):
         self.http_port, self.ws_port = free_port(), free_port()
         env = {**os.environ, "WORKERS": "1", "PORT": str(self.http_port), "WEBSOCKET_PORT": str(self.ws_port),
                "COMMUNITY_DATA_DIR": str(data_dir), "LOG_LEVEL": "warning", "LOG_FORMAT": "json",
-               "DB_POOL_MAX": "20"}
+               "DB_POOL_MAX": "20",
+               # The community tier seats 50 members, so a few accounts hold many sockets each.
+               "WS_MAX_CONNECTIONS_PER_USER": "100000"}
         env.pop("DATABASE_URL", None)
         self.proc = subprocess.Popen([PYTHON, "-m", "community", "serve"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -167,7 +169,7 @@ class Peer(Target):
 
     def __init__(self) -> None:
         port = free_port()
-        self.proc = subprocess.Popen([PYTHON, __file__, "--peer-server", str(port)], cwd=ROOT)
+        self.proc = subprocess.Popen([PYTHON, "-m", "bench.ws", "--peer-server", str(port)], cwd=ROOT)
         self.ws_url = f"ws://127.0.0.1:{port}/"
         self.topics = ["topic:t0", "topic:t1", "topic:t2"]
         self.forum = "forum:f"

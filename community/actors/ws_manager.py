@@ -2,8 +2,9 @@
 
 Channel -> connections, connection -> channels, user -> connections. Registration and
 delivery are synchronous calls (like an ETS table: trio is single-threaded), so fan-out never
-waits. An event arrives already encoded: the same bytes go to every subscriber's bounded
-outbox, and a connection whose outbox is full is closed (1013), never allowed to slow the others.
+waits. An event arrives already encoded and is framed once: the same bytes go to every
+subscriber's socket, and a connection whose bounded backlog is full is closed (1013), never
+allowed to slow the others.
 """
 
 from __future__ import annotations
@@ -32,29 +33,29 @@ K = TypeVar("K")
 
 MAX_HELD = 1_000
 
-# What a writer sends: (event id or 0 for ephemeral frames, JSON text; or bytes already framed
-# for the wire: a fanned-out event, framed once for all its recipients, or the rest of a frame
-# the delivering task began writing itself).
+# What a socket is sent: (event id or 0 for ephemeral frames, JSON text; or bytes already framed
+# for the wire: a fanned-out event, framed once for all its recipients).
 Frame = tuple[int, str | bytes]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Connection:
-    """One live socket as the registry sees it; the socket's writer drains `outbox`."""
+    """One live socket as the registry sees it; its session writes what `send` is given."""
 
     user_id: UUID
     org_id: UUID
-    outbox: trio.MemorySendChannel[Frame]
     id: int = 0  # the registry numbers connections as they register
     channels: set[Channel] = field(default_factory=set)
     close_code: int | None = None
     close_reason: str = ""
-    closed: trio.Event = field(default_factory=trio.Event)
     # While a resume replays the log, live events wait here so ids stay in order.
     held: list[Frame] | None = None
-    # Writes a frame straight to an idle socket from the delivering task (no task switch); the
-    # session installs it. False: queue it for the writer instead.
-    direct: Callable[[Frame], bool] | None = None
+    # Writes a frame to the socket from the delivering task, as asyncio's transport.write does
+    # (what the kernel does not take waits, bounded, for the socket's own task to flush); False:
+    # the client fell too far behind. The session installs it.
+    send: Callable[[Frame], bool] | None = None
+    # Wakes the session's task when something else closes the connection.
+    on_close: Callable[[], None] | None = None
     may_type: set[Channel] = field(default_factory=set)
     # What this person may see now (their role, kept current by role-change events); None sees
     # only frames meant for everyone on the channel.
@@ -69,24 +70,18 @@ class Connection:
     def close_soon(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
-            self.closed.set()
+            if self.on_close is not None:
+                self.on_close()
 
     def put_nowait(self, frame: Frame) -> bool:
-        """Queue a frame; False when the client fell behind (the caller drops it)."""
+        """Send or hold a frame; False when the client fell behind (the caller drops it)."""
         if self.held is not None:
             if len(self.held) >= MAX_HELD:
                 return False
             self.held.append(frame)
             return True
-        if self.direct is not None and self.direct(frame):
-            self.sent_live(frame[0])
-            return True
-        try:
-            self.outbox.send_nowait(frame)
-        except trio.WouldBlock:
+        if self.send is None or not self.send(frame):
             return False
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
-            return True  # the writer is gone; the session's own exit unregisters it
         self.sent_live(frame[0])
         return True
 
@@ -101,7 +96,7 @@ class Connection:
 class RealtimeSettings:
     """Limits of the realtime path (tests shorten the timers)."""
 
-    outbox_size: int = 256
+    outbox_size: int = 256  # frames a socket may have waiting for the kernel before it is closed 1013
     max_channels: int = 200
     max_connections_per_user: int = 20
     ping_interval: float = 30.0

@@ -8,8 +8,12 @@ answers `application/problem+json` with the status REST would give.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from uuid import UUID
 
 import structlog
 import trio
@@ -18,10 +22,13 @@ from community.actors.outage import ride_out
 from community.db.pool import DatabaseUnavailable
 from community.domain.errors import CommunityError
 from community.domain.events import dumps
+from community.domain.org_settings import OrgSettings
+from community.domain.principal import OrgMember, SessionKey
 from community.handles import Handles
-from community.realtime._wire import ContainedServer, WebSocketRequest, describe
+from community.realtime._wire import ContainedServer, Upgrade, describe
 from community.realtime.protocol import MAX_FRAME_BYTES
 from community.realtime.session import Session, first_leaf
+from community.realtime.timers import Timers
 from community.services import realtime
 from community.shared_port import bind_shared
 
@@ -32,16 +39,21 @@ _HANDSHAKE_TIMEOUT = 10.0
 class WsListener:
     def __init__(self, handles: Handles) -> None:
         self.handles = handles
+        self.timers = Timers()  # every socket's pings and token expiry: one task for the node
+        self.orgs = SharedOrgs()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         settings = self.handles.settings
+        self.timers = Timers()
         async with trio.open_nursery() as nursery:
             listeners = ([trio.SocketListener(trio.socket.from_stdlib_socket(
                 bind_shared(settings.host, settings.websocket_port)))] if settings.reuse_port
                 else await trio.open_tcp_listeners(settings.websocket_port, host=settings.host))
-            # The library's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
+            # The socket's own cap is a backstop (1009); frames over 64 KiB close with 1008 below.
             server = ContainedServer(self._handle, listeners, handler_nursery=nursery,
-                                      max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT)
+                                     max_message_size=4 * MAX_FRAME_BYTES, connect_timeout=_HANDSHAKE_TIMEOUT,
+                                     backlog_limit=lambda: self.handles.realtime.settings.outbox_size)
+            await nursery.start(self.timers.run)
             await nursery.start(server.run)
             nursery.start_soon(self._heartbeat)
             nursery.start_soon(self._signed_out)
@@ -49,12 +61,30 @@ class WsListener:
             log.info("ws.listening", host=settings.host, port=server.port)
             task_status.started()
 
-    async def _handle(self, request: WebSocketRequest) -> None:
+    async def _handle(self, request: Upgrade) -> None:
         """One client's whole connection. Whatever goes wrong in it ends this connection only."""
+        admitted = await self._admit(request)  # its locals (headers, query, token) go when it returns
+        if admitted is None:
+            return
+        member, expires_at, key, claim = admitted
+        del admitted
+        h, org_id = self.handles, member.org_id
+        try:
+            session = Session(self.handles, await request.accept(), self.orgs.share(member), expires_at, self.timers)
+            session.conn.claim, session.conn.session = claim, key
+            del member
+            await session.run()
+        finally:
+            self.orgs.release(org_id)
+            with trio.CancelScope(shield=True):
+                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
+
+    async def _admit(self, request: Upgrade) -> tuple[OrgMember, datetime, SessionKey, UUID] | None:
+        """Who is asking, checked like a REST request, and their slot; None once refused."""
         url = urlsplit(request.path)
         if url.path != "/ws":
             await _reject(request, 404, "not_found", "No websocket here.")
-            return
+            return None
         query = parse_qs(url.query, max_num_fields=20)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers}
         refusal: tuple[int, str, str] | None = None
@@ -75,15 +105,8 @@ class WsListener:
             refusal = (500, "internal_error", "The server failed to answer; it is logged.")
         if refusal is not None:
             await _reject(request, *refusal)
-            return
-        try:
-            ws = await request.accept()
-            session = Session(self.handles, ws, member, expires_at)
-            session.conn.claim, session.conn.session = claim, key
-            await session.run()
-        finally:
-            with trio.CancelScope(shield=True):
-                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
+            return None
+        return member, expires_at, key, claim
 
     async def _heartbeat(self) -> None:
         """This node's open sockets stay counted for the per-user limit (and only those)."""
@@ -101,6 +124,40 @@ class WsListener:
             await ride_out("ws", partial(realtime.close_signed_out, h.db, h.registry, user_id))
 
 
+@dataclass(eq=False)
+class _OrgRow:
+    org: dict[str, Any]
+    settings: OrgSettings
+    sessions: int = 0
+
+
+class SharedOrgs:
+    """Sockets of one org share one copy of its row and settings (about 3 KB each otherwise).
+
+    Only a copy equal to what this socket's own handshake read is shared, so sharing changes
+    nothing a session sees; an org is held while some session of it is open.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[UUID, _OrgRow] = {}
+
+    def share(self, member: OrgMember) -> OrgMember:
+        row = self._rows.get(member.org_id)
+        if row is None:
+            row = self._rows[member.org_id] = _OrgRow(member.org, member.settings)
+        elif row.org != member.org or row.settings != member.settings:
+            row.org, row.settings = member.org, member.settings  # changed: newer sessions share this one
+        row.sessions += 1
+        return replace(member, org=row.org, settings=row.settings)
+
+    def release(self, org_id: UUID) -> None:
+        row = self._rows.get(org_id)
+        if row is not None:
+            row.sessions -= 1
+            if row.sessions <= 0:
+                del self._rows[org_id]
+
+
 def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
@@ -108,7 +165,7 @@ def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:
     return next(iter(query.get("access_token", [])), None)
 
 
-async def _reject(request: WebSocketRequest, status: int, code: str, detail: str) -> None:
+async def _reject(request: Upgrade, status: int, code: str, detail: str) -> None:
     body = dumps({"status": status, "code": code, "detail": detail}).encode()
     headers = [(b"content-type", b"application/problem+json")]
     if status in (429, 503):

@@ -1,15 +1,17 @@
 """One accepted socket: registered, welcomed, served until something closes it.
 
-Each socket gets a reader task (client frames), one writer task draining the bounded outbox
-that ws_manager fills, a pinger and a token-expiry timer; none is a supervised child
-(per-connection work never is). Whatever ends the session, the socket closes with the code
-the contract names (`realtime/protocol.py`): 1001 shutdown, 1008 bad frame, 1013 slow consumer,
+One task per socket, the reader (the task trio-websocket's server gives the connection): it
+reads client frames, answers them, and flushes what the kernel did not take at once. Frames
+are written straight to the socket by whichever task delivers them (`Connection.send`);
+pings, pong deadlines and token expiry are entries on the node's shared timers
+(`realtime/timers.py`). None of it is a supervised child (per-connection work never is).
+Whatever ends the session, the socket closes with the code the contract names
+(`realtime/protocol.py`): 1001 shutdown or a dead peer, 1008 bad frame, 1013 slow consumer,
 4401, 4403.
 """
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,7 +25,7 @@ from community.domain.errors import CommunityError
 from community.domain.events import Channel
 from community.domain.principal import OrgMember
 from community.handles import Handles
-from community.realtime._wire import ConnectionClosed, WebSocketConnection, describe, encode_now, send_frames
+from community.realtime._wire import ConnectionClosed, Socket, describe, text_frame
 from community.realtime.protocol import (
     CLOSE_GOING_AWAY,
     CLOSE_INTERNAL_ERROR,
@@ -46,27 +48,34 @@ from community.realtime.protocol import (
     channel_of,
     parse_frame,
 )
+from community.realtime.timers import Timer, Timers
 from community.services import realtime
 
 log = structlog.get_logger("community.ws")
-_PONG = (0, PONG)
-_WRITER_GRACE = 5.0
-_BATCH = 64
+_WRITER_GRACE = 5.0  # a frame begun before a close is finished within this, or the peer is cut off
+_SHUTDOWN_GRACE = 1.0
+_LINGER = 2.0  # how long a close waits for the client's close frame
 
 
 class Session:
     """One accepted socket: registered, welcomed, served until something closes it."""
 
-    def __init__(self, handles: Handles, ws: WebSocketConnection, member: OrgMember, expires_at: datetime) -> None:
+    __slots__ = ("_budget", "_expiry", "_last_sent", "_ping", "_pong_due", "_scope", "conn", "expires_at",
+                 "handles", "member", "sock", "timers")
+
+    def __init__(self, handles: Handles, sock: Socket, member: OrgMember, expires_at: datetime,
+                 timers: Timers) -> None:
         assert member.user_id is not None
-        self.handles, self.ws, self.member, self.expires_at = handles, ws, member, expires_at
-        self.outbox, self.inbox = trio.open_memory_channel[Frame](handles.realtime.settings.outbox_size)
-        self.conn = Connection(user_id=member.user_id, org_id=member.org_id, outbox=self.outbox,
+        self.handles, self.sock, self.member, self.expires_at, self.timers = handles, sock, member, expires_at, timers
+        self.conn = Connection(user_id=member.user_id, org_id=member.org_id,
                                viewer=Viewer.of(member.user_id, member.role, member.overrides, since=datetime.now(UTC)))
-        self._writer_done = trio.Event()
+        self.conn.send, self.conn.on_close, sock.on_pong = self._deliver, self._wake, self._ponged
+        self._scope: trio.CancelScope | None = None
         self._budget = FrameBudget()
         self._last_sent = 0
-        self.conn.direct = self._direct
+        self._ping: Timer | None = None
+        self._expiry: Timer | None = None
+        self._pong_due = False
 
     async def run(self) -> None:
         try:
@@ -81,109 +90,70 @@ class Session:
         manager, conn = self.handles.registry, self.conn
         channels = [Channel.org(conn.org_id), Channel.user(conn.user_id)]
         try:
-            conn.held = []  # events that race the handshake wait until the welcome is queued
+            conn.held = []  # events that race the handshake wait until the welcome is written
             manager.register(conn, channels)
             head = await self.handles.notifier.track(conn.org_id)
             welcome = WelcomeFrame(user_id=conn.user_id, org_id=conn.org_id, channels=channels, last_id=head)
-            self.outbox.send_nowait((0, welcome.wire()))
+            await self._send_text(welcome.wire())
             held, conn.held = conn.held, None
             for frame in held:
                 if not conn.put_nowait(frame):
                     manager.drop_slow(conn)
             await self.handles.presence.joined(self.member)
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._write)
-                async with trio.open_nursery() as inner:
-                    inner.start_soon(self._read)
-                    inner.start_soon(self._ping)
-                    inner.start_soon(self._expire)
-                    await conn.closed.wait()
-                    inner.cancel_scope.cancel()
-                # The writer stops at a frame boundary, so the close frame that follows is clean;
-                # a peer that stopped reading altogether gets cut off after a grace period.
-                await self.outbox.aclose()
-                with trio.move_on_after(_WRITER_GRACE):
-                    await self._writer_done.wait()
-                nursery.cancel_scope.cancel()
+            self._arm()
+            with trio.CancelScope() as self._scope:  # close_soon cancels it (`_wake`)
+                if conn.close_code is None:
+                    await self._read()
         except* Exception:
             conn.close_soon(CLOSE_INTERNAL_ERROR, "internal error")
             raise
         finally:
+            self._disarm()
             manager.unregister(conn)
             with trio.CancelScope(shield=True):
                 await self.handles.presence.left(self.member)
 
+    def _wake(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
+
     async def _close(self) -> None:
         code = self.conn.close_code if self.conn.close_code is not None else CLOSE_GOING_AWAY
-        if code != CLOSE_NORMAL and self.ws.closed is None:
-            with trio.move_on_after(2):
-                await self.ws.aclose(code, self.conn.close_reason or "server shutting down")
+        if code != CLOSE_NORMAL:
+            grace = _WRITER_GRACE if self.conn.close_code is not None else _SHUTDOWN_GRACE
+            await self.sock.aclose(code, self.conn.close_reason or "server shutting down", grace=grace,
+                                   linger=_LINGER)
 
-    def _direct(self, frame: Frame) -> bool:
-        """Write now, like asyncio's transport.write, when nothing is queued or being written.
-
-        Most deliveries find the socket idle: writing from the notifier's task saves waking this
-        socket's writer. Whatever the kernel does not take goes to the writer, first in line.
-        """
+    def _deliver(self, frame: Frame) -> bool:
+        """Write a frame now, from the delivering task (no task switch); False: the client fell
+        too far behind (the registry closes it 1013)."""
         seq, data = frame
-        # Idle: the writer waits on an empty outbox (an item handed to it leaves the wait list).
-        stats = self.outbox.statistics()
-        if stats.tasks_waiting_receive != 1 or stats.current_buffer_used:
-            return False
-        if seq and seq <= self._last_sent:
-            return True
-        encoded = encode_now(self.ws, data)  # runs in the delivering actor's task: never raises
-        if encoded is None:
-            return False
-        sock, wire = encoded
+        if self.conn.close_code is not None:
+            return True  # closing: nothing more goes out
         if seq:
+            if seq <= self._last_sent:
+                return True  # already sent (a resume and the live path overlapped)
             self._last_sent = seq
-        try:
-            sent = sock.send(wire)
-        except BlockingIOError:
-            sent = 0
-        except OSError:
-            self.conn.close_soon(CLOSE_NORMAL, "")
-            return True
-        if sent < len(wire):
-            with contextlib.suppress(trio.ClosedResourceError, trio.BrokenResourceError):
-                self.outbox.send_nowait((0, wire[sent:]))
-        return True
+        return self.sock.write_nowait(data) if isinstance(data, bytes) else self.sock.send_text_nowait(data)
 
-    async def _write(self) -> None:
-        try:
-            async for first in self.inbox:
-                batch = [first]
-                while len(batch) < _BATCH:  # whatever queued meanwhile goes out in one write
-                    try:
-                        batch.append(self.inbox.receive_nowait())
-                    except (trio.WouldBlock, trio.EndOfChannel):
-                        break
-                if self.conn.close_code is not None:
-                    return
-                await self._send_batch(batch)
-        except ConnectionClosed:
-            self.conn.close_soon(CLOSE_NORMAL, "")
-        finally:
-            self._writer_done.set()
+    async def _send_frame(self, frame: Frame) -> None:
+        """A frame of the session's own (answers, replays): waits while the client lags."""
+        seq, data = frame
+        if seq:
+            if seq <= self._last_sent:
+                return
+            self._last_sent = seq
+        wire = data if isinstance(data, bytes) else text_frame(data)
+        if wire is not None:
+            await self.sock.send(wire)
 
-    async def _send_batch(self, batch: list[Frame]) -> None:
-        frames: list[str | bytes] = []
-        for seq, data in batch:
-            if seq:
-                if seq <= self._last_sent:
-                    continue  # already sent (a resume and the live path overlapped)
-                self._last_sent = seq
-            frames.append(data)
-        if len(frames) == 1 and isinstance(frames[0], str):
-            await self.ws.send_message(frames[0])
-        elif frames:
-            await send_frames(self.ws, frames)
+    async def _send_text(self, text: str) -> None:
+        await self._send_frame((0, text))
 
     async def _read(self) -> None:
         try:
             while True:
-                message = await self.ws.get_message()
+                message = await self.sock.receive()
                 if not self._budget.take(trio.current_time()):
                     if self._budget.should_warn(trio.current_time()):
                         await self._error("rate_limited", "too many frames; slow down")
@@ -204,7 +174,7 @@ class Session:
         h = self.handles
         try:
             if isinstance(frame, PingFrame):
-                await self.outbox.send(_PONG)
+                await self._send_text(PONG)
             elif isinstance(frame, SubscribeFrame):
                 await self._subscribe(frame.channel)
             elif isinstance(frame, UnsubscribeFrame):
@@ -227,11 +197,11 @@ class Session:
         channel = await realtime.check_subscribe(self.handles.db, self.member, channel)
         if conn.close_code is None:
             manager.subscribe(conn, channel)
-        await self.outbox.send((0, SubscribedFrame(channel=channel).wire()))
+        await self._send_text(SubscribedFrame(channel=channel).wire())
 
     async def _unsubscribe(self, channel: Channel) -> None:
         self.handles.registry.unsubscribe(self.conn, channel)
-        await self.outbox.send((0, UnsubscribedFrame(channel=channel).wire()))
+        await self._send_text(UnsubscribedFrame(channel=channel).wire())
 
     async def _resume(self, after: int) -> None:
         """Replay what the client missed after `after`, then what arrived meanwhile, each event once.
@@ -246,16 +216,16 @@ class Session:
         try:
             found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:
-                await self.outbox.send((0, RESYNC))
+                await self._send_text(RESYNC)
             first, last, top = conn.live_first, conn.live_last, after
             for seq, data in found or ():
                 top = max(top, seq)
                 if not (first and first <= seq <= last):
-                    await self.outbox.send((0, data))  # 0: the writer does not order-check a replay
+                    await self._send_frame((0, data))  # 0: a replay is not order-checked
             while conn.held:
                 seq, data = conn.held.pop(0)
                 if not seq or seq > top:
-                    await self.outbox.send((seq, data))
+                    await self._send_frame((seq, data))
                     conn.sent_live(seq)
             conn.live_first = min(first or after + 1, after + 1)
             conn.live_last = max(conn.live_last, top)
@@ -263,26 +233,39 @@ class Session:
             conn.held = None
 
     async def _error(self, code: str, message: str, channel: Channel | None = None) -> None:
-        await self.outbox.send((0, ErrorFrame(code=code, message=message, channel=channel).wire()))
+        await self._send_text(ErrorFrame(code=code, message=message, channel=channel).wire())
 
-    async def _ping(self) -> None:
+    # Timers (the node's, shared): a ping every `ping_interval` after the last pong, an answer
+    # within `ping_timeout` or the peer is taken for dead (1001); the token's expiry (4401).
+
+    def _arm(self) -> None:
         settings = self.handles.realtime.settings
-        while True:
-            await trio.sleep(settings.ping_interval)
-            with trio.move_on_after(settings.ping_timeout) as scope:
-                try:
-                    await self.ws.ping()
-                except ConnectionClosed:
-                    self.conn.close_soon(CLOSE_NORMAL, "")
-                    return
-            if scope.cancelled_caught:
-                log.info("ws.dead_peer", connection=self.conn.id)
-                self.conn.close_soon(CLOSE_GOING_AWAY, "no answer to ping")
-                return
-
-    async def _expire(self) -> None:
+        self._ping = self.timers.call_later(settings.ping_interval, self._ping_due)
         remaining = (self.expires_at - datetime.now(UTC)).total_seconds()
-        await trio.sleep(max(0.0, remaining))
+        self._expiry = self.timers.call_later(remaining, self._expired)
+
+    def _disarm(self) -> None:
+        for timer in (self._ping, self._expiry):
+            if timer is not None:
+                timer.cancel()
+        self._ping = self._expiry = None
+
+    def _ping_due(self) -> None:
+        self.sock.ping_nowait(b"")
+        self._pong_due = True
+        self._ping = self.timers.call_later(self.handles.realtime.settings.ping_timeout, self._no_pong)
+
+    def _ponged(self) -> None:
+        if self._pong_due and self._ping is not None:
+            self._pong_due = False
+            self._ping.cancel()
+            self._ping = self.timers.call_later(self.handles.realtime.settings.ping_interval, self._ping_due)
+
+    def _no_pong(self) -> None:
+        log.info("ws.dead_peer", connection=self.conn.id)
+        self.conn.close_soon(CLOSE_GOING_AWAY, "no answer to ping")
+
+    def _expired(self) -> None:
         self.conn.close_soon(CLOSE_TOKEN_EXPIRED, "token expired")
 
 
@@ -292,6 +275,8 @@ class FrameBudget:
     Every subscribe and typing frame costs the database a query; a flood from one socket is
     answered `rate_limited` (at most once a second) and its excess frames are dropped.
     """
+
+    __slots__ = ("at", "burst", "rate", "tokens", "warned")
 
     def __init__(self, rate: float = 20.0, burst: float = 60.0) -> None:
         self.rate, self.burst = rate, burst
