@@ -222,6 +222,9 @@ class Session:
                 top = max(top, seq)
                 if not (first and first <= seq <= last):
                     await self._send_frame((0, data))  # 0: a replay is not order-checked
+            # Everything up to `top` went (replayed or live): a late live copy of one of those (the
+            # notifier catching up after a restart) is a duplicate, and the order check drops it.
+            self._last_sent = max(self._last_sent, top)
             while conn.held:
                 seq, data = conn.held.pop(0)
                 if not seq or seq > top:
