@@ -14,7 +14,7 @@ from community.handles import FileStore
 from community.services.conversations import access_conversation
 from community.services.files import signed_url
 from community.services.forums import moderates
-from community.services.posts import load_post
+from community.services.posts import access_post
 
 _NOT_FOUND = "No such attachment."
 
@@ -30,7 +30,7 @@ async def do_download_attachment(db: Database, store: FileStore, member: OrgMemb
             raise NotFoundError(_NOT_FOUND)
         try:
             if found["post_id"] is not None:
-                post = await load_post(conn, member, found["post_id"])
+                post = await access_post(conn, member, found["post_id"])
                 if post["deleted_at"] is not None or (post["is_hidden"] and not moderates(member,
                                                                                           post["in_mod_scope"])):
                     raise NotFoundError(_NOT_FOUND)

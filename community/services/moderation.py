@@ -16,7 +16,7 @@ from community.domain.principal import OrgMember
 from community.handles import Publisher
 from community.services import members as member_service
 from community.services.forums import moderates_forum
-from community.services.posts import delete_post_in, live_post, load_post
+from community.services.posts import access_live_post, access_post, delete_post_in
 from community.services.unit import unit_of_work
 from community.services.views import flag_view, log_entry_view, post_view
 
@@ -27,7 +27,7 @@ async def do_flag_post(db: Database, publisher: Publisher, member: OrgMember, po
                                                                                                                   Any]:
     flag_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        post = await live_post(unit.conn, member, post_id)
+        post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.FLAG)
         if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post_id,
                                             forum_id=post["forum_id"], reporter_id=member.user_id, reason=reason):
@@ -68,7 +68,7 @@ async def do_resolve_flag(db: Database, publisher: Publisher, member: OrgMember,
             raise NotFoundError(_NO_FLAG)
         if flag["status"] != "open":
             raise ConflictError("This flag is already resolved.")
-        post = await load_post(unit.conn, member, flag["post_id"])
+        post = await access_post(unit.conn, member, flag["post_id"])
         if action == "dismiss":
             await moderation.resolve_flag(unit.conn, member.org_id, flag_id, status="dismissed", resolution="dismiss",
                                           resolved_by=member.user_id)
@@ -77,7 +77,7 @@ async def do_resolve_flag(db: Database, publisher: Publisher, member: OrgMember,
                                                 resolved_by=member.user_id)
             if action == "hide":
                 await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
-                hidden = await load_post(unit.conn, member, post["id"])
+                hidden = await access_post(unit.conn, member, post["id"])
                 await unit.record(Channel.topic(post["topic_id"]), EventType.POST_UPDATED,
                                   {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
                                    "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})

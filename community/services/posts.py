@@ -42,15 +42,17 @@ from community.services.views import post_view, revision_view
 _NOT_FOUND = "No such post."
 
 
-async def load_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+async def access_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    """The only loader of a post: missing and in a forum the caller cannot see are the same 404."""
     post = await posts.get_post(conn, member.org_id, post_id, member.user_id)
     if post is None or not can_see(member, post["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
     return post
 
 
-async def live_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
-    post = await load_post(conn, member, post_id)
+async def access_live_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+    """As access_post; a deleted post is a 404 too."""
+    post = await access_post(conn, member, post_id)
     if post["deleted_at"] is not None:
         raise NotFoundError(_NOT_FOUND)
     return post
@@ -62,12 +64,12 @@ def _view(post: dict[str, Any], member: OrgMember) -> dict[str, Any]:
 
 async def read_post(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        return _view(await load_post(conn, member, post_id), member)
+        return _view(await access_post(conn, member, post_id), member)
 
 
 async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        post = await live_post(conn, member, post_id)
+        post = await access_live_post(conn, member, post_id)
         if post["is_hidden"] and not moderates(member, post["in_mod_scope"]):
             raise NotFoundError(_NOT_FOUND)
         found = await posts.list_revisions(conn, member.org_id, post_id)
@@ -229,14 +231,14 @@ async def do_edit_post(db: Database, publisher: Publisher, member: OrgMember, po
                                                                                                                    Any]:
     html = check_content(content)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        post = await live_post(unit.conn, member, post_id)
+        post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
         mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
         if is_mod and post["author_id"] != member.user_id:
             await _log(unit, member, "edit_post", post)
-        post = await load_post(unit.conn, member, post_id)
+        post = await access_post(unit.conn, member, post_id)
         await _record(unit, EventType.POST_UPDATED, post, member, mentions=mentions, reply_to_user_id=None)
     return _view(post, member)
 
@@ -256,7 +258,7 @@ def check_unlocked(member: OrgMember, is_locked: bool, in_mod_scope: bool) -> No
 
 async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> None:
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        post = await live_post(unit.conn, member, post_id)
+        post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         await delete_post_in(unit, member, post)
         if is_mod and post["author_id"] != member.user_id:
@@ -266,7 +268,7 @@ async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, 
 async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) -> None:
     """Soft delete inside the caller's unit; counters move with it (topic row locked first)."""
     await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
-    post = await load_post(unit.conn, member, post["id"])  # its forum, read under the topic lock
+    post = await access_post(unit.conn, member, post["id"])  # its forum, read under the topic lock
     if not await posts.soft_delete_post(unit.conn, member.org_id, post["id"], member.user_id):
         return
     await topics.refresh_replies(unit.conn, member.org_id, post["topic_id"], -1)
@@ -286,13 +288,13 @@ async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_i
                    add: bool) -> dict[str, Any]:
     check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        post = await live_post(unit.conn, member, post_id)
+        post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         assert member.user_id is not None
         change = posts.add_reaction if add else posts.remove_reaction
         if await change(unit.conn, member.org_id, post_id, member.user_id, emoji):
-            post = await load_post(unit.conn, member, post_id)
+            post = await access_post(unit.conn, member, post_id)
             await _record(unit, EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED, post, member,
                           emoji=emoji,
                           user_id=member.user_id)
@@ -301,7 +303,7 @@ async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_i
 
 async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> dict[str, Any]:
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        post = await live_post(unit.conn, member, post_id)
+        post = await access_live_post(unit.conn, member, post_id)
         is_mod = moderates(member, post["in_mod_scope"])
         if not is_mod and (post["topic_author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
             raise ForbiddenError("Only the topic's author or a moderator marks the solution.")
@@ -310,6 +312,6 @@ async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember
             raise ConflictError("A hidden post cannot be the solution.")
         await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
         await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post_id)
-        post = await load_post(unit.conn, member, post_id)
+        post = await access_post(unit.conn, member, post_id)
         await _record(unit, EventType.POST_SOLUTION_MARKED, post, member)
     return _view(post, member)
