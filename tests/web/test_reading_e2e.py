@@ -121,6 +121,13 @@ def test_the_composer_previews_with_the_server_and_completes_mentions(browser: B
     page.get_by_role("button", name="Post reply").click()
     expect(page.get_by_role("article").filter(has_text="Thanks @benokafor")).to_be_visible()
 
+    # A new topic's content previews the same way before it is created.
+    page.goto(f"{base}/{slug}/new-topic")
+    page.get_by_label("Content").fill("A _new_ **topic**")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.get_by_role("region", name="Preview of the content").locator("strong")).to_have_text("topic")
+    capture(page, "new-topic-preview", problems)
+
     # The mention reached Ben (the notifier delivers after the commit, so look for a while).
     found: list[dict[str, object]] = []
     for _ in range(40):

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useMemo, useState, type FormEvent } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router";
 
 import { Button } from "@/components/ui/button";
@@ -6,6 +6,7 @@ import { Card, PageHeader } from "@/components/ui/card";
 import { ErrorNotice, fieldError, ListSkeleton } from "@/components/ui/feedback";
 import { CheckboxField, SelectField, TextAreaField, TextField } from "@/components/ui/field";
 import { api } from "@/lib/api";
+import { markdownPreview } from "@/lib/composer-api";
 import { orgPath, useOrg } from "@/lib/org";
 import { atLeast } from "@/lib/types";
 
@@ -22,6 +23,13 @@ export function NewTopicPage() {
   const chosen = forumId || (forums.data ? flattenForums(forums.data.forums)[0]?.[0].id ?? "" : "");
   const create = useCreateTopic(slug, chosen);
   const moderator = atLeast(role, "moderator");
+  const render = useMemo(() => markdownPreview(slug), [slug]);
+  // The server's own renderer, so the preview is exactly what will be posted.
+  const [preview, setPreview] = useState<{ html: string } | { error: unknown } | { pending: true } | null>(null);
+  const showPreview = () => {
+    setPreview({ pending: true });
+    render(form.content).then((html) => setPreview({ html }), (error: unknown) => setPreview({ error }));
+  };
 
   if (forums.isPending) return <ListSkeleton label="Loading forums" />;
   if (forums.isError) return <ErrorNotice error={forums.error} />;
@@ -52,6 +60,16 @@ export function NewTopicPage() {
           <TextField label="Title" required value={form.title} onChange={(e) => setForm({ ...form, title: e.target.value })} error={fieldError(create.error, "title")} />
           <TextAreaField label="Content" required rows={8} value={form.content} onChange={(e) => setForm({ ...form, content: e.target.value })}
             hint="Markdown: **bold**, _italic_, `code`, lists, links, @mentions." error={fieldError(create.error, "content")} />
+          <div>
+            <Button size="sm" variant="secondary" disabled={!form.content.trim()} busy={preview !== null && "pending" in preview} onClick={showPreview}>Preview</Button>
+            {preview && !("pending" in preview) && (
+              <div className="mt-2 rounded-md border border-gray-300 p-3 dark:border-gray-600" aria-label="Preview of the content" role="region">
+                {"error" in preview ? <ErrorNotice error={preview.error} />
+                  // Server-rendered and sanitised (nh3): the only HTML the app ever injects.
+                  : <div className="prose-post" dangerouslySetInnerHTML={{ __html: preview.html }} />}
+              </div>
+            )}
+          </div>
           <TextField label="Tags" value={form.tags} onChange={(e) => setForm({ ...form, tags: e.target.value })} hint="Separated by commas." error={fieldError(create.error, "tags")} />
           {moderator && <CheckboxField label="Announcement (pinned for everyone)" checked={form.announce} onChange={(e) => setForm({ ...form, announce: e.target.checked })} />}
           <Button type="submit" busy={create.isPending} disabled={!chosen}>Create topic</Button>

@@ -13,7 +13,7 @@ export function OrgSwitcher({ current, memberships }: { current: { slug: string;
   const others = memberships.filter((m) => m.organization.slug !== current.slug && m.status !== "removed");
   return (
     <details ref={details} className="relative">
-      <summary className="flex max-w-[11rem] cursor-pointer list-none items-center gap-1 truncate rounded-md px-2 py-1 font-semibold hover:bg-gray-100 sm:max-w-xs dark:hover:bg-gray-800">
+      <summary className="flex max-w-[8.5rem] cursor-pointer list-none items-center gap-1 truncate rounded-md px-2 py-1 font-semibold hover:bg-gray-100 sm:max-w-xs dark:hover:bg-gray-800">
         <span className="truncate">{current.name}</span>
         <span aria-hidden="true" className="text-xs">▾</span>
         <span className="sr-only">: switch community</span>

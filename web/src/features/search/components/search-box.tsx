@@ -46,7 +46,7 @@ export function SearchBox() {
         aria-activedescendant={active >= 0 && shown[active] ? `suggestion-${active}` : undefined}
         onChange={(e) => { setQ(e.target.value); setOpen(true); setActive(-1); }} onKeyDown={keyDown}
         onBlur={() => setTimeout(() => setOpen(false), 150)} onFocus={() => setOpen(true)}
-        className="w-32 rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm sm:w-56 dark:border-gray-600 dark:bg-gray-900" />
+        className="w-28 rounded-md border border-gray-300 bg-white px-3 py-1.5 text-sm sm:w-56 dark:border-gray-600 dark:bg-gray-900" />
       {shown.length > 0 && (
         <ul id="search-suggestions" role="listbox" aria-label="Suggestions" className="absolute right-0 z-30 mt-1 w-72 rounded-md bg-white py-1 shadow-lg ring-1 ring-gray-200 dark:bg-gray-900 dark:ring-gray-700">
           {shown.map((s, i) => (
