@@ -16,7 +16,6 @@ from community.http.openapi import answers, problems
 from community.services import integrations
 
 blueprint = Blueprint("integrations", __name__)
-EventName = integrations.EventName
 
 
 class Integration(Answer):
