@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean web web-check web-schema fuzz
+.PHONY: install run test lint typecheck bench clean web web-check web-schema fuzz soak
 
 # The browser app: Node 20+ builds web/ into web/dist, which the REST listener serves at /.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -58,6 +58,12 @@ test: install lint typecheck web-check
 FUZZ_EXAMPLES ?= 200
 fuzz: install
 	COMMUNITY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider tests/hardening/test_fuzz.py
+
+# Two nodes on one database under mixed load for SOAK_MINUTES (not in make test): RSS drift,
+# open files, database connections, errors; a summary, and bench/results/soak.json.
+SOAK_MINUTES ?= 10
+soak: install
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
 
 bench: install
 	$(BIN)/python -m bench

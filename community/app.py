@@ -171,6 +171,7 @@ class HttpListener:
         config.accesslog = None  # our own request log line replaces it (and never logs tokens)
         config.loglevel = "WARNING"  # its start-up banner duplicates our http.listening event
         config.graceful_timeout = settings.shutdown_grace_seconds
+        config.keep_alive_timeout = settings.keep_alive_seconds
         config.websocket_max_message_size = 64 * 1024
         config.h11_max_incomplete_size = 64 * 1024
         return config

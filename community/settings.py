@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # waits at most this long: a frozen database answers 503 after it, never a hang.
     db_timeout_seconds: float = Field(default=15.0, gt=0, le=600)
     shutdown_grace_seconds: float = Field(default=5.0, gt=0)
+    # An idle keep-alive connection stays open this long. Longer than the proxies in front keep
+    # theirs (Render's and most load balancers' 60 s) and than clients' pools (httpx: 5 s): the
+    # side that closes an idle connection must be the client, or a request sent as the server
+    # closes it is lost (hypercorn's default, 5 s, lost one in 3,000 in the soak).
+    keep_alive_seconds: float = Field(default=75.0, gt=0, le=3600)
 
     auth0_domain: str | None = None
     auth0_audience: str | None = None
