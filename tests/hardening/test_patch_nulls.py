@@ -42,3 +42,11 @@ async def test_null_in_a_patch_is_an_answer_never_a_500(
                 wrong.append(f"PATCH {case['rule']} {{{name}: null}}: {r.status_code} {r.text[:200]}")
     assert wrong == [], "\n".join(wrong)
     assert tried > 30
+
+
+async def test_a_patch_is_authorized_before_the_plan_is_checked(client: httpx.AsyncClient, personas: Personas) -> None:
+    """A guest asking for branding or a custom domain is refused as a guest (403), not told the plan (402)."""
+    acme = personas.acme
+    for body in ({"branding": {"primary_color": "#123456"}}, {"custom_domain": "guest.example.com"}):
+        r = await client.patch(f"/api/orgs/{acme.slug}", json=body, headers=acme.guest.auth)
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden"), (body, r.text)
