@@ -19,7 +19,7 @@ from community.db.pool import Database
 from community.db.queries import events as q
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
-from community.domain.input import Body
+from community.domain.input import Body, Text
 from community.domain.markdown import render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -44,16 +44,6 @@ SERIES_ONLY = ("event_type", "timezone", "max_attendees", "registration_required
 _TIMING = ("start_time", "end_time", "timezone", "recurrence")
 
 
-def _clean(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("may not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("may not contain unpaired surrogates") from None
-    return value
-
-
 def _web_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -61,8 +51,8 @@ def _web_url(value: str) -> str:
     return value
 
 
-EventText = Annotated[str, AfterValidator(_clean)]
-Url = Annotated[str, AfterValidator(_clean), AfterValidator(_web_url)]
+EventText = Text
+Url = Annotated[Text, AfterValidator(_web_url)]
 
 
 class CreateEventBody(Body):

@@ -4,35 +4,22 @@ manages it, and the quarterly in-app CSAT (answer or dismiss)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, UserRef
+from community.http.models import Answer, Body, Cursor, PageQuery, Text, UserRef
 from community.http.openapi import answers, problems
 from community.services import events, satisfaction
 
 blueprint = Blueprint("satisfaction", __name__)
 EVENT = "/api/orgs/<org>/events/<uuid:event_id>"
 CSAT = "/api/orgs/<org>/csat"
-
-
-def _clean(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("may not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("may not contain unpaired surrogates") from None
-    return value
-
-
-Text = Annotated[str, AfterValidator(_clean)]
 
 
 def _occurrence(raw: str | None, where: str) -> events.OccurrenceRef:
