@@ -53,8 +53,9 @@ def _decide(want: str, current: dict[str, Any] | None, occ: dict[str, Any]) -> t
     return "waitlisted", occ["next_position"]
 
 
-async def do_register(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember, event_id: UUID,
-                      want: str, ref: OccurrenceRef) -> dict[str, Any]:
+async def check_register(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember, event_id: UUID,
+                         want: str, ref: OccurrenceRef) -> dict[str, Any]:
+    """Members of the org, for an occurrence not cancelled and not over (under its row lock)."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await access_event(unit.conn, member, event_id)
         if not member.is_member or member.user_id is None:
@@ -62,16 +63,22 @@ async def do_register(db: Database, publisher: Publisher, realtime: Realtime, me
         occ = await _locked_occurrence(unit.conn, member, event_id, ref)
         _require_open(occ)
         current = await rq.get_registration(unit.conn, member.org_id, occ["id"], member.user_id)
-        status, position = _decide(want, current, occ)
-        await rq.upsert_registration(unit.conn, org_id=member.org_id, event_id=event_id, occurrence_id=occ["id"],
-                                     user_id=member.user_id, status=status, position=position)
-        await rq.recount(unit.conn, member.org_id, occ["id"], (position or 0) + 1)
-        written: list[dict[str, Any]] = []
-        if current is not None and current["status"] == "going" and status != "going":
-            written = await fill_places(unit, occ["id"])
+        written = await do_register(unit, member, member.user_id, occ, current, want)
         answer = await _registration_view(unit.conn, member.org_id, occ, member.user_id)
     publish_notices(realtime, written)
     return answer
+
+
+async def do_register(unit: Unit, member: OrgMember, user_id: UUID, occ: dict[str, Any],
+                      current: dict[str, Any] | None, want: str) -> list[dict[str, Any]]:
+    """Writes the registration; a place given up goes to the waitlist's first (their notifications)."""
+    status, position = _decide(want, current, occ)
+    await rq.upsert_registration(unit.conn, org_id=member.org_id, event_id=occ["event_id"], occurrence_id=occ["id"],
+                                 user_id=user_id, status=status, position=position)
+    await rq.recount(unit.conn, member.org_id, occ["id"], (position or 0) + 1)
+    if current is not None and current["status"] == "going" and status != "going":
+        return await fill_places(unit, occ["id"])
+    return []
 
 
 async def _registration_view(conn: Conn, org_id: UUID, occ: dict[str, Any], user_id: UUID) -> dict[str, Any]:
@@ -84,8 +91,9 @@ async def _registration_view(conn: Conn, org_id: UUID, occ: dict[str, Any], user
             "registered_at": found["registered_at"]}
 
 
-async def do_unregister(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember, event_id: UUID,
-                        ref: OccurrenceRef) -> None:
+async def check_unregister(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                           event_id: UUID, ref: OccurrenceRef) -> None:
+    """One's own registration for a visible event's occurrence; none is a 404."""
     if member.user_id is None:
         raise NotFoundError(_NOT_REGISTERED)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
@@ -94,10 +102,15 @@ async def do_unregister(db: Database, publisher: Publisher, realtime: Realtime, 
         current = await rq.get_registration(unit.conn, member.org_id, occ["id"], member.user_id)
         if current is None:
             raise NotFoundError(_NOT_REGISTERED)
-        await rq.delete_registration(unit.conn, member.org_id, occ["id"], member.user_id)
-        await rq.recount(unit.conn, member.org_id, occ["id"])
-        written = await fill_places(unit, occ["id"]) if current["status"] == "going" else []
+        written = await do_unregister(unit, member, member.user_id, occ, current)
     publish_notices(realtime, written)
+
+
+async def do_unregister(unit: Unit, member: OrgMember, user_id: UUID, occ: dict[str, Any],
+                        current: dict[str, Any]) -> list[dict[str, Any]]:
+    await rq.delete_registration(unit.conn, member.org_id, occ["id"], user_id)
+    await rq.recount(unit.conn, member.org_id, occ["id"])
+    return await fill_places(unit, occ["id"]) if current["status"] == "going" else []
 
 
 async def fill_places(unit: Unit, occurrence_id: UUID) -> list[dict[str, Any]]:
@@ -151,8 +164,9 @@ async def list_attendees(db: Database, member: OrgMember, event_id: UUID, ref: O
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_check_in(db: Database, publisher: Publisher, member: OrgMember, event_id: UUID, user_id: UUID,
-                      ref: OccurrenceRef, *, undo: bool = False) -> dict[str, Any]:
+async def check_check_in(db: Database, publisher: Publisher, member: OrgMember, event_id: UUID, user_id: UUID,
+                         ref: OccurrenceRef, *, undo: bool = False) -> dict[str, Any]:
+    """Whoever manages the event, of someone registered; checking in: going, of an event not cancelled."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         event = await access_event(unit.conn, member, event_id)
         if not manages(member, event):
@@ -161,18 +175,26 @@ async def do_check_in(db: Database, publisher: Publisher, member: OrgMember, eve
         current = await rq.get_registration(unit.conn, member.org_id, occ["id"], user_id)
         if current is None:
             raise NotFoundError("This person is not registered for this occurrence.")
-        if undo:
-            await rq.undo_check_in(unit.conn, member.org_id, occ["id"], user_id)
-        else:
+        if not undo:
             if occ["status"] == "cancelled" or occ["event_status"] == "cancelled":
                 raise ConflictError("This event is cancelled.")
             if current["status"] != "going":
                 raise ConflictError("Only people who are going can be checked in.",
                                     registration_status=current["status"])
-            await rq.check_in(unit.conn, member.org_id, occ["id"], user_id, member.user_id)
-        await rq.recount(unit.conn, member.org_id, occ["id"])
-        found = await rq.get_attendee(unit.conn, member.org_id, occ["id"], user_id)
-        assert found is not None
-        if found["position"] is not None:
-            found["position"] = await rq.waitlist_position(unit.conn, member.org_id, occ["id"], found["position"])
+        found = await do_check_in(unit, member, occ["id"], user_id, undo=undo)
     return attendee_view(found)
+
+
+async def do_check_in(unit: Unit, member: OrgMember, occurrence_id: UUID, user_id: UUID, *,
+                      undo: bool) -> dict[str, Any]:
+    """Sets (or clears) the check-in and answers the attendee row, its waitlist position counted."""
+    if undo:
+        await rq.undo_check_in(unit.conn, member.org_id, occurrence_id, user_id)
+    else:
+        await rq.check_in(unit.conn, member.org_id, occurrence_id, user_id, member.user_id)
+    await rq.recount(unit.conn, member.org_id, occurrence_id)
+    found = await rq.get_attendee(unit.conn, member.org_id, occurrence_id, user_id)
+    assert found is not None
+    if found["position"] is not None:
+        found["position"] = await rq.waitlist_position(unit.conn, member.org_id, occurrence_id, found["position"])
+    return found

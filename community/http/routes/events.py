@@ -159,8 +159,8 @@ async def register(org: str, event_id: UUID, data: RegistrationBody) -> dict[str
     member = await org_member(org)
     ref = _occurrence(data.occurrence, "body")
     h = current_handles()
-    return {"registration": await registrations.do_register(h.db, h.publisher, h.realtime, member, event_id,
-                                                            data.status, ref)}
+    return {"registration": await registrations.check_register(h.db, h.publisher, h.realtime, member, event_id,
+                                                               data.status, ref)}
 
 
 @blueprint.delete(EVENT + "/registration")
@@ -169,8 +169,8 @@ async def register(org: str, event_id: UUID, data: RegistrationBody) -> dict[str
 async def unregister(org: str, event_id: UUID, query_args: OccurrenceQuery) -> tuple[str, int]:
     member = await org_member(org)
     h = current_handles()
-    await registrations.do_unregister(h.db, h.publisher, h.realtime, member, event_id,
-                                      _occurrence(query_args.occurrence, "query"))
+    await registrations.check_unregister(h.db, h.publisher, h.realtime, member, event_id,
+                                         _occurrence(query_args.occurrence, "query"))
     return "", 204
 
 
@@ -192,7 +192,7 @@ async def check_in(org: str, event_id: UUID, user_id: UUID, query_args: Occurren
     member = await org_member(org)
     ref = _occurrence(query_args.occurrence, "query")
     h = current_handles()
-    return {"attendee": await registrations.do_check_in(h.db, h.publisher, member, event_id, user_id, ref)}
+    return {"attendee": await registrations.check_check_in(h.db, h.publisher, member, event_id, user_id, ref)}
 
 
 @blueprint.delete(EVENT + "/attendees/<uuid:user_id>/check-in")
@@ -202,5 +202,5 @@ async def undo_check_in(org: str, event_id: UUID, user_id: UUID, query_args: Occ
     member = await org_member(org)
     ref = _occurrence(query_args.occurrence, "query")
     h = current_handles()
-    return {"attendee": await registrations.do_check_in(h.db, h.publisher, member, event_id, user_id, ref,
-                                                        undo=True)}
+    return {"attendee": await registrations.check_check_in(h.db, h.publisher, member, event_id, user_id, ref,
+                                                           undo=True)}
