@@ -20,7 +20,7 @@ import trio
 
 from community.actors.outage import ride_out
 from community.db.pool import DatabaseUnavailable
-from community.domain.errors import CommunityError
+from community.domain.errors import CommunityError, ValidationFailedError
 from community.domain.events import dumps
 from community.domain.org_settings import OrgSettings
 from community.domain.principal import OrgMember, SessionKey
@@ -66,11 +66,12 @@ class WsListener:
         admitted = await self._admit(request)  # its locals (headers, query, token) go when it returns
         if admitted is None:
             return
-        member, expires_at, key, claim = admitted
+        member, expires_at, key, claim, after = admitted
         del admitted
         h, org_id = self.handles, member.org_id
         try:
-            session = Session(self.handles, await request.accept(), self.orgs.share(member), expires_at, self.timers)
+            session = Session(self.handles, await request.accept(), self.orgs.share(member), expires_at, self.timers,
+                              resuming=after is not None)
             session.conn.claim, session.conn.session = claim, key
             del member
             await session.run()
@@ -79,7 +80,7 @@ class WsListener:
             with trio.CancelScope(shield=True):
                 await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
 
-    async def _admit(self, request: Upgrade) -> tuple[OrgMember, datetime, SessionKey, UUID] | None:
+    async def _admit(self, request: Upgrade) -> tuple[OrgMember, datetime, SessionKey, UUID, int | None] | None:
         """Who is asking, checked like a REST request, and their slot; None once refused."""
         url = urlsplit(request.path)
         if url.path != "/ws":
@@ -94,6 +95,7 @@ class WsListener:
                 h.db, h.identity, h.settings, _token(headers, query), next(iter(query.get("org", [])), None),
                 headers.get("origin"))
             assert member.user_id is not None
+            after = _after(query)
             claim = await realtime.claim_connection(h.db, h.realtime, h.node_id, member.user_id)
         except* CommunityError as group:
             exc = first_leaf(group, CommunityError)
@@ -106,7 +108,7 @@ class WsListener:
         if refusal is not None:
             await _reject(request, *refusal)
             return None
-        return member, expires_at, key, claim
+        return member, expires_at, key, claim, after
 
     async def _heartbeat(self) -> None:
         """This node's open sockets stay counted for the per-user limit (and only those)."""
@@ -156,6 +158,18 @@ class SharedOrgs:
             row.sessions -= 1
             if row.sessions <= 0:
                 del self._rows[org_id]
+
+
+def _after(query: dict[str, list[str]]) -> int | None:
+    """`after=<event id>` on the handshake: the client will resume; nothing live goes out before its replay."""
+    values = query.get("after")
+    if not values:
+        return None
+    value = values[0]
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        msg = "after: must be an event id (a non-negative integer)"
+        raise ValidationFailedError(msg, [{"loc": ["query", "after"], "msg": msg}])
+    return int(value)
 
 
 def _token(headers: dict[str, str], query: dict[str, list[str]]) -> str | None:

@@ -61,11 +61,14 @@ class Session:
     """One accepted socket: registered, welcomed, served until something closes it."""
 
     __slots__ = ("_budget", "_expiry", "_last_sent", "_ping", "_pong_due", "_scope", "conn", "expires_at",
-                 "handles", "member", "sock", "timers")
+                 "handles", "member", "resuming", "sock", "timers")
 
     def __init__(self, handles: Handles, sock: Socket, member: OrgMember, expires_at: datetime,
-                 timers: Timers) -> None:
+                 timers: Timers, *, resuming: bool = False) -> None:
         assert member.user_id is not None
+        # `after` on the handshake: live events wait (held) from registration until the client's
+        # resume frame has replayed, so every event goes out once, in id order.
+        self.resuming = resuming
         self.handles, self.sock, self.member, self.expires_at, self.timers = handles, sock, member, expires_at, timers
         self.conn = Connection(user_id=member.user_id, org_id=member.org_id,
                                viewer=Viewer.of(member.user_id, member.role, member.overrides, since=datetime.now(UTC)))
@@ -95,10 +98,11 @@ class Session:
             head = await self.handles.notifier.track(conn.org_id)
             welcome = WelcomeFrame(user_id=conn.user_id, org_id=conn.org_id, channels=channels, last_id=head)
             await self._send_text(welcome.wire())
-            held, conn.held = conn.held, None
-            for frame in held:
-                if not conn.put_nowait(frame):
-                    manager.drop_slow(conn)
+            if not self.resuming:
+                held, conn.held = conn.held, None
+                for frame in held:
+                    if not conn.put_nowait(frame):
+                        manager.drop_slow(conn)
             await self.handles.presence.joined(self.member)
             self._arm()
             with trio.CancelScope() as self._scope:  # close_soon cancels it (`_wake`)
@@ -206,13 +210,17 @@ class Session:
     async def _resume(self, after: int) -> None:
         """Replay what the client missed after `after`, then what arrived meanwhile, each event once.
 
-        Live events may already have gone out between the welcome and this frame (ids from
+        A client that gave `after` on the handshake got nothing live yet (held since it registered):
+        the replay, then the held events above it, go out strictly in id order. Without it, live
+        events may already have gone out between the welcome and this frame (ids from
         `live_first` to `live_last`): those are skipped, and only those. The older ones the client
         missed still go, though they follow newer ones (before, the writer's order check dropped
         them: a client resuming after a restart lost what was committed while it reconnected).
         """
         conn = self.conn
-        conn.held = []
+        if conn.held is None:
+            conn.held = []
+        self.resuming = False  # a handshake's `after` holds live events until this first resume
         try:
             found = await realtime.replay(self.handles.db, self.handles.realtime, conn, after)
             if found is None:

@@ -24,10 +24,11 @@ def ws_url(runtime: System, org: object, **query: str) -> str:
 
 @asynccontextmanager
 async def open_socket(runtime: System, persona: Persona, org: object, *, welcome: bool = True,
-                      headers: list[tuple[bytes, bytes]] | None = None,
+                      headers: list[tuple[bytes, bytes]] | None = None, query: dict[str, str] | None = None,
                       **kwargs: Any) -> AsyncIterator[WebSocketConnection]:
     auth = [(b"authorization", f"Bearer {persona.token}".encode())]
-    async with open_websocket_url(ws_url(runtime, org), extra_headers=auth + (headers or []), **kwargs) as ws:
+    url = ws_url(runtime, org, **(query or {}))
+    async with open_websocket_url(url, extra_headers=auth + (headers or []), **kwargs) as ws:
         if welcome:
             assert (await recv(ws))["type"] == "welcome"
         yield ws

@@ -28,12 +28,14 @@ def _rss_bytes() -> int:
 
 async def _resuming_client(system: System, personas: Personas, seen: list[int], stop: trio.Event, *,
                            task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-    """Reads the org's events; whenever the server closes the socket, reconnects and resumes."""
+    """Reads the org's events; whenever the server closes the socket, reconnects and resumes (with
+    `after` on the handshake, so nothing live overtakes the replay: every id above the last)."""
     acme = personas.acme
     last = None
     while not stop.is_set():
         try:
-            async with open_socket(system, acme.member, acme.slug, welcome=False) as ws:
+            query = {} if last is None else {"after": str(last)}
+            async with open_socket(system, acme.member, acme.slug, welcome=False, query=query) as ws:
                 try:
                     welcome = json.loads(await ws.get_message())
                     if last is None:
@@ -43,6 +45,7 @@ async def _resuming_client(system: System, personas: Personas, seen: list[int], 
                     while True:
                         frame = json.loads(await ws.get_message())
                         if frame["type"] == EventType.ORGANIZATION_UPDATED and "n" in frame:
+                            assert frame["id"] > last, f"{frame['id']} after {last}: out of order or twice"
                             seen.append(frame["id"])
                             last = max(last, frame["id"])
                         assert frame["type"] != "resync", "the log still holds everything: no resync expected"

@@ -29,6 +29,14 @@ async def _rejected(url: str, headers: list[tuple[bytes, bytes]] | None = None) 
     return int(head.split(b" ", 2)[1])
 
 
+async def test_a_bad_resume_after_on_the_handshake_is_refused_422(runtime: System, personas: Personas) -> None:
+    acme = personas.acme
+    auth = [(b"authorization", f"Bearer {acme.member.token}".encode())]
+    for bad in ("-1", "x", "1.5", "9" * 30):
+        assert await _rejected(ws_url(runtime, acme.slug, after=bad), auth) == 422, bad
+    assert await _rejected(ws_url(runtime, acme.slug, after="x")) == 401  # who is asking comes first
+
+
 async def test_welcome_names_the_joined_channels(runtime: System, personas: Personas) -> None:
     acme = personas.acme
     async with open_socket(runtime, acme.member, acme.slug, welcome=False) as ws:

@@ -102,6 +102,8 @@ describe("RealtimeClient", () => {
     sockets[0]?.drop(1006);
     timers.advance(1000);
     await flush();
+    expect(sockets[0]?.url).toBe("ws://x/ws?org=o");
+    expect(sockets[1]?.url).toBe("ws://x/ws?org=o&after=7"); // live events wait for the replay
     sockets[1]?.open(9);
     expect(sockets[1]?.sent).toContainEqual({ type: "resume", after: 7 });
     sockets[1]?.frame({ type: "post_created", id: 7, channel: "topic:1" });
@@ -138,6 +140,7 @@ describe("RealtimeClient", () => {
     sockets[0]?.drop(1013);
     timers.advance(1000);
     await flush();
+    expect(sockets[1]?.url).toBe("ws://x/ws?org=o"); // starting fresh: nothing to hold live events for
     sockets[1]?.open(50);
     expect(sockets[1]?.sent.some((f) => f.type === "resume")).toBe(false);
     expect(resyncs).toHaveLength(2);

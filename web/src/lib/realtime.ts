@@ -128,7 +128,7 @@ export class RealtimeClient {
     }
     this.setStatus("connecting");
     const create = this.options.createSocket ?? ((u: string) => new WebSocket(u) as unknown as SocketLike);
-    const socket = create(url);
+    const socket = create(resumeUrl(url, this.resyncOnWelcome ? null : this.lastEventId));
     this.socket = socket;
     this.welcomed = false;
     socket.onmessage = (event) => this.receive(event.data);
@@ -219,4 +219,12 @@ export class RealtimeClient {
     this.status = status;
     this.options.onStatus?.(status);
   }
+}
+
+/** `after` on the handshake: the server holds live events until the resume frame has replayed,
+ * so a reconnecting tab gets every missed event once, in id order (older ones are never
+ * overtaken by newer live ones, which the duplicate check would then drop). */
+export function resumeUrl(url: string, after: number | null): string {
+  if (after === null) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}after=${after}`;
 }
