@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import re
 import signal
@@ -107,6 +108,7 @@ async def _serve(settings: Settings) -> int:
                 await nursery.start(serve_workers, settings, count)
             else:
                 await nursery.start(run_system, settings)
+                freeze_heap()
     except* RestartIntensityExceeded:
         escalated = True
         log.critical("community.stopped", reason="restart intensity exceeded at the root")
@@ -116,6 +118,18 @@ async def _serve(settings: Settings) -> int:
     else:
         log.info("community.stopped", reason="signal")
     return 1 if escalated else 0
+
+
+def freeze_heap() -> None:
+    """Once the server is up, move everything alive into the collector's permanent generation
+    (`gc.freeze`): the ~150,000 objects of the modules, the app and the actors are never garbage,
+    yet each full collection walked them all, 100-230 ms with the process's one thread stopped,
+    every couple of seconds under load -- the slow one request in a hundred of issue 18's analytics
+    bench (every request over 140 ms had one inside it). Afterwards a full collection walks only
+    what was made since. Garbage from the boot is collected first so none of it is kept."""
+    gc.collect()
+    gc.freeze()
+    log.info("community.heap_frozen", objects=gc.get_freeze_count())
 
 
 async def _stop_on_signal(scope: trio.CancelScope) -> None:
