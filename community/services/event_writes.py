@@ -124,22 +124,28 @@ def _normalise(event: dict[str, Any]) -> None:
     event["html"] = render_markdown(event["description"]) if event["description"] else ""
 
 
-async def do_create_event(db: Database, publisher: Publisher, member: OrgMember,
-                          data: CreateEventBody) -> dict[str, Any]:
+async def check_create_event(db: Database, publisher: Publisher, member: OrgMember,
+                             data: CreateEventBody) -> dict[str, Any]:
+    """Whoever may create events, of a valid event (its series laid out before anything is written)."""
     member.require(Perm.CREATE_EVENTS)
     event = data.model_dump(exclude={"create_topic", "topic_forum_id"})
     _normalise(event)
     check_event(event)
     layout = event_series.plan(event, now=now())
     event.update(materialized_until=layout.materialized_until, series_complete=layout.complete)
-    event_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await q.insert_event(unit.conn, event_id, member.org_id, event, member.user_id)
-        await event_series.lay_out(unit.conn, member.org_id, event_id, layout)
-        if data.create_topic:
-            topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.topic_forum_id)
-            await q.set_topic(unit.conn, member.org_id, event_id, topic_id)
-        _, view = await _record(unit, member, event_id, None, EventType.EVENT_CREATED)
+        return await do_create_event(unit, member, data, event, layout)
+
+
+async def do_create_event(unit: Unit, member: OrgMember, data: CreateEventBody, event: dict[str, Any],
+                          layout: event_series.Layout) -> dict[str, Any]:
+    event_id = uuid.uuid4()
+    await q.insert_event(unit.conn, event_id, member.org_id, event, member.user_id)
+    await event_series.lay_out(unit.conn, member.org_id, event_id, layout)
+    if data.create_topic:
+        topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.topic_forum_id)
+        await q.set_topic(unit.conn, member.org_id, event_id, topic_id)
+    _, view = await _record(unit, member, event_id, None, EventType.EVENT_CREATED)
     return view
 
 
@@ -165,9 +171,11 @@ def _require_manager(member: OrgMember, event: dict[str, Any]) -> None:
         raise ForbiddenError("Only the event's creator or a moderator changes this event.")
 
 
-async def do_update_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                          event_id: UUID, body: UpdateEventBody) -> dict[str, Any]:
-    """The series, or with `occurrence` that one occurrence; fields that have no "unset" refuse null."""
+async def check_update_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                             event_id: UUID, body: UpdateEventBody) -> dict[str, Any]:
+    """The series, or with `occurrence` that one occurrence; fields that have no "unset" refuse null.
+    Whoever manages the event. What the changes make of the stored row (an end before the start, a
+    series `check_event` refuses) is checked where they are applied, on the locked row."""
     changes = body.model_dump(exclude_unset=True)
     ref = parse_occurrence(changes.pop("occurrence", None), ["body", "occurrence"])
     nulls = [k for k in _NOT_NULL if k in changes and changes[k] is None]
@@ -177,18 +185,24 @@ async def do_update_event(db: Database, publisher: Publisher, realtime: Realtime
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
-        promoted: list[dict[str, Any]] = []
-        if ref is not None:
-            occurrence_id, affected = await _update_occurrence(unit, member, event, changes, ref)
-        else:
-            occurrence_id = None
-            affected, promoted = await _update_series(unit, member, event, changes)
-        activity, view = await _record(unit, member, event_id, occurrence_id, EventType.EVENT_UPDATED)
-        written = promoted + await write_notices(
-            unit.conn, activity, affected, kind="event_updated", title=view["title"],
-            excerpt="The schedule changed: check the new time.", data=_notice_data(view))
+        written, view = await do_update_event(unit, member, event, changes, ref)
     publish_notices(realtime, written)
     return view
+
+
+async def do_update_event(unit: Unit, member: OrgMember, event: dict[str, Any], changes: dict[str, Any],
+                          ref: OccurrenceRef) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    promoted: list[dict[str, Any]] = []
+    if ref is not None:
+        occurrence_id, affected = await _update_occurrence(unit, member, event, changes, ref)
+    else:
+        occurrence_id = None
+        affected, promoted = await _update_series(unit, member, event, changes)
+    activity, view = await _record(unit, member, event["id"], occurrence_id, EventType.EVENT_UPDATED)
+    written = promoted + await write_notices(
+        unit.conn, activity, affected, kind="event_updated", title=view["title"],
+        excerpt="The schedule changed: check the new time.", data=_notice_data(view))
+    return written, view
 
 
 def _notice_data(view: dict[str, Any]) -> dict[str, Any]:
@@ -246,38 +260,51 @@ async def _update_series(unit: Unit, member: OrgMember, event: dict[str, Any],
     return affected, promoted
 
 
-async def do_cancel_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                          event_id: UUID, reason: str, ref: OccurrenceRef) -> dict[str, Any]:
-    """Cancel the series (every occurrence not yet over) or one occurrence; registrants are told."""
+async def check_cancel_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                             event_id: UUID, reason: str, ref: OccurrenceRef) -> dict[str, Any]:
+    """Whoever manages the event; with `ref`, an occurrence of it (else a 404 naming `occurrence`)."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
-        if ref is None:
-            targets = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
-            affected = await q.registrants(unit.conn, member.org_id, targets)
-            await q.cancel_event(unit.conn, member.org_id, event_id, reason)
-        else:
-            occurrence_id = await resolve_occurrence(unit.conn, member, event_id, ref)
-            affected = await q.registrants(unit.conn, member.org_id, [occurrence_id])
-            await q.cancel_occurrence(unit.conn, member.org_id, occurrence_id, reason)
-        activity, view = await _record(unit, member, event_id, ref, EventType.EVENT_CANCELLED)
-        written = await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=view["title"],
-                                      excerpt=f"Cancelled: {reason}", data=_notice_data(view))
+        occurrence_id = None if ref is None else await resolve_occurrence(unit.conn, member, event_id, ref)
+        written, view = await do_cancel_event(unit, member, event_id, reason, occurrence_id)
     publish_notices(realtime, written)
     return view
 
 
-async def do_delete_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                          event_id: UUID) -> None:
-    """Delete the event and everything of it; whoever was registered for a date still ahead is told."""
+async def do_cancel_event(unit: Unit, member: OrgMember, event_id: UUID, reason: str,
+                          occurrence_id: UUID | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Cancel the series (every occurrence not yet over) or one occurrence; registrants are told."""
+    if occurrence_id is None:
+        targets = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
+        affected = await q.registrants(unit.conn, member.org_id, targets)
+        await q.cancel_event(unit.conn, member.org_id, event_id, reason)
+    else:
+        affected = await q.registrants(unit.conn, member.org_id, [occurrence_id])
+        await q.cancel_occurrence(unit.conn, member.org_id, occurrence_id, reason)
+    activity, view = await _record(unit, member, event_id, occurrence_id, EventType.EVENT_CANCELLED)
+    written = await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=view["title"],
+                                  excerpt=f"Cancelled: {reason}", data=_notice_data(view))
+    return written, view
+
+
+async def check_delete_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                             event_id: UUID) -> None:
+    """Whoever manages the event."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         event = await access_event(unit.conn, member, event_id, for_update=True)
         _require_manager(member, event)
-        upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
-        affected = await q.registrants(unit.conn, member.org_id, upcoming)
-        await q.delete_event(unit.conn, member.org_id, event_id)
-        activity = await unit.record(Channel.org(member.org_id), EventType.EVENT_DELETED,
-                                     {"event_id": event_id, "min_rank": 0 if event["is_public"] else 1})
-        written = await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=event["title"],
-                                      excerpt="This event was removed.", data={"event_id": event_id})
+        written = await do_delete_event(unit, member, event)
     publish_notices(realtime, written)
+
+
+async def do_delete_event(unit: Unit, member: OrgMember, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Delete the event and everything of it; whoever was registered for a date still ahead is told."""
+    event_id = event["id"]
+    upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
+    affected = await q.registrants(unit.conn, member.org_id, upcoming)
+    await q.delete_event(unit.conn, member.org_id, event_id)
+    activity = await unit.record(Channel.org(member.org_id), EventType.EVENT_DELETED,
+                                 {"event_id": event_id, "min_rank": 0 if event["is_public"] else 1})
+    return await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=event["title"],
+                               excerpt="This event was removed.", data={"event_id": event_id})

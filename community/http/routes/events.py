@@ -109,7 +109,7 @@ async def list_events(org: str, query_args: EventsQuery) -> dict[str, Any]:
 async def create_event(org: str, data: event_writes.CreateEventBody) -> tuple[dict[str, Any], int]:
     member = await org_member(org)
     h = current_handles()
-    return {"event": await event_writes.do_create_event(h.db, h.publisher, member, data)}, 201
+    return {"event": await event_writes.check_create_event(h.db, h.publisher, member, data)}, 201
 
 
 @blueprint.get(EVENT)
@@ -128,7 +128,7 @@ async def read_event(org: str, event_id: UUID, query_args: OccurrenceQuery) -> d
 async def update_event(org: str, event_id: UUID, data: event_writes.UpdateEventBody) -> dict[str, Any]:
     member = await org_member(org)
     h = current_handles()
-    return {"event": await event_writes.do_update_event(h.db, h.publisher, h.realtime, member, event_id, data)}
+    return {"event": await event_writes.check_update_event(h.db, h.publisher, h.realtime, member, event_id, data)}
 
 
 @blueprint.delete(EVENT)
@@ -136,7 +136,7 @@ async def update_event(org: str, event_id: UUID, data: event_writes.UpdateEventB
 async def delete_event(org: str, event_id: UUID) -> tuple[str, int]:
     member = await org_member(org)
     h = current_handles()
-    await event_writes.do_delete_event(h.db, h.publisher, h.realtime, member, event_id)
+    await event_writes.check_delete_event(h.db, h.publisher, h.realtime, member, event_id)
     return "", 204
 
 
@@ -147,8 +147,8 @@ async def cancel_event(org: str, event_id: UUID, data: CancelBody) -> dict[str, 
     member = await org_member(org)
     ref = _occurrence(data.occurrence, "body")
     h = current_handles()
-    return {"event": await event_writes.do_cancel_event(h.db, h.publisher, h.realtime, member, event_id, data.reason,
-                                                        ref)}
+    return {"event": await event_writes.check_cancel_event(h.db, h.publisher, h.realtime, member, event_id,
+                                                           data.reason, ref)}
 
 
 @blueprint.put(EVENT + "/registration")
