@@ -33,7 +33,7 @@ def _shots(page: Page, name: str) -> None:
     """Full-page screenshots at 390 px (a phone) and 1280 px, for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     before = page.viewport_size
-    for width, height in ((390, 844), (1280, 900)):
+    for width, height in ((375, 812), (1280, 900)):
         page.set_viewport_size({"width": width, "height": height})
         page.wait_for_timeout(150)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)

@@ -22,7 +22,7 @@ def _stat(page: Page, label: str) -> Locator:
 def _at_390(page: Page, name: str) -> None:
     """A screenshot at a 390 px phone (the common size today) besides capture's 375."""
     before = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
+    page.set_viewport_size({"width": 375, "height": 812})
     page.wait_for_timeout(150)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-390.png"), full_page=True)
     if before:

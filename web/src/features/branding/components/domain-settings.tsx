@@ -34,7 +34,7 @@ function CheckResult({ domain }: { domain: Domain }) {
   return (
     <div role="status" className="space-y-1 text-sm">
       <p><Badge tone={RESULT_TONE[check.result]}>{check.result === "verified" ? "Verified" : check.result === "missing" ? "Record not found" : check.result === "mismatch" ? "Wrong value" : "DNS did not answer"}</Badge> <span className="text-gray-600 dark:text-gray-400">checked {when}</span></p>
-      <p className="text-gray-800 dark:text-gray-200">{check.detail}</p>
+      <p className="break-all text-gray-800 dark:text-gray-200">{check.detail}</p>
     </div>
   );
 }

@@ -152,6 +152,9 @@ export function DashboardPage() {
   const data = dashboard.data;
   const actions = quickActions.filter((a) => atLeast(role, a.minRole));
   const headerActions = actions.filter((a) => a.primary);
+  // The seed's Quick Actions card lists the secondary actions; the primary ones are the header's buttons.
+  const listActions = actions.filter((a) => !a.primary);
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const link = (to: string) => `${orgPath(slug)}/${to}`;
   return (
     <div className="space-y-8">
@@ -159,7 +162,7 @@ export function DashboardPage() {
         <div className="min-w-0">
           <h1 className="text-3xl font-bold break-words">{data.organization.name}</h1>
           <p className="text-gray-700 dark:text-gray-300">
-            {data.stats.member_count} members • {data.stats.active_discussions} active discussions
+            {plural(data.stats.member_count, "member", "members")} • {plural(data.stats.active_discussions, "active discussion", "active discussions")}
           </p>
         </div>
         {headerActions.length > 0 && (
@@ -197,10 +200,10 @@ export function DashboardPage() {
             <MemberStats stats={data.member_stats} limit={data.organization.member_limit} count={data.organization.current_member_count} />
           </Card>
           <Card title="Upcoming Events"><EventCalendar slug={slug} events={data.upcoming_events} /></Card>
-          {actions.length > 0 && (
+          {listActions.length > 0 && (
             <Card title="Quick Actions">
               <ul className="space-y-3 p-4 sm:p-6">
-                {actions.map((a) => (
+                {listActions.map((a) => (
                   <li key={a.label}>
                     <Link to={link(a.to)} className="block w-full rounded-md border border-gray-300 p-3 text-left hover:bg-gray-50 dark:border-gray-700 dark:hover:bg-gray-800">{a.label}</Link>
                   </li>
