@@ -117,7 +117,7 @@ async def do_accept(db: Database, publisher: Publisher, principal: Principal, to
             raise GoneError("This invitation is no longer valid.")
         limit, used = await orgs.lock_org_seats(unit.conn, org_id)
         existing = await members.get_membership(unit.conn, org_id, principal.user_id)
-        if existing is not None and existing["status"] != "removed":
+        if existing is not None and existing.is_live:
             raise ConflictError("You are already a member of this organization.")
         await check_joins_open(unit.conn, org_id)
         if limit is not None and used >= limit:

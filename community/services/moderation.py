@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Database
+from community.db.pool import Conn, Database
 from community.db.queries import forums, moderation, posts
 from community.domain.cursors import encode_cursor, next_cursor, seq_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
@@ -14,27 +14,40 @@ from community.domain.events import Channel, EventType
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.handles import Publisher
-from community.services import members as member_service
 from community.services.forums import moderates_forum
+from community.services.members import UpdateMemberBody, check_update_in
 from community.services.posts import access_live_post, access_post, delete_post_in
-from community.services.unit import unit_of_work
+from community.services.unit import Unit, unit_of_work
 from community.services.views import flag_view, log_entry_view, post_view
 
 _NO_FLAG = "No such flag."
 
 
-async def do_flag_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, reason: str) -> dict[str,
-                                                                                                                  Any]:
-    flag_id = uuid.uuid4()
+async def check_flag_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, reason: str) -> dict[
+        str, Any]:
+    """Anyone who sees a live post and may flag flags it once."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.FLAG)
-        if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post_id,
-                                            forum_id=post["forum_id"], reporter_id=member.user_id, reason=reason):
-            raise ConflictError("You have already flagged this post.")
-        flag = await moderation.get_flag(unit.conn, member.org_id, flag_id)
-    assert flag is not None
-    return flag_view(flag)
+        return await do_flag_post(unit, member, post, reason)
+
+
+async def do_flag_post(unit: Unit, member: OrgMember, post: dict[str, Any], reason: str) -> dict[str, Any]:
+    flag_id = uuid.uuid4()
+    if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post["id"],
+                                        forum_id=post["forum_id"], reporter_id=member.user_id, reason=reason):
+        raise ConflictError("You have already flagged this post.")
+    return flag_view(await access_flag(unit.conn, member, flag_id))
+
+
+async def access_flag(conn: Conn, member: OrgMember, flag_id: UUID) -> dict[str, Any]:
+    """The only loader of a flag for a caller: missing, and outside the forums the caller moderates
+    (or their own flag, for the one who just filed it), are the same 404."""
+    flag = await moderation.get_flag(conn, member.org_id, flag_id)
+    if flag is None or not (flag["reporter_id"] == member.user_id
+                            or await moderates_forum(conn, member, list(flag["forum_path"]))):
+        raise NotFoundError(_NO_FLAG)
+    return flag
 
 
 async def _scope(conn: Any, member: OrgMember) -> list[UUID] | None:
@@ -59,46 +72,52 @@ async def list_flags(db: Database, member: OrgMember, *, status: str, cursor: st
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_resolve_flag(db: Database, publisher: Publisher, member: OrgMember, flag_id: UUID, *, action: str,
-                          note: str | None) -> dict[str, Any]:
+async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMember, flag_id: UUID, *, action: str,
+                             note: str | None) -> dict[str, Any]:
+    """Moderators resolve open flags in the forums they moderate."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         member.require(Perm.MODERATE)
-        flag = await moderation.get_flag(unit.conn, member.org_id, flag_id)
-        if flag is None or not await moderates_forum(unit.conn, member, list(flag["forum_path"])):
-            raise NotFoundError(_NO_FLAG)
+        flag = await access_flag(unit.conn, member, flag_id)
+        if flag["reporter_id"] == member.user_id and not await moderates_forum(unit.conn, member,
+                                                                               list(flag["forum_path"])):
+            raise NotFoundError(_NO_FLAG)  # their own flag outside the forums they moderate is not theirs to resolve
         if flag["status"] != "open":
             raise ConflictError("This flag is already resolved.")
         post = await access_post(unit.conn, member, flag["post_id"])
-        if action == "dismiss":
-            await moderation.resolve_flag(unit.conn, member.org_id, flag_id, status="dismissed", resolution="dismiss",
-                                          resolved_by=member.user_id)
+        return await do_resolve_flag(unit, member, flag, post, action=action, note=note)
+
+
+async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], post: dict[str, Any], *, action: str,
+                          note: str | None) -> dict[str, Any]:
+    if action == "dismiss":
+        await moderation.resolve_flag(unit.conn, member.org_id, flag["id"], status="dismissed", resolution="dismiss",
+                                      resolved_by=member.user_id)
+    else:
+        await moderation.resolve_post_flags(unit.conn, member.org_id, post["id"], resolution=action,
+                                            resolved_by=member.user_id)
+        if action == "hide":
+            await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
+            hidden = await access_post(unit.conn, member, post["id"])
+            await unit.record(Channel.topic(post["topic_id"]), EventType.POST_UPDATED,
+                              {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
+                               "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})
         else:
-            await moderation.resolve_post_flags(unit.conn, member.org_id, post["id"], resolution=action,
-                                                resolved_by=member.user_id)
-            if action == "hide":
-                await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
-                hidden = await access_post(unit.conn, member, post["id"])
-                await unit.record(Channel.topic(post["topic_id"]), EventType.POST_UPDATED,
-                                  {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
-                                   "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})
-            else:
-                await delete_post_in(unit, member, post)
-        await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=f"flag_{action}",
-                                    target_type="post", target_id=post["id"],
-                                    details={"flag_id": flag_id, "reason": flag["reason"], "note": note})
-        updated = await moderation.get_flag(unit.conn, member.org_id, flag_id)
-    assert updated is not None
-    return flag_view(updated)
+            await delete_post_in(unit, member, post)
+    await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=f"flag_{action}",
+                                target_type="post", target_id=post["id"],
+                                details={"flag_id": flag["id"], "reason": flag["reason"], "note": note})
+    return flag_view(await access_flag(unit.conn, member, flag["id"]))
 
 
-async def do_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, *, reason: str | None,
-                            suspend: bool) -> dict[str, Any]:
-    """Suspend (or reinstate) from the moderation screen: the member rules apply, and it is logged."""
+async def check_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, *,
+                               reason: str | None, suspend: bool) -> dict[str, Any]:
+    """Suspend (or reinstate) from the moderation screen: the member rules apply, and it is logged in
+    the same unit of work as the change."""
     member.require(Perm.SUSPEND_MEMBERS)
-    view = await member_service.do_update_member(db, publisher, member, user_id, role=None,
-                                                 status="suspended" if suspend else "active", permissions=None)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await moderation.append_log(conn, member.org_id, actor_id=member.user_id,
+    changes = UpdateMemberBody(status="suspended" if suspend else "active")
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        view = await check_update_in(unit, member, user_id, changes)
+        await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id,
                                     action="suspend_member" if suspend else "reinstate_member",
                                     target_type="member", target_id=user_id, details={"reason": reason})
     return view

@@ -1,20 +1,25 @@
-"""Moderator assignments: an admin gives a moderator forums; with none, a moderator moderates the whole org."""
+"""Moderator assignments: an admin gives a moderator forums; with none, a moderator moderates the whole org.
+
+`check_set_assignment` loads the member and the forum through their `access_*` and authorizes;
+`do_set_assignment` writes the assignment and the moderation log entry in that unit of work.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database
-from community.db.queries import forums, members, moderation, moderators
-from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from community.db.pool import Database
+from community.db.queries import moderation, moderators
+from community.db.queries.forums import ForumRow
+from community.db.queries.members import MemberRow
+from community.domain.errors import ConflictError, NotFoundError
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.handles import Publisher
 from community.services.forums import access_forum
-from community.services.unit import unit_of_work
-
-_NO_MEMBER = "No such member."
+from community.services.members import access_member
+from community.services.unit import Unit, unit_of_work
 
 
 def _view(found: list[dict[str, Any]]) -> dict[str, Any]:
@@ -23,47 +28,38 @@ def _view(found: list[dict[str, Any]]) -> dict[str, Any]:
             "scope": "forums" if found else "organization"}
 
 
-async def _live(conn: Conn, org_id: UUID, user_id: UUID) -> dict[str, Any]:
-    target = await members.get_membership(conn, org_id, user_id)
-    if target is None or target["status"] == "removed":
-        raise NotFoundError(_NO_MEMBER)
-    return target
-
-
 async def list_moderated_forums(db: Database, member: OrgMember, user_id: UUID) -> dict[str, Any]:
     """A moderator's forums: admins see anyone's, a moderator their own."""
     if member.user_id != user_id:
         member.require(Perm.MANAGE_MEMBERS)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await _live(conn, member.org_id, user_id)
+        await access_member(conn, member, user_id)
         return _view(await moderators.list_assignments(conn, member.org_id, user_id))
 
 
-async def do_set_assignment(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, forum_id: UUID,
-                            *, assigned: bool) -> dict[str, Any]:
+async def check_set_assignment(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, forum_id: UUID,
+                               *, assigned: bool) -> dict[str, Any]:
+    """Member managers assign forums they see, and only to moderators."""
     member.require(Perm.MANAGE_MEMBERS)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        target = await _live(unit.conn, member.org_id, user_id)
-        await access_forum(unit.conn, member, forum_id)
-        if assigned and target["role"] != Role.MODERATOR:
+        target = await access_member(unit.conn, member, user_id)
+        forum = await access_forum(unit.conn, member, forum_id)
+        if assigned and target.role != Role.MODERATOR:
             raise ConflictError("Only moderators are assigned forums; admins moderate everywhere.", field="user_id")
-        if assigned:
-            changed = await moderators.add_assignment(unit.conn, member.org_id, user_id, forum_id, member.user_id)
-        else:
-            changed = await moderators.remove_assignment(unit.conn, member.org_id, user_id, forum_id)
-        if not assigned and not changed:
-            raise NotFoundError("That moderator is not assigned to this forum.")
-        if changed:
-            await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id,
-                                        action="assign_moderator" if assigned else "unassign_moderator",
-                                        target_type="member", target_id=user_id, details={"forum_id": forum_id})
-        return _view(await moderators.list_assignments(unit.conn, member.org_id, user_id))
+        return await do_set_assignment(unit, member, target, forum, assigned=assigned)
 
 
-async def check_member_in_scope(conn: Conn, actor: OrgMember, target_id: UUID) -> None:
-    """A moderator with assigned forums acts only on members who wrote in them (API.md: assigned forums' scope)."""
-    if actor.at_least(Role.ADMIN) or actor.user_id is None:
-        return
-    assigned = await forums.assigned_forums(conn, actor.org_id, actor.user_id)
-    if assigned and not await moderators.in_scope(conn, actor.org_id, target_id, assigned):
-        raise ForbiddenError("You moderate only members who take part in your assigned forums.")
+async def do_set_assignment(unit: Unit, member: OrgMember, target: MemberRow, forum: ForumRow, *,
+                            assigned: bool) -> dict[str, Any]:
+    """Assigning twice changes nothing (and logs nothing); removing an assignment that is not there is a 404."""
+    if assigned:
+        changed = await moderators.add_assignment(unit.conn, member.org_id, target.user_id, forum.id, member.user_id)
+    else:
+        changed = await moderators.remove_assignment(unit.conn, member.org_id, target.user_id, forum.id)
+    if not assigned and not changed:
+        raise NotFoundError("That moderator is not assigned to this forum.")
+    if changed:
+        await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id,
+                                    action="assign_moderator" if assigned else "unassign_moderator",
+                                    target_type="member", target_id=target.user_id, details={"forum_id": forum.id})
+    return _view(await moderators.list_assignments(unit.conn, member.org_id, target.user_id))

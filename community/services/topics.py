@@ -153,8 +153,8 @@ async def check_posting_rate(conn: Conn, limiter: RateLimiter, member: OrgMember
     """Per-member posting limit from the org's settings (`posting`); new members get the stricter one."""
     if member.at_least(Role.MODERATOR) or member.user_id is None:
         return
-    joined = await members.get_membership(conn, member.org_id, member.user_id)
-    limit = posting_limit(member, joined["joined_at"] if joined else None, time.time())
+    joined = await members.joined_at(conn, member.org_id, member.user_id)
+    limit = posting_limit(member, joined, time.time())
     if limit is not None and (retry := await limiter.hit(posting_key(member), limit, 60.0, conn=conn)) is not None:
         raise RateLimitedError(POSTING_TOO_FAST, retry_after=retry)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from community.db.queries.forums import ForumRow
+from community.db.queries.members import MemberRow
 
 
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
@@ -27,12 +28,13 @@ def org_ref(org: dict[str, Any]) -> dict[str, Any]:
     return {"id": org["id"], "slug": org["slug"], "name": org["name"]}
 
 
-def member_view(member: dict[str, Any]) -> dict[str, Any]:
-    return {"user": user_ref(member), "role": member["role"], "status": member["status"],
-            "joined_at": member["joined_at"], "permissions": member["permissions"]}
+def member_view(member: MemberRow) -> dict[str, Any]:
+    return {"user": {"id": member.user_id, "display_name": member.display_name, "avatar_url": member.avatar_url},
+            "role": member.role, "status": member.status, "joined_at": member.joined_at,
+            "permissions": member.permissions}
 
 
-def membership_view(member: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
+def membership_view(member: MemberRow, org: dict[str, Any]) -> dict[str, Any]:
     return {"organization": org_ref(org), **member_view(member)}
 
 

@@ -2,11 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, rows
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """A membership as stored, with the member's public profile (and e-mail, for the seat owner's lists)."""
+
+    id: UUID
+    org_id: UUID
+    user_id: UUID
+    role: str
+    status: str
+    permissions: dict[str, bool]
+    joined_at: datetime
+    invited_by: UUID | None
+    display_name: str
+    avatar_url: str | None
+    email: str
+
+    @property
+    def is_live(self) -> bool:
+        """Removed memberships stay as rows (rejoining reuses them) but are nobody's membership."""
+        return self.status != "removed"
+
+    @classmethod
+    def from_record(cls, record: Record) -> MemberRow:
+        return cls(**{**dict(record), "permissions": dict(record["permissions"] or {})})
 
 _MEMBER = """
 SELECT m.id, m.org_id, m.user_id, m.role, m.status, m.permissions, m.joined_at, m.invited_by,
@@ -14,6 +41,7 @@ SELECT m.id, m.org_id, m.user_id, m.role, m.status, m.permissions, m.joined_at, 
 FROM memberships m JOIN users u ON u.id = m.user_id
 """
 _GET = _MEMBER + "WHERE m.org_id = $1 AND m.user_id = $2"
+_JOINED_AT = "SELECT joined_at FROM memberships WHERE org_id = $1 AND user_id = $2"
 _LIST = _MEMBER + """
 WHERE m.org_id = $1 AND m.status <> 'removed'
   AND ($2::text IS NULL OR m.role = $2) AND ($3::text IS NULL OR m.status = $3)
@@ -49,14 +77,21 @@ SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' AND status 
 """
 
 
-async def get_membership(conn: Conn, org_id: UUID, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, user_id))
+async def get_membership(conn: Conn, org_id: UUID, user_id: UUID) -> MemberRow | None:
+    found = await conn.fetchrow(_GET, org_id, user_id)
+    return MemberRow.from_record(found) if found is not None else None
+
+
+async def joined_at(conn: Conn, org_id: UUID, user_id: UUID) -> datetime | None:
+    """When a member joined (the posting limit is stricter for new members); None for no membership."""
+    found: datetime | None = await conn.fetchval(_JOINED_AT, org_id, user_id)
+    return found
 
 
 async def list_members(conn: Conn, org_id: UUID, *, role: str | None, status: str | None,
-                       after: tuple[datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                       after: tuple[datetime, UUID] | None, limit: int) -> list[MemberRow]:
     joined, user_id = after if after else (None, None)
-    return rows(await conn.fetch(_LIST, org_id, role, status, joined, user_id, limit))
+    return [MemberRow.from_record(r) for r in await conn.fetch(_LIST, org_id, role, status, joined, user_id, limit)]
 
 
 async def list_user_memberships(conn: Conn, user_id: UUID) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, Member, MembershipAnswer, OrgRef, PageQuery
 from community.http.openapi import answers, problems, public
 from community.services import invitations, members
+from community.services.members import UpdateMemberBody
 
 blueprint = Blueprint("members", __name__)
 _TOKEN = Field(min_length=20, max_length=200)
@@ -24,12 +25,6 @@ _TOKEN = Field(min_length=20, max_length=200)
 class MembersQuery(PageQuery):
     role: Role | None = None
     status: Literal["active", "suspended"] | None = None
-
-
-class UpdateMemberBody(Body):
-    role: Role | None = None
-    status: Literal["active", "suspended"] | None = None
-    permissions: dict[str, bool] | None = None
 
 
 class InviteBody(Body):
@@ -94,8 +89,7 @@ async def list_members(org: str, query_args: MembersQuery) -> dict[str, Any]:
 async def update_member(org: str, user_id: UUID, data: UpdateMemberBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await members.do_update_member(h.db, h.publisher, member, user_id, role=data.role, status=data.status,
-                                          permissions=data.permissions)
+    view = await members.check_update_member(h.db, h.publisher, member, user_id, data)
     return {"membership": view}
 
 
@@ -105,7 +99,7 @@ async def update_member(org: str, user_id: UUID, data: UpdateMemberBody) -> dict
 async def remove_member(org: str, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await members.do_remove_member(h.db, h.publisher, member, user_id)
+    await members.check_remove_member(h.db, h.publisher, member, user_id)
     return "", 204
 
 

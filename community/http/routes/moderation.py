@@ -75,7 +75,7 @@ async def list_flags(org: str, query_args: FlagsQuery) -> dict[str, Any]:
 async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    flag = await moderation.do_resolve_flag(h.db, h.publisher, member, flag_id, action=data.action, note=data.note)
+    flag = await moderation.check_resolve_flag(h.db, h.publisher, member, flag_id, action=data.action, note=data.note)
     return {"flag": flag}
 
 
@@ -85,7 +85,7 @@ async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, 
 async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await moderation.do_suspend_member(h.db, h.publisher, member, user_id, reason=data.reason,
+    view = await moderation.check_suspend_member(h.db, h.publisher, member, user_id, reason=data.reason,
                                               suspend=data.suspend)
     return {"membership": view}
 

@@ -46,7 +46,7 @@ async def list_moderated_forums(org: str, user_id: UUID) -> dict[str, Any]:
 async def assign_forum(org: str, user_id: UUID, forum_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return await moderators.do_set_assignment(h.db, h.publisher, member, user_id, forum_id, assigned=True)
+    return await moderators.check_set_assignment(h.db, h.publisher, member, user_id, forum_id, assigned=True)
 
 
 @blueprint.delete(_FORUMS + "/<uuid:forum_id>")
@@ -54,5 +54,5 @@ async def assign_forum(org: str, user_id: UUID, forum_id: UUID) -> dict[str, Any
 async def unassign_forum(org: str, user_id: UUID, forum_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await moderators.do_set_assignment(h.db, h.publisher, member, user_id, forum_id, assigned=False)
+    await moderators.check_set_assignment(h.db, h.publisher, member, user_id, forum_id, assigned=False)
     return "", 204

@@ -105,4 +105,4 @@ async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
 async def flag_post(org: str, post_id: UUID, data: FlagBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    return {"flag": await moderation.do_flag_post(h.db, h.publisher, member, post_id, data.reason)}, 201
+    return {"flag": await moderation.check_flag_post(h.db, h.publisher, member, post_id, data.reason)}, 201
