@@ -212,3 +212,25 @@ def test_routes_hand_on_typed_bodies_and_never_touch_the_database() -> None:
                   if isinstance(n, ast.Attribute) and n.attr == "model_dump"]
         wrong += [f"{path} imports {t}" for t in _imports(tree) if t.startswith("community.db")]
     assert wrong == []
+
+
+def _authorizes(func: ast.AST) -> list[int]:
+    """Lines where `func` decides who may act: raises ForbiddenError or calls `.require(...)`."""
+    lines = [n.lineno for n in ast.walk(func) if isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
+             and ast.unparse(n.exc.func).endswith("ForbiddenError")]
+    return lines + [n.lineno for n in ast.walk(func) if isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute) and n.func.attr == "require"]
+
+
+def test_writes_in_a_unit_do_not_authorize() -> None:
+    """A `do_*` that writes in a unit of work (its first parameter `unit`) has been handed a caller its
+    `check_*` already authorized: it raises no ForbiddenError and calls no `.require()`."""
+    wrong = [f"{path} {f.name}:{line}" for path, f, _ in _service_functions()
+             if f.name.startswith("do_") and f.args.args and f.args.args[0].arg == "unit"
+             for line in _authorizes(f)]
+    assert wrong == []
+
+
+def test_the_authorization_check_sees_a_check() -> None:
+    tree = ast.parse("async def do_x(unit, m):\n    m.require(1)\n    raise ForbiddenError('no')\n")
+    assert _authorizes(tree) == [3, 2]
