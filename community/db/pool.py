@@ -294,6 +294,12 @@ async def _finish(pool: asyncpg.Pool[Record], raw: PoolConnectionProxy[Record], 
         await pool.release(raw)  # a no-op for a proxy the pool already took back
 
 
+async def _fetch_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...],
+                       seconds: float) -> list[Record]:
+    async with pool.acquire(timeout=seconds) as raw:
+        return await raw.fetch(sql, *args)
+
+
 async def _fetchrow_pooled(pool: asyncpg.Pool[Record], sql: str, args: tuple[object, ...],
                            seconds: float) -> Record | None:
     async with pool.acquire(timeout=seconds) as raw:
@@ -503,6 +509,10 @@ class Database:
         """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
         return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args, self.timeout)
 
+    async def fetch_once(self, sql: str, *args: object) -> list[Record]:
+        """One statement on its own (its own transaction), no tenant context, in one handoff."""
+        return await _handoff(_fetch_pooled, self._require_pool(), sql, args, self.timeout)
+
     async def read_in_context(self, context: Query,
                               queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
         """A read page in one statement (`PageStatement`): who is asking (`context`), then the page's
@@ -596,6 +606,9 @@ class _OnLoop(Database):
 
     async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
         return await self._raw.fetchrow(sql, *args)
+
+    async def fetch_once(self, sql: str, *args: object) -> list[Record]:
+        return await self._raw.fetch(sql, *args)
 
     async def read_in_context(self, context: Query,
                               queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:

@@ -229,8 +229,7 @@ async def do_redeliver(db: Database, member: OrgMember, integration_id: UUID, de
 
 
 async def claim_deliveries(db: Database, settings: Settings, limit: int) -> list[tuple[UUID, UUID]]:
-    async with db.transaction() as conn:
-        return await q.claim(conn, limit, settings.integrations_per_org_concurrency, _LEASE)
+    return await q.claim(db, limit, settings.integrations_per_org_concurrency, _LEASE)
 
 
 def backoff(attempts: int, base: float) -> float:

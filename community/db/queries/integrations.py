@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row
+from community.db.pool import Conn, Database, row
 
 COLUMNS = """id, org_id, kind, name, url, events, forum_id, enabled, secret, previous_secret,
     previous_secret_expires_at, failing_since, disabled_reason, created_by, created_at, updated_at"""
@@ -130,8 +130,9 @@ async def redeliver(conn: Conn, org_id: UUID, integration_id: UUID, delivery_id:
     return row(await conn.fetchrow(_REDELIVER, org_id, integration_id, delivery_id))
 
 
-async def claim(conn: Conn, limit: int, per_org: int, lease: timedelta) -> list[tuple[UUID, UUID]]:
-    return [(r["org_id"], r["id"]) for r in await conn.fetch(_CLAIM, limit, per_org, lease)]
+async def claim(db: Database, limit: int, per_org: int, lease: timedelta) -> list[tuple[UUID, UUID]]:
+    """One statement in its own transaction, one handoff (the deliverer claims after every commit)."""
+    return [(r["org_id"], r["id"]) for r in await db.fetch_once(_CLAIM, limit, per_org, lease)]
 
 
 async def record_attempt(conn: Conn, org_id: UUID, delivery_id: UUID, *, status: str,
