@@ -17,6 +17,7 @@ from PIL import Image
 from community.services.account import RESET, VERIFY, hash_token
 from tests.factories import PASSWORD
 from tests.matrix_support import MatrixContext, everyone, expect, unique_email
+from tests.tls import TLS
 
 _SIGNED_IN = expect(204, 204, 204, 204, 204, 401, 204)
 
@@ -59,7 +60,7 @@ async def _avatar_upload(ctx: MatrixContext, persona: str) -> dict[str, Any]:
                               json={"filename": "me.png", "content_type": "image/png", "size": len(data),
                                     "purpose": "logo"})
     upload = r.json()["upload"]
-    async with httpx.AsyncClient() as direct:
+    async with httpx.AsyncClient(verify=TLS) as direct:
         await direct.put(upload["url"], content=data, headers=upload["headers"])
     return {"upload_id": upload["id"]}
 

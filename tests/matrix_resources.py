@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.matrix_support import MatrixContext, everyone, expect
+from tests.tls import TLS
 
 _READERS = expect(200, 200, 200, 200, 200, 401, 404)
 _JSON_BODY = {"matrix": True}
@@ -28,7 +29,7 @@ async def _upload(ctx: MatrixContext, name: str, content_type: str, data: bytes)
 
 async def _stored_upload(ctx: MatrixContext) -> dict[str, Any]:
     upload = await _upload(ctx, "notes.txt", "text/plain", b"matrix notes")
-    async with httpx.AsyncClient() as direct:
+    async with httpx.AsyncClient(verify=TLS) as direct:
         await direct.put(upload["url"], content=b"matrix notes", headers=upload["headers"])
     return {"upload_id": upload["id"]}
 
@@ -62,7 +63,7 @@ async def _attachment(ctx: MatrixContext) -> dict[str, Any]:
     r = await ctx.client.post(f"/api/orgs/{acme.slug}/uploads", headers=acme.member.auth, json={
         "filename": "a.txt", "content_type": "text/plain", "size": 5, "purpose": "attachment"})
     upload = r.json()["upload"]
-    async with httpx.AsyncClient() as direct:
+    async with httpx.AsyncClient(verify=TLS) as direct:
         await direct.put(upload["url"], content=b"hello", headers=upload["headers"])
     await ctx.client.post(f"/api/orgs/{acme.slug}/topics/{topic['id']}/posts", headers=acme.member.auth,
                           json={"content": "see", "attachments": [upload["id"]]})
@@ -76,7 +77,7 @@ async def _logo(ctx: MatrixContext) -> dict[str, Any]:
 
     acme, h = ctx.personas.acme, ctx.runtime.handles
     upload = await _upload(ctx, "logo.gif", "image/gif", b"GIF89a" + b"\x00" * 10)
-    async with httpx.AsyncClient() as direct:
+    async with httpx.AsyncClient(verify=TLS) as direct:
         await direct.put(upload["url"], content=b"GIF89a" + b"\x00" * 10, headers=upload["headers"])
     who = acme.moderator
     member = await access_org(h.db, Principal(who.user_id, who.email, who.display_name), acme.slug)

@@ -241,7 +241,10 @@ def _new_key() -> rsa.RSAPrivateKey:
 
 
 def _private_from_pem(pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    # A key this server generated and stored itself (signing_keys): the RSA consistency check
+    # (36 ms a key, on every node start and key-ring reload) guards against foreign key material,
+    # which an operator's TOKEN_SIGNING_KEY (from_pem) and a key file still get.
+    key = serialization.load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise TypeError("a stored signing key is not an RSA private key")
     return key

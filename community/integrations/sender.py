@@ -46,14 +46,23 @@ class Outcome:
 
 
 class Sender:
-    """One pooled client for every delivery (connections reused per endpoint)."""
+    """One pooled client for every delivery (connections reused per endpoint), made at the first
+    delivery: building its TLS context (the CA bundle) costs 35-150 ms, which a node whose orgs have
+    no integrations never needs to pay."""
 
     def __init__(self) -> None:
-        self._client = httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT_SECONDS, trust_env=False,
-                                         headers={"User-Agent": USER_AGENT})
+        self._pooled: httpx.AsyncClient | None = None
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        if self._pooled is None:
+            self._pooled = httpx.AsyncClient(follow_redirects=False, timeout=TIMEOUT_SECONDS, trust_env=False,
+                                             headers={"User-Agent": USER_AGENT})
+        return self._pooled
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._pooled is not None:
+            await self._pooled.aclose()
 
     async def post(self, target: Target, body: str, headers: dict[str, str]) -> Outcome:
         host = f"[{target.address}]" if target.address.version == 6 else str(target.address)

@@ -10,6 +10,7 @@ import trio
 
 from community.app import System, run_system
 from community.settings import Settings
+from tests.tls import TLS
 
 
 def _start_pg(path: Path) -> object:
@@ -32,7 +33,7 @@ async def test_readyz_follows_the_database(tmp_path: Path) -> None:
     with trio.fail_after(90):
         async with trio.open_nursery() as nursery:
             runtime: System = await nursery.start(run_system, settings)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
+            async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
                 assert (await _ready(client)).status_code == 200
                 await trio.to_thread.run_sync(server.cleanup)  # type: ignore[attr-defined]
                 down = await _ready(client)

@@ -12,6 +12,7 @@ from community.settings import Settings
 from tests.events.conftest import Api, at, notifications
 from tests.factories import Factory, Personas, build_personas, close, open_factory
 from tests.smtp_sink import SmtpSink
+from tests.tls import TLS
 
 # A fault the database raises once, inside the first transaction that writes notifications:
 # the sequence is not rolled back with it, so the retry after the restart goes through.
@@ -115,7 +116,7 @@ async def test_reminders_are_mailed_when_smtp_is_set(settings: Settings, databas
             runtime: System = await nursery.start(run_system, configured)
             factory, conn = await open_factory(runtime, database_url)
             personas = await build_personas(factory)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
+            async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
                 api = Api(client, personas)
                 event = await api.event(start=at(days=2))
                 await api.register(event["id"], "member")

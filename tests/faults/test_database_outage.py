@@ -14,6 +14,7 @@ from community.app import System, run_system
 from community.settings import Settings
 from tests.factories import PASSWORD
 from tests.faults.conftest import OwnPostgres
+from tests.tls import TLS
 
 
 @pytest.fixture
@@ -38,7 +39,8 @@ async def _until_ready(client: httpx.AsyncClient) -> None:
 
 async def test_an_outage_answers_503_with_retry_after_and_recovers(
         outage_runtime: System, own_postgres: OwnPostgres) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{outage_runtime.http_port}", timeout=10) as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{outage_runtime.http_port}",
+                                 timeout=10) as client:
         r = await client.post("/api/auth/register", json={"email": "out@example.com", "password": PASSWORD,
                                                           "display_name": "Out"})
         assert r.status_code == 201

@@ -26,6 +26,7 @@ import trio
 from community.db.pool import close, connect
 from tests.factories import PASSWORD
 from tests.faults.conftest import OwnPostgres
+from tests.tls import TLS
 from tests.web.browser import ROOT
 from tests.web.conftest import _free_port
 
@@ -188,7 +189,8 @@ async def _phase(load: Load, name: str, seconds: float, action: Callable[[], Any
 
 @pytest.mark.usefixtures("server")
 async def test_writes_under_a_stopped_then_frozen_database(server: Server, own_postgres: OwnPostgres) -> None:
-    async with httpx.AsyncClient(base_url=server.base, timeout=10, limits=httpx.Limits(max_connections=20)) as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=server.base, timeout=10,
+                                 limits=httpx.Limits(max_connections=20)) as client:
         await _ready_within(client, 60)
         path, member, topic_id, author_id = await _setup(client)
         load, stop = Load(), trio.Event()

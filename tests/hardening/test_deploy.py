@@ -28,6 +28,7 @@ from community.settings import Settings
 from tests.conftest import _admin, with_database
 from tests.factories import PASSWORD
 from tests.realtime.conftest import recv_type, send
+from tests.tls import TLS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = {"release", "web", "ws"}
@@ -149,7 +150,7 @@ async def test_release_then_web_and_ws_as_separate_processes(role_env: dict[str,
     try:
         await _until_listening(web_port, web, web_log)
         await _until_listening(ws_port, ws, ws_log)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_port}", timeout=20) as client:
+        async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{web_port}", timeout=20) as client:
             with trio.fail_after(60):
                 while True:
                     if (await client.get("/readyz")).status_code == 200:
@@ -188,7 +189,7 @@ async def test_release_then_web_and_ws_as_separate_processes(role_env: dict[str,
 
 async def client_refused(port: int, path: str) -> bool:
     """The ws role answers plain HTTP with a refusal, never with the REST API."""
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=10) as client:
         try:
             r = await client.get(f"http://127.0.0.1:{port}{path}")
         except httpx.HTTPError:

@@ -9,6 +9,7 @@ from community.app import System, run_system
 from community.settings import Settings
 from tests.factories import build_personas, close, open_factory
 from tests.smtp_sink import SmtpSink
+from tests.tls import TLS
 
 
 async def test_invitation_is_mailed(settings: Settings, database_url: str) -> None:
@@ -22,7 +23,7 @@ async def test_invitation_is_mailed(settings: Settings, database_url: str) -> No
             factory, conn = await open_factory(runtime, database_url)
             personas = await build_personas(factory)
             await close(conn)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
+            async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
                 r = await client.post(f"/api/orgs/{personas.acme.slug}/invitations",
                                       json={"email": "friend@example.com", "role": "member"},
                                       headers=personas.acme.admin.auth)

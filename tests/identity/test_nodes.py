@@ -17,6 +17,7 @@ from community.db.pool import close, connect
 from community.identity import LocalKeys, tokens
 from community.settings import Settings
 from tests.factories import PASSWORD, Personas
+from tests.tls import TLS
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ async def second_node(settings: Settings, tmp_path: Path, runtime: System) -> As
 
 
 def _client(node: System, **kwargs: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{node.http_port}", timeout=10, **kwargs)  # type: ignore[arg-type]
+    return httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{node.http_port}", timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
 async def test_a_token_from_one_node_works_on_the_other(runtime: System, second_node: System) -> None:

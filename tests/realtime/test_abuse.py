@@ -21,6 +21,7 @@ from community.realtime.protocol import MAX_FRAME_BYTES
 from tests.factories import Factory, Persona, Personas
 from tests.realtime.conftest import emit, open_socket, recv_type, send, ws_url
 from tests.realtime.test_hostile import _still_serving
+from tests.tls import TLS
 
 IDLE_USERS, IDLE_PER_USER = 10, 15  # 150 sockets that never read
 SLOWLORIS = 40
@@ -97,7 +98,7 @@ async def _idle_sockets(runtime: System, people: list[Persona], org: str) -> Asy
 
 
 async def _healthz_times(runtime: System, stop: trio.Event, times: list[float]) -> None:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=10) as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=10) as client:
         while not stop.is_set():
             start = trio.current_time()
             assert (await client.get("/healthz")).status_code == 200

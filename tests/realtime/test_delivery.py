@@ -53,7 +53,7 @@ async def test_resume_replays_what_was_missed_on_my_channels(runtime: System, pe
         live = await emit(runtime, acme.id, acme.owner, note="live")
         assert (await recv(ws))["id"] == live.seq
         await send(ws, type="resume", after=live.seq)
-        await nothing_arrives(ws, 0.3)
+        await nothing_arrives(ws, 0.3, ignore=("presence",))  # the member's own reconnect may show late under load
 
 
 async def test_resume_beyond_retention_answers_resync(runtime: System, personas: Personas) -> None:

@@ -13,6 +13,7 @@ from trio_websocket import open_websocket_url
 from community.app import System
 from tests.factories import Factory, Personas
 from tests.realtime.conftest import close_code, emit, open_socket, recv, recv_type, send, ws_url
+from tests.tls import TLS
 
 
 async def _rejected(url: str, headers: list[tuple[bytes, bytes]] | None = None) -> int:
@@ -179,7 +180,7 @@ async def test_pings_keep_a_live_peer(runtime: System, personas: Personas) -> No
 
 async def test_a_role_change_drops_forum_and_topic_subscriptions(runtime: System, personas: Personas) -> None:
     acme = personas.acme
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}") as client:
         r = await client.post(f"/api/orgs/{acme.slug}/forums", headers=acme.admin.auth,
                               json={"name": "Staff", "is_private": True, "required_role": "moderator"})
         forum = r.json()["forum"]

@@ -15,6 +15,7 @@ from community.app import System
 from community.realtime.protocol import MAX_FRAME_BYTES, FrameError, parse_frame
 from tests.factories import Personas
 from tests.realtime.conftest import close_code, emit, open_socket, recv, recv_type, send
+from tests.tls import TLS
 
 LONE = "\ud800"
 
@@ -32,7 +33,7 @@ async def _still_serving(runtime: System, personas: Personas) -> None:
         sent = await emit(runtime, acme.id, acme.owner, note="still here")
         got = await recv_type(ws, "organization_updated")
         assert got["id"] == sent.seq
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=5) as client:
+    async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{runtime.http_port}", timeout=5) as client:
         assert (await client.get("/healthz")).status_code == 200
     assert set(_restarts(runtime).values()) == {0}, _restarts(runtime)
 

@@ -16,6 +16,7 @@ import trio
 from community.app import System
 from community.settings import Settings
 from tests.factories import OrgPersonas, Persona, Personas
+from tests.tls import TLS
 
 MOTO_KEY = "testing"
 
@@ -67,7 +68,7 @@ class Files:
 
     async def send(self, upload: dict[str, Any], data: bytes, *, content_type: str | None = None) -> httpx.Response:
         """What the browser does with the answer: a form POST to S3, or a PUT to the local URL."""
-        async with httpx.AsyncClient(timeout=10) as direct:
+        async with httpx.AsyncClient(verify=TLS, timeout=10) as direct:
             if upload["method"] == "POST":
                 fields = dict(upload["fields"])
                 if content_type is not None:
@@ -103,7 +104,7 @@ class Files:
                                      params=params)
 
     async def fetch(self, url: str) -> httpx.Response:
-        async with httpx.AsyncClient(timeout=10) as direct:
+        async with httpx.AsyncClient(verify=TLS, timeout=10) as direct:
             return await direct.get(url)
 
     async def until(self, check: Any) -> None:

@@ -18,6 +18,7 @@ from community.actors.download_counter import DownloadCounter
 from community.app import System
 from tests.factories import Factory
 from tests.resources.conftest import Files, minimal_pdf
+from tests.tls import TLS
 
 
 async def _search(files: Files, who: Any, q: str) -> list[dict[str, Any]]:
@@ -63,7 +64,7 @@ async def test_the_local_upload_url_keeps_the_declared_limits(files: Files, back
     with trio.fail_after(30):
         mod = files.acme.moderator
         upload = (await files.start(mod, "a.txt", "text/plain", 10)).json()["upload"]
-        async with httpx.AsyncClient(timeout=10) as direct:
+        async with httpx.AsyncClient(verify=TLS, timeout=10) as direct:
             r = await direct.put(upload["url"], content=b"x" * 11, headers=upload["headers"])
             assert r.status_code == 413
 

@@ -18,6 +18,7 @@ from tests.factories import PASSWORD, Factory, Persona, Personas
 from tests.realtime.conftest import ws_url
 from tests.realtime.test_handshake import _rejected
 from tests.smtp_sink import SmtpSink
+from tests.tls import TLS
 
 NEW_PASSWORD = "a completely new password"
 
@@ -176,7 +177,7 @@ async def test_with_smtp_the_link_is_mailed_and_never_logged(settings: Settings,
             configured = settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": sink.port,
                                                      "next_public_app_url": "https://community.example"})
             system: System = await nursery.start(run_system, configured)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{system.http_port}") as client:
+            async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{system.http_port}") as client:
                 r = await client.post("/api/auth/register", json={"email": "new@example.com", "password": PASSWORD,
                                                                   "display_name": "Newcomer"})
                 assert r.status_code == 201
@@ -275,7 +276,7 @@ async def test_signing_out_on_one_node_holds_on_the_other(client: httpx.AsyncCli
                                                           personas: Personas, factory: Factory) -> None:
     person: Persona = await factory.user("Roaming")
     phone = (await _login(client, person.email)).json()["token"]
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{node_b.http_port}") as other:
+    async with httpx.AsyncClient(verify=TLS, base_url=f"http://127.0.0.1:{node_b.http_port}") as other:
         assert (await other.get("/api/me", headers=_auth(phone))).status_code == 200
         assert (await client.post("/api/auth/logout", headers=_auth(phone))).status_code == 204
         assert (await other.get("/api/me", headers=_auth(phone))).status_code == 401
@@ -299,7 +300,7 @@ async def _uploaded(client: httpx.AsyncClient, org: str, who: Persona, data: byt
                                 "purpose": purpose})
     assert r.status_code == 201, r.text
     upload = r.json()["upload"]
-    async with httpx.AsyncClient() as direct:
+    async with httpx.AsyncClient(verify=TLS) as direct:
         assert (await direct.put(upload["url"], content=data, headers=upload["headers"])).status_code == 204
     return str(upload["id"])
 
