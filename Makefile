@@ -51,7 +51,7 @@ typecheck: install
 	$(BIN)/mypy
 
 test: install lint typecheck web-check
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 # schemathesis over /openapi.json as every persona: make test runs 6 examples per operation and
 # generation mode; this runs FUZZ_EXAMPLES (50 by default: 40 made 10,322 requests in 14 minutes on

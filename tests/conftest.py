@@ -144,3 +144,18 @@ async def factory(runtime: System, database_url: str) -> AsyncIterator[Factory]:
 @pytest.fixture
 async def personas(factory: Factory) -> Personas:
     return await build_personas(factory)
+
+
+# The long tests (a browser, a fuzzer, the fault and chaos runs, whole processes) go first, so with
+# `make test`'s `--dist worksteal` the last minutes are short tests that the two workers share
+# out, not one worker finishing a 50 s walk while the other waits. Modules stay whole and in order.
+_LONG_FIRST = ("tests/web/", "tests/faults/", "tests/hardening/test_fuzz.py", "tests/realtime/test_chaos.py",
+               "tests/realtime/test_abuse.py", "tests/test_boot.py", "tests/hardening/test_deploy.py",
+               "tests/test_matrix.py", "tests/resources/test_cli_storage.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((i for i, prefix in enumerate(_LONG_FIRST) if path.startswith(prefix)), len(_LONG_FIRST))
+    items.sort(key=rank)
