@@ -45,6 +45,7 @@ from community.http.routes import (
     topics,
     web,
 )
+from community.http.rules import LazyBuildRule
 from community.logs import redact_path
 
 log = structlog.get_logger("community.http")
@@ -58,6 +59,7 @@ _BLUEPRINTS = [system.blueprint, auth.blueprint, orgs.blueprint, members.bluepri
 
 def create_app(handles: Handles) -> QuartTrio:
     app = QuartTrio("community")
+    app.url_rule_class = LazyBuildRule
     app.request_class = files.FileAwareRequest
     app.config["MAX_CONTENT_LENGTH"] = handles.settings.max_body_bytes
     app.config["QUART_SCHEMA_CONVERSION_PREFERENCE"] = "pydantic"
