@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck bench clean web web-check web-schema fuzz soak faults
+.PHONY: install run test pytest lint typecheck bench clean web web-check web-schema fuzz soak faults
 
 # The browser app: Node 20+ builds web/ into web/dist, which the REST listener serves at /.
 NPM := $(shell command -v npm 2>/dev/null)
@@ -50,7 +50,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck web-check
+# Every check at once (ruff, mypy, the browser app's tsc/eslint/vitest, pytest on two workers): the
+# static checks use the cores while pytest's workers wait on browsers and sockets. Each check's
+# output is printed whole when it ends; make fails if any fails.
+test: install
+	@$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck web-check pytest
+
+pytest: install
 	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 # schemathesis over /openapi.json as every persona: make test runs 6 examples per operation and
