@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -25,6 +27,14 @@ from tests.factories import Factory, Personas, build_personas, open_factory
 from tests.tls import TLS
 
 TEMPLATE = "community_template"
+
+# pytest keeps the three newest `pytest-N` folders under one temp root per user and deletes older
+# ones, even while another run still uses them: two checkouts testing at once (or a helper and a
+# full run) then delete each other's embedded PostgreSQL mid-run ("connection refused" everywhere).
+# Each checkout gets its own root; short, since PostgreSQL's socket lives inside it (107 bytes).
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent).encode()).hexdigest()[:8]
+os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", os.path.join(tempfile.gettempdir(), f"community-{_CHECKOUT}"))
+os.makedirs(os.environ["PYTEST_DEBUG_TEMPROOT"], exist_ok=True)
 configure_logging(fmt="console", level="info")
 
 
