@@ -321,4 +321,5 @@ async def write_message_notifications(realtime: Realtime, conn: Conn, activity: 
         conn, org_id=activity.org_id, user_ids=chosen, kind="message", activity_seq=activity.seq,
         actor_id=activity.actor_id, subject_type="message", subject_id=UUID(str(message["id"])),
         title=title[:300], excerpt=excerpt(str(message.get("content") or ""), 200),
-        data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id")})
+        data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id"),
+              "actor_name": (message.get("sender") or {}).get("display_name")})

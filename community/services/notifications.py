@@ -63,16 +63,24 @@ def recipients(activity: Activity, watchers: list[UUID], members: dict[UUID, str
 
 
 def _subject(activity: Activity) -> tuple[str, UUID | None, str, str, dict[str, Any]]:
+    """What a notification of `activity` says: its subject, the topic's title, an excerpt, and in `data`
+    the ids it links to and `actor_name` (who did it, as they were named then)."""
     if activity.type is EventType.POST_CREATED:
         post = activity.payload.get("post") or {}
         topic_id = post.get("topic_id")
         title = str(activity.payload.get("topic_title") or "New reply")
         return ("post", _maybe_uuid(post.get("id")), title[:300], str(post.get("content") or "")[:_EXCERPT],
-                {"topic_id": topic_id, "post_id": post.get("id")})
+                {"topic_id": topic_id, "post_id": post.get("id"), "actor_name": _name(post)})
     topic = activity.payload.get("topic") or {}
     return ("topic", _maybe_uuid(topic.get("id")), str(topic.get("title") or "New topic")[:300],
             str(topic.get("content") or "")[:_EXCERPT],
-            {"topic_id": topic.get("id"), "forum_id": topic.get("forum_id")})
+            {"topic_id": topic.get("id"), "forum_id": topic.get("forum_id"), "actor_name": _name(topic)})
+
+
+def _name(view: dict[str, Any]) -> str | None:
+    author = view.get("author")
+    name = author.get("display_name") if isinstance(author, dict) else None
+    return str(name)[:100] if name else None
 
 
 def _maybe_uuid(value: object) -> UUID | None:

@@ -196,7 +196,7 @@ async def _write_post(db: Database, member: OrgMember, limiter: RateLimiter, tar
     event = NewEvent(org_id=member.org_id, channel=Channel.topic(topic["id"]), type=EventType.POST_CREATED,
                      actor_id=member.user_id,
                      payload={"post": post_view(post), "topic_id": topic["id"], "forum_id": topic["forum_id"],
-                              "mentions": target.mentions,
+                              "topic_title": topic["title"], "mentions": target.mentions,
                               "reply_to_user_id": parent["author_id"] if parent else topic["author_id"]})
     limit = posting_limit(member, target.joined_at, target.author["now"].timestamp())
     row = posts.NewPost(post_id=post["id"], org_id=member.org_id, topic_id=topic["id"], parent_id=post["parent_id"],
@@ -251,7 +251,7 @@ def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
 
 
 def check_unlocked(member: OrgMember, is_locked: bool, in_mod_scope: bool) -> None:
-    """A locked topic takes no replies, edits, reactions or solutions, except from its moderators."""
+    """A locked topic takes no replies, edits, deletions, reactions or solutions, except from its moderators."""
     if is_locked and not moderates(member, in_mod_scope):
         raise ForbiddenError("This topic is locked.")
 
@@ -260,6 +260,7 @@ async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, 
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
+        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         await delete_post_in(unit, member, post)
         if is_mod and post["author_id"] != member.user_id:
             await _log(unit, member, "delete_post", post)

@@ -300,12 +300,14 @@ async def _log_moderation(unit: Unit, member: OrgMember, topic: dict[str, Any], 
 
 
 async def check_delete_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID) -> None:
-    """Its author (who may still post) or a moderator of its forum."""
+    """Its author (who may still post; not once it is locked) or a moderator of its forum."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await access_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])
         if not is_mod and (topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC)):
             raise ForbiddenError("Only the author or a moderator deletes this topic.")
+        if not is_mod and topic["is_locked"]:
+            raise ForbiddenError("This topic is locked.")
         await do_delete_topic(unit, member, topic, is_mod=is_mod)
 
 

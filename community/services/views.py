@@ -136,13 +136,20 @@ def block_view(block: dict[str, Any]) -> dict[str, Any]:
     return {"user": user_ref(block, id_key="blocked_id"), "created_at": block["created_at"]}
 
 
+def _actor_name(data: dict[str, Any] | None) -> str | None:
+    name = (data or {}).get("actor_name")
+    return str(name) if name else None
+
+
 def notification_view(row: dict[str, Any], *, available: bool = True) -> dict[str, Any]:
-    """A notification; one whose subject its reader may no longer see keeps only ids (REST answers 404)."""
+    """A notification; one whose subject its reader may no longer see keeps only ids (REST answers 404):
+    no title, excerpt or `actor_name` (who replied, mentioned, posted: null then, and when unknown)."""
     if not available:
         row = {**row, "title": "", "excerpt": "",
                "data": {k: v for k, v in (row["data"] or {}).items() if k.endswith("_id")}}
     return {"available": available, "id": row["id"], "org_id": row["org_id"], "kind": row["kind"],
             "event_id": row["activity_seq"],
-            "actor_id": row["actor_id"], "subject": {"type": row["subject_type"], "id": row["subject_id"]},
+            "actor_id": row["actor_id"], "actor_name": _actor_name(row["data"]) if available else None,
+            "subject": {"type": row["subject_type"], "id": row["subject_id"]},
             "title": row["title"], "excerpt": row["excerpt"], "data": row["data"], "created_at": row["created_at"],
             "read_at": row["read_at"], "is_read": row["read_at"] is not None}

@@ -96,6 +96,28 @@ async def test_locked_topic(api: Api) -> None:
     await api.post(topic["id"], "admin")
 
 
+async def test_a_locked_topic_is_frozen_for_its_authors(api: Api) -> None:
+    """Locked: the member's own posts and topic can no longer be edited, deleted or reacted to
+    (403 "This topic is locked."); its moderators still can."""
+    forum = await api.forum()
+    topic = await api.topic(forum["id"])
+    mine, other = await api.post(topic["id"]), await api.post(topic["id"], "moderator", "Moderated")
+    await api.call("PATCH", f"/topics/{topic['id']}", "moderator", json={"is_locked": True})
+    for method, path, body in (("PATCH", f"/posts/{mine['id']}", {"content": "changed"}),
+                               ("DELETE", f"/posts/{mine['id']}", None),
+                               ("PUT", f"/posts/{other['id']}/reactions/👍", None),
+                               ("PATCH", f"/topics/{topic['id']}", {"title": "Renamed"}),
+                               ("DELETE", f"/topics/{topic['id']}", None)):
+        refused = await api.call(method, path, "member", json=body, expect=403)
+        assert refused["detail"] == "This topic is locked.", (method, path, refused)
+    page = await api.call("GET", f"/topics/{topic['id']}", "member")
+    assert [p["content"] for p in page["posts"]] == ["A reply", "Moderated"]
+    assert page["topic"]["title"] == "How do I start?"
+    await api.call("PATCH", f"/posts/{mine['id']}", "moderator", json={"content": "fixed by a moderator"})
+    await api.call("DELETE", f"/posts/{mine['id']}", "moderator", expect=204)
+    await api.call("DELETE", f"/topics/{topic['id']}", "moderator", expect=204)
+
+
 async def test_scoped_moderator_only_moderates_assigned_forums(api: Api, factory: Factory) -> None:
     mine, other = await api.forum("Mine"), await api.forum("Other")
     sub = await api.forum("Sub", parent_id=mine["id"])

@@ -36,9 +36,13 @@ async def test_mention_and_reply_notify_with_a_frame(runtime: System, personas: 
         assert r.status_code == 201, r.text
         frame = await recv_type(moderator, "notification")
         assert frame["channel"] == f"user:{acme.moderator.user_id}"
-        assert frame["notification"]["kind"] == "mention"
+        note = frame["notification"]
+        # Who and where, live: the topic's title and the replier's name (not "New reply").
+        assert (note["kind"], note["title"], note["actor_name"]) == ("mention", "Hello there",
+                                                                     acme.member.display_name)
     admin_notes = await _wait_for(client, acme.admin.auth, 1)
-    assert [n["kind"] for n in admin_notes] == ["reply"]
+    assert [(n["kind"], n["title"], n["actor_name"]) for n in admin_notes] == [
+        ("reply", "Hello there", acme.member.display_name)]
     assert (await client.get("/api/notifications", headers=acme.member.auth)).json()["notifications"] == []
 
 

@@ -37,14 +37,14 @@ async def test_a_watched_forum_made_private_hides_its_notifications(runtime: Sys
                           json={"title": "Launch plan", "content": "The launch plan, in detail"})
     assert r.status_code == 201
     [note] = await _wait_for(client, acme.guest.auth, 1)
-    assert (note["title"], note["available"]) == ("Launch plan", True)
+    assert (note["title"], note["actor_name"], note["available"]) == ("Launch plan", acme.admin.display_name, True)
 
     r = await client.patch(f"{base}/forums/{forum['id']}", headers=acme.admin.auth,
                            json={"is_private": True, "required_role": "member"})
     assert r.status_code == 200
     [note] = (await client.get("/api/notifications", headers=acme.guest.auth)).json()["notifications"]
-    assert (note["title"], note["excerpt"], note["available"]) == ("", "", False)
-    assert "Launch" not in str(note)
+    assert (note["title"], note["excerpt"], note["actor_name"], note["available"]) == ("", "", None, False)
+    assert "Launch" not in str(note) and acme.admin.display_name not in str(note)
     # Still watching, but no longer told: a new topic there notifies nobody who cannot read it.
     other = (await client.post(f"{base}/forums", headers=acme.admin.auth, json={"name": "Other"})).json()["forum"]
     assert (await client.put(f"{base}/forums/{other['id']}/watch", headers=acme.guest.auth)).status_code == 204

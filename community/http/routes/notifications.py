@@ -42,6 +42,7 @@ class Notification(Answer):
     kind: str
     event_id: int | None
     actor_id: UUID | None
+    actor_name: str | None  # who did it (null when withheld: not `available`, or unknown)
     subject: Subject
     title: str
     excerpt: str

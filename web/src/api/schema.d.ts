@@ -3312,6 +3312,8 @@ export interface components {
         Notification: {
             /** Actor Id */
             actor_id: string | null;
+            /** Actor Name */
+            actor_name: string | null;
             /** Available */
             available: boolean;
             /**

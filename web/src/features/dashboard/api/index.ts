@@ -25,6 +25,8 @@ export interface Activity {
   created_at: string;
   topic?: { id: string; title: string; author: UserRef };
   post?: { id: string; topic_id: string; author: UserRef; content: string };
+  /** post_created: the topic's title when the reply was posted. */
+  topic_title?: string;
   membership?: { user?: UserRef; role?: string };
   emoji?: string;
   [key: string]: unknown;

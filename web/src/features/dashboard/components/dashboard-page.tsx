@@ -73,7 +73,7 @@ function describe(activity: Activity): { text: string; to: string | null } {
     case "topic_created":
       return { text: `${who} started “${activity.topic?.title ?? "a topic"}”`, to: activity.topic ? `topics/${activity.topic.id}` : null };
     case "post_created":
-      return { text: `${who} replied`, to: activity.post ? `topics/${activity.post.topic_id}` : null };
+      return { text: activity.topic_title ? `${who} replied in “${activity.topic_title}”` : `${who} replied`, to: activity.post ? `topics/${activity.post.topic_id}` : null };
     case "reaction_added":
       return { text: `Someone reacted ${activity.emoji ?? ""} to ${who}’s post`, to: activity.post ? `topics/${activity.post.topic_id}` : null };
     case "member_joined":

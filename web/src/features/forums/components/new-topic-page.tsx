@@ -1,12 +1,14 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router";
 
+import { MentionTextArea } from "@/components/composer/composer";
+import { useDraft } from "@/components/composer/draft";
 import { Button } from "@/components/ui/button";
 import { Card, PageHeader } from "@/components/ui/card";
 import { ErrorNotice, fieldError, ListSkeleton } from "@/components/ui/feedback";
-import { CheckboxField, SelectField, TextAreaField, TextField } from "@/components/ui/field";
+import { CheckboxField, FieldShell, SelectField, TextField } from "@/components/ui/field";
 import { api } from "@/lib/api";
-import { markdownPreview } from "@/lib/composer-api";
+import { markdownPreview, mentionSource } from "@/lib/composer-api";
 import { orgPath, useOrg } from "@/lib/org";
 import { atLeast } from "@/lib/types";
 
@@ -19,11 +21,18 @@ export function NewTopicPage() {
   const forums = useForums(slug);
   const navigate = useNavigate();
   const [forumId, setForumId] = useState(fixedForum ?? "");
-  const [form, setForm] = useState({ title: "", content: "", tags: "", announce: params.get("announce") === "1" });
+  // Title, text and tags survive a reload (the reply composer's drafts), per forum, until the topic is created.
+  const draftKey = `new-topic:${slug}:${fixedForum ?? "any"}`;
+  const [title, setTitle, clearTitle] = useDraft(`${draftKey}:title`);
+  const [content, setContent, clearContent] = useDraft(`${draftKey}:content`);
+  const [tagText, setTags, clearTags] = useDraft(`${draftKey}:tags`);
+  const [announce, setAnnounce] = useState(params.get("announce") === "1");
+  const form = { title, content, tags: tagText, announce };
   const chosen = forumId || (forums.data ? flattenForums(forums.data.forums)[0]?.[0].id ?? "" : "");
   const create = useCreateTopic(slug, chosen);
   const moderator = atLeast(role, "moderator");
   const render = useMemo(() => markdownPreview(slug), [slug]);
+  const mentions = useMemo(() => mentionSource(slug), [slug]);
   // The server's own renderer, so the preview is exactly what will be posted.
   const [preview, setPreview] = useState<{ html: string } | { error: unknown } | { pending: true } | null>(null);
   const showPreview = () => {
@@ -38,6 +47,9 @@ export function NewTopicPage() {
     const tags = form.tags.split(",").map((t) => t.trim()).filter(Boolean);
     create.mutate({ title: form.title, content: form.content, ...(tags.length ? { tags } : {}) }, {
       onSuccess: async ({ topic }) => {
+        clearTitle();
+        clearContent();
+        clearTags();
         if (moderator && form.announce) {
           await api.patch(`/api/orgs/${encodeURIComponent(slug)}/topics/${topic.id}`, { is_announcement: true, is_pinned: true });
         }
@@ -57,9 +69,15 @@ export function NewTopicPage() {
               {flattenForums(forums.data.forums).map(([f, depth]) => <option key={f.id} value={f.id}>{"— ".repeat(depth)}{f.name}</option>)}
             </SelectField>
           )}
-          <TextField label="Title" required value={form.title} onChange={(e) => setForm({ ...form, title: e.target.value })} error={fieldError(create.error, "title")} />
-          <TextAreaField label="Content" required rows={8} value={form.content} onChange={(e) => setForm({ ...form, content: e.target.value })}
-            hint="Markdown: **bold**, _italic_, `code`, lists, links, @mentions." error={fieldError(create.error, "content")} />
+          <TextField label="Title" required value={form.title} onChange={(e) => setTitle(e.target.value)} error={fieldError(create.error, "title")} />
+          <FieldShell label="Content" hint="Markdown: **bold**, _italic_, `code`, lists, links, @mentions." error={fieldError(create.error, "content")}>
+            {({ id, describedBy, invalid }) => (
+              <div className="relative">
+                <MentionTextArea id={id} rows={8} required value={form.content} onChange={setContent} mentions={mentions}
+                  invalid={invalid} describedBy={describedBy} />
+              </div>
+            )}
+          </FieldShell>
           <div>
             <Button size="sm" variant="secondary" disabled={!form.content.trim()} busy={preview !== null && "pending" in preview} onClick={showPreview}>Preview</Button>
             {preview && !("pending" in preview) && (
@@ -70,8 +88,8 @@ export function NewTopicPage() {
               </div>
             )}
           </div>
-          <TextField label="Tags" value={form.tags} onChange={(e) => setForm({ ...form, tags: e.target.value })} hint="Separated by commas." error={fieldError(create.error, "tags")} />
-          {moderator && <CheckboxField label="Announcement (pinned for everyone)" checked={form.announce} onChange={(e) => setForm({ ...form, announce: e.target.checked })} />}
+          <TextField label="Tags" value={form.tags} onChange={(e) => setTags(e.target.value)} hint="Separated by commas." error={fieldError(create.error, "tags")} />
+          {moderator && <CheckboxField label="Announcement (pinned for everyone)" checked={form.announce} onChange={(e) => setAnnounce(e.target.checked)} />}
           <Button type="submit" busy={create.isPending} disabled={!chosen}>Create topic</Button>
         </form>
       </Card>

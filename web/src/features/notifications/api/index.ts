@@ -9,6 +9,8 @@ export interface Notification {
   id: string;
   org_id: string;
   kind: string;
+  /** Who did it, as they were named then; null when withheld (not `available`) or unknown. */
+  actor_name?: string | null;
   title: string;
   excerpt: string;
   subject: { type: string; id: string | null };

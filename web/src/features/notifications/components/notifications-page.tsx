@@ -7,6 +7,7 @@ import { useMe } from "@/lib/session-hooks";
 import { timeAgo } from "@/lib/time";
 
 import { useMarkNotificationsRead, useNotifications, type Notification } from "../api";
+import { notificationText } from "../lib";
 
 const KINDS: Record<string, string> = {
   mention: "Mention", reply: "Reply", watched_topic: "Watched topic", watched_forum: "Watched forum", announcement: "Announcement", message: "Message",
@@ -40,7 +41,7 @@ export function NotificationsPage() {
                 // A subject I may no longer read (hidden, deleted, a forum closed to me) keeps no title or link.
                 const available = n.available !== false;
                 const to = available ? target(n, slugOf(n.org_id)) : null;
-                const title = available ? n.title : "No longer available to you";
+                const title = notificationText(n);
                 const open = () => {
                   if (!n.is_read) mark.mutate({ ids: [n.id] });
                   if (to) navigate(to);

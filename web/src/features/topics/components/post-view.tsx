@@ -71,7 +71,7 @@ function FlagForm({ post, onDone }: { post: Post; onDone: () => void }) {
   );
 }
 
-function Reactions({ post, canReact }: { post: Post; canReact: boolean }) {
+function Reactions({ post, canReact, reason }: { post: Post; canReact: boolean; reason?: string }) {
   const { slug } = useOrg();
   const react = useReact(slug, post.topic_id);
   const [open, setOpen] = useState(false);
@@ -82,7 +82,7 @@ function Reactions({ post, canReact }: { post: Post; canReact: boolean }) {
         const mine = post.my_reactions.includes(emoji);
         const count = post.reactions[emoji] ?? 0;
         return (
-          <button key={emoji} type="button" disabled={!canReact} aria-pressed={mine}
+          <button key={emoji} type="button" disabled={!canReact} aria-pressed={mine} title={canReact ? undefined : reason}
             aria-label={`${emoji} ${count}${mine ? ", you reacted" : ""}`}
             onClick={() => react.mutate({ id: post.id, emoji, on: !mine })}
             className={`rounded-full border px-2 py-0.5 text-sm ${mine ? "border-blue-600 bg-blue-50 dark:bg-blue-950" : "border-gray-300 dark:border-gray-600"}`}>
@@ -124,7 +124,9 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
   const mine = userId === author.id;
   const moderator = atLeast(role, "moderator");
   const member = atLeast(role, "member");
-  const canReply = member && (!ctx.topic.is_locked || moderator);
+  // A locked topic is frozen for everyone but its moderators: no replies, edits, deletions, reactions or solutions.
+  const frozen = ctx.topic.is_locked && !moderator;
+  const canReply = member && !frozen;
   const replies = countReplies(node);
   const headingId = `post-${post.id}-by`;
   const newSinceVisit = ctx.lastVisitAt !== null && !mine && !post.is_deleted && Date.parse(post.created_at) > Date.parse(ctx.lastVisitAt);
@@ -173,17 +175,18 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
         {mode === "history" && <History post={post} />}
         {!post.is_deleted && mode !== "edit" && (
           <>
-            <Reactions post={post} canReact={member} />
+            <Reactions post={post} canReact={member && !frozen} reason={frozen ? "This topic is locked" : undefined} />
             <div className="mt-2 flex flex-wrap gap-1 text-sm">
               {canReply && <Button size="sm" variant="ghost" onClick={() => ctx.onReply(post)}>Reply</Button>}
               {canReply && <Button size="sm" variant="ghost" onClick={quoteSelection}>Quote</Button>}
-              {(mine || moderator) && <Button size="sm" variant="ghost" onClick={() => { setDraft(post.content); setMode("edit"); }}>Edit</Button>}
-              {(mine || moderator) && (
+              {mine && frozen && <span className="self-center px-2 text-xs text-gray-600 dark:text-gray-400">This topic is locked: your post can no longer be edited or deleted.</span>}
+              {(mine || moderator) && !frozen && <Button size="sm" variant="ghost" onClick={() => { setDraft(post.content); setMode("edit"); }}>Edit</Button>}
+              {(mine || moderator) && !frozen && (
                 <Button size="sm" variant="ghost" busy={remove.isPending}
                   onClick={() => { if (window.confirm("Delete this post?")) remove.mutate(post.id); }}>Delete</Button>
               )}
               {!mine && member && <Button size="sm" variant="ghost" onClick={() => setMode(mode === "flag" ? "view" : "flag")}>Flag</Button>}
-              {!post.is_solution && (moderator || userId === ctx.topic.author?.id) && (
+              {!post.is_solution && (moderator || (userId === ctx.topic.author?.id && !frozen)) && (
                 <Button size="sm" variant="ghost" busy={solve.isPending} onClick={() => solve.mutate(post.id)}>Mark as solution</Button>
               )}
               {replies > 0 && (

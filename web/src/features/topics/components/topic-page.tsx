@@ -52,7 +52,9 @@ function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | un
   const navigate = useNavigate();
   const remove = useDeleteTopic(slug, topic.id);
   const author = person(topic.author);
-  const canDelete = userId === author.id || atLeast(role, "moderator");
+  const moderator = atLeast(role, "moderator");
+  const frozen = topic.is_locked && !moderator;  // its author may no longer delete it
+  const canDelete = (userId === author.id && !frozen) || moderator;
   return (
     <article aria-labelledby="topic-title" tabIndex={-1} data-post className="rounded-lg bg-white p-4 ring-1 ring-gray-200 sm:p-6 dark:bg-gray-900 dark:ring-gray-800">
       <div className="flex flex-wrap items-center gap-1.5">
@@ -71,6 +73,9 @@ function OpeningPost({ topic, online }: { topic: Topic; online: Set<string> | un
       )}
       {/* Server-rendered and sanitised (nh3): the only HTML the app ever injects. */}
       <div className="prose-post mt-4" dangerouslySetInnerHTML={{ __html: topic.html }} />
+      {userId === author.id && frozen && (
+        <p className="mt-4 text-sm text-gray-600 dark:text-gray-400">This topic is locked: it can no longer be edited or deleted.</p>
+      )}
       {canDelete && (
         <div className="mt-4">
           <Button size="sm" variant="ghost" busy={remove.isPending} onClick={() => {
