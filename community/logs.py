@@ -18,6 +18,10 @@ _SECRET_KEYS = frozenset({"authorization", "password", "token", "access_token", 
 SECRET_PATH_PARAMS = frozenset({"token", "secret", "key", "signature"})
 # A path segment that looks like a generated credential (32+ URL-safe characters with an upper-case
 # letter; slugs and UUIDs are lower-case), for paths no route matched.
+# The one value the log may carry whole although it holds a credential: a link the log delivers in
+# place of a mail (account._send_link, only with no SMTP set and the app on a loopback address: a local
+# install, where the log is the operator's own terminal). Anywhere else a link's token is redacted.
+DELIVERED_LINK = "delivered_link"
 _TOKEN_SEGMENT = re.compile(r"(?<=/)(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{32,}")
 
 
@@ -31,6 +35,8 @@ def redact_path(path: str, secrets: dict[str, object] | None = None) -> str:
 def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Tokens never reach logs, whoever logged them."""
     for key in list(event):
+        if key == DELIVERED_LINK:
+            continue
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
         elif key == "path" and isinstance(event[key], str):

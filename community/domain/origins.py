@@ -32,6 +32,12 @@ def parse_origin(text: str) -> Origin | None:
     return scheme, host, port if port is not None else _DEFAULT_PORTS[scheme]
 
 
+def is_loopback(url: str) -> bool:
+    """The URL names this machine (`localhost`, `127.0.0.1`, `[::1]`): a local install."""
+    found = parse_origin(url.rstrip("/"))
+    return found is not None and found[1] in _LOOPBACK
+
+
 def app_origins(app_url: str, extra: Iterable[str] = (), *, listen_host: str | None = None,
                 listen_port: int | None = None) -> frozenset[Origin]:
     """The app's own origins: `app_url`, each of `extra`, the HTTP listener's, loopback aliases."""

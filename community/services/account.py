@@ -30,9 +30,11 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.input import Body, Text
+from community.domain.origins import is_loopback
 from community.domain.principal import Principal
 from community.handles import FileStore
 from community.identity import Claims, Identity
+from community.logs import DELIVERED_LINK
 from community.ratelimit import RateLimiter
 from community.services.files import public_image_path, take_upload
 from community.services.identity import check_password_strength
@@ -206,10 +208,14 @@ async def _send_link(db: Database, mailer: Mailer, user: dict[str, Any], purpose
     subject, body = _message(purpose, user["display_name"], link)
     if mailer.enabled:
         mailer.send_nowait(user["email"], subject, body)
+    elif is_loopback(mailer.settings.next_public_app_url):
+        # No SMTP on a local install: the link goes whole to the operator's own log instead of a mailbox.
+        log.warning("account.mail_link", purpose=purpose, user_id=str(user["id"]), **{DELIVERED_LINK: link},
+                    note="SMTP_HOST is not set: open this link in the browser (it was not mailed)")
     else:
-        # No SMTP (a local install): the link goes to the operator's log instead of a mailbox.
+        # A deployment without SMTP: its logs go to other people's machines, so the token is redacted.
         log.warning("account.mail_link", purpose=purpose, user_id=str(user["id"]), link=link,
-                    note="SMTP_HOST is not set; this link was not mailed")
+                    note="SMTP_HOST is not set: this link was not mailed; set SMTP_HOST to send it")
     return expires_at
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,20 +36,42 @@ def live_database() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory,
-                dns: DnsServer, live_database: str) -> Iterator[str]:
-    """The whole product as `make run` starts it, on a fresh database."""
+def live_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's log: its JSON lines, as `make run` prints them."""
+    return tmp_path_factory.mktemp("e2e-log") / "server.log"
+
+
+@pytest.fixture(scope="session")
+def live_env(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPathFactory,
+             dns: DnsServer, live_database: str) -> Iterator[dict[str, str]]:
+    """The environment of `community serve` on a fresh database (the database lives as long as the session)."""
     if not DIST.exists():
         pytest.fail("the browser app is not built (web/dist): run make install with Node.js 20+", pytrace=False)
     name = live_database
     trio.run(_admin, pg_url, f"CREATE DATABASE {name} TEMPLATE community_template")
+    try:
+        yield {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1",
+               "COMMUNITY_DATA_DIR": str(tmp_path_factory.mktemp("e2e-var")), "LOG_FORMAT": "json",
+               "LOG_LEVEL": "warning", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
+               "DNS_RESOLVER": dns.address, "DNS_TIMEOUT_SECONDS": "2"}
+    finally:
+        trio.run(_admin, pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def live_server(live_env: dict[str, str], live_log: Path) -> Iterator[str]:
+    """The whole product as `make run` starts it (no SMTP: mailed links go to its log)."""
+    with serve(live_env, live_log) as base:
+        yield base
+
+
+@contextmanager
+def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`community serve` on free ports with `env`, logging to `log_path`; its base URL until the block ends.
+    Another node on the live server's database serves the same product (the nodes share everything)."""
     port, ws_port = _free_port(), _free_port()
-    env = {**os.environ, "DATABASE_URL": with_database(pg_url, name), "HOST": "127.0.0.1", "PORT": str(port),
-           "WEBSOCKET_PORT": str(ws_port), "NEXT_PUBLIC_APP_URL": f"http://127.0.0.1:{port}",
-           "COMMUNITY_DATA_DIR": str(tmp_path_factory.mktemp("e2e-var")), "LOG_FORMAT": "json",
-           "LOG_LEVEL": "warning", "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "1024",
-           "DNS_RESOLVER": dns.address, "DNS_TIMEOUT_SECONDS": "2"}
-    log = (tmp_path_factory.mktemp("e2e-log") / "server.log").open("w")
+    env = {**env, "PORT": str(port), "WEBSOCKET_PORT": str(ws_port), "NEXT_PUBLIC_APP_URL": f"http://127.0.0.1:{port}"}
+    log = log_path.open("w")
     server = subprocess.Popen([sys.executable, "-m", "community", "serve"], env=env, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -63,7 +86,6 @@ def live_server(pg_url: str, template_url: str, tmp_path_factory: pytest.TempPat
             server.kill()
             server.wait()
         log.close()
-        trio.run(_admin, pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:

@@ -99,6 +99,8 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str, tmp
     reply = a.get_by_role("article").filter(has_text="Tuesday works")
     expect(reply).to_be_visible()
     expect(a.get_by_text("Ben Okafor is typing…")).to_be_hidden()
+    # Ana started the topic: the reply notifies her, and the bell counts it live.
+    expect(a.get_by_role("link", name="Notifications, 1 unread")).to_be_visible()
     capture(a, "topic-live-reply", problems, dark=True)
 
     # Ana reacts; Ben sees the count change in place.
@@ -119,6 +121,11 @@ def test_two_people_use_the_product_live(browser: Browser, live_server: str, tmp
     expect(a.get_by_text("flagged a post")).to_be_visible()
     expect(a.get_by_text("Off topic")).to_be_visible()
     capture(a, "moderation", problems)
+    a.get_by_role("link", name="Notifications, 1 unread").click()
+    expect(a.get_by_role("button", name="Ben Okafor replied in Workshop schedule")).to_be_visible()
+    a.get_by_role("button", name="Ben Okafor replied in Workshop schedule").click()
+    expect(a).to_have_url(re.compile(r"/topics/[0-9a-f-]+#post-[0-9a-f-]+$"))
+    expect(a.get_by_role("link", name="Notifications")).to_be_visible()  # read: the count is gone
 
     # Search finds Ben's reply (the index follows commits asynchronously, so look until it is there).
     a.get_by_label("Search").fill("Tuesday")

@@ -121,21 +121,40 @@ def test_the_composer_previews_with_the_server_and_completes_mentions(browser: B
     page.get_by_role("button", name="Post reply").click()
     expect(page.get_by_role("article").filter(has_text="Thanks @benokafor")).to_be_visible()
 
-    # A new topic's content previews the same way before it is created.
+    # A new topic completes mentions with the composer's own list, keeps its draft over a reload, and
+    # previews the same way before it is created.
     page.goto(f"{base}/{slug}/new-topic")
-    page.get_by_label("Content").fill("A _new_ **topic**")
+    page.get_by_label("Title").fill("Plans for spring")
+    content = page.get_by_label("Content")
+    content.press_sequentially("Ideas, @oka", delay=30)
+    expect(page.get_by_role("listbox", name="Mention someone").get_by_role("option", name=re.compile("Ben Okafor"))
+           ).to_be_visible()
+    capture(page, "new-topic-mention", problems)
+    content.press("Enter")
+    expect(content).to_have_value("Ideas, @benokafor ")
+    content.press_sequentially("A _new_ **topic**", delay=5)
+    page.wait_for_timeout(400)  # a draft is stored 250 ms after the last key
+    page.reload()
+    expect(page.get_by_label("Title")).to_have_value("Plans for spring")
+    expect(page.get_by_label("Content")).to_have_value("Ideas, @benokafor A _new_ **topic**")
     page.get_by_role("button", name="Preview").click()
     expect(page.get_by_role("region", name="Preview of the content").locator("strong")).to_have_text("topic")
     capture(page, "new-topic-preview", problems)
+    page.get_by_role("button", name="Create topic").click()
+    expect(page.get_by_role("heading", name="Plans for spring")).to_be_visible()
+    page.goto(f"{base}/{slug}/new-topic")  # created: the draft is gone
+    expect(page.get_by_label("Title")).to_have_value("")
+    expect(page.get_by_label("Content")).to_have_value("")
 
-    # The mention reached Ben (the notifier delivers after the commit, so look for a while).
+    # Both mentions reached Ben, saying who and where (the writer runs after the commit: look for a while).
     found: list[dict[str, object]] = []
     for _ in range(40):
         found = httpx.get(f"{base}/api/notifications", headers=auth["Ben"]).json()["notifications"]
-        if any(n["kind"] == "mention" for n in found):
+        if len([n for n in found if n["kind"] == "mention"]) >= 2:
             break
         page.wait_for_timeout(250)
-    assert any(n["kind"] == "mention" for n in found), found
+    assert sorted((n["title"], n["actor_name"]) for n in found if n["kind"] == "mention") == [
+        ("Mentions and previews", "Ana Lima"), ("Plans for spring", "Ana Lima")], found
     assert problems == []
     assert ana.errors == []
     context.close()
@@ -232,3 +251,45 @@ def test_the_read_position_follows_the_reader_to_another_device(browser: Browser
     assert ben2.errors == []
     laptop.close()
     phone.close()
+
+
+def test_a_locked_topic_and_who_replied_where(browser: Browser, live_server: str) -> None:
+    """Locked: a member's own post keeps no Edit or Delete and says why, reactions are closed; its moderators
+    keep theirs. The reply before the lock reached Ana as "Ben Okafor replied in <title>", and the
+    dashboard's recent activity names the topic too."""
+    base, problems = live_server, []
+    slug, auth, emails = community(base, "Locked")
+    _, topic_id = forum_topic(base, slug, auth["Ana"], "Closed for the winter")
+    r = httpx.post(f"{base}/api/orgs/{slug}/topics/{topic_id}/posts", json={"content": "My last word"},
+                   headers=auth["Ben"])
+    assert r.status_code == 201, r.text
+    r = httpx.patch(f"{base}/api/orgs/{slug}/topics/{topic_id}", json={"is_locked": True}, headers=auth["Ana"])
+    assert r.status_code == 200, r.text
+
+    context, ben = signed_in(browser, base, emails["Ben"])
+    page = ben.page
+    page.goto(f"{base}/{slug}/topics/{topic_id}")
+    mine = page.get_by_role("article").filter(has_text="My last word")
+    expect(mine.get_by_text("This topic is locked: your post can no longer be edited or deleted.")).to_be_visible()
+    expect(mine.get_by_role("button", name="Edit")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Add a reaction")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Reply")).to_have_count(0)
+    expect(page.get_by_text("This topic is locked: no new replies.")).to_be_visible()
+    capture(page, "topic-locked", problems)
+    context.close()
+
+    context, ana = signed_in(browser, base, emails["Ana"])
+    page = ana.page
+    page.goto(f"{base}/{slug}/topics/{topic_id}")
+    bens = page.get_by_role("article").filter(has_text="My last word")
+    expect(bens.get_by_role("button", name="Edit")).to_be_visible()
+    expect(bens.get_by_role("button", name="Delete")).to_be_visible()
+    page.goto(f"{base}/{slug}/notifications")
+    expect(page.get_by_role("button", name="Ben Okafor replied in Closed for the winter")).to_be_visible()
+    capture(page, "notifications-reply", problems)
+    page.goto(f"{base}/{slug}")
+    expect(page.get_by_role("link", name="Ben Okafor replied in “Closed for the winter”")).to_be_visible()
+    assert problems == []
+    assert ben.errors == [] and ana.errors == []
+    context.close()

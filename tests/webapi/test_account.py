@@ -13,6 +13,7 @@ import structlog
 import trio
 
 from community.app import System, run_system
+from community.logs import DELIVERED_LINK, _redact
 from community.settings import Settings
 from tests.factories import PASSWORD, Factory, Persona, Personas
 from tests.realtime.conftest import ws_url
@@ -24,7 +25,8 @@ NEW_PASSWORD = "a completely new password"
 
 
 def _links(logs: list[dict[str, Any]], purpose: str) -> list[str]:
-    return [e["link"] for e in logs if e["event"] == "account.mail_link" and e["purpose"] == purpose]
+    # A local install without SMTP: the log delivers the link whole (DELIVERED_LINK escapes redaction).
+    return [e[DELIVERED_LINK] for e in logs if e["event"] == "account.mail_link" and e["purpose"] == purpose]
 
 
 def _token(link: str) -> str:
@@ -167,6 +169,27 @@ async def test_reset_token_is_stored_hashed(client: httpx.AsyncClient, factory: 
     stored = await factory.conn.fetchval("SELECT token_hash FROM account_tokens WHERE user_id = $1", person.user_id)
     assert len(stored) == 32
     assert token.encode() not in stored
+
+
+async def test_a_deployment_without_smtp_logs_the_link_without_its_token(settings: Settings) -> None:
+    """Not a local install (the app on a public address): its logs reach other people's machines, so the
+    link is logged as `link`, whose token the log's redaction removes; only loopback apps get it whole."""
+    configured = settings.model_copy(update={"next_public_app_url": "https://community.example"})
+    with trio.fail_after(30), structlog.testing.capture_logs() as logs:
+        async with trio.open_nursery() as nursery:
+            system: System = await nursery.start(run_system, configured)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{system.http_port}") as client:
+                r = await client.post("/api/auth/register", json={"email": "far@example.com", "password": PASSWORD,
+                                                                  "display_name": "Far away"})
+                assert r.status_code == 201
+            nursery.cancel_scope.cancel()
+    [event] = [e for e in logs if e["event"] == "account.mail_link"]
+    assert DELIVERED_LINK not in event
+    token = _token(event["link"])
+    assert token not in repr(_redact(None, "warning", dict(event)))
+    assert "token=[redacted]" in _redact(None, "warning", dict(event))["link"]
+    local = {**event, DELIVERED_LINK: event.pop("link")}
+    assert _redact(None, "warning", dict(local))[DELIVERED_LINK].endswith(token)
 
 
 async def test_with_smtp_the_link_is_mailed_and_never_logged(settings: Settings, database_url: str) -> None:
