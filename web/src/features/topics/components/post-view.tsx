@@ -179,7 +179,7 @@ export function PostView({ node, ctx, depth }: { node: ThreadNode; ctx: PostCont
             <div className="mt-2 flex flex-wrap gap-1 text-sm">
               {canReply && <Button size="sm" variant="ghost" onClick={() => ctx.onReply(post)}>Reply</Button>}
               {canReply && <Button size="sm" variant="ghost" onClick={quoteSelection}>Quote</Button>}
-              {mine && frozen && <span className="self-center px-2 text-xs text-gray-600 dark:text-gray-400">This topic is locked: your post can no longer be edited or deleted.</span>}
+              {mine && frozen && <span className="self-center py-1 text-xs text-gray-600 dark:text-gray-400">This topic is locked: your post can no longer be edited or deleted.</span>}
               {(mine || moderator) && !frozen && <Button size="sm" variant="ghost" onClick={() => { setDraft(post.content); setMode("edit"); }}>Edit</Button>}
               {(mine || moderator) && !frozen && (
                 <Button size="sm" variant="ghost" busy={remove.isPending}
