@@ -172,10 +172,12 @@ def to_csv(series: list[dict[str, Any]]) -> str:
 
 async def rollup_step(db: Database, batch: int, *, now: date | None = None) -> int:
     """Roll up, for up to `batch` orgs, the days still due before today (up to `batch` days each,
-    catching up after downtime); idempotent: a repeated day is rewritten with the same numbers."""
+    catching up after downtime); idempotent: a repeated day is rewritten with the same numbers.
+    A new org's rollups start at the dashboard's window (`DEFAULT_DAYS` with today) if it is younger,
+    so the dashboard computes only today live."""
     current = now or today()
     async with db.transaction() as conn:
-        due = await q.due_orgs(conn, current, batch)
+        due = await q.due_orgs(conn, current, batch, DEFAULT_DAYS - 1)
     done = 0
     for org_id, first in due:
         first = max(first, current - timedelta(days=MAX_DAYS))

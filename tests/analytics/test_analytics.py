@@ -146,7 +146,9 @@ async def test_series_matches_the_tables_and_rollups_are_idempotent(
         client: httpx.AsyncClient, factory: Factory, personas: Personas, runtime: System) -> None:
     acme, today = personas.acme, analytics.today()
     h = await seed(factory, acme, today)
-    assert await _roll_all(runtime, today) == 70  # every day from the org's creation to yesterday, none twice
+    # Every day from the org's creation to yesterday, none twice; and the other org's (created today)
+    # 29 past days of the dashboard's window.
+    assert await _roll_all(runtime, today) == 70 + 29
     assert await _roll_all(runtime, today) == 0
     stored = await factory.conn.fetch("SELECT * FROM analytics_daily WHERE org_id = $1 ORDER BY day", acme.id)
     assert [r["day"] for r in stored] == [today - timedelta(days=70 - i) for i in range(70)]
@@ -242,12 +244,13 @@ async def test_the_actor_rolls_up_in_the_tree(factory: Factory, personas: Person
     runtime.handles.analytics.poke()
     with trio.fail_after(15):
         while True:
-            if await factory.conn.fetchval("SELECT count(*) FROM analytics_daily WHERE org_id = $1", acme.id) >= 3:
+            if await factory.conn.fetchval("SELECT count(*) FROM analytics_daily WHERE org_id = $1", acme.id) >= 29:
                 break
             await trio.sleep(0.02)
     days = await factory.conn.fetch("SELECT day FROM analytics_daily WHERE org_id = $1 ORDER BY day", acme.id)
     today = analytics.today()
-    assert [r["day"] for r in days] == [today - timedelta(days=3 - i) for i in range(3)]
+    # A three-day-old org: from the dashboard's window (30 days with today), not only its 3 days.
+    assert [r["day"] for r in days] == [today - timedelta(days=29 - i) for i in range(29)]
 
 
 async def test_range_is_validated(client: httpx.AsyncClient, personas: Personas) -> None:

@@ -117,3 +117,18 @@ END $fn$;
 
 GRANT EXECUTE ON FUNCTION analytics_days(uuid, date, date) TO community_app;
 GRANT EXECUTE ON FUNCTION analytics_live_days(uuid, date, date) TO community_app;
+
+-- The dashboard reads the last 30 days with today (`recent` = 29 past days), far more often than
+-- the analytics page; the actor rolled up only from the org's creation day, so for a young org (or one whose
+-- history was imported) every dashboard computed the days before it live. The actor now starts a
+-- new org's rollups at the earlier of its creation day and `today - recent`, so a dashboard
+-- computes only today live (and yesterday, until the actor's first round after midnight).
+DROP FUNCTION analytics_due_orgs(date, integer);
+CREATE FUNCTION analytics_due_orgs(today date, n integer, recent integer) RETURNS TABLE (org_id uuid, next_day date)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
+$$ SELECT o.id, coalesce(max(a.day) + 1, least((o.created_at AT TIME ZONE 'UTC')::date, today - recent))
+   FROM organizations o LEFT JOIN analytics_daily a ON a.org_id = o.id
+   GROUP BY o.id, o.created_at
+   HAVING coalesce(max(a.day) + 1, least((o.created_at AT TIME ZONE 'UTC')::date, today - recent)) < today
+   LIMIT n $$;
+GRANT EXECUTE ON FUNCTION analytics_due_orgs(date, integer, integer) TO community_app;

@@ -58,7 +58,7 @@ WHERE ms.org_id = $1 AND ms.status = 'active' AND ms.joined_at >= ($2::date)::ti
 GROUP BY 1 ORDER BY 1
 """
 
-_DUE = "SELECT org_id, next_day FROM analytics_due_orgs($1, $2)"
+_DUE = "SELECT org_id, next_day FROM analytics_due_orgs($1, $2, $3)"
 
 
 async def compute_days(conn: Conn, org_id: UUID, start: date, end: date) -> list[dict[str, Any]]:
@@ -81,6 +81,8 @@ async def list_cohorts(conn: Conn, org_id: UUID, start: date, end: date, fresh: 
     return rows(await conn.fetch(_COHORTS, org_id, start, end, fresh))
 
 
-async def due_orgs(conn: Conn, today: date, n: int) -> list[tuple[UUID, date]]:
-    return [(r["org_id"], r["next_day"]) for r in await conn.fetch(_DUE, today, n)]
+async def due_orgs(conn: Conn, today: date, n: int, recent: int) -> list[tuple[UUID, date]]:
+    """Up to `n` orgs with the first day each still has to roll up: the day after its last rollup,
+    or for an org without any, the earlier of its creation day and `recent` days before today."""
+    return [(r["org_id"], r["next_day"]) for r in await conn.fetch(_DUE, today, n, recent)]
 
