@@ -100,6 +100,14 @@ def _each(start: date, end: date) -> list[date]:
 
 def _aggregate(period: date | None, days: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"period": period.isoformat()} if period is not None else {}
+    if len(days) == 1:  # a series by day: 365 of these for a year, so no sums and unions of one
+        d = days[0]
+        minutes = d["first_reply_minutes"]
+        out["members"], out["active_members"] = d["members"], d["mask"].bit_count()
+        out["median_first_reply_minutes"] = round(statistics.median(minutes), 1) if minutes else None
+        for name in COUNTS:
+            out[name] = d[name]
+        return out
     out["members"] = days[-1]["members"] if days else 0
     sums = dict.fromkeys(COUNTS, 0)
     active, minutes = 0, []

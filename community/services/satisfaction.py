@@ -224,7 +224,7 @@ def period_fields(days: list[dict[str, Any]]) -> dict[str, Any]:
     """The satisfaction columns of a series period (and of the totals)."""
     if not days:
         return {"csat_average": None, "csat_responses": 0, "event_rating_average": None, "event_ratings": 0}
-    t = merge(days)
+    t = merge(days) if len(days) > 1 else days[0]  # a series by day: one day, nothing to merge
     return {"csat_average": average(t["csat_scores"]), "csat_responses": len(t["csat_scores"]),
             "event_rating_average": average(t["rating_scores"]), "event_ratings": len(t["rating_scores"])}
 
