@@ -137,8 +137,10 @@ def _retention(days: list[dict[str, Any]], cohorts: list[dict[str, Any]],
     return out
 
 
-async def read_analytics(db: Database, billing: Billing, member: OrgMember, start: date | None, end: date | None,
-                         granularity: Granularity = "day") -> dict[str, Any]:
+async def read_numbers(db: Database, billing: Billing, member: OrgMember, start: date | None,
+                       end: date | None) -> dict[str, Any]:
+    """What an answer is made of, read in one transaction (the route runs it in the same handoff as
+    who the caller is: `read_page`); `answer` then shapes it, off the database's thread."""
     member.require(Perm.VIEW_ANALYTICS)
     require_plan(billing, member, "analytics")
     current = today()
@@ -147,6 +149,11 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
         days, fresh = await _numbers(conn, member.org_id, start, end, current)
         cohorts = await q.list_cohorts(conn, member.org_id, start, end, list(fresh))
         felt = await satisfaction.satisfaction_days(conn, member.org_id, start, end)
+    return {"from": start, "to": end, "days": days, "fresh": fresh, "cohorts": cohorts, "felt": felt}
+
+
+def answer(numbers: dict[str, Any], granularity: Granularity = "day") -> dict[str, Any]:
+    days, felt = numbers["days"], numbers["felt"]
     buckets: dict[date, list[dict[str, Any]]] = {}
     for d in days:
         buckets.setdefault(period_of(d["day"], granularity), []).append(d)
@@ -156,9 +163,15 @@ async def read_analytics(db: Database, billing: Billing, member: OrgMember, star
     series = [_aggregate(p, b) | satisfaction.period_fields(moods.get(p, []))
               for p, b in sorted(buckets.items())]
     every = list(felt.values())
-    return {"from": start, "to": end, "granularity": granularity, "series": series,
+    return {"from": numbers["from"], "to": numbers["to"], "granularity": granularity, "series": series,
             "totals": _aggregate(None, days) | satisfaction.period_fields(every),
-            "retention": _retention(days, cohorts, fresh), "satisfaction": satisfaction.summary(every)}
+            "retention": _retention(days, numbers["cohorts"], numbers["fresh"]),
+            "satisfaction": satisfaction.summary(every)}
+
+
+async def read_analytics(db: Database, billing: Billing, member: OrgMember, start: date | None, end: date | None,
+                         granularity: Granularity = "day") -> dict[str, Any]:
+    return answer(await read_numbers(db, billing, member, start, end), granularity)
 
 
 async def recent_totals(conn: Conn, org_id: UUID, n: int = DEFAULT_DAYS) -> dict[str, Any]:
