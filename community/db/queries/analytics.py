@@ -1,6 +1,6 @@
 """Analytics SQL: per-UTC-day numbers computed from the tables, and the daily rollups.
 
-`_DAYS` (the function `analytics_days`, migration 0029) answers one row per day in [$2, $3) for
+`_DAYS` (the function `analytics_days`, migration 0028) answers one row per day in [$2, $3) for
 org $1, straight from the source tables; the actor stores it in `analytics_daily` for days that
 are over, and the series computes it live for today (and any past day not rolled up yet).
 """
@@ -13,7 +13,7 @@ from uuid import UUID
 
 from community.db.pool import Conn, rows
 
-# The per-day numbers of [$2, $3) for org $1 (migration 0029: PL/pgSQL functions, so each
+# The per-day numbers of [$2, $3) for org $1 (migration 0028: PL/pgSQL functions, so each
 # connection plans them once, generically, instead of planning an eleven-way join per request).
 _DAYS = "SELECT * FROM analytics_days($1, $2, $3)"
 
@@ -43,7 +43,7 @@ WHERE org_id = $1 AND day >= $2 AND day < $3 ORDER BY day
 
 # A day computed live, in the stored days' shape: the active members who have a number as a
 # bitmap, those who have none yet (first active since the last rollup) as ids, and the org's next
-# number (where the caller may number those for the answer's own arithmetic). Migration 0029.
+# number (where the caller may number those for the answer's own arithmetic). Migration 0028.
 _LIVE_DAYS = "SELECT * FROM analytics_live_days($1, $2, $3)"
 
 # Join-month cohorts of the members who joined in [$2, $3): size, the numbered ones as a bitmap,
