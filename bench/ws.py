@@ -1,11 +1,18 @@
 """Websocket benchmark: `community serve` against a minimal `websockets` (asyncio) peer.
 
-    .venv/bin/python bench/ws.py [--idle 2000] [--fanout 1000,2000] [--events 20]
-                                 [--latency 1000] [--rate 50] [--seconds 5] [--typists 40] [--watchers 25]
+    .venv/bin/python -m bench.ws [--idle 2000] [--fanout 1000,2000] [--events 20]
+                                    [--latency 1000] [--rate 50] [--seconds 5] [--typists 40] [--watchers 25]
 
 Servers run in subprocesses; the clients (trio-websocket) run here, in a separate process.
 Server CPU and memory are read from the server's process with psutil. Prints a Markdown table
 and writes JSON next to this file (`ws-results.json`).
+
+Fan-out is measured twice per fleet size: CPU per delivered frame with the event's making
+included (a REST post for community, one publish frame for the peer), and "delivery alone":
+that minus the same posts' cost on a topic no socket follows, measured with the same fleet
+open (so the notifier's judging and every background task are in both and cancel out).
+CPU per delivery holds steady on a loaded box; wall-clock figures do not (the load average
+is recorded with every run).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any
 import httpx
 import psutil
 import trio
+import trio.lowlevel
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +117,7 @@ class Community(Target):
         env.pop("DATABASE_URL", None)
         self.proc = subprocess.Popen([PYTHON, "-m", "community", "serve"], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        print(f"community server pid={self.proc.pid}", file=sys.stderr, flush=True)
         self.base = f"http://127.0.0.1:{self.http_port}"
         self.ws_url = f"ws://127.0.0.1:{self.ws_port}/ws"
         self.tokens: list[str] = []
@@ -157,9 +166,10 @@ class Community(Target):
     def url(self, user: int) -> str:
         return f"{self.ws_url}?org={self.org}&access_token={self.tokens[user % len(self.tokens)]}"
 
-    async def publish(self, i: int, client: httpx.AsyncClient | None = None) -> None:  # type: ignore[override]
+    async def publish(self, i: int, client: httpx.AsyncClient | None = None,  # type: ignore[override]
+                      topic: int = 0) -> None:
         assert client is not None
-        r = await client.post(f"{self.base}/api/orgs/{self.org}/topics/{self.topics[0]}/posts", headers=self.owner,
+        r = await client.post(f"{self.base}/api/orgs/{self.org}/topics/{self.topics[topic]}/posts", headers=self.owner,
                               json={"content": f"lat-{i}"})
         assert r.status_code == 201, r.text
 
@@ -175,9 +185,10 @@ class Peer(Target):
         self.forum = "forum:f"
         self.publisher: WebSocketConnection | None = None
 
-    async def publish(self, i: int, client: httpx.AsyncClient | None = None) -> None:  # type: ignore[override]
+    async def publish(self, i: int, client: httpx.AsyncClient | None = None,  # type: ignore[override]
+                      topic: int = 0) -> None:
         assert self.publisher is not None
-        await self.publisher.send_message(json.dumps({"type": "publish", "id": i, "channel": self.topics[0],
+        await self.publisher.send_message(json.dumps({"type": "publish", "id": i, "channel": self.topics[topic],
                                                       "content": f"lat-{i}"}))
 
 
@@ -192,6 +203,7 @@ class Fleet:
         self.target_count = 0
         self.frames = 0
         self.done = trio.Event()
+        self.opens_per_s = 0.0
 
     def expect(self, total: int) -> None:
         self.received, self.target_count, self.done = 0, total, trio.Event()
@@ -202,10 +214,15 @@ class Fleet:
         await limiter.acquire()
         async with open_websocket_url(url, message_queue_size=64) as ws:
             await ws.get_message()  # welcome
-            for channel in channels:
+            for channel in channels:  # pipelined: every subscribe goes, then the answers are read
                 await ws.send_message(json.dumps({"type": "subscribe", "channel": channel}))
-                while '"subscribed"' not in await ws.get_message():
-                    pass
+            answered = 0
+            while answered < len(channels):
+                message = await ws.get_message()
+                if '"subscribed"' in message:
+                    answered += 1
+                elif '"error"' in message:
+                    raise RuntimeError(f"subscribe refused: {message[:200]}")
             limiter.release()
             ready()
             async with trio.open_nursery() as nursery:
@@ -236,10 +253,20 @@ class Fleet:
                 self.done.set()
 
 
+# Handshakes in flight while a fleet opens; and the time it may take: 60 s plus 20 ms a socket
+# (50 opens a second: 10,000 sockets get 260 s), so a large fleet is not cut off by a fixed bound.
+IN_FLIGHT = 200
+
+
+def open_timeout(count: int) -> float:
+    return 60 + count * 0.02
+
+
 @asynccontextmanager
 async def open_fleet(target: Target, count: int, channels: list[str]) -> AsyncIterator[Fleet]:
     fleet, stop, ready = Fleet(), trio.Event(), trio.Event()
     opened = 0
+    started = time.monotonic()
 
     def one_ready() -> None:
         nonlocal opened
@@ -248,17 +275,24 @@ async def open_fleet(target: Target, count: int, channels: list[str]) -> AsyncIt
             ready.set()
 
     async with trio.open_nursery() as nursery:
-        limiter = trio.Semaphore(50)  # handshakes in flight
+        limiter = trio.Semaphore(IN_FLIGHT)
 
         async def start(i: int) -> None:
             await fleet.hold(target.url(i), channels, one_ready, stop, limiter)
 
         for i in range(count):
             nursery.start_soon(start, i)
-            if i % 100 == 99:
-                await trio.sleep(0.05)
-        with trio.fail_after(300):
-            await ready.wait()
+            if i % 500 == 499:
+                await trio.lowlevel.checkpoint()
+        try:
+            with trio.fail_after(open_timeout(count)):
+                await ready.wait()
+        except trio.TooSlowError:
+            msg = f"{target.name}: {opened} of {count} sockets open after {open_timeout(count):.0f} s"
+            raise RuntimeError(msg) from None
+        fleet.opens_per_s = round(count / (time.monotonic() - started), 1)
+        print(f"opened {count} {target.name} in {time.monotonic() - started:.1f} s ({fleet.opens_per_s}/s)",
+              file=sys.stderr, flush=True)
         yield fleet
         stop.set()
 
@@ -277,15 +311,32 @@ async def measure_idle(target: Target, count: int) -> dict[str, Any]:
         await trio.sleep(10)
         idle_cpu = (cpu_seconds(ps) - cpu0) / (time.monotonic() - t0)
     return {"sockets": count, "kb_per_socket": round((rss1 - rss0) / count / 1024, 1),
-            "idle_cpu_percent": round(idle_cpu * 100, 2)}
+            "idle_cpu_percent": round(idle_cpu * 100, 2), "opens_per_s": fleet.opens_per_s}
 
 
 def _ch(target: Target, topic: str) -> str:
     return f"topic:{topic}" if target.name == "community" else topic
 
 
+async def _post_cost(target: Target, client: httpx.AsyncClient, events: int) -> float:
+    """Server CPU seconds of one event made on a topic no socket follows: the REST post (or the peer's
+    publish frame), the transaction, triggers and the notifier's judging, but no delivery."""
+    ps = target.ps
+    await trio.sleep(0.5)
+    cpu0 = cpu_seconds(ps)
+    for i in range(events):
+        await target.publish(10_000 + i, client, topic=2)  # type: ignore[call-arg]
+        await trio.sleep(0.02)
+    await trio.sleep(0.5)  # what follows a commit (notifier, notification writer) is counted too
+    return (cpu_seconds(ps) - cpu0) / events
+
+
 async def measure_fanout(target: Target, client: httpx.AsyncClient, count: int, events: int) -> dict[str, Any]:
+    """CPU per delivered frame, with the post that made the event and without it ("delivery alone":
+    minus the same post's cost on a topic nobody follows, measured with the same fleet open)."""
     async with open_fleet(target, count, [_ch(target, target.topics[0])]) as fleet:
+        await fleet.quiesce()
+        post = await _post_cost(target, client, events)
         await fleet.quiesce()
         fleet.expect(count * events)
         ps = target.ps
@@ -294,12 +345,17 @@ async def measure_fanout(target: Target, client: httpx.AsyncClient, count: int, 
         for i in range(events):
             await target.publish(i, client)  # type: ignore[call-arg]
             await trio.sleep(0.02)
-        with trio.fail_after(120):
+        with trio.fail_after(120 + count * events / 1000):
             await fleet.done.wait()
-        elapsed, cpu = time.monotonic() - t0, cpu_seconds(ps) - cpu0
+        elapsed = time.monotonic() - t0
+        await trio.sleep(0.5)  # as in _post_cost
+        cpu = cpu_seconds(ps) - cpu0
     delivered = count * events
     return {"sockets": count, "events": events, "delivered": delivered,
-            "us_per_delivery": round(cpu / delivered * 1e6, 1), "deliveries_per_s": round(delivered / elapsed)}
+            "us_per_delivery": round(cpu / delivered * 1e6, 1),
+            "post_us": round(post * 1e6, 1),
+            "us_per_delivery_alone": round((cpu - post * events) / delivered * 1e6, 1),
+            "deliveries_per_s": round(delivered / elapsed), "load_average": os.getloadavg()[0]}
 
 
 async def measure_latency(target: Target, client: httpx.AsyncClient, count: int, rate: int,
@@ -352,7 +408,7 @@ async def measure_typing(target: Community, typists: int, watchers: int, seconds
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": f"{platform.platform()} · {psutil.cpu_count()} CPUs · "
                                           f"{round(psutil.virtual_memory().total / 2**30, 1)} GiB",
-                               "command": " ".join(sys.argv)}
+                               "command": " ".join(sys.argv), "load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         community, peer = Community(Path(tmp)), Peer()
         try:
@@ -377,22 +433,35 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 except subprocess.TimeoutExpired:
                     target.proc.kill()
                     target.proc.wait()
+    results["load_average_end"] = os.getloadavg()
     return results
 
 
 def table(results: dict[str, Any]) -> str:
     c, p = results["community"], results["peer (websockets)"]
-    lines = [f"Machine: {results['machine']}  ", f"Command: `{results['command']}`", "",
+    lines = [f"Machine: {results['machine']}  ", f"Command: `{results['command']}`  ",
+             f"Load average (1/5/15 min) at start {results.get('load_average_start')}, "
+             f"at end {results.get('load_average_end')}", "",
              "| measure | community | peer (websockets) | ratio |", "|---|---|---|---|"]
     lines.append(f"| idle: KB per socket ({c['idle']['sockets']} sockets, org+forum+3 topics) | "
                  f"{c['idle']['kb_per_socket']} | {p['idle']['kb_per_socket']} | |")
     lines.append(f"| idle: server CPU % | {c['idle']['idle_cpu_percent']} | {p['idle']['idle_cpu_percent']} | |")
+    lines.append(f"| opening: sockets per second ({c['idle']['sockets']}) | {c['idle'].get('opens_per_s')} | "
+                 f"{p['idle'].get('opens_per_s')} | |")
     for cf, pf in zip(c["fanout"], p["fanout"], strict=True):
         ratio = round(cf["us_per_delivery"] / pf["us_per_delivery"], 2) if pf["us_per_delivery"] else "-"
-        lines.append(f"| fan-out {cf['sockets']} x {cf['events']}: server µs per delivery | "
+        lines.append(f"| fan-out {cf['sockets']} x {cf['events']}: server µs per delivery (post included) | "
                      f"{cf['us_per_delivery']} | {pf['us_per_delivery']} | {ratio} |")
+        alone = round(cf["us_per_delivery_alone"] / pf["us_per_delivery_alone"], 2) \
+            if pf["us_per_delivery_alone"] > 0 else "-"
+        lines.append(f"| fan-out {cf['sockets']}: µs per delivery alone (post: {cf['post_us']} / {pf['post_us']} µs) | "
+                     f"{cf['us_per_delivery_alone']} | {pf['us_per_delivery_alone']} | {alone} |")
         lines.append(f"| fan-out {cf['sockets']}: deliveries/s | {cf['deliveries_per_s']} | "
                      f"{pf['deliveries_per_s']} | |")
+    by_n = {f["sockets"]: f for f in c["fanout"]}
+    if 1000 in by_n and 5000 in by_n:
+        lines.append(f"| fan-out 5,000 / 1,000 per delivery alone | "
+                     f"{round(by_n[5000]['us_per_delivery_alone'] / by_n[1000]['us_per_delivery_alone'], 2)} | | |")
     cl, pl = c["latency"], p["latency"]
     lines.append(f"| latency {cl['watchers']} watchers @ {cl['rate']}/s: p50 / p99 ms | "
                  f"{cl['p50_ms']} / {cl['p99_ms']} | {pl['p50_ms']} / {pl['p99_ms']} | |")

@@ -23,7 +23,7 @@ from community.actors.outage import ride_out
 from community.actors.ws_manager import Connection, Deliver, WsManager
 from community.db.pool import Database
 from community.db.queries import audience as now
-from community.db.queries.notifications import list_org_activity_after, org_event_heads
+from community.db.queries.notifications import list_org_activity_after, org_event_head_once, org_event_heads
 from community.domain.audience import FORUM_CHANGES, REVISIBILITY, Audience, Current, Viewer, judge
 from community.domain.events import Activity, Channel, ChannelKind, EventType, dumps
 from community.domain.permissions import Role
@@ -72,9 +72,8 @@ class Notifier:
         self.mailbox.send_nowait(Sweep(), coalesce=True)
 
     async def track(self, org_id: UUID) -> int:
-        """Start following an org (a socket joined it); answers the log's head."""
-        async with self.db.transaction() as conn:
-            head = (await org_event_heads(conn, [org_id])).get(org_id, 0)
+        """Start following an org (a socket joined it); answers the log's head (one statement)."""
+        head = await org_event_head_once(self.db, org_id)
         self.cursors.setdefault(org_id, head)
         return head
 

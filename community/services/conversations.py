@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database, Query
 from community.db.queries import conversations as q
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
@@ -44,8 +44,18 @@ async def access_conversation(conn: Conn, member: OrgMember, conversation_id: UU
     """The only loader of a conversation: missing and not a participant are the same 404."""
     if member.user_id is None or not member.is_member:
         raise NotFoundError(_NOT_FOUND)
-    found = await q.get_conversation(conn, member.org_id, member.user_id, conversation_id)
-    if found is None:
+    return access_conversation_row(member, await q.get_conversation(conn, member.org_id, member.user_id,
+                                                                    conversation_id))
+
+
+def conversation_in_context(conversation_id: UUID) -> Query:
+    """What `access_conversation` loads, as a part of a one-statement read (`Database.read_in_context`)."""
+    return q.get_conversation_query(CONTEXT_ORG, CONTEXT_USER, conversation_id)
+
+
+def access_conversation_row(member: OrgMember, found: dict[str, Any] | None) -> dict[str, Any]:
+    """`access_conversation`'s rule on the row read for the caller (by `conversation_in_context`, or it)."""
+    if found is None or member.user_id is None or not member.is_member:
         raise NotFoundError(_NOT_FOUND)
     return found
 

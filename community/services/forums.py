@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from community.db.pool import Conn, Database, UniqueViolation
+from community.db.pool import CONTEXT_ORG, Conn, Database, Query, UniqueViolation
 from community.db.queries import forums, reads, topics
 from community.db.queries.forums import ForumRow
 from community.domain.audience import forum_rank
@@ -76,7 +76,20 @@ async def moderates_forum(conn: Conn, member: OrgMember, forum_path: list[UUID])
 
 async def access_forum(conn: Conn, member: OrgMember, forum_id: UUID, *, for_update: bool = False) -> ForumRow:
     """The only loader of a forum: missing and not visible to the caller are the same 404."""
-    forum = await forums.get_forum(conn, member.org_id, forum_id, for_update=for_update)
+    return _visible(member, await forums.get_forum(conn, member.org_id, forum_id, for_update=for_update))
+
+
+def forum_in_context(forum_id: UUID) -> Query:
+    """What `access_forum` loads, as a part of a one-statement read (`Database.read_in_context`)."""
+    return forums.get_forum_query(CONTEXT_ORG, forum_id)
+
+
+def access_forum_row(member: OrgMember, found: dict[str, Any] | None) -> ForumRow:
+    """`access_forum`'s rule on the row `forum_in_context` read in the caller's own statement."""
+    return _visible(member, ForumRow.from_record(found) if found is not None else None)
+
+
+def _visible(member: OrgMember, forum: ForumRow | None) -> ForumRow:
     if forum is None or not can_see(member, forum.view_rank):
         raise NotFoundError(_NOT_FOUND)
     return forum

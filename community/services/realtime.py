@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -11,10 +11,10 @@ import structlog
 import trio
 
 from community.actors.ws_manager import Connection, Frame, WsManager
-from community.db.pool import Conn, Database
+from community.db.pool import Conn, Database, Query
 from community.db.queries import audience as now
 from community.db.queries import notifications as q
-from community.db.queries import ws_connections
+from community.db.queries import orgs, ws_connections
 from community.db.queries.activity import list_activity_after
 from community.domain.audience import Current, judge, referenced
 from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError
@@ -24,42 +24,44 @@ from community.domain.principal import OrgMember, SessionKey
 from community.handles import Realtime
 from community.identity import Identity
 from community.realtime.protocol import CLOSE_SIGNED_OUT
-from community.services.conversations import read_conversation
-from community.services.forums import read_forum_view
-from community.services.identity import principal_from_token, session_key
-from community.services.orgs import access_org
-from community.services.topics import read_topic_view
+from community.services.conversations import access_conversation_row, conversation_in_context
+from community.services.forums import access_forum_row, forum_in_context
+from community.services.identity import caller_in_org, principal_from_token, session_key
+from community.services.orgs import caller_from_context
+from community.services.topics import access_topic_row, topic_in_context
 from community.settings import Settings
 
 log = structlog.get_logger("community.realtime")
-# Checked exactly as the REST read of that object is.
-_ACCESS: dict[ChannelKind, Callable[[Database, OrgMember, UUID], Awaitable[object]]] = {
-    ChannelKind.FORUM: read_forum_view, ChannelKind.TOPIC: read_topic_view,
-    ChannelKind.CONVERSATION: read_conversation}
+# Checked exactly as the REST read of that object is: its `access_*` load and rule, read in one
+# statement with the caller's membership as it is now.
+_ACCESS: dict[ChannelKind, tuple[Callable[[UUID], Query], Callable[[OrgMember, dict[str, Any] | None], object]]] = {
+    ChannelKind.FORUM: (forum_in_context, access_forum_row), ChannelKind.TOPIC: (topic_in_context, access_topic_row),
+    ChannelKind.CONVERSATION: (conversation_in_context, access_conversation_row)}
 
 
 async def open_session(db: Database, identity: Identity, settings: Settings, token: str | None, org_ref: str | None,
                        origin: str | None) -> tuple[OrgMember, datetime, SessionKey]:
-    """The handshake: token (401), membership (404/403), browser origin (403)."""
+    """The handshake: token (401), membership (404/403), browser origin (403). The token is verified
+    once (cached until it expires); who it names, whether its session was signed out and their place
+    in the org are one statement, as on REST's hot path (`caller_in_org`)."""
     if not token:
         raise UnauthorizedError("Sign in: the websocket needs a token.")
     claims = await identity.verifier.verify(token)
-    principal = await principal_from_token(db, identity, token)
     if not org_ref or len(org_ref) > 100 or not org_ref.isprintable():
+        await principal_from_token(db, identity, token)  # a token that does not work is still 401 first
         raise NotFoundError("No such organization.")
-    member = await access_org(db, principal, org_ref)
+    _, member = await caller_in_org(db, identity, token, org_ref)
     if origin is not None and not origin_allowed(settings, member.org, origin):
         raise ForbiddenError("This origin may not open a websocket here.")
     return member, claims.expires_at, session_key(claims, token)
 
 
 async def claim_connection(db: Database, realtime: Realtime, node_id: UUID, user_id: UUID) -> UUID:
-    """A slot for one more socket of this person (counted across nodes); 429 at the limit."""
+    """A slot for one more socket of this person (counted across nodes); 429 at the limit. One statement."""
     claim = uuid4()
-    async with db.transaction() as tx:
-        granted = await ws_connections.claim(tx, node_id=node_id, connection_id=claim, user_id=user_id,
-                                             limit=realtime.settings.max_connections_per_user,
-                                             stale=realtime.settings.presence_stale)
+    granted = await ws_connections.claim(db, node_id=node_id, connection_id=claim, user_id=user_id,
+                                         limit=realtime.settings.max_connections_per_user,
+                                         stale=realtime.settings.presence_stale)
     if not granted:
         raise RateLimitedError("Too many open websockets for this account; close one first.", retry_after=30)
     return claim
@@ -68,8 +70,7 @@ async def claim_connection(db: Database, realtime: Realtime, node_id: UUID, user
 async def release_connection(db: Database, node_id: UUID, claim: UUID) -> None:
     """Best effort within a bound: a release lost to an outage is swept by the next heartbeat."""
     with trio.move_on_after(5):
-        async with db.transaction() as tx:
-            await ws_connections.release(tx, node_id=node_id, connection_id=claim)
+        await ws_connections.release(db, node_id=node_id, connection_id=claim)
 
 
 async def connections_heartbeat(db: Database, realtime: Realtime, node_id: UUID) -> None:
@@ -118,11 +119,17 @@ async def check_subscribe(db: Database, member: OrgMember, channel: Channel) -> 
     access = _ACCESS.get(channel.kind)
     if access is None:
         raise ForbiddenError("You may not subscribe to this channel.")
+    load, rule = access
     try:
         # The role as it is now, not as it was at the handshake: a demoted member must not
-        # subscribe to what their old role could read.
-        current = await access_org(db, member.principal, str(member.org_id))
-        await access(db, current, channel.id)
+        # subscribe to what their old role could read. Membership and object: one round trip.
+        context, found = await db.read_in_context(
+            orgs.request_context_query(user_id=member.user_id, subject=None, ref=str(member.org_id)),
+            [load(channel.id)])
+        if context is None:
+            raise NotFoundError("No such organization.")
+        _, current = caller_from_context(context)
+        rule(current, found[0])
     except (NotFoundError, ForbiddenError):
         raise ForbiddenError("You may not subscribe to this channel.") from None
     return channel

@@ -15,7 +15,7 @@ from uuid import UUID
 from pydantic import Field, field_validator
 
 from community.actors.view_counter import ViewCounter
-from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
+from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database, Query
 from community.db.queries import forums, members, moderation, orgs, posts, reads, topics
 from community.db.queries.forums import ForumRow
 from community.domain.cursors import encode_cursor, next_cursor, time_cursor
@@ -63,6 +63,16 @@ async def access_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: b
     if lock and not await topics.lock_topic(conn, member.org_id, topic_id):
         raise NotFoundError(_NOT_FOUND)
     return _visible(member, await topics.get_topic(conn, member.org_id, topic_id, member.user_id))
+
+
+def topic_in_context(topic_id: UUID) -> Query:
+    """What `access_topic` loads, as a part of a one-statement read (`Database.read_in_context`)."""
+    return topics.get_topic_query(CONTEXT_ORG, topic_id, CONTEXT_USER)
+
+
+def access_topic_row(member: OrgMember, found: dict[str, Any] | None) -> dict[str, Any]:
+    """`access_topic`'s rule on the row `topic_in_context` read in the caller's own statement."""
+    return _visible(member, found)
 
 
 def _visible(member: OrgMember, topic: dict[str, Any] | None) -> dict[str, Any]:

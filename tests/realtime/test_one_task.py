@@ -79,10 +79,30 @@ async def test_timers_fire_in_order_and_cancelled_ones_never(autojump_clock: tri
         dropped.cancel()
         await trio.sleep(5)
         assert fired == ["a", "b", "c"]
-        for _ in range(3000):  # long timers of sockets gone: the heap is rebuilt, not left to grow
+        for _ in range(3000):  # long timers of sockets gone leave their slots at once
             timers.call_later(3600, lambda: fired.append("never")).cancel()
         timers.call_later(1, lambda: fired.append("d"))
-        assert len(timers._heap) < 2000
+        assert len(timers._slots) == 1 and len(timers) == 1
         await trio.sleep(2)
         assert fired == ["a", "b", "c", "d"] and len(timers) == 0
+        nursery.cancel_scope.cancel()
+
+
+async def test_timers_of_one_slot_fire_in_one_wakeup_never_early(autojump_clock: trio.testing.MockClock) -> None:
+    """10,000 sockets' pings are ~330 deadlines a second: one wake-up per 50 ms slot, not per deadline."""
+    timers, late = Timers(), []
+    async with trio.open_nursery() as nursery:
+        await nursery.start(timers.run)
+        start = trio.current_time()
+        for i in range(1000):  # 1,000 deadlines spread over one second
+            due = start + 1 + i / 1000
+
+            def fire(due: float = due) -> None:
+                late.append(trio.current_time() - due)
+
+            timers.call_at(due, fire)
+        await trio.sleep(3)
+        assert len(late) == 1000
+        assert min(late) >= 0 and max(late) <= 0.05 + 1e-9  # never early, at most one slot late
+        assert timers.wakeups <= 21  # one per 50 ms slot (20 in the second, and a boundary)
         nursery.cancel_scope.cancel()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record, row, rows
+from community.db.pool import Conn, FromContext, Query, Record, row, rows
 
 COLUMNS = ("id, org_id, name, description, slug, parent_id, is_private, required_role, sort_order, topic_count, "
            "post_count, last_post_at, created_at, updated_at, path, view_rank")
@@ -37,7 +38,7 @@ class ForumRow:
     view_rank: int
 
     @classmethod
-    def from_record(cls, record: Record) -> ForumRow:
+    def from_record(cls, record: Record | Mapping[str, Any]) -> ForumRow:
         return cls(**{**dict(record), "path": tuple(record["path"])})
 
 
@@ -87,6 +88,10 @@ UPDATE forums f SET last_post_at = (
     SELECT max(t.last_activity_at) FROM topics t WHERE t.org_id = f.org_id AND t.forum_id = f.id)
 WHERE f.org_id = $1 AND f.id = $2
 """
+
+
+def get_forum_query(org_id: UUID | FromContext, forum_id: UUID) -> Query:
+    return Query("fetchrow", _GET, (org_id, forum_id))
 
 
 async def get_forum(conn: Conn, org_id: UUID, forum_id: UUID, *, for_update: bool = False) -> ForumRow | None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, rows
+from community.db.pool import Conn, Database, rows
 from community.db.queries.activity import to_activity
 from community.domain.events import Activity
 
@@ -68,6 +68,12 @@ _ACTIVE_MEMBERS = "SELECT user_id, role FROM memberships WHERE org_id = $1 AND s
 
 async def org_event_heads(conn: Conn, org_ids: list[UUID]) -> dict[UUID, int]:
     return {r["org_id"]: r["last_seq"] for r in await conn.fetch(_HEADS, org_ids)}
+
+
+async def org_event_head_once(db: Database, org_id: UUID) -> int:
+    """One org's head as one statement on its own (one round trip; a socket's welcome)."""
+    found = await db.fetch_once(_HEADS, [org_id])
+    return int(found[0]["last_seq"]) if found else 0
 
 
 async def list_org_activity_after(conn: Conn, org_id: UUID, after: int, limit: int) -> list[Activity]:

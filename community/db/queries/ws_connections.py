@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from community.db.pool import Conn
+from community.db.pool import Conn, Database
+
+# One statement, its own transaction (the claim's advisory lock is held to its end): one round trip.
+_CLAIM = "SELECT ws_connection_claim($1, $2, $3, $4, $5) AS granted"
+_RELEASE = "SELECT ws_connection_release($1, $2)"
 
 
-async def claim(conn: Conn, *, node_id: UUID, connection_id: UUID, user_id: UUID, limit: int,
+async def claim(db: Database, *, node_id: UUID, connection_id: UUID, user_id: UUID, limit: int,
                 stale: timedelta) -> bool:
-    return bool(await conn.fetchval("SELECT ws_connection_claim($1, $2, $3, $4, $5)",
-                                    node_id, connection_id, user_id, limit, stale))
+    record = await db.fetchrow_once(_CLAIM, node_id, connection_id, user_id, limit, stale)
+    return record is not None and bool(record["granted"])
 
 
-async def release(conn: Conn, *, node_id: UUID, connection_id: UUID) -> None:
-    await conn.execute("SELECT ws_connection_release($1, $2)", node_id, connection_id)
+async def release(db: Database, *, node_id: UUID, connection_id: UUID) -> None:
+    await db.fetch_once(_RELEASE, node_id, connection_id)
 
 
 async def heartbeat(conn: Conn, *, node_id: UUID, live: list[UUID], stale: timedelta) -> None:
