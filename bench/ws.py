@@ -204,6 +204,7 @@ class Fleet:
         self.frames = 0
         self.done = trio.Event()
         self.opens_per_s = 0.0
+        self.open_cpu_ms = 0.0  # server CPU per socket opened (handshake, welcome, subscribes)
 
     def expect(self, total: int) -> None:
         self.received, self.target_count, self.done = 0, total, trio.Event()
@@ -266,7 +267,7 @@ def open_timeout(count: int) -> float:
 async def open_fleet(target: Target, count: int, channels: list[str]) -> AsyncIterator[Fleet]:
     fleet, stop, ready = Fleet(), trio.Event(), trio.Event()
     opened = 0
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), cpu_seconds(target.ps)
 
     def one_ready() -> None:
         nonlocal opened
@@ -291,7 +292,9 @@ async def open_fleet(target: Target, count: int, channels: list[str]) -> AsyncIt
             msg = f"{target.name}: {opened} of {count} sockets open after {open_timeout(count):.0f} s"
             raise RuntimeError(msg) from None
         fleet.opens_per_s = round(count / (time.monotonic() - started), 1)
-        print(f"opened {count} {target.name} in {time.monotonic() - started:.1f} s ({fleet.opens_per_s}/s)",
+        fleet.open_cpu_ms = round((cpu_seconds(target.ps) - cpu_started) / count * 1000, 2)
+        print(f"opened {count} {target.name} in {time.monotonic() - started:.1f} s ({fleet.opens_per_s}/s, "
+              f"server CPU {fleet.open_cpu_ms} ms per socket, load {os.getloadavg()[0]:.1f})",
               file=sys.stderr, flush=True)
         yield fleet
         stop.set()
@@ -311,7 +314,8 @@ async def measure_idle(target: Target, count: int) -> dict[str, Any]:
         await trio.sleep(10)
         idle_cpu = (cpu_seconds(ps) - cpu0) / (time.monotonic() - t0)
     return {"sockets": count, "kb_per_socket": round((rss1 - rss0) / count / 1024, 1),
-            "idle_cpu_percent": round(idle_cpu * 100, 2), "opens_per_s": fleet.opens_per_s}
+            "idle_cpu_percent": round(idle_cpu * 100, 2), "opens_per_s": fleet.opens_per_s,
+            "open_cpu_ms": fleet.open_cpu_ms}
 
 
 def _ch(target: Target, topic: str) -> str:
@@ -448,6 +452,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(f"| idle: server CPU % | {c['idle']['idle_cpu_percent']} | {p['idle']['idle_cpu_percent']} | |")
     lines.append(f"| opening: sockets per second ({c['idle']['sockets']}) | {c['idle'].get('opens_per_s')} | "
                  f"{p['idle'].get('opens_per_s')} | |")
+    lines.append(f"| opening: server CPU ms per socket (handshake + 4 subscribes) | {c['idle'].get('open_cpu_ms')} | "
+                 f"{p['idle'].get('open_cpu_ms')} | |")
     for cf, pf in zip(c["fanout"], p["fanout"], strict=True):
         ratio = round(cf["us_per_delivery"] / pf["us_per_delivery"], 2) if pf["us_per_delivery"] else "-"
         lines.append(f"| fan-out {cf['sockets']} x {cf['events']}: server µs per delivery (post included) | "

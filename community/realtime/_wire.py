@@ -289,6 +289,19 @@ class Socket:
             if data is not None:  # None: woken to flush
                 self._feed(data)
 
+    def receive_nowait(self) -> str | bytes | None:
+        """The next whole message if the client's bytes already hold one (a client pipelining its
+        subscribes), handling pings and pongs on the way; None when none is buffered or once closed."""
+        if self.closed is not None:
+            return None
+        for event in self._proto.events():
+            message = self._on_event(event)
+            if message is not None:
+                return message
+            if self.closed is not None:
+                return None
+        return None
+
     async def _receive_some(self) -> bytes:
         try:
             return await self._stream.receive_some(_RECEIVE_BYTES)

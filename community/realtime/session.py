@@ -60,7 +60,7 @@ _LINGER = 2.0  # how long a close waits for the client's close frame
 class Session:
     """One accepted socket: registered, welcomed, served until something closes it."""
 
-    __slots__ = ("_budget", "_expiry", "_last_sent", "_ping", "_pong_due", "_scope", "conn", "expires_at",
+    __slots__ = ("_budget", "_expiry", "_last_sent", "_peeked", "_ping", "_pong_due", "_scope", "conn", "expires_at",
                  "handles", "member", "resuming", "sock", "timers")
 
     def __init__(self, handles: Handles, sock: Socket, member: OrgMember, expires_at: datetime,
@@ -79,6 +79,7 @@ class Session:
         self._ping: Timer | None = None
         self._expiry: Timer | None = None
         self._pong_due = False
+        self._peeked: str | bytes | None = None  # a message read ahead while gathering pipelined subscribes
 
     async def run(self) -> None:
         try:
@@ -157,7 +158,9 @@ class Session:
     async def _read(self) -> None:
         try:
             while True:
-                message = await self.sock.receive()
+                message, self._peeked = self._peeked, None
+                if message is None:
+                    message = await self.sock.receive()
                 if not self._budget.take(trio.current_time()):
                     if self._budget.should_warn(trio.current_time()):
                         await self._error("rate_limited", "too many frames; slow down")
@@ -169,6 +172,9 @@ class Session:
                         self.conn.close_soon(CLOSE_POLICY, exc.message)
                         return
                     await self._error("bad_request", exc.message)
+                    continue
+                if isinstance(frame, SubscribeFrame) and self._room_for([frame.channel]):
+                    await self._subscribe_all(self._pipelined([frame.channel]))
                     continue
                 await self._answer(frame)
         except ConnectionClosed:
@@ -202,6 +208,45 @@ class Session:
         if conn.close_code is None:
             manager.subscribe(conn, channel)
         await self._send_text(SubscribedFrame(channel=channel).wire())
+
+    def _room_for(self, channels: list[Channel]) -> bool:
+        """Whether every one of these could be subscribed without passing `max_channels`."""
+        return len(self.conn.channels.union(channels)) <= self.handles.realtime.settings.max_channels
+
+    def _pipelined(self, channels: list[Channel]) -> list[Channel]:
+        """`channels` and the subscribes the client already sent behind them (a client subscribing
+        to its org, forum and topics at once), so one statement checks them all. Stops at the first
+        other frame, a frame over the budget or one over `max_channels` (kept for `_read` as it is)."""
+        while (message := self.sock.receive_nowait()) is not None:
+            try:
+                frame = parse_frame(message)
+            except FrameError:
+                frame = None
+            if not (isinstance(frame, SubscribeFrame) and self._room_for([*channels, frame.channel])
+                    and self._budget.take(trio.current_time())):
+                self._peeked = message  # `_read` answers it, the budget and the limit checked as always
+                break
+            channels.append(frame.channel)
+        return channels
+
+    async def _subscribe_all(self, channels: list[Channel]) -> None:
+        """Subscribe answers in the order asked; every one checked in one statement."""
+        manager, conn = self.handles.registry, self.conn
+        answers: list[Channel | CommunityError] = []
+        try:
+            answers += await realtime.check_subscribes(self.handles.db, self.member, channels)
+        except* DatabaseUnavailable:
+            pass
+        if not answers:
+            for channel in channels:
+                await self._error("unavailable", "The service is briefly unavailable; try again.", channel)
+        for channel, answer in zip(channels, answers, strict=False):
+            if isinstance(answer, CommunityError):
+                await self._error(answer.code, answer.detail, channel)
+                continue
+            if conn.close_code is None:
+                manager.subscribe(conn, answer)
+            await self._send_text(SubscribedFrame(channel=answer).wire())
 
     async def _unsubscribe(self, channel: Channel) -> None:
         self.handles.registry.unsubscribe(self.conn, channel)

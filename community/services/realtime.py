@@ -114,25 +114,51 @@ def parse_channel(channel: object) -> Channel:
 
 async def check_subscribe(db: Database, member: OrgMember, channel: Channel) -> Channel:
     """The channel when the member may read it; ForbiddenError when not (existence never leaks)."""
-    if channel == Channel.org(member.org_id) or (member.user_id and channel == Channel.user(member.user_id)):
-        return channel
-    access = _ACCESS.get(channel.kind)
-    if access is None:
-        raise ForbiddenError("You may not subscribe to this channel.")
-    load, rule = access
+    answer = (await check_subscribes(db, member, [channel]))[0]
+    if isinstance(answer, ForbiddenError):
+        raise answer
+    return answer
+
+
+async def check_subscribes(db: Database, member: OrgMember, channels: list[Channel]) -> list[Channel | ForbiddenError]:
+    """Each channel if the member may read it, else its ForbiddenError (existence never leaks), in order.
+
+    The role as it is now, not as it was at the handshake (a demoted member must not subscribe to
+    what their old role could read): the caller's membership and every object's `access_*` load
+    are one statement (`Database.read_in_context`), however many channels a client asks for at once,
+    each judged by its area's `access_*` rule.
+    """
+    refused = ForbiddenError("You may not subscribe to this channel.")
+    answers: list[Channel | ForbiddenError] = []
+    loads: list[tuple[int, Callable[[OrgMember, dict[str, Any] | None], object], Query]] = []
+    for channel in channels:
+        if channel == Channel.org(member.org_id) or (member.user_id and channel == Channel.user(member.user_id)):
+            answers.append(channel)
+            continue
+        access = _ACCESS.get(channel.kind)
+        answers.append(refused if access is None else channel)
+        if access is not None:
+            load, rule = access
+            loads.append((len(answers) - 1, rule, load(channel.id)))
+    if not loads:
+        return answers
+    context, found = await db.read_in_context(
+        orgs.request_context_query(user_id=member.user_id, subject=None, ref=str(member.org_id)),
+        [query for _, _, query in loads])
     try:
-        # The role as it is now, not as it was at the handshake: a demoted member must not
-        # subscribe to what their old role could read. Membership and object: one round trip.
-        context, found = await db.read_in_context(
-            orgs.request_context_query(user_id=member.user_id, subject=None, ref=str(member.org_id)),
-            [load(channel.id)])
         if context is None:
             raise NotFoundError("No such organization.")
         _, current = caller_from_context(context)
-        rule(current, found[0])
     except (NotFoundError, ForbiddenError):
-        raise ForbiddenError("You may not subscribe to this channel.") from None
-    return channel
+        current = None
+    for (i, rule, _), row in zip(loads, found or [None] * len(loads), strict=True):
+        try:
+            if current is None:
+                raise ForbiddenError("not a member now")
+            rule(current, row)
+        except (NotFoundError, ForbiddenError):
+            answers[i] = ForbiddenError("You may not subscribe to this channel.")
+    return answers
 
 
 async def do_typing(db: Database, realtime: Realtime, member: OrgMember, conn: Connection,
