@@ -10,7 +10,18 @@ from typing import Any
 import pytest
 import trio
 
-from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Database, Query, close, connect, open_listener
+from community.db.pool import (
+    CONTEXT_ORG,
+    CONTEXT_USER,
+    Database,
+    Query,
+    _handoff,
+    _loop_handle,
+    _sync,
+    close,
+    connect,
+    open_listener,
+)
 
 
 @pytest.fixture
@@ -159,3 +170,55 @@ async def test_notifications_and_termination_arrive_in_trio(database_url: str) -
                 await listener.lost.wait()
             finally:
                 await close(sender)
+
+
+async def test_answers_made_in_one_turn_of_the_loop_cross_back_together() -> None:
+    """Twenty handoffs started in one trio tick start in one turn of the asyncpg loop and end
+    in the next: their answers reach trio in one wake-up, each to its own caller, not twenty."""
+    handle = _loop_handle()
+    await _sync(lambda: None)  # the loop thread is up and idle
+    results: list[int] = []
+
+    async def one(i: int) -> None:
+        async def answer() -> int:
+            return i
+        results.append(await _handoff(answer))
+
+    with trio.fail_after(10):
+        before = handle.crossings
+        async with trio.open_nursery() as nursery:
+            for i in range(20):
+                nursery.start_soon(one, i)
+        assert sorted(results) == list(range(20))
+        assert handle.crossings - before <= 2
+
+
+async def test_a_loop_at_work_is_not_woken_for_more_work() -> None:
+    """A handoff made while the loop is busy is found before the loop sleeps: no self-pipe write."""
+    handle = _loop_handle()
+    busy, done = threading.Event(), threading.Event()
+
+    async def hold() -> None:  # blocks the loop's thread until the trio side has queued more
+        busy.set()
+        done.wait(5)
+
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(_handoff, hold)
+            await trio.to_thread.run_sync(busy.wait, 5)
+            before = handle.wakeups
+            values: list[int] = []
+
+            async def one() -> None:
+                values.append(await _handoff(_answer_one))
+
+            for _ in range(5):
+                nursery.start_soon(one)
+            await trio.sleep(0.05)  # all five handed off while the loop still holds
+            assert handle.wakeups == before
+            done.set()
+        assert values == [1] * 5
+
+
+async def _answer_one() -> int:
+    return 1
