@@ -16,6 +16,9 @@ VALUE_PREFIX = "community-verification="
 MAX_LENGTH = 253
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _NEVER = ("localhost", "local", "localdomain", "internal", "invalid", "arpa")
+# What normalize accepts, as the document says it (lower case: the server also lowers upper case).
+_DNS_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST_PATTERN = (rf"^\s*({_DNS_LABEL}\.)+(?!({'|'.join(_NEVER)})\.?\s*$)[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?\.?\s*$")
 
 
 def normalize(name: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _plain_text(value: str) -> str:
@@ -23,6 +23,16 @@ def _plain_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_plain_text)]
+
+
+# An occurrence of an event: its id or its start time (RFC 3339, with a zone); events.parse_occurrence reads it.
+Occurrence = Annotated[str, Field(max_length=64, json_schema_extra={"anyOf": [{"format": "uuid"},
+                                                                             {"format": "date-time"}]})]
+# Semantic formats the document declares for what JSON Schema cannot spell (tests/hardening/fuzz.py
+# generates each): a password the strength check accepts, an IANA time zone name.
+PASSWORD_FORMAT = {"format": "password",
+                   "description": "Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name"}
+TIME_ZONE_FORMAT = {"format": "time-zone", "description": "An IANA time zone name, e.g. Europe/Berlin"}
 
 
 class Body(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 
 class _Section(BaseModel):
@@ -76,11 +76,22 @@ class OrgSettings(BaseModel):
 _STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
 
 
-class PostingSettingsBody(PostingSettings):
+class _Integral(BaseModel):
+    """JSON Schema's integer is any number without a fraction: 23.0 is 23 (strict mode alone refuses it)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _integral(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, float) and value.is_integer() and cls.model_fields[str(info.field_name)].annotation is int:
+            return int(value)
+        return value
+
+
+class PostingSettingsBody(_Integral, PostingSettings):
     model_config = _STRICT
 
 
-class MessagingSettingsBody(MessagingSettings):
+class MessagingSettingsBody(_Integral, MessagingSettings):
     model_config = _STRICT
 
 

@@ -91,6 +91,11 @@ def has_permission(role: Role, perm: Perm, overrides: Mapping[str, object] | Non
     return at_least(role, floor)
 
 
+def grantable_permissions() -> list[str]:
+    """The permissions an override may name: every one but the owner's own."""
+    return sorted(p.value for p, floor in PERMISSIONS.items() if floor is not Role.OWNER)
+
+
 def valid_overrides(overrides: Mapping[str, object]) -> list[str]:
     """The keys of an overrides object that are not known, grantable permissions."""
     known = {p.value for p, floor in PERMISSIONS.items() if floor is not Role.OWNER}

@@ -25,7 +25,8 @@ from community.domain.permissions import Role
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500, pattern=r"^[A-Za-z0-9_-]*$", json_schema_extra={
+        "format": "cursor", "description": "Opaque: the `next_cursor` of the previous page"})
 
 
 class Answer(BaseModel):

@@ -115,6 +115,7 @@ class CommunityOpenAPI(OpenAPIProvider):
         components["responses"] = {str(status): _problem_response(text) for status, text in PROBLEM_STATUSES.items()}
         components["securitySchemes"] = {BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                                                   "description": "A built-in or Auth0 access token."}}
+        _exact_input(document)
         return document
 
     def build_paths(self, rule: Rule) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -135,6 +136,22 @@ class CommunityOpenAPI(OpenAPIProvider):
         if isinstance(converter, UUIDConverter):
             parameter["schema"] = {"type": "string", "format": "uuid"}
         return parameter
+
+    def build_querystring_parameters(self, model: type[Model]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """quart-schema drops `required`; and a query value is never null (absent is its None)."""
+        parameters, definitions = super().build_querystring_parameters(model)
+        required = set(model_schema_required(model))
+        for parameter in parameters:
+            if parameter["name"] in required:
+                parameter["required"] = True
+            options = parameter["schema"].get("anyOf")
+            if options and {"type": "null"} in options:
+                rest = [option for option in options if option != {"type": "null"}]
+                parameter["schema"] = {**{k: v for k, v in parameter["schema"].items() if k != "anyOf"},
+                                       **(rest[0] if len(rest) == 1 else {"anyOf": rest})}
+                if parameter["schema"].get("default", "") is None:
+                    del parameter["schema"]["default"]
+        return parameters, definitions
 
     def build_request_body(self, model: type[Model], source: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         body, found = super().build_request_body(model, source)
@@ -170,6 +187,78 @@ class CommunityOpenAPI(OpenAPIProvider):
             responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
         responses["default"] = _problem_response("An unexpected error (5xx).")
         return responses
+
+
+# Formats whose own definition leaves no NUL (and the semantic ones, domain/input.py, that say all of it).
+_CHECKED_FORMATS = {"uuid", "email", "date-time", "date", "uri", "binary", "password", "time-zone", "cursor"}
+_NO_NUL = r"[^\x00]"
+_SOLID = r"[^\s\x00]"
+
+
+def text_pattern(min_length: int) -> str:
+    """What a string of the input may be: no NUL anywhere (http/guards.py refuses it in every body, query
+    and path), and, after stripping (Body strips every string), at least `min_length` characters left."""
+    if min_length <= 0:
+        return f"^{_NO_NUL}*$"
+    if min_length == 1:
+        return f"^{_NO_NUL}*{_SOLID}{_NO_NUL}*$"
+    return f"^{_NO_NUL}*{_SOLID}{_NO_NUL}{{{min_length - 2},}}{_SOLID}{_NO_NUL}*$"
+
+
+def _exact_input(document: dict[str, Any]) -> None:
+    """Input strings as the server takes them: the guard's NUL rule and Body's stripping, written as
+    `pattern`s (pydantic's constraints say only the length before stripping)."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    bodies: set[str] = set()
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _refs(media["schema"], schemas, bodies)
+            for parameter in operation.get("parameters", []):
+                _strings(parameter["schema"], strip=False)
+    for name in sorted(bodies):
+        _strings(schemas[name], strip=True)
+
+
+def _refs(schema: Any, schemas: dict[str, Any], found: set[str]) -> None:
+    if isinstance(schema, dict):
+        ref = schema.get("$ref", "")
+        if ref.startswith("#/components/schemas/") and (name := ref.rsplit("/", 1)[1]) not in found:
+            found.add(name)
+            _refs(schemas[name], schemas, found)
+        for value in schema.values():
+            _refs(value, schemas, found)
+    elif isinstance(schema, list):
+        for value in schema:
+            _refs(value, schemas, found)
+
+
+def _strings(schema: Any, *, strip: bool) -> None:
+    if isinstance(schema, list):
+        for value in schema:
+            _strings(value, strip=strip)
+        return
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"enum", "const"} & schema.keys()) and schema.get(
+            "format") not in _CHECKED_FORMATS:
+        pattern = schema.get("pattern")
+        if pattern is None or pattern == r"\S":
+            least = max(schema.get("minLength", 0), 1 if pattern else 0)
+            schema["pattern"] = text_pattern(least if strip or pattern else 0)
+    if schema.get("type") == "object" and schema.get("additionalProperties") not in (None, False) \
+            and "propertyNames" not in schema:
+        schema["propertyNames"] = {"pattern": text_pattern(0)}
+    for key, value in schema.items():
+        if key not in ("enum", "const", "default", "examples", "example"):
+            _strings(value, strip=strip)
+
+
+def model_schema_required(model: object) -> list[str]:
+    """The fields a model requires, by their names in the document."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [field.alias or name for name, field in model.model_fields.items() if field.is_required()]
+    return []
 
 
 def _name(model: object) -> str:

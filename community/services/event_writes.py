@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from community.db.pool import Database
 from community.db.queries import events as q
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
-from community.domain.input import Body, Text
+from community.domain.input import TIME_ZONE_FORMAT, Body, Occurrence, Text
 from community.domain.markdown import render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -52,7 +53,9 @@ def _web_url(value: str) -> str:
 
 
 EventText = Text
-Url = Annotated[Text, AfterValidator(_web_url)]
+# The document says it narrower than _web_url takes it (lower-case scheme, a plain host).
+Url = Annotated[Text, AfterValidator(_web_url),
+                Field(json_schema_extra={"pattern": r"^https?://[^\s/?#\[\]@\x00]+([/?#][^\x00]*)?$"})]
 
 
 class CreateEventBody(Body):
@@ -61,7 +64,7 @@ class CreateEventBody(Body):
     event_type: EventText | None = Field(default=None, min_length=1, max_length=50)
     start_time: AwareDatetime
     end_time: AwareDatetime
-    timezone: EventText = Field(min_length=1, max_length=100)
+    timezone: EventText = Field(min_length=1, max_length=100, json_schema_extra=TIME_ZONE_FORMAT)
     location: EventText | None = Field(default=None, max_length=255)
     meeting_url: Url | None = Field(default=None, max_length=500)
     max_attendees: int | None = Field(default=None, ge=1, le=100_000)
@@ -74,20 +77,21 @@ class CreateEventBody(Body):
 
 
 class UpdateEventBody(Body):
-    title: EventText | None = Field(default=None, min_length=1, max_length=255)
+    title: Annotated[EventText, Field(min_length=1, max_length=255)] | SkipJsonSchema[None] = None
     description: EventText | None = Field(default=None, max_length=20_000)
     event_type: EventText | None = Field(default=None, min_length=1, max_length=50)
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
-    timezone: EventText | None = Field(default=None, min_length=1, max_length=100)
+    start_time: AwareDatetime | SkipJsonSchema[None] = None
+    end_time: AwareDatetime | SkipJsonSchema[None] = None
+    timezone: Annotated[EventText, Field(min_length=1, max_length=100, json_schema_extra=TIME_ZONE_FORMAT)] | \
+        SkipJsonSchema[None] = None
     location: EventText | None = Field(default=None, max_length=255)
     meeting_url: Url | None = Field(default=None, max_length=500)
     max_attendees: int | None = Field(default=None, ge=1, le=100_000)
-    registration_required: bool | None = None
-    is_public: bool | None = None
+    registration_required: bool | SkipJsonSchema[None] = None  # _NOT_NULL: these refuse null
+    is_public: bool | SkipJsonSchema[None] = None
     recurrence: EventText | None = Field(default=None, min_length=1, max_length=500)
-    occurrence: str | None = Field(default=None, max_length=64,
-                                   description="Edit only this occurrence (its id or start time); omit for the series")
+    occurrence: Occurrence | None = Field(
+        default=None, description="Edit only this occurrence (its id or start time); omit for the series")
 
 
 _NOT_NULL = ("title", "start_time", "end_time", "timezone", "registration_required", "is_public")

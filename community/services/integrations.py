@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import structlog
@@ -47,7 +47,10 @@ _NOT_FOUND = "No such integration."
 
 EventName = Literal["topic_created", "post_created", "solution_marked", "member_joined", "event_created",
                     "resource_created"]
-_URL = Field(min_length=8, max_length=2000)
+# The shape check_url_shape takes (http or https, a host, no credentials, a port); the host must
+# also resolve to public addresses, which only the request can tell.
+_URL_SHAPE = {"pattern": r"^https?://[^\s/@:?#\[\]\x00]+(:[0-9]{1,4})?([/?#][^\x00]*)?$"}
+_URL = Field(min_length=8, max_length=2000, json_schema_extra=_URL_SHAPE)
 
 
 class CreateIntegrationBody(Body):
@@ -60,7 +63,7 @@ class CreateIntegrationBody(Body):
 
 
 class UpdateIntegrationBody(Body):
-    url: str | None = Field(default=None, min_length=8, max_length=2000)
+    url: Annotated[str, _URL] | None = None
     events: list[EventName] | None = Field(default=None, min_length=1, max_length=6)
     name: str | None = Field(default=None, min_length=1, max_length=100)
     forum_id: UUID | None = None

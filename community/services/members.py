@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from community.db.pool import Conn, Database
 from community.db.queries import forums, members, moderators, orgs
 from community.db.queries.members import MemberRow
@@ -16,7 +18,7 @@ from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
 from community.domain.input import Body
-from community.domain.permissions import Perm, Role, outranks, valid_overrides
+from community.domain.permissions import Perm, Role, grantable_permissions, outranks, valid_overrides
 from community.domain.principal import OrgMember
 from community.handles import Publisher
 from community.services.unit import Unit, unit_of_work
@@ -28,7 +30,8 @@ _NO_MEMBER = "No such member."
 class UpdateMemberBody(Body):
     role: Role | None = None
     status: Literal["active", "suspended"] | None = None
-    permissions: dict[str, bool] | None = None
+    permissions: dict[str, bool] | None = Field(default=None, json_schema_extra={
+        "propertyNames": {"enum": grantable_permissions()}})
 
 
 async def access_member(conn: Conn, actor: OrgMember, user_id: UUID) -> MemberRow:

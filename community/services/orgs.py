@@ -8,11 +8,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
 from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
+from community.domain.custom_domains import HOST_PATTERN
 from community.domain.errors import (
     ConflictError,
     ForbiddenError,
@@ -57,9 +59,9 @@ class UpdateOrgBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=5000)
     logo_url: AnyHttpUrl | None = None
-    branding: BrandingBody | None = None
+    branding: BrandingBody | SkipJsonSchema[None] = None  # null is refused (reset field by field)
     settings: OrgSettingsBody | None = None
-    custom_domain: str | None = Field(default=None, max_length=253)
+    custom_domain: str | None = Field(default=None, max_length=253, json_schema_extra={"pattern": HOST_PATTERN})
     is_public: bool | None = None
 
 

@@ -26,7 +26,7 @@ from community.domain.events import Channel, ChannelKind, EventType
 from community.domain.input import Body
 from community.domain.permissions import RANK, Perm, Role
 from community.domain.principal import OrgMember
-from community.domain.tags import normalise_tags
+from community.domain.tags import TAGS_SCHEMA, normalise_tags
 from community.handles import FileStore, Publisher
 from community.services.files import claim_upload, inspect_upload, signed_url
 from community.services.forums import viewer_rank
@@ -41,7 +41,7 @@ class CreateResourceBody(Body):
     title: str = Field(min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
     category: str | None = Field(default=None, min_length=1, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=10)
+    tags: list[str] | None = Field(default=None, max_length=10, json_schema_extra=TAGS_SCHEMA)
     required_role: RoleName | None = None
     is_featured: bool | None = None
 
@@ -52,7 +52,7 @@ class UpdateResourceBody(Body):
     title: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
     category: str | None = Field(default=None, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=10)
+    tags: list[str] | None = Field(default=None, max_length=10, json_schema_extra=TAGS_SCHEMA)
     required_role: RoleName | None = None
     is_featured: bool | None = None
 

@@ -26,7 +26,7 @@ from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentio
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.slugs import slugify, with_suffix
-from community.domain.tags import normalise_tags
+from community.domain.tags import TAGS_SCHEMA, normalise_tags
 from community.handles import Publisher
 from community.ratelimit import RateLimiter
 from community.services.forums import access_forum, can_see, moderates, moderates_forum
@@ -40,7 +40,7 @@ _NOT_FOUND = "No such topic."
 class CreateTopicBody(Body):
     title: str = Field(min_length=1, max_length=255)
     content: str = Field(min_length=1)
-    tags: list[str] | None = Field(default=None, max_length=5)
+    tags: list[str] | None = Field(default=None, max_length=5, json_schema_extra=TAGS_SCHEMA)
     is_announcement: bool = False
 
     _tags = field_validator("tags")(normalise_tags)
@@ -49,7 +49,7 @@ class CreateTopicBody(Body):
 class UpdateTopicBody(Body):
     title: str | None = Field(default=None, min_length=1, max_length=255)
     content: str | None = Field(default=None, min_length=1)
-    tags: list[str] | None = Field(default=None, max_length=5)
+    tags: list[str] | None = Field(default=None, max_length=5, json_schema_extra=TAGS_SCHEMA)
     is_pinned: bool | None = None
     is_locked: bool | None = None
     is_announcement: bool | None = None

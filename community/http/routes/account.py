@@ -11,6 +11,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.errors import UnauthorizedError
+from community.domain.input import PASSWORD_FORMAT
 from community.http.auth import bearer_token, require_principal
 from community.http.client import client_address
 from community.http.context import current_handles
@@ -22,7 +23,7 @@ blueprint = Blueprint("account", __name__)
 
 
 _TOKEN = Field(min_length=20, max_length=200)
-_PASSWORD = Field(min_length=10, max_length=256)
+_PASSWORD = Field(min_length=10, max_length=256, json_schema_extra=PASSWORD_FORMAT)
 
 
 class PasswordChangeBody(Body):

@@ -9,7 +9,7 @@ from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_request
 
-from community.domain.custom_domains import MAX_LENGTH
+from community.domain.custom_domains import HOST_PATTERN, MAX_LENGTH
 from community.domain.permissions import Perm
 from community.http.auth import org_member
 from community.http.context import current_handles
@@ -22,7 +22,7 @@ blueprint = Blueprint("domains", __name__)
 
 
 class DomainBody(Body):
-    domain: str = Field(min_length=1, max_length=MAX_LENGTH)
+    domain: str = Field(min_length=1, max_length=MAX_LENGTH, json_schema_extra={"pattern": HOST_PATTERN})
 
 
 class Verification(Answer):

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
+from community.domain.input import Occurrence
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, Event, PageQuery, UserRef
@@ -26,12 +27,12 @@ Text = event_writes.EventText
 
 class CancelBody(Body):
     reason: Text = Field(min_length=1, max_length=1000)
-    occurrence: str | None = Field(default=None, max_length=64)
+    occurrence: Occurrence | None = None
 
 
 class RegistrationBody(Body):
     status: Literal["going", "interested", "not_going"]
-    occurrence: str | None = Field(default=None, max_length=64)
+    occurrence: Occurrence | None = None
 
 
 class EventsQuery(PageQuery):
@@ -41,7 +42,7 @@ class EventsQuery(PageQuery):
 
 
 class OccurrenceQuery(PageQuery):
-    occurrence: str | None = Field(default=None, max_length=64)
+    occurrence: Occurrence | None = None
 
 
 class AttendeesQuery(OccurrenceQuery):

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.tags import normalise_tag
+from community.domain.tags import TAG_PATTERN, normalise_tag
 from community.http.auth import org_member, read_page
 from community.http.context import current_handles
 from community.http.models import (
@@ -30,7 +30,7 @@ blueprint = Blueprint("forums", __name__)
 
 
 class ForumQuery(PageQuery):
-    tag: str | None = Field(default=None, max_length=30)
+    tag: str | None = Field(default=None, max_length=30, json_schema_extra={"pattern": TAG_PATTERN})
 
     @field_validator("tag")
     @classmethod

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
@@ -26,6 +26,9 @@ class NotificationsQuery(PageQuery):
 
 
 class MarkReadBody(Body):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["ids"], "properties": {"ids": {"type": "array"}}},
+        {"required": ["all"], "properties": {"all": {"const": True}}}]})
     ids: list[UUID] | None = Field(default=None, max_length=500)
     all: bool = False
 

@@ -21,7 +21,8 @@ blueprint = Blueprint("reading", __name__)
 
 
 class DirectoryQuery(PageQuery):
-    public: bool = Field(description="Only `true`: the directory lists public organizations.")
+    public: bool = Field(description="Only `true`: the directory lists public organizations.",
+                         json_schema_extra={"enum": [True]})
 
     @field_validator("public")
     @classmethod

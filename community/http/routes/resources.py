@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.files import LARGEST_FILE, PURPOSES
+from community.domain.files import ALLOWED, LARGEST_FILE, PURPOSES
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
@@ -26,7 +26,7 @@ RoleName = resources.RoleName
 
 class CreateUploadBody(Body):
     filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100)
+    content_type: str = Field(min_length=3, max_length=100, json_schema_extra={"enum": sorted(ALLOWED)})
     size: int = Field(gt=0, le=64 * LARGEST_FILE)
     purpose: Purpose = "resource"
 

@@ -11,6 +11,7 @@ from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
+from community.domain.input import Occurrence
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, Text, UserRef
@@ -27,13 +28,13 @@ def _occurrence(raw: str | None, where: str) -> events.OccurrenceRef:
 
 
 class OccurrenceQuery(PageQuery):
-    occurrence: str | None = Field(default=None, max_length=64)
+    occurrence: Occurrence | None = None
 
 
 class RatingBody(Body):
     score: int = Field(ge=1, le=5)
     comment: Text | None = Field(default=None, max_length=2000)
-    occurrence: str | None = Field(default=None, max_length=64)
+    occurrence: Occurrence | None = None
 
 
 class Rating(Answer):
