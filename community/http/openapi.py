@@ -27,6 +27,7 @@ from quart_schema.validation import QUART_SCHEMA_QUERYSTRING_ATTRIBUTE, QUART_SC
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import BaseConverter, UUIDConverter
 
+from community.domain.reactions import REACTIONS
 from community.http.models import Problem
 
 log = structlog.get_logger("community.http")
@@ -135,6 +136,8 @@ class CommunityOpenAPI(OpenAPIProvider):
         parameter = super().build_path_parameter(name, converter)
         if isinstance(converter, UUIDConverter):
             parameter["schema"] = {"type": "string", "format": "uuid"}
+        elif name == "emoji":  # a reaction: one of the set (posts and messages)
+            parameter["schema"] = {"type": "string", "enum": list(REACTIONS)}
         return parameter
 
     def build_querystring_parameters(self, model: type[Model]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -190,7 +193,8 @@ class CommunityOpenAPI(OpenAPIProvider):
 
 
 # Formats whose own definition leaves no NUL (and the semantic ones, domain/input.py, that say all of it).
-_CHECKED_FORMATS = {"uuid", "email", "date-time", "date", "uri", "binary", "password", "time-zone", "cursor"}
+_CHECKED_FORMATS = {"uuid", "email", "date-time", "date", "uri", "binary", "password", "time-zone", "cursor",
+                    "white-text-colour"}
 _NO_NUL = r"[^\x00]"
 _SOLID = r"[^\s\x00]"
 

@@ -68,7 +68,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     else:
         try:
             found = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode (the fuzzer's 500)
             raise BlockedAddressError(f"The host {host!r} does not resolve.") from None
         addresses = [ipaddress.ip_address(info[4][0]) for info in found]
     if not addresses:

@@ -23,7 +23,7 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.events import Channel, EventType
-from community.domain.input import Body
+from community.domain.input import WHITE_TEXT_FORMAT, Body
 from community.domain.org_settings import OrgSettings, OrgSettingsBody
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
@@ -44,8 +44,8 @@ T = TypeVar("T")
 class BrandingBody(Body):
     """Colours carry white text (header, buttons); no raw CSS, no other keys."""
 
-    primary_color: str | None = Field(default=None, pattern=HEX_COLOUR)
-    accent_color: str | None = Field(default=None, pattern=HEX_COLOUR)
+    primary_color: str | None = Field(default=None, pattern=HEX_COLOUR, json_schema_extra=WHITE_TEXT_FORMAT)
+    accent_color: str | None = Field(default=None, pattern=HEX_COLOUR, json_schema_extra=WHITE_TEXT_FORMAT)
     font: Font | None = None
     logo_upload_id: UUID | None = None
 

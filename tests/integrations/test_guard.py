@@ -15,7 +15,9 @@ from tests.integrations.receiver import serve_receiver
 REFUSED = ["http://127.0.0.1:9/hook", "http://localhost/hook", "http://169.254.169.254/latest/meta-data/",
            "http://[::ffff:127.0.0.1]/hook", "http://10.1.2.3/hook", "http://192.168.0.10/hook",
            "http://100.64.0.1/hook", "http://[::1]/hook", "http://[fd00:ec2::254]/", "http://224.0.0.1/",
-           "http://0.0.0.0/", "ftp://93.184.215.14/hook", "http://user:pw@93.184.215.14/", "javascript:alert(1)"]
+           "http://0.0.0.0/", "ftp://93.184.215.14/hook", "http://user:pw@93.184.215.14/", "javascript:alert(1)",
+           # host names IDNA cannot encode: getaddrinfo raised UnicodeError, a 500 (the fuzzer found it)
+           "https://\x9a.example/hook", "http://a\u0088b.com/", "http://" + "a" * 64 + ".com/"]
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",

@@ -11,7 +11,7 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.errors import UnauthorizedError
-from community.domain.input import PASSWORD_FORMAT
+from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT
 from community.http.auth import bearer_token, require_principal
 from community.http.client import client_address
 from community.http.context import current_handles
@@ -32,7 +32,7 @@ class PasswordChangeBody(Body):
 
 
 class ResetRequestBody(Body):
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
 
 
 class ResetBody(Body):

@@ -9,7 +9,7 @@ from pydantic import EmailStr, Field
 from quart import Blueprint
 from quart_schema import validate_request
 
-from community.domain.input import PASSWORD_FORMAT
+from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT
 from community.domain.permissions import Role
 from community.http.auth import require_principal
 from community.http.client import client_address
@@ -22,7 +22,7 @@ blueprint = Blueprint("auth", __name__)
 
 
 class RegisterBody(Body):
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
     password: str = Field(min_length=10, max_length=256, json_schema_extra=PASSWORD_FORMAT)
     display_name: str = Field(min_length=1, max_length=100)
 

@@ -10,6 +10,7 @@ from pydantic import EmailStr, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
+from community.domain.input import EMAIL_SCHEMA
 from community.domain.permissions import Role
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
@@ -28,7 +29,7 @@ class MembersQuery(PageQuery):
 
 
 class InviteBody(Body):
-    email: EmailStr = Field(max_length=320)
+    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
     role: Role = Role.MEMBER
 
 

@@ -27,7 +27,7 @@ class NotificationsQuery(PageQuery):
 
 class MarkReadBody(Body):
     model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["ids"], "properties": {"ids": {"type": "array"}}},
+        {"required": ["ids"], "properties": {"ids": {"type": "array", "items": {"type": "string", "format": "uuid"}}}},
         {"required": ["all"], "properties": {"all": {"const": True}}}]})
     ids: list[UUID] | None = Field(default=None, max_length=500)
     all: bool = False

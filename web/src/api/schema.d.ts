@@ -1788,7 +1788,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: string | null;
+            occurrence: (string | unknown | unknown) | null;
             /** Reason */
             reason: string;
         };
@@ -1942,7 +1942,11 @@ export interface components {
              * Format: date-time
              */
             start_time: string;
-            /** Timezone */
+            /**
+             * Timezone
+             * Format: time-zone
+             * @description An IANA time zone name, e.g. Europe/Berlin
+             */
             timezone: string;
             /** Title */
             title: string;
@@ -2087,8 +2091,11 @@ export interface components {
         };
         /** CreateUploadBody */
         CreateUploadBody: {
-            /** Content Type */
-            content_type: string;
+            /**
+             * Content Type
+             * @enum {string}
+             */
+            content_type: "application/json" | "application/msword" | "application/pdf" | "application/vnd.ms-excel" | "application/vnd.ms-powerpoint" | "application/vnd.oasis.opendocument.spreadsheet" | "application/vnd.oasis.opendocument.text" | "application/vnd.openxmlformats-officedocument.presentationml.presentation" | "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" | "application/vnd.openxmlformats-officedocument.wordprocessingml.document" | "application/zip" | "audio/mpeg" | "image/gif" | "image/jpeg" | "image/png" | "image/webp" | "text/csv" | "text/markdown" | "text/plain" | "video/mp4";
             /** Filename */
             filename: string;
             /**
@@ -3034,6 +3041,11 @@ export interface components {
              * @default null
              */
             ids: string[] | null;
+        } | {
+            ids: unknown[];
+        } | {
+            /** @constant */
+            all: true;
         };
         /** MarkedRead */
         MarkedRead: {
@@ -3490,7 +3502,11 @@ export interface components {
         PasswordChangeBody: {
             /** Current Password */
             current_password: string;
-            /** New Password */
+            /**
+             * New Password
+             * Format: password
+             * @description Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name
+             */
             new_password: string;
         };
         /** Period */
@@ -3749,7 +3765,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: string | null;
+            occurrence: (string | unknown | unknown) | null;
             /** Score */
             score: number;
         };
@@ -3837,7 +3853,11 @@ export interface components {
              * Format: email
              */
             email: string;
-            /** Password */
+            /**
+             * Password
+             * Format: password
+             * @description Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name
+             */
             password: string;
         };
         /** Registration */
@@ -3877,7 +3897,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: string | null;
+            occurrence: (string | unknown | unknown) | null;
             /**
              * Status
              * @enum {string}
@@ -3891,7 +3911,11 @@ export interface components {
         };
         /** ResetBody */
         ResetBody: {
-            /** Password */
+            /**
+             * Password
+             * Format: password
+             * @description Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name
+             */
             password: string;
             /** Token */
             token: string;
@@ -4365,9 +4389,10 @@ export interface components {
             description: string | null;
             /**
              * End Time
+             * Format: date-time
              * @default null
              */
-            end_time: string | null;
+            end_time: string;
             /**
              * Event Type
              * @default null
@@ -4377,7 +4402,7 @@ export interface components {
              * Is Public
              * @default null
              */
-            is_public: boolean | null;
+            is_public: boolean;
             /**
              * Location
              * @default null
@@ -4398,7 +4423,7 @@ export interface components {
              * @description Edit only this occurrence (its id or start time); omit for the series
              * @default null
              */
-            occurrence: string | null;
+            occurrence: (string | unknown | unknown) | null;
             /**
              * Recurrence
              * @default null
@@ -4408,22 +4433,25 @@ export interface components {
              * Registration Required
              * @default null
              */
-            registration_required: boolean | null;
+            registration_required: boolean;
             /**
              * Start Time
+             * Format: date-time
              * @default null
              */
-            start_time: string | null;
+            start_time: string;
             /**
              * Timezone
+             * Format: time-zone
+             * @description An IANA time zone name, e.g. Europe/Berlin
              * @default null
              */
-            timezone: string | null;
+            timezone: string;
             /**
              * Title
              * @default null
              */
-            title: string | null;
+            title: string;
         };
         /** UpdateForumBody */
         UpdateForumBody: {
@@ -4502,8 +4530,11 @@ export interface components {
         };
         /** UpdateOrgBody */
         UpdateOrgBody: {
-            /** @default null */
-            branding: components["schemas"]["BrandingBody"] | null;
+            /**
+             * Branding
+             * @default null
+             */
+            branding: components["schemas"]["BrandingBody"];
             /**
              * Custom Domain
              * @default null
@@ -5713,7 +5744,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
                 unread?: boolean;
             };
             header?: never;
@@ -5785,11 +5817,12 @@ export interface operations {
     };
     reading_list_public_orgs: {
         parameters: {
-            query?: {
+            query: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
                 /** @description Only `true`: the directory lists public organizations. */
-                public?: boolean;
+                public: true;
             };
             header?: never;
             path?: never;
@@ -5972,8 +6005,8 @@ export interface operations {
     analytics_read_analytics: {
         parameters: {
             query?: {
-                from?: string | null;
-                to?: string | null;
+                from?: string;
+                to?: string;
                 granularity?: "day" | "week" | "month";
             };
             header?: never;
@@ -6013,8 +6046,8 @@ export interface operations {
     analytics_analytics_csv: {
         parameters: {
             query?: {
-                from?: string | null;
-                to?: string | null;
+                from?: string;
+                to?: string;
                 granularity?: "day" | "week" | "month";
             };
             header?: never;
@@ -6055,7 +6088,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
                 redirect?: boolean;
                 thumbnail?: boolean;
             };
@@ -6358,7 +6392,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -6529,9 +6564,10 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                before?: string | null;
-                after?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                before?: string;
+                after?: string;
             };
             header?: never;
             path: {
@@ -7199,10 +7235,11 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                from?: string | null;
-                to?: string | null;
-                event_type?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                from?: string;
+                to?: string;
+                event_type?: string;
             };
             header?: never;
             path: {
@@ -7283,8 +7320,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
             };
             header?: never;
             path: {
@@ -7401,9 +7439,10 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
-                status?: ("going" | "interested" | "not_going" | "waitlisted") | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
+                status?: "going" | "interested" | "not_going" | "waitlisted";
             };
             header?: never;
             path: {
@@ -7443,8 +7482,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
             };
             header?: never;
             path: {
@@ -7486,8 +7526,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
             };
             header?: never;
             path: {
@@ -7607,8 +7648,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
             };
             header?: never;
             path: {
@@ -7692,8 +7734,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -7777,8 +7820,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                occurrence?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                occurrence?: string | unknown | unknown;
             };
             header?: never;
             path: {
@@ -7894,8 +7938,9 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                tag?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                tag?: string;
             };
             header?: never;
             path: {
@@ -8282,7 +8327,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -8435,7 +8481,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -8595,9 +8642,10 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                role?: components["schemas"]["Role"] | null;
-                status?: ("active" | "suspended") | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                role?: components["schemas"]["Role"];
+                status?: "active" | "suspended";
             };
             header?: never;
             path: {
@@ -8634,10 +8682,11 @@ export interface operations {
     };
     reading_suggest_members: {
         parameters: {
-            query?: {
+            query: {
                 limit?: number;
-                cursor?: string | null;
-                q?: string;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                q: string;
             };
             header?: never;
             path: {
@@ -8755,7 +8804,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
                 status?: "open" | "resolved" | "dismissed";
             };
             header?: never;
@@ -8838,7 +8888,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -9368,10 +9419,11 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
-                category?: string | null;
-                tag?: string | null;
-                featured?: boolean | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                category?: string;
+                tag?: string;
+                featured?: boolean;
                 sort?: "recent" | "popular" | "title";
             };
             header?: never;
@@ -9568,7 +9620,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
                 redirect?: boolean;
             };
             header?: never;
@@ -9616,16 +9669,17 @@ export interface operations {
     };
     search_search_org: {
         parameters: {
-            query?: {
+            query: {
                 limit?: number;
-                cursor?: string | null;
-                q?: string;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                q: string;
                 type?: "topics" | "posts" | "messages" | "events" | "resources" | "all";
-                forum_id?: string | null;
-                tag?: string | null;
-                author_id?: string | null;
-                before?: string | null;
-                after?: string | null;
+                forum_id?: string;
+                tag?: string;
+                author_id?: string;
+                before?: string;
+                after?: string;
                 sort?: "relevance" | "recent";
             };
             header?: never;
@@ -9664,10 +9718,11 @@ export interface operations {
     };
     search_suggest_titles: {
         parameters: {
-            query?: {
+            query: {
                 limit?: number;
-                cursor?: string | null;
-                q?: string;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
+                q: string;
             };
             header?: never;
             path: {
@@ -9707,7 +9762,8 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                cursor?: string | null;
+                /** @description Opaque: the `next_cursor` of the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
