@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 
 def _plain_text(value: str) -> str:
@@ -30,11 +31,11 @@ Occurrence = Annotated[str, Field(max_length=64, json_schema_extra={"anyOf": [
     {"type": "string", "format": "uuid"}, {"type": "string", "format": "date-time"}]})]
 # Semantic formats the document declares for what JSON Schema cannot spell (tests/hardening/fuzz.py
 # generates each): a password the strength check accepts, an IANA time zone name.
-PASSWORD_FORMAT = {"format": "password",
+PASSWORD_FORMAT: JsonDict = {"format": "password",
                    "description": "Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name"}
-WHITE_TEXT_FORMAT = {"format": "white-text-colour",
+WHITE_TEXT_FORMAT: JsonDict = {"format": "white-text-colour",
                      "description": "#rrggbb under white text: a contrast of at least 4.5:1 (WCAG AA)"}
-TIME_ZONE_FORMAT = {"format": "time-zone", "description": "An IANA time zone name, e.g. Europe/Berlin"}
+TIME_ZONE_FORMAT: JsonDict = {"format": "time-zone", "description": "An IANA time zone name, e.g. Europe/Berlin"}
 
 
 def _any_case(word: str) -> str:
@@ -43,7 +44,7 @@ def _any_case(word: str) -> str:
 
 # An e-mail address as EmailStr takes it: email-validator also refuses special-use domains (RFC 6761).
 _SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")
-EMAIL_SCHEMA = {"pattern": rf"^(?![\s\S]*[@.]({'|'.join(_any_case(w) for w in _SPECIAL_USE)})\.?\s*$)"}
+EMAIL_SCHEMA: JsonDict = {"pattern": rf"^(?![\s\S]*[@.]({'|'.join(_any_case(w) for w in _SPECIAL_USE)})\.?\s*$)"}
 
 
 class Body(BaseModel):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+from pydantic.config import JsonDict
+
 MAX_TAGS = 5
 _TAG = re.compile(r"^[\w+#.-]{1,30}$")
 # What the document promises for a tag list: ASCII tags as stored (normalise_tag also takes other
 # letters, upper case and inner spaces; a schema may be narrower than the server, never wider).
 TAG_PATTERN = r"^[a-z0-9_+#.-]{1,30}$"
-TAGS_SCHEMA = {"items": {"type": "string", "pattern": TAG_PATTERN}}
+TAGS_SCHEMA: JsonDict = {"items": {"type": "string", "pattern": TAG_PATTERN}}
 
 
 def normalise_tag(tag: str) -> str:

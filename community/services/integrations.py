@@ -14,6 +14,7 @@ from uuid import UUID
 
 import structlog
 from pydantic import Field
+from pydantic.config import JsonDict
 
 from community.billing import Billing
 from community.db.pool import Conn, Database
@@ -49,7 +50,7 @@ EventName = Literal["topic_created", "post_created", "solution_marked", "member_
                     "resource_created"]
 # The shape check_url_shape takes (http or https, a host, no credentials, a port); the host must
 # also resolve to public addresses, which only the request can tell.
-_URL_SHAPE = {"pattern": r"^https?://[^\s/@:?#\[\]\x00]+(:[0-9]{1,4})?([/?#][^\x00]*)?$"}
+_URL_SHAPE: JsonDict = {"pattern": r"^https?://[^\s/@:?#\[\]\x00]+(:[0-9]{1,4})?([/?#][^\x00]*)?$"}
 _URL = Field(min_length=8, max_length=2000, json_schema_extra=_URL_SHAPE)
 
 

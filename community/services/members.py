@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from community.db.pool import Conn, Database
 from community.db.queries import forums, members, moderators, orgs
@@ -31,7 +31,7 @@ class UpdateMemberBody(Body):
     role: Role | None = None
     status: Literal["active", "suspended"] | None = None
     permissions: dict[str, bool] | None = Field(default=None, json_schema_extra={
-        "propertyNames": {"enum": grantable_permissions()}})
+        "propertyNames": {"enum": list[JsonValue](grantable_permissions())}})
 
 
 async def access_member(conn: Conn, actor: OrgMember, user_id: UUID) -> MemberRow:

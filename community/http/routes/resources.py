@@ -7,7 +7,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import Field, JsonValue, field_validator
 from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
@@ -26,7 +26,8 @@ RoleName = resources.RoleName
 
 class CreateUploadBody(Body):
     filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100, json_schema_extra={"enum": sorted(ALLOWED)})
+    content_type: str = Field(min_length=3, max_length=100,
+                              json_schema_extra={"enum": list[JsonValue](sorted(ALLOWED))})
     size: int = Field(gt=0, le=64 * LARGEST_FILE)
     purpose: Purpose = "resource"
 
