@@ -35,6 +35,8 @@ PASSWORD_FORMAT: JsonDict = {"format": "password",
                    "description": "Hard to guess: zxcvbn scores it 2 of 4 or more, not built from the e-mail or name"}
 WHITE_TEXT_FORMAT: JsonDict = {"format": "white-text-colour",
                      "description": "#rrggbb under white text: a contrast of at least 4.5:1 (WCAG AA)"}
+RRULE_FORMAT: JsonDict = {"format": "rrule", "description": "An RFC 5545 RRULE without DTSTART; FREQ DAILY, WEEKLY, "
+                           "MONTHLY or YEARLY, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10"}
 TIME_ZONE_FORMAT: JsonDict = {"format": "time-zone", "description": "An IANA time zone name, e.g. Europe/Berlin"}
 
 

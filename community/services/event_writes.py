@@ -20,7 +20,7 @@ from community.db.pool import Database
 from community.db.queries import events as q
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
-from community.domain.input import TIME_ZONE_FORMAT, Body, Occurrence, Text
+from community.domain.input import RRULE_FORMAT, TIME_ZONE_FORMAT, Body, Occurrence, Text
 from community.domain.markdown import render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -70,8 +70,7 @@ class CreateEventBody(Body):
     max_attendees: int | None = Field(default=None, ge=1, le=100_000)
     registration_required: bool = False
     is_public: bool = True
-    recurrence: EventText | None = Field(default=None, min_length=1, max_length=500,
-                                    description="An RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10")
+    recurrence: Annotated[EventText, Field(min_length=1, max_length=500, json_schema_extra=RRULE_FORMAT)] | None = None
     create_topic: bool = False
     topic_forum_id: UUID | None = None
 
@@ -89,7 +88,7 @@ class UpdateEventBody(Body):
     max_attendees: int | None = Field(default=None, ge=1, le=100_000)
     registration_required: bool | SkipJsonSchema[None] = None  # _NOT_NULL: these refuse null
     is_public: bool | SkipJsonSchema[None] = None
-    recurrence: EventText | None = Field(default=None, min_length=1, max_length=500)
+    recurrence: Annotated[EventText, Field(min_length=1, max_length=500, json_schema_extra=RRULE_FORMAT)] | None = None
     occurrence: Occurrence | None = Field(
         default=None, description="Edit only this occurrence (its id or start time); omit for the series")
 

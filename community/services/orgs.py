@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, field_validator
@@ -61,7 +61,7 @@ class UpdateOrgBody(Body):
     logo_url: AnyHttpUrl | None = None
     branding: BrandingBody | SkipJsonSchema[None] = None  # null is refused (reset field by field)
     settings: OrgSettingsBody | None = None
-    custom_domain: str | None = Field(default=None, max_length=253, json_schema_extra={"pattern": HOST_PATTERN})
+    custom_domain: Annotated[str, Field(max_length=253, json_schema_extra={"pattern": HOST_PATTERN})] | None = None
     is_public: bool | None = None
 
 

@@ -55,6 +55,10 @@ FORMATS = {
     # Opaque: only the server makes one (a page's next_cursor). The first page's is the empty one; negative
     # mode still sends malformed ones (422, never a 500).
     "cursor": st.just(""),
+    "rrule": st.builds(lambda freq, interval, count: f"FREQ={freq}" + interval + count,
+                       st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
+                       st.sampled_from(["", ";INTERVAL=2", ";INTERVAL=7"]),
+                       st.sampled_from(["", ";COUNT=3", ";COUNT=10"])),
     # Dark enough under white text: every channel at most 0x6f keeps the luminance under 0.16 (4.5:1 needs 0.183).
     "white-text-colour": st.tuples(*[st.integers(0, 0x6F)] * 3).map(lambda rgb: "#{:02x}{:02x}{:02x}".format(*rgb)),
 }
@@ -68,7 +72,8 @@ NOT_IN_A_SCHEMA: dict[tuple[str, str], list[tuple[int, str, str | None]]] = {
                                                 (422, "title", "required")],  # a group (2+ others) has a title
     ("POST", "/api/orgs/{org}/events"): [(422, "end_time", "must be after start_time")],
     ("PATCH", "/api/orgs/{org}/events/{event_id}"): [(422, "end_time", "must be after start_time"),
-                                                     (422, "*", "leave out occurrence")],  # series-only fields
+                                                     (422, "*", "leave out occurrence"),  # series-only fields
+                                                     (422, "recurrence", "yields no occurrence")],  # vs start_time
     ("POST", "/api/orgs/{org}/forums"): [(422, "parent_id", "no such forum")],  # like an unknown id
     ("GET", "/api/orgs/{org}/events"): [(422, "to", "must be after from")],
     ("GET", "/api/orgs/{org}/analytics"): [(422, "to", "after from")],
