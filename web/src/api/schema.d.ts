@@ -1763,6 +1763,8 @@ export interface components {
         BrandingBody: {
             /**
              * Accent Color
+             * Format: white-text-colour
+             * @description #rrggbb under white text: a contrast of at least 4.5:1 (WCAG AA)
              * @default null
              */
             accent_color: string | null;
@@ -1778,6 +1780,8 @@ export interface components {
             logo_upload_id: string | null;
             /**
              * Primary Color
+             * Format: white-text-colour
+             * @description #rrggbb under white text: a contrast of at least 4.5:1 (WCAG AA)
              * @default null
              */
             primary_color: string | null;
@@ -1788,7 +1792,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: (string | unknown | unknown) | null;
+            occurrence: (string) | null;
             /** Reason */
             reason: string;
         };
@@ -1928,7 +1932,6 @@ export interface components {
             meeting_url: string | null;
             /**
              * Recurrence
-             * @description An RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU;COUNT=10
              * @default null
              */
             recurrence: string | null;
@@ -3042,7 +3045,7 @@ export interface components {
              */
             ids: string[] | null;
         } | {
-            ids: unknown[];
+            ids: string[];
         } | {
             /** @constant */
             all: true;
@@ -3765,7 +3768,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: (string | unknown | unknown) | null;
+            occurrence: (string) | null;
             /** Score */
             score: number;
         };
@@ -3897,7 +3900,7 @@ export interface components {
              * Occurrence
              * @default null
              */
-            occurrence: (string | unknown | unknown) | null;
+            occurrence: (string) | null;
             /**
              * Status
              * @enum {string}
@@ -4423,7 +4426,7 @@ export interface components {
              * @description Edit only this occurrence (its id or start time); omit for the series
              * @default null
              */
-            occurrence: (string | unknown | unknown) | null;
+            occurrence: (string) | null;
             /**
              * Recurrence
              * @default null
@@ -6743,7 +6746,7 @@ export interface operations {
                 org: string;
                 conversation_id: string;
                 message_id: string;
-                emoji: string;
+                emoji: "👍" | "👎" | "❤️" | "🎉" | "😄" | "😕" | "🚀" | "👀";
             };
             cookie?: never;
         };
@@ -6781,7 +6784,7 @@ export interface operations {
                 org: string;
                 conversation_id: string;
                 message_id: string;
-                emoji: string;
+                emoji: "👍" | "👎" | "❤️" | "🎉" | "😄" | "😕" | "🚀" | "👀";
             };
             cookie?: never;
         };
@@ -7322,7 +7325,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -7441,7 +7444,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
                 status?: "going" | "interested" | "not_going" | "waitlisted";
             };
             header?: never;
@@ -7484,7 +7487,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -7528,7 +7531,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -7650,7 +7653,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -7822,7 +7825,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
-                occurrence?: string | unknown | unknown;
+                occurrence?: string;
             };
             header?: never;
             path: {
@@ -9241,7 +9244,7 @@ export interface operations {
             path: {
                 org: string;
                 post_id: string;
-                emoji: string;
+                emoji: "👍" | "👎" | "❤️" | "🎉" | "😄" | "😕" | "🚀" | "👀";
             };
             cookie?: never;
         };
@@ -9278,7 +9281,7 @@ export interface operations {
             path: {
                 org: string;
                 post_id: string;
-                emoji: string;
+                emoji: "👍" | "👎" | "❤️" | "🎉" | "😄" | "😕" | "🚀" | "👀";
             };
             cookie?: never;
         };
