@@ -40,6 +40,21 @@ RRULE_FORMAT: JsonDict = {"format": "rrule", "description": "An RFC 5545 RRULE w
 TIME_ZONE_FORMAT: JsonDict = {"format": "time-zone", "description": "An IANA time zone name, e.g. Europe/Berlin"}
 
 
+def null_refused(schema: JsonDict) -> None:
+    """`json_schema_extra` for an optional field whose explicit null the use case refuses (422 naming it):
+    the document leaves null out (validation still takes it, so the refusal names the field)."""
+    options = schema.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [option for option in options if option != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1 and isinstance(rest[0], dict):
+            schema.update(rest[0])
+        else:
+            schema["anyOf"] = rest
+    if schema.get("default", "") is None:
+        del schema["default"]
+
+
 def _any_case(word: str) -> str:
     return "".join(f"[{c}{c.upper()}]" for c in word)
 

@@ -14,13 +14,12 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from community.db.pool import Database
 from community.db.queries import events as q
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
-from community.domain.input import RRULE_FORMAT, TIME_ZONE_FORMAT, Body, Occurrence, Text
+from community.domain.input import RRULE_FORMAT, TIME_ZONE_FORMAT, Body, Occurrence, Text, null_refused
 from community.domain.markdown import render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
@@ -76,18 +75,18 @@ class CreateEventBody(Body):
 
 
 class UpdateEventBody(Body):
-    title: Annotated[EventText, Field(min_length=1, max_length=255)] | SkipJsonSchema[None] = None
+    title: EventText | None = Field(default=None, min_length=1, max_length=255, json_schema_extra=null_refused)
     description: EventText | None = Field(default=None, max_length=20_000)
     event_type: EventText | None = Field(default=None, min_length=1, max_length=50)
-    start_time: AwareDatetime | SkipJsonSchema[None] = None
-    end_time: AwareDatetime | SkipJsonSchema[None] = None
-    timezone: Annotated[EventText, Field(min_length=1, max_length=100, json_schema_extra=TIME_ZONE_FORMAT)] | \
-        SkipJsonSchema[None] = None
+    start_time: AwareDatetime | None = Field(default=None, json_schema_extra=null_refused)
+    end_time: AwareDatetime | None = Field(default=None, json_schema_extra=null_refused)
+    timezone: Annotated[EventText, Field(min_length=1, max_length=100, json_schema_extra=TIME_ZONE_FORMAT)] | None = \
+        Field(default=None, json_schema_extra=null_refused)
     location: EventText | None = Field(default=None, max_length=255)
     meeting_url: Url | None = Field(default=None, max_length=500)
     max_attendees: int | None = Field(default=None, ge=1, le=100_000)
-    registration_required: bool | SkipJsonSchema[None] = None  # _NOT_NULL: these refuse null
-    is_public: bool | SkipJsonSchema[None] = None
+    registration_required: bool | None = Field(default=None, json_schema_extra=null_refused)  # _NOT_NULL
+    is_public: bool | None = Field(default=None, json_schema_extra=null_refused)
     recurrence: Annotated[EventText, Field(min_length=1, max_length=500, json_schema_extra=RRULE_FORMAT)] | None = None
     occurrence: Occurrence | None = Field(
         default=None, description="Edit only this occurrence (its id or start time); omit for the series")

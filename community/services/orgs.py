@@ -8,7 +8,6 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from pydantic import AnyHttpUrl, Field, field_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
@@ -23,7 +22,7 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.events import Channel, EventType
-from community.domain.input import WHITE_TEXT_FORMAT, Body
+from community.domain.input import WHITE_TEXT_FORMAT, Body, null_refused
 from community.domain.org_settings import OrgSettings, OrgSettingsBody
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
@@ -59,7 +58,7 @@ class UpdateOrgBody(Body):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=5000)
     logo_url: AnyHttpUrl | None = None
-    branding: BrandingBody | SkipJsonSchema[None] = None  # null is refused (reset field by field)
+    branding: BrandingBody | None = Field(default=None, json_schema_extra=null_refused)  # reset field by field
     settings: OrgSettingsBody | None = None
     custom_domain: Annotated[str, Field(max_length=253, json_schema_extra={"pattern": HOST_PATTERN})] | None = None
     is_public: bool | None = None

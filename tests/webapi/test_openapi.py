@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from werkzeug.routing import Rule
 from community.app import System
 from community.http.app import create_app
 from community.http.models import Answer, Body
-from community.http.openapi import PROBLEM_STATUSES, answers, declared_answers, openapi_path, route_auth
+from community.http.openapi import PROBLEM_STATUSES, answers, declared_answers, openapi_path, route_auth, text_pattern
 
 _UNDOCUMENTED = {"static", "openapi", "swagger_ui"}
 
@@ -102,7 +103,20 @@ async def test_uuid_parameters_say_so(spec: dict[str, Any]) -> None:
     params = spec["paths"]["/api/orgs/{org}/forums/{forum_id}"]["get"]["parameters"]
     by_name = {p["name"]: p for p in params if p["in"] == "path"}
     assert by_name["forum_id"]["schema"] == {"type": "string", "format": "uuid"}
-    assert by_name["org"]["schema"] == {"type": "string"}
+    assert by_name["org"]["schema"] == {"type": "string", "pattern": text_pattern(0)}  # no NUL, like every string
+
+
+async def test_input_strings_say_what_the_server_takes(spec: dict[str, Any]) -> None:
+    """Stripped before their length is checked, NUL refused: written as patterns (the fuzzer's positive check)."""
+    register = spec["components"]["schemas"]["RegisterBody"]["properties"]
+    assert register["display_name"]["pattern"] == text_pattern(1)
+    assert re.search(text_pattern(1), "  x ") and not re.search(text_pattern(1), "   ")
+    assert not re.search(text_pattern(0), "a\x00b")
+    assert re.search(text_pattern(3), " abc ") and not re.search(text_pattern(3), " ab  ")
+    assert register["password"]["format"] == "password"
+    search = {p["name"]: p for p in spec["paths"]["/api/orgs/{org}/search"]["get"]["parameters"]}
+    assert search["q"]["required"] is True and "required" not in search["cursor"]
+    assert search["cursor"]["schema"]["format"] == "cursor" and "anyOf" not in search["cursor"]["schema"]
 
 
 async def test_bodies_and_answers_are_named_components(spec: dict[str, Any]) -> None:

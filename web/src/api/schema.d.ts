@@ -4393,19 +4393,15 @@ export interface components {
             /**
              * End Time
              * Format: date-time
-             * @default null
              */
-            end_time: string;
+            end_time?: string;
             /**
              * Event Type
              * @default null
              */
             event_type: string | null;
-            /**
-             * Is Public
-             * @default null
-             */
-            is_public: boolean;
+            /** Is Public */
+            is_public?: boolean;
             /**
              * Location
              * @default null
@@ -4432,29 +4428,21 @@ export interface components {
              * @default null
              */
             recurrence: string | null;
-            /**
-             * Registration Required
-             * @default null
-             */
-            registration_required: boolean;
+            /** Registration Required */
+            registration_required?: boolean;
             /**
              * Start Time
              * Format: date-time
-             * @default null
              */
-            start_time: string;
+            start_time?: string;
             /**
              * Timezone
              * Format: time-zone
              * @description An IANA time zone name, e.g. Europe/Berlin
-             * @default null
              */
-            timezone: string;
-            /**
-             * Title
-             * @default null
-             */
-            title: string;
+            timezone?: string;
+            /** Title */
+            title?: string;
         };
         /** UpdateForumBody */
         UpdateForumBody: {
@@ -4533,11 +4521,7 @@ export interface components {
         };
         /** UpdateOrgBody */
         UpdateOrgBody: {
-            /**
-             * Branding
-             * @default null
-             */
-            branding: components["schemas"]["BrandingBody"];
+            branding?: components["schemas"]["BrandingBody"];
             /**
              * Custom Domain
              * @default null
