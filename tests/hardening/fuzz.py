@@ -76,7 +76,9 @@ NOT_IN_A_SCHEMA: dict[tuple[str, str], list[tuple[int, str, str | None]]] = {
                                                      (422, "recurrence", "yields no occurrence")],  # vs start_time
     ("POST", "/api/orgs/{org}/forums"): [(422, "parent_id", "no such forum")],  # like an unknown id
     ("GET", "/api/orgs/{org}/events"): [(422, "to", "must be after from")],
-    ("GET", "/api/orgs/{org}/analytics"): [(422, "to", "after from")],
+    ("GET", "/api/orgs/{org}/analytics"): [(422, "to", "after from")],  # and at most 731 days after it
+    ("GET", "/api/orgs/{org}/analytics.csv"): [(422, "to", "after from")],
+    ("POST", "/api/orgs/{org}/topics/{topic_id}/posts"): [(422, "parent_id", "not a post of this topic")],
     # The caller's own role is the ceiling: the same body is fine from an owner.
     ("POST", "/api/orgs/{org}/resources"): [(422, "required_role", "above your own role")],
     ("PATCH", "/api/orgs/{org}/resources/{resource_id}"): [(422, "required_role", "above your own role")],
