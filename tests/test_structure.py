@@ -234,3 +234,25 @@ def test_writes_in_a_unit_do_not_authorize() -> None:
 def test_the_authorization_check_sees_a_check() -> None:
     tree = ast.parse("async def do_x(unit, m):\n    m.require(1)\n    raise ForbiddenError('no')\n")
     assert _authorizes(tree) == [3, 2]
+
+
+# Converted to check_* -> access_* -> do_*: every public do_* here writes in its caller's unit of work.
+# (resources.py is not yet: its do_download reads.)
+_UNIT_FIRST = ("forums", "topics", "event_writes", "registrations", "members", "moderators",
+               "moderation", "posts", "messages", "conversations", "reads", "attachments")
+
+
+def test_writes_take_the_unit_of_work() -> None:
+    """In the services of `_UNIT_FIRST` (services/forums.py, topics.py, event_writes.py,
+    registrations.py, members.py, moderators.py, moderation.py, posts.py, messages.py,
+    conversations.py, reads.py, attachments.py), every public `do_*` takes the unit of work first
+    (it writes, its `check_*` opened the transaction and authorized) and opens no transaction."""
+    wrong = []
+    for path, f, _ in _service_functions():
+        if Path(path).stem not in _UNIT_FIRST or not f.name.startswith("do_"):
+            continue
+        if not f.args.args or f.args.args[0].arg != "unit":
+            wrong.append(f"{path} {f.name}: first parameter is not unit")
+        wrong += [f"{path} {f.name}:{n.lineno} opens a transaction" for n in ast.walk(f)
+                  if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] in ("transaction", "unit_of_work")]
+    assert wrong == []

@@ -124,10 +124,8 @@ async def _active(conn: Conn, member: OrgMember, user_ids: list[UUID], field: st
     return roles
 
 
-async def do_start_conversation(db: Database, publisher: Publisher, member: OrgMember, participant_ids: list[UUID],
-                                title: str | None) -> tuple[dict[str, Any], bool]:
-    """The conversation and whether it is new (a direct one that exists is returned as it is)."""
-    user_id = me(member)
+def _check_start(member: OrgMember, user_id: UUID, participant_ids: list[UUID], title: str | None) -> list[UUID]:
+    """The other people, once; a direct conversation names one, a group 2 to 99 and has a title."""
     member.require(Perm.SEND_MESSAGES)
     others = [p for p in dict.fromkeys(participant_ids) if p != user_id]
     if not others:
@@ -139,23 +137,39 @@ async def do_start_conversation(db: Database, publisher: Publisher, member: OrgM
             {"loc": ["body", "participant_ids"], "msg": f"a group has 3 to {MAX_GROUP} people, you included"}])
     if not direct and title is None:
         raise ValidationFailedError("title: a group has a title", [{"loc": ["body", "title"], "msg": "required"}])
-    conversation_id = uuid.uuid4()
+    return others
+
+
+async def check_start_conversation(db: Database, publisher: Publisher, member: OrgMember,
+                                   participant_ids: list[UUID], title: str | None) -> tuple[dict[str, Any], bool]:
+    """The conversation and whether it is new (a direct one that exists is returned as it is)."""
+    user_id = me(member)
+    others = _check_start(member, user_id, participant_ids, title)
+    direct = len(others) == 1 and title is None
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=user_id) as unit:
         roles = await _active(unit.conn, member, others, "participant_ids")
-        key = q.direct_key(user_id, others[0]) if direct else None
         if direct:
             await check_direct(unit.conn, member, others[0], roles[others[0]], starting=True)
-        created = await q.insert_conversation(unit.conn, conversation_id=conversation_id, org_id=member.org_id,
-                                              kind="direct" if direct else "group", title=title,
-                                              owner_id=None if direct else user_id, direct=key)
-        if not created:
-            assert key is not None
-            existing = await q.find_direct(unit.conn, member.org_id, key)
-            assert existing is not None
-            return await full_view(unit.conn, member, existing), False
-        await q.add_participants(unit.conn, member.org_id, conversation_id, [user_id, *others])
-        view = await full_view(unit.conn, member, conversation_id)
-        await _announce(unit, view, [user_id, *others], EventType.CONVERSATION_CREATED)
+        return await do_start_conversation(unit, member, others, title, direct=direct)
+
+
+async def do_start_conversation(unit: Unit, member: OrgMember, others: list[UUID], title: str | None, *,
+                                direct: bool) -> tuple[dict[str, Any], bool]:
+    user_id = member.user_id
+    assert user_id is not None
+    conversation_id = uuid.uuid4()
+    key = q.direct_key(user_id, others[0]) if direct else None
+    created = await q.insert_conversation(unit.conn, conversation_id=conversation_id, org_id=member.org_id,
+                                          kind="direct" if direct else "group", title=title,
+                                          owner_id=None if direct else user_id, direct=key)
+    if not created:
+        assert key is not None
+        existing = await q.find_direct(unit.conn, member.org_id, key)
+        assert existing is not None
+        return await full_view(unit.conn, member, existing), False
+    await q.add_participants(unit.conn, member.org_id, conversation_id, [user_id, *others])
+    view = await full_view(unit.conn, member, conversation_id)
+    await _announce(unit, view, [user_id, *others], EventType.CONVERSATION_CREATED)
     return view, True
 
 
@@ -166,13 +180,18 @@ async def _announce(unit: Unit, view: dict[str, Any], people: list[UUID], event:
         await unit.record(Channel.user(person), event, {"conversation": shared})
 
 
-async def do_update_conversation(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
-                                 title: str) -> dict[str, Any]:
+async def check_update_conversation(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                                    title: str) -> dict[str, Any]:
+    """A group's owner renames it."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await _owned_group(unit.conn, member, conversation_id)
-        await q.rename(unit.conn, member.org_id, conversation_id, title)
-        view = await full_view(unit.conn, member, conv["id"])
-        await _updated(unit, member, conversation_id, change="renamed")
+        return await do_update_conversation(unit, member, conv, title)
+
+
+async def do_update_conversation(unit: Unit, member: OrgMember, conv: dict[str, Any], title: str) -> dict[str, Any]:
+    await q.rename(unit.conn, member.org_id, conv["id"], title)
+    view = await full_view(unit.conn, member, conv["id"])
+    await _updated(unit, member, conv["id"], change="renamed")
     return view
 
 
@@ -192,25 +211,31 @@ async def _updated(unit: Unit, member: OrgMember, conversation_id: UUID, **extra
                       {"conversation": view, "conversation_id": conversation_id, **extra})
 
 
-async def do_add_participants(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
-                              user_ids: list[UUID]) -> dict[str, Any]:
+async def check_add_participants(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                                 user_ids: list[UUID]) -> dict[str, Any]:
+    """A group's owner adds active members, up to MAX_GROUP people."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await _owned_group(unit.conn, member, conversation_id)
+        conv = await _owned_group(unit.conn, member, conversation_id)
         await _active(unit.conn, member, user_ids, "user_ids")
-        count = await q.count_participants(unit.conn, member.org_id, conversation_id)
-        added = await q.add_participants(unit.conn, member.org_id, conversation_id, list(dict.fromkeys(user_ids)))
-        if count + len(added) > MAX_GROUP:
-            raise ConflictError(f"A group has at most {MAX_GROUP} people.")
-        view = await full_view(unit.conn, member, conversation_id)
-        if added:
-            await _updated(unit, member, conversation_id, change="participants_added", user_ids=added)
-            await _announce(unit, view, added, EventType.CONVERSATION_ADDED)
+        return await do_add_participants(unit, member, conv, list(dict.fromkeys(user_ids)))
+
+
+async def do_add_participants(unit: Unit, member: OrgMember, conv: dict[str, Any],
+                              user_ids: list[UUID]) -> dict[str, Any]:
+    conversation_id = conv["id"]
+    count = await q.count_participants(unit.conn, member.org_id, conversation_id)
+    added = await q.add_participants(unit.conn, member.org_id, conversation_id, user_ids)
+    if count + len(added) > MAX_GROUP:
+        raise ConflictError(f"A group has at most {MAX_GROUP} people.")
+    view = await full_view(unit.conn, member, conversation_id)
+    if added:
+        await _updated(unit, member, conversation_id, change="participants_added", user_ids=added)
+        await _announce(unit, view, added, EventType.CONVERSATION_ADDED)
     return view
 
 
-async def do_remove_participant(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                                conversation_id: UUID,
-                                user_id: UUID) -> None:
+async def check_remove_participant(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
+                                   conversation_id: UUID, user_id: UUID) -> None:
     """The owner removes anyone; anyone leaves. The owner leaving hands the group to the longest-standing."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         conv = await access_conversation(unit.conn, member, conversation_id)
@@ -219,16 +244,20 @@ async def do_remove_participant(db: Database, publisher: Publisher, realtime: Re
             raise ConflictError("A direct conversation always has the same two people.")
         if user_id != member.user_id and conv["owner_id"] != member.user_id:
             raise ForbiddenError("Only the conversation's owner removes others.")
-        if not await q.remove_participant(unit.conn, member.org_id, conversation_id, user_id):
-            raise NotFoundError("No such participant.")
-        remaining = await q.list_participants(unit.conn, member.org_id, [conversation_id])
-        if conv["owner_id"] == user_id:
-            await q.set_owner(unit.conn, member.org_id, conversation_id,
-                              remaining[0]["user_id"] if remaining else None)
-        await unit.record(Channel.conversation(conversation_id), EventType.PARTICIPANT_REMOVED,
-                          {"conversation_id": conversation_id, "user_id": user_id, "removed_by": member.user_id})
-        await unit.record(Channel.user(user_id), EventType.CONVERSATION_REMOVED, {"conversation_id": conversation_id})
+        await do_remove_participant(unit, member, conv, user_id)
     stop_delivery(realtime, member.org_id, conversation_id, user_id)
+
+
+async def do_remove_participant(unit: Unit, member: OrgMember, conv: dict[str, Any], user_id: UUID) -> None:
+    conversation_id = conv["id"]
+    if not await q.remove_participant(unit.conn, member.org_id, conversation_id, user_id):
+        raise NotFoundError("No such participant.")
+    remaining = await q.list_participants(unit.conn, member.org_id, [conversation_id])
+    if conv["owner_id"] == user_id:
+        await q.set_owner(unit.conn, member.org_id, conversation_id, remaining[0]["user_id"] if remaining else None)
+    await unit.record(Channel.conversation(conversation_id), EventType.PARTICIPANT_REMOVED,
+                      {"conversation_id": conversation_id, "user_id": user_id, "removed_by": member.user_id})
+    await unit.record(Channel.user(user_id), EventType.CONVERSATION_REMOVED, {"conversation_id": conversation_id})
 
 
 def stop_delivery(realtime: Realtime, org_id: UUID, conversation_id: UUID, user_id: UUID) -> None:
@@ -236,18 +265,25 @@ def stop_delivery(realtime: Realtime, org_id: UUID, conversation_id: UUID, user_
     realtime.registry.remove_from_channel(org_id, user_id, Channel.conversation(conversation_id), "removed")
 
 
-async def do_block(db: Database, member: OrgMember, user_id: UUID, *, on: bool) -> None:
+async def check_block(db: Database, member: OrgMember, user_id: UUID, *, on: bool) -> None:
+    """A member blocks (`on`) or unblocks someone else; only an active member can be blocked."""
     blocker = me(member)
     if user_id == blocker:
         raise ValidationFailedError("user_id: you cannot block yourself", [
             {"loc": ["path", "user_id"], "msg": "you cannot block yourself"}])
     async with db.transaction(org_id=member.org_id, user_id=blocker) as conn:
-        if on:
-            if not await q.active_members(conn, member.org_id, [user_id]):
-                raise NotFoundError("No such member.")
-            await q.block(conn, member.org_id, blocker, user_id)
-        else:
-            await q.unblock(conn, member.org_id, blocker, user_id)
+        if on and not await q.active_members(conn, member.org_id, [user_id]):
+            raise NotFoundError("No such member.")
+        # Blocks publish nothing: a unit with no publisher behind it, committed with the transaction.
+        await do_block(Unit(conn=conn, org_id=member.org_id, actor_id=blocker), blocker, user_id, on=on)
+
+
+async def do_block(unit: Unit, blocker: UUID, user_id: UUID, *, on: bool) -> None:
+    assert unit.org_id is not None
+    if on:
+        await q.block(unit.conn, unit.org_id, blocker, user_id)
+    else:
+        await q.unblock(unit.conn, unit.org_id, blocker, user_id)
 
 
 async def list_blocks(db: Database, member: OrgMember) -> dict[str, Any]:

@@ -131,10 +131,10 @@ def check_send(member: OrgMember, target: SendTarget) -> None:
         check_not_blocked(target.blocked)
 
 
-async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
-                          conversation_id: UUID, *, content: str, client_id: str | None,
-                          attachments: Sequence[UUID] = (),
-                          store: FileStore | None = None) -> tuple[dict[str, Any], bool]:
+async def check_send_message(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
+                             conversation_id: UUID, *, content: str, client_id: str | None,
+                             attachments: Sequence[UUID] = (),
+                             store: FileStore | None = None) -> tuple[dict[str, Any], bool]:
     """The message and whether it is new (False: a retry of `client_id`).
 
     Two round trips: the checks' read, then one write statement (SQL send_message). Should the
@@ -150,10 +150,10 @@ async def do_send_message(db: Database, publisher: Publisher, limiter: RateLimit
     return sent[1], sent[2]
 
 
-async def send_message_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
-                          conversation_id: UUID, *, content: str,
-                          client_id: str | None) -> tuple[Principal, dict[str, Any], bool] | None:
-    """`do_send_message` (without attachments) for a caller named by their verified token: who they are
+async def check_send_message_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller,
+                                ref: str, conversation_id: UUID, *, content: str,
+                                client_id: str | None) -> tuple[Principal, dict[str, Any], bool] | None:
+    """`check_send_message` (without attachments) for a caller named by their verified token: who they are
     in `{org}` is read with the checks (`Asker.of_caller`), two round trips in all. None when the
     database does not know the caller (the route then takes `org_member`'s path)."""
     html = check_message(content)
@@ -218,6 +218,16 @@ async def _write_message(db: Database, member: OrgMember, limiter: RateLimiter, 
     return written, event
 
 
+async def access_message(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
+    """The only loader of a message: missing, deleted and in a conversation the caller does not take
+    part in are the same 404."""
+    await access_conversation(conn, member, conversation_id)
+    message = await _load(conn, member, conversation_id, message_id)
+    if message["deleted_at"] is not None:
+        raise NotFoundError(_NOT_FOUND)
+    return message
+
+
 async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
     assert member.user_id is not None
     found = await q.get_message(conn, member.org_id, member.user_id, conversation_id, message_id)
@@ -232,71 +242,91 @@ async def _record(unit: Unit, event: EventType, message: dict[str, Any], **extra
                       {"message": view, "conversation_id": message["conversation_id"], **extra})
 
 
-async def _own_message(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
-    await access_conversation(conn, member, conversation_id)
-    message = await _load(conn, member, conversation_id, message_id)
-    if message["deleted_at"] is not None:
-        raise NotFoundError(_NOT_FOUND)
+def _check_own(member: OrgMember, message: dict[str, Any]) -> None:
     if message["sender_id"] != member.user_id:
         raise ForbiddenError("Only the author changes a message.")
+
+
+async def check_edit_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                             message_id: UUID, content: str) -> dict[str, Any]:
+    """Its sender, while they may still send messages."""
+    html = check_message(content)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        message = await access_message(unit.conn, member, conversation_id, message_id)
+        _check_own(member, message)
+        member.require(Perm.SEND_MESSAGES)
+        message = await do_edit_message(unit, member, message, content, html=html)
+    return message_view(message)
+
+
+async def do_edit_message(unit: Unit, member: OrgMember, message: dict[str, Any], content: str, *,
+                          html: str) -> dict[str, Any]:
+    await q.edit_message(unit.conn, member.org_id, message["id"], content=content, html=html)
+    message = await _load(unit.conn, member, message["conversation_id"], message["id"])
+    await _record(unit, EventType.MESSAGE_UPDATED, message)
     return message
 
 
-async def do_edit_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
-                          message_id: UUID,
-                          content: str) -> dict[str, Any]:
-    html = check_message(content)
+async def check_delete_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                               message_id: UUID) -> None:
+    """Its sender."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await _own_message(unit.conn, member, conversation_id, message_id)
-        member.require(Perm.SEND_MESSAGES)
-        await q.edit_message(unit.conn, member.org_id, message_id, content=content, html=html)
-        message = await _load(unit.conn, member, conversation_id, message_id)
-        await _record(unit, EventType.MESSAGE_UPDATED, message)
-    return message_view(message)
+        message = await access_message(unit.conn, member, conversation_id, message_id)
+        _check_own(member, message)
+        await do_delete_message(unit, member, message)
 
 
-async def do_delete_message(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
-                            message_id: UUID) -> None:
-    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await _own_message(unit.conn, member, conversation_id, message_id)
-        if await q.delete_message(unit.conn, member.org_id, message_id):
-            await unit.record(Channel.conversation(conversation_id), EventType.MESSAGE_DELETED,
-                              {"message_id": message_id, "conversation_id": conversation_id})
+async def do_delete_message(unit: Unit, member: OrgMember, message: dict[str, Any]) -> None:
+    message_id, conversation_id = message["id"], message["conversation_id"]
+    if await q.delete_message(unit.conn, member.org_id, message_id):
+        await unit.record(Channel.conversation(conversation_id), EventType.MESSAGE_DELETED,
+                          {"message_id": message_id, "conversation_id": conversation_id})
 
 
-async def do_react(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID, message_id: UUID,
-                   emoji: str, *,
-                   add: bool) -> dict[str, Any]:
+async def check_react(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                      message_id: UUID, emoji: str, *, add: bool) -> dict[str, Any]:
+    """Participants who may send messages, on a live message."""
     check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await access_conversation(unit.conn, member, conversation_id)
-        message = await _load(unit.conn, member, conversation_id, message_id)
-        if message["deleted_at"] is not None:
-            raise NotFoundError(_NOT_FOUND)
+        message = await access_message(unit.conn, member, conversation_id, message_id)
         member.require(Perm.SEND_MESSAGES)
-        assert member.user_id is not None
-        change = q.add_reaction if add else q.remove_reaction
-        if await change(unit.conn, member.org_id, message_id, member.user_id, emoji):
-            message = await _load(unit.conn, member, conversation_id, message_id)
-            await _record(unit, EventType.MESSAGE_UPDATED, message, reaction={"emoji": emoji, "user_id": member.user_id,
-                                                                     "added": add})
+        message = await do_react(unit, member, message, emoji, add=add)
     return message_view(message)
 
 
-async def do_mark_read(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
-                       up_to: UUID) -> dict[str, Any]:
-    """Read state only moves forward; the receipt goes to the other participants."""
+async def do_react(unit: Unit, member: OrgMember, message: dict[str, Any], emoji: str, *,
+                   add: bool) -> dict[str, Any]:
+    """The message as it is now; an event only when the reaction changed."""
+    assert member.user_id is not None
+    change = q.add_reaction if add else q.remove_reaction
+    if not await change(unit.conn, member.org_id, message["id"], member.user_id, emoji):
+        return message
+    message = await _load(unit.conn, member, message["conversation_id"], message["id"])
+    await _record(unit, EventType.MESSAGE_UPDATED, message,
+                  reaction={"emoji": emoji, "user_id": member.user_id, "added": add})
+    return message
+
+
+async def check_mark_read(db: Database, publisher: Publisher, member: OrgMember, conversation_id: UUID,
+                          up_to: UUID) -> dict[str, Any]:
+    """A participant, up to a message of the conversation."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await access_conversation(unit.conn, member, conversation_id)
-        assert member.user_id is not None
         seq = await q.message_seq(unit.conn, member.org_id, conversation_id, up_to)
         if seq is None:
             raise NotFoundError(_NOT_FOUND)
-        if await cq.mark_read(unit.conn, member.org_id, conversation_id, member.user_id, seq=seq, message_id=up_to):
-            await unit.record(Channel.conversation(conversation_id), EventType.READ,
-                              {"conversation_id": conversation_id, "user_id": member.user_id,
-                               "last_read_message_id": up_to})
-        conv = await access_conversation(unit.conn, member, conversation_id)
+        return await do_mark_read(unit, member, conversation_id, up_to, seq=seq)
+
+
+async def do_mark_read(unit: Unit, member: OrgMember, conversation_id: UUID, up_to: UUID, *,
+                       seq: int) -> dict[str, Any]:
+    """Read state only moves forward; the receipt goes to the other participants."""
+    assert member.user_id is not None
+    if await cq.mark_read(unit.conn, member.org_id, conversation_id, member.user_id, seq=seq, message_id=up_to):
+        await unit.record(Channel.conversation(conversation_id), EventType.READ,
+                          {"conversation_id": conversation_id, "user_id": member.user_id,
+                           "last_read_message_id": up_to})
+    conv = await access_conversation(unit.conn, member, conversation_id)
     return {"conversation_id": conversation_id, "last_read_message_id": conv["last_read_message_id"],
             "unread_count": conv["unread_count"]}
 

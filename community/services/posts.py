@@ -87,7 +87,7 @@ class ReplyTarget:
     joined_at: datetime | None
 
 
-def check_create_post(content: str) -> tuple[str, list[str]]:
+def _render_post(content: str) -> tuple[str, list[str]]:
     """The rendered html and the `@handles` (413 over the limit)."""
     return check_content(content), extract_mentions(content)
 
@@ -127,15 +127,15 @@ def check_reply(member: OrgMember, target: ReplyTarget, topic_id: UUID, parent_i
                                     [{"loc": ["body", "parent_id"], "msg": "not a post of this topic"}])
 
 
-async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember, topic_id: UUID,
-                         *, content: str, parent_id: UUID | None, attachments: Sequence[UUID] = (),
+async def check_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
+                            topic_id: UUID, *, content: str, parent_id: UUID | None, attachments: Sequence[UUID] = (),
                          store: FileStore | None = None) -> dict[str, Any]:
     """A reply in two round trips: the checks' read, then one write statement (SQL create_post).
 
     Should what the checks read change before the write (the topic locked, moved, deleted), the
     write answers 'stale' and the checks run again on what is there now.
     """
-    html, handles = check_create_post(content)
+    html, handles = _render_post(content)
     uploads = await inspect_attachments(db, store, member, attachments)
     created = await _create_post(db, publisher, limiter, Asker.of_member(member), topic_id, content=content,
                                  html=html, handles=handles, parent_id=parent_id, uploads=uploads)
@@ -144,13 +144,13 @@ async def do_create_post(db: Database, publisher: Publisher, limiter: RateLimite
     return created[1]
 
 
-async def create_post_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
-                         topic_id: UUID, *, content: str,
-                         parent_id: UUID | None) -> tuple[Principal, dict[str, Any]] | None:
-    """`do_create_post` (without attachments) for a caller named by their verified token: who they are
+async def check_create_post_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
+                               topic_id: UUID, *, content: str,
+                               parent_id: UUID | None) -> tuple[Principal, dict[str, Any]] | None:
+    """`check_create_post` (without attachments) for a caller named by their verified token: who they are
     in `{org}` is read with the checks (`Asker.of_caller`), two round trips in all. None when the
     database does not know the caller (the route then takes `org_member`'s path)."""
-    html, handles = check_create_post(content)
+    html, handles = _render_post(content)
     return await _create_post(db, publisher, limiter, Asker.of_caller(caller, ref), topic_id, content=content,
                               html=html, handles=handles, parent_id=parent_id, uploads=[])
 
@@ -227,20 +227,29 @@ async def _record(unit: Unit, event: EventType, post: dict[str, Any], member: Or
                       {"post": view, "topic_id": post["topic_id"], "forum_id": post["forum_id"], **extra})
 
 
-async def do_edit_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, content: str) -> dict[str,
-                                                                                                                   Any]:
+async def check_edit_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID,
+                          content: str) -> dict[str, Any]:
+    """Its author (who may still post) or a moderator of its forum; a locked topic only by a moderator."""
     html = check_content(content)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
-        await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
-        mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
-        if is_mod and post["author_id"] != member.user_id:
-            await _log(unit, member, "edit_post", post)
-        post = await access_post(unit.conn, member, post_id)
-        await _record(unit, EventType.POST_UPDATED, post, member, mentions=mentions, reply_to_user_id=None)
+        post = await do_edit_post(unit, member, post, content, html=html, is_mod=is_mod)
     return _view(post, member)
+
+
+async def do_edit_post(unit: Unit, member: OrgMember, post: dict[str, Any], content: str, *, html: str,
+                       is_mod: bool) -> dict[str, Any]:
+    """The post as edited (read back); the revision, mentions and a moderator's log entry with it."""
+    post_id = post["id"]
+    await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
+    mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
+    if is_mod and post["author_id"] != member.user_id:
+        await _log(unit, member, "edit_post", post)
+    post = await access_post(unit.conn, member, post_id)
+    await _record(unit, EventType.POST_UPDATED, post, member, mentions=mentions, reply_to_user_id=None)
+    return post
 
 
 def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
@@ -256,14 +265,19 @@ def check_unlocked(member: OrgMember, is_locked: bool, in_mod_scope: bool) -> No
         raise ForbiddenError("This topic is locked.")
 
 
-async def do_delete_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> None:
+async def check_delete_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> None:
+    """Its author (who may still post) or a moderator of its forum; in a locked topic only a moderator."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
-        await delete_post_in(unit, member, post)
-        if is_mod and post["author_id"] != member.user_id:
-            await _log(unit, member, "delete_post", post)
+        await do_delete_post(unit, member, post, is_mod=is_mod)
+
+
+async def do_delete_post(unit: Unit, member: OrgMember, post: dict[str, Any], *, is_mod: bool) -> None:
+    await delete_post_in(unit, member, post)
+    if is_mod and post["author_id"] != member.user_id:
+        await _log(unit, member, "delete_post", post)
 
 
 async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) -> None:
@@ -285,24 +299,34 @@ async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any],
                                 details={"topic_id": post["topic_id"], "author_id": post["author_id"], **details})
 
 
-async def do_react(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, emoji: str, *,
-                   add: bool) -> dict[str, Any]:
+async def check_react(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, emoji: str, *,
+                      add: bool) -> dict[str, Any]:
+    """Members who may react, on a live post; a locked topic only by its moderators."""
     check_reaction(emoji)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
-        assert member.user_id is not None
-        change = posts.add_reaction if add else posts.remove_reaction
-        if await change(unit.conn, member.org_id, post_id, member.user_id, emoji):
-            post = await access_post(unit.conn, member, post_id)
-            await _record(unit, EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED, post, member,
-                          emoji=emoji,
-                          user_id=member.user_id)
+        post = await do_react(unit, member, post, emoji, add=add)
     return _view(post, member)
 
 
-async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+async def do_react(unit: Unit, member: OrgMember, post: dict[str, Any], emoji: str, *,
+                   add: bool) -> dict[str, Any]:
+    """The post as it is now; an event only when the reaction changed."""
+    assert member.user_id is not None
+    change = posts.add_reaction if add else posts.remove_reaction
+    if not await change(unit.conn, member.org_id, post["id"], member.user_id, emoji):
+        return post
+    post = await access_post(unit.conn, member, post["id"])
+    await _record(unit, EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED, post, member,
+                  emoji=emoji, user_id=member.user_id)
+    return post
+
+
+async def check_mark_solution(db: Database, publisher: Publisher, member: OrgMember,
+                              post_id: UUID) -> dict[str, Any]:
+    """The topic's author (who may still post) or a moderator of its forum; never a hidden post."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = moderates(member, post["in_mod_scope"])
@@ -311,8 +335,13 @@ async def do_mark_solution(db: Database, publisher: Publisher, member: OrgMember
         check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
         if post["is_hidden"]:
             raise ConflictError("A hidden post cannot be the solution.")
-        await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
-        await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post_id)
-        post = await access_post(unit.conn, member, post_id)
-        await _record(unit, EventType.POST_SOLUTION_MARKED, post, member)
+        post = await do_mark_solution(unit, member, post)
     return _view(post, member)
+
+
+async def do_mark_solution(unit: Unit, member: OrgMember, post: dict[str, Any]) -> dict[str, Any]:
+    await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
+    await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post["id"])
+    post = await access_post(unit.conn, member, post["id"])
+    await _record(unit, EventType.POST_SOLUTION_MARKED, post, member)
+    return post

@@ -48,7 +48,7 @@ async def test_post_create_round_trips(api: Api, runtime: System, personas: Pers
     h = runtime.handles
     with h.db.count_statements() as counted:
         _, member = await _member(runtime, personas, "member")
-        post = await post_service.do_create_post(h.db, h.publisher, h.limiter, member, uuid.UUID(topic["id"]),
+        post = await post_service.check_create_post(h.db, h.publisher, h.limiter, member, uuid.UUID(topic["id"]),
                                                  content="Hello @nobody, a reply", parent_id=None)
     assert post["content"] == "Hello @nobody, a reply"
     assert len(ours(counted.statements)) <= POST_CREATE, (len(ours(counted.statements)), counted.statements)
@@ -60,7 +60,7 @@ async def test_message_send_round_trips(client: httpx.AsyncClient, runtime: Syst
     h = runtime.handles
     with h.db.count_statements() as counted:
         _, member = await _member(runtime, personas, "member")
-        message, created = await message_service.do_send_message(
+        message, created = await message_service.check_send_message(
             h.db, h.publisher, h.limiter, member, uuid.UUID(conversation["id"]), content="hi there", client_id=None)
     assert created and message["content"] == "hi there"
     assert len(ours(counted.statements)) <= MESSAGE_SEND, (len(ours(counted.statements)), counted.statements)
@@ -77,11 +77,11 @@ async def test_a_token_callers_post_and_message_are_two_statements(api: Api, cli
     h = runtime.handles
     caller = await caller_of(h.identity, acme.member.token)
     with h.db.count_statements() as posting:
-        answered = await post_service.create_post_as(h.db, h.publisher, h.limiter, caller, acme.slug,
+        answered = await post_service.check_create_post_as(h.db, h.publisher, h.limiter, caller, acme.slug,
                                                      uuid.UUID(topic["id"]), content="Hi @nobody", parent_id=None)
     assert answered is not None and answered[1]["content"] == "Hi @nobody"
     with h.db.count_statements() as sending:
-        sent = await message_service.send_message_as(h.db, h.publisher, h.limiter, caller, acme.slug,
+        sent = await message_service.check_send_message_as(h.db, h.publisher, h.limiter, caller, acme.slug,
                                                      uuid.UUID(conversation["id"]), content="hi", client_id=None)
     assert sent is not None and sent[2] and sent[1]["content"] == "hi"
     assert len(ours(posting.statements)) == POST_CREATE_AS, [s[:150] for s in ours(posting.statements)]

@@ -156,7 +156,7 @@ async def start_conversation(org: str, data: StartBody) -> tuple[dict[str, Any],
     """201 for a new conversation; 200 with the existing one when the pair already has theirs."""
     h = current_handles()
     member = await org_member(org)
-    view, created = await conversations.do_start_conversation(h.db, h.publisher, member, data.participant_ids,
+    view, created = await conversations.check_start_conversation(h.db, h.publisher, member, data.participant_ids,
                                                               data.title)
     return {"conversation": view}, 201 if created else 200
 
@@ -174,7 +174,7 @@ async def read_conversation(org: str, conversation_id: UUID) -> dict[str, Any]:
 async def rename_conversation(org: str, conversation_id: UUID, data: RenameBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await conversations.do_update_conversation(h.db, h.publisher, member, conversation_id, data.title)
+    view = await conversations.check_update_conversation(h.db, h.publisher, member, conversation_id, data.title)
     return {"conversation": view}
 
 
@@ -185,7 +185,7 @@ async def rename_conversation(org: str, conversation_id: UUID, data: RenameBody)
 async def add_participants(org: str, conversation_id: UUID, data: AddParticipantsBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await conversations.do_add_participants(h.db, h.publisher, member, conversation_id, data.user_ids)
+    view = await conversations.check_add_participants(h.db, h.publisher, member, conversation_id, data.user_ids)
     return {"conversation": view}
 
 
@@ -194,7 +194,7 @@ async def add_participants(org: str, conversation_id: UUID, data: AddParticipant
 async def remove_participant(org: str, conversation_id: UUID, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await conversations.do_remove_participant(h.db, h.publisher, h.realtime, member, conversation_id, user_id)
+    await conversations.check_remove_participant(h.db, h.publisher, h.realtime, member, conversation_id, user_id)
     return "", 204
 
 
@@ -217,13 +217,13 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
     h = current_handles()
     caller = await token_caller() if not data.attachments else None
     if caller is not None:  # who is asking is read with the checks: one round trip fewer
-        answered = await messages.send_message_as(h.db, h.publisher, h.limiter, caller, org, conversation_id,
+        answered = await messages.check_send_message_as(h.db, h.publisher, h.limiter, caller, org, conversation_id,
                                                   content=data.content, client_id=data.client_id)
         if answered is not None:
             g.principal, view, created = answered
             return {"message": view}, 201 if created else 200
     member = await org_member(org)
-    view, created = await messages.do_send_message(h.db, h.publisher, h.limiter, member, conversation_id,
+    view, created = await messages.check_send_message(h.db, h.publisher, h.limiter, member, conversation_id,
                                                    content=data.content, client_id=data.client_id,
                                                    attachments=data.attachments, store=h.files)
     return {"message": view}, 201 if created else 200
@@ -235,7 +235,7 @@ async def send_message(org: str, conversation_id: UUID, data: MessageBody) -> tu
 async def edit_message(org: str, conversation_id: UUID, message_id: UUID, data: EditMessageBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await messages.do_edit_message(h.db, h.publisher, member, conversation_id, message_id, data.content)
+    view = await messages.check_edit_message(h.db, h.publisher, member, conversation_id, message_id, data.content)
     return {"message": view}
 
 
@@ -244,7 +244,7 @@ async def edit_message(org: str, conversation_id: UUID, message_id: UUID, data: 
 async def delete_message(org: str, conversation_id: UUID, message_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await messages.do_delete_message(h.db, h.publisher, member, conversation_id, message_id)
+    await messages.check_delete_message(h.db, h.publisher, member, conversation_id, message_id)
     return "", 204
 
 
@@ -253,7 +253,7 @@ async def delete_message(org: str, conversation_id: UUID, message_id: UUID) -> t
 async def add_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await messages.do_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=True)
+    view = await messages.check_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=True)
     return {"message": view}
 
 
@@ -262,7 +262,7 @@ async def add_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji:
 async def remove_reaction(org: str, conversation_id: UUID, message_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await messages.do_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=False)
+    view = await messages.check_react(h.db, h.publisher, member, conversation_id, message_id, emoji, add=False)
     return {"message": view}
 
 
@@ -272,7 +272,7 @@ async def remove_reaction(org: str, conversation_id: UUID, message_id: UUID, emo
 async def mark_read(org: str, conversation_id: UUID, data: ReadBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"read": await messages.do_mark_read(h.db, h.publisher, member, conversation_id, data.up_to)}
+    return {"read": await messages.check_mark_read(h.db, h.publisher, member, conversation_id, data.up_to)}
 
 
 @blueprint.get("/api/orgs/<org>/blocks")
@@ -288,7 +288,7 @@ async def list_blocks(org: str) -> dict[str, Any]:
 async def block(org: str, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await conversations.do_block(h.db, member, user_id, on=True)
+    await conversations.check_block(h.db, member, user_id, on=True)
     return "", 204
 
 
@@ -297,5 +297,5 @@ async def block(org: str, user_id: UUID) -> tuple[str, int]:
 async def unblock(org: str, user_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await conversations.do_block(h.db, member, user_id, on=False)
+    await conversations.check_block(h.db, member, user_id, on=False)
     return "", 204

@@ -54,7 +54,7 @@ async def read_post(org: str, post_id: UUID) -> dict[str, Any]:
 async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_edit_post(h.db, h.publisher, member, post_id, data.content)}
+    return {"post": await posts.check_edit_post(h.db, h.publisher, member, post_id, data.content)}
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>")
@@ -62,7 +62,7 @@ async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, An
 async def delete_post(org: str, post_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await posts.do_delete_post(h.db, h.publisher, member, post_id)
+    await posts.check_delete_post(h.db, h.publisher, member, post_id)
     return "", 204
 
 
@@ -79,7 +79,7 @@ async def list_revisions(org: str, post_id: UUID) -> dict[str, Any]:
 async def add_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_react(h.db, h.publisher, member, post_id, emoji, add=True)}
+    return {"post": await posts.check_react(h.db, h.publisher, member, post_id, emoji, add=True)}
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>/reactions/<emoji>")
@@ -87,7 +87,7 @@ async def add_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
 async def remove_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_react(h.db, h.publisher, member, post_id, emoji, add=False)}
+    return {"post": await posts.check_react(h.db, h.publisher, member, post_id, emoji, add=False)}
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/solution")
@@ -95,7 +95,7 @@ async def remove_reaction(org: str, post_id: UUID, emoji: str) -> dict[str, Any]
 async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.do_mark_solution(h.db, h.publisher, member, post_id)}
+    return {"post": await posts.check_mark_solution(h.db, h.publisher, member, post_id)}
 
 
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/flags")

@@ -132,7 +132,7 @@ class VisitAnswer(Answer):
 async def mark_read(org: str, topic_id: UUID, data: TopicReadBody) -> dict[str, Any]:
     """Move the caller's read position forward to `post_id` (an older post leaves it where it is)."""
     member = await org_member(org)
-    return {"read": await reads.do_mark_read(current_handles().db, member, topic_id, data.post_id)}
+    return {"read": await reads.check_mark_read(current_handles().db, member, topic_id, data.post_id)}
 
 
 @blueprint.post("/api/orgs/<org>/visits")
@@ -140,4 +140,4 @@ async def mark_read(org: str, topic_id: UUID, data: TopicReadBody) -> dict[str, 
 async def visit(org: str) -> dict[str, Any]:
     """Record that the caller opened the org; a visit starts after 30 minutes away."""
     member = await org_member(org)
-    return {"visit": await reads.do_visit(current_handles().db, member)}
+    return {"visit": await reads.check_visit(current_handles().db, member)}

@@ -195,8 +195,8 @@ async def download_attachment(org: str, upload_id: UUID, query_args: AttachmentQ
     """A post's or message's attachment (`?thumbnail=true`: its image thumbnail), like a resource download."""
     member = await org_member(org)
     h = current_handles()
-    url, expires_at = await attachments.do_download_attachment(h.db, h.files, member, upload_id,
-                                                               thumbnail=query_args.thumbnail)
+    url, expires_at = await attachments.read_download(h.db, h.files, member, upload_id,
+                                                      thumbnail=query_args.thumbnail)
     return _redirect_or_json(url, expires_at, query_args.redirect)
 
 

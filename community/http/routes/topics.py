@@ -88,12 +88,12 @@ async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[d
     h = current_handles()
     caller = await token_caller() if not data.attachments else None
     if caller is not None:  # who is asking is read with the checks: one round trip fewer
-        answered = await posts.create_post_as(h.db, h.publisher, h.limiter, caller, org, topic_id,
+        answered = await posts.check_create_post_as(h.db, h.publisher, h.limiter, caller, org, topic_id,
                                               content=data.content, parent_id=data.parent_id)
         if answered is not None:
             g.principal, post = answered
             return {"post": post}, 201
     member = await org_member(org)
-    post = await posts.do_create_post(h.db, h.publisher, h.limiter, member, topic_id, content=data.content,
+    post = await posts.check_create_post(h.db, h.publisher, h.limiter, member, topic_id, content=data.content,
                                       parent_id=data.parent_id, attachments=data.attachments, store=h.files)
     return {"post": post}, 201
