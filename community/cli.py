@@ -152,11 +152,11 @@ async def _migrate(settings: Settings) -> int:
 
 async def _set_tier(settings: Settings, slug: str, tier_name: str) -> int:
     from community.app import open_handles
-    from community.services.orgs import do_set_tier
+    from community.services.orgs import check_set_tier
 
     async with open_handles(settings) as handles:
         try:
-            org = await do_set_tier(handles.db, handles.settings, slug, tier_name)
+            org = await check_set_tier(handles.db, handles.publisher, handles.settings, slug, tier_name)
         except CommunityError as exc:
             print(f"community: {exc.detail}", file=sys.stderr)
             return 1

@@ -8,7 +8,7 @@ it, so any order (or repetition) of the same events ends in the same state.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import stripe
@@ -28,12 +28,13 @@ from community.domain.errors import (
     PlanRequiredError,
 )
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.domain.tiers import required_tier, tier_has
 from community.handles import Publisher, Realtime
 from community.services.event_notices import publish_notices
-from community.services.unit import unit_of_work
+from community.services.unit import Unit, unit_of_work
 from community.services.views import org_view
 
 log = structlog.get_logger("community.billing")
@@ -102,9 +103,16 @@ def _invoice_view(invoice: q.Invoice) -> dict[str, Any]:
             "period_end": invoice.period_end, "created_at": invoice.created_at}
 
 
-async def do_checkout(db: Database, billing: Billing, member: OrgMember, tier_name: str, *,
-                      email: str | None) -> str:
+class CheckoutBody(Body):
+    tier: Literal["community", "organization", "enterprise", "custom"]
+
+
+async def check_checkout(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
+                         data: CheckoutBody) -> str:
+    """A Stripe Checkout page for the plan, for billing managers of an org with no live subscription."""
     member.require(Perm.MANAGE_BILLING)
+    tier_name = data.tier
+    email = member.principal.email if member.principal else None
     _require_enabled(billing)
     gateway = billing.gateway
     assert gateway is not None
@@ -117,7 +125,7 @@ async def do_checkout(db: Database, billing: Billing, member: OrgMember, tier_na
     if state["stripe_subscription_id"] and state["billing_status"] in _LIVE:
         raise SubscriptionExistsError("This organization already has a subscription: change its plan in the "
                                       "billing portal.")
-    customer = await _customer(db, billing, member, state, email)
+    customer = await _customer(db, publisher, billing, member, state, email)
     app = billing.settings.next_public_app_url.rstrip("/")
     page = f"{app}/{state['slug']}/billing"
     quantity = max(1, state["current_member_count"]) if tier_name == "custom" else 1
@@ -126,21 +134,26 @@ async def do_checkout(db: Database, billing: Billing, member: OrgMember, tier_na
                                          cancel_url=f"{page}?checkout=cancelled")
 
 
-async def _customer(db: Database, billing: Billing, member: OrgMember, state: dict[str, Any],
-                    email: str | None) -> str:
+async def _customer(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
+                    state: dict[str, Any], email: str | None) -> str:
     """The org's one Stripe customer (an idempotency key per org: concurrent checkouts share it)."""
     if state["stripe_customer_id"]:
         return str(state["stripe_customer_id"])
     assert billing.gateway is not None
     customer = await billing.gateway.create_customer(member.org_id, state["name"], email)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await q.set_customer(conn, member.org_id, customer)
-        found = await q.get_state(conn, member.org_id)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        return await do_set_customer(unit, member, customer)
+
+
+async def do_set_customer(unit: Unit, member: OrgMember, customer: str) -> str:
+    """The customer stays the first one stored: a concurrent checkout's answer wins only if it came first."""
+    await q.set_customer(unit.conn, member.org_id, customer)
+    found = await q.get_state(unit.conn, member.org_id)
     assert found is not None
     return str(found["stripe_customer_id"])
 
 
-async def do_portal(db: Database, billing: Billing, member: OrgMember) -> str:
+async def check_portal(db: Database, billing: Billing, member: OrgMember) -> str:
     member.require(Perm.MANAGE_BILLING)
     _require_enabled(billing)
     assert billing.gateway is not None

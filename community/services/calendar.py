@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +24,7 @@ from community.domain.ical import calendar
 from community.domain.permissions import Role
 from community.domain.principal import OrgMember, Principal
 from community.services.events import event_view, list_series, now
+from community.services.unit import Unit, account_unit
 from community.settings import Settings
 
 PAST = timedelta(days=90)  # feeds keep recent history so a client does not drop what just happened
@@ -68,12 +69,17 @@ def feed_url(settings: Settings, request_root: str, token: str) -> str:
     return root.rstrip("/") + FEED_PATH.format(token=token)
 
 
-async def do_create_feed(db: Database, settings: Settings, principal: Principal, *,
-                         request_root: str) -> dict[str, Any]:
+async def check_create_feed(db: Database, settings: Settings, principal: Principal, *,
+                            request_root: str) -> dict[str, Any]:
+    """Anyone signed in has one personal feed; a new one replaces (and ends) the old."""
     token = secrets.token_urlsafe(32)
-    async with db.transaction(user_id=principal.user_id) as conn:
-        created = await fq.replace_feed(conn, principal.user_id, _hash(token))
+    async with account_unit(db, user_id=principal.user_id) as unit:
+        created = await do_create_feed(unit, principal, _hash(token))
     return {"url": feed_url(settings, request_root, token), "created_at": created}
+
+
+async def do_create_feed(unit: Unit, principal: Principal, token_hash: bytes) -> datetime:
+    return await fq.replace_feed(unit.conn, principal.user_id, token_hash)
 
 
 async def read_feed(db: Database, principal: Principal) -> dict[str, Any]:
@@ -84,10 +90,15 @@ async def read_feed(db: Database, principal: Principal) -> dict[str, Any]:
     return {"feed": {"created_at": found["created_at"], "last_used_at": found["last_used_at"]}}
 
 
-async def do_revoke_feed(db: Database, principal: Principal) -> None:
-    async with db.transaction(user_id=principal.user_id) as conn:
-        if not await fq.delete_feed(conn, principal.user_id):
-            raise NotFoundError("You have no calendar feed.")
+async def check_revoke_feed(db: Database, principal: Principal) -> None:
+    async with account_unit(db, user_id=principal.user_id) as unit:
+        await do_revoke_feed(unit, principal)
+
+
+async def do_revoke_feed(unit: Unit, principal: Principal) -> None:
+    """The caller's feed stops answering (404 when there is none)."""
+    if not await fq.delete_feed(unit.conn, principal.user_id):
+        raise NotFoundError("You have no calendar feed.")
 
 
 async def personal_feed_ics(db: Database, settings: Settings, token: str) -> bytes:

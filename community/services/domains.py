@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 from uuid import UUID
 
+from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import domains as q
 from community.db.queries import orgs as org_queries
@@ -24,6 +25,7 @@ from community.domain.origins import parse_origin
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.handles import Publisher
+from community.services.billing import require_plan
 from community.services.unit import Unit, unit_of_work
 from community.services.views import org_view
 from community.settings import Settings
@@ -61,26 +63,34 @@ async def get_domain(db: Database, member: OrgMember) -> dict[str, Any] | None:
     return domain_view(found) if found else None
 
 
-async def do_set_domain(db: Database, publisher: Publisher, settings: Settings, member: OrgMember,
-                        name: str) -> dict[str, Any]:
+async def check_set_domain(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                           member: OrgMember, name: str) -> dict[str, Any]:
+    """Org managers on a plan with custom domains; a name no other org has verified."""
     member.require(Perm.UPDATE_ORG)
+    require_plan(billing, member, "custom_domain")
     host = check_name(settings, name)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         if await q.verified_elsewhere(unit.conn, host, member.org_id):
             raise ConflictError(_TAKEN, field="domain")
-        found = await q.put_domain(unit.conn, member.org_id, host, secrets.token_hex(16))
-        if found is None:  # the same name again: nothing changes
-            found = await q.get_domain(unit.conn, member.org_id)
-            assert found is not None
-        else:
-            await route(unit, member.org_id, None)
-    return domain_view(found)
+        return domain_view(await do_set_domain(unit, member, host))
 
 
-async def do_verify_domain(db: Database, publisher: Publisher, settings: Settings,
-                           member: OrgMember) -> dict[str, Any]:
+async def do_set_domain(unit: Unit, member: OrgMember, host: str) -> dict[str, Any]:
+    """A new name (with a new token) unroutes the old one; the same name again changes nothing."""
+    found = await q.put_domain(unit.conn, member.org_id, host, secrets.token_hex(16))
+    if found is None:
+        found = await q.get_domain(unit.conn, member.org_id)
+        assert found is not None
+    else:
+        await route(unit, member.org_id, None)
+    return found
+
+
+async def check_verify_domain(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                              member: OrgMember) -> dict[str, Any]:
     """Look the TXT record up now: verified when one of its values is this org's; 503 when DNS is down."""
     member.require(Perm.UPDATE_ORG)
+    require_plan(billing, member, "custom_domain")
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         asked = await q.get_domain(conn, member.org_id)
     if asked is None:
@@ -116,19 +126,29 @@ async def _record(db: Database, publisher: Publisher, member: OrgMember, asked: 
         current = await q.get_domain(unit.conn, member.org_id, for_update=True)
         if current is None or current["id"] != asked["id"]:  # removed or replaced while we looked
             raise ConflictError("The custom domain changed while it was being checked; verify again.")
-        if result == "verified":
-            try:
-                await route(unit, member.org_id, current["name"])
-            except UniqueViolation:
-                raise ConflictError(_TAKEN, field="domain") from None
-        return await q.record_check(unit.conn, member.org_id, current["id"], result, detail)
+        return await do_record_check(unit, member, current, result, detail)
 
 
-async def do_remove_domain(db: Database, publisher: Publisher, member: OrgMember) -> None:
+async def do_record_check(unit: Unit, member: OrgMember, current: dict[str, Any], result: str,
+                          detail: str) -> dict[str, Any]:
+    """The check's outcome; a verified name is routed (409 if another org proved it first)."""
+    if result == "verified":
+        try:
+            await route(unit, member.org_id, current["name"])
+        except UniqueViolation:
+            raise ConflictError(_TAKEN, field="domain") from None
+    return await q.record_check(unit.conn, member.org_id, current["id"], result, detail)
+
+
+async def check_remove_domain(db: Database, publisher: Publisher, member: OrgMember) -> None:
     member.require(Perm.UPDATE_ORG)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        await q.delete_domain(unit.conn, member.org_id)
-        await route(unit, member.org_id, None)
+        await do_remove_domain(unit, member)
+
+
+async def do_remove_domain(unit: Unit, member: OrgMember) -> None:
+    await q.delete_domain(unit.conn, member.org_id)
+    await route(unit, member.org_id, None)
 
 
 async def route(unit: Unit, org_id: UUID, name: str | None) -> None:

@@ -6,14 +6,18 @@ import hashlib
 from typing import Any
 from uuid import UUID
 
+from pydantic import EmailStr, Field
+
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import account, members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError, ValidationFailedError
+from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT, Body
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
 from community.identity import Claims, Identity
 from community.services.orgs import SIGNED_OUT, access_org, load_caller
+from community.services.unit import Unit, account_unit
 from community.services.views import user_view
 
 _BAD_LOGIN = "Email or password is incorrect."
@@ -27,26 +31,43 @@ async def check_password_strength(identity: Identity, password: str, *user_input
             {"loc": ["body", field], "msg": weak, "type": "weak_password"}])
 
 
-async def do_register(db: Database, identity: Identity, *, email: str, password: str, display_name: str) -> dict[str,
-                                                                                                                 Any]:
-    await check_password_strength(identity, password, email, display_name)
-    password_hash = await identity.passwords.hash(password)
+class RegisterBody(Body):
+    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
+    password: str = Field(min_length=10, max_length=256, json_schema_extra=PASSWORD_FORMAT)
+    display_name: str = Field(min_length=1, max_length=100)
+
+
+class LoginBody(Body):
+    email: str = Field(min_length=1, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+async def check_register(db: Database, identity: Identity, data: RegisterBody) -> dict[str, Any]:
+    """A password that is not easy to guess; an e-mail address no account uses yet (409)."""
+    email = str(data.email)
+    await check_password_strength(identity, data.password, email, data.display_name)
+    password_hash = await identity.passwords.hash(data.password)
     try:
-        async with db.transaction() as conn:
-            user = await users.insert_user(conn, email=email, display_name=display_name, password_hash=password_hash)
+        async with account_unit(db, user_id=None) as unit:
+            user = await do_register(unit, email=email, display_name=data.display_name, password_hash=password_hash)
     except UniqueViolation:
         raise ConflictError("An account with this email already exists.", field="email") from None
     return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
 
 
-async def do_login(db: Database, identity: Identity, *, email: str, password: str, address: str) -> dict[str, Any]:
-    email_key = email.strip().lower()
+async def do_register(unit: Unit, *, email: str, display_name: str, password_hash: str) -> dict[str, Any]:
+    return await users.insert_user(unit.conn, email=email, display_name=display_name, password_hash=password_hash)
+
+
+async def check_login(db: Database, identity: Identity, data: LoginBody, *, address: str) -> dict[str, Any]:
+    """A session for the right password; failures count per e-mail and per address (429 past the limit)."""
+    email_key = data.email.strip().lower()
     limits = identity.login_limits
     if (wait := await limits.retry_after(email_key, address)) is not None:
         raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
     async with db.transaction() as conn:
         user = await users.get_user_by_email(conn, email_key)
-    if not await identity.passwords.verify(user["password_hash"] if user else None, password) or user is None:
+    if not await identity.passwords.verify(user["password_hash"] if user else None, data.password) or user is None:
         await limits.failed(email_key, address)
         raise UnauthorizedError(_BAD_LOGIN)
     await limits.succeeded(email_key, address)

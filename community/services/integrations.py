@@ -35,7 +35,7 @@ from community.integrations.sender import Outcome, Sender, new_secret, signature
 from community.services.billing import require_plan
 from community.services.event_notices import publish_notices
 from community.services.forums import access_forum
-from community.services.unit import unit_of_work
+from community.services.unit import Unit, unit_of_work
 from community.settings import Settings
 
 log = structlog.get_logger("community.integrations")
@@ -130,22 +130,27 @@ async def list_integrations(db: Database, member: OrgMember) -> list[dict[str, A
         return [integration_view(i) for i in await q.list_integrations(conn, member.org_id)]
 
 
-async def check_create_integration(db: Database, settings: Settings, member: OrgMember,
+async def check_create_integration(db: Database, publisher: Publisher, settings: Settings, member: OrgMember,
                                    data: CreateIntegrationBody) -> dict[str, Any]:
     """Integration managers; a public http(s) URL; at most MAX_PER_ORG; a forum filter of this org."""
     _check_manage(member)
     await _check_url(settings, data.url)
     secret = new_secret() if data.kind == "webhook" else None
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        if len(await q.list_integrations(conn, member.org_id)) >= MAX_PER_ORG:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        if len(await q.list_integrations(unit.conn, member.org_id)) >= MAX_PER_ORG:
             raise ConflictError(f"An organization has at most {MAX_PER_ORG} integrations.")
-        await _check_forum(conn, member, data.forum_id)
-        found = await q.insert_integration(
-            conn, org_id=member.org_id, kind=data.kind, name=data.name or _default_name(data.kind), url=data.url,
-            events=list(dict.fromkeys(data.events)), forum_id=data.forum_id, enabled=data.enabled, secret=secret,
-            created_by=member.user_id)
+        await _check_forum(unit.conn, member, data.forum_id)
+        found = await do_create_integration(unit, member, data, secret=secret)
     view = integration_view(found)
     return {**view, "secret": secret} if secret else view
+
+
+async def do_create_integration(unit: Unit, member: OrgMember, data: CreateIntegrationBody, *,
+                                secret: str | None) -> dict[str, Any]:
+    return await q.insert_integration(
+        unit.conn, org_id=member.org_id, kind=data.kind, name=data.name or _default_name(data.kind), url=data.url,
+        events=list(dict.fromkeys(data.events)), forum_id=data.forum_id, enabled=data.enabled, secret=secret,
+        created_by=member.user_id)
 
 
 async def _check_forum(conn: Conn, member: OrgMember, forum_id: UUID | None) -> None:
@@ -161,48 +166,66 @@ def _default_name(kind: str) -> str:
     return {"webhook": "Webhook", "slack": "Slack", "discord": "Discord"}[kind]
 
 
-async def check_update_integration(db: Database, settings: Settings, member: OrgMember, integration_id: UUID,
-                                   changes: UpdateIntegrationBody) -> dict[str, Any]:
+async def check_update_integration(db: Database, publisher: Publisher, settings: Settings, member: OrgMember,
+                                   integration_id: UUID, changes: UpdateIntegrationBody) -> dict[str, Any]:
     _check_manage(member)
     if changes.url:
         await _check_url(settings, changes.url)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await access_integration(conn, member, integration_id)
-        await _check_forum(conn, member, changes.forum_id)
-        events = changes.events
-        found = await q.update_integration(
-            conn, member.org_id, integration_id, name=changes.name, url=changes.url,
-            events=list(dict.fromkeys(events)) if events is not None else None,
-            set_forum="forum_id" in changes.model_fields_set, forum_id=changes.forum_id, enabled=changes.enabled)
-    assert found is not None
-    return integration_view(found)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        found = await access_integration(unit.conn, member, integration_id)
+        await _check_forum(unit.conn, member, changes.forum_id)
+        return integration_view(await do_update_integration(unit, member, found, changes))
 
 
-async def do_delete(db: Database, member: OrgMember, integration_id: UUID) -> None:
+async def do_update_integration(unit: Unit, member: OrgMember, found: dict[str, Any],
+                                changes: UpdateIntegrationBody) -> dict[str, Any]:
+    events = changes.events
+    updated = await q.update_integration(
+        unit.conn, member.org_id, found["id"], name=changes.name, url=changes.url,
+        events=list(dict.fromkeys(events)) if events is not None else None,
+        set_forum="forum_id" in changes.model_fields_set, forum_id=changes.forum_id, enabled=changes.enabled)
+    assert updated is not None
+    return updated
+
+
+async def check_delete(db: Database, publisher: Publisher, member: OrgMember, integration_id: UUID) -> None:
     _check_manage(member)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        if not await q.delete_integration(conn, member.org_id, integration_id):
-            raise NotFoundError(_NOT_FOUND)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        await do_delete(unit, member, await access_integration(unit.conn, member, integration_id))
 
 
-async def do_rotate_secret(db: Database, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+async def do_delete(unit: Unit, member: OrgMember, found: dict[str, Any]) -> None:
+    await q.delete_integration(unit.conn, member.org_id, found["id"])
+
+
+async def check_rotate_secret(db: Database, publisher: Publisher, member: OrgMember,
+                              integration_id: UUID) -> dict[str, Any]:
     """A new secret, answered once; the previous one keeps signing beside it for 24 hours."""
     _check_manage(member)
     secret = new_secret()
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        if (await access_integration(conn, member, integration_id))["kind"] != "webhook":
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        found = await access_integration(unit.conn, member, integration_id)
+        if found["kind"] != "webhook":
             raise ConflictError("Only webhooks are signed; Slack and Discord URLs are rotated by changing the URL.")
-        found = await q.rotate_secret(conn, member.org_id, integration_id, secret, SECRET_OVERLAP)
-    assert found is not None
-    return {**integration_view(found), "secret": secret}
+        rotated = await do_rotate_secret(unit, member, found, secret)
+    return {**integration_view(rotated), "secret": secret}
 
 
-async def do_test(db: Database, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
+async def do_rotate_secret(unit: Unit, member: OrgMember, found: dict[str, Any], secret: str) -> dict[str, Any]:
+    rotated = await q.rotate_secret(unit.conn, member.org_id, found["id"], secret, SECRET_OVERLAP)
+    assert rotated is not None
+    return rotated
+
+
+async def check_test(db: Database, publisher: Publisher, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
     _check_manage(member)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await access_integration(conn, member, integration_id)
-        found = await q.queue_delivery(conn, member.org_id, integration_id, "ping", {})
-    return delivery_view(found)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        return delivery_view(await do_test(unit, member, await access_integration(unit.conn, member, integration_id)))
+
+
+async def do_test(unit: Unit, member: OrgMember, found: dict[str, Any]) -> dict[str, Any]:
+    """A ping delivery, queued for the deliverer like any other."""
+    return await q.queue_delivery(unit.conn, member.org_id, found["id"], "ping", {})
 
 
 async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID, *, cursor: str | None,
@@ -219,14 +242,20 @@ async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID,
     return {"deliveries": [delivery_view(d) for d in page], "next_cursor": next_cursor(found, limit, key)}
 
 
-async def do_redeliver(db: Database, member: OrgMember, integration_id: UUID, delivery_id: UUID) -> dict[str, Any]:
+async def check_redeliver(db: Database, publisher: Publisher, member: OrgMember, integration_id: UUID,
+                          delivery_id: UUID) -> dict[str, Any]:
     _check_manage(member)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await access_integration(conn, member, integration_id)
-        found = await q.redeliver(conn, member.org_id, integration_id, delivery_id)
-    if found is None:
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        found = await access_integration(unit.conn, member, integration_id)
+        return delivery_view(await do_redeliver(unit, member, found, delivery_id))
+
+
+async def do_redeliver(unit: Unit, member: OrgMember, found: dict[str, Any], delivery_id: UUID) -> dict[str, Any]:
+    """The delivery queued again (a missing one, or another integration's, is a 404)."""
+    queued = await q.redeliver(unit.conn, member.org_id, found["id"], delivery_id)
+    if queued is None:
         raise NotFoundError("No such delivery.")
-    return delivery_view(found)
+    return queued
 
 
 # The deliverer's work

@@ -26,13 +26,13 @@ from community.domain.input import WHITE_TEXT_FORMAT, Body, null_refused
 from community.domain.org_settings import OrgSettings, OrgSettingsBody
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
-from community.domain.slugs import is_reserved, slugify, with_suffix
-from community.domain.tiers import tier
+from community.domain.slugs import SLUG_PATTERN, is_reserved, slugify, with_suffix
+from community.domain.tiers import Tier, tier
 from community.handles import FileStore, Publisher
 from community.services import domains
 from community.services.billing import require_plan
-from community.services.branding import Logo, check_logo, drop_old_logo, use_logo
-from community.services.unit import unit_of_work
+from community.services.branding import check_logo, drop_old_logo, use_logo
+from community.services.unit import Unit, unit_of_work
 from community.services.views import org_view
 from community.settings import Settings
 
@@ -52,6 +52,12 @@ class BrandingBody(Body):
     @classmethod
     def _white_text_readable(cls, value: str | None) -> str | None:
         return None if value is None else check_readable_on_white(value)
+
+
+class CreateOrgBody(Body):
+    name: str = Field(min_length=1, max_length=255)
+    slug: str | None = Field(default=None, min_length=1, max_length=100, pattern=SLUG_PATTERN)
+    description: str | None = Field(default=None, max_length=5000)
 
 
 class UpdateOrgBody(Body):
@@ -118,17 +124,24 @@ def caller_from_context(context: Mapping[str, Any]) -> tuple[Principal | None, O
                                 status=context["status"], overrides=context["permissions"] or {}, settings=settings)
 
 
-async def do_create_org(db: Database, publisher: Publisher, principal: Principal, *, name: str, slug: str | None,
-                        description: str | None) -> dict[str, Any]:
+async def check_create_org(db: Database, publisher: Publisher, principal: Principal,
+                           data: CreateOrgBody) -> dict[str, Any]:
+    """Anyone signed in creates an org and owns it; the slug is theirs or made from the name."""
     org_id = uuid.uuid4()
     async with unit_of_work(db, publisher, org_id=org_id, user_id=principal.user_id) as unit:
-        chosen = await _choose_slug(unit.conn, name, slug)
-        try:
-            org = await orgs.insert_org(unit.conn, org_id=org_id, name=name, slug=chosen, description=description)
-        except UniqueViolation:
-            raise ConflictError(f"The slug {chosen!r} is taken.", field="slug") from None
-        await members.join_org(unit.conn, org_id, principal.user_id, role=Role.OWNER, invited_by=None)
+        chosen = await _choose_slug(unit.conn, data.name, data.slug)
+        org = await do_create_org(unit, principal, data, org_id=org_id, slug=chosen)
     return org_view(org)
+
+
+async def do_create_org(unit: Unit, principal: Principal, data: CreateOrgBody, *, org_id: UUID,
+                        slug: str) -> dict[str, Any]:
+    try:
+        org = await orgs.insert_org(unit.conn, org_id=org_id, name=data.name, slug=slug, description=data.description)
+    except UniqueViolation:
+        raise ConflictError(f"The slug {slug!r} is taken.", field="slug") from None
+    await members.join_org(unit.conn, org_id, principal.user_id, role=Role.OWNER, invited_by=None)
+    return org
 
 
 async def _choose_slug(conn: Any, name: str, requested: str | None) -> str:
@@ -168,58 +181,67 @@ async def check_update_org(db: Database, publisher: Publisher, billing: Billing,
             logo = await check_logo(db, store, member, UUID(upload_id))
     if "custom_domain" in changes:
         await _set_custom_domain(db, publisher, billing, settings, member, changes.pop("custom_domain"))
-    return await do_update_org(db, publisher, member, changes, logo=logo, store=store)
-
-
-async def _set_custom_domain(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
-                             member: OrgMember, name: str | None) -> None:
     member.require(Perm.UPDATE_ORG)
-    if name is None:
-        await domains.do_remove_domain(db, publisher, member)
-        return
-    require_plan(billing, member, "custom_domain")
-    await domains.do_set_domain(db, publisher, settings, member, name)
-
-
-async def do_update_org(db: Database, publisher: Publisher, member: OrgMember, changes: dict[str, Any], *,
-                        logo: Logo | None = None, store: FileStore | None = None) -> dict[str, Any]:
-    """`logo` (checked by branding.check_logo) becomes `logo_url`; a replaced logo's upload is deleted."""
-    member.require(Perm.UPDATE_ORG)
-    dropped = False
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         old_logo = await orgs.lock_logo_url(unit.conn, member.org_id) if "logo_url" in changes or logo else None
         if logo is not None:
             changes = {**changes, "logo_url": await use_logo(unit.conn, member, logo)}
-        try:
-            org = await orgs.update_org(unit.conn, member.org_id, changes)
-        except UniqueViolation:
-            raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
-        if org is None:
-            raise NotFoundError(_NOT_FOUND)
-        if "logo_url" in changes:
-            dropped = await drop_old_logo(unit.conn, member.org_id, old_logo, org["logo_url"])
-        await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
-    if dropped and store is not None:
+        org, dropped = await do_update_org(unit, member, changes, old_logo=old_logo)
+    if dropped:
         store.worker.poke()
     return org_view(org)
 
 
-async def do_delete_org(db: Database, member: OrgMember) -> None:
+async def _set_custom_domain(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                             member: OrgMember, name: str | None) -> None:
+    if name is None:
+        await domains.check_remove_domain(db, publisher, member)
+        return
+    await domains.check_set_domain(db, publisher, billing, settings, member, name)
+
+
+async def do_update_org(unit: Unit, member: OrgMember, changes: dict[str, Any], *,
+                        old_logo: str | None) -> tuple[dict[str, Any], bool]:
+    """The org and whether a replaced logo's upload was queued for deletion (`old_logo`, locked by the caller)."""
+    try:
+        org = await orgs.update_org(unit.conn, member.org_id, changes)
+    except UniqueViolation:
+        raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
+    if org is None:
+        raise NotFoundError(_NOT_FOUND)
+    dropped = "logo_url" in changes and await drop_old_logo(unit.conn, member.org_id, old_logo, org["logo_url"])
+    await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
+    return org, dropped
+
+
+async def check_delete_org(db: Database, publisher: Publisher, member: OrgMember) -> None:
     member.require(Perm.DELETE_ORG)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await orgs.delete_org(conn, member.org_id)
+    async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
+        await do_delete_org(unit, member)
 
 
-async def do_set_tier(db: Database, settings: Settings, org_ref: str, tier_name: str) -> dict[str, Any]:
+async def do_delete_org(unit: Unit, member: OrgMember) -> None:
+    await orgs.delete_org(unit.conn, member.org_id)
+
+
+async def check_set_tier(db: Database, publisher: Publisher, settings: Settings, org_ref: str,
+                         tier_name: str) -> dict[str, Any]:
     """Operator command (billing off): change an org's tier and seat limit."""
     if settings.stripe_secret_key:
         raise ConflictError("Billing is on: the tier follows the Stripe subscription.")
     chosen = tier(tier_name)
-    async with db.transaction() as conn:
-        org_id: UUID | None = await orgs.resolve_org(conn, org_ref)
+    async with unit_of_work(db, publisher, org_id=None, user_id=None) as unit:
+        org_id: UUID | None = await orgs.resolve_org(unit.conn, org_ref)
         if org_id is None:
             raise NotFoundError(_NOT_FOUND)
-        await conn.set_context(org_id=org_id, user_id=None)
-        org = await orgs.set_tier(conn, org_id, tier=chosen.name, member_limit=chosen.member_limit)
-    assert org is not None
+        await unit.conn.set_context(org_id=org_id, user_id=None)
+        unit.org_id = org_id
+        org = await do_set_tier(unit, chosen)
     return org_view(org)
+
+
+async def do_set_tier(unit: Unit, chosen: Tier) -> dict[str, Any]:
+    assert unit.org_id is not None
+    org = await orgs.set_tier(unit.conn, unit.org_id, tier=chosen.name, member_limit=chosen.member_limit)
+    assert org is not None
+    return org

@@ -38,3 +38,10 @@ async def unit_of_work(db: Database, publisher: Publisher, *, org_id: UUID | Non
         unit = Unit(conn=conn, org_id=org_id, actor_id=user_id)
         yield unit
     publisher.committed(unit.activities)
+
+
+@asynccontextmanager
+async def account_unit(db: Database, *, user_id: UUID | None) -> AsyncIterator[Unit]:
+    """A unit of work on accounts, outside any org: it can record no activity, so nothing is published."""
+    async with db.transaction(user_id=user_id) as conn:
+        yield Unit(conn=conn, org_id=None, actor_id=user_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from community.db.queries.forums import ForumRow
+from community.db.queries.invitations import InvitationRow
 from community.db.queries.members import MemberRow
 
 
@@ -38,10 +39,9 @@ def membership_view(member: MemberRow, org: dict[str, Any]) -> dict[str, Any]:
     return {"organization": org_ref(org), **member_view(member)}
 
 
-def invitation_view(inv: dict[str, Any]) -> dict[str, Any]:
-    status = ("accepted" if inv["accepted_at"] else "revoked" if inv["revoked_at"] else "pending")
-    return {"id": inv["id"], "email": inv["email"], "role": inv["role"], "expires_at": inv["expires_at"],
-            "created_at": inv["created_at"], "invited_by": inv["invited_by"], "status": status}
+def invitation_view(inv: InvitationRow) -> dict[str, Any]:
+    return {"id": inv.id, "email": inv.email, "role": inv.role, "expires_at": inv.expires_at,
+            "created_at": inv.created_at, "invited_by": inv.invited_by, "status": inv.status}
 
 
 def forum_view(forum: ForumRow) -> dict[str, Any]:

@@ -392,7 +392,7 @@ async def test_a_lost_sign_out_notice_is_caught_by_the_periodic_check(client: ht
     await factory.join(acme, person, "member")
     async with open_socket(runtime, person, acme.slug) as ws:
         # Signed out without the notice (as if it were lost): the socket is still open...
-        await account.do_sign_out_everywhere(runtime.handles.db, Principal(person.user_id, person.email, "Quiet"))
+        await account.check_sign_out_everywhere(runtime.handles.db, Principal(person.user_id, person.email, "Quiet"))
         assert runtime.handles.registry.user_connections(person.user_id)
         # ...until the check every heartbeat runs closes it.
         assert await realtime.close_signed_out(runtime.handles.db, runtime.handles.registry) == 1

@@ -6,42 +6,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.errors import UnauthorizedError
-from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT
 from community.http.auth import bearer_token, require_principal
 from community.http.client import client_address
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Session, Text, User
+from community.http.models import Answer, Body, Session, User
 from community.http.openapi import answers, problems, public
 from community.services import account
 
 blueprint = Blueprint("account", __name__)
-
-
-_TOKEN = Field(min_length=20, max_length=200)
-_PASSWORD = Field(min_length=10, max_length=256, json_schema_extra=PASSWORD_FORMAT)
-
-
-class PasswordChangeBody(Body):
-    current_password: Text = Field(min_length=1, max_length=256)
-    new_password: Text = _PASSWORD
-
-
-class ResetRequestBody(Body):
-    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
-
-
-class ResetBody(Body):
-    token: Text = _TOKEN
-    password: Text = _PASSWORD
-
-
-class VerifyBody(Body):
-    token: Text = _TOKEN
 
 
 class UserAnswer(Answer):
@@ -65,7 +42,7 @@ class VerificationSent(Answer):
 async def update_profile(data: account.ProfileBody) -> dict[str, Any]:
     """Change the display name or the avatar (`avatar_url: null` removes it)."""
     principal = await require_principal()
-    return {"user": await account.do_update_profile(current_handles().db, principal, data)}
+    return {"user": await account.check_update_profile(current_handles().db, principal, data)}
 
 
 class AvatarBody(Body):
@@ -81,19 +58,18 @@ async def set_avatar(data: AvatarBody) -> dict[str, Any]:
     """Use an uploaded image as the avatar: `avatar_url` becomes its stable public URL."""
     principal = await require_principal()
     h = current_handles()
-    return {"user": await account.do_set_avatar(h.db, h.files, principal, data.org, data.upload_id)}
+    return {"user": await account.check_set_avatar(h.db, h.files, principal, data.org, data.upload_id)}
 
 
 @blueprint.post("/api/me/password")
 @answers(Session)
 @problems(409, 429)
-@validate_request(PasswordChangeBody)
-async def change_password(data: PasswordChangeBody) -> dict[str, Any]:
+@validate_request(account.PasswordChangeBody)
+async def change_password(data: account.PasswordChangeBody) -> dict[str, Any]:
     """Every other session is signed out; the answer carries this session's new token."""
     h = current_handles()
     principal = await require_principal()
-    session = await account.do_change_password(h.db, h.identity, h.limiter, principal,
-                                               current=data.current_password, new=data.new_password)
+    session = await account.check_change_password(h.db, h.identity, h.limiter, principal, data)
     h.bus.publish_signed_out(principal.user_id)  # the other sessions' websockets close too, on every node
     return session
 
@@ -105,28 +81,28 @@ async def request_verification() -> tuple[dict[str, Any], int]:
     """Mail (again) a link that verifies the account's e-mail address."""
     h = current_handles()
     principal = await require_principal()
-    return await account.do_request_verification(h.db, h.mailer, h.limiter, principal), 202
+    return await account.check_request_verification(h.db, h.mailer, h.limiter, principal), 202
 
 
 @blueprint.post("/api/auth/verify-email")
 @answers(UserAnswer)
 @problems(410)
 @public
-@validate_request(VerifyBody)
-async def verify_email(data: VerifyBody) -> dict[str, Any]:
-    return {"user": await account.do_verify_email(current_handles().db, token=data.token)}
+@validate_request(account.VerifyBody)
+async def verify_email(data: account.VerifyBody) -> dict[str, Any]:
+    return {"user": await account.check_verify_email(current_handles().db, data)}
 
 
 @blueprint.post("/api/auth/password-reset")
 @answers(Accepted, 202)
 @problems(429)
 @public
-@validate_request(ResetRequestBody)
-async def request_password_reset(data: ResetRequestBody) -> tuple[dict[str, Any], int]:
+@validate_request(account.ResetRequestBody)
+async def request_password_reset(data: account.ResetRequestBody) -> tuple[dict[str, Any], int]:
     """The same answer whether or not an account uses the address."""
     h = current_handles()
-    await account.do_request_password_reset(h.db, h.mailer, h.limiter, email=str(data.email),
-                                            address=client_address(h.settings.proxy_hops))
+    await account.check_request_password_reset(h.db, h.mailer, h.limiter, data,
+                                               address=client_address(h.settings.proxy_hops))
     return {"detail": "If an account uses this address, a link to reset its password is on its way."}, 202
 
 
@@ -134,11 +110,11 @@ async def request_password_reset(data: ResetRequestBody) -> tuple[dict[str, Any]
 @answers(Session)
 @problems(410)
 @public
-@validate_request(ResetBody)
-async def reset_password(data: ResetBody) -> dict[str, Any]:
+@validate_request(account.ResetBody)
+async def reset_password(data: account.ResetBody) -> dict[str, Any]:
     """Set a new password with a mailed link; every session is signed out and a new token answered."""
     h = current_handles()
-    session = await account.do_reset_password(h.db, h.identity, token=data.token, password=data.password)
+    session = await account.check_reset_password(h.db, h.identity, data)
     h.bus.publish_signed_out(session["user"]["id"])
     return session
 
@@ -153,7 +129,7 @@ async def sign_out() -> tuple[str, int]:
     if token is None:
         raise UnauthorizedError("Sign in: this call needs a bearer token.")
     claims = await h.identity.verifier.verify(token)
-    await account.do_sign_out(h.db, claims, token, principal.user_id)
+    await account.check_sign_out(h.db, claims, token, principal.user_id)
     h.bus.publish_signed_out(principal.user_id)  # this token's websockets close, on every node
     return "", 204
 
@@ -164,6 +140,6 @@ async def sign_out_everywhere() -> tuple[str, int]:
     """Every token of this user stops working, on every node (this one included)."""
     h = current_handles()
     principal = await require_principal()
-    await account.do_sign_out_everywhere(h.db, principal)
+    await account.check_sign_out_everywhere(h.db, principal)
     h.bus.publish_signed_out(principal.user_id)
     return "", 204

@@ -5,31 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import EmailStr, Field
 from quart import Blueprint
 from quart_schema import validate_request
 
-from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT
 from community.domain.permissions import Role
 from community.http.auth import require_principal
 from community.http.client import client_address
 from community.http.context import current_handles
-from community.http.models import Answer, Body, MemberStatus, OrgRef, Session, User
+from community.http.models import Answer, MemberStatus, OrgRef, Session, User
 from community.http.openapi import answers, problems, public
 from community.services import account, identity
 
 blueprint = Blueprint("auth", __name__)
-
-
-class RegisterBody(Body):
-    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
-    password: str = Field(min_length=10, max_length=256, json_schema_extra=PASSWORD_FORMAT)
-    display_name: str = Field(min_length=1, max_length=100)
-
-
-class LoginBody(Body):
-    email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=256)
 
 
 class MyMembership(Answer):
@@ -63,11 +50,10 @@ class Jwks(Answer):
 @answers(Session, 201)
 @problems(409)
 @public
-@validate_request(RegisterBody)
-async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
+@validate_request(identity.RegisterBody)
+async def register(data: identity.RegisterBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
-    result = await identity.do_register(h.db, h.identity, email=str(data.email), password=data.password,
-                                        display_name=data.display_name)
+    result = await identity.check_register(h.db, h.identity, data)
     await account.send_first_verification(h.db, h.mailer, h.limiter, result["user"])
     return result, 201
 
@@ -76,11 +62,11 @@ async def register(data: RegisterBody) -> tuple[dict[str, Any], int]:
 @answers(Session)
 @problems(429)
 @public
-@validate_request(LoginBody)
-async def login(data: LoginBody) -> dict[str, Any]:
+@validate_request(identity.LoginBody)
+async def login(data: identity.LoginBody) -> dict[str, Any]:
     h = current_handles()
     address = client_address(h.settings.proxy_hops)
-    return await identity.do_login(h.db, h.identity, email=data.email, password=data.password, address=address)
+    return await identity.check_login(h.db, h.identity, data, address=address)
 
 
 @blueprint.get("/.well-known/jwks.json")

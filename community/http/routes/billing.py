@@ -10,15 +10,11 @@ from quart_schema import validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body
+from community.http.models import Answer
 from community.http.openapi import answers, problems, public
 from community.services import billing
 
 blueprint = Blueprint("billing", __name__)
-
-
-class CheckoutBody(Body):
-    tier: Literal["community", "organization", "enterprise", "custom"]
 
 
 class Invoice(Answer):
@@ -73,12 +69,11 @@ async def read_billing(org: str) -> dict[str, Any]:
 @blueprint.post("/api/orgs/<org>/billing/checkout")
 @answers(UrlAnswer)
 @problems(409)
-@validate_request(CheckoutBody)
-async def checkout(org: str, data: CheckoutBody) -> dict[str, Any]:
+@validate_request(billing.CheckoutBody)
+async def checkout(org: str, data: billing.CheckoutBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    email = member.principal.email if member.principal else None
-    return {"url": await billing.do_checkout(h.db, h.billing, member, data.tier, email=email)}
+    return {"url": await billing.check_checkout(h.db, h.publisher, h.billing, member, data)}
 
 
 @blueprint.post("/api/orgs/<org>/billing/portal")
@@ -87,7 +82,7 @@ async def checkout(org: str, data: CheckoutBody) -> dict[str, Any]:
 async def portal(org: str) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"url": await billing.do_portal(h.db, h.billing, member)}
+    return {"url": await billing.check_portal(h.db, h.billing, member)}
 
 
 @blueprint.post("/api/billing/webhook")

@@ -68,7 +68,7 @@ async def org_calendar(org: str) -> Response:
 async def create_feed() -> dict[str, Any]:
     principal = await require_principal()
     h = current_handles()
-    return await calendar.do_create_feed(h.db, h.settings, principal, request_root=request.host_url)
+    return await calendar.check_create_feed(h.db, h.settings, principal, request_root=request.host_url)
 
 
 @blueprint.get("/api/me/calendar-feed")
@@ -83,7 +83,7 @@ async def read_feed() -> dict[str, Any]:
 @problems(404)
 async def revoke_feed() -> tuple[str, int]:
     principal = await require_principal()
-    await calendar.do_revoke_feed(current_handles().db, principal)
+    await calendar.check_revoke_feed(current_handles().db, principal)
     return "", 204
 
 

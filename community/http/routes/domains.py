@@ -10,13 +10,11 @@ from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.custom_domains import HOST_PATTERN, MAX_LENGTH
-from community.domain.permissions import Perm
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body
 from community.http.openapi import answers, problems
 from community.services import domains
-from community.services.billing import require_plan
 
 blueprint = Blueprint("domains", __name__)
 
@@ -75,9 +73,7 @@ async def set_domain(org: str, data: DomainBody) -> dict[str, Any]:
     """Ask for a domain; it is the org's once verified. A new name replaces (and unroutes) the old one."""
     h = current_handles()
     member = await org_member(org)
-    member.require(Perm.UPDATE_ORG)
-    require_plan(h.billing, member, "custom_domain")
-    return {"domain": await domains.do_set_domain(h.db, h.publisher, h.settings, member, data.domain)}
+    return {"domain": await domains.check_set_domain(h.db, h.publisher, h.billing, h.settings, member, data.domain)}
 
 
 @blueprint.post("/api/orgs/<org>/domain/verify")
@@ -87,9 +83,7 @@ async def verify_domain(org: str) -> dict[str, Any]:
     """Look the TXT record up now: `verified` once it holds the value; 503 when the resolver does not answer."""
     h = current_handles()
     member = await org_member(org)
-    member.require(Perm.UPDATE_ORG)
-    require_plan(h.billing, member, "custom_domain")
-    return {"domain": await domains.do_verify_domain(h.db, h.publisher, h.settings, member)}
+    return {"domain": await domains.check_verify_domain(h.db, h.publisher, h.billing, h.settings, member)}
 
 
 @blueprint.delete("/api/orgs/<org>/domain")
@@ -98,5 +92,5 @@ async def remove_domain(org: str) -> tuple[str, int]:
     """The domain is nobody's from now on (Host, websocket Origin and CORS stop accepting it)."""
     h = current_handles()
     member = await org_member(org)
-    await domains.do_remove_domain(h.db, h.publisher, member)
+    await domains.check_remove_domain(h.db, h.publisher, member)
     return "", 204

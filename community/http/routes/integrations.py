@@ -89,7 +89,7 @@ async def create_integration(org: str, data: integrations.CreateIntegrationBody)
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    found = await integrations.check_create_integration(h.db, h.settings, member, data)
+    found = await integrations.check_create_integration(h.db, h.publisher, h.settings, member, data)
     return {"integration": found}, 201
 
 
@@ -102,8 +102,8 @@ async def update_integration(org: str, integration_id: UUID,
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    return {"integration": await integrations.check_update_integration(h.db, h.settings, member, integration_id,
-                                                                      data)}
+    return {"integration": await integrations.check_update_integration(
+        h.db, h.publisher, h.settings, member, integration_id, data)}
 
 
 @blueprint.delete(f"{_BASE}/<uuid:integration_id>")
@@ -111,7 +111,7 @@ async def update_integration(org: str, integration_id: UUID,
 async def delete_integration(org: str, integration_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await integrations.do_delete(h.db, member, integration_id)
+    await integrations.check_delete(h.db, h.publisher, member, integration_id)
     return "", 204
 
 
@@ -122,7 +122,7 @@ async def rotate_secret(org: str, integration_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    return {"integration": await integrations.do_rotate_secret(h.db, member, integration_id)}
+    return {"integration": await integrations.check_rotate_secret(h.db, h.publisher, member, integration_id)}
 
 
 @blueprint.post(f"{_BASE}/<uuid:integration_id>/test")
@@ -132,7 +132,7 @@ async def test_integration(org: str, integration_id: UUID) -> tuple[dict[str, An
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    delivery = await integrations.do_test(h.db, member, integration_id)
+    delivery = await integrations.check_test(h.db, h.publisher, member, integration_id)
     h.deliverer.poke()
     return {"delivery": delivery}, 202
 
@@ -154,6 +154,6 @@ async def redeliver(org: str, integration_id: UUID, delivery_id: UUID) -> tuple[
     h = current_handles()
     member = await org_member(org)
     integrations.check_plan(h.billing, member)
-    delivery = await integrations.do_redeliver(h.db, member, integration_id, delivery_id)
+    delivery = await integrations.check_redeliver(h.db, h.publisher, member, integration_id, delivery_id)
     h.deliverer.poke()
     return {"delivery": delivery}, 202

@@ -6,17 +6,17 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.input import EMAIL_SCHEMA
 from community.domain.permissions import Role
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, Member, MembershipAnswer, OrgRef, PageQuery
+from community.http.models import Answer, Cursor, Member, MembershipAnswer, OrgRef, PageQuery
 from community.http.openapi import answers, problems, public
 from community.services import invitations, members
+from community.services.invitations import InviteBody
 from community.services.members import UpdateMemberBody
 
 blueprint = Blueprint("members", __name__)
@@ -26,11 +26,6 @@ _TOKEN = Field(min_length=20, max_length=200)
 class MembersQuery(PageQuery):
     role: Role | None = None
     status: Literal["active", "suspended"] | None = None
-
-
-class InviteBody(Body):
-    email: EmailStr = Field(max_length=320, json_schema_extra=EMAIL_SCHEMA)
-    role: Role = Role.MEMBER
 
 
 class MemberPage(Answer):
@@ -111,7 +106,7 @@ async def remove_member(org: str, user_id: UUID) -> tuple[str, int]:
 async def invite(org: str, data: InviteBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    view = await invitations.do_invite(h.db, h.publisher, h.mailer, member, email=str(data.email), role=data.role)
+    view = await invitations.check_invite(h.db, h.publisher, h.mailer, member, data)
     return {"invitation": view}, 201
 
 
@@ -130,7 +125,7 @@ async def list_invitations(org: str, query_args: PageQuery) -> dict[str, Any]:
 async def revoke_invitation(org: str, invitation_id: UUID) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await invitations.do_revoke(h.db, member, invitation_id)
+    await invitations.check_revoke(h.db, h.publisher, member, invitation_id)
     return "", 204
 
 
@@ -149,4 +144,4 @@ async def lookup_invitation(token: str) -> dict[str, Any]:
 async def accept_invitation(token: str) -> dict[str, Any]:
     h = current_handles()
     principal = await require_principal()
-    return {"membership": await invitations.do_accept(h.db, h.publisher, principal, token)}
+    return {"membership": await invitations.check_accept(h.db, h.publisher, principal, token)}

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_request
 
 from community.domain.permissions import Perm
-from community.domain.slugs import SLUG_PATTERN
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
-from community.http.models import Body, OrganizationAnswer, OrganizationDetailAnswer
+from community.http.models import OrganizationAnswer, OrganizationDetailAnswer
 from community.http.openapi import answers, optional_auth, problems
 from community.services import files, orgs
 from community.services.views import org_view
@@ -20,21 +18,14 @@ from community.services.views import org_view
 blueprint = Blueprint("orgs", __name__)
 
 
-class CreateOrgBody(Body):
-    name: str = Field(min_length=1, max_length=255)
-    slug: str | None = Field(default=None, min_length=1, max_length=100, pattern=SLUG_PATTERN)
-    description: str | None = Field(default=None, max_length=5000)
-
-
 @blueprint.post("/api/orgs")
 @answers(OrganizationAnswer, 201)
 @problems(409)
-@validate_request(CreateOrgBody)
-async def create_org(data: CreateOrgBody) -> tuple[dict[str, Any], int]:
+@validate_request(orgs.CreateOrgBody)
+async def create_org(data: orgs.CreateOrgBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     principal = await require_principal()
-    org = await orgs.do_create_org(h.db, h.publisher, principal, name=data.name, slug=data.slug,
-                                   description=data.description)
+    org = await orgs.check_create_org(h.db, h.publisher, principal, data)
     return {"organization": org}, 201
 
 
@@ -65,5 +56,5 @@ async def update_org(org: str, data: orgs.UpdateOrgBody) -> dict[str, Any]:
 async def delete_org(org: str) -> tuple[str, int]:
     h = current_handles()
     member = await org_member(org)
-    await orgs.do_delete_org(h.db, member)
+    await orgs.check_delete_org(h.db, h.publisher, member)
     return "", 204
