@@ -237,15 +237,16 @@ def test_the_authorization_check_sees_a_check() -> None:
 
 
 # Converted to check_* -> access_* -> do_*: every public do_* here writes in its caller's unit of work.
-# (resources.py is not yet: its do_download reads.)
 _UNIT_FIRST = ("forums", "topics", "event_writes", "registrations", "members", "moderators",
-               "moderation", "posts", "messages", "conversations", "reads", "attachments")
+               "moderation", "posts", "messages", "conversations", "reads", "attachments", "resources",
+               "invitations", "orgs", "account", "integrations", "domains", "billing", "calendar", "identity")
 
 
 def test_writes_take_the_unit_of_work() -> None:
     """In the services of `_UNIT_FIRST` (services/forums.py, topics.py, event_writes.py,
     registrations.py, members.py, moderators.py, moderation.py, posts.py, messages.py,
-    conversations.py, reads.py, attachments.py), every public `do_*` takes the unit of work first
+    conversations.py, reads.py, attachments.py, resources.py, invitations.py, orgs.py, account.py,
+    integrations.py, domains.py, billing.py, calendar.py, identity.py), every public `do_*` takes the unit of work first
     (it writes, its `check_*` opened the transaction and authorized) and opens no transaction."""
     wrong = []
     for path, f, _ in _service_functions():

@@ -210,7 +210,7 @@ async def do_delete_resource(unit: Unit, member: OrgMember, found: ResourceRow) 
         await file_queries.delete_upload(unit.conn, member.org_id, upload_id)
 
 
-async def do_download(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> tuple[str, datetime]:
+async def read_download(db: Database, store: FileStore, member: OrgMember, resource_id: UUID) -> tuple[str, datetime]:
     """A URL valid for five minutes; the download is counted (batched, not a write per download)."""
     found = await _read(db, member, resource_id)
     url, expires_at = await signed_url(store.storage, found.storage_key, file_name=found.file_name,

@@ -183,7 +183,7 @@ async def download_resource(org: str, resource_id: UUID, query_args: DownloadQue
     """302 to a URL valid five minutes; `?redirect=false` answers it as JSON (for scripts and previews)."""
     member = await org_member(org)
     h = current_handles()
-    url, expires_at = await resources.do_download(h.db, h.files, member, resource_id)
+    url, expires_at = await resources.read_download(h.db, h.files, member, resource_id)
     return _redirect_or_json(url, expires_at, query_args.redirect)
 
 
