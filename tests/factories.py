@@ -61,7 +61,7 @@ class Factory:
         self.runtime, self.conn = runtime, conn
 
     async def user(self, name: str) -> Persona:
-        email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
+        email = f"{name.lower()}-{uuid.uuid4().hex[:12]}@example.com"  # 6 hex digits collided once in a matrix run
         user_id = await self.conn.fetchval(
             "INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id",
             email, name, password_hash())
