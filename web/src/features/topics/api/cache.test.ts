@@ -118,6 +118,16 @@ describe("topic events applied to the query cache", () => {
     expect(p1?.my_reactions).toEqual(["👍"]);
   });
 
+  it("topic_updated keeps the larger view count (the event's row lags the views not yet written)", () => {
+    const c = client();
+    c.setQueryData(topicKey("acme", "t1"), { pages: [{ ...page(["p1"], null), topic: { ...topic, view_count: 3 } }], pageParams: [null] });
+    applyTopicFrame({ type: "topic_updated", id: 5, topic_id: "t1", topic: { ...topic, is_locked: true, view_count: 0 } }, c);
+    expect(cached(c).pages[0]?.topic.view_count).toBe(3);
+    expect(cached(c).pages[0]?.topic.is_locked).toBe(true);
+    applyTopicFrame({ type: "topic_updated", id: 6, topic_id: "t1", topic: { ...topic, view_count: 7 } }, c);
+    expect(cached(c).pages[0]?.topic.view_count).toBe(7);
+  });
+
   it("my reaction from another tab marks it mine", () => {
     const c = client();
     applyTopicFrame({ type: "reaction_added", id: 4, topic_id: "t1", emoji: "🎉", user_id: "me", post: post("p1", null, { reactions: { "👍": 1, "🎉": 1 } }) }, c);

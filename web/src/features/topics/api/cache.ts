@@ -49,8 +49,14 @@ export function reactionChanged(data: TopicData, postId: string, emoji: string, 
   });
 }
 
+/** A topic's new fields merged in. Views only grow: an event carries the row as last written, while the
+ * page we hold also counts the views the server has not written yet, so the larger count stays. */
 export function updateTopic(data: TopicData, topic: Partial<Topic>): TopicData {
-  return { ...data, pages: data.pages.map((p) => ({ ...p, topic: { ...p.topic, ...topic } })) };
+  return { ...data, pages: data.pages.map((p) => {
+    const merged = { ...p.topic, ...topic };
+    if (topic.view_count !== undefined) merged.view_count = Math.max(p.topic.view_count ?? 0, topic.view_count);
+    return { ...p, topic: merged };
+  }) };
 }
 
 export function markSolution(data: TopicData, postId: string): TopicData {
