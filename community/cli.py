@@ -251,8 +251,22 @@ async def _demo_data(settings: Settings) -> int:
     from community.demo import fill_demo
 
     async with open_handles(settings) as handles:
-        print(await fill_demo(handles))
+        print(await fill_demo(handles, serving=await _serving(settings)))
     return 0
+
+
+async def _serving(settings: Settings) -> bool:
+    """Whether a Community server answers /healthz on the configured port (so demo-data says what to do next)."""
+    import httpx
+
+    from community.demo import demo_host
+
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            r = await client.get(f"http://{demo_host(settings.host)}:{settings.port}/healthz")
+    except httpx.HTTPError:
+        return False
+    return r.status_code == 200
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -47,7 +47,8 @@ async def _join(h: Handles, org_id: UUID, people: list[tuple[Principal, Role]]) 
             await orgs.take_seat(conn, org_id)
 
 
-async def fill_demo(h: Handles) -> str:
+async def fill_demo(h: Handles, *, serving: bool = False) -> str:
+    """The demo organization, and how to sign in to it; `serving`: a server already answers on the port."""
     tag = secrets.token_hex(3)
     people = await _people(h, tag)
     org = await check_create_org(h.db, h.publisher, people[0][0], CreateOrgBody(
@@ -60,7 +61,12 @@ async def fill_demo(h: Handles) -> str:
     who = {name: await access_org(h.db, m.principal, org["slug"]) for name, m in who.items() if m.principal}
     await _content(h, who)
     await _settings(h, who["ana"], {})
-    return _instructions(h, org, people)
+    return _instructions(h, org, people, serving=serving)
+
+
+def demo_host(host: str) -> str:
+    """Where a browser on this machine reaches a server bound to `host`."""
+    return host if host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
 
 
 async def _settings(h: Handles, owner: OrgMember, settings: dict[str, Any]) -> None:
@@ -143,11 +149,12 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
         title="Moderation rota for next month", content="Please add your availability below.")
 
 
-def _instructions(h: Handles, org: dict[str, Any], people: list[tuple[Principal, Role]]) -> str:
+def _instructions(h: Handles, org: dict[str, Any], people: list[tuple[Principal, Role]], *, serving: bool) -> str:
     settings = h.settings
-    host = settings.host if settings.host not in ("0.0.0.0", "::") else "localhost"  # noqa: S104
-    lines = [f"Demo organization {org['name']!r} is ready (slug {org['slug']}).", "",
-             f"Start the server (community serve) and open http://{host}:{settings.port}/", "",
+    url = f"http://{demo_host(settings.host)}:{settings.port}/{org['slug']}"
+    start = (f"The server is running: open {url}" if serving
+             else f"Start the server (make run, or community serve) and open {url}")
+    lines = [f"Demo organization {org['name']!r} is ready (slug {org['slug']}).", "", start, "",
              f"Sign in with any of these accounts (password: {PASSWORD}):"]
     lines += [f"  {role.value:<9} {p.display_name:<14} {p.email}" for p, role in people]
     lines += ["", "Or with the API: POST /api/auth/login {\"email\": ..., \"password\": ...}, then "

@@ -13,6 +13,7 @@ async def test_demo_data(runtime: System, client: httpx.AsyncClient) -> None:
     with trio.fail_after(30):
         text = await fill_demo(runtime.handles)
     assert PASSWORD in text and "moderator" in text
+    assert "Start the server (make run" in text  # nothing said it is serving
     email = next(line.split()[-1] for line in text.splitlines() if line.strip().startswith("member"))
     slug = text.split("(slug ")[1].split(")")[0]
     r = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
@@ -27,3 +28,11 @@ async def test_demo_data(runtime: System, client: httpx.AsyncClient) -> None:
     listing = (await client.get(f"/api/orgs/{slug}/forums/{start['id']}", headers=auth)).json()
     page = (await client.get(f"/api/orgs/{slug}/topics/{listing['topics'][0]['id']}", headers=auth)).json()
     assert page["topic"]["solution_post_id"] and any(p["is_solution"] for p in page["posts"])
+
+
+async def test_demo_data_says_the_server_is_running(runtime: System) -> None:
+    with trio.fail_after(30):
+        text = await fill_demo(runtime.handles, serving=True)
+    slug = text.split("(slug ")[1].split(")")[0]
+    assert "The server is running: open http://" in text and text.count(f"/{slug}") >= 1
+    assert "Start the server" not in text
