@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from uuid import UUID
 
 from community.db.pool import Database
 from community.db.queries import forums, resources, topics
@@ -45,7 +46,9 @@ async def read_dashboard(db: Database, member: OrgMember) -> dict[str, Any]:
         upcoming_count, upcoming_events = await upcoming(conn, member, UPCOMING)
         shared_resources = await resources.count_visible(conn, member.org_id, rank)
         recent_numbers = await recent_totals(conn, member.org_id)
-    seen = _recent(member, recent, current)
+        seen = _recent(member, recent, current)
+        titles = await topics.titles(conn, member.org_id, sorted({t for a in seen if (t := referenced_topic(a))}))
+    seen = [_titled(item, titles) for item in seen]
     return {
         "organization": org_view(member.org),
         "stats": {"member_count": recent_numbers["members"], **stats,
@@ -76,6 +79,27 @@ def _recent(member: OrgMember, recent: list[Activity], current: Current) -> list
         if len(seen) == RECENT:
             break
     return seen
+
+
+def referenced_topic(item: dict[str, Any]) -> UUID | None:
+    """The topic an activity item names a title of (a topic's own event, or a reply's)."""
+    topic = item.get("topic")
+    if isinstance(topic, dict) and topic.get("id"):
+        return UUID(str(topic["id"]))
+    post = item.get("post")
+    if item.get("topic_title") is not None and isinstance(post, dict) and post.get("topic_id"):
+        return UUID(str(post["topic_id"]))
+    return None
+
+
+def _titled(item: dict[str, Any], titles: dict[UUID, str]) -> dict[str, Any]:
+    """The item with its topic's title as it is now (the log keeps the title of when it happened)."""
+    title = titles.get(topic_id) if (topic_id := referenced_topic(item)) else None
+    if title is None:
+        return item
+    if isinstance(item.get("topic"), dict):
+        return {**item, "topic": {**item["topic"], "title": title}}
+    return {**item, "topic_title": title}
 
 
 def activity_view(activity: Activity) -> dict[str, Any]:

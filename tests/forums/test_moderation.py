@@ -84,3 +84,16 @@ async def test_dashboard(api: Api) -> None:
     assert dash["announcements"][0]["title"] == "Welcome all"
     assert (await api.call("GET", "/dashboard", "admin"))["stats"]["active_discussions"] == 2
     await api.call("GET", "/dashboard", "owner", org="globex")
+
+
+async def test_dashboard_names_topics_as_they_are_now(api: Api) -> None:
+    """The activity log keeps the title of when a topic was started or replied to; the dashboard shows today's."""
+    lobby = await api.forum("Lobby")
+    topic = await api.topic(lobby["id"], "admin", title="Old name")
+    await api.post(topic["id"], "member")
+    await api.call("PATCH", f"/topics/{topic['id']}", "admin", json={"title": "New name"})
+    recent = (await api.call("GET", "/dashboard", "member"))["recent_activity"]
+    reply = next(a for a in recent if a["type"] == "post_created")
+    started = next(a for a in recent if a["type"] == "topic_created")
+    assert reply["topic_title"] == "New name" and started["topic"]["title"] == "New name"
+    assert "Old name" not in str(recent)

@@ -36,6 +36,7 @@ _LIST_ANNOUNCEMENTS = _SELECT + """
 WHERE t.org_id = $1 AND t.is_announcement AND f.view_rank <= $2
 ORDER BY t.created_at DESC, t.id DESC LIMIT $3
 """
+_TITLES = "SELECT id, title FROM topics WHERE org_id = $1 AND id = ANY($2::uuid[])"
 _SLUG_TAKEN = "SELECT EXISTS (SELECT 1 FROM topics WHERE org_id = $1 AND forum_id = $2 AND slug = $3)"
 _INSERT = """
 INSERT INTO topics (id, org_id, forum_id, title, slug, content, html, author_id, tags, is_announcement, excerpt)
@@ -80,6 +81,13 @@ async def list_forum_topics(conn: Conn, org_id: UUID, forum_id: UUID, *, tag: st
                             before: tuple[bool, datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
     pinned, at, last_id = before if before else (None, None, None)
     return rows(await conn.fetch(_LIST, org_id, forum_id, tag, pinned, at, last_id, limit))
+
+
+async def titles(conn: Conn, org_id: UUID, topic_ids: list[UUID]) -> dict[UUID, str]:
+    """The topics' titles as they are now."""
+    if not topic_ids:
+        return {}
+    return {r["id"]: r["title"] for r in await conn.fetch(_TITLES, org_id, topic_ids)}
 
 
 async def list_announcements(conn: Conn, org_id: UUID, rank: int, limit: int) -> list[dict[str, Any]]:
