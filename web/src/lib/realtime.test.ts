@@ -134,8 +134,9 @@ describe("RealtimeClient", () => {
     client.start();
     await flush();
     sockets[0]?.open(3);
+    expect(resyncs).toHaveLength(1); // the first session: what is shown was read before it listened
     sockets[0]?.frame({ type: "resync" });
-    expect(resyncs).toHaveLength(1);
+    expect(resyncs).toHaveLength(2);
     sockets[0]?.frame({ type: "post_created", id: 4 });
     sockets[0]?.drop(1013);
     timers.advance(1000);
@@ -143,8 +144,24 @@ describe("RealtimeClient", () => {
     expect(sockets[1]?.url).toBe("ws://x/ws?org=o"); // starting fresh: nothing to hold live events for
     sockets[1]?.open(50);
     expect(sockets[1]?.sent.some((f) => f.type === "resume")).toBe(false);
-    expect(resyncs).toHaveLength(2);
+    expect(resyncs).toHaveLength(3);
     expect(client.lastId).toBe(50);
+  });
+
+  it("refetches once on the first welcome (events before it cannot be replayed), never on a resume", async () => {
+    const { client, sockets, resyncs, timers } = setup();
+    client.start();
+    await flush();
+    expect(resyncs).toHaveLength(0);
+    sockets[0]?.open(8);
+    expect(resyncs).toHaveLength(1);
+    expect(client.lastId).toBe(8);
+    sockets[0]?.drop(1006);
+    timers.advance(1000);
+    await flush();
+    sockets[1]?.open(9);
+    expect(sockets[1]?.sent).toContainEqual({ type: "resume", after: 8 });
+    expect(resyncs).toHaveLength(1);
   });
 
   it("does not reconnect when the server refuses the session", async () => {

@@ -25,7 +25,7 @@ export interface RealtimeOptions {
   url: () => Promise<string | null>;
   createSocket?: (url: string) => SocketLike;
   onFrame: (frame: Frame) => void;
-  /** Missed events could not be replayed: refetch what is shown. */
+  /** Missed events could not be replayed (a `resync` frame, a fresh session): refetch what is shown. */
   onResync: () => void;
   /** The server closed for a reason a reconnect will not fix (4401 token expired, 4403 membership revoked). */
   onRefused?: (code: number) => void;
@@ -146,14 +146,16 @@ export class RealtimeClient {
     }
     if (frame.type === "welcome") {
       this.onWelcome();
-      if (this.lastEventId !== null && !this.resyncOnWelcome) {
-        this.send({ type: "resume", after: this.lastEventId });
-      } else {
+      // A fresh session (the tab's first, or after a 1013) has nothing to resume from: what the screens
+      // show was read before the server listened for this socket, and an event committed in between
+      // (another admin's change while the page loaded) would never arrive. Refetch what is shown once.
+      const fresh = this.lastEventId === null || this.resyncOnWelcome;
+      if (fresh) {
         this.lastEventId = typeof frame.last_id === "number" ? frame.last_id : this.lastEventId;
-      }
-      if (this.resyncOnWelcome) {
         this.resyncOnWelcome = false;
         this.options.onResync();
+      } else {
+        this.send({ type: "resume", after: this.lastEventId });
       }
     } else if (frame.type === "resync") {
       this.options.onResync();
