@@ -193,7 +193,7 @@ class CommunityOpenAPI(OpenAPIProvider):
 
 
 # Formats whose own definition leaves no NUL (and the semantic ones, domain/input.py, that say all of it).
-_CHECKED_FORMATS = {"uuid", "email", "date-time", "date", "uri", "binary", "password", "time-zone", "cursor",
+_CHECKED_FORMATS = {"uuid", "email", "date-time", "date", "uri", "binary", "password", "time-zone", "cursor", "tag",
                     "white-text-colour", "rrule"}
 _NO_NUL = r"[^\x00]"
 _SOLID = r"[^\s\x00]"

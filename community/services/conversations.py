@@ -125,16 +125,19 @@ async def _active(conn: Conn, member: OrgMember, user_ids: list[UUID], field: st
 
 
 def _check_start(member: OrgMember, user_id: UUID, participant_ids: list[UUID], title: str | None) -> list[UUID]:
-    """The other people, once; a direct conversation names one, a group 2 to 99 and has a title."""
+    """The other people, once; a direct conversation names one and no title, a group 1 to 99 and a title.
+
+    A title with one other person starts a group of two (its owner adds people later, as a group of
+    three becomes two when one leaves); without a title, one other person is the direct conversation."""
     member.require(Perm.SEND_MESSAGES)
     others = [p for p in dict.fromkeys(participant_ids) if p != user_id]
     if not others:
         raise ValidationFailedError("participant_ids: name someone else", [
             {"loc": ["body", "participant_ids"], "msg": "name at least one other member"}])
     direct = len(others) == 1 and title is None
-    if not direct and not 2 <= len(others) <= MAX_GROUP - 1:
-        raise ValidationFailedError("participant_ids: a group has 3 to 100 people", [
-            {"loc": ["body", "participant_ids"], "msg": f"a group has 3 to {MAX_GROUP} people, you included"}])
+    if not direct and len(others) > MAX_GROUP - 1:
+        raise ValidationFailedError(f"participant_ids: a group has at most {MAX_GROUP} people", [
+            {"loc": ["body", "participant_ids"], "msg": f"a group has at most {MAX_GROUP} people, you included"}])
     if not direct and title is None:
         raise ValidationFailedError("title: a group has a title", [{"loc": ["body", "title"], "msg": "required"}])
     return others

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.factories import Factory, Personas
 from tests.forums.conftest import Api
 
@@ -63,6 +65,26 @@ async def test_cross_org_is_404(api: Api, personas: Personas) -> None:
     r = await api.client.get(f"{api.base}/forums", headers=personas.outsider.auth)
     assert r.status_code == 404
     assert (await api.client.get(f"{api.base}/forums")).status_code == 401
+
+
+async def test_tags_are_words_of_any_script(api: Api) -> None:
+    """A French, Hindi, Japanese or Turkish community tags in its own words: letters of any script with
+    their marks (an accent typed apart is the same tag), stored NFC and lower-case, found by any case."""
+    forum = await api.forum()
+    decomposed = "Cafe\u0301"  # e + a combining accent, as some keyboards send it
+    topic = await api.topic(forum["id"], "member", tags=["Café", decomposed, "हिन्दी", "日本語", "İstanbul"])
+    assert topic["tags"] == ["café", "हिन्दी", "日本語", "i\u0307stanbul"]
+    for wanted in ("CAFÉ", decomposed, "हिन्दी"):
+        found = await api.call("GET", f"/forums/{forum['id']}?tag={quote(wanted)}")
+        assert [t["id"] for t in found["topics"]] == [topic["id"]], wanted
+    for bad in ("🎉", "a/b", "\u0301a", "x" * 31):
+        r = await api.client.post(f"{api.base}/forums/{forum['id']}/topics", headers=api.personas.acme.member.auth,
+                                  json={"title": "t", "content": "c", "tags": ["ok", bad]})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (bad, r.text)
+        assert [e["loc"][:2] for e in r.json()["errors"]] == [["body", "tags"]], r.text
+    r = await api.client.get(f"{api.base}/forums/{forum['id']}?tag={quote('a/b')}",
+                             headers=api.personas.acme.member.auth)
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][-1] == "tag", r.text
 
 
 async def test_topic_listing_pinned_first_tags_and_pages(api: Api, factory: Factory) -> None:

@@ -36,6 +36,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from zxcvbn import zxcvbn  # type: ignore[import-untyped]
 
 from community.domain.recurrence import timezone_names
+from community.domain.tags import MAX_TAG_LENGTH, normalise_tag
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance]
@@ -44,6 +45,17 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 # Never 400 or 422: what the server refuses as malformed, the schema must refuse too.
 ACCEPTED = ["2xx", "3xx", "401", "402", "403", "404", "409", "410", "416", "429", "5xx"]
 CONFIG = {"checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}}}
+
+def _is_tag(text: str) -> bool:
+    try:
+        normalise_tag(text)
+    except ValueError:
+        return False
+    return True
+
+
+# Words of several scripts, with marks (an accent typed apart, Hindi's vowel signs), spaces and symbols.
+_TAG_CHARACTERS = st.one_of(st.sampled_from("ab09_+#.- "), st.characters(categories=("L", "M", "N")))
 
 # The formats the document declares for what JSON Schema cannot spell (community/domain/input.py):
 # what a value of each is, as the server checks it.
@@ -59,6 +71,7 @@ FORMATS = {
                        st.sampled_from(["DAILY", "WEEKLY", "MONTHLY", "YEARLY"]),
                        st.sampled_from(["", ";INTERVAL=2", ";INTERVAL=7"]),
                        st.sampled_from(["", ";COUNT=3", ";COUNT=10"])),
+    "tag": st.text(_TAG_CHARACTERS, min_size=1, max_size=MAX_TAG_LENGTH).filter(_is_tag),
     # Dark enough under white text: every channel at most 0x6f keeps the luminance under 0.16 (4.5:1 needs 0.183).
     "white-text-colour": st.tuples(*[st.integers(0, 0x6F)] * 3).map(lambda rgb: "#{:02x}{:02x}{:02x}".format(*rgb)),
 }
@@ -82,9 +95,11 @@ NOT_IN_A_SCHEMA: dict[tuple[str, str], list[tuple[int, str, str | None]]] = {
     # The caller's own role is the ceiling: the same body is fine from an owner.
     ("POST", "/api/orgs/{org}/resources"): [(422, "required_role", "above your own role")],
     ("PATCH", "/api/orgs/{org}/resources/{resource_id}"): [(422, "required_role", "above your own role")],
-    # The host must resolve to public addresses: DNS answers, not the URL's shape.
-    ("POST", "/api/orgs/{org}/integrations"): [(422, "url", "resolve")],
-    ("PATCH", "/api/orgs/{org}/integrations/{integration_id}"): [(422, "url", "resolve")],
+    # The host must resolve to public addresses: DNS answers, not the URL's shape. A forum to filter on is
+    # an id of this org's, like parent_id above.
+    ("POST", "/api/orgs/{org}/integrations"): [(422, "url", "resolve"), (422, "forum_id", "No such forum")],
+    ("PATCH", "/api/orgs/{org}/integrations/{integration_id}"): [(422, "url", "resolve"),
+                                                                  (422, "forum_id", "No such forum")],
     # A type's file names end in its extensions (a .png is image/png); a signed upload URL takes the type
     # its upload declared.
     ("POST", "/api/orgs/{org}/uploads"): [(415, "content_type", "is named")],

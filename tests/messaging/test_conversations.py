@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import trio
 
@@ -32,6 +34,23 @@ async def test_direct_is_one_per_pair_even_under_concurrent_starts(client: httpx
     assert {p["user"]["id"] for p in conv["participants"]} == {str(acme.member.user_id), str(acme.admin.user_id)}
 
 
+async def test_a_title_with_one_other_person_starts_a_group_of_two(client: httpx.AsyncClient,
+                                                                    personas: Personas) -> None:
+    """The document allows a title beside one participant (the fuzzer sent it, 422 "a group has 3 to 100"):
+    a group of two is a state a group reaches anyway when one of three leaves, so it may start there."""
+    acme = personas.acme
+    with trio.fail_after(10):
+        group = await start(client, acme, acme.member, acme.admin, title="Q3 plans")
+        assert group["kind"] == "group" and group["title"] == "Q3 plans"
+        assert group["owner_id"] == str(acme.member.user_id)
+        assert {p["user"]["id"] for p in group["participants"]} == {str(acme.member.user_id), str(acme.admin.user_id)}
+        direct = await start(client, acme, acme.member, acme.admin)  # without a title: the direct one, apart
+        assert direct["kind"] == "direct" and direct["id"] != group["id"]
+        r = await client.post(f"{base(acme)}/{group['id']}/participants", json={"user_ids": [str(acme.owner.user_id)]},
+                              headers=acme.member.auth)
+        assert r.status_code == 200 and len(r.json()["conversation"]["participants"]) == 3
+
+
 async def test_group_rules(client: httpx.AsyncClient, personas: Personas) -> None:
     acme = personas.acme
     with trio.fail_after(10):
@@ -60,10 +79,10 @@ async def test_group_rules(client: httpx.AsyncClient, personas: Personas) -> Non
                                     headers=acme.member.auth)).status_code == 204
         conv = (await client.get(url, headers=acme.admin.auth)).json()["conversation"]
         assert conv["owner_id"] in {str(acme.admin.user_id), str(acme.owner.user_id)}
-        # A group needs 3 people; 101 is too many; a direct has no participants to change.
-        r = await client.post(base(acme), json={"participant_ids": [str(acme.admin.user_id)], "title": "Two"},
-                              headers=acme.member.auth)
-        assert r.status_code == 422
+        # A group has at most 100 people, you included; a direct has no participants to change.
+        r = await client.post(base(acme), json={"participant_ids": [str(uuid.uuid4()) for _ in range(100)],
+                                                "title": "Crowd"}, headers=acme.member.auth)
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "participant_ids"], r.text
         direct = await start(client, acme, acme.member, acme.admin)
         r = await client.patch(f"{base(acme)}/{direct['id']}", json={"title": "x"}, headers=acme.member.auth)
         assert r.status_code == 409

@@ -139,6 +139,7 @@ async def test_list_filters_sort_and_visibility(files: Files, factory: Factory) 
         assert await ids(files.acme.owner, sort="popular") == [c["id"], b["id"], a["id"]]
         assert await ids(files.acme.owner, category="guides") == [b["id"], a["id"]]
         assert await ids(files.acme.owner, tag="onboarding") == [a["id"]]
+        assert await ids(files.acme.owner, tag=" Onboarding ") == [a["id"]]  # as tags are stored
         assert await ids(files.acme.owner, featured="true") == [b["id"]]
         seen, cursor = [], None
         while True:

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.tags import TAG_PATTERN, normalise_tag
+from community.domain.tags import TAG_FORMAT, normalise_tag_filter
 from community.http.auth import org_member, read_page
 from community.http.context import current_handles
 from community.http.models import (
@@ -30,12 +30,8 @@ blueprint = Blueprint("forums", __name__)
 
 
 class ForumQuery(PageQuery):
-    tag: str | None = Field(default=None, max_length=30, json_schema_extra={"pattern": TAG_PATTERN})
-
-    @field_validator("tag")
-    @classmethod
-    def _tag(cls, tag: str | None) -> str | None:
-        return normalise_tag(tag) if tag else None
+    tag: str | None = Field(default=None, max_length=100, json_schema_extra=TAG_FORMAT)
+    _tag = field_validator("tag")(normalise_tag_filter)
 
 
 class ForumTree(Answer):

@@ -12,6 +12,7 @@ from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.files import ALLOWED, LARGEST_FILE, PURPOSES
+from community.domain.tags import TAG_FORMAT, normalise_tag_filter
 from community.http.auth import org_member
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
@@ -39,9 +40,10 @@ class CreateUploadBody(Body):
 
 class ResourcesQuery(PageQuery):
     category: str | None = Field(default=None, max_length=100)
-    tag: str | None = Field(default=None, max_length=100)
+    tag: str | None = Field(default=None, max_length=100, json_schema_extra=TAG_FORMAT)
     featured: bool | None = None
     sort: Literal["recent", "popular", "title"] = "recent"
+    _tag = field_validator("tag")(normalise_tag_filter)  # as resources' tags are stored
 
 
 class DownloadQuery(PageQuery):

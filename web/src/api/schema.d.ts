@@ -7927,6 +7927,7 @@ export interface operations {
                 limit?: number;
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
+                /** @description 1-30 letters of any script, digits or _ + # . - (stored lower-case, inner spaces as hyphens) */
                 tag?: string;
             };
             header?: never;
@@ -9409,6 +9410,7 @@ export interface operations {
                 /** @description Opaque: the `next_cursor` of the previous page */
                 cursor?: string;
                 category?: string;
+                /** @description 1-30 letters of any script, digits or _ + # . - (stored lower-case, inner spaces as hyphens) */
                 tag?: string;
                 featured?: boolean;
                 sort?: "recent" | "popular" | "title";
