@@ -196,3 +196,27 @@ async def client_refused(port: int, path: str) -> bool:
             return True
         return r.status_code != 200
 
+
+
+async def test_a_port_in_use_is_one_json_event_and_exit_1(role_env: dict[str, str]) -> None:
+    """Issue 11: a port already in use printed a raw traceback. In either role the operator sees JSON lines
+    only, the last one naming the cause, and the process exits 1 at once (no restart loop)."""
+    with trio.fail_after(120):
+        release = await trio.run_process(["community", "migrate"], env=role_env, cwd=ROOT, capture_stdout=True,
+                                         capture_stderr=True, check=False)
+    assert release.returncode == 0, release.stderr.decode()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for role, flag in (("http", "--port"), ("ws", "--ws-port")):
+            with trio.fail_after(120):
+                served = await trio.run_process(
+                    ["community", "serve", "--role", role, "--host", "127.0.0.1", flag, str(port)], env=role_env,
+                    cwd=ROOT, capture_stdout=True, capture_stderr=True, check=False)
+            lines = [line for line in (served.stdout + served.stderr).decode().splitlines() if line.strip()]
+            assert served.returncode == 1, lines
+            events = [json.loads(line) for line in lines]  # every line one JSON event (a traceback inside one)
+            assert (events[-1]["event"], events[-1]["level"]) == ("community.port_in_use", "critical"), lines
+            assert "Address already in use" in events[-1]["reason"]
+            assert not [e for e in events if e.get("restarts", 0) > 0]  # stopped at once, never retried

@@ -164,6 +164,25 @@ async def test_posting_and_search_limits_hold_across_nodes(runtime: System, seco
         assert searches[-1] == 429
 
 
+async def test_the_messaging_limit_holds_across_nodes(runtime: System, second_node: System,
+                                                      personas: Personas) -> None:
+    acme = personas.acme
+    base = f"/api/orgs/{acme.slug}"
+    async with _client(runtime) as a, _client(second_node) as b:
+        r = await a.patch(base, json={"settings": {"messaging": {"per_minute": 3}}}, headers=acme.owner.auth)
+        assert r.status_code == 200, r.text
+        r = await b.post(f"{base}/conversations", json={"participant_ids": [str(acme.admin.user_id)]},
+                         headers=acme.member.auth)
+        conversation = r.json()["conversation"]["id"]
+        statuses = []
+        for i, client in enumerate((a, b, a, b)):
+            r = await client.post(f"{base}/conversations/{conversation}/messages", json={"content": f"m{i}"},
+                                  headers=acme.member.auth)
+            statuses.append(r.status_code)
+        assert statuses == [201, 201, 201, 429]
+        assert int(r.headers["retry-after"]) > 0
+
+
 async def test_registration_refuses_guessable_passwords(client: httpx.AsyncClient) -> None:
     for email, password in (("a1@example.com", "password1234"), ("a2@example.com", "qwertyuiop"),
                             ("jonathan.smith@example.com", "jonathansmith1"), ("a3@example.com", "aaaaaaaaaaaa")):
