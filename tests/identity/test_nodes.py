@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -138,6 +140,21 @@ async def test_login_limits_hold_across_nodes_by_email_and_address(runtime: Syst
     async with _client(second_node, transport=other_address) as elsewhere:
         r = await elsewhere.post("/api/auth/login", json={"email": email, "password": PASSWORD})
         assert r.status_code == 200
+
+
+async def test_a_guesser_spread_over_many_addresses_meets_the_per_email_ceiling(runtime: System,
+                                                                              second_node: System) -> None:
+    """The pair limit alone lets a guesser rotate addresses forever: the e-mail's ceiling counts them all,
+    on every node (the same rule as the service, with the ceiling lowered from 100 to keep it fast)."""
+    nodes = [dataclasses.replace(node.handles.identity.login_limits, per_email=6) for node in (runtime, second_node)]
+    email = f"ceiling-{uuid.uuid4().hex[:8]}@example.com"
+    for i in range(6):
+        limits = nodes[i % 2]
+        assert await limits.retry_after(email, f"10.0.0.{i}") is None  # a new address each time
+        await limits.failed(email, f"10.0.0.{i}")
+    for limits in nodes:
+        assert (await limits.retry_after(email, "10.0.0.99") or 0) > 0  # any address, on either node
+        assert await limits.retry_after("someone-else@example.com", "10.0.0.99") is None
 
 
 async def test_posting_and_search_limits_hold_across_nodes(runtime: System, second_node: System,
