@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 import trio
 from schemathesis import GenerationMode
 
@@ -41,7 +42,8 @@ async def _targets(ctx: MatrixContext) -> dict[tuple[str, str], Target]:
 
 
 async def test_the_fuzzer_finds_no_server_error_and_nothing_undeclared(
-        client: httpx.AsyncClient, personas: Personas, factory: Factory, runtime: System) -> None:
+        client: httpx.AsyncClient, personas: Personas, factory: Factory, runtime: System,
+        capsys: pytest.CaptureFixture[str]) -> None:
     examples = int(os.environ.get("COMMUNITY_FUZZ_EXAMPLES", "6"))
     ctx = MatrixContext(client, personas, factory, runtime)
     targets = await _targets(ctx)
@@ -50,6 +52,8 @@ async def test_the_fuzzer_finds_no_server_error_and_nothing_undeclared(
         report = await trio.to_thread.run_sync(
             lambda: run_fuzz(str(client.base_url).rstrip("/"), openapi, targets, examples=examples,
                              modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)))
-    print(f"fuzz: {report.requests} requests in {report.seconds:.0f} s, statuses {sorted(report.statuses.items())}")
+    with capsys.disabled():  # the run's figures, on the terminal even when it passes (docs/HARDENING.md)
+        print(f"\nfuzz: {examples} examples, {len(targets)} operations, {report.requests} requests in "
+              f"{report.seconds:.0f} s, {len(report.failures)} failures, statuses {sorted(report.statuses.items())}")
     assert report.failures == {}, "\n".join(report.lines())
     assert report.statuses.get(200, 0) + report.statuses.get(201, 0) > len(targets)  # the routes were reached
