@@ -40,6 +40,7 @@ from community.db.pool import Database
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.identity import Identity
+from community.page_cache import PageCache
 from community.ratelimit import DatabaseRateLimiter
 from community.realtime.listener import WsListener
 from community.services import analytics, billing, domain_checks, event_notices, integrations, notifications
@@ -95,7 +96,10 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                                                 interval=settings.domain_check_interval_seconds),
                    files=FileStore(storage, FilesWorker(db, storage, indexer,
                                                         extract_timeout=settings.files_extract_timeout_seconds),
-                                   DownloadCounter(db)))
+                                   DownloadCounter(db)),
+                   pages=PageCache(db.generations, ttl=settings.page_cache_ttl_seconds,
+                                   max_entries=settings.page_cache_max_entries,
+                                   max_bytes=settings.page_cache_max_bytes))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from community.billing import Billing
 from community.db.pool import Database
 from community.domain.events import Activity, Channel
 from community.identity import Identity
+from community.page_cache import PageCache
 from community.ratelimit import RateLimiter
 from community.settings import Settings
 from community.storage import Storage
@@ -156,3 +157,4 @@ class Handles:
     analytics: Analytics
     domain_checker: DomainChecker
     files: FileStore
+    pages: PageCache

@@ -76,13 +76,14 @@ class DatabaseRateLimiter:
         await self._call(key, _UNLIMITED, window_seconds, record=True)
 
     async def reset(self, key: str) -> None:
-        await self._db.fetchval(_RESET, _digest(key))
+        await self._db.fetchval(_RESET, _digest(key), invalidates=False)
 
     async def _call(self, key: str, limit: int, window_seconds: float, *, record: bool,
                     conn: Conn | None = None) -> int | None:
         _check_window(window_seconds)
         args = (_digest(key), limit, float(window_seconds), record)
-        wait: float | None = await (conn.fetchval(_HIT, *args) if conn is not None else self._db.fetchval(_HIT, *args))
+        wait: float | None = await (conn.fetchval(_HIT, *args) if conn is not None
+                                    else self._db.fetchval(_HIT, *args, invalidates=False))
         return None if wait is None else retry_seconds(wait)
 
 

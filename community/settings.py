@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     # side that closes an idle connection must be the client, or a request sent as the server
     # closes it is lost (hypercorn's default, 5 s, lost one in 3,000 in the soak).
     keep_alive_seconds: float = Field(default=75.0, gt=0, le=3600)
+    # The read-page response cache (http/page_cache.py): entries live at most this long (0: off);
+    # invalidation is by what this node hears, the lifetime is the backstop for time alone.
+    page_cache_ttl_seconds: float = Field(default=15.0, ge=0, le=300)
+    page_cache_max_entries: int = Field(default=10_000, ge=1)
+    page_cache_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
 
     auth0_domain: str | None = None
     auth0_audience: str | None = None

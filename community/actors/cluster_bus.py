@@ -1,8 +1,11 @@
 """cluster_bus: LISTEN/NOTIFY between nodes — event heads in, ephemeral frames both ways.
 
-Two channels: `community_activity` (a trigger NOTIFYs "org:seq:writer" at each commit, so every
-node hears every event; the notifier reads the row) and `community_bus` (ephemeral frames:
-typing, notifications, presence), which this actor also delivers to the local registry.
+Three channels: `community_activity` (a trigger NOTIFYs "org:seq:writer" at each commit, so every
+node hears every event; the notifier reads the row), `community_bus` (ephemeral frames:
+typing, notifications, presence), which this actor also delivers to the local registry, and
+`community_pages` (triggers on what read pages show, "o:<org>", "u:<user>" or "*": changes that
+write no activity, such as a role, a profile or a sign-out). Both heads and page changes
+invalidate this node's cached pages (`db.generations`); while not listening, it caches nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from community.domain.events import Channel, dumps
 log = structlog.get_logger("community.actors.cluster_bus")
 ACTIVITY_CHANNEL = "community_activity"
 BUS_CHANNEL = "community_bus"
+PAGES_CHANNEL = "community_pages"
 MAX_NOTIFY_BYTES = 7_900
 _FRAME = "frame"
 _SIGNED_OUT = "signed_out"
@@ -84,14 +88,18 @@ class ClusterBus:
             backoff = min(backoff * 2, 5.0)
 
     async def _listen(self) -> None:
-        async with open_listener(self.db.dsn, [ACTIVITY_CHANNEL, BUS_CHANNEL]) as listener, \
-                trio.open_nursery() as nursery:
-            nursery.start_soon(self._send_loop)
-            nursery.start_soon(self._receive_loop, listener.receive)
-            self.notifier.sweep_nowait()  # anything committed while we were not listening
-            await listener.lost.wait()
-            log.warning("cluster_bus.listen_lost", reason="connection lost or its queue overflowed")
-            nursery.cancel_scope.cancel()
+        try:
+            async with open_listener(self.db.dsn, [ACTIVITY_CHANNEL, BUS_CHANNEL, PAGES_CHANNEL]) as listener, \
+                    trio.open_nursery() as nursery:
+                self.db.generations.heard()
+                nursery.start_soon(self._send_loop)
+                nursery.start_soon(self._receive_loop, listener.receive)
+                self.notifier.sweep_nowait()  # anything committed while we were not listening
+                await listener.lost.wait()
+                log.warning("cluster_bus.listen_lost", reason="connection lost or its queue overflowed")
+                nursery.cancel_scope.cancel()
+        finally:  # other nodes' changes go unheard from here: cached pages are dropped and bypassed
+            self.db.generations.lost()
 
     async def _send_loop(self) -> None:
         async for first in self.outgoing.receive:
@@ -101,14 +109,19 @@ class ClusterBus:
                     batch.append(self.outgoing.receive.receive_nowait())
                 except trio.WouldBlock:
                     break
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(invalidates=False) as conn:  # NOTIFY only
                 await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", BUS_CHANNEL, batch)
 
     async def _receive_loop(self, receive: trio.MemoryReceiveChannel[tuple[str, str]]) -> None:
         async for channel, payload in receive:
             self.received += 1
+            if channel == PAGES_CHANNEL:
+                scope = payload.partition(":")[2]
+                self.db.generations.bump(UUID(scope) if scope else None)
+                continue
             if channel == ACTIVITY_CHANNEL:
                 org, seq, writer = [*payload.split(":", 2), ""][:3]
+                self.db.generations.bump(UUID(org))
                 # Our own commits reach the notifier first-hand after commit (the sweep covers a drop);
                 # reading the log for them too would put a round trip on every delivery.
                 if writer != self.application_name:

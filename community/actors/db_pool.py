@@ -59,7 +59,7 @@ class DbPool:
         # A database outage degrades readiness; it must not crash-loop the tree.
         try:
             with trio.fail_after(1.5):
-                return bool(await self.db.fetchval(_PROBE_SQL) == 1)
+                return bool(await self.db.fetchval(_PROBE_SQL, invalidates=False) == 1)
         except (trio.TooSlowError, *DatabaseUnavailable) as exc:
             log.warning("db_pool.probe_failed", reason=repr(exc))
             return False

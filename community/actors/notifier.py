@@ -114,7 +114,7 @@ class Notifier:
             del self.forum_ranks[org_id]
         if not self.cursors:
             return
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(read_only=True) as conn:
             heads = await org_event_heads(conn, list(self.cursors))
         for org_id, head in heads.items():
             if head > self.cursors.get(org_id, head):
@@ -122,7 +122,7 @@ class Notifier:
 
     async def _catch_up(self, org_id: UUID) -> None:
         while (cursor := self.cursors.get(org_id)) is not None:
-            async with self.db.transaction(org_id=org_id) as conn:
+            async with self.db.transaction(org_id=org_id, read_only=True) as conn:
                 missed = await list_org_activity_after(conn, org_id, cursor, self.batch)
             for activity in missed:
                 await self._process(activity)
@@ -155,7 +155,7 @@ class Notifier:
     async def _ranks(self, org_id: UUID) -> dict[UUID, int]:
         ranks = self.forum_ranks.get(org_id)
         if ranks is None:
-            async with self.db.transaction(org_id=org_id) as conn:
+            async with self.db.transaction(org_id=org_id, read_only=True) as conn:
                 ranks = self.forum_ranks[org_id] = await now.forum_ranks(conn, org_id)
         return ranks
 
@@ -163,7 +163,7 @@ class Notifier:
         """A forum changed privacy (or went), or a topic moved: subscriptions follow what each may read now."""
         conns = self.ws_manager.org_connections(org_id)
         topics = sorted({ch.id for c in conns for ch in c.channels | c.may_type if ch.kind is ChannelKind.TOPIC})
-        async with self.db.transaction(org_id=org_id) as conn:
+        async with self.db.transaction(org_id=org_id, read_only=True) as conn:
             where = await now.topic_forums(conn, org_id, topics)
         ranks = await self._ranks(org_id)
 

@@ -33,7 +33,7 @@ class Presence:
         key = (member.org_id, _user(member))
         self._local[key] += 1
         if self._local[key] == 1:
-            async with self.db.transaction(org_id=key[0]) as conn:
+            async with self.db.transaction(org_id=key[0], invalidates=False) as conn:
                 if key not in self._announced:
                     self._announced[key] = bool(await q.list_online(conn, key[0], self.settings.presence_stale,
                                                                     key[1]))
@@ -46,7 +46,7 @@ class Presence:
         if self._local[key] <= 0:
             del self._local[key]
             with trio.CancelScope(shield=True), trio.move_on_after(5):
-                async with self.db.transaction(org_id=key[0]) as conn:
+                async with self.db.transaction(org_id=key[0], invalidates=False) as conn:
                     await q.presence_leave(conn, self.node_id, *key)
             self._mark(key)
 
@@ -55,7 +55,7 @@ class Presence:
         self._wake.set()
 
     async def online(self, org_id: UUID) -> list[dict[str, Any]]:
-        async with self.db.transaction(org_id=org_id) as conn:
+        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
             found = await q.list_online(conn, org_id, self.settings.presence_stale)
         return [{"user": {"id": r["user_id"], "display_name": r["display_name"]}, "since": r["connected_at"]}
                 for r in found]
@@ -78,12 +78,12 @@ class Presence:
             await trio.sleep(self.settings.presence_stale.total_seconds() / 3)
 
     async def _beat(self) -> None:
-        async with self.db.transaction() as conn:
+        async with self.db.transaction(invalidates=False) as conn:
             await q.presence_heartbeat(conn, self.node_id)
 
     async def _announce(self, key: tuple[UUID, UUID]) -> None:
         org_id, user_id = key
-        async with self.db.transaction(org_id=org_id) as conn:
+        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
             rows = await q.list_online(conn, org_id, self.settings.presence_stale, user_id)
         online = bool(rows)
         if self._announced.get(key) == online:

@@ -30,6 +30,7 @@ import outcome
 import trio
 from asyncpg.pool import PoolConnectionProxy
 
+from community.db.generations import Generations
 from community.domain.events import dumps
 
 Record = asyncpg.Record
@@ -500,6 +501,8 @@ class Database:
         self._pool: asyncpg.Pool[Record] | None = None
         self._counting = False
         self._shapes: dict[str, _Shape] = {}  # statement -> its columns (PageStatement)
+        # Bumped after every commit that may have written (cached pages check it on every hit).
+        self.generations = Generations()
 
     @property
     def is_open(self) -> bool:
@@ -545,10 +548,14 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
-                          isolation: str = "read_committed") -> AsyncIterator[Conn]:
+                          isolation: str = "read_committed", read_only: bool = False,
+                          invalidates: bool = True) -> AsyncIterator[Conn]:
+        """`read_only`: PostgreSQL refuses writes, and cached pages stay good. Otherwise the commit
+        invalidates cached pages of `org_id` (without one: every page) before this returns, unless
+        `invalidates=False` says the writes touch nothing a page shows (rate limits, presence...)."""
         # Two handoffs frame a transaction: acquire + BEGIN + tenant context, and COMMIT + release.
         pool = self._require_pool()
-        begin_sql = _begin_sql(isolation, org_id, user_id)
+        begin_sql = _begin_sql(isolation, org_id, user_id, read_only=read_only)
         # Shielded: a cancelled caller still gets its connection, then gives up right after.
         with trio.CancelScope(shield=True):
             raw = await _handoff(_begin, pool, begin_sql, self.timeout)
@@ -560,16 +567,29 @@ class Database:
         finally:
             # Shielded: a transaction is never left half-finished on a connection back in the pool;
             # `command_timeout` bounds the COMMIT and a failed one drops the connection.
-            with trio.CancelScope(shield=True):
-                await _handoff(_finish, pool, raw, committed, self.timeout)
+            try:
+                with trio.CancelScope(shield=True):
+                    await _handoff(_finish, pool, raw, committed, self.timeout)
+            finally:  # committed, rolled back or unknown: after COMMIT returned, before our caller goes on
+                if invalidates and not read_only:
+                    self.generations.bump(org_id)
 
-    async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
-        """One statement on its own, no tenant context: acquire, fetch and release in one handoff."""
-        return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args, self.timeout)
+    async def fetchrow_once(self, sql: str, *args: object, invalidates: bool = True) -> Record | None:
+        """One statement on its own, no tenant context: acquire, fetch and release in one handoff.
+        It may write: cached pages are invalidated after it, unless `invalidates=False`."""
+        try:
+            return await _handoff(_fetchrow_pooled, self._require_pool(), sql, args, self.timeout)
+        finally:
+            if invalidates:
+                self.generations.bump(None)
 
-    async def fetch_once(self, sql: str, *args: object) -> list[Record]:
+    async def fetch_once(self, sql: str, *args: object, invalidates: bool = True) -> list[Record]:
         """One statement on its own (its own transaction), no tenant context, in one handoff."""
-        return await _handoff(_fetch_pooled, self._require_pool(), sql, args, self.timeout)
+        try:
+            return await _handoff(_fetch_pooled, self._require_pool(), sql, args, self.timeout)
+        finally:
+            if invalidates:
+                self.generations.bump(None)
 
     async def read_in_context(self, context: Query,
                               queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
@@ -580,8 +600,8 @@ class Database:
         page = PageStatement.compose(context, queries)
         return await _handoff(_read_page, self._require_pool(), page, self._shapes, self.timeout)
 
-    async def fetchval(self, sql: str, *args: object) -> Any:
-        async with self.transaction() as conn:
+    async def fetchval(self, sql: str, *args: object, invalidates: bool = True) -> Any:
+        async with self.transaction(invalidates=invalidates) as conn:
             return await conn.fetchval(sql, *args)
 
     @contextmanager
@@ -648,7 +668,8 @@ class _OnLoop(Database):
 
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
-                          isolation: str = "read_committed") -> AsyncIterator[Conn]:
+                          isolation: str = "read_committed", read_only: bool = True,
+                          invalidates: bool = False) -> AsyncIterator[Conn]:
         raw = self._raw
         if raw.is_in_transaction():
             raise asyncpg.InterfaceError("a read body's transactions do not nest")
@@ -662,10 +683,10 @@ class _OnLoop(Database):
                 with suppress(*DatabaseUnavailable):
                     await raw.execute("COMMIT" if committed else "ROLLBACK", timeout=10)
 
-    async def fetchrow_once(self, sql: str, *args: object) -> Record | None:
+    async def fetchrow_once(self, sql: str, *args: object, invalidates: bool = False) -> Record | None:
         return await self._raw.fetchrow(sql, *args)
 
-    async def fetch_once(self, sql: str, *args: object) -> list[Record]:
+    async def fetch_once(self, sql: str, *args: object, invalidates: bool = False) -> list[Record]:
         return await self._raw.fetch(sql, *args)
 
     async def read_in_context(self, context: Query,

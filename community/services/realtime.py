@@ -75,7 +75,7 @@ async def release_connection(db: Database, node_id: UUID, claim: UUID) -> None:
 
 async def connections_heartbeat(db: Database, realtime: Realtime, node_id: UUID) -> None:
     live = [c.claim for c in realtime.registry.connections() if c.claim is not None]
-    async with db.transaction() as tx:
+    async with db.transaction(invalidates=False) as tx:
         await ws_connections.heartbeat(tx, node_id=node_id, live=live, stale=realtime.settings.presence_stale)
 
 

@@ -99,7 +99,7 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
         state = None
         if member.is_member and member.user_id is not None:
             state = await reads.topic_read(conn, member.org_id, member.user_id, topic["id"])
-    return _topic_page(views, member, topic, found, limit, state, opened=cursor is None)
+    return with_views(views, member.org_id, _topic_page(member, topic, found, limit, state), opened=cursor is None)
 
 
 async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
@@ -107,6 +107,17 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
     """The topic page for a signed-in caller named by id or Auth0 subject, in one statement: who they
     are in `{org}`, the topic and its page of posts (the same statements and views as above).
     None when the database does not know the caller (the slow path provisions or answers 401)."""
+    answered = await read_topic_base_as(db, caller, ref, topic_id, cursor=cursor, limit=limit)
+    if answered is None:
+        return None
+    principal, org_id, page = answered
+    return principal, with_views(views, org_id, page, opened=cursor is None)
+
+
+async def read_topic_base_as(db: Database, caller: Caller, ref: str, topic_id: UUID, *, cursor: str | None,
+                             limit: int) -> tuple[Principal, UUID, dict[str, Any]] | None:
+    """`read_topic_page_as` before its view is counted: the page as the database shows it now, for the
+    response cache (`with_views` finishes it at each hit). Also answers the org's id."""
     after = time_cursor(cursor)
 
     context, results = await db.read_in_context(
@@ -124,17 +135,28 @@ async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, r
         return None
     topic, found, state = results
     topic = _visible(member, topic)  # access_topic's rule, on the row this statement read
-    return principal, _topic_page(views, member, topic, found, limit, state if member.is_member else None,
-                                  opened=cursor is None)
+    return principal, member.org_id, _topic_page(member, topic, found, limit,
+                                                 state if member.is_member else None)
 
 
-def _topic_page(views: ViewCounter, member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]],
-                limit: int, state: dict[str, Any] | None, *, opened: bool) -> dict[str, Any]:
-    """`state`: the member's read position and previous visit (None for readers without a membership).
-    `opened`: the first page, a view; later pages ("load more", the app's jump to the first unread) are not."""
+def with_views(views: ViewCounter, org_id: UUID, page: dict[str, Any], *, opened: bool) -> dict[str, Any]:
+    """The page with its view counted and shown. `opened`: the first page, a view; later pages ("load
+    more", the app's jump to the first unread) are not."""
+    topic = page["topic"]
+    return {**page, "topic": {**topic, "view_count": topic["view_count"] + count_view(views, org_id, topic["id"],
+                                                                                      opened=opened)}}
+
+
+def count_view(views: ViewCounter, org_id: UUID, topic_id: UUID, *, opened: bool) -> int:
+    """Count the view (`opened`); answers the views not yet in the row, which a page adds to its count."""
     if opened:
-        views.count(member.org_id, topic["id"])
-    topic["view_count"] += views.pending(member.org_id, topic["id"])
+        views.count(org_id, topic_id)
+    return views.pending(org_id, topic_id)
+
+
+def _topic_page(member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]], limit: int,
+                state: dict[str, Any] | None) -> dict[str, Any]:
+    """`state`: the member's read position and previous visit (None for readers without a membership)."""
     mod = moderates(member, topic["in_mod_scope"])
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None

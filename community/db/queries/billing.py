@@ -121,7 +121,7 @@ async def release_event(conn: Conn, event_id: str, retry_in: timedelta) -> None:
 
 
 async def pending_events(db: Database) -> int:
-    count: int = await db.fetchval(_PENDING_EVENTS)
+    count: int = await db.fetchval(_PENDING_EVENTS, invalidates=False)
     return count
 
 

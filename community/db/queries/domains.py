@@ -83,4 +83,4 @@ async def verified_elsewhere(conn: Conn, name: str, org_id: UUID) -> bool:
 
 async def org_for_domain(db: Database, host: str) -> dict[str, Any] | None:
     """The org whose verified domain `host` is (no tenant context: the same as a public org card)."""
-    return row(await db.fetchrow_once(_ORG_FOR_DOMAIN, host))
+    return row(await db.fetchrow_once(_ORG_FOR_DOMAIN, host, invalidates=False))

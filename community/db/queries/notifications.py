@@ -72,7 +72,7 @@ async def org_event_heads(conn: Conn, org_ids: list[UUID]) -> dict[UUID, int]:
 
 async def org_event_head_once(db: Database, org_id: UUID) -> int:
     """One org's head as one statement on its own (one round trip; a socket's welcome)."""
-    found = await db.fetch_once(_HEADS, [org_id])
+    found = await db.fetch_once(_HEADS, [org_id], invalidates=False)
     return int(found[0]["last_seq"]) if found else 0
 
 

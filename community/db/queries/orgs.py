@@ -63,7 +63,8 @@ def request_context_query(*, user_id: UUID | None, subject: str | None, ref: str
 
 async def request_context(db: Database, *, user_id: UUID | None, subject: str | None, ref: str,
                           session: SessionKey | None = None) -> dict[str, Any]:
-    record = await db.fetchrow_once(_REQUEST_CONTEXT, user_id, subject, ref, *(session or (None, None, None)))
+    record = await db.fetchrow_once(_REQUEST_CONTEXT, user_id, subject, ref, *(session or (None, None, None)),
+                                    invalidates=False)  # a read
     assert record is not None
     return dict(record)
 

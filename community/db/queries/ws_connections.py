@@ -14,12 +14,12 @@ _RELEASE = "SELECT ws_connection_release($1, $2)"
 
 async def claim(db: Database, *, node_id: UUID, connection_id: UUID, user_id: UUID, limit: int,
                 stale: timedelta) -> bool:
-    record = await db.fetchrow_once(_CLAIM, node_id, connection_id, user_id, limit, stale)
+    record = await db.fetchrow_once(_CLAIM, node_id, connection_id, user_id, limit, stale, invalidates=False)
     return record is not None and bool(record["granted"])
 
 
 async def release(db: Database, *, node_id: UUID, connection_id: UUID) -> None:
-    await db.fetch_once(_RELEASE, node_id, connection_id)
+    await db.fetch_once(_RELEASE, node_id, connection_id, invalidates=False)
 
 
 async def heartbeat(conn: Conn, *, node_id: UUID, live: list[UUID], stale: timedelta) -> None:
