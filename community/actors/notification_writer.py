@@ -69,7 +69,8 @@ class NotificationWriter:
     async def _drain(self) -> None:
         claimed = 1
         while claimed:  # until a pass finds nothing it can claim (another node may hold the rest)
-            async with self.db.transaction() as conn:
+            # Off any request: the page triggers tell every node of a change a page shows.
+            async with self.db.transaction(invalidates=False) as conn:
                 orgs = await pending_notification_orgs(conn, self.batch)
             claimed = 0
             for org_id in orgs:
@@ -78,7 +79,7 @@ class NotificationWriter:
 
     async def _write_batch(self, org_id: UUID) -> int:
         written: list[dict[str, Any]] = []
-        async with self.db.transaction(org_id=org_id) as conn:
+        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
             seqs = await claim_queued_events(conn, org_id, self.batch)
             for activity in await list_activity_by_seq(conn, org_id, seqs):
                 written += await self._write_one(conn, activity)

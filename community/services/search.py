@@ -88,7 +88,9 @@ class SearchIndex:
         self.kinds = {k.name: k for k in (kinds or KINDS)}
 
     async def step(self, batch: int) -> int:
-        async with self.db.transaction() as conn:
+        # Background work, off any request: the page triggers tell every node (this one too) of a
+        # change a page shows, so it does not invalidate at commit.
+        async with self.db.transaction(invalidates=False) as conn:
             orgs = await queries.pending_orgs(conn, list(self.kinds), batch)
         done = 0
         for org_id in orgs:
@@ -96,7 +98,7 @@ class SearchIndex:
         return done
 
     async def index_org(self, org_id: UUID, batch: int) -> int:
-        async with self.db.transaction(org_id=org_id) as conn:
+        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
             claimed = await queries.claim_queued(conn, org_id, list(self.kinds), batch)
             if not claimed:
                 return 0

@@ -107,6 +107,18 @@ def _live_gauges(h: Handles) -> str:
     gauges.add("community_reminders_done_total", "Event reminders settled, e-mails sent, occurrences added",
                h.reminders.done)
     gauges.add("community_analytics_days_total", "Daily rollups written", h.analytics.days_written)
+    pages = h.pages
+    gauges.add("community_page_cache_hits_total", "Read pages answered from the cache", pages.hits)
+    gauges.add("community_page_cache_misses_total", "Read pages not in the cache (stale ones included)", pages.misses)
+    gauges.add("community_page_cache_stale_total", "Entries found invalidated or expired", pages.stale)
+    gauges.add("community_page_cache_bypassed_total", "Reads past the cache while the bus was not listening",
+               pages.bypassed)
+    gauges.add("community_page_cache_evicted_total", "Entries evicted for room", pages.evicted)
+    gauges.add("community_page_cache_invalidations_total", "Changes heard (commits here, notices from the bus)",
+               pages.generations.bumps)
+    gauges.add("community_page_cache_entries", "Entries held", len(pages))
+    gauges.add("community_page_cache_bytes", "Bytes held", pages.bytes)
+    gauges.add("community_page_cache_listening", "1 while other nodes' changes are heard", int(pages.enabled))
     for box in h.telemetry.mailboxes():
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
