@@ -121,6 +121,15 @@ async def seed(dsn: str, user_id: uuid.UUID, topics: int, per_topic: int) -> tup
     return await rest_seed(dsn, user_id, topics, per_topic)
 
 
+def page_cache_metrics(base: str) -> dict[str, float]:
+    """One server process's page cache counters (the process that answered the scrape)."""
+    text = httpx.get(f"{base}/metrics").text
+    found = dict(re.findall(r"^community_page_cache_(\w+) ([\d.e+]+)$", text, re.MULTILINE))
+    counts = {k: float(v) for k, v in found.items()}
+    looked = counts.get("hits_total", 0) + counts.get("misses_total", 0)
+    return {**counts, "hit_ratio": round(counts.get("hits_total", 0) / looked, 4) if looked else 0.0}
+
+
 def wait_ready(url: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -272,7 +281,9 @@ def main() -> int:
         server, pg = psutil.Process(proc.pid), postgres_tree(work / "pg")
         topic = f"{base}/api/orgs/{slug}/topics/{topic_ids[0]}?limit=20"
         assert httpx.get(topic, headers=auth).status_code == 200
-        script, send, search = work / "post.lua", work / "send.lua", work / "search.lua"
+        script, send, search, readers = (work / "post.lua", work / "send.lua", work / "search.lua",
+                                         work / "readers.lua")
+        readers.write_text(as_many(tokens, _SEARCH))
         script.write_text(_POST_SCRIPT)
         send.write_text(as_many(tokens, _SEND))
         search.write_text(as_many(tokens, _SEARCH))
@@ -285,6 +296,10 @@ def main() -> int:
                                 headers=auth, profile=profile("topic_50")),
             "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
                                 headers=auth),
+            # Several members reading the same page: one cache entry each (PAGE_CACHE_TTL_SECONDS=0
+            # in the environment turns the cache off, for what a miss costs).
+            "topic_readers_50": measure(f"topic page, {len(tokens)} readers", topic, server, pg, connections=50,
+                                        seconds=args.seconds, script=readers),
             "forum_50": measure("forum listing", f"{base}/api/orgs/{slug}/forums/{forum_id}", server, pg,
                                 connections=50, seconds=args.seconds, headers=auth),
             "dashboard_10": measure("dashboard", f"{base}/api/orgs/{slug}/dashboard", server, pg, connections=10,
@@ -297,6 +312,7 @@ def main() -> int:
             "search_10": measure("search (recent)", f"{base}/api/orgs/{slug}/search?q=markdown&sort=recent&limit=20",
                                  server, pg, connections=10, seconds=args.seconds, script=search),
         }
+        print(json.dumps({"page_cache": page_cache_metrics(base)}), flush=True)
     finally:
         proc.terminate()
         proc.wait(30)

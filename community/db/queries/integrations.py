@@ -132,7 +132,8 @@ async def redeliver(conn: Conn, org_id: UUID, integration_id: UUID, delivery_id:
 
 async def claim(db: Database, limit: int, per_org: int, lease: timedelta) -> list[tuple[UUID, UUID]]:
     """One statement in its own transaction, one handoff (the deliverer claims after every commit)."""
-    return [(r["org_id"], r["id"]) for r in await db.fetch_once(_CLAIM, limit, per_org, lease)]
+    # Leases on deliveries only: no page shows them, so cached pages stay good.
+    return [(r["org_id"], r["id"]) for r in await db.fetch_once(_CLAIM, limit, per_org, lease, invalidates=False)]
 
 
 async def record_attempt(conn: Conn, org_id: UUID, delivery_id: UUID, *, status: str,

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field
 from quart import Blueprint, Response, g
-from quart_schema import validate_querystring, validate_request
+from quart_schema import validate_request
 
 from community.domain.principal import Caller, Principal
 from community.http.auth import org_member, token_caller
@@ -26,7 +26,7 @@ from community.http.models import (
     TopicAnswer,
     TopicReadPosition,
 )
-from community.http.openapi import answers, problems
+from community.http.openapi import answers, problems, validate_querystring
 from community.services import posts, topics
 
 blueprint = Blueprint("topics", __name__)
