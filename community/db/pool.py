@@ -659,6 +659,7 @@ class _OnLoop(Database):
     def __init__(self, parent: Database, raw: PoolConnectionProxy[Record]) -> None:
         super().__init__(parent.dsn, min_size=parent.min_size, max_size=parent.max_size, role=parent.role)
         self._pool, self._shapes, self._raw = parent._pool, parent._shapes, raw
+        self.generations = parent.generations  # never bumped here: every transaction is read-only
 
     async def open(self) -> None:
         raise asyncpg.InterfaceError("a read body does not open the pool")

@@ -118,7 +118,9 @@ def _live_gauges(h: Handles) -> str:
                pages.generations.bumps)
     gauges.add("community_page_cache_entries", "Entries held", len(pages))
     gauges.add("community_page_cache_bytes", "Bytes held", pages.bytes)
-    gauges.add("community_page_cache_listening", "1 while other nodes' changes are heard", int(pages.enabled))
+    gauges.add("community_page_cache_listening", "1 while other nodes' changes are heard",
+               int(pages.generations.listening))
+    gauges.add("community_page_cache_enabled", "1 while reads may be answered from the cache", int(pages.enabled))
     for box in h.telemetry.mailboxes():
         gauges.add("community_mailbox_pending", "Messages waiting", box.pending(), actor=box.name)
         gauges.add("community_mailbox_dropped_total", "Messages dropped on overflow", box.dropped, actor=box.name)
