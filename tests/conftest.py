@@ -135,6 +135,17 @@ async def runtime(settings: Settings) -> AsyncIterator[System]:
 
 
 @pytest.fixture
+async def second_node(settings: Settings, tmp_path: Path, runtime: System) -> AsyncIterator[System]:
+    """Another process's worth of handles and tree on the same database, with its own (empty) data
+    directory: a second node."""
+    other = settings.model_copy(update={"community_data_dir": tmp_path / "node-b"})
+    async with trio.open_nursery() as nursery:
+        node: System = await nursery.start(run_system, other)
+        yield node
+        nursery.cancel_scope.cancel()
+
+
+@pytest.fixture
 async def client(runtime: System) -> AsyncIterator[httpx.AsyncClient]:
     # verify=TLS here and in the other tests' clients: plain HTTP on loopback, and loading the CA
     # bundle for a TLS context nobody uses cost 35-150 ms a client.

@@ -7,34 +7,23 @@ Every change goes through node A's API; the very next read on A shows it, and a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import trio
 
-from community.app import System, run_system
+from community.app import System
 from community.db.generations import Generations
 from community.db.pool import close, connect
 from community.http.encoding import Encoded
 from community.page_cache import PageCache
-from community.settings import Settings
 from tests.factories import Persona, Personas
 from tests.forums.conftest import Api
 from tests.tls import TLS
 
 Check = Callable[[httpx.Response], bool]
-
-
-@pytest.fixture
-async def second_node(settings: Settings, tmp_path: Path, runtime: System) -> AsyncIterator[System]:
-    other = settings.model_copy(update={"community_data_dir": tmp_path / "node-b"})
-    async with trio.open_nursery() as nursery:
-        node: System = await nursery.start(run_system, other)
-        yield node
-        nursery.cancel_scope.cancel()
 
 
 async def _listening(*nodes: System) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -25,16 +24,6 @@ from tests.tls import TLS
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"search_per_minute": 6})
-
-
-@pytest.fixture
-async def second_node(settings: Settings, tmp_path: Path, runtime: System) -> AsyncIterator[System]:
-    """Another process's worth of handles and tree, with its own (empty) data directory."""
-    other = settings.model_copy(update={"community_data_dir": tmp_path / "node-b"})
-    async with trio.open_nursery() as nursery:
-        node: System = await nursery.start(run_system, other)
-        yield node
-        nursery.cancel_scope.cancel()
 
 
 def _client(node: System, **kwargs: object) -> httpx.AsyncClient:

@@ -6,60 +6,52 @@
 -- 'u:<user>' (something only that user's own pages show), '*' (anything, anywhere: a name or an
 -- avatar appears on other people's pages in every org). NOTIFY sends once per distinct payload
 -- per transaction, after commit, so a bulk change costs one message per org.
-
-CREATE FUNCTION notify_page_org() RETURNS trigger LANGUAGE plpgsql AS $$
+--
+-- One function; its argument names the scope column: 'org_id' (org tables: a row never moves to
+-- another org, composite keys), 'user_id', 'id' (organizations), or 'account' (users). PL/pgSQL
+-- prepares each branch only when it runs, so a table without org_id never meets that branch.
+CREATE FUNCTION notify_page_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed record;
+    payload text;
 BEGIN
-    -- Org tables never move a row to another org (composite keys), so one side is enough.
-    PERFORM pg_notify('community_pages', 'o:' || (CASE WHEN TG_OP = 'DELETE' THEN OLD.org_id ELSE NEW.org_id END));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION notify_page_user() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('community_pages', 'u:' || (CASE WHEN TG_OP = 'DELETE' THEN OLD.user_id ELSE NEW.user_id END));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION notify_page_organization() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('community_pages', 'o:' || (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END));
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION notify_page_account() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.display_name IS NOT DISTINCT FROM OLD.display_name
+    IF TG_OP = 'DELETE' THEN changed := OLD; ELSE changed := NEW; END IF;
+    IF TG_ARGV[0] = 'org_id' THEN
+        payload := 'o:' || changed.org_id;
+    ELSIF TG_ARGV[0] = 'user_id' THEN
+        payload := 'u:' || changed.user_id;
+    ELSIF TG_ARGV[0] = 'id' THEN
+        payload := 'o:' || changed.id;
+    ELSIF TG_OP = 'UPDATE' AND NEW.display_name IS NOT DISTINCT FROM OLD.display_name
             AND NEW.avatar_url IS NOT DISTINCT FROM OLD.avatar_url THEN
-        PERFORM pg_notify('community_pages', 'u:' || NEW.id);  -- a session, a password: their own pages
+        payload := 'u:' || changed.id;  -- a session, a password: only their own pages
     ELSE
-        PERFORM pg_notify('community_pages', '*');
+        payload := '*';
     END IF;
+    PERFORM pg_notify('community_pages', payload);
     RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER memberships_page_notify AFTER INSERT OR UPDATE OR DELETE ON memberships
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER forums_page_notify AFTER INSERT OR UPDATE OR DELETE ON forums
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER moderator_assignments_page_notify AFTER INSERT OR UPDATE OR DELETE ON moderator_assignments
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER topics_page_notify AFTER INSERT OR UPDATE OR DELETE ON topics
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER posts_page_notify AFTER INSERT OR UPDATE OR DELETE ON posts
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER post_reactions_page_notify AFTER INSERT OR UPDATE OR DELETE ON post_reactions
-    FOR EACH ROW EXECUTE FUNCTION notify_page_org();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('org_id');
 CREATE TRIGGER topic_reads_page_notify AFTER INSERT OR UPDATE OR DELETE ON topic_reads
-    FOR EACH ROW EXECUTE FUNCTION notify_page_user();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('user_id');
 CREATE TRIGGER org_visits_page_notify AFTER INSERT OR UPDATE OR DELETE ON org_visits
-    FOR EACH ROW EXECUTE FUNCTION notify_page_user();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('user_id');
 CREATE TRIGGER revoked_tokens_page_notify AFTER INSERT OR UPDATE OR DELETE ON revoked_tokens
-    FOR EACH ROW EXECUTE FUNCTION notify_page_user();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('user_id');
 CREATE TRIGGER organizations_page_notify AFTER UPDATE OR DELETE ON organizations
-    FOR EACH ROW EXECUTE FUNCTION notify_page_organization();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('id');
 CREATE TRIGGER users_page_notify AFTER UPDATE OR DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION notify_page_account();
+    FOR EACH ROW EXECUTE FUNCTION notify_page_change('account');
