@@ -70,7 +70,7 @@ class FilesWorker:
     async def drain(self) -> None:
         while True:
             stale_before = datetime.now(UTC) - self.stale_after
-            async with self.db.transaction() as conn:
+            async with self.db.transaction(invalidates=False) as conn:  # which orgs have work: a read
                 orgs = await q.pending_orgs(conn, stale_before, self.batch)
             done = 0
             for org_id in orgs:

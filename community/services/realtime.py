@@ -86,7 +86,7 @@ async def close_signed_out(db: Database, registry: WsManager, user_id: UUID | No
     live = {c.claim: c for c in found if c.claim is not None and c.session is not None}
     if not live:
         return 0
-    async with db.transaction() as tx:
+    async with db.transaction(invalidates=False) as tx:  # a periodic read of sessions: pages stay good
         revoked = await ws_connections.revoked_sessions(
             tx, [(claim, c.user_id, *c.session) for claim, c in live.items() if c.session is not None])
     closed = registry.close_connections([live[claim] for claim in revoked], CLOSE_SIGNED_OUT, "signed out")
