@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,7 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks of one run (--profile-run)")
     parser.add_argument("--profile-run", default="topic_50", help="which run --profile records (a key of the JSON)")
     parser.add_argument("--port", type=int, default=PORT, help="REST port (the websocket port is the next one)")
+    parser.add_argument("--only", default="", help="comma-separated runs to measure (keys of the JSON; default all)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("bench.http needs wrk (apt-get install wrk)", file=sys.stderr)
@@ -290,28 +292,26 @@ def main() -> int:
         def profile(run: str) -> Path | None:
             return args.profile if run == args.profile_run else None
 
-        runs = {
-            "healthz_50": measure("healthz", f"{base}/healthz", server, pg, connections=50, seconds=args.seconds),
-            "topic_50": measure("topic page", topic, server, pg, connections=50, seconds=args.seconds,
-                                headers=auth, profile=profile("topic_50")),
-            "topic_10": measure("topic page", topic, server, pg, connections=10, seconds=args.seconds,
-                                headers=auth),
+        def run(name: str, url: str, connections: int, key: str, **kw: Any) -> tuple[str, Callable[[], Run]]:
+            return key, lambda: measure(name, url, server, pg, connections=connections, seconds=args.seconds,
+                                        profile=profile(key), **kw)
+
+        api = f"{base}/api/orgs/{slug}"
+        planned = dict([
+            run("healthz", f"{base}/healthz", 50, "healthz_50"),
+            run("topic page", topic, 50, "topic_50", headers=auth),
+            run("topic page", topic, 10, "topic_10", headers=auth),
             # Several members reading the same page: one cache entry each (PAGE_CACHE_TTL_SECONDS=0
             # in the environment turns the cache off, for what a miss costs).
-            "topic_readers_50": measure(f"topic page, {len(tokens)} readers", topic, server, pg, connections=50,
-                                        seconds=args.seconds, script=readers),
-            "forum_50": measure("forum listing", f"{base}/api/orgs/{slug}/forums/{forum_id}", server, pg,
-                                connections=50, seconds=args.seconds, headers=auth),
-            "dashboard_10": measure("dashboard", f"{base}/api/orgs/{slug}/dashboard", server, pg, connections=10,
-                                    seconds=args.seconds, headers=auth),
-            "post_create": measure("post create", f"{base}/api/orgs/{slug}/topics/{topic_ids[-1]}/posts", server,
-                                   pg, connections=10, seconds=args.seconds, headers=auth, script=script,
-                                   profile=profile("post_create")),
-            "message_send": measure("message send", f"{base}/api/orgs/{slug}/conversations/{conversation}/messages",
-                                    server, pg, connections=10, seconds=args.seconds, script=send),
-            "search_10": measure("search (recent)", f"{base}/api/orgs/{slug}/search?q=markdown&sort=recent&limit=20",
-                                 server, pg, connections=10, seconds=args.seconds, script=search),
-        }
+            run(f"topic page, {len(tokens)} readers", topic, 50, "topic_readers_50", script=readers),
+            run("forum listing", f"{api}/forums/{forum_id}", 50, "forum_50", headers=auth),
+            run("dashboard", f"{api}/dashboard", 10, "dashboard_10", headers=auth),
+            run("post create", f"{api}/topics/{topic_ids[-1]}/posts", 10, "post_create", headers=auth, script=script),
+            run("message send", f"{api}/conversations/{conversation}/messages", 10, "message_send", script=send),
+            run("search (recent)", f"{api}/search?q=markdown&sort=recent&limit=20", 10, "search_10", script=search),
+        ])
+        only = [r for r in args.only.split(",") if r] or list(planned)
+        runs = {key: measured() for key, measured in planned.items() if key in only or key == "healthz_50"}
         print(json.dumps({"page_cache": page_cache_metrics(base)}), flush=True)
     finally:
         proc.terminate()
@@ -324,6 +324,8 @@ def main() -> int:
 def report(runs: dict[str, Run], args: argparse.Namespace) -> None:
     rows = []
     for t in targets(args):
+        if any(run not in runs for run in (t.get("run"), *t.get("ratio", ()), *t.get("cpu_ratio", ())) if run):
+            continue  # not measured in this run (--only)
         if "run" in t:
             value = getattr(runs[t["run"]], t["field"])
             peer = getattr(runs["healthz_50"], "rps" if t["field"] == "rps" else t["field"])
