@@ -3,7 +3,9 @@
 The indexer's pattern: a trigger queues each event that raises notifications as the event is
 committed; a poke after commit (coalesced) or the periodic sweep wakes this actor, which claims a
 batch per org with `FOR UPDATE SKIP LOCKED` and writes the notifications in the transaction that
-removes the batch from the queue. A crash mid-batch rolls back and the events stay queued; a
+removes the batch from the queue. A batch costs the same statements whatever its size: the claim
+(with the events), one read of what they refer to, one insert; a wake-up with nothing queued costs
+one statement. A crash mid-batch rolls back and the events stay queued; a
 burst or a full mailbox only delays them; several nodes share the queue and never write one
 twice. Frames for the rows written go out after the commit.
 """
@@ -14,20 +16,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-import structlog
 import trio
 
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
 from community.db.pool import Conn, Database
-from community.db.queries.activity import list_activity_by_seq
 from community.db.queries.notifications import claim_queued_events, pending_notification_orgs
 from community.domain.events import Activity, EventType
 
-log = structlog.get_logger("community.actors.notification_writer")
-
-# Writes one event's notifications in the writer's transaction; answers the rows written.
-WriteNotifications = Callable[[Conn, Activity], Awaitable[list[dict[str, Any]]]]
+# Writes a batch of one org's events' notifications in the writer's transaction (skipping, loudly, an
+# event whose payload it cannot read); answers the rows written.
+WriteNotifications = Callable[[Conn, Sequence[Activity]], Awaitable[list[dict[str, Any]]]]
 # Tells the people concerned, after commit.
 PublishNotifications = Callable[[list[dict[str, Any]]], None]
 
@@ -67,32 +66,18 @@ class NotificationWriter:
             self.poke()
 
     async def _drain(self) -> None:
-        claimed = 1
-        while claimed:  # until a pass finds nothing it can claim (another node may hold the rest)
-            # Off any request: the page triggers tell every node of a change a page shows.
-            async with self.db.transaction(invalidates=False) as conn:
-                orgs = await pending_notification_orgs(conn, self.batch)
-            claimed = 0
-            for org_id in orgs:
-                while (n := await self._write_batch(org_id)) > 0:
-                    claimed += n
+        more = True
+        while more:  # until no org had a full batch (what another node holds locked is that node's)
+            more = False
+            for org_id in await pending_notification_orgs(self.db, self.batch):
+                while await self._write_batch(org_id) == self.batch:
+                    more = True
 
     async def _write_batch(self, org_id: UUID) -> int:
-        written: list[dict[str, Any]] = []
+        # Off any request: the page triggers tell every node of a change a page shows.
         async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
-            seqs = await claim_queued_events(conn, org_id, self.batch)
-            for activity in await list_activity_by_seq(conn, org_id, seqs):
-                written += await self._write_one(conn, activity)
+            claimed = await claim_queued_events(conn, org_id, self.batch)
+            written = await self.write(conn, claimed) if claimed else []
         self.written += len(written)
         self.publish(written)
-        return len(seqs)
-
-    async def _write_one(self, conn: Conn, activity: Activity) -> list[dict[str, Any]]:
-        try:
-            return await self.write(conn, activity)
-        except (KeyError, TypeError, ValueError) as exc:
-            # A payload this code cannot read would fail on every retry and take the tree down
-            # with it: skip that one event, loudly. Database errors propagate (retried after restart).
-            log.error("notification_writer.unreadable_event", org_id=str(activity.org_id), seq=activity.seq,
-                      type=str(activity.type), reason=repr(exc))
-            return []
+        return len(claimed)

@@ -331,8 +331,9 @@ async def do_mark_read(unit: Unit, member: OrgMember, conversation_id: UUID, up_
             "unread_count": conv["unread_count"]}
 
 
-async def write_message_notifications(realtime: Realtime, conn: Conn, activity: Activity) -> list[dict[str, Any]]:
-    """`message_created`'s notifications, in the writer's transaction: participants not viewing it here.
+def message_notifications(realtime: Realtime, activity: Activity, live: set[UUID]) -> list[nq.NewNotification]:
+    """`message_created`'s notifications (the writer's batch inserts them): participants among `live`
+    (the active members) not viewing it here.
 
     "Viewing" is a socket on this node subscribed to the conversation's channel; idempotent
     (one row per person per event), so a retry writes nothing twice.
@@ -340,16 +341,15 @@ async def write_message_notifications(realtime: Realtime, conn: Conn, activity: 
     payload = activity.payload
     message, channel = payload.get("message") or {}, activity.channel
     viewing = {c.user_id for c in realtime.registry.subscribers(channel)}
-    live = set(await nq.list_active_members(conn, activity.org_id))
     people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
     chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
     if not chosen:
         return []
     sender = (message.get("sender") or {}).get("display_name") or "Someone"
     title = f"{sender} in {payload['title']}" if payload.get("title") else f"Message from {sender}"
-    return await nq.insert_notifications(
-        conn, org_id=activity.org_id, user_ids=chosen, kind="message", activity_seq=activity.seq,
-        actor_id=activity.actor_id, subject_type="message", subject_id=UUID(str(message["id"])),
-        title=title[:300], excerpt=excerpt(str(message.get("content") or ""), 200),
-        data={"conversation_id": payload.get("conversation_id"), "message_id": message.get("id"),
-              "actor_name": (message.get("sender") or {}).get("display_name")})
+    data = {"conversation_id": payload.get("conversation_id"), "message_id": message.get("id"),
+            "actor_name": (message.get("sender") or {}).get("display_name")}
+    return [nq.NewNotification(user_id=p, kind="message", activity_seq=activity.seq, actor_id=activity.actor_id,
+                               subject_type="message", subject_id=UUID(str(message["id"])), title=title[:300],
+                               excerpt=excerpt(str(message.get("content") or ""), 200), data=data)
+            for p in chosen]

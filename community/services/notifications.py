@@ -8,9 +8,13 @@ active member on an announcement. Never the actor; only active members. Writing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
 from uuid import UUID
+
+import structlog
 
 from community.db.pool import Conn, Database
 from community.db.queries import audience as now
@@ -22,9 +26,12 @@ from community.domain.events import Activity, Channel, ChannelKind, EventType
 from community.domain.permissions import RANK, Role
 from community.domain.principal import OrgMember, Principal
 from community.handles import Realtime
-from community.services.messages import write_message_notifications
+from community.services.messages import message_notifications
 from community.services.realtime import check_subscribe
 from community.services.views import notification_view
+
+log = structlog.get_logger("community.services.notifications")
+_T = TypeVar("_T")
 
 # The events whose notifications the notification writer writes from its queue (the trigger of
 # migration 0017 queues exactly these; a test keeps the two lists equal). Others owe theirs in
@@ -90,42 +97,84 @@ def _maybe_uuid(value: object) -> UUID | None:
         return None
 
 
-async def do_write_notifications(realtime: Realtime, conn: Conn, activity: Activity) -> list[dict[str, Any]]:
-    """The notification writer's unit: `activity`'s notifications, in its transaction; the rows written."""
+async def do_write_notifications(realtime: Realtime, conn: Conn,
+                                 activities: Sequence[Activity]) -> list[dict[str, Any]]:
+    """The notification writer's unit, for a batch of one org's events in its transaction: one read of
+    what they refer to, one insert of all their notifications; answers the rows written."""
+    wanted = [(a, w) for a in activities if (w := _readable(a, _wants)) is not None]
+    if not wanted:
+        return []
+    org_id, needs = wanted[0][0].org_id, [w for _, w in wanted]
+    context = await q.read_batch_context(
+        conn, org_id, topic_ids=sorted({w.topic_id for w in needs if w.topic_id}),
+        targets=sorted({w.target for w in needs if w.target}), people=sorted({p for w in needs for p in w.people}),
+        everyone=any(w.everyone for w in needs))
+    new = [n for a, _ in wanted for n in _readable(a, partial(_notifications, realtime, context=context)) or []]
+    return await q.insert_notification_rows(conn, org_id, new)
+
+
+@dataclass(frozen=True)
+class _Wants:
+    """What an event's notifications depend on, read from its payload."""
+
+    topic_id: UUID | None
+    target: tuple[str, UUID] | None  # watched
+    people: list[UUID]  # named: mentioned, replied to, participants
+    everyone: bool  # an announcement: every active member
+
+
+def _wants(activity: Activity) -> _Wants:
+    payload = activity.payload
     if activity.type is EventType.MESSAGE_CREATED:
-        return await write_message_notifications(realtime, conn, activity)
+        return _Wants(None, None, _uuids(payload.get("participant_ids")), everyone=False)
+    _, topic_id, _ = referenced(activity)
+    named = [*_uuids(payload.get("mentions")), *_uuids([payload.get("reply_to_user_id")])]
+    if activity.type is EventType.ANNOUNCEMENT_PUBLISHED:
+        return _Wants(topic_id, None, named, everyone=True)
+    _, _, _, _, data = _subject(activity)
+    target = ("topic", data.get("topic_id")) if activity.type is EventType.POST_CREATED else \
+        ("forum", payload.get("forum_id"))
+    target_id = _maybe_uuid(target[1])
+    return _Wants(topic_id, (target[0], target_id) if target_id else None, named, everyone=False)
+
+
+def _notifications(realtime: Realtime, activity: Activity, *, context: q.BatchContext) -> list[q.NewNotification]:
+    if activity.type is EventType.MESSAGE_CREATED:
+        return message_notifications(realtime, activity, set(context.members))
     subject_type, subject_id, title, excerpt, data = _subject(activity)
-    target_type, target = ("topic", data.get("topic_id")) if activity.type is EventType.POST_CREATED else \
-        ("forum", activity.payload.get("forum_id"))
-    members = await q.list_active_members(conn, activity.org_id)
-    target_id = _maybe_uuid(target)
-    watchers = await q.list_watchers(conn, activity.org_id, target_type, target_id, since=activity.created_at) \
-        if target_id and activity.type is not EventType.ANNOUNCEMENT_PUBLISHED else []
-    may_see = await _who_may_see(conn, activity)
-    written: list[dict[str, Any]] = []
+    wants = _wants(activity)
+    members = {user: role for user, (role, _) in context.members.items()}
+    watchers = context.watching(*wants.target, since=activity.created_at) if wants.target else []
+    may_see = _who_may_see(activity, context)
+    new: list[q.NewNotification] = []
     for kind, everyone in recipients(activity, watchers, members).items():
         # Watches and replies outlive visibility: only who may read it now is told (and its title).
-        people = [p for p in everyone if p in may_see]
-        if not people:
-            continue
-        written += await q.insert_notifications(
-            conn, org_id=activity.org_id, user_ids=people, kind=kind, activity_seq=activity.seq,
-            actor_id=activity.actor_id, subject_type=subject_type, subject_id=subject_id, title=title,
-            excerpt=excerpt, data=data)
-    return written
+        new += [q.NewNotification(user_id=p, kind=kind, activity_seq=activity.seq, actor_id=activity.actor_id,
+                                  subject_type=subject_type, subject_id=subject_id, title=title, excerpt=excerpt,
+                                  data=data) for p in everyone if p in may_see]
+    return new
 
 
-async def _who_may_see(conn: Conn, activity: Activity) -> set[UUID]:
+def _who_may_see(activity: Activity, context: q.BatchContext) -> set[UUID]:
     """The active members the event's audience admits now (the rule realtime delivery follows)."""
     _, topic_id, _ = referenced(activity)
-    topics = await now.topic_forums(conn, activity.org_id, [topic_id] if topic_id else [])
-    judged = judge(activity, Current(forum_ranks=await now.forum_ranks(conn, activity.org_id),
-                                     topic_forums=topics if topic_id else None))
+    judged = judge(activity, Current(forum_ranks=context.forum_ranks,
+                                     topic_forums=context.topic_forums if topic_id else None))
     if judged is None:
         return set()
-    members = await now.active_members(conn, activity.org_id)
-    return {user for user, (role, perms) in members.items()
+    return {user for user, (role, perms) in context.members.items()
             if judged.audience.admits(Viewer.of(user, Role(role), perms))}
+
+
+def _readable(activity: Activity, read: Callable[[Activity], _T]) -> _T | None:
+    try:
+        return read(activity)
+    except (KeyError, TypeError, ValueError) as exc:
+        # A payload this code cannot read would fail on every retry and take the tree down with it:
+        # skip that one event, loudly. Database errors propagate (retried after restart).
+        log.error("notification_writer.unreadable_event", org_id=str(activity.org_id), seq=activity.seq,
+                  type=str(activity.type), reason=repr(exc))
+        return None
 
 
 async def _available(db: Database, user_id: UUID, rows: list[dict[str, Any]]) -> set[UUID]:

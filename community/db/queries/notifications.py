@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,10 +32,46 @@ ORDER BY p.user_id, p.connected_at
 """
 
 _PENDING_ORGS = "SELECT notification_pending_orgs($1) AS org_id"
+# The claim and the events claimed, in one statement (every queued seq is an activity row: a foreign key).
 _CLAIM = """
-DELETE FROM notification_queue WHERE org_id = $1 AND seq IN (
-    SELECT seq FROM notification_queue WHERE org_id = $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-RETURNING seq
+WITH claimed AS (
+    DELETE FROM notification_queue WHERE org_id = $1 AND seq IN (
+        SELECT seq FROM notification_queue WHERE org_id = $1 ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING seq)
+SELECT a.org_id, a.seq, a.channel, a.type, a.payload, a.actor_id, a.created_at
+FROM activity a JOIN claimed c ON c.seq = a.seq WHERE a.org_id = $1 ORDER BY a.seq
+"""
+# What a batch of events refers to, in one statement: the watchers of its targets, the active members
+# among the people it names and those watchers (every active member when $5), the forums' ranks and
+# where its topics are now.
+_BATCH_CONTEXT = """
+WITH w AS (
+    SELECT w.target_type, w.target_id, w.user_id, w.created_at
+    FROM watches w JOIN unnest($3::text[], $4::uuid[]) AS x (target_type, target_id)
+        ON w.target_type = x.target_type AND w.target_id = x.target_id
+    WHERE w.org_id = $1
+), m AS (
+    SELECT user_id, role, permissions FROM memberships
+    WHERE org_id = $1 AND status = 'active' AND ($5 OR user_id = ANY($6::uuid[]) OR user_id IN (SELECT user_id FROM w))
+)
+SELECT mm.ids AS member_ids, mm.roles AS member_roles, mm.perms AS member_permissions,
+       ff.ids AS forum_ids, ff.ranks AS forum_ranks, tt.ids AS topic_ids, tt.forums AS topic_forums,
+       ww.types AS watch_types, ww.targets AS watch_targets, ww.users AS watch_users, ww.since AS watch_since
+FROM (SELECT array_agg(user_id) AS ids, array_agg(role) AS roles, array_agg(permissions) AS perms FROM m) mm,
+     (SELECT array_agg(id) AS ids, array_agg(view_rank) AS ranks FROM forums WHERE org_id = $1) ff,
+     (SELECT array_agg(id) AS ids, array_agg(forum_id) AS forums FROM topics
+      WHERE org_id = $1 AND id = ANY($2::uuid[])) tt,
+     (SELECT array_agg(target_type) AS types, array_agg(target_id) AS targets, array_agg(user_id) AS users,
+             array_agg(created_at) AS since FROM w) ww
+"""
+_NOTIFY_MANY = """
+INSERT INTO notifications (org_id, user_id, kind, activity_seq, actor_id, subject_type, subject_id, title,
+                           excerpt, data)
+SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::uuid[], $6::text[], $7::uuid[], $8::text[],
+                         $9::text[], $10::jsonb[])
+ON CONFLICT (org_id, activity_seq, user_id) DO NOTHING
+RETURNING id, org_id, user_id, kind, activity_seq, actor_id, subject_type, subject_id, title, excerpt, data,
+          created_at, read_at
 """
 _NOTIFY = """
 INSERT INTO notifications (org_id, user_id, kind, activity_seq, actor_id, subject_type, subject_id, title,
@@ -148,11 +186,73 @@ async def list_active_members(conn: Conn, org_id: UUID) -> dict[UUID, str]:
     return {r["user_id"]: r["role"] for r in await conn.fetch(_ACTIVE_MEMBERS, org_id)}
 
 
-async def pending_notification_orgs(conn: Conn, n: int) -> list[UUID]:
-    """Orgs with events waiting for their notifications, oldest first (the writer's one window through RLS)."""
-    return [r["org_id"] for r in await conn.fetch(_PENDING_ORGS, n)]
+async def pending_notification_orgs(db: Database, n: int) -> list[UUID]:
+    """Orgs with events waiting for their notifications, oldest first (the writer's one window through RLS):
+    one statement on its own, the writer's whole cost when nothing is queued."""
+    return [r["org_id"] for r in await db.fetch_once(_PENDING_ORGS, n, invalidates=False)]
 
 
-async def claim_queued_events(conn: Conn, org_id: UUID, n: int) -> list[int]:
-    """Up to `n` queued events of one org, removed from the queue in this transaction (others skip them)."""
-    return sorted(r["seq"] for r in await conn.fetch(_CLAIM, org_id, n))
+async def claim_queued_events(conn: Conn, org_id: UUID, n: int) -> list[Activity]:
+    """Up to `n` queued events of one org, in order, removed from the queue in this transaction (others
+    skip them)."""
+    return [to_activity(r) for r in await conn.fetch(_CLAIM, org_id, n)]
+
+
+@dataclass(frozen=True)
+class BatchContext:
+    """What a batch of one org's events refers to, as it is now."""
+
+    members: dict[UUID, tuple[str, dict[str, object]]]  # active: role, permissions
+    forum_ranks: dict[UUID, int]
+    topic_forums: dict[UUID, UUID]
+    watchers: dict[tuple[str, UUID], list[tuple[UUID, datetime]]]  # target -> (user, watching since)
+
+    def watching(self, target_type: str, target_id: UUID, since: datetime) -> list[UUID]:
+        """Who watched the target when an event of `since` happened (a later watch is not told of it)."""
+        return [user for user, at in self.watchers.get((target_type, target_id), []) if at <= since]
+
+
+async def read_batch_context(conn: Conn, org_id: UUID, *, topic_ids: Sequence[UUID],
+                             targets: Sequence[tuple[str, UUID]], people: Sequence[UUID],
+                             everyone: bool) -> BatchContext:
+    """One statement: the watchers of `targets`, the active members among `people` and those watchers
+    (all of them when `everyone`), the org's forum ranks and the forums of `topic_ids` now."""
+    r = await conn.fetchrow(_BATCH_CONTEXT, org_id, list(topic_ids), [t for t, _ in targets],
+                            [i for _, i in targets], everyone, list(people))
+    assert r is not None  # aggregates: always one row
+
+    def pairs(a: str, b: str) -> list[tuple[Any, Any]]:
+        return list(zip(r[a] or [], r[b] or [], strict=True))
+
+    watchers: dict[tuple[str, UUID], list[tuple[UUID, datetime]]] = {}
+    for target_type, target_id, user_id, since in zip(r["watch_types"] or [], r["watch_targets"] or [],
+                                                      r["watch_users"] or [], r["watch_since"] or [], strict=True):
+        watchers.setdefault((target_type, target_id), []).append((user_id, since))
+    return BatchContext(
+        members={u: (role, perms or {}) for u, (role, perms) in
+                 zip(r["member_ids"] or [], pairs("member_roles", "member_permissions"), strict=True)},
+        forum_ranks=dict(pairs("forum_ids", "forum_ranks")), topic_forums=dict(pairs("topic_ids", "topic_forums")),
+        watchers=watchers)
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    user_id: UUID
+    kind: str
+    activity_seq: int
+    actor_id: UUID | None
+    subject_type: str
+    subject_id: UUID | None
+    title: str
+    excerpt: str
+    data: dict[str, Any]
+
+
+async def insert_notification_rows(conn: Conn, org_id: UUID, new: Sequence[NewNotification]) -> list[dict[str, Any]]:
+    """Every notification of a batch in one statement; answers the rows written (none twice)."""
+    if not new:
+        return []
+    columns = [[getattr(n, field) for n in new] for field in
+               ("user_id", "kind", "activity_seq", "actor_id", "subject_type", "subject_id", "title", "excerpt",
+                "data")]
+    return rows(await conn.fetch(_NOTIFY_MANY, org_id, *columns))
