@@ -67,11 +67,16 @@ class NotificationWriter:
 
     async def _drain(self) -> None:
         more = True
-        while more:  # until no org had a full batch (what another node holds locked is that node's)
-            more = False
+        while more:
+            # The pending orgs are those of the `batch` oldest queued events: a pass that wrote fewer
+            # found all there was (what another node holds locked is that node's to write).
+            claimed = 0
             for org_id in await pending_notification_orgs(self.db, self.batch):
-                while await self._write_batch(org_id) == self.batch:
-                    more = True
+                while (n := await self._write_batch(org_id)) > 0:
+                    claimed += n
+                    if n < self.batch:
+                        break
+            more = claimed >= self.batch
 
     async def _write_batch(self, org_id: UUID) -> int:
         # Off any request: the page triggers tell every node of a change a page shows.
