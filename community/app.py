@@ -72,7 +72,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     # The deliverer's work reads the publisher and realtime handles, built just below.
     deliverer = Deliverer(partial(integrations.claim_deliveries, db, settings),
                           lambda sender, org_id, delivery_id: integrations.deliver_one(
-                              db, publisher, realtime, settings, sender, org_id, delivery_id))
+                              db, publisher, realtime, settings, sender, org_id, delivery_id),
+                          events=integrations.DELIVERING_EVENTS)
     writer = NotificationWriter(db, partial(notifications.do_write_notifications, realtime),
                                 partial(event_notices.publish_notices, realtime),
                                 events=notifications.NOTIFYING_EVENTS)

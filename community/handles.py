@@ -55,8 +55,7 @@ class Publisher:
     def committed(self, activities: Sequence[Activity]) -> None:
         for activity in activities:
             self.notifier.publish_nowait(activity)
-        if activities:
-            self.deliverer.poke()  # a trigger may have queued integration deliveries with them
+        self.deliverer.committed(activities)  # a trigger may have queued integration deliveries with them
         # Triggers queue search work in the writer's transaction, whatever the write was (an org's
         # language, a hidden post...); a poke is coalesced and cheap, so every commit sends one.
         self.indexer.poke()

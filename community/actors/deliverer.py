@@ -8,7 +8,7 @@ org's share across nodes, so one slow endpoint cannot starve the others.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from uuid import UUID
 
 import structlog
@@ -17,6 +17,7 @@ import trio
 from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
 from community.db.pool import DatabaseUnavailable
+from community.domain.events import Activity, EventType
 from community.integrations.sender import Sender
 
 log = structlog.get_logger("community.actors.deliverer")
@@ -26,15 +27,21 @@ Deliver = Callable[[Sender, UUID, UUID], Awaitable[None]]
 
 
 class Deliverer:
-    def __init__(self, claim: Claim, deliver: Deliver, *, concurrency: int = 16, sweep_interval: float = 1.0) -> None:
-        self.claim, self.deliver = claim, deliver
-        self.concurrency, self.sweep_interval = concurrency, sweep_interval
+    def __init__(self, claim: Claim, deliver: Deliver, *, events: frozenset[EventType] | None = None,
+                 concurrency: int = 16, sweep_interval: float = 1.0, linger: float = 0.02) -> None:
+        self.claim, self.deliver, self.events = claim, deliver, events
+        self.concurrency, self.sweep_interval, self.linger = concurrency, sweep_interval, linger
         self.mailbox: Mailbox[None] = Mailbox("deliverer", 1)
         self.sent = 0
 
     def poke(self) -> None:
         """Something was queued: coalesced, one pending poke is enough."""
         self.mailbox.send_nowait(None, coalesce=True)
+
+    def committed(self, activities: Sequence[Activity]) -> None:
+        """After a commit: a poke when it recorded an event that may queue deliveries (all, without `events`)."""
+        if any(self.events is None or activity.type in self.events for activity in activities):
+            self.poke()
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         sender = Sender()
@@ -56,6 +63,7 @@ class Deliverer:
                         nursery.start_soon(self._one, sender, slots, org_id, delivery_id)
                     with trio.move_on_after(self.sweep_interval):
                         await self.mailbox.receive.receive()
+                        await trio.sleep(self.linger)  # a burst of commits (or of finished sends) shares one claim
         finally:
             with trio.CancelScope(shield=True):
                 await sender.aclose()

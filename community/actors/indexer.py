@@ -12,7 +12,8 @@ from community.actors.outage import ride_out
 
 log = structlog.get_logger("community.actors.indexer")
 
-# Index up to `batch` pending rows of a kind; returns how many it indexed.
+# Index pending rows, up to `batch` per org among the orgs of the `batch` oldest; returns how many it
+# indexed (fewer than `batch`: it found all there was, or another node holds the rest locked).
 IndexStep = Callable[[int], Awaitable[int]]
 
 
@@ -38,6 +39,8 @@ class Indexer:
 
     async def _drain(self) -> None:
         for step in self.steps:
-            while (done := await step(self.batch)) > 0:
+            done = self.batch
+            while done >= self.batch:
+                done = await step(self.batch)
                 self.indexed += done
                 log.debug("indexer.batch", rows=done)

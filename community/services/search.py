@@ -90,19 +90,14 @@ class SearchIndex:
     async def step(self, batch: int) -> int:
         # Background work, off any request: the page triggers tell every node (this one too) of a
         # change a page shows, so it does not invalidate at commit.
-        async with self.db.transaction(invalidates=False) as conn:
-            orgs = await queries.pending_orgs(conn, list(self.kinds), batch)
         done = 0
-        for org_id in orgs:
+        for org_id in await queries.pending_orgs(self.db, list(self.kinds), batch):
             done += await self.index_org(org_id, batch)
         return done
 
     async def index_org(self, org_id: UUID, batch: int) -> int:
         async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
-            claimed = await queries.claim_queued(conn, org_id, list(self.kinds), batch)
-            if not claimed:
-                return 0
-            config = await queries.org_config(conn, org_id)
+            claimed, config = await queries.claim_queued(conn, org_id, list(self.kinds), batch)
             for name, kind in self.kinds.items():
                 ids = list(dict.fromkeys(doc_id for k, doc_id in claimed if k == name))
                 if ids:
