@@ -349,7 +349,7 @@ def message_notifications(realtime: Realtime, activity: Activity, live: set[UUID
     title = f"{sender} in {payload['title']}" if payload.get("title") else f"Message from {sender}"
     data = {"conversation_id": payload.get("conversation_id"), "message_id": message.get("id"),
             "actor_name": (message.get("sender") or {}).get("display_name")}
+    subject_id, text = UUID(str(message["id"])), excerpt(str(message.get("content") or ""), 200)
     return [nq.NewNotification(user_id=p, kind="message", activity_seq=activity.seq, actor_id=activity.actor_id,
-                               subject_type="message", subject_id=UUID(str(message["id"])), title=title[:300],
-                               excerpt=excerpt(str(message.get("content") or ""), 200), data=data)
-            for p in chosen]
+                               subject_type="message", subject_id=subject_id, title=title[:300], excerpt=text,
+                               data=data) for p in chosen]
