@@ -109,8 +109,10 @@ class ClusterBus:
                     batch.append(self.outgoing.receive.receive_nowait())
                 except trio.WouldBlock:
                     break
-            async with self.db.transaction(invalidates=False) as conn:  # NOTIFY only
-                await conn.execute("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", BUS_CHANNEL, batch)
+            # One statement on its own (its own transaction, one round trip): NOTIFY is sent at its
+            # commit, and it changes nothing a page shows.
+            await self.db.fetch_once("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", BUS_CHANNEL, batch,
+                                   invalidates=False)
 
     async def _receive_loop(self, receive: trio.MemoryReceiveChannel[tuple[str, str]]) -> None:
         async for channel, payload in receive:

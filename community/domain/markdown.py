@@ -114,6 +114,12 @@ def render_markdown(text: str) -> str:
     return sanitize_html(_PARSER.render(text))
 
 
+def render_with_mentions(text: str) -> tuple[str, list[str]]:
+    """`render_markdown` and `extract_mentions` of the same text from one parse (a post needs both)."""
+    tokens = _PARSER.parse(text)
+    return sanitize_html(_PARSER.renderer.render(tokens, _PARSER.options, {})), _first_mentions(tokens)
+
+
 def _inline_prose(children: Sequence[Token]) -> str:
     # Any non-text token (code span, image, break, emphasis marker) becomes a
     # space, so text on either side of it never fuses into one handle.
@@ -128,15 +134,15 @@ def _inline_prose(children: Sequence[Token]) -> str:
     return "".join(parts)
 
 
-def _prose(text: str) -> Iterator[str]:
+def _prose(tokens: Sequence[Token]) -> Iterator[str]:
     # Only inline tokens carry prose; fences and indented code are block tokens.
-    for token in _PARSER.parse(text):
+    for token in tokens:
         if token.type == "inline" and token.children:
             yield _inline_prose(token.children)
 
 
-def _handles(text: str) -> Iterator[str]:
-    for chunk in _prose(text):
+def _handles(tokens: Sequence[Token]) -> Iterator[str]:
+    for chunk in _prose(tokens):
         for match in _MENTION.finditer(chunk):
             # A sentence may end right after a mention: "thanks @ana."
             handle = match.group(1).rstrip(".")
@@ -146,8 +152,12 @@ def _handles(text: str) -> Iterator[str]:
 
 def extract_mentions(text: str) -> list[str]:
     """Lower-cased `@handle`s outside code, in order of first appearance, at most MAX_MENTIONS."""
+    return _first_mentions(_PARSER.parse(text))
+
+
+def _first_mentions(tokens: Sequence[Token]) -> list[str]:
     found: dict[str, None] = {}
-    for handle in _handles(text):
+    for handle in _handles(tokens):
         found.setdefault(handle)
         if len(found) == MAX_MENTIONS:
             break
@@ -167,5 +177,12 @@ def excerpt(text: str, length: int = 200) -> str:
     """Plain text (not HTML: escape it where it is embedded) of at most `length` characters."""
     if length < 1:
         raise ValueError("excerpt length must be positive")
-    plain = html.unescape(_TEXT_ONLY.clean(render_markdown(text)))
+    return excerpt_of_html(render_markdown(text), length)
+
+
+def excerpt_of_html(rendered: str, length: int = 200) -> str:
+    """`excerpt` of text already rendered (`render_markdown`'s answer), without rendering it again."""
+    if length < 1:
+        raise ValueError("excerpt length must be positive")
+    plain = html.unescape(_TEXT_ONLY.clean(rendered))
     return _truncate(" ".join(plain.split()), length)

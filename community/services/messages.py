@@ -28,7 +28,7 @@ from community.domain.errors import (
     RateLimitedError,
 )
 from community.domain.events import Activity, Channel, EventType
-from community.domain.markdown import excerpt, render_markdown
+from community.domain.markdown import excerpt, excerpt_of_html, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
@@ -349,7 +349,10 @@ def message_notifications(realtime: Realtime, activity: Activity, live: set[UUID
     title = f"{sender} in {payload['title']}" if payload.get("title") else f"Message from {sender}"
     data = {"conversation_id": payload.get("conversation_id"), "message_id": message.get("id"),
             "actor_name": (message.get("sender") or {}).get("display_name")}
-    subject_id, text = UUID(str(message["id"])), excerpt(str(message.get("content") or ""), 200)
+    # From the html the send rendered (the payload carries it), not a second render of the content.
+    text = excerpt_of_html(str(message["html"]), 200) if message.get("html") is not None else \
+        excerpt(str(message.get("content") or ""), 200)
+    subject_id = UUID(str(message["id"]))
     return [nq.NewNotification(user_id=p, kind="message", activity_seq=activity.seq, actor_id=activity.actor_id,
                                subject_type="message", subject_id=subject_id, title=title[:300], excerpt=text,
                                data=data) for p in chosen]

@@ -26,7 +26,7 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.events import Channel, EventType
-from community.domain.markdown import extract_mentions
+from community.domain.markdown import extract_mentions, render_with_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
@@ -35,7 +35,7 @@ from community.ratelimit import RateLimiter, retry_seconds
 from community.services.askers import Asker
 from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.forums import can_see, moderates
-from community.services.topics import POSTING_TOO_FAST, check_content, posting_key, posting_limit
+from community.services.topics import POSTING_TOO_FAST, check_content, check_size, posting_key, posting_limit
 from community.services.unit import Unit, unit_of_work
 from community.services.views import post_view, revision_view
 
@@ -88,8 +88,9 @@ class ReplyTarget:
 
 
 def _render_post(content: str) -> tuple[str, list[str]]:
-    """The rendered html and the `@handles` (413 over the limit)."""
-    return check_content(content), extract_mentions(content)
+    """The rendered html and the `@handles` (413 over the limit), from one parse."""
+    check_size(content)
+    return render_with_mentions(content)
 
 
 async def access_reply_target(db: Database, asker: Asker, topic_id: UUID, parent_id: UUID | None,

@@ -22,7 +22,7 @@ from community.domain.cursors import encode_cursor, next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
 from community.domain.input import Body
-from community.domain.markdown import MAX_CONTENT_BYTES, excerpt, extract_mentions, render_markdown
+from community.domain.markdown import MAX_CONTENT_BYTES, excerpt_of_html, extract_mentions, render_markdown
 from community.domain.permissions import Perm, Role
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.slugs import slugify, with_suffix
@@ -174,10 +174,15 @@ def read_view(state: dict[str, Any]) -> dict[str, Any]:
             "unread_cursor": encode_cursor([state["last_read_created_at"], last]) if last else None}
 
 
-def check_content(content: str) -> str:
-    """The rendered html; content over the limit is a 413."""
+def check_size(content: str) -> None:
+    """Content over the limit is a 413."""
     if len(content.encode()) > MAX_CONTENT_BYTES:
         raise PayloadTooLargeError(f"Content is limited to {MAX_CONTENT_BYTES} bytes.")
+
+
+def check_content(content: str) -> str:
+    """The rendered html; content over the limit is a 413."""
+    check_size(content)
     return render_markdown(content)
 
 
@@ -228,7 +233,7 @@ async def do_create_topic(unit: Unit, member: OrgMember, forum: ForumRow, data: 
         unit.conn, topic_id=topic_id, org_id=member.org_id, forum_id=forum_id, title=data.title,
         slug=await _free_slug(unit.conn, member.org_id, forum_id, data.title), content=data.content,
         html=html, author_id=member.user_id, tags=data.tags or [], is_announcement=data.is_announcement,
-        excerpt=excerpt(data.content))
+        excerpt=excerpt_of_html(html))
     await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
     view = topic_view(await access_topic(unit.conn, member, topic_id))
     mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data.content),
@@ -260,7 +265,8 @@ async def check_update_topic(db: Database, publisher: Publisher, member: OrgMemb
     move it, to a forum they moderate too."""
     fields = changes.model_dump(exclude_unset=True)
     if changes.content is not None:
-        fields.update(html=check_content(changes.content), excerpt=excerpt(changes.content))
+        html = check_content(changes.content)
+        fields.update(html=html, excerpt=excerpt_of_html(html))
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await access_topic(unit.conn, member, topic_id, lock=True)
         is_mod = moderates(member, topic["in_mod_scope"])

@@ -11,8 +11,10 @@ from community.domain.markdown import (
     MAX_CONTENT_BYTES,
     MAX_MENTIONS,
     excerpt,
+    excerpt_of_html,
     extract_mentions,
     render_markdown,
+    render_with_mentions,
     sanitize_html,
 )
 
@@ -342,3 +344,21 @@ def test_excerpt_never_exceeds_length() -> None:
 def test_excerpt_rejects_non_positive_length() -> None:
     with pytest.raises(ValueError, match="positive"):
         excerpt("text", 0)
+
+
+_MIXED = [
+    "Hello @ana and @Bob.",
+    "`@notamention` @real | a | b |\n|:-|-:|\n| @cell | x |",
+    "```\n@fenced\n```\n> @quoted **bold** [link](https://example.com/@x) <b>raw</b>",
+    *PAYLOADS[:50],
+]
+
+
+@pytest.mark.parametrize("text", _MIXED)
+def test_one_parse_renders_and_finds_mentions_as_the_two_calls_do(text: str) -> None:
+    assert render_with_mentions(text) == (render_markdown(text), extract_mentions(text))
+
+
+@pytest.mark.parametrize("text", _MIXED)
+def test_an_excerpt_of_the_rendered_html_is_the_excerpt_of_the_text(text: str) -> None:
+    assert excerpt_of_html(render_markdown(text), 40) == excerpt(text, 40)
