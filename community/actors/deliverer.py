@@ -28,7 +28,7 @@ Deliver = Callable[[Sender, UUID, UUID], Awaitable[None]]
 
 class Deliverer:
     def __init__(self, claim: Claim, deliver: Deliver, *, events: frozenset[EventType] | None = None,
-                 concurrency: int = 16, sweep_interval: float = 1.0, linger: float = 0.02) -> None:
+                 concurrency: int = 16, sweep_interval: float = 1.0, linger: float = 0.05) -> None:
         self.claim, self.deliver, self.events = claim, deliver, events
         self.concurrency, self.sweep_interval, self.linger = concurrency, sweep_interval, linger
         self.mailbox: Mailbox[None] = Mailbox("deliverer", 1)

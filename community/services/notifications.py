@@ -19,7 +19,7 @@ import structlog
 from community.db.pool import Conn, Database
 from community.db.queries import audience as now
 from community.db.queries import notifications as q
-from community.domain.audience import OWNER_RANK, Current, Viewer, forum_rank, judge, referenced
+from community.domain.audience import OWNER_RANK, Current, Judged, Viewer, forum_rank, judge, referenced
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Activity, Channel, ChannelKind, EventType
@@ -145,25 +145,26 @@ def _notifications(realtime: Realtime, activity: Activity, *, context: q.BatchCo
     wants = _wants(activity)
     members = {user: role for user, (role, _) in context.members.items()}
     watchers = context.watching(*wants.target, since=activity.created_at) if wants.target else []
-    may_see = _who_may_see(activity, context)
+    judged = _judged(activity, context)
     new: list[q.NewNotification] = []
     for kind, everyone in recipients(activity, watchers, members).items():
         # Watches and replies outlive visibility: only who may read it now is told (and its title).
         new += [q.NewNotification(user_id=p, kind=kind, activity_seq=activity.seq, actor_id=activity.actor_id,
                                   subject_type=subject_type, subject_id=subject_id, title=title, excerpt=excerpt,
-                                  data=data) for p in everyone if p in may_see]
+                                  data=data) for p in everyone if judged is not None and _admits(judged, context, p)]
     return new
 
 
-def _who_may_see(activity: Activity, context: q.BatchContext) -> set[UUID]:
-    """The active members the event's audience admits now (the rule realtime delivery follows)."""
+def _judged(activity: Activity, context: q.BatchContext) -> Judged | None:
+    """Who may see the event now: the rule realtime delivery follows."""
     _, topic_id, _ = referenced(activity)
-    judged = judge(activity, Current(forum_ranks=context.forum_ranks,
-                                     topic_forums=context.topic_forums if topic_id else None))
-    if judged is None:
-        return set()
-    return {user for user, (role, perms) in context.members.items()
-            if judged.audience.admits(Viewer.of(user, Role(role), perms))}
+    return judge(activity, Current(forum_ranks=context.forum_ranks,
+                                   topic_forums=context.topic_forums if topic_id else None))
+
+
+def _admits(judged: Judged, context: q.BatchContext, user: UUID) -> bool:
+    role, perms = context.members[user]  # an active member (recipients answers only those)
+    return judged.audience.admits(Viewer.of(user, Role(role), perms))
 
 
 def _readable(activity: Activity, read: Callable[[Activity], _T]) -> _T | None:
