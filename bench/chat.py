@@ -6,7 +6,7 @@ Measures send-to-delivery latency (from just before the POST to the frame arrivi
 participant's socket, the sender's included; one sample per socket) and the server's CPU per message (the
 `community serve` subprocess's user+system time over the sending window, from /proc).
 
-    python -m bench.chat [--conversations 200] [--participants 5] [--seconds 60]
+    python -m bench.chat [--conversations 200] [--participants 5] [--seconds 60] [--port 18300]
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         server = pgserver.get_server(  # type: ignore[attr-defined]
            Path(tmp) / "pg", cleanup_mode="stop")
         dsn = str(server.get_uri())
-        port, ws_port = _free_port(), _free_port()
+        port, ws_port = (args.port, args.port + 1) if args.port else (_free_port(), _free_port())
         env = {**os.environ, "WORKERS": "1", "DATABASE_URL": dsn,
                "COMMUNITY_DATA_DIR": str(Path(tmp) / "var"), "PORT": str(port),
                "WEBSOCKET_PORT": str(ws_port), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
@@ -224,6 +224,8 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--participants", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--port", type=int, default=0, help="HTTP port (the websocket listener takes the next one); "
+                        "0: any free pair")
     outcome = trio.run(main, parser.parse_args())
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "chat.json").write_text(json.dumps(outcome, indent=2))

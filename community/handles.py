@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -72,6 +72,8 @@ class Realtime:
     # Typing indicators are throttled in the database like every limit: one frame per user per
     # channel per interval across all nodes, not per node.
     limiter: RateLimiter
+    # This node's socket slots whose release an outage kept back: the next heartbeat makes them.
+    unreleased: set[UUID] = field(default_factory=set)
 
     def publish_frame(self, channel: Channel, data: str, *, exclude_user: UUID | None = None) -> None:
         self.bus.publish_frame(channel, data, exclude_user=exclude_user)

@@ -2,8 +2,9 @@
 
 Three channels: `community_activity` (a trigger NOTIFYs "org:seq:writer" at each commit, so every
 node hears every event; the notifier reads the row), `community_bus` (ephemeral frames:
-typing, notifications, presence), which this actor also delivers to the local registry, and
-`community_pages` (triggers on what read pages show, "o:<org>", "u:<user>" or "*": changes that
+typing, notifications), which this actor also delivers to the local registry, and presence
+changes, which it hands to the presence actor (it knows who here shares a conversation with whom),
+and `community_pages` (triggers on what read pages show, "o:<org>", "u:<user>" or "*": changes that
 write no activity, such as a role, a profile or a sign-out). Both heads and page changes
 invalidate this node's cached pages (`db.generations`); while not listening, it caches nothing.
 """
@@ -33,6 +34,8 @@ PAGES_CHANNEL = "community_pages"
 MAX_NOTIFY_BYTES = 7_900
 _FRAME = "frame"
 _SIGNED_OUT = "signed_out"
+_PRESENCE = "presence"
+_PRESENCE_CHUNK = 40  # changes per NOTIFY (about 120 bytes each, under MAX_NOTIFY_BYTES)
 
 
 def application_name(node_id: UUID) -> str:
@@ -54,6 +57,8 @@ class ClusterBus:
         # Users who signed out somewhere: the websocket listener checks their sockets' sessions now
         # (its periodic check of every socket covers a notice lost with the LISTEN connection).
         self.signed_out: Mailbox[UUID] = Mailbox("signed_out", 1_000)
+        # Presence changes another node's tick made: the presence actor fans them out to our sockets.
+        self.presence: Mailbox[tuple[UUID, list[dict[str, Any]]]] = Mailbox("presence_heard", 10_000)
         self.received = 0
         self.application_name = application_name(node_id)
 
@@ -70,6 +75,12 @@ class ClusterBus:
             log.warning("cluster_bus.payload_too_large", kind=_FRAME, size=len(payload))
             return
         self.outgoing.send_nowait(payload)
+
+    def publish_presence(self, org_id: UUID, changes: list[dict[str, Any]]) -> None:
+        """One tick's presence changes in one org, to the other nodes (each fans out to its own sockets)."""
+        for i in range(0, len(changes), _PRESENCE_CHUNK):
+            self.outgoing.send_nowait(dumps({"k": _PRESENCE, "o": org_id, "c": changes[i:i + _PRESENCE_CHUNK],
+                                             "n": self.node_id}))
 
     def publish_signed_out(self, user_id: UUID) -> None:
         """After a sign-out committed: every node closes this user's sockets whose session ended."""
@@ -136,6 +147,9 @@ class ClusterBus:
             return
         if message.get("k") == _SIGNED_OUT:
             self.signed_out.send_nowait(UUID(message["u"]))
+            return
+        if message.get("k") == _PRESENCE:
+            self.presence.send_nowait((UUID(message["o"]), list(message["c"])))
             return
         if message.get("k") != _FRAME:
             return

@@ -188,6 +188,14 @@ class WsManager:
             else:
                 self.drop_slow(conn)
 
+    def send_to(self, conn: Connection, data: str) -> bool:
+        """An ephemeral frame meant for this one socket (a slow consumer is closed, as in a fan-out)."""
+        if conn.put_nowait((0, data)):
+            self.delivered += 1
+            return True
+        self.drop_slow(conn)
+        return False
+
     def drop_slow(self, conn: Connection) -> None:
         self.slow_closed += 1
         log.warning("ws.slow_consumer_closed", connection=conn.id, user_id=str(conn.user_id))

@@ -64,6 +64,7 @@ class ChannelKind(StrEnum):
     CONVERSATION = "conversation"
     EVENT = "event"  # internal to the log (reminders): nobody subscribes to it
     RESOURCE = "resource"  # where resource_created is logged; clients never subscribe to it
+    PRESENCE = "presence"  # presence:<org id>: who is online in the org (for those who may list members)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,10 @@ class Channel:
     @classmethod
     def conversation(cls, conversation_id: UUID) -> Channel:
         return cls(ChannelKind.CONVERSATION, conversation_id)
+
+    @classmethod
+    def presence(cls, org_id: UUID) -> Channel:
+        return cls(ChannelKind.PRESENCE, org_id)
 
     @classmethod
     def event(cls, event_id: UUID) -> Channel:

@@ -78,7 +78,7 @@ class WsListener:
         finally:
             self.orgs.release(org_id)
             with trio.CancelScope(shield=True):
-                await ride_out("ws", partial(realtime.release_connection, h.db, h.node_id, claim))
+                await ride_out("ws", partial(realtime.release_connection, h.db, h.realtime, h.node_id, claim))
 
     async def _admit(self, request: Upgrade) -> tuple[OrgMember, datetime, SessionKey, UUID, int | None] | None:
         """Who is asking, checked like a REST request, and their slot; None once refused."""
@@ -111,11 +111,11 @@ class WsListener:
         return member, expires_at, key, claim, after
 
     async def _heartbeat(self) -> None:
-        """This node's open sockets stay counted for the per-user limit (and only those)."""
+        """This node stays alive (its sockets counted for the per-user limit, its presence online)."""
         h = self.handles
         while True:
             await trio.sleep(h.realtime.settings.presence_stale.total_seconds() / 3)
-            await ride_out("ws", partial(realtime.connections_heartbeat, h.db, h.realtime, h.node_id))
+            await ride_out("ws", partial(realtime.node_heartbeat, h.db, h.realtime, h.node_id))
             # A sign-out notice lost with another node's LISTEN connection is caught here.
             await ride_out("ws", partial(realtime.close_signed_out, h.db, h.registry))
 

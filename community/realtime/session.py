@@ -22,7 +22,7 @@ from community.actors.ws_manager import Connection, Frame
 from community.db.pool import DatabaseUnavailable
 from community.domain.audience import Viewer
 from community.domain.errors import CommunityError
-from community.domain.events import Channel
+from community.domain.events import Channel, ChannelKind
 from community.domain.principal import OrgMember
 from community.handles import Handles
 from community.realtime._wire import ConnectionClosed, Socket, describe, text_frame
@@ -104,7 +104,7 @@ class Session:
                 for frame in held:
                     if not conn.put_nowait(frame):
                         manager.drop_slow(conn)
-            await self.handles.presence.joined(self.member)
+            await self.handles.presence.joined(self.member, conn)
             self._arm()
             with trio.CancelScope() as self._scope:  # close_soon cancels it (`_wake`)
                 if conn.close_code is None:
@@ -116,7 +116,7 @@ class Session:
             self._disarm()
             manager.unregister(conn)
             with trio.CancelScope(shield=True):
-                await self.handles.presence.left(self.member)
+                await self.handles.presence.left(self.member, conn)
 
     def _wake(self) -> None:
         if self._scope is not None:
@@ -208,6 +208,7 @@ class Session:
         if conn.close_code is None:
             manager.subscribe(conn, channel)
         await self._send_text(SubscribedFrame(channel=channel).wire())
+        await self._subscribed(channel)
 
     def _room_for(self, channels: list[Channel]) -> bool:
         """Whether every one of these could be subscribed without passing `max_channels`."""
@@ -247,6 +248,15 @@ class Session:
             if conn.close_code is None:
                 manager.subscribe(conn, answer)
             await self._send_text(SubscribedFrame(channel=answer).wire())
+            await self._subscribed(answer)
+
+    async def _subscribed(self, channel: Channel) -> None:
+        """A `presence:<org>` subscriber starts from who is online now (then hears every change)."""
+        if channel.kind is ChannelKind.PRESENCE:
+            try:
+                await self._send_text(await self.handles.presence.snapshot(channel.id))
+            except* DatabaseUnavailable:
+                await self._error("unavailable", "The service is briefly unavailable; try again.", channel)
 
     async def _unsubscribe(self, channel: Channel) -> None:
         self.handles.registry.unsubscribe(self.conn, channel)

@@ -11,7 +11,7 @@ import structlog
 import trio
 
 from community.actors.ws_manager import Connection, Frame, WsManager
-from community.db.pool import Conn, Database, Query
+from community.db.pool import CONTEXT_ORG, Conn, Database, Query
 from community.db.queries import audience as now
 from community.db.queries import notifications as q
 from community.db.queries import orgs, ws_connections
@@ -20,6 +20,7 @@ from community.domain.audience import Current, judge, referenced
 from community.domain.errors import BadRequestError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError
 from community.domain.events import Activity, Channel, ChannelKind, dumps
 from community.domain.origins import app_origins, custom_domain_origins, parse_origin
+from community.domain.permissions import Perm
 from community.domain.principal import OrgMember, SessionKey
 from community.handles import Realtime
 from community.identity import Identity
@@ -34,9 +35,30 @@ from community.settings import Settings
 log = structlog.get_logger("community.realtime")
 # Checked exactly as the REST read of that object is: its `access_*` load and rule, read in one
 # statement with the caller's membership as it is now.
+
+
+def presence_in_context(org_id: UUID) -> Query:
+    """What a `presence:<org>` subscribe loads: the org it names (the caller's, or nothing)."""
+    return q.same_org_query(org_id, CONTEXT_ORG)
+
+
+def access_presence(member: OrgMember) -> None:
+    """Who is online is part of the member list: members who may list members see it (guests see neither)."""
+    if not member.is_member:
+        raise NotFoundError("No such organization.")
+    member.require(Perm.LIST_MEMBERS)
+
+
+def access_presence_row(member: OrgMember, found: dict[str, Any] | None) -> None:
+    if found is None:
+        raise NotFoundError("No such organization.")
+    access_presence(member)
+
+
 _ACCESS: dict[ChannelKind, tuple[Callable[[UUID], Query], Callable[[OrgMember, dict[str, Any] | None], object]]] = {
     ChannelKind.FORUM: (forum_in_context, access_forum_row), ChannelKind.TOPIC: (topic_in_context, access_topic_row),
-    ChannelKind.CONVERSATION: (conversation_in_context, access_conversation_row)}
+    ChannelKind.CONVERSATION: (conversation_in_context, access_conversation_row),
+    ChannelKind.PRESENCE: (presence_in_context, access_presence_row)}
 
 
 async def open_session(db: Database, identity: Identity, settings: Settings, token: str | None, org_ref: str | None,
@@ -67,16 +89,21 @@ async def claim_connection(db: Database, realtime: Realtime, node_id: UUID, user
     return claim
 
 
-async def release_connection(db: Database, node_id: UUID, claim: UUID) -> None:
-    """Best effort within a bound: a release lost to an outage is swept by the next heartbeat."""
+async def release_connection(db: Database, realtime: Realtime, node_id: UUID, claim: UUID) -> None:
+    """Best effort within a bound: a release lost to an outage is made by the next heartbeat."""
+    realtime.unreleased.add(claim)
     with trio.move_on_after(5):
         await ws_connections.release(db, node_id=node_id, connection_id=claim)
+        realtime.unreleased.discard(claim)
 
 
-async def connections_heartbeat(db: Database, realtime: Realtime, node_id: UUID) -> None:
-    live = [c.claim for c in realtime.registry.connections() if c.claim is not None]
-    async with db.transaction(invalidates=False) as tx:
-        await ws_connections.heartbeat(tx, node_id=node_id, live=live, stale=realtime.settings.presence_stale)
+async def node_heartbeat(db: Database, realtime: Realtime, node_id: UUID) -> None:
+    """One statement per period for the whole node, however many sockets it holds: its sockets
+    stay counted for the per-user limit and its presence rows stay online (both count while the
+    node's row is fresh), and the releases an outage kept back are made."""
+    released = sorted(realtime.unreleased)
+    await ws_connections.node_heartbeat(db, node_id=node_id, released=released, stale=realtime.settings.presence_stale)
+    realtime.unreleased.difference_update(released)
 
 
 async def close_signed_out(db: Database, registry: WsManager, user_id: UUID | None = None) -> int:

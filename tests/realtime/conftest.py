@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
+import httpx
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
 from community.app import System
 from community.domain.events import Activity, Channel, EventType
 from community.services.unit import unit_of_work
-from tests.factories import Persona
+from tests.factories import OrgPersonas, Persona
 
 
 def ws_url(runtime: System, org: object, **query: str) -> str:
@@ -86,3 +87,32 @@ async def close_code(ws: WebSocketConnection, wait: float = 5) -> int:
             code = closed.reason.code
     await ws._stream.aclose()
     return int(code)
+
+
+# Presence (actors/presence.py): frames carry `users`, a list of {user_id, user_name, status}.
+def states(frame: dict[str, Any]) -> dict[str, str]:
+    return {u["user_id"]: u["status"] for u in frame["users"]}
+
+
+async def watch_list(ws: WebSocketConnection, org: OrgPersonas) -> dict[str, str]:
+    """Subscribe to the org's online list; who is online, from the snapshot that answers it."""
+    channel = f"presence:{org.id}"
+    await send(ws, type="subscribe", channel=channel)
+    assert (await recv_type(ws, "subscribed"))["channel"] == channel
+    snapshot = await recv_type(ws, "presence")
+    assert snapshot["channel"] == channel and snapshot["snapshot"] is True
+    return states(snapshot)
+
+
+async def rest_online(client: httpx.AsyncClient, org: OrgPersonas) -> set[str]:
+    r = await client.get(f"/api/orgs/{org.slug}/presence", headers=org.owner.auth)
+    assert r.status_code == 200
+    return {o["user"]["id"] for o in r.json()["online"]}
+
+
+async def until_status(ws: WebSocketConnection, user_id: object, status: str) -> dict[str, Any]:
+    with trio.fail_after(5):
+        while True:
+            frame = await recv_type(ws, "presence")
+            if states(frame).get(str(user_id)) == status:
+                return frame

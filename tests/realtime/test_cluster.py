@@ -12,7 +12,8 @@ import trio
 from community.app import System, run_system
 from community.settings import Settings
 from tests.factories import Personas
-from tests.realtime.conftest import emit, nothing_arrives, open_socket, recv_type, send
+from tests.messaging.conftest import start
+from tests.realtime.conftest import emit, nothing_arrives, open_socket, recv_type, send, until_status, watch_list
 
 
 @pytest.fixture
@@ -110,23 +111,18 @@ async def test_presence_spans_nodes(runtime: System, node_b: System, personas: P
     acme = personas.acme
     for node in (runtime, node_b):
         node.handles.realtime.settings.presence_debounce = 0.1
-    async with open_socket(runtime, acme.admin, acme.slug) as admin:
-        async with open_socket(node_b, acme.member, acme.slug):
-            seen: set[str] = set()
-            with trio.fail_after(5):
-                while str(acme.member.user_id) not in seen:
-                    frame = await recv_type(admin, "presence")
-                    if frame["status"] == "online":
-                        seen.add(frame["user_id"])
+    await start(client, acme, acme.owner, acme.member)
+    async with open_socket(runtime, acme.admin, acme.slug) as admin, \
+            open_socket(runtime, acme.owner, acme.slug) as peer:
+        await watch_list(admin, acme)  # the org's online list, on node A
+        async with open_socket(node_b, acme.member, acme.slug):  # the member, on node B
+            await until_status(admin, acme.member.user_id, "online")
+            await until_status(peer, acme.member.user_id, "online")  # shares a conversation with them
             r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.moderator.auth)
             online = {u["user"]["id"] for u in r.json()["online"]}
             assert {str(acme.admin.user_id), str(acme.member.user_id)} <= online
-        with trio.fail_after(5):
-            while True:
-                frame = await recv_type(admin, "presence")
-                if frame["user_id"] == str(acme.member.user_id):
-                    assert frame["status"] == "offline"
-                    break
+        await until_status(admin, acme.member.user_id, "offline")
+        await until_status(peer, acme.member.user_id, "offline")
         r = await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.moderator.auth)
         assert str(acme.member.user_id) not in {u["user"]["id"] for u in r.json()["online"]}
 

@@ -4,11 +4,11 @@ the recipient can no longer read (never written, or listed without title and exc
 from __future__ import annotations
 
 import httpx
-import trio
 
 from community.app import System
 from tests.factories import Personas
-from tests.realtime.conftest import nothing_arrives, open_socket, recv_type
+from tests.messaging.conftest import start
+from tests.realtime.conftest import nothing_arrives, open_socket, recv_type, send, until_status, watch_list
 from tests.realtime.test_notifications import _wait_for
 
 
@@ -16,12 +16,14 @@ async def test_guests_see_no_presence_live_or_by_rest(runtime: System, personas:
                                                       client: httpx.AsyncClient) -> None:
     acme = personas.acme
     runtime.handles.realtime.settings.presence_debounce = 0.05
+    await start(client, acme, acme.admin, acme.guest)  # even a guest who shares a conversation
     async with open_socket(runtime, acme.guest, acme.slug) as guest, \
             open_socket(runtime, acme.member, acme.slug) as member:
+        await watch_list(member, acme)
+        await send(guest, type="subscribe", channel=f"presence:{acme.id}")
+        assert (await recv_type(guest, "error"))["code"] == "forbidden"
         async with open_socket(runtime, acme.admin, acme.slug):
-            with trio.fail_after(5):
-                while (await recv_type(member, "presence"))["user_id"] != str(acme.admin.user_id):
-                    pass
+            await until_status(member, acme.admin.user_id, "online")
         await nothing_arrives(guest, 0.5, ignore=())
     assert (await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.guest.auth)).status_code == 403
     assert (await client.get(f"/api/orgs/{acme.slug}/presence", headers=acme.member.auth)).status_code == 200

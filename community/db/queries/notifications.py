@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, rows
+from community.db.pool import Conn, Database, FromContext, Query, rows
 from community.db.queries.activity import to_activity
 from community.domain.events import Activity
 
@@ -19,16 +19,37 @@ WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
 """
 _RETAINED_FROM = "SELECT min(seq) FROM activity WHERE org_id = $1 AND created_at >= now() - $2::interval"
 
-_PRESENCE_JOIN = """
-INSERT INTO ws_presence (node_id, org_id, user_id) VALUES ($1, $2, $3)
-ON CONFLICT (node_id, org_id, user_id) DO UPDATE SET seen_at = now()
+# Presence, per org and tick: the users who came (their first socket on this node) and went (their
+# last), and who of the changed is online now on any live node (a node counts while its ws_nodes row
+# is fresh), with their names. One statement.
+_PRESENCE_TICK = """
+WITH came AS (
+    INSERT INTO ws_presence (node_id, org_id, user_id) SELECT $1, $2, u FROM unnest($3::uuid[]) AS u
+    ON CONFLICT (node_id, org_id, user_id) DO UPDATE SET seen_at = now()
+    RETURNING user_id
+), went AS (
+    DELETE FROM ws_presence WHERE node_id = $1 AND org_id = $2 AND user_id = ANY($4::uuid[])
+    RETURNING user_id
+)
+SELECT u.id AS user_id, u.display_name,
+       (u.id IN (SELECT user_id FROM came) OR EXISTS (
+            SELECT 1 FROM ws_presence p JOIN ws_nodes n ON n.node_id = p.node_id
+            WHERE p.org_id = $2 AND p.user_id = u.id AND n.seen_at >= now() - $5::interval
+              AND NOT (p.node_id = $1 AND p.user_id IN (SELECT user_id FROM went)))) AS online
+FROM users u WHERE u.id = ANY($6::uuid[])
 """
-_PRESENCE_LEAVE = "DELETE FROM ws_presence WHERE node_id = $1 AND org_id = $2 AND user_id = $3"
 _ONLINE = """
 SELECT DISTINCT ON (p.user_id) p.user_id, u.display_name, p.connected_at
-FROM ws_presence p JOIN users u ON u.id = p.user_id
-WHERE p.org_id = $1 AND p.seen_at >= now() - $2::interval AND ($3::uuid IS NULL OR p.user_id = $3)
+FROM ws_presence p JOIN ws_nodes n ON n.node_id = p.node_id JOIN users u ON u.id = p.user_id
+WHERE p.org_id = $1 AND n.seen_at >= now() - $2::interval
 ORDER BY p.user_id, p.connected_at
+"""
+# Who of `viewers` shares a conversation with whom of `subjects` (the org's context is the caller's).
+_PEERS = """
+SELECT DISTINCT a.user_id AS subject, b.user_id AS viewer
+FROM conversation_participants a
+JOIN conversation_participants b ON b.org_id = a.org_id AND b.conversation_id = a.conversation_id
+WHERE a.org_id = $1 AND a.user_id = ANY($2::uuid[]) AND b.user_id = ANY($3::uuid[]) AND b.user_id <> a.user_id
 """
 
 _PENDING_ORGS = "SELECT notification_pending_orgs($1) AS org_id"
@@ -124,25 +145,25 @@ async def retained_from(conn: Conn, org_id: UUID, retention: timedelta) -> int |
     return value
 
 
-async def presence_join(conn: Conn, node_id: UUID, org_id: UUID, user_id: UUID) -> None:
-    await conn.execute(_PRESENCE_JOIN, node_id, org_id, user_id)
+async def presence_tick(conn: Conn, node_id: UUID, org_id: UUID, came: list[UUID], went: list[UUID],
+                        stale_after: timedelta) -> list[dict[str, Any]]:
+    """Write this node's comings and goings in one org; answer each changed user's state now."""
+    return rows(await conn.fetch(_PRESENCE_TICK, node_id, org_id, came, went, stale_after, [*came, *went]))
 
 
-async def presence_leave(conn: Conn, node_id: UUID, org_id: UUID, user_id: UUID) -> None:
-    await conn.execute(_PRESENCE_LEAVE, node_id, org_id, user_id)
+def same_org_query(org_id: UUID, context_org: FromContext) -> Query:
+    """A row when `org_id` is the caller's own org (a `presence:<org>` subscribe's load)."""
+    return Query("fetchrow", "SELECT $1::uuid AS org_id WHERE $1::uuid = $2::uuid", (org_id, context_org))
 
 
-async def presence_heartbeat(conn: Conn, node_id: UUID) -> None:
-    await conn.execute("SELECT ws_presence_heartbeat($1)", node_id)
+async def list_online(conn: Conn, org_id: UUID, stale_after: timedelta) -> list[dict[str, Any]]:
+    return rows(await conn.fetch(_ONLINE, org_id, stale_after))
 
 
-async def presence_clear(conn: Conn, node_id: UUID) -> None:
-    await conn.execute("SELECT ws_presence_clear($1)", node_id)
-
-
-async def list_online(conn: Conn, org_id: UUID, stale_after: timedelta,
-                      user_id: UUID | None = None) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_ONLINE, org_id, stale_after, user_id))
+async def conversation_peers(conn: Conn, org_id: UUID, subjects: list[UUID],
+                             viewers: list[UUID]) -> list[tuple[UUID, UUID]]:
+    """(subject, viewer) pairs of these who share a conversation."""
+    return [(r["subject"], r["viewer"]) for r in await conn.fetch(_PEERS, org_id, subjects, viewers)]
 
 
 async def insert_notifications(conn: Conn, *, org_id: UUID, user_ids: list[UUID], kind: str, activity_seq: int,

@@ -22,8 +22,10 @@ async def release(db: Database, *, node_id: UUID, connection_id: UUID) -> None:
     await db.fetch_once(_RELEASE, node_id, connection_id, invalidates=False)
 
 
-async def heartbeat(conn: Conn, *, node_id: UUID, live: list[UUID], stale: timedelta) -> None:
-    await conn.execute("SELECT ws_connections_heartbeat($1, $2, $3)", node_id, live, stale)
+async def node_heartbeat(db: Database, *, node_id: UUID, released: list[UUID], stale: timedelta) -> None:
+    """This node is alive (one row: its sockets and presence count while it is fresh); the releases
+    an outage kept it from making go now. One statement, its own transaction."""
+    await db.fetch_once("SELECT ws_node_heartbeat($1, $2, $3)", node_id, released, stale, invalidates=False)
 
 
 # Of these sockets' sessions (claim, user, token hash, generation, issue time), the ones signed out.

@@ -10,13 +10,11 @@ from pydantic import ConfigDict, Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.errors import NotFoundError
-from community.domain.permissions import Perm
 from community.http.auth import org_member, require_principal
 from community.http.context import current_handles
 from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
 from community.http.openapi import answers
-from community.services import notifications
+from community.services import notifications, realtime
 
 blueprint = Blueprint("notifications", __name__)
 
@@ -98,9 +96,7 @@ async def mark_read(data: MarkReadBody) -> dict[str, Any]:
 @answers(PresenceAnswer)
 async def presence(org: str) -> dict[str, Any]:
     member = await org_member(org)
-    if not member.is_member:
-        raise NotFoundError("No such organization.")
-    member.require(Perm.LIST_MEMBERS)  # who is online is part of the member list (guests see neither)
+    realtime.access_presence(member)  # who is online is part of the member list (guests see neither)
     return {"online": await current_handles().presence.online(member.org_id)}
 
 
