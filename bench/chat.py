@@ -46,6 +46,10 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _progress(text: str) -> None:
+    print(f"bench.chat: {text}", file=sys.stderr, flush=True)
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
@@ -97,12 +101,15 @@ class Bench:
                 for people, conv_id in zip(groups, conv_ids, strict=True):
                     for _, token in people:
                         nursery.start_soon(self._listen, ws_url, slug, token, conv_id, ready)
-                with trio.fail_after(120):
+                opening = time.monotonic()
+                with trio.fail_after(120 + 0.1 * self.waiting):
                     await self.all_connected.wait()
+                _progress(f"{len(groups) * self.n_part} sockets open in {time.monotonic() - opening:.1f} s; sending")
                 cpu0, t0 = _cpu_seconds(pid), time.monotonic()
                 async with trio.open_nursery() as senders:
                     for i, (people, conv_id) in enumerate(zip(groups, conv_ids, strict=True)):
                         senders.start_soon(self._send_loop, client, slug, conv_id, people, i)
+                _progress(f"{self.sent} sent in {time.monotonic() - t0:.1f} s; {len(self.latencies)} delivered")
                 await trio.sleep(2)  # the last deliveries
                 cpu1, t1 = _cpu_seconds(pid), time.monotonic()
                 nursery.cancel_scope.cancel()

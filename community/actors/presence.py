@@ -53,6 +53,7 @@ class Presence:
     def __init__(self, db: Database, node_id: UUID, settings: RealtimeSettings, bus: ClusterBus) -> None:
         self.db, self.node_id, self.settings, self.bus = db, node_id, settings, bus
         self._local: defaultdict[tuple[UUID, UUID], int] = defaultdict(int)
+        self._joined: set[Connection] = set()
         self._announced: dict[tuple[UUID, UUID], bool] = {}
         self._dirty: set[tuple[UUID, UUID]] = set()
         self._fresh: defaultdict[UUID, set[Connection]] = defaultdict(set)  # org -> sockets owed a snapshot
@@ -60,19 +61,23 @@ class Presence:
         self._wake = trio.Event()
         self.frames = 0  # presence frames written to sockets (tests, benches)
 
-    async def joined(self, member: OrgMember, conn: Connection | None = None) -> None:
+    async def joined(self, member: OrgMember, conn: Connection) -> None:
         key = (member.org_id, _user(member))
+        self._joined.add(conn)
         self._local[key] += 1
         if self._local[key] == 1:
             self._mark(key)
-        if conn is not None and MEMBER_LISTERS.admits(conn.viewer):
+        if MEMBER_LISTERS.admits(conn.viewer):
             self._fresh[key[0]].add(conn)
             self._wake.set()
 
-    async def left(self, member: OrgMember, conn: Connection | None = None) -> None:
+    async def left(self, member: OrgMember, conn: Connection) -> None:
+        """A socket ended (one that never joined, failing before, counts for nothing)."""
+        if conn not in self._joined:
+            return
+        self._joined.discard(conn)
         key = (member.org_id, _user(member))
-        if conn is not None:
-            self._fresh.get(key[0], set()).discard(conn)
+        self._fresh.get(key[0], set()).discard(conn)
         self._local[key] -= 1
         if self._local[key] <= 0:
             del self._local[key]
