@@ -46,7 +46,12 @@ PYTHON = sys.executable
 _LAT = re.compile(r"lat-(\d+)")
 
 
+_PORTS: list[int] = []  # --port: the ports to hand out, in order (else any free one)
+
+
 def free_port() -> int:
+    if _PORTS:
+        return _PORTS.pop(0)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -488,7 +493,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--typists", type=int, default=40)  # the community tier seats 50
     parser.add_argument("--watchers", type=int, default=25)
+    parser.add_argument("--port", type=int, default=0, help="first of the ports to use (the servers take the next "
+                        "ones in turn); 0: any free ones")
     args = parser.parse_args()
+    if args.port:
+        _PORTS.extend(range(args.port, args.port + 50))
     if args.peer_server:
         asyncio.run(_peer_main(args.peer_server))
         return
