@@ -264,8 +264,11 @@ class Fleet:
 IN_FLIGHT = 200
 
 
+OPEN_PER_SOCKET = [0.02]  # --open-per-socket: seconds a socket may take to open (a contended box needs more)
+
+
 def open_timeout(count: int) -> float:
-    return 60 + count * 0.02
+    return 60 + count * OPEN_PER_SOCKET[0]
 
 
 @asynccontextmanager
@@ -495,7 +498,9 @@ def main() -> None:
     parser.add_argument("--watchers", type=int, default=25)
     parser.add_argument("--port", type=int, default=0, help="first of the ports to use (the servers take the next "
                         "ones in turn); 0: any free ones")
+    parser.add_argument("--open-per-socket", type=float, default=0.02)
     args = parser.parse_args()
+    OPEN_PER_SOCKET[0] = args.open_per_socket
     if args.port:
         _PORTS.extend(range(args.port, args.port + 50))
     if args.peer_server:
