@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
+
+from pydantic import Field
 
 from community.db.pool import Conn, Database
 from community.db.queries import forums, moderation, posts
 from community.domain.cursors import encode_cursor, next_cursor, seq_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
 from community.handles import Publisher
@@ -23,13 +26,27 @@ from community.services.views import flag_view, log_entry_view, post_view
 _NO_FLAG = "No such flag."
 
 
-async def check_flag_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, reason: str) -> dict[
-        str, Any]:
+class FlagBody(Body):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ResolveBody(Body):
+    action: Literal["hide", "delete", "dismiss"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SuspendBody(Body):
+    reason: str | None = Field(default=None, max_length=1000)
+    suspend: bool = True
+
+
+async def check_flag_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID,
+                          data: FlagBody) -> dict[str, Any]:
     """Anyone who sees a live post and may flag flags it once."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.FLAG)
-        return await do_flag_post(unit, member, post, reason)
+        return await do_flag_post(unit, member, post, data.reason)
 
 
 async def do_flag_post(unit: Unit, member: OrgMember, post: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -72,8 +89,8 @@ async def list_flags(db: Database, member: OrgMember, *, status: str, cursor: st
             "next_cursor": next_cursor(found, limit, key)}
 
 
-async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMember, flag_id: UUID, *, action: str,
-                             note: str | None) -> dict[str, Any]:
+async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMember, flag_id: UUID,
+                             data: ResolveBody) -> dict[str, Any]:
     """Moderators resolve open flags in the forums they moderate."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         member.require(Perm.MODERATE)
@@ -84,7 +101,7 @@ async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMemb
         if flag["status"] != "open":
             raise ConflictError("This flag is already resolved.")
         post = await access_post(unit.conn, member, flag["post_id"])
-        return await do_resolve_flag(unit, member, flag, post, action=action, note=note)
+        return await do_resolve_flag(unit, member, flag, post, action=data.action, note=data.note)
 
 
 async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], post: dict[str, Any], *, action: str,
@@ -109,17 +126,17 @@ async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], p
     return flag_view(await access_flag(unit.conn, member, flag["id"]))
 
 
-async def check_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID, *,
-                               reason: str | None, suspend: bool) -> dict[str, Any]:
+async def check_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID,
+                               data: SuspendBody) -> dict[str, Any]:
     """Suspend (or reinstate) from the moderation screen: the member rules apply, and it is logged in
     the same unit of work as the change."""
     member.require(Perm.SUSPEND_MEMBERS)
-    changes = UpdateMemberBody(status="suspended" if suspend else "active")
+    changes = UpdateMemberBody(status="suspended" if data.suspend else "active")
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         view = await check_update_in(unit, member, user_id, changes)
         await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id,
-                                    action="suspend_member" if suspend else "reinstate_member",
-                                    target_type="member", target_id=user_id, details={"reason": reason})
+                                    action="suspend_member" if data.suspend else "reinstate_member",
+                                    target_type="member", target_id=user_id, details={"reason": data.reason})
     return view
 
 

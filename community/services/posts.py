@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field
+
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, moderation, posts, topics, users
 from community.db.queries.activity import NewEvent, Written
@@ -26,6 +28,7 @@ from community.domain.errors import (
     ValidationFailedError,
 )
 from community.domain.events import Channel, EventType
+from community.domain.input import Body
 from community.domain.markdown import extract_mentions, render_with_mentions
 from community.domain.permissions import Perm
 from community.domain.principal import Caller, OrgMember, Principal
@@ -228,9 +231,14 @@ async def _record(unit: Unit, event: EventType, post: dict[str, Any], member: Or
                       {"post": view, "topic_id": post["topic_id"], "forum_id": post["forum_id"], **extra})
 
 
+class EditPostBody(Body):
+    content: str = Field(min_length=1)
+
+
 async def check_edit_post(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID,
-                          content: str) -> dict[str, Any]:
+                          data: EditPostBody) -> dict[str, Any]:
     """Its author (who may still post) or a moderator of its forum; a locked topic only by a moderator."""
+    content = data.content
     html = check_content(content)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, Flag, FlagAnswer, MembershipAnswer, PageQuery, UserRef
+from community.http.models import Answer, Cursor, Flag, FlagAnswer, MembershipAnswer, PageQuery, UserRef
 from community.http.openapi import answers
 from community.services import moderation
 
@@ -21,16 +20,6 @@ blueprint = Blueprint("moderation", __name__)
 
 class FlagsQuery(PageQuery):
     status: Literal["open", "resolved", "dismissed"] = "open"
-
-
-class ResolveBody(Body):
-    action: Literal["hide", "delete", "dismiss"]
-    note: str | None = Field(default=None, max_length=1000)
-
-
-class SuspendBody(Body):
-    reason: str | None = Field(default=None, max_length=1000)
-    suspend: bool = True
 
 
 class QueuedFlag(Flag):
@@ -71,22 +60,21 @@ async def list_flags(org: str, query_args: FlagsQuery) -> dict[str, Any]:
 
 @blueprint.post("/api/orgs/<org>/moderation/flags/<uuid:flag_id>/resolve")
 @answers(FlagAnswer)
-@validate_request(ResolveBody)
-async def resolve_flag(org: str, flag_id: UUID, data: ResolveBody) -> dict[str, Any]:
+@validate_request(moderation.ResolveBody)
+async def resolve_flag(org: str, flag_id: UUID, data: moderation.ResolveBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    flag = await moderation.check_resolve_flag(h.db, h.publisher, member, flag_id, action=data.action, note=data.note)
+    flag = await moderation.check_resolve_flag(h.db, h.publisher, member, flag_id, data)
     return {"flag": flag}
 
 
 @blueprint.post("/api/orgs/<org>/moderation/members/<uuid:user_id>/suspend")
 @answers(MembershipAnswer)
-@validate_request(SuspendBody)
-async def suspend_member(org: str, user_id: UUID, data: SuspendBody) -> dict[str, Any]:
+@validate_request(moderation.SuspendBody)
+async def suspend_member(org: str, user_id: UUID, data: moderation.SuspendBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    view = await moderation.check_suspend_member(h.db, h.publisher, member, user_id, reason=data.reason,
-                                              suspend=data.suspend)
+    view = await moderation.check_suspend_member(h.db, h.publisher, member, user_id, data)
     return {"membership": view}
 
 

@@ -6,25 +6,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_request
 
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, FlagAnswer, PostAnswer, UserRef
+from community.http.models import Answer, FlagAnswer, PostAnswer, UserRef
 from community.http.openapi import answers, problems
 from community.services import moderation, posts
 
 blueprint = Blueprint("posts", __name__)
-
-
-class EditPostBody(Body):
-    content: str = Field(min_length=1)
-
-
-class FlagBody(Body):
-    reason: str = Field(min_length=1, max_length=1000)
 
 
 class Revision(Answer):
@@ -50,11 +41,11 @@ async def read_post(org: str, post_id: UUID) -> dict[str, Any]:
 
 @blueprint.patch("/api/orgs/<org>/posts/<uuid:post_id>")
 @answers(PostAnswer)
-@validate_request(EditPostBody)
-async def edit_post(org: str, post_id: UUID, data: EditPostBody) -> dict[str, Any]:
+@validate_request(posts.EditPostBody)
+async def edit_post(org: str, post_id: UUID, data: posts.EditPostBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    return {"post": await posts.check_edit_post(h.db, h.publisher, member, post_id, data.content)}
+    return {"post": await posts.check_edit_post(h.db, h.publisher, member, post_id, data)}
 
 
 @blueprint.delete("/api/orgs/<org>/posts/<uuid:post_id>")
@@ -101,8 +92,8 @@ async def mark_solution(org: str, post_id: UUID) -> dict[str, Any]:
 @blueprint.post("/api/orgs/<org>/posts/<uuid:post_id>/flags")
 @answers(FlagAnswer, 201)
 @problems(409, 429)
-@validate_request(FlagBody)
-async def flag_post(org: str, post_id: UUID, data: FlagBody) -> tuple[dict[str, Any], int]:
+@validate_request(moderation.FlagBody)
+async def flag_post(org: str, post_id: UUID, data: moderation.FlagBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    return {"flag": await moderation.check_flag_post(h.db, h.publisher, member, post_id, data.reason)}, 201
+    return {"flag": await moderation.check_flag_post(h.db, h.publisher, member, post_id, data)}, 201
