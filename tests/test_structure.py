@@ -257,3 +257,42 @@ def test_writes_take_the_unit_of_work() -> None:
         wrong += [f"{path} {f.name}:{n.lineno} opens a transaction" for n in ast.walk(f)
                   if isinstance(n, ast.Call) and ast.unparse(n.func).split(".")[-1] in ("transaction", "unit_of_work")]
     assert wrong == []
+
+
+# Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
+_TYPED_ROWS = ("forums", "members", "invitations", "resources")
+# Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
+# forums.update_forum, whose row its one caller discards (to be typed with the forums row).
+_NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
+                    "members": {"list_user_memberships"},
+                    "resources": {"claim_text_pending", "member_roles"}}
+
+
+def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:
+    """Public functions of a query module that answer rows as dicts (`dict[...]`, `list[dict[...]]`,
+    `... | None`) and are not in `allowed`; and the module itself when it defines no `*Row`."""
+    wrong = [] if any(isinstance(n, ast.ClassDef) and n.name.endswith("Row") for n in tree.body) else ["no *Row"]
+    for n in tree.body:
+        if (isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.name.startswith("_")
+                and n.name not in allowed and n.returns is not None
+                and re.search(r"\bdict\[", ast.unparse(n.returns))):
+            wrong.append(f"{n.name}:{n.lineno} -> {ast.unparse(n.returns)}")
+    return wrong
+
+
+def test_query_functions_answer_typed_rows() -> None:
+    """In the query modules of `_TYPED_ROWS` a stored row comes back as its frozen `*Row`
+    (`XRow | None`, `list[XRow]`), never as a dict."""
+    wrong = [f"community/db/queries/{m}.py {w}" for m in _TYPED_ROWS
+             for w in _untyped_rows(ast.parse((PACKAGE / "db" / "queries" / f"{m}.py").read_text()),
+                                    _NOT_STORED_ROWS.get(m, set()))]
+    assert wrong == []
+
+
+def test_the_row_check_sees_a_dict() -> None:
+    source = ("class ARow: pass\nasync def get_a(c) -> ARow | None: ...\n"
+              "async def get_b(c) -> dict[str, Any] | None: ...\nasync def list_c(c) -> list[dict[str, Any]]: ...\n"
+              "async def stats(c) -> dict[str, Any]: ...\n")
+    assert _untyped_rows(ast.parse(source), {"stats"}) == ["get_b:3 -> dict[str, Any] | None",
+                                                           "list_c:4 -> list[dict[str, Any]]"]
+    assert _untyped_rows(ast.parse("def f() -> int: ...\n"), set()) == ["no *Row"]
