@@ -122,7 +122,7 @@ def _check_manage(member: OrgMember) -> None:
     member.require(Perm.MANAGE_INTEGRATIONS)
 
 
-def check_plan(billing: Billing, member: OrgMember) -> None:
+def _check_plan(billing: Billing, member: OrgMember) -> None:
     """Admins of an org whose plan has integrations (403 for others first, then 402)."""
     _check_manage(member)
     require_plan(billing, member, "integrations")
@@ -134,10 +134,11 @@ async def list_integrations(db: Database, member: OrgMember) -> list[dict[str, A
         return [integration_view(i) for i in await q.list_integrations(conn, member.org_id)]
 
 
-async def check_create_integration(db: Database, publisher: Publisher, settings: Settings, member: OrgMember,
-                                   data: CreateIntegrationBody) -> dict[str, Any]:
-    """Integration managers; a public http(s) URL; at most MAX_PER_ORG; a forum filter of this org."""
-    _check_manage(member)
+async def check_create_integration(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                                   member: OrgMember, data: CreateIntegrationBody) -> dict[str, Any]:
+    """Integration managers on a plan with integrations; a public http(s) URL; at most MAX_PER_ORG; a forum
+    filter of this org."""
+    _check_plan(billing, member)
     await _check_url(settings, data.url)
     secret = new_secret() if data.kind == "webhook" else None
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
@@ -170,9 +171,10 @@ def _default_name(kind: str) -> str:
     return {"webhook": "Webhook", "slack": "Slack", "discord": "Discord"}[kind]
 
 
-async def check_update_integration(db: Database, publisher: Publisher, settings: Settings, member: OrgMember,
-                                   integration_id: UUID, changes: UpdateIntegrationBody) -> dict[str, Any]:
-    _check_manage(member)
+async def check_update_integration(db: Database, publisher: Publisher, billing: Billing, settings: Settings,
+                                   member: OrgMember, integration_id: UUID,
+                                   changes: UpdateIntegrationBody) -> dict[str, Any]:
+    _check_plan(billing, member)
     if changes.url:
         await _check_url(settings, changes.url)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
@@ -202,10 +204,10 @@ async def do_delete(unit: Unit, member: OrgMember, found: dict[str, Any]) -> Non
     await q.delete_integration(unit.conn, member.org_id, found["id"])
 
 
-async def check_rotate_secret(db: Database, publisher: Publisher, member: OrgMember,
+async def check_rotate_secret(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
                               integration_id: UUID) -> dict[str, Any]:
     """A new secret, answered once; the previous one keeps signing beside it for 24 hours."""
-    _check_manage(member)
+    _check_plan(billing, member)
     secret = new_secret()
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         found = await access_integration(unit.conn, member, integration_id)
@@ -221,8 +223,9 @@ async def do_rotate_secret(unit: Unit, member: OrgMember, found: dict[str, Any],
     return rotated
 
 
-async def check_test(db: Database, publisher: Publisher, member: OrgMember, integration_id: UUID) -> dict[str, Any]:
-    _check_manage(member)
+async def check_test(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
+                     integration_id: UUID) -> dict[str, Any]:
+    _check_plan(billing, member)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         return delivery_view(await do_test(unit, member, await access_integration(unit.conn, member, integration_id)))
 
@@ -246,9 +249,9 @@ async def list_deliveries(db: Database, member: OrgMember, integration_id: UUID,
     return {"deliveries": [delivery_view(d) for d in page], "next_cursor": next_cursor(found, limit, key)}
 
 
-async def check_redeliver(db: Database, publisher: Publisher, member: OrgMember, integration_id: UUID,
-                          delivery_id: UUID) -> dict[str, Any]:
-    _check_manage(member)
+async def check_redeliver(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
+                          integration_id: UUID, delivery_id: UUID) -> dict[str, Any]:
+    _check_plan(billing, member)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         found = await access_integration(unit.conn, member, integration_id)
         return delivery_view(await do_redeliver(unit, member, found, delivery_id))

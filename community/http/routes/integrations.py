@@ -88,8 +88,7 @@ async def list_integrations(org: str) -> dict[str, Any]:
 async def create_integration(org: str, data: integrations.CreateIntegrationBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    integrations.check_plan(h.billing, member)
-    found = await integrations.check_create_integration(h.db, h.publisher, h.settings, member, data)
+    found = await integrations.check_create_integration(h.db, h.publisher, h.billing, h.settings, member, data)
     return {"integration": found}, 201
 
 
@@ -101,9 +100,8 @@ async def update_integration(org: str, integration_id: UUID,
                              data: integrations.UpdateIntegrationBody) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    integrations.check_plan(h.billing, member)
     return {"integration": await integrations.check_update_integration(
-        h.db, h.publisher, h.settings, member, integration_id, data)}
+        h.db, h.publisher, h.billing, h.settings, member, integration_id, data)}
 
 
 @blueprint.delete(f"{_BASE}/<uuid:integration_id>")
@@ -121,8 +119,7 @@ async def delete_integration(org: str, integration_id: UUID) -> tuple[str, int]:
 async def rotate_secret(org: str, integration_id: UUID) -> dict[str, Any]:
     h = current_handles()
     member = await org_member(org)
-    integrations.check_plan(h.billing, member)
-    return {"integration": await integrations.check_rotate_secret(h.db, h.publisher, member, integration_id)}
+    return {"integration": await integrations.check_rotate_secret(h.db, h.publisher, h.billing, member, integration_id)}
 
 
 @blueprint.post(f"{_BASE}/<uuid:integration_id>/test")
@@ -131,8 +128,7 @@ async def rotate_secret(org: str, integration_id: UUID) -> dict[str, Any]:
 async def test_integration(org: str, integration_id: UUID) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    integrations.check_plan(h.billing, member)
-    delivery = await integrations.check_test(h.db, h.publisher, member, integration_id)
+    delivery = await integrations.check_test(h.db, h.publisher, h.billing, member, integration_id)
     h.deliverer.poke()
     return {"delivery": delivery}, 202
 
@@ -153,7 +149,6 @@ async def list_deliveries(org: str, integration_id: UUID, query_args: PageQuery)
 async def redeliver(org: str, integration_id: UUID, delivery_id: UUID) -> tuple[dict[str, Any], int]:
     h = current_handles()
     member = await org_member(org)
-    integrations.check_plan(h.billing, member)
-    delivery = await integrations.check_redeliver(h.db, h.publisher, member, integration_id, delivery_id)
+    delivery = await integrations.check_redeliver(h.db, h.publisher, h.billing, member, integration_id, delivery_id)
     h.deliverer.poke()
     return {"delivery": delivery}, 202

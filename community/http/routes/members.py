@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
@@ -20,7 +19,6 @@ from community.services.invitations import InviteBody
 from community.services.members import UpdateMemberBody
 
 blueprint = Blueprint("members", __name__)
-_TOKEN = Field(min_length=20, max_length=200)
 
 
 class MembersQuery(PageQuery):
