@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn
 from community.db.queries import events as q
+from community.db.queries.events import EventFields
 from community.domain.recurrence import HORIZON, MAX_PER_PASS, RecurrenceError, Series, check_timezone, parse_rule
 
 EXTEND_AHEAD = timedelta(days=30)  # extend an open-ended series once its horizon is this close
@@ -28,16 +28,16 @@ class Layout:
     complete: bool
 
 
-def series_of(event: dict[str, Any]) -> Series | None:
-    if not event.get("recurrence"):
+def series_of(event: EventFields) -> Series | None:
+    if not event.recurrence:
         return None
-    zone = check_timezone(event["timezone"])
-    return parse_rule(event["recurrence"], event["start_time"], zone)
+    zone = check_timezone(event.timezone)
+    return parse_rule(event.recurrence, event.start_time, zone)
 
 
-def plan(event: dict[str, Any], *, now: datetime, after: datetime | None = None) -> Layout:
+def plan(event: EventFields, *, now: datetime, after: datetime | None = None) -> Layout:
     """Occurrences of `event` starting after `after` (default: from its first), up to the horizon."""
-    start, end = event["start_time"], event["end_time"]
+    start, end = event.start_time, event.end_time
     series = series_of(event)
     if series is None:
         return Layout([(start, end)], start, True)
@@ -55,29 +55,29 @@ async def lay_out(conn: Conn, org_id: UUID, event_id: UUID, layout: Layout) -> N
     await q.insert_occurrences(conn, org_id, event_id, layout.spans)
 
 
-async def relay(conn: Conn, org_id: UUID, event: dict[str, Any], *, now: datetime) -> list[UUID]:
+async def relay(conn: Conn, org_id: UUID, event_id: UUID, event: EventFields, *,
+                now: datetime) -> tuple[list[UUID], Layout]:
     """Re-lay occurrences after a change of times or rule; answers who was registered for any that
-    moved or went (read before they go)."""
-    existing = await q.occurrence_rows(conn, org_id, event["id"])
-    single = not event.get("recurrence")
-    movable = existing if single else [o for o in existing if o["start_time"] > now]
+    moved or went (read before they go), and the new layout."""
+    existing = await q.occurrence_rows(conn, org_id, event_id)
+    single = not event.recurrence
+    movable = existing if single else [o for o in existing if o.start_time > now]
     layout = plan(event, now=now)
     spans = layout.spans if single else [s for s in layout.spans if s[0] > now]
-    affected = await q.registrants(conn, org_id, [o["id"] for o in movable])
+    affected = await q.registrants(conn, org_id, [o.id for o in movable])
     for occurrence, (start, end) in zip(movable, spans, strict=False):
-        await q.move_occurrence(conn, org_id, occurrence["id"], start, end)
-    await q.insert_occurrences(conn, org_id, event["id"], spans[len(movable):])
-    await q.delete_occurrences(conn, org_id, [o["id"] for o in movable[len(spans):]])
-    event["materialized_until"], event["series_complete"] = layout.materialized_until, layout.complete
-    return affected
+        await q.move_occurrence(conn, org_id, occurrence.id, start, end)
+    await q.insert_occurrences(conn, org_id, event_id, spans[len(movable):])
+    await q.delete_occurrences(conn, org_id, [o.id for o in movable[len(spans):]])
+    return affected, layout
 
 
 async def extend(conn: Conn, org_id: UUID, event_id: UUID, *, now: datetime) -> int:
     """Materialize an open-ended series' next occurrences; answers how many were added."""
     event = await q.get_event(conn, org_id, event_id, for_update=True)
-    if event is None or event["series_complete"] or event["materialized_until"] is None:
+    if event is None or event.series_complete or event.materialized_until is None:
         return 0
-    layout = plan(event, now=now, after=event["materialized_until"])
+    layout = plan(event, now=now, after=event.materialized_until)
     await q.insert_occurrences(conn, org_id, event_id, layout.spans)
     await q.set_materialized(conn, org_id, event_id, layout.materialized_until, layout.complete)
     return len(layout.spans)

@@ -8,6 +8,7 @@ carries no meeting_url and no one's registration: whoever receives it refetches)
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from pydantic import AfterValidator, AwareDatetime, Field
 
 from community.db.pool import Database
 from community.db.queries import events as q
+from community.db.queries.events import EventFields, EventRow
 from community.domain.errors import ForbiddenError, ValidationFailedError
 from community.domain.events import Activity, Channel, EventType
 from community.domain.input import RRULE_FORMAT, TIME_ZONE_FORMAT, Body, Occurrence, Text, null_refused
@@ -100,16 +102,16 @@ def _invalid(errors: list[dict[str, object]]) -> ValidationFailedError:
     return ValidationFailedError(f"invalid: {fields}", errors)
 
 
-def check_event(event: dict[str, Any]) -> None:
+def check_event(event: EventFields) -> None:
     """Zone, times and rule together; every failing field is named."""
     errors: list[dict[str, object]] = []
     try:
-        check_timezone(event["timezone"])
+        check_timezone(event.timezone)
     except RecurrenceError as exc:
         errors.append({"loc": ["body", "timezone"], "msg": str(exc)})
-    if event["end_time"] <= event["start_time"]:
+    if event.end_time <= event.start_time:
         errors.append({"loc": ["body", "end_time"], "msg": "must be after start_time"})
-    if not errors and event.get("recurrence"):
+    if not errors and event.recurrence:
         try:
             event_series.plan(event, now=now())
         except RecurrenceError as exc:
@@ -118,36 +120,35 @@ def check_event(event: dict[str, Any]) -> None:
         raise _invalid(errors)
 
 
-def _normalise(event: dict[str, Any]) -> None:
-    for key in ("start_time", "end_time"):
-        if isinstance(event.get(key), datetime):
-            event[key] = event[key].astimezone(now().tzinfo)
-    event["description"] = event.get("description") or ""
-    event["html"] = render_markdown(event["description"]) if event["description"] else ""
+def _normalised(event: EventFields) -> EventFields:
+    """Times in UTC, no description an empty one, and its html rendered."""
+    description = event.description or ""
+    return replace(event, start_time=event.start_time.astimezone(now().tzinfo),
+                   end_time=event.end_time.astimezone(now().tzinfo), description=description,
+                   html=render_markdown(description) if description else "")
 
 
 async def check_create_event(db: Database, publisher: Publisher, member: OrgMember,
                              data: CreateEventBody) -> dict[str, Any]:
     """Whoever may create events, of a valid event (its series laid out before anything is written)."""
     member.require(Perm.CREATE_EVENTS)
-    event = data.model_dump(exclude={"create_topic", "topic_forum_id"})
-    _normalise(event)
+    event = _normalised(EventFields(**data.model_dump(exclude={"create_topic", "topic_forum_id"}), html=None,
+                                    materialized_until=None, series_complete=False))
     check_event(event)
     layout = event_series.plan(event, now=now())
-    event.update(materialized_until=layout.materialized_until, series_complete=layout.complete)
+    event = replace(event, materialized_until=layout.materialized_until, series_complete=layout.complete)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         return await do_create_event(unit, member, data, event, layout)
 
 
-async def do_create_event(unit: Unit, member: OrgMember, data: CreateEventBody, event: dict[str, Any],
+async def do_create_event(unit: Unit, member: OrgMember, data: CreateEventBody, event: EventFields,
                           layout: event_series.Layout) -> dict[str, Any]:
-    event_id = uuid.uuid4()
-    await q.insert_event(unit.conn, event_id, member.org_id, event, member.user_id)
-    await event_series.lay_out(unit.conn, member.org_id, event_id, layout)
+    stored = await q.insert_event(unit.conn, uuid.uuid4(), member.org_id, event, member.user_id)
+    await event_series.lay_out(unit.conn, member.org_id, stored.id, layout)
     if data.create_topic:
-        topic_id = await open_topic(unit, member, {**event, "id": event_id}, data.topic_forum_id)
-        await q.set_topic(unit.conn, member.org_id, event_id, topic_id)
-    _, view = await _record(unit, member, event_id, None, EventType.EVENT_CREATED)
+        topic_id = await open_topic(unit, member, asdict(stored), data.topic_forum_id)
+        await q.set_topic(unit.conn, member.org_id, stored.id, topic_id)
+    _, view = await _record(unit, member, stored.id, None, EventType.EVENT_CREATED)
     return view
 
 
@@ -168,16 +169,29 @@ def _payload(shared: dict[str, Any]) -> dict[str, Any]:
             "min_rank": 0 if shared["is_public"] else 1}
 
 
-def _require_manager(member: OrgMember, event: dict[str, Any]) -> None:
+async def _managed_event(unit: Unit, member: OrgMember, event_id: UUID) -> EventRow:
+    """The event under its row lock, for whoever manages it."""
+    event = await access_event(unit.conn, member, event_id, for_update=True)
     if not manages(member, event):
         raise ForbiddenError("Only the event's creator or a moderator changes this event.")
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceEdit:
+    """One occurrence's checked changes; `start`/`end` are None when its times stay."""
+
+    occurrence_id: UUID
+    changes: dict[str, Any]
+    start: datetime | None
+    end: datetime | None
 
 
 async def check_update_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
                              event_id: UUID, body: UpdateEventBody) -> dict[str, Any]:
     """The series, or with `occurrence` that one occurrence; fields that have no "unset" refuse null.
     Whoever manages the event. What the changes make of the stored row (an end before the start, a
-    series `check_event` refuses) is checked where they are applied, on the locked row."""
+    series `check_event` refuses) is checked on the locked row, before anything is written."""
     changes = body.model_dump(exclude_unset=True)
     ref = parse_occurrence(changes.pop("occurrence", None), ["body", "occurrence"])
     nulls = [k for k in _NOT_NULL if k in changes and changes[k] is None]
@@ -185,22 +199,65 @@ async def check_update_event(db: Database, publisher: Publisher, realtime: Realt
         raise ValidationFailedError(f"invalid: {', '.join(nulls)}",
                                     [{"loc": ["body", k], "msg": "may not be null"} for k in nulls])
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await access_event(unit.conn, member, event_id, for_update=True)
-        _require_manager(member, event)
-        written, view = await do_update_event(unit, member, event, changes, ref)
+        event = await _managed_event(unit, member, event_id)
+        edit: OccurrenceEdit | EventFields
+        if ref is not None:
+            edit = await _check_occurrence_edit(unit, member, event, changes, ref)
+        else:
+            edit = _check_series_edit(event, changes)
+        written, view = await do_update_event(unit, member, event, edit)
     publish_notices(realtime, written)
     return view
 
 
-async def do_update_event(unit: Unit, member: OrgMember, event: dict[str, Any], changes: dict[str, Any],
-                          ref: OccurrenceRef) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+async def _check_occurrence_edit(unit: Unit, member: OrgMember, event: EventRow, changes: dict[str, Any],
+                                 ref: OccurrenceRef) -> OccurrenceEdit:
+    wrong = [k for k in changes if k in SERIES_ONLY]
+    if wrong:
+        raise _invalid([{"loc": ["body", k], "msg": "applies to the whole series: leave out occurrence"}
+                        for k in wrong])
+    _refuse_empty(changes, ("title",))
+    occurrence_id = await resolve_occurrence(unit.conn, member, event.id, ref)
+    current = await q.get_occurrence(unit.conn, member.org_id, None, event.id, occurrence_id)
+    assert current is not None
+    start = changes.get("start_time") or current["start_time"]
+    end = changes.get("end_time") or current["end_time"] + (start - current["start_time"])
+    if end <= start:
+        raise _invalid([{"loc": ["body", "end_time"], "msg": "must be after start_time"}])
+    if "description" in changes:
+        changes["description"] = changes["description"] or ""
+        changes["html"] = render_markdown(changes["description"])
+    moved = start != current["start_time"] or end != current["end_time"]
+    return OccurrenceEdit(occurrence_id, changes, start if moved else None, end if moved else None)
+
+
+def _check_series_edit(event: EventRow, changes: dict[str, Any]) -> EventFields:
+    """The series as `changes` make it (a new start alone keeps the duration), checked whole."""
+    _refuse_empty(changes, ("title", "timezone"))
+    if "start_time" in changes and "end_time" not in changes:
+        changes["end_time"] = changes["start_time"] + (event.end_time - event.start_time)
+    edited = _normalised(replace(event.fields(), **changes))
+    check_event(edited)
+    return edited
+
+
+def _refuse_empty(changes: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in changes and not changes[key]:
+            raise _invalid([{"loc": ["body", key], "msg": "may not be empty"}])
+
+
+async def do_update_event(unit: Unit, member: OrgMember, event: EventRow,
+                          edit: OccurrenceEdit | EventFields) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Writes a checked edit (of one occurrence, or the series) and tells whoever's dates changed."""
     promoted: list[dict[str, Any]] = []
-    if ref is not None:
-        occurrence_id, affected = await _update_occurrence(unit, member, event, changes, ref)
+    if isinstance(edit, OccurrenceEdit):
+        occurrence_id: UUID | None = edit.occurrence_id
+        affected = await _update_occurrence(unit, member, edit)
     else:
         occurrence_id = None
-        affected, promoted = await _update_series(unit, member, event, changes)
-    activity, view = await _record(unit, member, event["id"], occurrence_id, EventType.EVENT_UPDATED)
+        affected, promoted = await _update_series(unit, member, event, edit)
+    activity, view = await _record(unit, member, event.id, occurrence_id, EventType.EVENT_UPDATED)
     written = promoted + await write_notices(
         unit.conn, activity, affected, kind="event_updated", title=view["title"],
         excerpt="The schedule changed: check the new time.", data=_notice_data(view))
@@ -211,65 +268,44 @@ def _notice_data(view: dict[str, Any]) -> dict[str, Any]:
     return {"event_id": view["id"], "occurrence_id": view["occurrence_id"], "start_time": view["start_time"]}
 
 
-async def _update_occurrence(unit: Unit, member: OrgMember, event: dict[str, Any], changes: dict[str, Any],
-                             ref: OccurrenceRef) -> tuple[UUID, list[UUID]]:
-    wrong = [k for k in changes if k in SERIES_ONLY]
-    if wrong:
-        raise _invalid([{"loc": ["body", k], "msg": "applies to the whole series: leave out occurrence"}
-                        for k in wrong])
-    if "title" in changes and not changes["title"]:
-        raise _invalid([{"loc": ["body", "title"], "msg": "may not be empty"}])
-    occurrence_id = await resolve_occurrence(unit.conn, member, event["id"], ref)
-    current = await q.get_occurrence(unit.conn, member.org_id, None, event["id"], occurrence_id)
-    assert current is not None
-    start = changes.get("start_time") or current["start_time"]
-    shift = start - current["start_time"]
-    end = changes.get("end_time") or current["end_time"] + shift
-    if end <= start:
-        raise _invalid([{"loc": ["body", "end_time"], "msg": "must be after start_time"}])
-    if "description" in changes:
-        changes["description"] = changes["description"] or ""
-        changes["html"] = render_markdown(changes["description"])
-    moved = start != current["start_time"] or end != current["end_time"]
-    await q.override_occurrence(unit.conn, member.org_id, occurrence_id,
-                                {**changes, "start_time": start if moved else None, "end_time": end if moved else None})
-    affected = await q.registrants(unit.conn, member.org_id, [occurrence_id]) if moved else []
-    return occurrence_id, affected
+async def _update_occurrence(unit: Unit, member: OrgMember, edit: OccurrenceEdit) -> list[UUID]:
+    """Answers who must hear that the occurrence moved."""
+    await q.override_occurrence(unit.conn, member.org_id, edit.occurrence_id,
+                                {**edit.changes, "start_time": edit.start, "end_time": edit.end})
+    if edit.start is None:
+        return []
+    return await q.registrants(unit.conn, member.org_id, [edit.occurrence_id])
 
 
-async def _update_series(unit: Unit, member: OrgMember, event: dict[str, Any],
-                         changes: dict[str, Any]) -> tuple[list[UUID], list[dict[str, Any]]]:
-    """Apply `changes` to the series; answers who must hear that their dates changed, and the
+async def _update_series(unit: Unit, member: OrgMember, event: EventRow,
+                         edited: EventFields) -> tuple[list[UUID], list[dict[str, Any]]]:
+    """Write the edited series; answers who must hear that their dates changed, and the
     notifications of those a larger capacity took off the waitlist."""
-    if "title" in changes and not changes["title"]:
-        raise _invalid([{"loc": ["body", "title"], "msg": "may not be empty"}])
-    if "timezone" in changes and not changes["timezone"]:
-        raise _invalid([{"loc": ["body", "timezone"], "msg": "may not be empty"}])
-    before = dict(event)
-    if "start_time" in changes and "end_time" not in changes:
-        changes["end_time"] = changes["start_time"] + (event["end_time"] - event["start_time"])
-    event.update(changes)
-    _normalise(event)
-    check_event(event)
     affected: list[UUID] = []
-    if any(event[k] != before[k] for k in _TIMING):
-        affected = await event_series.relay(unit.conn, member.org_id, event, now=now())
-    await q.update_event(unit.conn, member.org_id, event["id"], event)
+    if any(getattr(edited, k) != getattr(event, k) for k in _TIMING):
+        affected, layout = await event_series.relay(unit.conn, member.org_id, event.id, edited, now=now())
+        edited = replace(edited, materialized_until=layout.materialized_until, series_complete=layout.complete)
+    await q.update_event(unit.conn, member.org_id, event.id, edited)
     promoted: list[dict[str, Any]] = []
-    if event["max_attendees"] != before["max_attendees"]:
-        for occurrence_id in await q.upcoming_occurrence_ids(unit.conn, member.org_id, event["id"]):
+    if edited.max_attendees != event.max_attendees:
+        for occurrence_id in await q.upcoming_occurrence_ids(unit.conn, member.org_id, event.id):
             promoted += await registrations.fill_places(unit, occurrence_id)
     return affected, promoted
 
 
+class CancelBody(Body):
+    reason: EventText = Field(min_length=1, max_length=1000)
+    occurrence: Occurrence | None = None
+
+
 async def check_cancel_event(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember,
-                             event_id: UUID, reason: str, ref: OccurrenceRef) -> dict[str, Any]:
-    """Whoever manages the event; with `ref`, an occurrence of it (else a 404 naming `occurrence`)."""
+                             event_id: UUID, data: CancelBody) -> dict[str, Any]:
+    """Whoever manages the event; with `occurrence`, an occurrence of it (else a 404 naming `occurrence`)."""
+    ref = parse_occurrence(data.occurrence, ["body", "occurrence"])
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await access_event(unit.conn, member, event_id, for_update=True)
-        _require_manager(member, event)
+        await _managed_event(unit, member, event_id)
         occurrence_id = None if ref is None else await resolve_occurrence(unit.conn, member, event_id, ref)
-        written, view = await do_cancel_event(unit, member, event_id, reason, occurrence_id)
+        written, view = await do_cancel_event(unit, member, event_id, data.reason, occurrence_id)
     publish_notices(realtime, written)
     return view
 
@@ -294,19 +330,17 @@ async def check_delete_event(db: Database, publisher: Publisher, realtime: Realt
                              event_id: UUID) -> None:
     """Whoever manages the event."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        event = await access_event(unit.conn, member, event_id, for_update=True)
-        _require_manager(member, event)
+        event = await _managed_event(unit, member, event_id)
         written = await do_delete_event(unit, member, event)
     publish_notices(realtime, written)
 
 
-async def do_delete_event(unit: Unit, member: OrgMember, event: dict[str, Any]) -> list[dict[str, Any]]:
+async def do_delete_event(unit: Unit, member: OrgMember, event: EventRow) -> list[dict[str, Any]]:
     """Delete the event and everything of it; whoever was registered for a date still ahead is told."""
-    event_id = event["id"]
-    upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event_id)
+    upcoming = await q.upcoming_occurrence_ids(unit.conn, member.org_id, event.id)
     affected = await q.registrants(unit.conn, member.org_id, upcoming)
-    await q.delete_event(unit.conn, member.org_id, event_id)
+    await q.delete_event(unit.conn, member.org_id, event.id)
     activity = await unit.record(Channel.org(member.org_id), EventType.EVENT_DELETED,
-                                 {"event_id": event_id, "min_rank": 0 if event["is_public"] else 1})
-    return await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=event["title"],
-                               excerpt="This event was removed.", data={"event_id": event_id})
+                                 {"event_id": event.id, "min_rank": 0 if event.is_public else 1})
+    return await write_notices(unit.conn, activity, affected, kind="event_cancelled", title=event.title,
+                               excerpt="This event was removed.", data={"event_id": event.id})

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import events as q
+from community.db.queries.events import EventRow
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import NotFoundError, ValidationFailedError
 from community.domain.permissions import Perm, Role
@@ -33,21 +34,25 @@ def sees_members_only(member: OrgMember) -> bool:
     return member.at_least(Role.MEMBER)
 
 
-def manages(member: OrgMember, event: dict[str, Any]) -> bool:
+def manages(member: OrgMember, event: EventRow) -> bool:
+    return _manages(member, event.created_by)
+
+
+def _manages(member: OrgMember, created_by: UUID | None) -> bool:
     """The creator (still in the org) or whoever may manage events (moderator+ by default)."""
     if member.can(Perm.MANAGE_EVENTS):
         return True
-    return member.is_member and member.user_id is not None and event.get("created_by") == member.user_id
+    return member.is_member and member.user_id is not None and created_by == member.user_id
 
 
-def may_see(member: OrgMember, event: dict[str, Any]) -> bool:
-    return bool(event["is_public"]) or sees_members_only(member)
+def may_see(member: OrgMember, event: EventRow) -> bool:
+    return event.is_public or sees_members_only(member)
 
 
 def _shows_meeting_url(member: OrgMember | None, occ: dict[str, Any]) -> bool:
     if member is None or not sees_members_only(member):
         return False
-    return not occ["registration_required"] or occ["my_status"] == "going" or manages(member, occ)
+    return not occ["registration_required"] or occ["my_status"] == "going" or _manages(member, occ["created_by"])
 
 
 def event_view(occ: dict[str, Any], member: OrgMember | None) -> dict[str, Any]:
@@ -71,13 +76,13 @@ def event_view(occ: dict[str, Any], member: OrgMember | None) -> dict[str, Any]:
         "status": occ["status"], "cancel_reason": occ["cancel_reason"],
         "attendee_count": going, "waitlist_count": occ["waitlist_count"],
         "interested_count": occ["interested_count"], "checked_in_count": occ["checked_in_count"],
-        "my_registration": mine, "can_manage": member is not None and manages(member, occ),
+        "my_registration": mine, "can_manage": member is not None and _manages(member, occ["created_by"]),
         "topic_id": occ["topic_id"], "created_by": creator, "created_at": occ["created_at"],
         "updated_at": occ["updated_at"],
     }
 
 
-async def access_event(conn: Conn, member: OrgMember, event_id: UUID, *, for_update: bool = False) -> dict[str, Any]:
+async def access_event(conn: Conn, member: OrgMember, event_id: UUID, *, for_update: bool = False) -> EventRow:
     """The only loader of an event (its series row) for a caller: missing and not visible are the same 404."""
     event = await q.get_event(conn, member.org_id, event_id, for_update=for_update)
     if event is None or not may_see(member, event):

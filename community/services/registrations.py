@@ -9,7 +9,7 @@ or the capacity grows) goes to the first in line, who is notified in the same tr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from community.db.pool import Conn, Database
@@ -17,10 +17,11 @@ from community.db.queries import registrations as rq
 from community.domain.cursors import attendee_cursor, next_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.events import Channel, EventType
+from community.domain.input import Body, Occurrence
 from community.domain.principal import OrgMember
 from community.handles import Publisher, Realtime
 from community.services.event_notices import publish_notices, write_notices
-from community.services.events import OccurrenceRef, access_event, manages, now, resolve_occurrence
+from community.services.events import OccurrenceRef, access_event, manages, now, parse_occurrence, resolve_occurrence
 from community.services.unit import Unit, unit_of_work
 
 _NOT_REGISTERED = "No registration for this occurrence."
@@ -53,9 +54,15 @@ def _decide(want: str, current: dict[str, Any] | None, occ: dict[str, Any]) -> t
     return "waitlisted", occ["next_position"]
 
 
+class RegistrationBody(Body):
+    status: Literal["going", "interested", "not_going"]
+    occurrence: Occurrence | None = None
+
+
 async def check_register(db: Database, publisher: Publisher, realtime: Realtime, member: OrgMember, event_id: UUID,
-                         want: str, ref: OccurrenceRef) -> dict[str, Any]:
+                         data: RegistrationBody) -> dict[str, Any]:
     """Members of the org, for an occurrence not cancelled and not over (under its row lock)."""
+    ref = parse_occurrence(data.occurrence, ["body", "occurrence"])
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         await access_event(unit.conn, member, event_id)
         if not member.is_member or member.user_id is None:
@@ -63,7 +70,7 @@ async def check_register(db: Database, publisher: Publisher, realtime: Realtime,
         occ = await _locked_occurrence(unit.conn, member, event_id, ref)
         _require_open(occ)
         current = await rq.get_registration(unit.conn, member.org_id, occ["id"], member.user_id)
-        written = await do_register(unit, member, member.user_id, occ, current, want)
+        written = await do_register(unit, member, member.user_id, occ, current, data.status)
         answer = await _registration_view(unit.conn, member.org_id, occ, member.user_id)
     publish_notices(realtime, written)
     return answer

@@ -2,11 +2,73 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, row, rows
+
+
+@dataclass(frozen=True, slots=True)
+class EventFields:
+    """What a write sets on a series row: its schedule (start, end, zone, rule), its text and its
+    places, and how far its occurrences are laid out."""
+
+    title: str
+    description: str | None
+    html: str | None
+    event_type: str | None
+    start_time: datetime
+    end_time: datetime
+    timezone: str
+    location: str | None
+    meeting_url: str | None
+    max_attendees: int | None
+    registration_required: bool
+    is_public: bool
+    recurrence: str | None
+    materialized_until: datetime | None
+    series_complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow(EventFields):
+    """An event (the series) as stored; `status` 'cancelled' cancels every occurrence."""
+
+    id: UUID
+    org_id: UUID
+    status: str
+    cancel_reason: str | None
+    topic_id: UUID | None
+    created_by: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> EventRow:
+        return cls(**dict(record))
+
+    def fields(self) -> EventFields:
+        return EventFields(**{f.name: getattr(self, f.name) for f in fields(EventFields)})
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceRow:
+    """An occurrence's own schedule (`recurrence_id`: the start its rule gave it)."""
+
+    id: UUID
+    recurrence_id: datetime | None
+    start_time: datetime
+    end_time: datetime
+    status: str
+    times_overridden: bool
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> OccurrenceRow:
+        return cls(**dict(record))
+
 
 # An occurrence as the API shows it, for viewer $2 (their registration, if any).
 _SELECT = """
@@ -62,24 +124,23 @@ ORDER BY start_time = $3 DESC LIMIT 1
 """
 _OCCURRENCE_OF = "SELECT id FROM event_occurrences WHERE org_id = $1 AND event_id = $2 AND id = $3"
 
-_EVENT = """
-SELECT id, org_id, title, description, html, event_type, start_time, end_time, timezone, location, meeting_url,
-       max_attendees, registration_required, is_public, recurrence, materialized_until, series_complete, status,
-       cancel_reason, topic_id, created_by, created_at, updated_at
-FROM events WHERE org_id = $1 AND id = $2
-"""
-_INSERT_EVENT = """
+_EVENT_COLUMNS = """id, org_id, title, description, html, event_type, start_time, end_time, timezone, location,
+    meeting_url, max_attendees, registration_required, is_public, recurrence, materialized_until, series_complete,
+    status, cancel_reason, topic_id, created_by, created_at, updated_at"""
+_EVENT = f"SELECT {_EVENT_COLUMNS} FROM events WHERE org_id = $1 AND id = $2"  # noqa: S608 - column list constant
+_INSERT_EVENT = f"""
 INSERT INTO events (id, org_id, title, description, html, event_type, start_time, end_time, timezone, location,
                     meeting_url, max_attendees, registration_required, is_public, recurrence, materialized_until,
                     series_complete, topic_id, created_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-"""
-_UPDATE_EVENT = """
+RETURNING {_EVENT_COLUMNS}
+"""  # noqa: S608
+_UPDATE_EVENT = f"""
 UPDATE events SET title = $3, description = $4, html = $5, event_type = $6, start_time = $7, end_time = $8,
     timezone = $9, location = $10, meeting_url = $11, max_attendees = $12, registration_required = $13,
     is_public = $14, recurrence = $15, materialized_until = $16, series_complete = $17, updated_at = now()
-WHERE org_id = $1 AND id = $2
-"""
+WHERE org_id = $1 AND id = $2 RETURNING {_EVENT_COLUMNS}
+"""  # noqa: S608
 _SET_TOPIC = "UPDATE events SET topic_id = $3 WHERE org_id = $1 AND id = $2"
 _CANCEL_EVENT = """
 UPDATE events SET status = 'cancelled', cancel_reason = $3, cancelled_at = now(), updated_at = now()
@@ -132,10 +193,8 @@ SELECT id FROM event_occurrences WHERE org_id = $1 AND event_id = $2 AND end_tim
 """
 
 
-def _event_args(e: dict[str, Any]) -> tuple[object, ...]:
-    return (e["title"], e["description"], e["html"], e["event_type"], e["start_time"], e["end_time"],
-            e["timezone"], e["location"], e["meeting_url"], e["max_attendees"], e["registration_required"],
-            e["is_public"], e["recurrence"], e["materialized_until"], e["series_complete"])
+def _event_args(e: EventFields) -> tuple[object, ...]:
+    return tuple(getattr(e, f.name) for f in fields(EventFields))
 
 
 async def list_occurrences(conn: Conn, org_id: UUID, viewer: UUID | None, *, start: datetime, end: datetime | None,
@@ -183,16 +242,22 @@ async def occurrence_of(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id:
     return found
 
 
-async def get_event(conn: Conn, org_id: UUID, event_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_EVENT + (" FOR UPDATE" if for_update else ""), org_id, event_id))
+async def get_event(conn: Conn, org_id: UUID, event_id: UUID, *, for_update: bool = False) -> EventRow | None:
+    found = await conn.fetchrow(_EVENT + (" FOR UPDATE" if for_update else ""), org_id, event_id)
+    return EventRow.from_record(found) if found is not None else None
 
 
-async def insert_event(conn: Conn, event_id: UUID, org_id: UUID, e: dict[str, Any], created_by: UUID | None) -> None:
-    await conn.execute(_INSERT_EVENT, event_id, org_id, *_event_args(e), e.get("topic_id"), created_by)
+async def insert_event(conn: Conn, event_id: UUID, org_id: UUID, e: EventFields, created_by: UUID | None) -> EventRow:
+    stored = await conn.fetchrow(_INSERT_EVENT, event_id, org_id, *_event_args(e), None, created_by)
+    assert stored is not None
+    return EventRow.from_record(stored)
 
 
-async def update_event(conn: Conn, org_id: UUID, event_id: UUID, e: dict[str, Any]) -> None:
-    await conn.execute(_UPDATE_EVENT, org_id, event_id, *_event_args(e))
+async def update_event(conn: Conn, org_id: UUID, event_id: UUID, e: EventFields) -> EventRow:
+    """The row as written; the caller holds its lock, so it is there."""
+    stored = await conn.fetchrow(_UPDATE_EVENT, org_id, event_id, *_event_args(e))
+    assert stored is not None
+    return EventRow.from_record(stored)
 
 
 async def set_topic(conn: Conn, org_id: UUID, event_id: UUID, topic_id: UUID) -> None:
@@ -220,8 +285,8 @@ async def claim_to_extend(conn: Conn, org_id: UUID, horizon: datetime, n: int) -
     return [r["id"] for r in await conn.fetch(_TO_EXTEND, org_id, horizon, n)]
 
 
-async def occurrence_rows(conn: Conn, org_id: UUID, event_id: UUID) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_OCCURRENCES, org_id, event_id))
+async def occurrence_rows(conn: Conn, org_id: UUID, event_id: UUID) -> list[OccurrenceRow]:
+    return [OccurrenceRow.from_record(r) for r in await conn.fetch(_OCCURRENCES, org_id, event_id)]
 
 
 async def insert_occurrences(conn: Conn, org_id: UUID, event_id: UUID, spans: list[tuple[datetime, datetime]]) -> None:

@@ -13,26 +13,13 @@ from quart_schema import validate_querystring, validate_request
 from community.domain.input import Occurrence
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, Event, PageQuery, UserRef
+from community.http.models import Answer, Cursor, Event, PageQuery, UserRef
 from community.http.openapi import answers, optional_auth, problems
 from community.services import event_writes, events, registrations
 
 blueprint = Blueprint("events", __name__)
 ORG = "/api/orgs/<org>/events"
 EVENT = ORG + "/<uuid:event_id>"
-
-
-Text = event_writes.EventText
-
-
-class CancelBody(Body):
-    reason: Text = Field(min_length=1, max_length=1000)
-    occurrence: Occurrence | None = None
-
-
-class RegistrationBody(Body):
-    status: Literal["going", "interested", "not_going"]
-    occurrence: Occurrence | None = None
 
 
 class EventsQuery(PageQuery):
@@ -143,25 +130,22 @@ async def delete_event(org: str, event_id: UUID) -> tuple[str, int]:
 
 @blueprint.post(EVENT + "/cancel")
 @answers(EventAnswer)
-@validate_request(CancelBody)
-async def cancel_event(org: str, event_id: UUID, data: CancelBody) -> dict[str, Any]:
+@validate_request(event_writes.CancelBody)
+async def cancel_event(org: str, event_id: UUID, data: event_writes.CancelBody) -> dict[str, Any]:
     member = await org_member(org)
-    ref = _occurrence(data.occurrence, "body")
     h = current_handles()
-    return {"event": await event_writes.check_cancel_event(h.db, h.publisher, h.realtime, member, event_id,
-                                                           data.reason, ref)}
+    return {"event": await event_writes.check_cancel_event(h.db, h.publisher, h.realtime, member, event_id, data)}
 
 
 @blueprint.put(EVENT + "/registration")
 @answers(RegistrationAnswer)
 @problems(409)
-@validate_request(RegistrationBody)
-async def register(org: str, event_id: UUID, data: RegistrationBody) -> dict[str, Any]:
+@validate_request(registrations.RegistrationBody)
+async def register(org: str, event_id: UUID, data: registrations.RegistrationBody) -> dict[str, Any]:
     member = await org_member(org)
-    ref = _occurrence(data.occurrence, "body")
     h = current_handles()
     return {"registration": await registrations.check_register(h.db, h.publisher, h.realtime, member, event_id,
-                                                               data.status, ref)}
+                                                               data)}
 
 
 @blueprint.delete(EVENT + "/registration")
