@@ -31,7 +31,7 @@ async def access_attachment(conn: Conn, member: OrgMember, upload_id: UUID) -> d
     try:
         if found["post_id"] is not None:
             post = await access_post(conn, member, found["post_id"])
-            if post["deleted_at"] is not None or (post["is_hidden"] and not moderates(member, post["in_mod_scope"])):
+            if post.deleted_at is not None or (post.is_hidden and not moderates(member, post.in_mod_scope)):
                 raise NotFoundError(_NOT_FOUND)
         else:
             await access_conversation(conn, member, found["conversation_id"])

@@ -22,7 +22,7 @@ from community.domain.slugs import slugify, with_suffix
 from community.services.forums import access_forum, viewer_rank
 from community.services.topics import access_topic, check_content
 from community.services.unit import Unit
-from community.services.views import topic_view
+from community.services.views import topic_row_view
 
 _MEMBER = RANK[Role.MEMBER]
 
@@ -61,7 +61,7 @@ async def open_topic(unit: Unit, member: OrgMember, event: dict[str, Any], forum
         content=content, html=check_content(content), author_id=member.user_id, tags=["event"],
         is_announcement=False, excerpt=excerpt(content))
     await forums.bump_counters(unit.conn, member.org_id, forum.id, topics=1, at=created)
-    view = topic_view(await access_topic(unit.conn, member, topic_id))
+    view = topic_row_view(await access_topic(unit.conn, member, topic_id))
     await unit.record(Channel.forum(forum.id), EventType.TOPIC_CREATED,
                       {"topic": view, "forum_id": forum.id, "mentions": []})
     return topic_id

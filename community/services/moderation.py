@@ -10,6 +10,7 @@ from pydantic import Field
 
 from community.db.pool import Conn, Database
 from community.db.queries import forums, moderation, posts
+from community.db.queries.posts import PostRow
 from community.domain.cursors import encode_cursor, next_cursor, seq_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
 from community.domain.events import Channel, EventType
@@ -21,7 +22,7 @@ from community.services.forums import moderates_forum
 from community.services.members import UpdateMemberBody, check_update_in
 from community.services.posts import access_live_post, access_post, delete_post_in
 from community.services.unit import Unit, unit_of_work
-from community.services.views import flag_view, log_entry_view, post_view
+from community.services.views import flag_view, log_entry_view, post_row_view
 
 _NO_FLAG = "No such flag."
 
@@ -49,10 +50,10 @@ async def check_flag_post(db: Database, publisher: Publisher, member: OrgMember,
         return await do_flag_post(unit, member, post, data.reason)
 
 
-async def do_flag_post(unit: Unit, member: OrgMember, post: dict[str, Any], reason: str) -> dict[str, Any]:
+async def do_flag_post(unit: Unit, member: OrgMember, post: PostRow, reason: str) -> dict[str, Any]:
     flag_id = uuid.uuid4()
-    if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post["id"],
-                                        forum_id=post["forum_id"], reporter_id=member.user_id, reason=reason):
+    if not await moderation.insert_flag(unit.conn, flag_id=flag_id, org_id=member.org_id, post_id=post.id,
+                                        forum_id=post.forum_id, reporter_id=member.user_id, reason=reason):
         raise ConflictError("You have already flagged this post.")
     return flag_view(await access_flag(unit.conn, member, flag_id))
 
@@ -104,24 +105,24 @@ async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMemb
         return await do_resolve_flag(unit, member, flag, post, action=data.action, note=data.note)
 
 
-async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], post: dict[str, Any], *, action: str,
+async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], post: PostRow, *, action: str,
                           note: str | None) -> dict[str, Any]:
     if action == "dismiss":
         await moderation.resolve_flag(unit.conn, member.org_id, flag["id"], status="dismissed", resolution="dismiss",
                                       resolved_by=member.user_id)
     else:
-        await moderation.resolve_post_flags(unit.conn, member.org_id, post["id"], resolution=action,
+        await moderation.resolve_post_flags(unit.conn, member.org_id, post.id, resolution=action,
                                             resolved_by=member.user_id)
         if action == "hide":
-            await posts.set_hidden(unit.conn, member.org_id, post["id"], True)
-            hidden = await access_post(unit.conn, member, post["id"])
-            await unit.record(Channel.topic(post["topic_id"]), EventType.POST_UPDATED,
-                              {"post": {**post_view(hidden), "my_reactions": []}, "topic_id": post["topic_id"],
-                               "forum_id": post["forum_id"], "mentions": [], "reply_to_user_id": None})
+            await posts.set_hidden(unit.conn, member.org_id, post.id, True)
+            hidden = await access_post(unit.conn, member, post.id)
+            await unit.record(Channel.topic(post.topic_id), EventType.POST_UPDATED,
+                              {"post": {**post_row_view(hidden), "my_reactions": []}, "topic_id": post.topic_id,
+                               "forum_id": post.forum_id, "mentions": [], "reply_to_user_id": None})
         else:
             await delete_post_in(unit, member, post)
     await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=f"flag_{action}",
-                                target_type="post", target_id=post["id"],
+                                target_type="post", target_id=post.id,
                                 details={"flag_id": flag["id"], "reason": flag["reason"], "note": note})
     return flag_view(await access_flag(unit.conn, member, flag["id"]))
 

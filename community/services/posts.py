@@ -20,6 +20,7 @@ from pydantic import Field
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, moderation, posts, topics, users
 from community.db.queries.activity import NewEvent, Written
+from community.db.queries.posts import PostRow
 from community.domain.errors import (
     ConflictError,
     ForbiddenError,
@@ -40,29 +41,29 @@ from community.services.files import attach, attachment_view, inspect_attachment
 from community.services.forums import can_see, moderates
 from community.services.topics import POSTING_TOO_FAST, check_content, check_size, posting_key, posting_limit
 from community.services.unit import Unit, unit_of_work
-from community.services.views import post_view, revision_view
+from community.services.views import post_row_view, post_view, revision_view
 
 _NOT_FOUND = "No such post."
 
 
-async def access_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+async def access_post(conn: Conn, member: OrgMember, post_id: UUID) -> PostRow:
     """The only loader of a post: missing and in a forum the caller cannot see are the same 404."""
     post = await posts.get_post(conn, member.org_id, post_id, member.user_id)
-    if post is None or not can_see(member, post["forum_view_rank"]):
+    if post is None or not can_see(member, post.forum_view_rank):
         raise NotFoundError(_NOT_FOUND)
     return post
 
 
-async def access_live_post(conn: Conn, member: OrgMember, post_id: UUID) -> dict[str, Any]:
+async def access_live_post(conn: Conn, member: OrgMember, post_id: UUID) -> PostRow:
     """As access_post; a deleted post is a 404 too."""
     post = await access_post(conn, member, post_id)
-    if post["deleted_at"] is not None:
+    if post.deleted_at is not None:
         raise NotFoundError(_NOT_FOUND)
     return post
 
 
-def _view(post: dict[str, Any], member: OrgMember) -> dict[str, Any]:
-    return post_view(post, moderator=moderates(member, post["in_mod_scope"]))
+def _view(post: PostRow, member: OrgMember) -> dict[str, Any]:
+    return post_row_view(post, moderator=moderates(member, post.in_mod_scope))
 
 
 async def read_post(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
@@ -73,7 +74,7 @@ async def read_post(db: Database, member: OrgMember, post_id: UUID) -> dict[str,
 async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         post = await access_live_post(conn, member, post_id)
-        if post["is_hidden"] and not moderates(member, post["in_mod_scope"]):
+        if post.is_hidden and not moderates(member, post.in_mod_scope):
             raise NotFoundError(_NOT_FOUND)
         found = await posts.list_revisions(conn, member.org_id, post_id)
     return {"revisions": [revision_view(r) for r in found]}
@@ -81,7 +82,8 @@ async def list_revisions(db: Database, member: OrgMember, post_id: UUID) -> dict
 
 @dataclass(frozen=True)
 class ReplyTarget:
-    """What the checks of a reply read, in one statement (`access_reply_target`)."""
+    """What the checks of a reply read, in one statement (`access_reply_target`). The rows stay as
+    read: a reply is a hot write, and what it shows is built from them once (`post_view`)."""
 
     author: dict[str, Any]  # display_name, avatar_url, and `now`: the database's clock
     topic: dict[str, Any]
@@ -224,11 +226,11 @@ async def _store_mentions(conn: Conn, member: OrgMember, post_id: UUID, content:
     return mentioned
 
 
-async def _record(unit: Unit, event: EventType, post: dict[str, Any], member: OrgMember, **extra: Any) -> None:
+async def _record(unit: Unit, event: EventType, post: PostRow, member: OrgMember, **extra: Any) -> None:
     # Broadcast payloads carry no viewer-specific state.
-    view = {**post_view(post), "my_reactions": []}
-    await unit.record(Channel.topic(post["topic_id"]), event,
-                      {"post": view, "topic_id": post["topic_id"], "forum_id": post["forum_id"], **extra})
+    view = {**post_row_view(post), "my_reactions": []}
+    await unit.record(Channel.topic(post.topic_id), event,
+                      {"post": view, "topic_id": post.topic_id, "forum_id": post.forum_id, **extra})
 
 
 class EditPostBody(Body):
@@ -243,27 +245,27 @@ async def check_edit_post(db: Database, publisher: Publisher, member: OrgMember,
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
-        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
+        check_unlocked(member, post.topic_is_locked, post.in_mod_scope)
         post = await do_edit_post(unit, member, post, content, html=html, is_mod=is_mod)
     return _view(post, member)
 
 
-async def do_edit_post(unit: Unit, member: OrgMember, post: dict[str, Any], content: str, *, html: str,
-                       is_mod: bool) -> dict[str, Any]:
+async def do_edit_post(unit: Unit, member: OrgMember, post: PostRow, content: str, *, html: str,
+                       is_mod: bool) -> PostRow:
     """The post as edited (read back); the revision, mentions and a moderator's log entry with it."""
-    post_id = post["id"]
+    post_id = post.id
     await posts.edit_post(unit.conn, member.org_id, post_id, editor_id=member.user_id, content=content, html=html)
-    mentions = await _store_mentions(unit.conn, member, post_id, content, post["forum_view_rank"])
-    if is_mod and post["author_id"] != member.user_id:
+    mentions = await _store_mentions(unit.conn, member, post_id, content, post.forum_view_rank)
+    if is_mod and post.author_id != member.user_id:
         await _log(unit, member, "edit_post", post)
     post = await access_post(unit.conn, member, post_id)
     await _record(unit, EventType.POST_UPDATED, post, member, mentions=mentions, reply_to_user_id=None)
     return post
 
 
-def _check_author_or_mod(member: OrgMember, post: dict[str, Any]) -> bool:
-    is_mod = moderates(member, post["in_mod_scope"])
-    if not is_mod and (post["author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
+def _check_author_or_mod(member: OrgMember, post: PostRow) -> bool:
+    is_mod = moderates(member, post.in_mod_scope)
+    if not is_mod and (post.author_id != member.user_id or not member.can(Perm.CREATE_POST)):
         raise ForbiddenError("Only the author or a moderator changes this post.")
     return is_mod
 
@@ -279,33 +281,33 @@ async def check_delete_post(db: Database, publisher: Publisher, member: OrgMembe
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         is_mod = _check_author_or_mod(member, post)
-        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
+        check_unlocked(member, post.topic_is_locked, post.in_mod_scope)
         await do_delete_post(unit, member, post, is_mod=is_mod)
 
 
-async def do_delete_post(unit: Unit, member: OrgMember, post: dict[str, Any], *, is_mod: bool) -> None:
+async def do_delete_post(unit: Unit, member: OrgMember, post: PostRow, *, is_mod: bool) -> None:
     await delete_post_in(unit, member, post)
-    if is_mod and post["author_id"] != member.user_id:
+    if is_mod and post.author_id != member.user_id:
         await _log(unit, member, "delete_post", post)
 
 
-async def delete_post_in(unit: Unit, member: OrgMember, post: dict[str, Any]) -> None:
+async def delete_post_in(unit: Unit, member: OrgMember, post: PostRow) -> None:
     """Soft delete inside the caller's unit; counters move with it (topic row locked first)."""
-    await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
-    post = await access_post(unit.conn, member, post["id"])  # its forum, read under the topic lock
-    if not await posts.soft_delete_post(unit.conn, member.org_id, post["id"], member.user_id):
+    await topics.lock_topic(unit.conn, member.org_id, post.topic_id)
+    post = await access_post(unit.conn, member, post.id)  # its forum, read under the topic lock
+    if not await posts.soft_delete_post(unit.conn, member.org_id, post.id, member.user_id):
         return
-    await topics.refresh_replies(unit.conn, member.org_id, post["topic_id"], -1)
-    await forums.bump_counters(unit.conn, member.org_id, post["forum_id"], posts=-1)
-    await forums.refresh_last_post(unit.conn, member.org_id, post["forum_id"])
-    await unit.record(Channel.topic(post["topic_id"]), EventType.POST_DELETED,
-                      {"post_id": post["id"], "topic_id": post["topic_id"], "forum_id": post["forum_id"]})
+    await topics.refresh_replies(unit.conn, member.org_id, post.topic_id, -1)
+    await forums.bump_counters(unit.conn, member.org_id, post.forum_id, posts=-1)
+    await forums.refresh_last_post(unit.conn, member.org_id, post.forum_id)
+    await unit.record(Channel.topic(post.topic_id), EventType.POST_DELETED,
+                      {"post_id": post.id, "topic_id": post.topic_id, "forum_id": post.forum_id})
 
 
-async def _log(unit: Unit, member: OrgMember, action: str, post: dict[str, Any], **details: Any) -> None:
+async def _log(unit: Unit, member: OrgMember, action: str, post: PostRow, **details: Any) -> None:
     await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=action,
-                                target_type="post", target_id=post["id"],
-                                details={"topic_id": post["topic_id"], "author_id": post["author_id"], **details})
+                                target_type="post", target_id=post.id,
+                                details={"topic_id": post.topic_id, "author_id": post.author_id, **details})
 
 
 async def check_react(db: Database, publisher: Publisher, member: OrgMember, post_id: UUID, emoji: str, *,
@@ -315,19 +317,18 @@ async def check_react(db: Database, publisher: Publisher, member: OrgMember, pos
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
         member.require(Perm.REACT)
-        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
+        check_unlocked(member, post.topic_is_locked, post.in_mod_scope)
         post = await do_react(unit, member, post, emoji, add=add)
     return _view(post, member)
 
 
-async def do_react(unit: Unit, member: OrgMember, post: dict[str, Any], emoji: str, *,
-                   add: bool) -> dict[str, Any]:
+async def do_react(unit: Unit, member: OrgMember, post: PostRow, emoji: str, *, add: bool) -> PostRow:
     """The post as it is now; an event only when the reaction changed."""
     assert member.user_id is not None
     change = posts.add_reaction if add else posts.remove_reaction
-    if not await change(unit.conn, member.org_id, post["id"], member.user_id, emoji):
+    if not await change(unit.conn, member.org_id, post.id, member.user_id, emoji):
         return post
-    post = await access_post(unit.conn, member, post["id"])
+    post = await access_post(unit.conn, member, post.id)
     await _record(unit, EventType.REACTION_ADDED if add else EventType.REACTION_REMOVED, post, member,
                   emoji=emoji, user_id=member.user_id)
     return post
@@ -338,19 +339,19 @@ async def check_mark_solution(db: Database, publisher: Publisher, member: OrgMem
     """The topic's author (who may still post) or a moderator of its forum; never a hidden post."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         post = await access_live_post(unit.conn, member, post_id)
-        is_mod = moderates(member, post["in_mod_scope"])
-        if not is_mod and (post["topic_author_id"] != member.user_id or not member.can(Perm.CREATE_POST)):
+        is_mod = moderates(member, post.in_mod_scope)
+        if not is_mod and (post.topic_author_id != member.user_id or not member.can(Perm.CREATE_POST)):
             raise ForbiddenError("Only the topic's author or a moderator marks the solution.")
-        check_unlocked(member, post["topic_is_locked"], post["in_mod_scope"])
-        if post["is_hidden"]:
+        check_unlocked(member, post.topic_is_locked, post.in_mod_scope)
+        if post.is_hidden:
             raise ConflictError("A hidden post cannot be the solution.")
         post = await do_mark_solution(unit, member, post)
     return _view(post, member)
 
 
-async def do_mark_solution(unit: Unit, member: OrgMember, post: dict[str, Any]) -> dict[str, Any]:
-    await topics.lock_topic(unit.conn, member.org_id, post["topic_id"])
-    await posts.mark_solution(unit.conn, member.org_id, post["topic_id"], post["id"])
-    post = await access_post(unit.conn, member, post["id"])
+async def do_mark_solution(unit: Unit, member: OrgMember, post: PostRow) -> PostRow:
+    await topics.lock_topic(unit.conn, member.org_id, post.topic_id)
+    await posts.mark_solution(unit.conn, member.org_id, post.topic_id, post.id)
+    post = await access_post(unit.conn, member, post.id)
     await _record(unit, EventType.POST_SOLUTION_MARKED, post, member)
     return post

@@ -18,6 +18,7 @@ from community.actors.view_counter import ViewCounter
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database, Query
 from community.db.queries import forums, members, moderation, orgs, posts, reads, topics
 from community.db.queries.forums import ForumRow
+from community.db.queries.topics import TopicRow
 from community.domain.cursors import encode_cursor, next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, PayloadTooLargeError, RateLimitedError
 from community.domain.events import Channel, EventType
@@ -32,7 +33,7 @@ from community.ratelimit import RateLimiter
 from community.services.forums import access_forum, can_see, moderates, moderates_forum
 from community.services.orgs import caller_from_context
 from community.services.unit import Unit, unit_of_work
-from community.services.views import post_view, topic_view
+from community.services.views import post_view, topic_row_view, topic_view
 
 _NOT_FOUND = "No such topic."
 
@@ -58,11 +59,14 @@ class UpdateTopicBody(Body):
     _tags = field_validator("tags")(normalise_tags)
 
 
-async def access_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> dict[str, Any]:
+async def access_topic(conn: Conn, member: OrgMember, topic_id: UUID, *, lock: bool = False) -> TopicRow:
     """The only loader of a topic: missing and in a forum the caller cannot see are the same 404."""
     if lock and not await topics.lock_topic(conn, member.org_id, topic_id):
         raise NotFoundError(_NOT_FOUND)
-    return _visible(member, await topics.get_topic(conn, member.org_id, topic_id, member.user_id))
+    topic = await topics.get_topic(conn, member.org_id, topic_id, member.user_id)
+    if topic is None or not can_see(member, topic.forum_view_rank):
+        raise NotFoundError(_NOT_FOUND)
+    return topic
 
 
 def topic_in_context(topic_id: UUID) -> Query:
@@ -71,20 +75,17 @@ def topic_in_context(topic_id: UUID) -> Query:
 
 
 def access_topic_row(member: OrgMember, found: dict[str, Any] | None) -> dict[str, Any]:
-    """`access_topic`'s rule on the row `topic_in_context` read in the caller's own statement."""
-    return _visible(member, found)
-
-
-def _visible(member: OrgMember, topic: dict[str, Any] | None) -> dict[str, Any]:
-    if topic is None or not can_see(member, topic["forum_view_rank"]):
+    """`access_topic`'s rule on the row `topic_in_context` read in the caller's own statement. The row
+    stays as read: the topic page's one statement turns it straight into its view."""
+    if found is None or not can_see(member, found["forum_view_rank"]):
         raise NotFoundError(_NOT_FOUND)
-    return topic
+    return found
 
 
 async def read_topic_view(db: Database, member: OrgMember, topic_id: UUID) -> dict[str, Any]:
     """The topic as the API shows it, if the caller may see its forum (realtime subscriptions use this)."""
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        return topic_view(await access_topic(conn, member, topic_id))
+        return topic_row_view(await access_topic(conn, member, topic_id))
 
 
 async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, topic_id: UUID, *,
@@ -98,8 +99,9 @@ async def read_topic_page(db: Database, views: ViewCounter, member: OrgMember, t
                                              limit=limit + 1)
         state = None
         if member.is_member and member.user_id is not None:
-            state = await reads.topic_read(conn, member.org_id, member.user_id, topic["id"])
-    return with_views(views, member.org_id, _topic_page(member, topic, found, limit, state), opened=cursor is None)
+            state = await reads.topic_read(conn, member.org_id, member.user_id, topic.id)
+    page = _topic_page(member, topic_row_view(topic), topic.in_mod_scope, found, limit, state)
+    return with_views(views, member.org_id, page, opened=cursor is None)
 
 
 async def read_topic_page_as(db: Database, views: ViewCounter, caller: Caller, ref: str, topic_id: UUID, *,
@@ -134,8 +136,8 @@ async def read_topic_base_as(db: Database, caller: Caller, ref: str, topic_id: U
     if principal is None:
         return None
     topic, found, state = results
-    topic = _visible(member, topic)  # access_topic's rule, on the row this statement read
-    return principal, member.org_id, _topic_page(member, topic, found, limit,
+    topic = access_topic_row(member, topic)  # access_topic's rule, on the row this statement read
+    return principal, member.org_id, _topic_page(member, topic_view(topic), topic["in_mod_scope"], found, limit,
                                                  state if member.is_member else None)
 
 
@@ -154,13 +156,14 @@ def count_view(views: ViewCounter, org_id: UUID, topic_id: UUID, *, opened: bool
     return views.pending(org_id, topic_id)
 
 
-def _topic_page(member: OrgMember, topic: dict[str, Any], found: list[dict[str, Any]], limit: int,
-                state: dict[str, Any] | None) -> dict[str, Any]:
-    """`state`: the member's read position and previous visit (None for readers without a membership)."""
-    mod = moderates(member, topic["in_mod_scope"])
+def _topic_page(member: OrgMember, topic: dict[str, Any], in_mod_scope: bool, found: list[dict[str, Any]],
+                limit: int, state: dict[str, Any] | None) -> dict[str, Any]:
+    """`topic`: its view; `state`: the member's read position and previous visit (None for readers
+    without a membership)."""
+    mod = moderates(member, in_mod_scope)
     page = found[:limit]
     key = (page[-1]["created_at"], page[-1]["id"]) if page else None
-    return {"topic": topic_view(topic), "posts": [post_view(p, moderator=mod) for p in page],
+    return {"topic": topic, "posts": [post_view(p, moderator=mod) for p in page],
             "next_cursor": next_cursor(found, limit, key),
             "read": read_view(state) if state is not None else None,
             "last_visit_at": state["previous_visit_at"] if state is not None else None}
@@ -235,7 +238,7 @@ async def do_create_topic(unit: Unit, member: OrgMember, forum: ForumRow, data: 
         html=html, author_id=member.user_id, tags=data.tags or [], is_announcement=data.is_announcement,
         excerpt=excerpt_of_html(html))
     await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=1, at=created)
-    view = topic_view(await access_topic(unit.conn, member, topic_id))
+    view = topic_row_view(await access_topic(unit.conn, member, topic_id))
     mentions = await posts.resolve_mentions(unit.conn, member.org_id, extract_mentions(data.content),
                                             forum.view_rank)
     payload = {"topic": view, "forum_id": forum_id, "mentions": mentions}
@@ -269,41 +272,41 @@ async def check_update_topic(db: Database, publisher: Publisher, member: OrgMemb
         fields.update(html=html, excerpt=excerpt_of_html(html))
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await access_topic(unit.conn, member, topic_id, lock=True)
-        is_mod = moderates(member, topic["in_mod_scope"])
+        is_mod = moderates(member, topic.in_mod_scope)
         _check_edit(member, topic, fields, is_mod)
-        if changes.forum_id not in (None, topic["forum_id"]):
+        if changes.forum_id not in (None, topic.forum_id):
             await _check_move(unit.conn, member, fields["forum_id"])
         else:
             fields.pop("forum_id", None)
         return await do_update_topic(unit, member, topic, fields, is_mod=is_mod)
 
 
-async def do_update_topic(unit: Unit, member: OrgMember, topic: dict[str, Any], fields: dict[str, Any], *,
+async def do_update_topic(unit: Unit, member: OrgMember, topic: TopicRow, fields: dict[str, Any], *,
                           is_mod: bool) -> dict[str, Any]:
     """`fields`: the columns to change (a `forum_id` only when the topic moves)."""
-    if fields.get("title") is not None and fields["title"] != topic["title"]:
-        fields["slug"] = await _free_slug(unit.conn, member.org_id, topic["forum_id"], fields["title"])
-    await topics.update_topic(unit.conn, member.org_id, topic["id"], fields, member.user_id)
+    if fields.get("title") is not None and fields["title"] != topic.title:
+        fields["slug"] = await _free_slug(unit.conn, member.org_id, topic.forum_id, fields["title"])
+    await topics.update_topic(unit.conn, member.org_id, topic.id, fields, member.user_id)
     moved = "forum_id" in fields
     if moved:
         await _move(unit, member, topic, fields["forum_id"])
-    view = topic_view(await access_topic(unit.conn, member, topic["id"]))
-    await unit.record(Channel.topic(topic["id"]), EventType.TOPIC_MOVED if moved else EventType.TOPIC_UPDATED,
-                      {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic["forum_id"]})
-    if fields.get("is_announcement") and not topic["is_announcement"]:
+    view = topic_row_view(await access_topic(unit.conn, member, topic.id))
+    await unit.record(Channel.topic(topic.id), EventType.TOPIC_MOVED if moved else EventType.TOPIC_UPDATED,
+                      {"topic": view, "forum_id": view["forum_id"], "previous_forum_id": topic.forum_id})
+    if fields.get("is_announcement") and not topic.is_announcement:
         await _announce(unit, view, await access_forum(unit.conn, member, view["forum_id"]))
     await _log_moderation(unit, member, topic, fields, is_mod)
     return view
 
 
-def _check_edit(member: OrgMember, topic: dict[str, Any], changes: dict[str, Any], is_mod: bool) -> None:
+def _check_edit(member: OrgMember, topic: TopicRow, changes: dict[str, Any], is_mod: bool) -> None:
     if is_mod:
         return
-    if topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC):
+    if topic.author_id != member.user_id or not member.can(Perm.CREATE_TOPIC):
         raise ForbiddenError("Only the author or a moderator edits this topic.")
     if any(changes.get(f) is not None for f in _MOD_FIELDS):
         raise ForbiddenError("Only moderators pin, lock, announce or move topics.")
-    if topic["is_locked"]:
+    if topic.is_locked:
         raise ForbiddenError("This topic is locked.")
 
 
@@ -313,53 +316,53 @@ async def _check_move(conn: Conn, member: OrgMember, target_id: UUID) -> None:
         raise ForbiddenError("You do not moderate the target forum.")
 
 
-async def _move(unit: Unit, member: OrgMember, topic: dict[str, Any], target_id: UUID) -> None:
-    for forum_id in sorted([topic["forum_id"], target_id]):  # one lock order: no deadlock between movers
+async def _move(unit: Unit, member: OrgMember, topic: TopicRow, target_id: UUID) -> None:
+    for forum_id in sorted([topic.forum_id, target_id]):  # one lock order: no deadlock between movers
         await access_forum(unit.conn, member, forum_id, for_update=True)
-    slug = await _free_slug(unit.conn, member.org_id, target_id, topic["title"], current=topic["slug"])
-    await topics.set_forum(unit.conn, member.org_id, topic["id"], target_id, slug)
-    n = topic["reply_count"]
-    await forums.bump_counters(unit.conn, member.org_id, topic["forum_id"], topics=-1, posts=-n)
-    await forums.refresh_last_post(unit.conn, member.org_id, topic["forum_id"])
-    await forums.bump_counters(unit.conn, member.org_id, target_id, topics=1, posts=n, at=topic["last_activity_at"])
+    slug = await _free_slug(unit.conn, member.org_id, target_id, topic.title, current=topic.slug)
+    await topics.set_forum(unit.conn, member.org_id, topic.id, target_id, slug)
+    n = topic.reply_count
+    await forums.bump_counters(unit.conn, member.org_id, topic.forum_id, topics=-1, posts=-n)
+    await forums.refresh_last_post(unit.conn, member.org_id, topic.forum_id)
+    await forums.bump_counters(unit.conn, member.org_id, target_id, topics=1, posts=n, at=topic.last_activity_at)
 
 
-async def _log_moderation(unit: Unit, member: OrgMember, topic: dict[str, Any], changes: dict[str, Any],
+async def _log_moderation(unit: Unit, member: OrgMember, topic: TopicRow, changes: dict[str, Any],
                           is_mod: bool) -> None:
     if not is_mod:
         return
-    done = {f: changes[f] for f in _MOD_FIELDS if changes.get(f) is not None and changes[f] != topic[f]}
-    if topic["author_id"] != member.user_id and any(changes.get(f) is not None for f in ("title", "content", "tags")):
+    done = {f: changes[f] for f in _MOD_FIELDS if changes.get(f) is not None and changes[f] != getattr(topic, f)}
+    if topic.author_id != member.user_id and any(changes.get(f) is not None for f in ("title", "content", "tags")):
         done["edited"] = True
     for action, value in done.items():
         name = "move_topic" if action == "forum_id" else "edit_topic" if action == "edited" else f"set_{action}"
         await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=name,
-                                    target_type="topic", target_id=topic["id"], details={"value": value})
+                                    target_type="topic", target_id=topic.id, details={"value": value})
 
 
 async def check_delete_topic(db: Database, publisher: Publisher, member: OrgMember, topic_id: UUID) -> None:
     """Its author (who may still post; not once it is locked) or a moderator of its forum."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         topic = await access_topic(unit.conn, member, topic_id, lock=True)
-        is_mod = moderates(member, topic["in_mod_scope"])
-        if not is_mod and (topic["author_id"] != member.user_id or not member.can(Perm.CREATE_TOPIC)):
+        is_mod = moderates(member, topic.in_mod_scope)
+        if not is_mod and (topic.author_id != member.user_id or not member.can(Perm.CREATE_TOPIC)):
             raise ForbiddenError("Only the author or a moderator deletes this topic.")
-        if not is_mod and topic["is_locked"]:
+        if not is_mod and topic.is_locked:
             raise ForbiddenError("This topic is locked.")
         await do_delete_topic(unit, member, topic, is_mod=is_mod)
 
 
-async def do_delete_topic(unit: Unit, member: OrgMember, topic: dict[str, Any], *, is_mod: bool) -> None:
-    topic_id, forum_id = topic["id"], topic["forum_id"]
+async def do_delete_topic(unit: Unit, member: OrgMember, topic: TopicRow, *, is_mod: bool) -> None:
+    topic_id, forum_id = topic.id, topic.forum_id
     await topics.delete_topic(unit.conn, member.org_id, topic_id)
-    await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic["reply_count"])
+    await forums.bump_counters(unit.conn, member.org_id, forum_id, topics=-1, posts=-topic.reply_count)
     await forums.refresh_last_post(unit.conn, member.org_id, forum_id)
     payload = {"topic_id": topic_id, "forum_id": forum_id}
     await unit.record(Channel.topic(topic_id), EventType.TOPIC_DELETED, payload)
     await unit.record(Channel.forum(forum_id), EventType.TOPIC_DELETED, payload)
-    if is_mod and topic["author_id"] != member.user_id:
+    if is_mod and topic.author_id != member.user_id:
         await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action="delete_topic",
-                                    target_type="topic", target_id=topic_id, details={"title": topic["title"]})
+                                    target_type="topic", target_id=topic_id, details={"title": topic.title})
 
 
 async def _free_slug(conn: Conn, org_id: UUID, forum_id: UUID, title: str, *, current: str | None = None) -> str:

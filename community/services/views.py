@@ -7,6 +7,8 @@ from typing import Any
 from community.db.queries.forums import ForumRow
 from community.db.queries.invitations import InvitationRow
 from community.db.queries.members import MemberRow
+from community.db.queries.posts import PostRow
+from community.db.queries.topics import TopicRow
 
 
 def user_view(user: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +55,8 @@ def forum_view(forum: ForumRow) -> dict[str, Any]:
 
 
 def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
-    """A topic; listings (`full=False`) carry the stored excerpt instead of the content and html."""
+    """A topic row as read (the one-statement topic page, listings); listings (`full=False`) carry the
+    stored excerpt instead of the content and html."""
     keys = ("id", "forum_id", "title", "slug", "tags", "is_pinned", "is_locked", "is_announcement", "view_count",
             "reply_count", "last_reply_at", "last_reply_by", "last_activity_at", "solution_post_id", "edit_count",
             "last_edited_at", "created_at")
@@ -66,8 +69,23 @@ def topic_view(topic: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
     return view
 
 
+def topic_row_view(topic: TopicRow) -> dict[str, Any]:
+    """`topic_view` of a topic loaded through `access_topic`."""
+    author = ({"id": topic.author_id, "display_name": topic.display_name, "avatar_url": topic.avatar_url}
+              if topic.author_id else None)
+    return {"id": topic.id, "forum_id": topic.forum_id, "title": topic.title, "slug": topic.slug,
+            "tags": list(topic.tags), "is_pinned": topic.is_pinned, "is_locked": topic.is_locked,
+            "is_announcement": topic.is_announcement, "view_count": topic.view_count,
+            "reply_count": topic.reply_count, "last_reply_at": topic.last_reply_at,
+            "last_reply_by": topic.last_reply_by, "last_activity_at": topic.last_activity_at,
+            "solution_post_id": topic.solution_post_id, "edit_count": topic.edit_count,
+            "last_edited_at": topic.last_edited_at, "created_at": topic.created_at, "author": author,
+            "content": topic.content, "html": topic.html}
+
+
 def post_view(post: dict[str, Any], *, moderator: bool = False) -> dict[str, Any]:
-    """A post. Deleted posts are placeholders; hidden ones are blank to everyone but moderators."""
+    """A post row as read (the topic page, a reply as written). Deleted posts are placeholders; hidden
+    ones are blank to everyone but moderators."""
     deleted = post["deleted_at"] is not None
     blank = deleted or (post["is_hidden"] and not moderator)
     return {"id": post["id"], "topic_id": post["topic_id"], "parent_id": post["parent_id"],
@@ -78,6 +96,21 @@ def post_view(post: dict[str, Any], *, moderator: bool = False) -> dict[str, Any
             "created_at": post["created_at"], "last_edited_at": post["last_edited_at"],
             "is_deleted": deleted, "is_hidden": post["is_hidden"],
             "attachments": [] if blank else list(post.get("attachments") or [])}
+
+
+def post_row_view(post: PostRow, *, moderator: bool = False) -> dict[str, Any]:
+    """`post_view` of a post loaded through `access_post`."""
+    deleted = post.deleted_at is not None
+    blank = deleted or (post.is_hidden and not moderator)
+    author = (None if deleted or not post.author_id
+              else {"id": post.author_id, "display_name": post.display_name, "avatar_url": post.avatar_url})
+    return {"id": post.id, "topic_id": post.topic_id, "parent_id": post.parent_id, "author": author,
+            "content": "" if blank else post.content, "html": "" if blank else post.html,
+            "is_solution": post.is_solution, "reactions": {} if blank else post.reactions,
+            "my_reactions": list(post.my_reactions), "edit_count": post.edit_count,
+            "created_at": post.created_at, "last_edited_at": post.last_edited_at,
+            "is_deleted": deleted, "is_hidden": post.is_hidden,
+            "attachments": [] if blank else list(post.attachments or [])}
 
 
 def revision_view(revision: dict[str, Any]) -> dict[str, Any]:

@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, FromContext, Query, row, rows
+from community.db.pool import Conn, Database, FromContext, Query, Record, rows
 from community.db.queries.activity import NewEvent, Written, write_statement
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """A post as `access_post` loads it: the stored row with its author's name and avatar, the viewer's
+    own reactions, its topic's forum, author and lock, its forum's `view_rank` and `path`, and whether
+    the viewer moderates there (`in_mod_scope`)."""
+
+    id: UUID
+    org_id: UUID
+    topic_id: UUID
+    parent_id: UUID | None
+    author_id: UUID | None
+    display_name: str | None
+    avatar_url: str | None
+    content: str
+    html: str
+    is_solution: bool
+    reactions: Mapping[str, int]
+    edit_count: int
+    last_edited_at: datetime | None
+    is_hidden: bool
+    deleted_at: datetime | None
+    created_at: datetime
+    attachments: list[dict[str, Any]] | None
+    my_reactions: tuple[str, ...]
+    forum_id: UUID
+    topic_author_id: UUID | None
+    topic_is_locked: bool
+    forum_view_rank: int
+    forum_path: tuple[UUID, ...]
+    in_mod_scope: bool
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> PostRow:
+        return cls(**{**dict(record), "my_reactions": tuple(record["my_reactions"]),
+                      "forum_path": tuple(record["forum_path"])})
 
 # $1 org, $2 the viewer (for my_reactions); everything a post view needs, in one row.
 _SELECT = """
@@ -98,8 +136,9 @@ INSERT INTO post_mentions (org_id, post_id, user_id) SELECT $1, $2, unnest($3::u
 """
 
 
-async def get_post(conn: Conn, org_id: UUID, post_id: UUID, viewer: UUID | None) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, viewer, post_id))
+async def get_post(conn: Conn, org_id: UUID, post_id: UUID, viewer: UUID | None) -> PostRow | None:
+    record = await conn.fetchrow(_GET, org_id, viewer, post_id)
+    return PostRow.from_record(record) if record is not None else None
 
 
 def get_post_query(org_id: UUID | FromContext, post_id: UUID | None, viewer: UUID | FromContext | None) -> Query:

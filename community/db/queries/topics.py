@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, row, rows
+from community.db.pool import Conn, FromContext, Query, Record, rows
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    """A topic as `access_topic` loads it: the stored row with its author's name and avatar, its forum's
+    `view_rank` and `path`, the solution's id and whether the viewer moderates there (`in_mod_scope`)."""
+
+    id: UUID
+    org_id: UUID
+    forum_id: UUID
+    title: str
+    slug: str
+    content: str
+    html: str
+    excerpt: str
+    author_id: UUID | None
+    display_name: str | None
+    avatar_url: str | None
+    is_pinned: bool
+    is_locked: bool
+    is_announcement: bool
+    view_count: int
+    reply_count: int
+    last_reply_at: datetime | None
+    last_reply_by: UUID | None
+    last_activity_at: datetime
+    tags: tuple[str, ...]
+    edit_count: int
+    last_edited_at: datetime | None
+    created_at: datetime
+    forum_view_rank: int
+    forum_path: tuple[UUID, ...]
+    solution_post_id: UUID | None
+    in_mod_scope: bool
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> TopicRow:
+        return cls(**{**dict(record), "tags": tuple(record["tags"]), "forum_path": tuple(record["forum_path"])})
 
 _SELECT = """
 SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.excerpt, t.author_id,
@@ -69,8 +109,9 @@ def get_topic_query(org_id: UUID | FromContext, topic_id: UUID, viewer: UUID | F
     return Query("fetchrow", _GET, (org_id, topic_id, viewer))
 
 
-async def get_topic(conn: Conn, org_id: UUID, topic_id: UUID, viewer: UUID | None) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, topic_id, viewer))
+async def get_topic(conn: Conn, org_id: UUID, topic_id: UUID, viewer: UUID | None) -> TopicRow | None:
+    record = await conn.fetchrow(_GET, org_id, topic_id, viewer)
+    return TopicRow.from_record(record) if record is not None else None
 
 
 async def lock_topic(conn: Conn, org_id: UUID, topic_id: UUID) -> bool:
