@@ -104,25 +104,24 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
     await topics.check_update_topic(h.db, h.publisher, who["dev"], welcome["id"],
                                     topics.UpdateTopicBody(is_pinned=True))
     hi = await posts.check_create_post(h.db, h.publisher, h.limiter, who["farid"], welcome["id"],
-                                       content="Happy to be here!",
-                                       parent_id=None)
+                                       posts.CreatePostBody(content="Happy to be here!"))
     await posts.check_create_post(h.db, h.publisher, h.limiter, who["ana"], welcome["id"],
-                                  content="Welcome @faridhaddad 🎉",
-                                  parent_id=hi["id"])
+                                  posts.CreatePostBody(content="Welcome @faridhaddad 🎉", parent_id=hi["id"]))
     for name in ("grace", "hugo", "ines", "keiko"):
         await posts.check_react(h.db, h.publisher, who[name], hi["id"], "🎉", add=True)
 
     question = await _topic(h, who["grace"], start,
         title="How do I invite my team?", tags=["invitations", "how-to"],
         content="I created an organization. How do I get my colleagues in?")
-    wrong = await posts.check_create_post(h.db, h.publisher, h.limiter, who["hugo"], question["id"], parent_id=None,
-                                          content="Maybe send them the link to the org page?")
-    await posts.check_create_post(h.db, h.publisher, h.limiter, who["grace"], question["id"], parent_id=wrong["id"],
-                                  content="That page says *not found* for them.")
-    answer = await posts.check_create_post(h.db, h.publisher, h.limiter, who["dev"], question["id"], parent_id=None,
-                                           content=(
+    wrong = await posts.check_create_post(h.db, h.publisher, h.limiter, who["hugo"], question["id"],
+                                          posts.CreatePostBody(content="Maybe send them the link to the org page?"))
+    await posts.check_create_post(h.db, h.publisher, h.limiter, who["grace"], question["id"],
+                                  posts.CreatePostBody(content="That page says *not found* for them.",
+                                                       parent_id=wrong["id"]))
+    answer = await posts.check_create_post(h.db, h.publisher, h.limiter, who["dev"], question["id"],
+                                           posts.CreatePostBody(content=(
         "Admins invite from **Members → Invite**: enter the e-mail and a role. The invitation link works "
-        "for 7 days.\n\n```\nPOST /api/orgs/{org}/invitations\n```"))
+        "for 7 days.\n\n```\nPOST /api/orgs/{org}/invitations\n```")))
     await posts.check_mark_solution(h.db, h.publisher, who["grace"], answer["id"])
     for name in ("grace", "hugo", "jonas"):
         await posts.check_react(h.db, h.publisher, who[name], answer["id"], "👍", add=True)
@@ -131,10 +130,10 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
         title="Notifications arrive twice", tags=["bug"],
         content="Since yesterday every reply notification shows up twice. Anyone else? cc @devpatel")
     first = await posts.check_create_post(h.db, h.publisher, h.limiter, who["keiko"], bug["id"],
-                                          content="Same here on Firefox.",
-                                          parent_id=None)
-    await posts.check_create_post(h.db, h.publisher, h.limiter, who["eva"], bug["id"], parent_id=first["id"],
-                                  content="Thanks both, we are looking into it.")
+                                          posts.CreatePostBody(content="Same here on Firefox."))
+    await posts.check_create_post(h.db, h.publisher, h.limiter, who["eva"], bug["id"],
+                                  posts.CreatePostBody(content="Thanks both, we are looking into it.",
+                                                       parent_id=first["id"]))
     await posts.check_react(h.db, h.publisher, who["liam"], first["id"], "👀", add=True)
 
     project = await _topic(h, who["ines"], show,
@@ -142,8 +141,8 @@ async def _content(h: Handles, who: dict[str, OrgMember]) -> None:
         content="It reads a topic through the API and posts a three-line summary. Feedback welcome!")
     for name, text in (("liam", "This is great 🚀"), ("farid", "Does it handle code blocks?"),
                        ("ines", "@faridhaddad yes, it skips them.")):
-        await posts.check_create_post(h.db, h.publisher, h.limiter, who[name], project["id"], content=text,
-                                      parent_id=None)
+        await posts.check_create_post(h.db, h.publisher, h.limiter, who[name], project["id"],
+                                      posts.CreatePostBody(content=text))
 
     await _topic(h, who["eva"], staff,
         title="Moderation rota for next month", content="Please add your availability below.")

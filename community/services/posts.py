@@ -9,7 +9,6 @@ among active members who can see the forum. Resolved ids are stored in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -133,32 +132,38 @@ def check_reply(member: OrgMember, target: ReplyTarget, topic_id: UUID, parent_i
                                     [{"loc": ["body", "parent_id"], "msg": "not a post of this topic"}])
 
 
+class CreatePostBody(Body):
+    content: str = Field(min_length=1)
+    parent_id: UUID | None = None
+    attachments: list[UUID] = Field(default_factory=list, max_length=10)  # uploads with purpose "attachment"
+
+
 async def check_create_post(db: Database, publisher: Publisher, limiter: RateLimiter, member: OrgMember,
-                            topic_id: UUID, *, content: str, parent_id: UUID | None, attachments: Sequence[UUID] = (),
-                         store: FileStore | None = None) -> dict[str, Any]:
+                            topic_id: UUID, data: CreatePostBody, *, store: FileStore | None = None) -> dict[str, Any]:
     """A reply in two round trips: the checks' read, then one write statement (SQL create_post).
 
     Should what the checks read change before the write (the topic locked, moved, deleted), the
     write answers 'stale' and the checks run again on what is there now.
     """
-    html, handles = _render_post(content)
-    uploads = await inspect_attachments(db, store, member, attachments)
-    created = await _create_post(db, publisher, limiter, Asker.of_member(member), topic_id, content=content,
-                                 html=html, handles=handles, parent_id=parent_id, uploads=uploads)
+    html, handles = _render_post(data.content)
+    uploads = await inspect_attachments(db, store, member, data.attachments)
+    created = await _create_post(db, publisher, limiter, Asker.of_member(member), topic_id, content=data.content,
+                                 html=html, handles=handles, parent_id=data.parent_id, uploads=uploads)
     if created is None:
         raise NotFoundError(_NO_TOPIC)  # the member's user is gone
     return created[1]
 
 
 async def check_create_post_as(db: Database, publisher: Publisher, limiter: RateLimiter, caller: Caller, ref: str,
-                               topic_id: UUID, *, content: str,
-                               parent_id: UUID | None) -> tuple[Principal, dict[str, Any]] | None:
-    """`check_create_post` (without attachments) for a caller named by their verified token: who they are
-    in `{org}` is read with the checks (`Asker.of_caller`), two round trips in all. None when the
-    database does not know the caller (the route then takes `org_member`'s path)."""
-    html, handles = _render_post(content)
-    return await _create_post(db, publisher, limiter, Asker.of_caller(caller, ref), topic_id, content=content,
-                              html=html, handles=handles, parent_id=parent_id, uploads=[])
+                               topic_id: UUID, data: CreatePostBody) -> tuple[Principal, dict[str, Any]] | None:
+    """`check_create_post` for a caller named by their verified token: who they are in `{org}` is read
+    with the checks (`Asker.of_caller`), two round trips in all. None when the database does not know
+    the caller, or the reply has attachments (the route then takes `org_member`'s path)."""
+    if data.attachments:
+        return None
+    html, handles = _render_post(data.content)
+    return await _create_post(db, publisher, limiter, Asker.of_caller(caller, ref), topic_id, content=data.content,
+                              html=html, handles=handles, parent_id=data.parent_id, uploads=[])
 
 
 async def _create_post(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, topic_id: UUID, *,

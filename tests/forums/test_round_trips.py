@@ -49,7 +49,7 @@ async def test_post_create_round_trips(api: Api, runtime: System, personas: Pers
     with h.db.count_statements() as counted:
         _, member = await _member(runtime, personas, "member")
         post = await post_service.check_create_post(h.db, h.publisher, h.limiter, member, uuid.UUID(topic["id"]),
-                                                 content="Hello @nobody, a reply", parent_id=None)
+                                                    post_service.CreatePostBody(content="Hello @nobody, a reply"))
     assert post["content"] == "Hello @nobody, a reply"
     assert len(ours(counted.statements)) <= POST_CREATE, (len(ours(counted.statements)), counted.statements)
 
@@ -78,7 +78,8 @@ async def test_a_token_callers_post_and_message_are_two_statements(api: Api, cli
     caller = await caller_of(h.identity, acme.member.token)
     with h.db.count_statements() as posting:
         answered = await post_service.check_create_post_as(h.db, h.publisher, h.limiter, caller, acme.slug,
-                                                     uuid.UUID(topic["id"]), content="Hi @nobody", parent_id=None)
+                                                           uuid.UUID(topic["id"]),
+                                                           post_service.CreatePostBody(content="Hi @nobody"))
     assert answered is not None and answered[1]["content"] == "Hi @nobody"
     with h.db.count_statements() as sending:
         sent = await message_service.check_send_message_as(h.db, h.publisher, h.limiter, caller, acme.slug,

@@ -17,7 +17,6 @@ from community.http.context import current_handles
 from community.http.encoding import Encoded
 from community.http.models import (
     Answer,
-    Body,
     Cursor,
     PageQuery,
     Post,
@@ -30,12 +29,6 @@ from community.http.openapi import answers, problems, validate_querystring
 from community.services import posts, topics
 
 blueprint = Blueprint("topics", __name__)
-
-
-class CreatePostBody(Body):
-    content: str = Field(min_length=1)
-    parent_id: UUID | None = None
-    attachments: list[UUID] = Field(default_factory=list, max_length=10)  # uploads with purpose "attachment"
 
 
 class TopicPage(Answer):
@@ -117,17 +110,15 @@ async def delete_topic(org: str, topic_id: UUID) -> tuple[str, int]:
 @blueprint.post("/api/orgs/<org>/topics/<uuid:topic_id>/posts")
 @answers(PostAnswer, 201)
 @problems(429)
-@validate_request(CreatePostBody)
-async def create_post(org: str, topic_id: UUID, data: CreatePostBody) -> tuple[dict[str, Any], int]:
+@validate_request(posts.CreatePostBody)
+async def create_post(org: str, topic_id: UUID, data: posts.CreatePostBody) -> tuple[dict[str, Any], int]:
     h = current_handles()
     caller = await token_caller() if not data.attachments else None
     if caller is not None:  # who is asking is read with the checks: one round trip fewer
-        answered = await posts.check_create_post_as(h.db, h.publisher, h.limiter, caller, org, topic_id,
-                                              content=data.content, parent_id=data.parent_id)
+        answered = await posts.check_create_post_as(h.db, h.publisher, h.limiter, caller, org, topic_id, data)
         if answered is not None:
             g.principal, post = answered
             return {"post": post}, 201
     member = await org_member(org)
-    post = await posts.check_create_post(h.db, h.publisher, h.limiter, member, topic_id, content=data.content,
-                                      parent_id=data.parent_id, attachments=data.attachments, store=h.files)
+    post = await posts.check_create_post(h.db, h.publisher, h.limiter, member, topic_id, data, store=h.files)
     return {"post": post}, 201
