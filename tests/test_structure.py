@@ -260,7 +260,7 @@ def test_writes_take_the_unit_of_work() -> None:
 
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
-_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts")
+_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -269,7 +269,9 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     # Listings (a forum's topics, announcements, the topic page's posts, revisions) go straight
                     # into their views: no per-row conversion on the hot read path. titles: ids to titles.
                     "topics": {"list_forum_topics", "list_announcements", "titles"},
-                    "posts": {"list_topic_posts", "list_revisions"}}
+                    "posts": {"list_topic_posts", "list_revisions"},
+                    # aggregates
+                    "satisfaction": {"rating_summary", "csat_days", "rating_days"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

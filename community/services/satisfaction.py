@@ -16,16 +16,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from pydantic import Field
+
 from community.db.pool import Conn, Database
 from community.db.queries import satisfaction as q
 from community.db.queries.events import occurrence_at, occurrence_of
+from community.db.queries.satisfaction import AttendanceRow, CsatRow, RatingRow
 from community.domain.cursors import next_cursor, time_cursor
-from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
+from community.domain.errors import CommunityError, ConflictError, ForbiddenError, NotFoundError
+from community.domain.input import Body, Occurrence, Text
 from community.domain.principal import OrgMember
-from community.services.events import OccurrenceRef, access_event, manages, now
+from community.services.events import OccurrenceRef, access_event, manages, now, parse_occurrence
+from community.services.unit import Unit
 
 CSAT_QUESTION = "How satisfied are you with this community?"
 CSAT_AFTER = timedelta(days=7)
+_ATTENDEES_ONLY = "Only people who attended can rate this event."
 
 
 def quarter_of(day: date) -> date:
@@ -51,6 +57,17 @@ def rate(part: int, whole: int) -> float | None:
 
 # ---- event ratings -------------------------------------------------------------------------
 
+class RatingBody(Body):
+    score: int = Field(ge=1, le=5)
+    comment: Text | None = Field(default=None, max_length=2000)
+    occurrence: Occurrence | None = None
+
+
+class CsatBody(Body):
+    score: int = Field(ge=1, le=5)
+    comment: Text | None = Field(default=None, max_length=2000)
+
+
 async def _rated_occurrence(conn: Conn, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> UUID:
     """The occurrence `ref` names, else the most recent one that has ended."""
     if isinstance(ref, UUID):
@@ -64,57 +81,62 @@ async def _rated_occurrence(conn: Conn, member: OrgMember, event_id: UUID, ref: 
     return found
 
 
-def _rating_view(found: dict[str, Any] | None) -> dict[str, Any] | None:
-    if found is None:
-        return None
-    return {k: found[k] for k in ("occurrence_id", "score", "comment", "created_at", "updated_at")}
-
-
-async def _may_rate(conn: Conn, member: OrgMember, event_id: UUID, occurrence_id: UUID) -> tuple[bool, str | None]:
-    """Whether the caller may rate this occurrence now, and if not why (for the 403/409)."""
-    if member.user_id is None or not member.is_member:
-        return False, "forbidden"
+async def access_rated_occurrence(conn: Conn, member: OrgMember, event_id: UUID,
+                                  ref: OccurrenceRef) -> AttendanceRow:
+    """The only loader of an occurrence to rate, with the caller's attendance: an event they cannot
+    see, or an occurrence it does not have, is the same 404."""
+    await access_event(conn, member, event_id)
+    occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
     occ = await q.attended(conn, member.org_id, event_id, occurrence_id, member.user_id)
     if occ is None:
-        return False, "missing"
-    if occ["status"] == "cancelled" or occ["event_status"] == "cancelled":
-        return False, "cancelled"
-    if occ["end_time"] > now():
-        return False, "not_ended"
-    if not occ["attended"]:
-        return False, "forbidden"
-    return True, None
+        raise NotFoundError("No such occurrence of this event.", field="occurrence")
+    return occ
+
+
+def _refusal(member: OrgMember, occ: AttendanceRow) -> CommunityError | None:
+    """Why the caller may not rate this occurrence now (403, 409); None when they may."""
+    if member.user_id is None or not member.is_member:
+        return ForbiddenError(_ATTENDEES_ONLY)
+    if occ.status == "cancelled" or occ.event_status == "cancelled":
+        return ConflictError("This event was cancelled; there is nothing to rate.")
+    if occ.end_time > now():
+        return ConflictError("You can rate this event once it has ended.")
+    if not occ.attended:
+        return ForbiddenError(_ATTENDEES_ONLY)
+    return None
+
+
+def _rating_view(found: RatingRow) -> dict[str, Any]:
+    return {"occurrence_id": found.occurrence_id, "score": found.score, "comment": found.comment,
+            "created_at": found.created_at, "updated_at": found.updated_at}
 
 
 async def read_my_rating(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef) -> dict[str, Any]:
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await access_event(conn, member, event_id)
-        occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
-        may, _ = await _may_rate(conn, member, event_id, occurrence_id)
-        mine = await q.get_rating(conn, member.org_id, occurrence_id, member.user_id) if member.user_id else None
-    return {"occurrence_id": occurrence_id, "can_rate": may, "rating": _rating_view(mine)}
+        occ = await access_rated_occurrence(conn, member, event_id, ref)
+        mine = await q.get_rating(conn, member.org_id, occ.id, member.user_id) if member.user_id else None
+    return {"occurrence_id": occ.id, "can_rate": _refusal(member, occ) is None,
+            "rating": _rating_view(mine) if mine is not None else None}
 
 
-async def do_rate(db: Database, member: OrgMember, event_id: UUID, ref: OccurrenceRef, score: int,
-                  comment: str | None) -> dict[str, Any]:
+async def check_rate(db: Database, member: OrgMember, event_id: UUID, data: RatingBody) -> dict[str, Any]:
+    """Attendees only, once the occurrence has ended and unless it was cancelled."""
+    ref = parse_occurrence(data.occurrence, ["body", "occurrence"])
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        await access_event(conn, member, event_id)
-        occurrence_id = await _rated_occurrence(conn, member, event_id, ref)
-        may, why = await _may_rate(conn, member, event_id, occurrence_id)
-        if why == "missing":
-            raise NotFoundError("No such occurrence of this event.", field="occurrence")
-        if why == "cancelled":
-            raise ConflictError("This event was cancelled; there is nothing to rate.")
-        if why == "not_ended":
-            raise ConflictError("You can rate this event once it has ended.")
-        if not may:
-            raise ForbiddenError("Only people who attended can rate this event.")
+        occ = await access_rated_occurrence(conn, member, event_id, ref)
+        if (refused := _refusal(member, occ)) is not None:
+            raise refused
         assert member.user_id is not None
-        saved = await q.upsert_rating(conn, org_id=member.org_id, event_id=event_id, occurrence_id=occurrence_id,
-                                      user_id=member.user_id, score=score, comment=comment or None)
-    view = _rating_view(saved)
-    assert view is not None
-    return view
+        unit = Unit(conn=conn, org_id=member.org_id, actor_id=member.user_id)
+        return await do_rate(unit, event_id, occ, member.user_id, data)
+
+
+async def do_rate(unit: Unit, event_id: UUID, occ: AttendanceRow, user_id: UUID, data: RatingBody) -> dict[str, Any]:
+    """Writes the rating (again: edits it); nothing is published."""
+    assert unit.org_id is not None
+    saved = await q.upsert_rating(unit.conn, org_id=unit.org_id, event_id=event_id, occurrence_id=occ.id,
+                                  user_id=user_id, score=data.score, comment=data.comment or None)
+    return _rating_view(saved)
 
 
 async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, occurrence_id: UUID | None,
@@ -127,32 +149,29 @@ async def list_event_ratings(db: Database, member: OrgMember, event_id: UUID, oc
         if occurrence_id is not None and await occurrence_of(conn, member.org_id, event_id, occurrence_id) is None:
             raise NotFoundError("No such occurrence of this event.", field="occurrence")
         summary = await q.rating_summary(conn, member.org_id, event_id, occurrence_id)
-        found = await q.list_ratings(conn, member.org_id, event_id, occurrence_id,
-                                     after,
-                                     limit + 1)
+        found = await q.list_ratings(conn, member.org_id, event_id, occurrence_id, after, limit + 1)
     page = found[:limit]
     scores = list(summary["scores"] or [])
-    key = [page[-1]["updated_at"], page[-1]["user_id"]] if page else None
+    key = [page[-1].updated_at, page[-1].user_id] if page else None
     return {
         "summary": {"average": average(scores), "ratings": len(scores), "attendees": summary["attendees"],
                     "response_rate": rate(len(scores), summary["attendees"]), "distribution": distribution(scores)},
-        "ratings": [{"user": {"id": r["user_id"], "display_name": r["display_name"], "avatar_url": r["avatar_url"]},
-                     "occurrence_id": r["occurrence_id"], "score": r["score"], "comment": r["comment"],
-                     "created_at": r["created_at"], "updated_at": r["updated_at"]} for r in page],
+        "ratings": [{"user": {"id": r.user_id, "display_name": r.display_name, "avatar_url": r.avatar_url}}
+                    | _rating_view(r) for r in page],
         "next_cursor": next_cursor(found, limit, key),
     }
 
 
 # ---- CSAT ----------------------------------------------------------------------------------
 
-def _csat_view(member: OrgMember, quarter: date, found: dict[str, Any] | None,
+def _csat_view(member: OrgMember, quarter: date, found: CsatRow | None,
                joined: datetime | None) -> dict[str, Any]:
     settled = joined is not None and now() - joined >= CSAT_AFTER
     return {"question": CSAT_QUESTION, "quarter": quarter_label(quarter),
             "due": found is None and settled and member.is_member,
             "response": None if found is None else {
-                "score": found["score"], "comment": found["comment"], "dismissed": found["score"] is None,
-                "created_at": found["created_at"]}}
+                "score": found.score, "comment": found.comment, "dismissed": found.score is None,
+                "created_at": found.created_at}}
 
 
 def _require_member(member: OrgMember) -> UUID:
@@ -170,17 +189,35 @@ async def read_csat(db: Database, member: OrgMember) -> dict[str, Any]:
     return _csat_view(member, quarter, found, joined)
 
 
-async def do_answer_csat(db: Database, member: OrgMember, score: int | None, comment: str | None) -> dict[str, Any]:
-    """A score (or, with `score=None`, a dismissal) for this quarter; 409 when it is already used up."""
+async def check_answer_csat(db: Database, member: OrgMember, data: CsatBody) -> dict[str, Any]:
+    """A score for this quarter; 409 when it is already used up."""
+    return await _check_csat(db, member, data.score, data.comment)
+
+
+async def check_dismiss_csat(db: Database, member: OrgMember) -> dict[str, Any]:
+    """Not now: uses up this quarter like an answer (409 when it is already used up)."""
+    return await _check_csat(db, member, None, None)
+
+
+async def _check_csat(db: Database, member: OrgMember, score: int | None, comment: str | None) -> dict[str, Any]:
     user_id = _require_member(member)
     quarter = quarter_of(datetime.now(UTC).date())
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        saved = await q.insert_csat(conn, member.org_id, user_id, quarter, score, comment or None)
-        if saved is None:
-            raise ConflictError(f"You already answered or dismissed this survey in {quarter_label(quarter)}.",
-                                quarter=quarter_label(quarter))
+        saved = await do_answer_csat(Unit(conn=conn, org_id=member.org_id, actor_id=user_id), user_id, quarter,
+                                     score, comment)
         joined = await q.joined_at(conn, member.org_id, user_id)
     return _csat_view(member, quarter, saved, joined)
+
+
+async def do_answer_csat(unit: Unit, user_id: UUID, quarter: date, score: int | None,
+                         comment: str | None) -> CsatRow:
+    """Writes the answer (`score` None: a dismissal); 409 when this quarter is already used up."""
+    assert unit.org_id is not None
+    saved = await q.insert_csat(unit.conn, unit.org_id, user_id, quarter, score, comment or None)
+    if saved is None:
+        raise ConflictError(f"You already answered or dismissed this survey in {quarter_label(quarter)}.",
+                            quarter=quarter_label(quarter))
+    return saved
 
 
 # ---- analytics -----------------------------------------------------------------------------

@@ -6,11 +6,70 @@ checked in (the organizer did not use check-in), someone who was going.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, row, rows
+
+
+@dataclass(frozen=True, slots=True)
+class AttendanceRow:
+    """An occurrence as a rating needs it: when it ended, whether it (or its event) was cancelled,
+    and whether one person attended it."""
+
+    id: UUID
+    end_time: datetime
+    status: str
+    event_status: str
+    attended: bool
+
+    @classmethod
+    def from_record(cls, record: Record) -> AttendanceRow:
+        return cls(**dict(record))
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    """One person's rating of one occurrence."""
+
+    occurrence_id: UUID
+    score: int
+    comment: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Record) -> RatingRow:
+        return cls(**dict(record))
+
+
+@dataclass(frozen=True, slots=True)
+class RaterRow(RatingRow):
+    """A rating with who gave it (an event's ratings, for whoever manages it)."""
+
+    user_id: UUID
+    display_name: str
+    avatar_url: str | None
+
+    @classmethod
+    def from_record(cls, record: Record) -> RaterRow:
+        return cls(**dict(record))
+
+
+@dataclass(frozen=True, slots=True)
+class CsatRow:
+    """A member's CSAT answer for a quarter; `score` None is a dismissal."""
+
+    quarter: date
+    score: int | None
+    comment: str | None
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Record) -> CsatRow:
+        return cls(**dict(record))
 
 _ATTENDED = """
 SELECT o.id, o.end_time, o.status, e.status AS event_status,
@@ -88,8 +147,9 @@ FROM (SELECT DISTINCT day FROM ended) d LEFT JOIN att USING (day) LEFT JOIN rate
 
 
 async def attended(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id: UUID,
-                   user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_ATTENDED, org_id, event_id, occurrence_id, user_id))
+                   user_id: UUID | None) -> AttendanceRow | None:
+    found = await conn.fetchrow(_ATTENDED, org_id, event_id, occurrence_id, user_id)
+    return AttendanceRow.from_record(found) if found is not None else None
 
 
 async def last_ended(conn: Conn, org_id: UUID, event_id: UUID, at: datetime) -> UUID | None:
@@ -97,21 +157,23 @@ async def last_ended(conn: Conn, org_id: UUID, event_id: UUID, at: datetime) -> 
     return found
 
 
-async def get_rating(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_RATING, org_id, occurrence_id, user_id))
+async def get_rating(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> RatingRow | None:
+    found = await conn.fetchrow(_RATING, org_id, occurrence_id, user_id)
+    return RatingRow.from_record(found) if found is not None else None
 
 
 async def upsert_rating(conn: Conn, *, org_id: UUID, event_id: UUID, occurrence_id: UUID, user_id: UUID, score: int,
-                        comment: str | None) -> dict[str, Any]:
-    found = row(await conn.fetchrow(_UPSERT_RATING, org_id, event_id, occurrence_id, user_id, score, comment))
+                        comment: str | None) -> RatingRow:
+    found = await conn.fetchrow(_UPSERT_RATING, org_id, event_id, occurrence_id, user_id, score, comment)
     assert found is not None
-    return found
+    return RatingRow.from_record(found)
 
 
 async def list_ratings(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id: UUID | None,
-                       after: tuple[datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                       after: tuple[datetime, UUID] | None, limit: int) -> list[RaterRow]:
     at, last = after if after else (None, None)
-    return rows(await conn.fetch(_EVENT_RATINGS, org_id, event_id, occurrence_id, at, last, limit))
+    return [RaterRow.from_record(r)
+            for r in await conn.fetch(_EVENT_RATINGS, org_id, event_id, occurrence_id, at, last, limit)]
 
 
 async def rating_summary(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id: UUID | None) -> dict[str, Any]:
@@ -120,8 +182,9 @@ async def rating_summary(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id
     return found
 
 
-async def get_csat(conn: Conn, org_id: UUID, user_id: UUID, quarter: date) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_CSAT, org_id, user_id, quarter))
+async def get_csat(conn: Conn, org_id: UUID, user_id: UUID, quarter: date) -> CsatRow | None:
+    found = await conn.fetchrow(_CSAT, org_id, user_id, quarter)
+    return CsatRow.from_record(found) if found is not None else None
 
 
 async def joined_at(conn: Conn, org_id: UUID, user_id: UUID) -> datetime | None:
@@ -130,9 +193,10 @@ async def joined_at(conn: Conn, org_id: UUID, user_id: UUID) -> datetime | None:
 
 
 async def insert_csat(conn: Conn, org_id: UUID, user_id: UUID, quarter: date, score: int | None,
-                      comment: str | None) -> dict[str, Any] | None:
+                      comment: str | None) -> CsatRow | None:
     """The response, or None when this member already answered or dismissed this quarter."""
-    return row(await conn.fetchrow(_INSERT_CSAT, org_id, user_id, quarter, score, comment))
+    found = await conn.fetchrow(_INSERT_CSAT, org_id, user_id, quarter, score, comment)
+    return CsatRow.from_record(found) if found is not None else None
 
 
 async def csat_days(conn: Conn, org_id: UUID, lo: datetime, hi: datetime) -> list[dict[str, Any]]:

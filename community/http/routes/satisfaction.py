@@ -7,33 +7,27 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import Field
 from quart import Blueprint
 from quart_schema import validate_querystring, validate_request
 
 from community.domain.input import Occurrence
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, Text, UserRef
+from community.http.models import Answer, Cursor, PageQuery, UserRef
 from community.http.openapi import answers, problems
 from community.services import events, satisfaction
+from community.services.satisfaction import CsatBody, RatingBody
 
 blueprint = Blueprint("satisfaction", __name__)
 EVENT = "/api/orgs/<org>/events/<uuid:event_id>"
 CSAT = "/api/orgs/<org>/csat"
 
 
-def _occurrence(raw: str | None, where: str) -> events.OccurrenceRef:
-    return events.parse_occurrence(raw, [where, "occurrence"])
+def _occurrence(raw: str | None) -> events.OccurrenceRef:
+    return events.parse_occurrence(raw, ["query", "occurrence"])
 
 
 class OccurrenceQuery(PageQuery):
-    occurrence: Occurrence | None = None
-
-
-class RatingBody(Body):
-    score: int = Field(ge=1, le=5)
-    comment: Text | None = Field(default=None, max_length=2000)
     occurrence: Occurrence | None = None
 
 
@@ -82,11 +76,6 @@ class RatingsPage(Answer):
     next_cursor: Cursor
 
 
-class CsatBody(Body):
-    score: int = Field(ge=1, le=5)
-    comment: Text | None = Field(default=None, max_length=2000)
-
-
 class CsatResponse(Answer):
     score: int | None
     comment: str | None
@@ -112,7 +101,7 @@ async def read_my_rating(org: str, event_id: UUID, query_args: OccurrenceQuery) 
     """The caller's rating of an occurrence (default: the most recent that ended) and whether they may rate it."""
     member = await org_member(org)
     return await satisfaction.read_my_rating(current_handles().db, member, event_id,
-                                             _occurrence(query_args.occurrence, "query"))
+                                             _occurrence(query_args.occurrence))
 
 
 @blueprint.put(EVENT + "/rating")
@@ -122,9 +111,7 @@ async def read_my_rating(org: str, event_id: UUID, query_args: OccurrenceQuery) 
 async def rate_event(org: str, event_id: UUID, data: RatingBody) -> dict[str, Any]:
     """Attendees only, once the occurrence has ended (409 before, or when cancelled); again edits it."""
     member = await org_member(org)
-    ref = _occurrence(data.occurrence, "body")
-    return {"rating": await satisfaction.do_rate(current_handles().db, member, event_id, ref, data.score,
-                                                 data.comment)}
+    return {"rating": await satisfaction.check_rate(current_handles().db, member, event_id, data)}
 
 
 @blueprint.get(EVENT + "/ratings")
@@ -151,7 +138,7 @@ async def read_csat(org: str) -> dict[str, Any]:
 async def answer_csat(org: str, data: CsatBody) -> tuple[dict[str, Any], int]:
     """Once a quarter: 409 when this quarter is already answered or dismissed."""
     member = await org_member(org)
-    return {"csat": await satisfaction.do_answer_csat(current_handles().db, member, data.score, data.comment)}, 201
+    return {"csat": await satisfaction.check_answer_csat(current_handles().db, member, data)}, 201
 
 
 @blueprint.post(CSAT + "/dismiss")
@@ -160,4 +147,4 @@ async def answer_csat(org: str, data: CsatBody) -> tuple[dict[str, Any], int]:
 async def dismiss_csat(org: str) -> dict[str, Any]:
     """Not now: uses up this quarter like an answer."""
     member = await org_member(org)
-    return {"csat": await satisfaction.do_answer_csat(current_handles().db, member, None, None)}
+    return {"csat": await satisfaction.check_dismiss_csat(current_handles().db, member)}
