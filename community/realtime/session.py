@@ -190,7 +190,7 @@ class Session:
             elif isinstance(frame, UnsubscribeFrame):
                 await self._unsubscribe(frame.channel)
             elif isinstance(frame, TypingFrame):
-                await realtime.do_typing(h.db, h.realtime, self.member, self.conn, frame.channel)
+                await realtime.check_typing(h.db, h.realtime, self.member, self.conn, frame.channel)
             elif isinstance(frame, ResumeFrame):
                 await self._resume(frame.after)
         except* CommunityError as group:

@@ -188,21 +188,26 @@ async def check_subscribes(db: Database, member: OrgMember, channels: list[Chann
     return answers
 
 
-async def do_typing(db: Database, realtime: Realtime, member: OrgMember, conn: Connection,
-                    channel: Channel) -> None:
-    """Ephemeral: never stored, never echoed to the typist, throttled, cross-node."""
-    assert member.principal is not None
+async def check_typing(db: Database, realtime: Realtime, member: OrgMember, conn: Connection,
+                       channel: Channel) -> None:
+    """A typing frame for a topic or a conversation the member may read (the subscribe rule, once per
+    socket and channel), then `do_typing`."""
     if channel.kind not in (ChannelKind.TOPIC, ChannelKind.CONVERSATION):
         raise BadRequestError("typing is for a topic or a conversation")
-    key = f"{channel.kind.value}_id"
     if channel not in conn.channels and channel not in conn.may_type:
         channel = await check_subscribe(db, member, channel)
         conn.may_type.add(channel)
+    await do_typing(realtime, member, channel)
+
+
+async def do_typing(realtime: Realtime, member: OrgMember, channel: Channel) -> None:
+    """Ephemeral: never stored, never echoed to the typist, throttled, cross-node."""
+    assert member.principal is not None
     # One frame per user and channel per interval on every node together (the database's window).
     if await realtime.limiter.hit(f"typing:{member.principal.user_id}:{channel}", 1,
                                   realtime.settings.typing_interval) is not None:
         return
-    payload = {"type": "typing", key: channel.id, "user_id": member.principal.user_id,
+    payload = {"type": "typing", f"{channel.kind.value}_id": channel.id, "user_id": member.principal.user_id,
                "user_name": member.principal.display_name, "channel": channel}
     realtime.publish_frame(channel, dumps(payload), exclude_user=member.principal.user_id)
 
