@@ -209,7 +209,7 @@ def parse_size(text: str) -> int | None:
 
 async def _set_storage(settings: Settings, slug: str, limit: str) -> int:
     from community.app import open_handles
-    from community.services.files import do_set_storage_limit
+    from community.services.files import check_set_storage_limit
 
     try:
         limit_bytes = parse_size(limit)
@@ -218,7 +218,7 @@ async def _set_storage(settings: Settings, slug: str, limit: str) -> int:
         return 2
     async with open_handles(settings) as handles:
         try:
-            account = await do_set_storage_limit(handles.db, slug, limit_bytes)
+            account = await check_set_storage_limit(handles.db, slug, limit_bytes)
         except CommunityError as exc:
             print(f"community: {exc.detail}", file=sys.stderr)
             return 1

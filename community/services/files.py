@@ -12,8 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
+
+from pydantic import Field, JsonValue, field_validator
 
 from community.db.pool import Conn, Database
 from community.db.queries import files as q
@@ -27,14 +29,18 @@ from community.domain.errors import (
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
+from community.domain.input import Body
 from community.domain.permissions import Perm
 from community.domain.principal import OrgMember
 from community.handles import FileStore
+from community.services.unit import Unit
 from community.storage import Storage
 from community.storage.local import IncompleteError, LocalStorage, TooLargeError
 from community.storage.signing import BadTokenError
 
 _NOT_FOUND = "No such upload."
+Purpose = Literal["resource", "logo", "attachment"]
+assert set(files.PURPOSES) == {"resource", "logo", "attachment"}
 
 
 def _limits(member: OrgMember, custom_quota: int | None) -> files.StorageLimits:
@@ -55,34 +61,54 @@ def _check_purpose(member: OrgMember, purpose: str, content_type: str, size: int
             raise PayloadTooLargeError(f"A logo is at most {files.LOGO_BYTES} bytes.", limit_bytes=files.LOGO_BYTES)
 
 
-async def check_create_upload(db: Database, store: FileStore, member: OrgMember, *, file_name: str,
-                              content_type: str, size: int, purpose: str) -> dict[str, Any]:
+class CreateUploadBody(Body):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=100,
+                              json_schema_extra={"enum": list[JsonValue](sorted(files.ALLOWED))})
+    size: int = Field(gt=0, le=64 * files.LARGEST_FILE)
+    purpose: Purpose = "resource"
+
+    @field_validator("content_type")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.split(";")[0].strip().lower()
+
+
+async def check_create_upload(db: Database, store: FileStore, member: OrgMember,
+                              data: CreateUploadBody) -> dict[str, Any]:
     """201's `upload`: refused (415, 413) before any byte is stored when it cannot be accepted."""
-    file_name = files.clean_file_name(file_name)
-    if (why := files.type_problem(file_name, content_type)) is not None:
+    file_name = files.clean_file_name(data.filename)
+    if (why := files.type_problem(file_name, data.content_type)) is not None:
         raise UnsupportedMediaTypeError(f"Refused: {why}.", field="content_type")
-    _check_purpose(member, purpose, content_type, size)
-    upload_id = uuid.uuid4()
-    prefix = f"org/{member.org_id}/"
-    key = f"{prefix}{upload_id}/{files.key_name(file_name)}"
-    expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=files.UPLOAD_TTL_SECONDS)
+    _check_purpose(member, data.purpose, data.content_type, data.size)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         _, custom = await q.storage_account(conn, member.org_id)
         limits = _limits(member, custom)
-        if size > limits.file_bytes:
+        if data.size > limits.file_bytes:
             raise PayloadTooLargeError(f"Files are limited to {limits.file_bytes} bytes on this plan.",
                                        limit_bytes=limits.file_bytes)
-        if await q.reserve_storage(conn, member.org_id, size, limits.quota_bytes) is None:
-            raise PayloadTooLargeError("The organization's storage quota would be exceeded.",
-                                       reason="storage_quota", limit_bytes=limits.quota_bytes)
-        upload = await q.insert_upload(conn, upload_id=upload_id, org_id=member.org_id, user_id=member.user_id,
-                                       purpose=purpose, storage_key=key, file_name=file_name,
-                                       content_type=content_type, size=size, expires_at=expires_at)
-    target = await store.storage.upload_target(key=key, content_type=content_type, size=size, prefix=prefix,
-                                                 expires_at=expires_at)
+        upload = await do_create_upload(Unit(conn=conn, org_id=member.org_id, actor_id=member.user_id), member,
+                                        data, file_name, limits)
+    target = await store.storage.upload_target(key=upload["storage_key"], content_type=data.content_type,
+                                                 size=data.size, prefix=f"org/{member.org_id}/",
+                                                 expires_at=upload["expires_at"])
     return {"id": upload["id"], "method": target.method, "url": target.url, "fields": target.fields,
             "headers": target.headers, "expires_at": target.expires_at, "file_name": file_name,
-            "content_type": content_type, "size": size, "purpose": purpose}
+            "content_type": data.content_type, "size": data.size, "purpose": data.purpose}
+
+
+async def do_create_upload(unit: Unit, member: OrgMember, data: CreateUploadBody, file_name: str,
+                           limits: files.StorageLimits) -> dict[str, Any]:
+    """Reserves the bytes (413 past the quota, race-free) and writes the pending upload."""
+    if await q.reserve_storage(unit.conn, member.org_id, data.size, limits.quota_bytes) is None:
+        raise PayloadTooLargeError("The organization's storage quota would be exceeded.",
+                                   reason="storage_quota", limit_bytes=limits.quota_bytes)
+    upload_id = uuid.uuid4()
+    expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=files.UPLOAD_TTL_SECONDS)
+    return await q.insert_upload(unit.conn, upload_id=upload_id, org_id=member.org_id, user_id=member.user_id,
+                                 purpose=data.purpose, storage_key=f"org/{member.org_id}/{upload_id}/"
+                                 f"{files.key_name(file_name)}", file_name=file_name,
+                                 content_type=data.content_type, size=data.size, expires_at=expires_at)
 
 
 async def storage_view(db: Database, member: OrgMember) -> dict[str, int]:
@@ -100,6 +126,14 @@ async def take_upload(db: Database, store: FileStore, member: OrgMember, upload_
         return await claim_upload(conn, member, upload)
 
 
+async def access_upload(conn: Conn, member: OrgMember, upload_id: UUID) -> dict[str, Any]:
+    """The only loader of an upload for a caller: someone else's is the same 404 as a missing one."""
+    upload = await q.get_upload(conn, member.org_id, upload_id)
+    if upload is None or upload["user_id"] != member.user_id:
+        raise NotFoundError(_NOT_FOUND)
+    return upload
+
+
 async def inspect_upload(db: Database, store: FileStore, member: OrgMember, upload_id: UUID,
                          purpose: str) -> dict[str, Any]:
     """The caller's stored, still unclaimed upload for `purpose`, checked (before any transaction).
@@ -108,9 +142,7 @@ async def inspect_upload(db: Database, store: FileStore, member: OrgMember, uplo
     first bytes (415). A refused object is deleted at once and its bytes given back.
     """
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
-        upload = await q.get_upload(conn, member.org_id, upload_id)
-    if upload is None or upload["user_id"] != member.user_id:
-        raise NotFoundError(_NOT_FOUND)
+        upload = await access_upload(conn, member, upload_id)
     if upload["purpose"] != purpose:
         raise ConflictError(f"This upload is for a {upload['purpose']}, not a {purpose}.", field="upload_id")
     if upload["status"] != "pending":
@@ -253,15 +285,20 @@ async def org_storage_for(db: Database, org_ref: str) -> dict[str, Any]:
     return {"org_id": org_id, "used_bytes": used, "limit_bytes": custom}
 
 
-async def do_set_storage_limit(db: Database, org_ref: str, limit_bytes: int | None) -> dict[str, Any]:
+async def check_set_storage_limit(db: Database, org_ref: str, limit_bytes: int | None) -> dict[str, Any]:
     """Operator command: a custom storage quota for one org (None: back to the tier's)."""
     async with db.transaction() as conn:
         org_id = await org_queries.resolve_org(conn, org_ref)
         if org_id is None:
             raise NotFoundError("No such organization.")
         await conn.set_context(org_id=org_id, user_id=None)
-        await q.set_storage_limit(conn, org_id, limit_bytes)
+        await do_set_storage_limit(Unit(conn=conn, org_id=org_id, actor_id=None), limit_bytes)
     return await org_storage_for(db, org_ref)
+
+
+async def do_set_storage_limit(unit: Unit, limit_bytes: int | None) -> None:
+    assert unit.org_id is not None
+    await q.set_storage_limit(unit.conn, unit.org_id, limit_bytes)
 
 
 def public_image_path(upload_id: UUID) -> str:

@@ -7,35 +7,20 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 from uuid import UUID
 
-from pydantic import Field, JsonValue, field_validator
+from pydantic import Field, field_validator
 from quart import Blueprint, Response, redirect, request
 from quart_schema import validate_querystring, validate_request
 
-from community.domain.files import ALLOWED, LARGEST_FILE, PURPOSES
 from community.domain.tags import TAG_FORMAT, normalise_tag_filter
 from community.http.auth import org_member
 from community.http.context import current_handles
-from community.http.models import Answer, Body, Cursor, PageQuery, PersonRef
+from community.http.models import Answer, Cursor, PageQuery, PersonRef
 from community.http.openapi import answers, problems
 from community.services import attachments, files, resources
 
 blueprint = Blueprint("resources", __name__)
-Purpose = Literal["resource", "logo", "attachment"]
-assert set(PURPOSES) == {"resource", "logo", "attachment"}
+Purpose = files.Purpose
 RoleName = resources.RoleName
-
-
-class CreateUploadBody(Body):
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100,
-                              json_schema_extra={"enum": list[JsonValue](sorted(ALLOWED))})
-    size: int = Field(gt=0, le=64 * LARGEST_FILE)
-    purpose: Purpose = "resource"
-
-    @field_validator("content_type")
-    @classmethod
-    def _lower(cls, value: str) -> str:
-        return value.split(";")[0].strip().lower()
 
 
 class ResourcesQuery(PageQuery):
@@ -116,12 +101,11 @@ def absolute(url: str) -> str:
 @blueprint.post("/api/orgs/<org>/uploads")
 @answers(UploadAnswer, 201)
 @problems(415)
-@validate_request(CreateUploadBody)
-async def create_upload(org: str, data: CreateUploadBody) -> tuple[dict[str, Any], int]:
+@validate_request(files.CreateUploadBody)
+async def create_upload(org: str, data: files.CreateUploadBody) -> tuple[dict[str, Any], int]:
     member = await org_member(org)
     h = current_handles()
-    upload = await files.check_create_upload(h.db, h.files, member, file_name=data.filename,
-                                             content_type=data.content_type, size=data.size, purpose=data.purpose)
+    upload = await files.check_create_upload(h.db, h.files, member, data)
     upload["url"] = absolute(upload["url"])
     return {"upload": upload}, 201
 
