@@ -117,6 +117,6 @@ async def personal_feed_ics(db: Database, settings: Settings, token: str) -> byt
         async with db.transaction(org_id=m["id"], user_id=owner) as conn:
             found = await q.list_registered_occurrences(conn, m["id"], owner, now() - PAST,
                                                         members_only=member.at_least(Role.MEMBER), limit=MAX_ITEMS)
-        items += [(event_view(o, member), event_url(settings, m["slug"], o["id"])) for o in found]
+        items += [(event_view(o, member), event_url(settings, m["slug"], o.id)) for o in found]
     items.sort(key=lambda item: item[0]["start_time"])
     return calendar("My events", items[:MAX_ITEMS])

@@ -220,14 +220,14 @@ async def _check_occurrence_edit(unit: Unit, member: OrgMember, event: EventRow,
     occurrence_id = await resolve_occurrence(unit.conn, member, event.id, ref)
     current = await q.get_occurrence(unit.conn, member.org_id, None, event.id, occurrence_id)
     assert current is not None
-    start = changes.get("start_time") or current["start_time"]
-    end = changes.get("end_time") or current["end_time"] + (start - current["start_time"])
+    start = changes.get("start_time") or current.start_time
+    end = changes.get("end_time") or current.end_time + (start - current.start_time)
     if end <= start:
         raise _invalid([{"loc": ["body", "end_time"], "msg": "must be after start_time"}])
     if "description" in changes:
         changes["description"] = changes["description"] or ""
         changes["html"] = render_markdown(changes["description"])
-    moved = start != current["start_time"] or end != current["end_time"]
+    moved = start != current.start_time or end != current.end_time
     return OccurrenceEdit(occurrence_id, changes, start if moved else None, end if moved else None)
 
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from community.db.pool import Conn, Database
 from community.db.queries import events as q
-from community.db.queries.events import EventRow
+from community.db.queries.events import EventRow, ShownOccurrenceRow
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import NotFoundError, ValidationFailedError
 from community.domain.permissions import Perm, Role
@@ -49,36 +49,36 @@ def may_see(member: OrgMember, event: EventRow) -> bool:
     return event.is_public or sees_members_only(member)
 
 
-def _shows_meeting_url(member: OrgMember | None, occ: dict[str, Any]) -> bool:
+def _shows_meeting_url(member: OrgMember | None, occ: ShownOccurrenceRow) -> bool:
     if member is None or not sees_members_only(member):
         return False
-    return not occ["registration_required"] or occ["my_status"] == "going" or _manages(member, occ["created_by"])
+    return not occ.registration_required or occ.my_status == "going" or _manages(member, occ.created_by)
 
 
-def event_view(occ: dict[str, Any], member: OrgMember | None) -> dict[str, Any]:
+def event_view(occ: ShownOccurrenceRow, member: OrgMember | None) -> dict[str, Any]:
     """One occurrence as `member` sees it; None: as anyone on the org channel may (no personal fields)."""
-    going, limit = occ["going_count"], occ["max_attendees"]
+    going, limit = occ.going_count, occ.max_attendees
     mine = None
-    if member is not None and occ["my_status"] is not None:
-        mine = {"status": occ["my_status"], "position": occ["my_position"], "checked_in_at": occ["my_checked_in_at"]}
-    creator = {"id": occ["created_by"], "display_name": occ["created_by_name"],
-               "avatar_url": occ["created_by_avatar"]} if occ["created_by"] else None
+    if member is not None and occ.my_status is not None:
+        mine = {"status": occ.my_status, "position": occ.my_position, "checked_in_at": occ.my_checked_in_at}
+    creator = {"id": occ.created_by, "display_name": occ.created_by_name,
+               "avatar_url": occ.created_by_avatar} if occ.created_by else None
     return {
-        "id": occ["id"], "occurrence_id": occ["occurrence_id"], "recurrence_id": occ["recurrence_id"],
-        "title": occ["title"], "description": occ["description"], "html": occ["html"],
-        "event_type": occ["event_type"], "start_time": occ["start_time"], "end_time": occ["end_time"],
-        "series_start_time": occ["series_start_time"], "series_end_time": occ["series_end_time"],
-        "timezone": occ["timezone"], "location": occ["location"],
-        "meeting_url": occ["meeting_url"] if _shows_meeting_url(member, occ) else None,
+        "id": occ.id, "occurrence_id": occ.occurrence_id, "recurrence_id": occ.recurrence_id,
+        "title": occ.title, "description": occ.description, "html": occ.html,
+        "event_type": occ.event_type, "start_time": occ.start_time, "end_time": occ.end_time,
+        "series_start_time": occ.series_start_time, "series_end_time": occ.series_end_time,
+        "timezone": occ.timezone, "location": occ.location,
+        "meeting_url": occ.meeting_url if _shows_meeting_url(member, occ) else None,
         "max_attendees": limit, "places_left": None if limit is None else max(0, limit - going),
-        "registration_required": occ["registration_required"], "is_public": occ["is_public"],
-        "recurrence": occ["recurrence"], "is_recurring": occ["recurrence"] is not None,
-        "status": occ["status"], "cancel_reason": occ["cancel_reason"],
-        "attendee_count": going, "waitlist_count": occ["waitlist_count"],
-        "interested_count": occ["interested_count"], "checked_in_count": occ["checked_in_count"],
-        "my_registration": mine, "can_manage": member is not None and _manages(member, occ["created_by"]),
-        "topic_id": occ["topic_id"], "created_by": creator, "created_at": occ["created_at"],
-        "updated_at": occ["updated_at"],
+        "registration_required": occ.registration_required, "is_public": occ.is_public,
+        "recurrence": occ.recurrence, "is_recurring": occ.recurrence is not None,
+        "status": occ.status, "cancel_reason": occ.cancel_reason,
+        "attendee_count": going, "waitlist_count": occ.waitlist_count,
+        "interested_count": occ.interested_count, "checked_in_count": occ.checked_in_count,
+        "my_registration": mine, "can_manage": member is not None and _manages(member, occ.created_by),
+        "topic_id": occ.topic_id, "created_by": creator, "created_at": occ.created_at,
+        "updated_at": occ.updated_at,
     }
 
 
@@ -147,7 +147,7 @@ async def list_events(db: Database, member: OrgMember, *, start: datetime | None
                                          after=after,
                                          limit=limit + 1, event_type=event_type)
     page = found[:limit]
-    key = (page[-1]["start_time"], page[-1]["occurrence_id"]) if page else None
+    key = (page[-1].start_time, page[-1].occurrence_id) if page else None
     return {"events": [event_view(o, member) for o in page], "next_cursor": next_cursor(found, limit, key)}
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record, row, rows
+from community.db.pool import Conn, Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,55 @@ class OccurrenceRow:
     @classmethod
     def from_record(cls, record: Record | Mapping[str, Any]) -> OccurrenceRow:
         return cls(**dict(record))
+
+
+@dataclass(frozen=True, slots=True)
+class ShownOccurrenceRow:
+    """An occurrence as the API shows it: the occurrence's own text and times over the series',
+    its counts, its creator, and one viewer's registration (`my_*`, None without one)."""
+
+    id: UUID
+    org_id: UUID
+    occurrence_id: UUID
+    recurrence_id: datetime | None
+    title: str
+    description: str | None
+    html: str | None
+    event_type: str | None
+    start_time: datetime
+    end_time: datetime
+    series_start_time: datetime
+    series_end_time: datetime
+    timezone: str
+    location: str | None
+    meeting_url: str | None
+    max_attendees: int | None
+    registration_required: bool
+    is_public: bool
+    recurrence: str | None
+    status: str
+    cancel_reason: str | None
+    going_count: int
+    interested_count: int
+    waitlist_count: int
+    checked_in_count: int
+    topic_id: UUID | None
+    created_by: UUID | None
+    created_by_name: str | None
+    created_by_avatar: str | None
+    created_at: datetime
+    updated_at: datetime
+    my_status: str | None
+    my_checked_in_at: datetime | None
+    my_position: int | None
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> ShownOccurrenceRow:
+        return cls(**dict(record))
+
+
+def _shown(records: list[Record]) -> list[ShownOccurrenceRow]:
+    return [ShownOccurrenceRow.from_record(r) for r in records]
 
 
 # An occurrence as the API shows it, for viewer $2 (their registration, if any).
@@ -199,28 +248,29 @@ def _event_args(e: EventFields) -> tuple[object, ...]:
 
 async def list_occurrences(conn: Conn, org_id: UUID, viewer: UUID | None, *, start: datetime, end: datetime | None,
                            members_only: bool, after: tuple[datetime, UUID] | None, limit: int,
-                           event_type: str | None = None) -> list[dict[str, Any]]:
+                           event_type: str | None = None) -> list[ShownOccurrenceRow]:
     at, last = after if after else (None, None)
-    return rows(await conn.fetch(_LIST, org_id, viewer, start, end, members_only, at, last, limit, event_type))
+    return _shown(await conn.fetch(_LIST, org_id, viewer, start, end, members_only, at, last, limit, event_type))
 
 
 async def get_occurrence(conn: Conn, org_id: UUID, viewer: UUID | None, event_id: UUID,
-                         occurrence_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_OCCURRENCE, org_id, viewer, event_id, occurrence_id))
+                         occurrence_id: UUID) -> ShownOccurrenceRow | None:
+    found = await conn.fetchrow(_GET_OCCURRENCE, org_id, viewer, event_id, occurrence_id)
+    return ShownOccurrenceRow.from_record(found) if found is not None else None
 
 
 async def list_event_occurrences(conn: Conn, org_id: UUID, viewer: UUID | None, event_id: UUID,
-                                 limit: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST_EVENT, org_id, viewer, event_id, limit))
+                                 limit: int) -> list[ShownOccurrenceRow]:
+    return _shown(await conn.fetch(_LIST_EVENT, org_id, viewer, event_id, limit))
 
 
-async def list_public_occurrences(conn: Conn, org_id: UUID, since: datetime, limit: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST_PUBLIC, org_id, None, since, limit))
+async def list_public_occurrences(conn: Conn, org_id: UUID, since: datetime, limit: int) -> list[ShownOccurrenceRow]:
+    return _shown(await conn.fetch(_LIST_PUBLIC, org_id, None, since, limit))
 
 
 async def list_registered_occurrences(conn: Conn, org_id: UUID, user_id: UUID, since: datetime, *,
-                                      members_only: bool, limit: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST_REGISTERED, org_id, user_id, since, members_only, limit))
+                                      members_only: bool, limit: int) -> list[ShownOccurrenceRow]:
+    return _shown(await conn.fetch(_LIST_REGISTERED, org_id, user_id, since, members_only, limit))
 
 
 async def count_upcoming(conn: Conn, org_id: UUID, within: Any, members_only: bool) -> int:
