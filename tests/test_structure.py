@@ -260,7 +260,7 @@ def test_writes_take_the_unit_of_work() -> None:
 
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
-_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events")
+_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events", "orgs")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -271,7 +271,10 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     "topics": {"list_forum_topics", "list_announcements", "titles"},
                     "posts": {"list_topic_posts", "list_revisions"},
                     # aggregates
-                    "satisfaction": {"rating_summary", "csat_days", "rating_days"}}
+                    "satisfaction": {"rating_summary", "csat_days", "rating_days"},
+                    # The caller's context (user, membership, org columns, session) in one statement a
+                    # request: `OrgMember.org` keeps it as a mapping, no row built per request.
+                    "orgs": {"request_context"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

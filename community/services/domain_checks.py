@@ -68,7 +68,7 @@ async def _settle(db: Database, publisher: Publisher, realtime: Realtime, domain
                 unit.conn, org_id=org_id, user_ids=[user_id], kind="domain_unverified", activity_seq=activity.seq,
                 actor_id=None, subject_type="domain", subject_id=domain["id"],
                 title=f"{name} is no longer verified"[:300],
-                excerpt=(f"A routine check no longer finds {org['name']}'s TXT record: {detail} Until it is "
+                excerpt=(f"A routine check no longer finds {org.name}'s TXT record: {detail} Until it is "
                          "verified again the domain leads nowhere; members use the usual address.")[:300],
                 data={"org_id": org_id, "domain": name})
     publish_notices(realtime, written)

@@ -36,6 +36,7 @@ from community.services.billing import require_plan
 from community.services.event_notices import publish_notices
 from community.services.forums import access_forum
 from community.services.unit import Unit, unit_of_work
+from community.services.views import org_ref
 from community.settings import Settings
 
 log = structlog.get_logger("community.integrations")
@@ -314,13 +315,13 @@ async def deliver_one(db: Database, publisher: Publisher, realtime: Realtime, se
 
 
 async def _send(settings: Settings, sender: Sender, integration: dict[str, Any], delivery: dict[str, Any],
-                org: dict[str, Any], now: datetime) -> Outcome:
+                org: orgs.OrgRow, now: datetime) -> Outcome:
     try:
         # Resolved again at every send: an address that turned private since creation is refused.
         target = await resolve(integration["url"], allow_private=settings.integrations_allow_private)
     except BlockedAddressError as exc:
         return Outcome(None, 0, "", f"blocked: {exc}"[:300])
-    data = event_data(delivery["event_type"], delivery["payload"], org, settings.next_public_app_url)
+    data = event_data(delivery["event_type"], delivery["payload"], org_ref(org), settings.next_public_app_url)
     headers: dict[str, str] = {}
     if integration["kind"] == "slack":
         body = slack_body(delivery["event_type"], data)
@@ -345,7 +346,7 @@ async def _record(db: Database, delivery: dict[str, Any], status: str, outcome: 
 
 
 async def _note_failure(db: Database, publisher: Publisher, realtime: Realtime, settings: Settings,
-                        integration: dict[str, Any], org: dict[str, Any]) -> None:
+                        integration: dict[str, Any], org: orgs.OrgRow) -> None:
     """An integration failing for the whole window is turned off, and the owners are told (once:
     only the transaction that turns it off writes the notifications)."""
     org_id = integration["org_id"]
@@ -368,7 +369,7 @@ async def _note_failure(db: Database, publisher: Publisher, realtime: Realtime, 
                 unit.conn, org_id=org_id, user_ids=[owner], kind="integration_disabled", activity_seq=activity.seq,
                 actor_id=None, subject_type="integration", subject_id=integration["id"],
                 title=f"{integration['name']} was turned off",
-                excerpt=f"Deliveries to it failed for {hours:g} hours in {org['name']}. Fix the endpoint and "
+                excerpt=f"Deliveries to it failed for {hours:g} hours in {org.name}. Fix the endpoint and "
                         "turn it back on.",
                 data={"org_id": org_id, "integration_id": integration["id"]})
     publish_notices(realtime, written)

@@ -12,6 +12,7 @@ from pydantic import AnyHttpUrl, Field, field_validator
 from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import members, orgs
+from community.db.queries.orgs import OrgRow
 from community.domain.branding import HEX_COLOUR, Font, check_readable_on_white
 from community.domain.custom_domains import HOST_PATTERN
 from community.domain.errors import (
@@ -135,7 +136,7 @@ async def check_create_org(db: Database, publisher: Publisher, principal: Princi
 
 
 async def do_create_org(unit: Unit, principal: Principal, data: CreateOrgBody, *, org_id: UUID,
-                        slug: str) -> dict[str, Any]:
+                        slug: str) -> OrgRow:
     try:
         org = await orgs.insert_org(unit.conn, org_id=org_id, name=data.name, slug=slug, description=data.description)
     except UniqueViolation:
@@ -201,7 +202,7 @@ async def _set_custom_domain(db: Database, publisher: Publisher, billing: Billin
 
 
 async def do_update_org(unit: Unit, member: OrgMember, changes: dict[str, Any], *,
-                        old_logo: str | None) -> tuple[dict[str, Any], bool]:
+                        old_logo: str | None) -> tuple[OrgRow, bool]:
     """The org and whether a replaced logo's upload was queued for deletion (`old_logo`, locked by the caller)."""
     try:
         org = await orgs.update_org(unit.conn, member.org_id, changes)
@@ -209,7 +210,7 @@ async def do_update_org(unit: Unit, member: OrgMember, changes: dict[str, Any], 
         raise ConflictError("That custom domain is used by another organization.", field="custom_domain") from None
     if org is None:
         raise NotFoundError(_NOT_FOUND)
-    dropped = "logo_url" in changes and await drop_old_logo(unit.conn, member.org_id, old_logo, org["logo_url"])
+    dropped = "logo_url" in changes and await drop_old_logo(unit.conn, member.org_id, old_logo, org.logo_url)
     await unit.record(Channel.org(member.org_id), EventType.ORGANIZATION_UPDATED, {"organization": org_view(org)})
     return org, dropped
 
@@ -240,7 +241,7 @@ async def check_set_tier(db: Database, publisher: Publisher, settings: Settings,
     return org_view(org)
 
 
-async def do_set_tier(unit: Unit, chosen: Tier) -> dict[str, Any]:
+async def do_set_tier(unit: Unit, chosen: Tier) -> OrgRow:
     assert unit.org_id is not None
     org = await orgs.set_tier(unit.conn, unit.org_id, tier=chosen.name, member_limit=chosen.member_limit)
     assert org is not None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from community.db.queries.forums import ForumRow
 from community.db.queries.invitations import InvitationRow
 from community.db.queries.members import MemberRow
+from community.db.queries.orgs import OrgRow
 from community.db.queries.posts import PostRow
 from community.db.queries.topics import TopicRow
 
@@ -21,13 +23,20 @@ def user_ref(record: dict[str, Any], *, id_key: str = "user_id") -> dict[str, An
     return {"id": record[id_key], "display_name": record["display_name"], "avatar_url": record.get("avatar_url")}
 
 
-def org_view(org: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "name", "slug", "description", "logo_url", "custom_domain", "branding", "subscription_tier",
-            "member_limit", "current_member_count", "is_public", "settings", "created_at")
-    return {k: org[k] for k in keys}
+_ORG_KEYS = ("id", "name", "slug", "description", "logo_url", "custom_domain", "branding", "subscription_tier",
+             "member_limit", "current_member_count", "is_public", "settings", "created_at")
 
 
-def org_ref(org: dict[str, Any]) -> dict[str, Any]:
+def org_view(org: OrgRow | Mapping[str, Any]) -> dict[str, Any]:
+    """An org read as its row, or the caller's `OrgMember.org` (the request's context, a mapping)."""
+    if isinstance(org, OrgRow):
+        return {k: getattr(org, k) for k in _ORG_KEYS}
+    return {k: org[k] for k in _ORG_KEYS}
+
+
+def org_ref(org: OrgRow | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(org, OrgRow):
+        return {"id": org.id, "slug": org.slug, "name": org.name}
     return {"id": org["id"], "slug": org["slug"], "name": org["name"]}
 
 
@@ -37,7 +46,7 @@ def member_view(member: MemberRow) -> dict[str, Any]:
             "permissions": member.permissions}
 
 
-def membership_view(member: MemberRow, org: dict[str, Any]) -> dict[str, Any]:
+def membership_view(member: MemberRow, org: OrgRow | Mapping[str, Any]) -> dict[str, Any]:
     return {"organization": org_ref(org), **member_view(member)}
 
 

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, Query, row
+from community.db.pool import Conn, Database, Query, Record
 from community.domain.principal import SessionKey
 
 COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
            "current_member_count, stripe_customer_id, stripe_subscription_id, is_public, settings, created_at")
 
 COLUMN_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class OrgRow:
+    """An organization as stored. `settings` is the stored JSON as the API answers it; the rules read
+    it through `OrgSettings.parse`, once a request, from the caller's context (`OrgMember.settings`)."""
+
+    id: UUID
+    name: str
+    slug: str
+    description: str | None
+    logo_url: str | None
+    custom_domain: str | None
+    branding: dict[str, Any]
+    subscription_tier: str
+    member_limit: int | None
+    current_member_count: int
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    is_public: bool
+    settings: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Record | Mapping[str, Any]) -> OrgRow:
+        return cls(**dict(record))
+
+
+def _org(record: Record | None) -> OrgRow | None:
+    return OrgRow.from_record(record) if record is not None else None
+
 _REQUEST_CONTEXT = """
 SELECT *, org_id AS id, session_revoked($1, $2, $4, $5, $6) AS session_revoked FROM request_context($1, $2, $3)
 """
@@ -69,14 +103,14 @@ async def request_context(db: Database, *, user_id: UUID | None, subject: str | 
     return dict(record)
 
 
-async def insert_org(conn: Conn, *, org_id: UUID, name: str, slug: str, description: str | None) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_INSERT, org_id, name, slug, description))
+async def insert_org(conn: Conn, *, org_id: UUID, name: str, slug: str, description: str | None) -> OrgRow:
+    record = await conn.fetchrow(_INSERT, org_id, name, slug, description)
     assert record is not None
-    return record
+    return OrgRow.from_record(record)
 
 
-async def get_org(conn: Conn, org_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id))
+async def get_org(conn: Conn, org_id: UUID) -> OrgRow | None:
+    return _org(await conn.fetchrow(_GET, org_id))
 
 
 async def resolve_org(conn: Conn, ref: str) -> UUID | None:
@@ -88,8 +122,8 @@ async def slug_taken(conn: Conn, slug: str) -> bool:
     return bool(await conn.fetchval("SELECT org_slug_taken($1)", slug))
 
 
-async def update_org(conn: Conn, org_id: UUID, changes: dict[str, Any]) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(
+async def update_org(conn: Conn, org_id: UUID, changes: dict[str, Any]) -> OrgRow | None:
+    return _org(await conn.fetchrow(
         _UPDATE, org_id, changes.get("name"), "description" in changes, changes.get("description"),
         "logo_url" in changes, changes.get("logo_url"), changes.get("branding"), changes.get("settings"),
         "custom_domain" in changes, changes.get("custom_domain"), changes.get("is_public")))
@@ -126,5 +160,5 @@ async def recount_seats(conn: Conn, org_id: UUID) -> int:
     return count
 
 
-async def set_tier(conn: Conn, org_id: UUID, *, tier: str, member_limit: int | None) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_SET_TIER, org_id, tier, member_limit))
+async def set_tier(conn: Conn, org_id: UUID, *, tier: str, member_limit: int | None) -> OrgRow | None:
+    return _org(await conn.fetchrow(_SET_TIER, org_id, tier, member_limit))
