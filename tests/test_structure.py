@@ -260,7 +260,7 @@ def test_writes_take_the_unit_of_work() -> None:
 
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
-_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events", "orgs")
+_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events", "orgs", "conversations")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -274,7 +274,12 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     "satisfaction": {"rating_summary", "csat_days", "rating_days"},
                     # The caller's context (user, membership, org columns, session) in one statement a
                     # request: `OrgMember.org` keeps it as a mapping, no row built per request.
-                    "orgs": {"request_context"}}
+                    "orgs": {"request_context"},
+                    # The viewer's views (read state, last message, unread count; participants and blocks
+                    # with profiles), read as they are encoded on the conversation page and in the send's
+                    # one statement: no row built per request; active_members is a user id -> role map.
+                    "conversations": {"get_conversation", "list_conversations", "list_participants", "list_blocks",
+                                      "active_members"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database, Query
 from community.db.queries import conversations as q
+from community.db.queries.conversations import ConversationRow
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
 from community.domain.events import Channel, EventType
@@ -191,19 +192,27 @@ async def check_update_conversation(db: Database, publisher: Publisher, member: 
         return await do_update_conversation(unit, member, conv, title)
 
 
-async def do_update_conversation(unit: Unit, member: OrgMember, conv: dict[str, Any], title: str) -> dict[str, Any]:
-    await q.rename(unit.conn, member.org_id, conv["id"], title)
-    view = await full_view(unit.conn, member, conv["id"])
-    await _updated(unit, member, conv["id"], change="renamed")
+async def do_update_conversation(unit: Unit, member: OrgMember, conv: ConversationRow, title: str) -> dict[str, Any]:
+    await q.rename(unit.conn, member.org_id, conv.id, title)
+    view = await full_view(unit.conn, member, conv.id)
+    await _updated(unit, member, conv.id, change="renamed")
     return view
 
 
-async def _owned_group(conn: Conn, member: OrgMember, conversation_id: UUID) -> dict[str, Any]:
-    conv = await access_conversation(conn, member, conversation_id)
-    await q.lock_conversation(conn, member.org_id, conversation_id)
-    if conv["kind"] != "group":
+async def _locked(conn: Conn, member: OrgMember, conversation_id: UUID) -> ConversationRow:
+    """The conversation for a participant, locked: its writes check kind and owner on this row."""
+    await access_conversation(conn, member, conversation_id)
+    conv = await q.lock_conversation(conn, member.org_id, conversation_id)
+    if conv is None:
+        raise NotFoundError(_NOT_FOUND)
+    return conv
+
+
+async def _owned_group(conn: Conn, member: OrgMember, conversation_id: UUID) -> ConversationRow:
+    conv = await _locked(conn, member, conversation_id)
+    if conv.kind != "group":
         raise ConflictError("A direct conversation has no title and always has the same two people.")
-    if conv["owner_id"] != member.user_id:
+    if conv.owner_id != member.user_id:
         raise ForbiddenError("Only the conversation's owner does this.")
     return conv
 
@@ -223,9 +232,9 @@ async def check_add_participants(db: Database, publisher: Publisher, member: Org
         return await do_add_participants(unit, member, conv, list(dict.fromkeys(user_ids)))
 
 
-async def do_add_participants(unit: Unit, member: OrgMember, conv: dict[str, Any],
+async def do_add_participants(unit: Unit, member: OrgMember, conv: ConversationRow,
                               user_ids: list[UUID]) -> dict[str, Any]:
-    conversation_id = conv["id"]
+    conversation_id = conv.id
     count = await q.count_participants(unit.conn, member.org_id, conversation_id)
     added = await q.add_participants(unit.conn, member.org_id, conversation_id, user_ids)
     if count + len(added) > MAX_GROUP:
@@ -241,22 +250,21 @@ async def check_remove_participant(db: Database, publisher: Publisher, realtime:
                                    conversation_id: UUID, user_id: UUID) -> None:
     """The owner removes anyone; anyone leaves. The owner leaving hands the group to the longest-standing."""
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
-        conv = await access_conversation(unit.conn, member, conversation_id)
-        await q.lock_conversation(unit.conn, member.org_id, conversation_id)
-        if conv["kind"] != "group":
+        conv = await _locked(unit.conn, member, conversation_id)
+        if conv.kind != "group":
             raise ConflictError("A direct conversation always has the same two people.")
-        if user_id != member.user_id and conv["owner_id"] != member.user_id:
+        if user_id != member.user_id and conv.owner_id != member.user_id:
             raise ForbiddenError("Only the conversation's owner removes others.")
         await do_remove_participant(unit, member, conv, user_id)
     stop_delivery(realtime, member.org_id, conversation_id, user_id)
 
 
-async def do_remove_participant(unit: Unit, member: OrgMember, conv: dict[str, Any], user_id: UUID) -> None:
-    conversation_id = conv["id"]
+async def do_remove_participant(unit: Unit, member: OrgMember, conv: ConversationRow, user_id: UUID) -> None:
+    conversation_id = conv.id
     if not await q.remove_participant(unit.conn, member.org_id, conversation_id, user_id):
         raise NotFoundError("No such participant.")
     remaining = await q.list_participants(unit.conn, member.org_id, [conversation_id])
-    if conv["owner_id"] == user_id:
+    if conv.owner_id == user_id:
         await q.set_owner(unit.conn, member.org_id, conversation_id, remaining[0]["user_id"] if remaining else None)
     await unit.record(Channel.conversation(conversation_id), EventType.PARTICIPANT_REMOVED,
                       {"conversation_id": conversation_id, "user_id": user_id, "removed_by": member.user_id})

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, row, rows
+from community.db.pool import Conn, FromContext, Query, Record, row, rows
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """A conversation as stored (what its writes check, locked); the viewer's read state and last
+    message are in `get_conversation`'s view."""
+
+    id: UUID
+    org_id: UUID
+    kind: str
+    title: str | None
+    owner_id: UUID | None
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+
+    @classmethod
+    def from_record(cls, record: Record) -> ConversationRow:
+        return cls(**dict(record))
+
 
 # $1 org, $2 the viewer: the conversation with the viewer's read state, last message and unread count.
 # A participant row older than the viewer's current membership is stale (they left the org and
@@ -32,7 +53,10 @@ _LIST = _VIEW + """
   AND ($3::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($3, $4))
 ORDER BY c.last_activity_at DESC, c.id DESC LIMIT $5
 """
-_LOCK = "SELECT id, kind, owner_id FROM conversations WHERE org_id = $1 AND id = $2 FOR UPDATE"
+_LOCK = """
+SELECT id, org_id, kind, title, owner_id, created_at, updated_at, last_activity_at
+FROM conversations WHERE org_id = $1 AND id = $2 FOR UPDATE
+"""
 _PARTICIPANTS = """
 SELECT p.conversation_id, p.user_id, u.display_name, u.avatar_url, p.joined_at, p.last_read_message_id
 FROM conversation_participants p JOIN users u ON u.id = p.user_id
@@ -98,8 +122,9 @@ async def list_conversations(conn: Conn, org_id: UUID, viewer: UUID, *, before: 
     return rows(await conn.fetch(_LIST, org_id, viewer, at, last_id, limit))
 
 
-async def lock_conversation(conn: Conn, org_id: UUID, conversation_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_LOCK, org_id, conversation_id))
+async def lock_conversation(conn: Conn, org_id: UUID, conversation_id: UUID) -> ConversationRow | None:
+    record = await conn.fetchrow(_LOCK, org_id, conversation_id)
+    return ConversationRow.from_record(record) if record is not None else None
 
 
 async def list_participants(conn: Conn, org_id: UUID, conversation_ids: list[UUID]) -> list[dict[str, Any]]:
