@@ -260,7 +260,8 @@ def test_writes_take_the_unit_of_work() -> None:
 
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
-_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events", "orgs", "conversations")
+_TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
+               "orgs", "conversations", "messages")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -279,7 +280,9 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     # with profiles), read as they are encoded on the conversation page and in the send's
                     # one statement: no row built per request; active_members is a user id -> role map.
                     "conversations": {"get_conversation", "list_conversations", "list_participants", "list_blocks",
-                                      "active_members"}}
+                                      "active_members"},
+                    # The conversation page's pages, encoded as read (no row built per message).
+                    "messages": {"list_before", "list_after"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

@@ -19,6 +19,7 @@ from community.db.queries import messages as q
 from community.db.queries import notifications as nq
 from community.db.queries import users
 from community.db.queries.activity import NewEvent, Written
+from community.db.queries.messages import MessageRow
 from community.domain.cursors import direction_cursor, encode_cursor
 from community.domain.errors import (
     ConflictError,
@@ -38,7 +39,7 @@ from community.services.askers import Asker
 from community.services.conversations import access_conversation, check_direct_policy, check_not_blocked
 from community.services.files import attach, attachment_view, inspect_attachments
 from community.services.unit import Unit, unit_of_work
-from community.services.views import message_view
+from community.services.views import message_row_view, message_view
 
 MAX_MESSAGE_BYTES = 8 * 1024
 _NOT_FOUND = "No such message."
@@ -218,17 +219,17 @@ async def _write_message(db: Database, member: OrgMember, limiter: RateLimiter, 
     return written, event
 
 
-async def access_message(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
+async def access_message(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> MessageRow:
     """The only loader of a message: missing, deleted and in a conversation the caller does not take
     part in are the same 404."""
     await access_conversation(conn, member, conversation_id)
     message = await _load(conn, member, conversation_id, message_id)
-    if message["deleted_at"] is not None:
+    if message.deleted_at is not None:
         raise NotFoundError(_NOT_FOUND)
     return message
 
 
-async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> dict[str, Any]:
+async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id: UUID) -> MessageRow:
     assert member.user_id is not None
     found = await q.get_message(conn, member.org_id, member.user_id, conversation_id, message_id)
     if found is None:
@@ -236,14 +237,14 @@ async def _load(conn: Conn, member: OrgMember, conversation_id: UUID, message_id
     return found
 
 
-async def _record(unit: Unit, event: EventType, message: dict[str, Any], **extra: Any) -> None:
-    view = {**message_view(message), "my_reactions": []}  # broadcasts carry no viewer state
-    await unit.record(Channel.conversation(message["conversation_id"]), event,
-                      {"message": view, "conversation_id": message["conversation_id"], **extra})
+async def _record(unit: Unit, event: EventType, message: MessageRow, **extra: Any) -> None:
+    view = {**message_row_view(message), "my_reactions": []}  # broadcasts carry no viewer state
+    await unit.record(Channel.conversation(message.conversation_id), event,
+                      {"message": view, "conversation_id": message.conversation_id, **extra})
 
 
-def _check_own(member: OrgMember, message: dict[str, Any]) -> None:
-    if message["sender_id"] != member.user_id:
+def _check_own(member: OrgMember, message: MessageRow) -> None:
+    if message.sender_id != member.user_id:
         raise ForbiddenError("Only the author changes a message.")
 
 
@@ -256,13 +257,13 @@ async def check_edit_message(db: Database, publisher: Publisher, member: OrgMemb
         _check_own(member, message)
         member.require(Perm.SEND_MESSAGES)
         message = await do_edit_message(unit, member, message, content, html=html)
-    return message_view(message)
+    return message_row_view(message)
 
 
-async def do_edit_message(unit: Unit, member: OrgMember, message: dict[str, Any], content: str, *,
-                          html: str) -> dict[str, Any]:
-    await q.edit_message(unit.conn, member.org_id, message["id"], content=content, html=html)
-    message = await _load(unit.conn, member, message["conversation_id"], message["id"])
+async def do_edit_message(unit: Unit, member: OrgMember, message: MessageRow, content: str, *,
+                          html: str) -> MessageRow:
+    await q.edit_message(unit.conn, member.org_id, message.id, content=content, html=html)
+    message = await _load(unit.conn, member, message.conversation_id, message.id)
     await _record(unit, EventType.MESSAGE_UPDATED, message)
     return message
 
@@ -276,8 +277,8 @@ async def check_delete_message(db: Database, publisher: Publisher, member: OrgMe
         await do_delete_message(unit, member, message)
 
 
-async def do_delete_message(unit: Unit, member: OrgMember, message: dict[str, Any]) -> None:
-    message_id, conversation_id = message["id"], message["conversation_id"]
+async def do_delete_message(unit: Unit, member: OrgMember, message: MessageRow) -> None:
+    message_id, conversation_id = message.id, message.conversation_id
     if await q.delete_message(unit.conn, member.org_id, message_id):
         await unit.record(Channel.conversation(conversation_id), EventType.MESSAGE_DELETED,
                           {"message_id": message_id, "conversation_id": conversation_id})
@@ -291,17 +292,17 @@ async def check_react(db: Database, publisher: Publisher, member: OrgMember, con
         message = await access_message(unit.conn, member, conversation_id, message_id)
         member.require(Perm.SEND_MESSAGES)
         message = await do_react(unit, member, message, emoji, add=add)
-    return message_view(message)
+    return message_row_view(message)
 
 
-async def do_react(unit: Unit, member: OrgMember, message: dict[str, Any], emoji: str, *,
-                   add: bool) -> dict[str, Any]:
+async def do_react(unit: Unit, member: OrgMember, message: MessageRow, emoji: str, *,
+                   add: bool) -> MessageRow:
     """The message as it is now; an event only when the reaction changed."""
     assert member.user_id is not None
     change = q.add_reaction if add else q.remove_reaction
-    if not await change(unit.conn, member.org_id, message["id"], member.user_id, emoji):
+    if not await change(unit.conn, member.org_id, message.id, member.user_id, emoji):
         return message
-    message = await _load(unit.conn, member, message["conversation_id"], message["id"])
+    message = await _load(unit.conn, member, message.conversation_id, message.id)
     await _record(unit, EventType.MESSAGE_UPDATED, message,
                   reaction={"emoji": emoji, "user_id": member.user_id, "added": add})
     return message

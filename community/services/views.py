@@ -8,6 +8,7 @@ from typing import Any
 from community.db.queries.forums import ForumRow
 from community.db.queries.invitations import InvitationRow
 from community.db.queries.members import MemberRow
+from community.db.queries.messages import MessageRow
 from community.db.queries.orgs import OrgRow
 from community.db.queries.posts import PostRow
 from community.db.queries.topics import TopicRow
@@ -172,6 +173,20 @@ def message_view(message: dict[str, Any]) -> dict[str, Any]:
             "edited_at": message["edited_at"], "is_deleted": deleted, "deleted_at": message["deleted_at"],
             "created_at": message["created_at"],
             "attachments": [] if deleted else list(message.get("attachments") or [])}
+
+
+def message_row_view(message: MessageRow) -> dict[str, Any]:
+    """`message_view` of a typed row (what `access_message` and the writes read). The conversation
+    page and the send keep the records as read, for `message_view`: no row built per message."""
+    deleted = message.deleted_at is not None
+    sender = {"id": message.sender_id, "display_name": message.display_name, "avatar_url": message.avatar_url}
+    return {"id": message.id, "conversation_id": message.conversation_id,
+            "sender": sender if message.sender_id else None,
+            "client_id": message.client_id, "content": message.content, "html": message.html,
+            "reactions": message.reactions, "my_reactions": list(message.my_reactions),
+            "edit_count": message.edit_count, "is_edited": message.edit_count > 0,
+            "edited_at": message.edited_at, "is_deleted": deleted, "deleted_at": message.deleted_at,
+            "created_at": message.created_at, "attachments": [] if deleted else list(message.attachments or [])}
 
 
 def block_view(block: dict[str, Any]) -> dict[str, Any]:

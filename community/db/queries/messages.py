@@ -7,8 +7,40 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, FromContext, Query, row, rows
+from community.db.pool import Conn, Database, FromContext, Query, Record, rows
 from community.db.queries.activity import NewEvent, Written, write_statement
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRow:
+    """A message as stored, with its sender's public profile and the viewer's own reactions."""
+
+    id: UUID
+    seq: int
+    org_id: UUID
+    conversation_id: UUID
+    sender_id: UUID | None
+    display_name: str | None
+    avatar_url: str | None
+    client_id: str | None
+    attachments: list[dict[str, Any]] | None
+    content: str
+    html: str
+    reactions: dict[str, int]
+    edit_count: int
+    edited_at: datetime | None
+    deleted_at: datetime | None
+    created_at: datetime
+    my_reactions: tuple[str, ...]
+
+    @classmethod
+    def from_record(cls, record: Record) -> MessageRow:
+        return cls(**{**dict(record), "my_reactions": tuple(record["my_reactions"])})
+
+
+def _message(record: Record | None) -> MessageRow | None:
+    return MessageRow.from_record(record) if record is not None else None
+
 
 # $1 org, $2 the viewer (for my_reactions).
 _SELECT = """
@@ -79,8 +111,8 @@ WHERE org_id = $1 AND id = $2 AND EXISTS (SELECT 1 FROM removed) RETURNING 1
 
 
 async def get_message(conn: Conn, org_id: UUID, viewer: UUID, conversation_id: UUID,
-                      message_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, viewer, conversation_id, message_id))
+                      message_id: UUID) -> MessageRow | None:
+    return _message(await conn.fetchrow(_GET, org_id, viewer, conversation_id, message_id))
 
 
 def by_client_id_query(org_id: UUID | FromContext, sender: UUID | FromContext, conversation_id: UUID,
@@ -118,8 +150,8 @@ async def send_message(target: Conn | Database, message: NewMessage, limit: tupl
 
 
 async def get_by_client_id(conn: Conn, org_id: UUID, sender: UUID, conversation_id: UUID,
-                           client_id: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_BY_CLIENT_ID, org_id, sender, conversation_id, client_id))
+                           client_id: str) -> MessageRow | None:
+    return _message(await conn.fetchrow(_BY_CLIENT_ID, org_id, sender, conversation_id, client_id))
 
 
 async def list_before(conn: Conn, org_id: UUID, viewer: UUID, conversation_id: UUID, *, before: int | None,
