@@ -301,8 +301,6 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
                 await queries.suggest_titles(conn, org_id, query, rank, SUGGESTIONS)
                 return
             query, _ = await queries.parse_query(conn, "english", *split_last_word(params["q"]))
-            if "<" in query:
-                await queries.plan_for_phrase(conn)
             forum = params.get("forum_id")
             await queries.search_documents(
                 conn, org_id=org_id, query=query, kinds=["topic", "post"], rank=rank,
@@ -330,6 +328,14 @@ async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     import pgserver
 
+    if args.keep:  # seed once into this folder, reuse it on later runs (migrations still apply)
+        keep = Path(os.path.abspath(args.keep))  # noqa: ASYNC240 - before anything runs
+        keep.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before anything runs
+        server = pgserver.get_server(keep / "pg", cleanup_mode=None)
+        try:
+            return await _run(args, str(server.get_uri()), keep)
+        finally:
+            server.cleanup()
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         server = pgserver.get_server(Path(tmp) / "pg", cleanup_mode="stop")
         try:
@@ -338,12 +344,27 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             server.cleanup()
 
 
+def _load_seed(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["org_id"] = uuid.UUID(data["org_id"])
+    data["private_forum"] = uuid.UUID(data["private_forum"])
+    data["people"] = {k: (uuid.UUID(v[0]), v[1]) for k, v in data["people"].items()}
+    return data
+
+
 async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
     await migrate(dsn)
     data_dir = tmp / "var"
     keys = LocalKeys()  # the server signs with the database's keys: the same ones
     await keys.load(dsn, data_dir=data_dir, rotate_after=timedelta(days=30), keep_for=timedelta(days=31))
-    data = await seed(dsn, keys, args.posts)
+    saved = tmp / "seed.json"
+    data = _load_seed(saved) if args.keep else None
+    if data is None:
+        data = await seed(dsn, keys, args.posts)
+        if args.keep:
+            saved.write_text(json.dumps(data, default=str))
     port = _free_port()
     env = {**os.environ, "WORKERS": "1", "DATABASE_URL": dsn, "COMMUNITY_DATA_DIR": str(data_dir), "PORT": str(port),
            "WEBSOCKET_PORT": str(_free_port()), "LOG_LEVEL": "warning", "DB_POOL_MAX": "20"}
@@ -355,7 +376,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
         rare, rare_n = await pick_rare(dsn, data["rare_pool"])
         http = f"http://127.0.0.1:{port}"
         sql = await run_sql(dsn, data, rare, args.requests)
-        queries = await run_queries(http, data, rare, args.requests)
+        queries = [] if args.sql_only else await run_queries(http, data, rare, args.requests)
     finally:
         proc.terminate()
         with trio.move_on_after(30):
@@ -381,9 +402,9 @@ def _machine() -> str:
 def table(result: dict[str, Any]) -> str:
     lines = ["| case | SQL c=1 p50 / p99 ms | SQL c=10 p50 / p99 ms | HTTP c=1 p50 / p99 ms "
              "| HTTP c=10 p50 / p99 ms |", "|---|---|---|---|---|"]
-    for sql, http in zip(result["sql"], result["queries"], strict=True):
+    for sql, http in zip(result["sql"], result["queries"] or [None] * len(result["sql"]), strict=True):
         cells = [f"{r['c1']['p50_ms']} / {r['c1']['p99_ms']} | {r['c10']['p50_ms']} / {r['c10']['p99_ms']}"
-                 for r in (sql, http)]
+                 if r else "- | -" for r in (sql, http)]
         lines.append(f"| {sql['case']} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 
@@ -392,6 +413,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--keep", metavar="DIR", help="seed into DIR once and reuse it (e.g. var/bench-search)")
+    parser.add_argument("--sql-only", action="store_true", help="measure the statements only, not HTTP")
     outcome = trio.run(main, parser.parse_args())
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "search.json").write_text(json.dumps(outcome, indent=2, default=str))

@@ -167,12 +167,11 @@ async def search(db: Database, member: OrgMember, *, q: str, type: str = "all", 
     by_relevance = sort == "relevance"
     key = _cursor(cursor, by_relevance)
     text, prefix = split_last_word(q)
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    # Read only: a search writes nothing, so its commit leaves the org's cached pages alone.
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id, read_only=True) as conn:
         query, nodes = await queries.parse_query(conn, _language(member), text, prefix)
         if nodes == 0:  # only stop words
             return {"results": [], "next_cursor": None}
-        if "<" in query:  # a phrase operator (<->, <N>)
-            await queries.plan_for_phrase(conn)
         found = await queries.search_documents(
             conn, org_id=member.org_id, query=query, kinds=_KINDS[type], rank=viewer_rank(member),
             forum_id=forum_id, author_id=author_id, after=after, before=before, tag=tag, cursor=key,
@@ -192,7 +191,7 @@ async def suggest(db: Database, member: OrgMember, *, q: str) -> dict[str, Any]:
     words = _WORD.findall(q)[:8]
     if not words:
         return {"suggestions": []}
-    async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
+    async with db.transaction(org_id=member.org_id, user_id=member.user_id, read_only=True) as conn:
         query, nodes = await queries.parse_prefixes(conn, _language(member), " & ".join(f"{w}:*" for w in words))
         if nodes == 0:
             return {"suggestions": []}

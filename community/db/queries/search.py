@@ -140,11 +140,16 @@ ON CONFLICT (org_id, id) DO UPDATE SET author_id = excluded.author_id, title = e
 """  # noqa: S608 - constant fragments
 
 # One round trip: custom plans (so each term gets its own selectivity estimate: a GIN scan
-# for a rare term, a walk down the recency index for a common one) and the parsed query.
-# $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
+# for a rare term, a walk down the recency index for a common one), the plan for a phrase, and
+# the parsed query. Phrases (a `<->` or `<N>` operator in the query) are estimated as the AND of
+# their words, far above what matches as a phrase, so the planner would walk the recency index
+# through much of the org: index scans are turned off for the transaction, sending them to the
+# GIN index (a bitmap scan). $1 config, $2 websearch text, $3 a last word to match as a prefix too (or '').
 _PREPARE = """
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
-       q::text AS query, numnode(q) AS nodes
+       set_config('enable_indexscan', CASE WHEN strpos(s.q::text, '<') > 0 THEN 'off'
+                                           ELSE current_setting('enable_indexscan') END, true),
+       s.q::text AS query, numnode(s.q) AS nodes
 FROM (SELECT CASE WHEN $3 = '' THEN websearch_to_tsquery(search_config($1), $2)
                   ELSE websearch_to_tsquery(search_config($1), $2) && to_tsquery(search_config($1), $3 || ':*')
              END AS q) s
@@ -222,9 +227,6 @@ WHERE d.org_id = $1 AND d.kind = 'topic' AND d.title_tsv @@ $2::text::tsquery
   AND d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $3))
 ORDER BY d.created_at DESC, d.id DESC LIMIT $4
 """
-# Phrases are estimated as the AND of their words, far above what matches as a phrase, so the
-# planner would walk the recency index through much of the org: send them to the GIN index.
-_PHRASE_PLAN = "SELECT set_config('enable_indexscan', 'off', true)"
 _QUEUE_LENGTH = "SELECT count(*) FROM search_queue WHERE org_id = $1"
 
 
@@ -245,6 +247,7 @@ async def refresh_documents(conn: Conn, sql: str, org_id: UUID, ids: list[UUID],
 
 
 async def parse_query(conn: Conn, config: str, text: str, prefix: str) -> tuple[str, int]:
+    """The query's text and node count (0: only stop words); sets this transaction's plan settings."""
     found = await conn.fetchrow(_PREPARE, config, text, prefix)
     assert found is not None
     return str(found["query"]), int(found["nodes"])
@@ -254,10 +257,6 @@ async def parse_prefixes(conn: Conn, config: str, query: str) -> tuple[str, int]
     found = await conn.fetchrow(_PREPARE_PREFIXES, config, query)
     assert found is not None
     return str(found["query"]), int(found["nodes"])
-
-
-async def plan_for_phrase(conn: Conn) -> None:
-    await conn.execute(_PHRASE_PLAN)
 
 
 async def search_documents(conn: Conn, *, org_id: UUID, query: str, kinds: list[str], rank: int,
