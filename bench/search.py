@@ -285,22 +285,26 @@ async def run_sql(dsn: str, data: dict[str, Any], rare: str, requests: int) -> l
 
 async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: dict[str, Any], who: str,
                     requests: int) -> dict[str, Any]:
+    from community.db.pool import _begin_sql
     from community.db.queries import search as queries
-    from community.services.search import _HEADLINE, CANDIDATES, SUGGESTIONS, split_last_word
+    from community.services.search import _HEADLINE, CANDIDATES, SUGGESTIONS, plain_words, split_last_word
 
     org_id, user_id = data["org_id"], data["people"][who][0]
     rank = 2 if who == "moderator" else 1
     latencies: list[float] = []
 
     async def one(conn: Conn) -> None:
-        await conn.execute("BEGIN")
+        # What `Database.transaction(..., custom_plans=True)` sends: BEGIN, the context, the plan mode.
+        await conn.execute(_begin_sql("read_committed", org_id, user_id, read_only=True, custom_plans=True))
         try:
-            await conn.set_context(org_id=org_id, user_id=user_id)
             if name.startswith("suggest"):
-                query, _ = await queries.parse_prefixes(conn, "english", f"{params['q']}:*")
-                await queries.suggest_titles(conn, org_id, query, rank, SUGGESTIONS)
+                prefixes = queries.Words("pg_catalog.english", f"{params['q']}:*", "")
+                await queries.suggest_titles(conn, org_id, prefixes, rank, SUGGESTIONS)
                 return
-            query, _ = await queries.parse_query(conn, "english", *split_last_word(params["q"]))
+            text, prefix = split_last_word(params["q"])
+            query = plain_words("english", text, prefix)
+            if query is None:
+                query, _ = await queries.parse_query(conn, "english", text, prefix)
             forum = params.get("forum_id")
             await queries.search_documents(
                 conn, org_id=org_id, query=query, kinds=["topic", "post"], rank=rank,

@@ -318,12 +318,14 @@ def _uuid_text(value: UUID | None) -> str:
     return str(value) if value else ""
 
 
-def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None, *, read_only: bool = False) -> str:
+def _begin_sql(isolation: str, org_id: UUID | None, user_id: UUID | None, *, read_only: bool = False,
+               custom_plans: bool = False) -> str:
     # BEGIN and the tenant context in one simple-protocol message: one round trip, not two.
     # The only values spliced in are `UUID.__str__` (hex digits and dashes), never client text.
     org, user = UUID(str(org_id)) if org_id else "", UUID(str(user_id)) if user_id else ""
+    plans = ", set_config('plan_cache_mode', 'force_custom_plan', true)" if custom_plans else ""
     return (f"BEGIN ISOLATION LEVEL {_ISOLATION[isolation]}{' READ ONLY' if read_only else ''}; "
-            f"SELECT set_config('app.org_id', '{org}', true), set_config('app.user_id', '{user}', true)")
+            f"SELECT set_config('app.org_id', '{org}', true), set_config('app.user_id', '{user}', true){plans}")
 
 
 async def _begin(pool: asyncpg.Pool[Record], begin_sql: str, seconds: float) -> PoolConnectionProxy[Record]:
@@ -549,13 +551,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed", read_only: bool = False,
-                          invalidates: bool = True) -> AsyncIterator[Conn]:
+                          invalidates: bool = True, custom_plans: bool = False) -> AsyncIterator[Conn]:
         """`read_only`: PostgreSQL refuses writes, and cached pages stay good. Otherwise the commit
         invalidates cached pages of `org_id` (without one: every page) before this returns, unless
-        `invalidates=False` says the writes touch nothing a page shows (rate limits, presence...)."""
+        `invalidates=False` says the writes touch nothing a page shows (rate limits, presence...).
+        `custom_plans`: every statement is planned for its own values (`plan_cache_mode`), set in
+        the BEGIN, so the first statement is already planned that way."""
         # Two handoffs frame a transaction: acquire + BEGIN + tenant context, and COMMIT + release.
         pool = self._require_pool()
-        begin_sql = _begin_sql(isolation, org_id, user_id, read_only=read_only)
+        begin_sql = _begin_sql(isolation, org_id, user_id, read_only=read_only, custom_plans=custom_plans)
         # Shielded: a cancelled caller still gets its connection, then gives up right after.
         with trio.CancelScope(shield=True):
             raw = await _handoff(_begin, pool, begin_sql, self.timeout)
@@ -670,11 +674,11 @@ class _OnLoop(Database):
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed", read_only: bool = True,
-                          invalidates: bool = False) -> AsyncIterator[Conn]:
+                          invalidates: bool = False, custom_plans: bool = False) -> AsyncIterator[Conn]:
         raw = self._raw
         if raw.is_in_transaction():
             raise asyncpg.InterfaceError("a read body's transactions do not nest")
-        await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=True))
+        await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=True, custom_plans=custom_plans))
         committed = False
         try:
             yield _LoopConn(raw)

@@ -8,6 +8,7 @@ evaluated once per query as an InitPlan, before ORDER BY and LIMIT.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -154,11 +155,6 @@ FROM (SELECT CASE WHEN $3 = '' THEN websearch_to_tsquery(search_config($1), $2)
                   ELSE websearch_to_tsquery(search_config($1), $2) && to_tsquery(search_config($1), $3 || ':*')
              END AS q) s
 """
-_PREPARE_PREFIXES = """
-SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
-       q::text AS query, numnode(q) AS nodes
-FROM (SELECT to_tsquery(search_config($1), $2) AS q) s
-"""
 
 # The viewer's ($14) conversations: the rule of `queries.conversations` (a participant row counts
 # only while the membership is not removed and not from before the current membership).
@@ -167,11 +163,11 @@ SELECT p.conversation_id FROM conversation_participants p
 JOIN memberships ms ON ms.org_id = p.org_id AND ms.user_id = p.user_id AND ms.status <> 'removed'
 WHERE p.org_id = $1 AND p.user_id = $14 AND p.joined_at >= ms.joined_at
 """
-# $1 org, $2 tsquery text, $3 kinds, $4 viewer rank, $5 forum, $6 author, $7 after, $8 before, $9 tag,
-# $14 the viewer (NULL: no conversations).
+# {q} the tsquery (`_PARSED` or `_WORDS`; none but stop words: no rows), $1 org, $2 its text, $3 kinds,
+# $4 viewer rank, $5 forum, $6 author, $7 after, $8 before, $9 tag, $14 the viewer (NULL: no conversations).
 _MATCH = f"""
 FROM search_documents d
-WHERE d.org_id = $1 AND d.tsv @@ $2::text::tsquery AND d.kind = ANY($3::text[])
+WHERE d.org_id = $1 AND d.tsv @@ {{q}} AND numnode({{q}}) > 0 AND d.kind = ANY($3::text[])
   AND CASE WHEN d.kind = 'message' THEN d.scope_id = ANY(ARRAY({_MY_CONVERSATIONS}))
            WHEN d.kind = 'resource' THEN EXISTS (SELECT 1 FROM resources r WHERE r.org_id = $1 AND r.id = d.id
                                                  AND role_rank(r.required_role) <= $4)
@@ -192,7 +188,7 @@ SELECT r.kind, r.id, r.topic_id, CASE WHEN r.kind IN ('topic', 'post') THEN r.sc
        CASE WHEN r.kind = 'message' THEN r.scope_id END AS conversation_id,
        CASE WHEN r.kind = 'resource' THEN r.id END AS resource_id,
        coalesce(t.title, c.title, r.title) AS title,
-       ts_headline(r.config, r.body, $2::text::tsquery, $12) AS snippet, r.author_id,
+       ts_headline(r.config, r.body, {q}, $12) AS snippet, r.author_id,
        u.display_name AS author_name, r.created_at, r.score
 FROM page r
 LEFT JOIN topics t ON t.org_id = $1 AND t.id = r.topic_id
@@ -201,32 +197,48 @@ LEFT JOIN users u ON u.id = r.author_id
 ORDER BY {order}
 """
 # $10, $11 the cursor (created_at, id) of the last row seen; $13 limit.
-_RECENT = f"""
+_RECENT_SQL = f"""
 WITH page AS (
     SELECT {_COLUMNS}, 0::float8 AS score {_MATCH}
       AND ($10::timestamptz IS NULL OR (d.created_at, d.id) < ($10, $11))
     ORDER BY d.created_at DESC, d.id DESC LIMIT $13)
-{_PAGE.format(order="r.created_at DESC, r.id DESC")}
+{_PAGE.replace("{order}", "r.created_at DESC, r.id DESC")}
 """
 # Relevance ranks a bounded candidate set, the most recent $15 matches, so its cost has a ceiling
 # whatever the term's frequency. $10, $11 the cursor (score, id).
-_RELEVANT = f"""
+_RELEVANT_SQL = f"""
 WITH candidates AS (
-    SELECT {_COLUMNS}, ts_rank(d.tsv, $2::text::tsquery, 1)::float8 AS score {_MATCH}
+    SELECT {_COLUMNS}, ts_rank(d.tsv, {{q}}, 1)::float8 AS score {_MATCH}
     ORDER BY d.created_at DESC, d.id DESC LIMIT $15
 ), page AS (
     SELECT * FROM candidates c
     WHERE $10::float8 IS NULL OR (c.score, c.id) < ($10, $11)
     ORDER BY c.score DESC, c.id DESC LIMIT $13)
-{_PAGE.format(order="r.score DESC, r.id DESC")}
+{_PAGE.replace("{order}", "r.score DESC, r.id DESC")}
 """  # noqa: S608 - constant fragments
-_SUGGEST = """
+# The query as `parse_query` answered it ($2).
+_PARSED = "$2::text::tsquery"
+# Plain words, parsed inside the search statement: one round trip fewer. $2 the websearch text, then
+# the config and a last word to match as a prefix too (or ''). A custom plan sees them as constants
+# and folds the whole expression (immutable functions of constants) to one tsquery constant, so the
+# term's estimate, the GIN index and the filter are what they are for `_PARSED`.
+_WORDS = ("(CASE WHEN {prefix} = '' THEN websearch_to_tsquery({config}::regconfig, $2)"
+          " ELSE websearch_to_tsquery({config}::regconfig, $2) && to_tsquery({config}::regconfig, {prefix} || ':*')"
+          " END)")
+_RECENT = _RECENT_SQL.replace("{q}", _PARSED)
+_RELEVANT = _RELEVANT_SQL.replace("{q}", _PARSED)
+_RECENT_WORDS = _RECENT_SQL.replace("{q}", _WORDS.format(config="$15", prefix="$16"))
+_RELEVANT_WORDS = _RELEVANT_SQL.replace("{q}", _WORDS.format(config="$16", prefix="$17"))
+_SUGGEST_SQL = """
 SELECT d.id, d.scope_id AS forum_id, d.title
 FROM search_documents d
-WHERE d.org_id = $1 AND d.kind = 'topic' AND d.title_tsv @@ $2::text::tsquery
+WHERE d.org_id = $1 AND d.kind = 'topic' AND d.title_tsv @@ {q} AND numnode({q}) > 0
   AND d.scope_id = ANY(ARRAY(SELECT f.id FROM forums f WHERE f.org_id = $1 AND f.view_rank <= $3))
 ORDER BY d.created_at DESC, d.id DESC LIMIT $4
 """
+_SUGGEST = _SUGGEST_SQL.replace("{q}", _PARSED)
+# $5 the config, $2 the prefixes (`a:* & b:*`), folded to one constant as in `_WORDS`.
+_SUGGEST_WORDS = _SUGGEST_SQL.replace("{q}", "to_tsquery($5::regconfig, $2)")
 _QUEUE_LENGTH = "SELECT count(*) FROM search_queue WHERE org_id = $1"
 
 
@@ -253,27 +265,39 @@ async def parse_query(conn: Conn, config: str, text: str, prefix: str) -> tuple[
     return str(found["query"]), int(found["nodes"])
 
 
-async def parse_prefixes(conn: Conn, config: str, query: str) -> tuple[str, int]:
-    found = await conn.fetchrow(_PREPARE_PREFIXES, config, query)
-    assert found is not None
-    return str(found["query"]), int(found["nodes"])
+@dataclass(frozen=True)
+class Words:
+    """A query of plain words, parsed by the search statement itself (`_WORDS`)."""
+
+    config: str  # a built-in text search configuration, schema-qualified: pg_catalog.english
+    text: str  # websearch text
+    prefix: str  # a last word to match as a prefix too, or ''
 
 
-async def search_documents(conn: Conn, *, org_id: UUID, query: str, kinds: list[str], rank: int,
+async def search_documents(conn: Conn, *, org_id: UUID, query: str | Words, kinds: list[str], rank: int,
                            forum_id: UUID | None, author_id: UUID | None, after: datetime | None,
                            before: datetime | None, tag: str | None, cursor: tuple[Any, UUID] | None,
                            by_relevance: bool, limit: int, candidates: int, headline: str,
                            viewer: UUID | None = None) -> list[dict[str, Any]]:
-    """`viewer` (a member's user id) sees the messages of their conversations; None sees none."""
+    """`query`: what `parse_query` answered, or `Words` (run in a `custom_plans` transaction).
+    `viewer` (a member's user id) sees the messages of their conversations; None sees none."""
     key, last_id = cursor if cursor else (None, None)
-    args: list[object] = [org_id, query, kinds, rank, forum_id, author_id, after, before, tag, key, last_id,
+    if isinstance(query, Words):
+        text, extra, recent, relevant = query.text, [query.config, query.prefix], _RECENT_WORDS, _RELEVANT_WORDS
+    else:
+        text, extra, recent, relevant = query, [], _RECENT, _RELEVANT
+    args: list[object] = [org_id, text, kinds, rank, forum_id, author_id, after, before, tag, key, last_id,
                           headline, limit, viewer]
     if by_relevance:
-        return rows(await conn.fetch(_RELEVANT, *args, candidates))
-    return rows(await conn.fetch(_RECENT, *args))
+        return rows(await conn.fetch(relevant, *args, candidates, *extra))
+    return rows(await conn.fetch(recent, *args, *extra))
 
 
-async def suggest_titles(conn: Conn, org_id: UUID, query: str, rank: int, limit: int) -> list[dict[str, Any]]:
+async def suggest_titles(conn: Conn, org_id: UUID, query: str | Words, rank: int,
+                         limit: int) -> list[dict[str, Any]]:
+    """`query`: what `parse_prefixes` answered, or `Words` whose text is the prefixes (no `prefix`)."""
+    if isinstance(query, Words):
+        return rows(await conn.fetch(_SUGGEST_WORDS, org_id, query.text, rank, limit, query.config))
     return rows(await conn.fetch(_SUGGEST, org_id, query, rank, limit))
 
 
