@@ -301,36 +301,75 @@ async def run_sql(dsn: str, data: dict[str, Any], rare: str, requests: int) -> l
             await close(conn)
 
 
-async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: dict[str, Any], who: str,
-                    requests: int) -> dict[str, Any]:
+async def _search_once(conn: Conn, data: dict[str, Any], name: str, params: dict[str, Any], who: str, *,
+                       parse_first: bool = False) -> None:
+    """One search as the service sends it; `parse_first`: as it did before plain words were parsed
+    inside the search statement (the parse statement, then the search)."""
     from community.db.pool import _begin_sql
     from community.db.queries import search as queries
     from community.services.search import _HEADLINE, CANDIDATES, SUGGESTIONS, plain_words, split_last_word
 
     org_id, user_id = data["org_id"], data["people"][who][0]
     rank = 2 if who == "moderator" else 1
+    # What `Database.transaction(..., custom_plans=True)` sends: BEGIN, the context, the plan mode.
+    await conn.execute(_begin_sql("read_committed", org_id, user_id, read_only=True, custom_plans=True))
+    try:
+        if name.startswith("suggest"):
+            prefixes = queries.Words("pg_catalog.english", f"{params['q']}:*", "")
+            await queries.suggest_titles(conn, org_id, prefixes, rank, SUGGESTIONS)
+            return
+        text, prefix = split_last_word(params["q"])
+        query = None if parse_first else plain_words("english", text, prefix)
+        if query is None:
+            query, _ = await queries.parse_query(conn, "english", text, prefix)
+        forum = params.get("forum_id")
+        await queries.search_documents(
+            conn, org_id=org_id, query=query, kinds=["topic", "post"], rank=rank,
+            forum_id=uuid.UUID(forum) if forum else None, author_id=None, after=None, before=None, tag=None,
+            cursor=None, by_relevance=params["sort"] == "relevance", limit=21, candidates=CANDIDATES,
+            headline=_HEADLINE)
+    finally:
+        await conn.execute("ROLLBACK")
+
+
+async def _backend_cpu_ms(conn: Conn) -> float:
+    """CPU the connection's PostgreSQL backend has used (user + system), from /proc: what a search
+    costs the database whatever else the box runs (waiting for a core is not counted)."""
+    pid = int(await conn.fetchval("SELECT pg_backend_pid()"))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # noqa: ASYNC240 - a /proc read
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+async def run_cpu(dsn: str, data: dict[str, Any], rare: str, requests: int) -> list[dict[str, Any]]:
+    """PostgreSQL CPU per search, one connection, `requests` searches a case, each way."""
+    conn = await connect(dsn)
+    try:
+        await conn.execute("SET ROLE community_app")
+        out = []
+        for name, params, who in _cases(data, rare):
+            row: dict[str, Any] = {"case": name}
+            for key, parse_first in (("parse_first_ms", True), ("ms", False)):
+                if parse_first and name.startswith("suggest"):
+                    continue
+                for _ in range(10):
+                    await _search_once(conn, data, name, params, who, parse_first=parse_first)
+                before = await _backend_cpu_ms(conn)
+                for _ in range(requests):
+                    await _search_once(conn, data, name, params, who, parse_first=parse_first)
+                row[key] = round((await _backend_cpu_ms(conn) - before) / requests, 2)
+            out.append(row)
+            print(json.dumps(row), file=sys.stderr)
+        return out
+    finally:
+        await close(conn)
+
+
+async def _sql_case(conns: list[Conn], data: dict[str, Any], name: str, params: dict[str, Any], who: str,
+                    requests: int) -> dict[str, Any]:
     latencies: list[float] = []
 
     async def one(conn: Conn) -> None:
-        # What `Database.transaction(..., custom_plans=True)` sends: BEGIN, the context, the plan mode.
-        await conn.execute(_begin_sql("read_committed", org_id, user_id, read_only=True, custom_plans=True))
-        try:
-            if name.startswith("suggest"):
-                prefixes = queries.Words("pg_catalog.english", f"{params['q']}:*", "")
-                await queries.suggest_titles(conn, org_id, prefixes, rank, SUGGESTIONS)
-                return
-            text, prefix = split_last_word(params["q"])
-            query = plain_words("english", text, prefix)
-            if query is None:
-                query, _ = await queries.parse_query(conn, "english", text, prefix)
-            forum = params.get("forum_id")
-            await queries.search_documents(
-                conn, org_id=org_id, query=query, kinds=["topic", "post"], rank=rank,
-                forum_id=uuid.UUID(forum) if forum else None, author_id=None, after=None, before=None, tag=None,
-                cursor=None, by_relevance=params["sort"] == "relevance", limit=21, candidates=CANDIDATES,
-                headline=_HEADLINE)
-        finally:
-            await conn.execute("ROLLBACK")
+        await _search_once(conn, data, name, params, who)
 
     async def worker(conn: Conn, n: int) -> None:
         for _ in range(n):
@@ -399,6 +438,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
         rare, rare_n = await pick_rare(dsn, data["rare_pool"])
         http = f"http://127.0.0.1:{port}"
         sql = await run_sql(dsn, data, rare, args.requests)
+        cpu = await run_cpu(dsn, data, rare, args.requests)
         people = await crowd(dsn, data, keys, args.people)
         queries = [] if args.sql_only else await run_queries(http, data, rare, args.requests, people)
     finally:
@@ -409,7 +449,7 @@ async def _run(args: argparse.Namespace, dsn: str, tmp: Path) -> dict[str, Any]:
     return {"posts": data["posts"], "topics": data["topics"], "seed_seconds": data["seed_seconds"],
             "index_seconds": round(index_seconds, 1), "indexed_per_second": round(docs / index_seconds),
             "rare_term": rare, "rare_matches": rare_n, "common_matches": await count_matches(dsn, "time"),
-            "phrase_matches": await count_matches(dsn, '"good time"'), "queries": queries, "sql": sql,
+            "phrase_matches": await count_matches(dsn, '"good time"'), "queries": queries, "sql": sql, "cpu": cpu,
             "machine": f"{os.cpu_count()} CPUs, {_machine()}"}
 
 
@@ -425,11 +465,14 @@ def _machine() -> str:
 
 def table(result: dict[str, Any]) -> str:
     lines = ["| case | SQL c=1 p50 / p99 ms | SQL c=10 p50 / p99 ms | HTTP c=1 p50 / p99 ms "
-             "| HTTP c=10 p50 / p99 ms |", "|---|---|---|---|---|"]
+             "| HTTP c=10 p50 / p99 ms | PostgreSQL CPU ms a search (parse first / now) |", "|---|---|---|---|---|---|"]
+    cpu = {r["case"]: r for r in result.get("cpu", [])}
     for sql, http in zip(result["sql"], result["queries"] or [None] * len(result["sql"]), strict=True):
         cells = [f"{r['c1']['p50_ms']} / {r['c1']['p99_ms']} | {r['c10']['p50_ms']} / {r['c10']['p99_ms']}"
                  if r else "- | -" for r in (sql, http)]
-        lines.append(f"| {sql['case']} | {cells[0]} | {cells[1]} |")
+        own = cpu.get(sql["case"], {})
+        lines.append(f"| {sql['case']} | {cells[0]} | {cells[1]} | {own.get('parse_first_ms', '-')} / "
+                     f"{own.get('ms', '-')} |")
     return "\n".join(lines)
 
 
