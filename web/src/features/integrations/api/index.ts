@@ -39,7 +39,7 @@ export function useCreateIntegration(slug: string) {
   return useMutation({
     mutationFn: (body: { kind: Kind; url: string; events: EventName[]; name?: string }) =>
       api.post<{ integration: IntegrationWithSecret }>(base(slug), body),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
@@ -48,7 +48,7 @@ export function useUpdateIntegration(slug: string) {
   return useMutation({
     mutationFn: ({ id, ...body }: { id: string; enabled?: boolean; events?: EventName[] }) =>
       api.patch<{ integration: Integration }>(`${base(slug)}/${id}`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
@@ -56,7 +56,7 @@ export function useDeleteIntegration(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.del(`${base(slug)}/${id}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
