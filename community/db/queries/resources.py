@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record, rows
+from community.db.pool import Conn, rows
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class ResourceRow:
+class ResourceRow(Row):
     """A resource with its upload's storage keys and its uploader's name (`display_name`)."""
 
     id: UUID
@@ -37,9 +38,6 @@ class ResourceRow:
     width: int | None
     height: int | None
 
-    @classmethod
-    def from_record(cls, record: Record) -> ResourceRow:
-        return cls(**dict(record))
 
 _COLUMNS = """r.id, r.org_id, r.upload_id, r.title, r.description, r.file_name, r.file_size, r.file_type, r.category,
 r.tags, r.is_featured, r.download_count, r.uploaded_by, u.display_name, r.required_role, r.text_status,
@@ -134,8 +132,8 @@ async def list_resources(conn: Conn, *, org_id: UUID, rank: int, category: str |
                          featured: bool | None, sort: str, after: tuple[Any, UUID] | None,
                          limit: int) -> list[ResourceRow]:
     key, last_id = after if after else (None, None)
-    return [ResourceRow.from_record(r)
-            for r in await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key, last_id, limit)]
+    return ResourceRow.from_records(await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key,
+                                                     last_id, limit))
 
 
 async def count_visible(conn: Conn, org_id: UUID, rank: int) -> int:
