@@ -9,6 +9,7 @@ from uuid import UUID
 
 from community.db.pool import Conn, rows
 from community.db.queries import Row
+from community.db.queries.files import UploadRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +106,11 @@ async def get_resource(conn: Conn, org_id: UUID, resource_id: UUID, *, lock: boo
     return ResourceRow.from_record(record) if record is not None else None
 
 
-async def insert_resource(conn: Conn, *, resource_id: UUID, org_id: UUID, upload: dict[str, Any], title: str,
+async def insert_resource(conn: Conn, *, resource_id: UUID, org_id: UUID, upload: UploadRow, title: str,
                           description: str | None, category: str | None, tags: list[str], is_featured: bool,
                           uploaded_by: UUID | None, required_role: str, text_status: str) -> None:
-    await conn.execute(_INSERT, resource_id, org_id, upload["id"], title, description, upload["file_name"],
-                       upload["size"], upload["content_type"], category, tags, is_featured, uploaded_by,
+    await conn.execute(_INSERT, resource_id, org_id, upload.id, title, description, upload.file_name,
+                       upload.size, upload.content_type, category, tags, is_featured, uploaded_by,
                        required_role, text_status)
 
 
@@ -154,8 +155,8 @@ async def add_downloaders(conn: Conn, org_id: UUID, seen: list[tuple[date, UUID]
         await conn.execute(_ADD_DOWNLOADERS, org_id, [d for d, _ in seen], [u for _, u in seen])
 
 
-async def claim_text_pending(conn: Conn, org_id: UUID, n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM_TEXT, org_id, n))
+async def claim_text_pending(conn: Conn, org_id: UUID, n: int) -> list[ResourceRow]:
+    return ResourceRow.from_records(await conn.fetch(_CLAIM_TEXT, org_id, n))
 
 
 async def set_text(conn: Conn, org_id: UUID, resource_id: UUID, text: str | None, status: str) -> None:
