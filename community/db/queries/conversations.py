@@ -26,7 +26,6 @@ class ConversationRow(Row):
     last_activity_at: datetime
 
 
-
 # $1 org, $2 the viewer: the conversation with the viewer's read state, last message and unread count.
 # A participant row older than the viewer's current membership is stale (they left the org and
 # came back): it gives no access.

@@ -14,7 +14,6 @@ COLUMNS = ("id, org_id, name, description, slug, parent_id, is_private, required
            "post_count, last_post_at, created_at, updated_at, path, view_rank")
 
 
-
 @dataclass(frozen=True, slots=True)
 class ForumRow(Row):
     """A forum as stored. `path`: its ancestors' ids and its own, root first; `view_rank`: the

@@ -30,7 +30,6 @@ class InvitationRow(Row):
         return "accepted" if self.accepted_at else "revoked" if self.revoked_at else "pending"
 
 
-
 def _one(record: Record | None) -> InvitationRow | None:
     return InvitationRow.from_record(record) if record is not None else None
 

@@ -39,7 +39,6 @@ class OrgRow(Row):
     created_at: datetime
 
 
-
 def _org(record: Record | None) -> OrgRow | None:
     return OrgRow.from_record(record) if record is not None else None
 

@@ -27,7 +27,6 @@ class AttendanceRow(Row):
     attended: bool
 
 
-
 @dataclass(frozen=True, slots=True)
 class RatingRow(Row):
     """One person's rating of one occurrence."""
@@ -39,7 +38,6 @@ class RatingRow(Row):
     updated_at: datetime
 
 
-
 @dataclass(frozen=True, slots=True)
 class RaterRow(RatingRow):
     """A rating with who gave it (an event's ratings, for whoever manages it)."""
@@ -47,7 +45,6 @@ class RaterRow(RatingRow):
     user_id: UUID
     display_name: str
     avatar_url: str | None
-
 
 
 @dataclass(frozen=True, slots=True)
