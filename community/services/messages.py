@@ -19,6 +19,7 @@ from community.db.queries import messages as q
 from community.db.queries import notifications as nq
 from community.db.queries import users
 from community.db.queries.activity import NewEvent, Written
+from community.db.queries.files import UploadRow
 from community.db.queries.messages import MessageRow
 from community.domain.cursors import direction_cursor, encode_cursor
 from community.domain.errors import (
@@ -164,7 +165,7 @@ async def check_send_message_as(db: Database, publisher: Publisher, limiter: Rat
 
 async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *,
                 content: str, html: str, client_id: str | None,
-                uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any], bool] | None:
+                uploads: list[UploadRow]) -> tuple[Principal, dict[str, Any], bool] | None:
     message_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
         principal, member, target = await access_send_target(db, asker, conversation_id, client_id)
@@ -189,7 +190,7 @@ _ATTEMPTS = 3
 
 
 def _new_message(member: OrgMember, target: SendTarget, message_id: UUID, conversation_id: UUID,
-                 client_id: str | None, content: str, html: str, uploads: list[dict[str, Any]]) -> dict[str, Any]:
+                 client_id: str | None, content: str, html: str, uploads: list[UploadRow]) -> dict[str, Any]:
     """The message's row as `messages.get_message` would read it back once written."""
     return {"id": message_id, "org_id": member.org_id, "conversation_id": conversation_id,
             "sender_id": member.user_id, "display_name": target.author["display_name"],
@@ -199,7 +200,7 @@ def _new_message(member: OrgMember, target: SendTarget, message_id: UUID, conver
 
 
 async def _write_message(db: Database, member: OrgMember, limiter: RateLimiter, target: SendTarget,
-                         message: dict[str, Any], uploads: list[dict[str, Any]]) -> tuple[Written, NewEvent]:
+                         message: dict[str, Any], uploads: list[UploadRow]) -> tuple[Written, NewEvent]:
     assert member.user_id is not None
     conv = target.conversation
     event = NewEvent(org_id=member.org_id, channel=Channel.conversation(conv["id"]), type=EventType.MESSAGE_CREATED,
