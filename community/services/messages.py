@@ -165,13 +165,31 @@ async def check_send_message_as(db: Database, publisher: Publisher, limiter: Rat
 async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *,
                 content: str, html: str, client_id: str | None,
                 uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any], bool] | None:
+    async def body(db: Database) -> tuple[Principal, dict[str, Any], Activity | None] | None:
+        return await _try_send(db, limiter, asker, conversation_id, content=content, html=html,
+                               client_id=client_id, uploads=uploads)
+
+    # Without uploads the checks' read and the write are one handoff to the database's thread.
+    sent = await (body(db) if uploads else db.on_loop(body))
+    if sent is None:
+        return None
+    principal, view, activity = sent
+    if activity is not None:
+        publisher.committed([activity])
+    return principal, view, activity is not None
+
+
+async def _try_send(db: Database, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *, content: str,
+                    html: str, client_id: str | None,
+                    uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any], Activity | None] | None:
+    """The message's view and its activity (None: a retry of `client_id`, nothing written)."""
     message_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
         principal, member, target = await access_send_target(db, asker, conversation_id, client_id)
         if principal is None or target is None:
             return None
         if target.sent is not None:
-            return principal, message_view(target.sent), False
+            return principal, message_view(target.sent), None
         check_send(member, target)
         message = _new_message(member, target, message_id, conversation_id, client_id, content, html, uploads)
         written, event = await _write_message(db, member, limiter, target, message, uploads)
@@ -180,8 +198,7 @@ async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker:
                                    retry_after=retry_seconds(written.retry_after or 1))
         if written.outcome == "created":
             assert written.seq is not None and written.at is not None
-            publisher.committed([event.committed(written.seq, written.at)])
-            return principal, message_view(message), True
+            return principal, message_view(message), event.committed(written.seq, written.at)
     raise ConflictError("The conversation kept changing; try again.")
 
 
