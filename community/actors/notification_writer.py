@@ -25,7 +25,8 @@ from community.db.queries.notifications import claim_queued_events, pending_noti
 from community.domain.events import Activity, EventType
 
 # Writes a batch of one org's events' notifications in the writer's transaction (skipping, loudly, an
-# event whose payload it cannot read); answers the rows written.
+# event whose payload it cannot read); answers the rows written. It runs on the database's thread
+# (`Database.on_loop`): no trio, and what it reads of this node's state it only reads.
 WriteNotifications = Callable[[Conn, Sequence[Activity]], Awaitable[list[dict[str, Any]]]]
 # Tells the people concerned, after commit.
 PublishNotifications = Callable[[list[dict[str, Any]]], None]
@@ -79,10 +80,16 @@ class NotificationWriter:
             more = claimed >= self.batch
 
     async def _write_batch(self, org_id: UUID) -> int:
-        # Off any request: the page triggers tell every node of a change a page shows.
-        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
-            claimed = await claim_queued_events(conn, org_id, self.batch)
-            written = await self.write(conn, claimed) if claimed else []
+        async def body(db: Database) -> tuple[list[Activity], list[dict[str, Any]]]:
+            # Off any request: the page triggers tell every node of a change a page shows.
+            async with db.transaction(org_id=org_id, invalidates=False) as conn:
+                claimed = await claim_queued_events(conn, org_id, self.batch)
+                written = await self.write(conn, claimed) if claimed else []
+            return claimed, written
+
+        # The transaction in ONE handoff to the database's thread (was one per statement, BEGIN and
+        # COMMIT); `write` runs there too, and only its answer comes back to be published here.
+        claimed, written = await self.db.on_loop(body)
         self.written += len(written)
         self.publish(written)
         return len(claimed)

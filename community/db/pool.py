@@ -644,11 +644,11 @@ class Database:
     async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
         """A unit of work of statements that each stand alone, in ONE handoff: `body(db)` runs on the
         loop's thread (in the caller's context), where `db` is this database whose `read_in_context`,
-        `fetchrow_once` and `fetch_once` await asyncpg directly on one pooled connection, taken at
-        the first statement and released when `body` ends. Every statement is still its own implicit
-        transaction, as from trio. `body` is ordinary service code that must use only that `db` (no
-        trio, no `transaction`); its exceptions cross back as themselves. Cached pages are invalidated
-        as each write asks, in trio's thread once `body` is done, before this returns.
+        `fetchrow_once`, `fetch_once` and `transaction` await asyncpg directly on one pooled
+        connection, taken at the first statement and released when `body` ends. Each statement or
+        transaction is still its own, as from trio. `body` is ordinary service code that must use only
+        that `db` (no trio); its exceptions cross back as themselves. Cached pages are invalidated as
+        each write asks, in trio's thread once `body` is done, before this returns.
         """
         direct = _Direct(self)
 
@@ -696,8 +696,36 @@ class _Direct(Database):
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed", read_only: bool = False,
                           invalidates: bool = True) -> AsyncIterator[Conn]:
-        raise asyncpg.InterfaceError("a loop body's statements stand alone")
-        yield  # pragma: no cover
+        """As `Database.transaction`, on the body's connection: BEGIN, the statements and COMMIT each
+        awaited here, no handoff. A COMMIT or ROLLBACK that fails drops the connection."""
+        raw = await self._conn()
+        if raw.is_in_transaction():
+            raise asyncpg.InterfaceError("a loop body's transactions do not nest")
+        try:
+            await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=read_only), timeout=self.timeout)
+        except BaseException:
+            await self._drop()  # never reuse a connection whose BEGIN may have half-happened
+            raise
+        committed = False
+        try:
+            yield _LoopConn(raw)
+            committed = True
+        finally:
+            try:
+                await raw.execute("COMMIT" if committed else "ROLLBACK", timeout=self.timeout)
+            except BaseException:
+                await self._drop()
+                raise
+            finally:  # committed, rolled back or unknown, as from trio
+                if invalidates and not read_only:
+                    self.bumps.append(org_id)
+
+    async def _drop(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with suppress(asyncpg.InterfaceError):  # died meanwhile: already back in the pool
+                raw.terminate()
+            await self._require_pool().release(raw)  # a no-op for a proxy the pool already took back
 
     async def fetchrow_once(self, sql: str, *args: object, invalidates: bool = True) -> Record | None:
         try:
