@@ -23,7 +23,7 @@ import trio
 
 from community.actors.mailbox import Mailbox
 from community.domain.audience import Audience, Viewer
-from community.domain.events import CONTENT_KINDS, Channel
+from community.domain.events import CONTENT_KINDS, Channel, ChannelKind, Viewing
 from community.domain.principal import SessionKey
 from community.realtime._wire import text_frame
 from community.realtime.protocol import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
@@ -166,6 +166,16 @@ class WsManager:
 
     def subscribers(self, channel: Channel) -> frozenset[Connection]:
         return frozenset(self._by_channel.get(channel, ()))
+
+    def viewing(self, org_id: UUID, kind: ChannelKind) -> Viewing:
+        """Who has a socket here on each of the org's channels of `kind`: a copy, so another thread
+        may read it (the notification writer's batch runs on the database's thread)."""
+        found: defaultdict[Channel, set[UUID]] = defaultdict(set)
+        for conn in self._by_org.get(org_id, ()):
+            for channel in conn.channels:
+                if channel.kind is kind:
+                    found[channel].add(conn.user_id)
+        return {channel: frozenset(users) for channel, users in found.items()}
 
     def deliver_nowait(self, message: Deliver) -> None:
         """Fan out now, from the caller's task; same bytes to every subscriber its audience admits.

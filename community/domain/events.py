@@ -8,10 +8,11 @@ formatting or prefix matching at call sites.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 
@@ -122,6 +123,10 @@ class Channel:
     @classmethod
     def event(cls, event_id: UUID) -> Channel:
         return cls(ChannelKind.EVENT, event_id)
+
+
+# Who of this node's sockets (their users) follows each channel: a snapshot, safe to read anywhere.
+Viewing: TypeAlias = Mapping[Channel, frozenset[UUID]]
 
 
 # Channels a member's role decides (a role change re-checks them).

@@ -28,12 +28,12 @@ from community.domain.errors import (
     PayloadTooLargeError,
     RateLimitedError,
 )
-from community.domain.events import Activity, Channel, EventType
+from community.domain.events import Activity, Channel, EventType, Viewing
 from community.domain.markdown import excerpt, excerpt_of_html, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
-from community.handles import FileStore, Publisher, Realtime
+from community.handles import FileStore, Publisher
 from community.ratelimit import RateLimiter, retry_seconds
 from community.services.askers import Asker
 from community.services.conversations import access_conversation, check_direct_policy, check_not_blocked
@@ -349,18 +349,19 @@ async def do_mark_read(unit: Unit, member: OrgMember, conversation_id: UUID, up_
             "unread_count": conv["unread_count"]}
 
 
-def message_notifications(realtime: Realtime, activity: Activity, live: set[UUID]) -> list[nq.NewNotification]:
+def message_notifications(viewing: Viewing, activity: Activity, live: set[UUID]) -> list[nq.NewNotification]:
     """`message_created`'s notifications (the writer's batch inserts them): participants among `live`
     (the active members) not viewing it here.
 
-    "Viewing" is a socket on this node subscribed to the conversation's channel; idempotent
+    "Viewing" is a socket on this node subscribed to the conversation's channel (`viewing`, the
+    registry's snapshot taken in trio before the batch: the batch runs on the database's thread); idempotent
     (one row per person per event), so a retry writes nothing twice.
     """
     payload = activity.payload
     message, channel = payload.get("message") or {}, activity.channel
-    viewing = {c.user_id for c in realtime.registry.subscribers(channel)}
+    viewers = viewing.get(channel, frozenset())
     people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
-    chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
+    chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewers]
     if not chosen:
         return []
     sender = (message.get("sender") or {}).get("display_name") or "Someone"
