@@ -84,11 +84,18 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
+_ACTIVE_WAITS = """
+SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS wait FROM pg_stat_activity
+WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+"""
+
+
 class Bench:
     def __init__(self, conversations: int, participants: int, seconds: float, *, pg_dir: Path,
                   profile: Path | None = None) -> None:
         self.n_conv, self.n_part, self.seconds = conversations, participants, seconds
         self.pg_dir, self.profile = pg_dir, profile
+        self.dsn: str | None = None
         self.sent_at: dict[str, float] = {}
         self.latencies: list[float] = []
         self.sent = 0
@@ -98,6 +105,7 @@ class Bench:
 
     async def seed(self, dsn: str, keys: LocalKeys) -> tuple[str, list[list[tuple[uuid.UUID, str]]]]:
         settings = Settings(_env_file=None)
+        self.dsn = dsn
         conn: Conn = await connect(dsn)
         try:
             slug = f"bench-{uuid.uuid4().hex[:6]}"
@@ -142,6 +150,8 @@ class Bench:
                     [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d",
                      str(int(self.seconds)), "-r", "100", "-f", "raw", "-o", str(self.profile)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                waits: dict[str, int] = {}
+                nursery.start_soon(self._sample_waits, waits)
                 async with trio.open_nursery() as senders:
                     for i, (people, conv_id) in enumerate(zip(groups, conv_ids, strict=True)):
                         senders.start_soon(self._send_loop, client, slug, conv_id, people, i)
@@ -167,7 +177,20 @@ class Bench:
                 "postgres_cpu_ms_per_message": round((pg1 - pg0) * 1000 / max(1, self.sent), 3),
                 "send_lag_seconds": round(max(0.0, (t1 - t0) - 2 - self.seconds - 1), 2),
                 "server_cpu_ms_per_message": round((cpu1 - cpu0) * 1000 / max(1, self.sent), 3),
+                # What the server's active PostgreSQL backends were doing, sampled every 50 ms while sending.
+                "postgres_active_waits": dict(sorted(waits.items(), key=lambda kv: -kv[1])[:8]),
                 "server_cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(self.latencies)), 1)}
+
+    async def _sample_waits(self, waits: dict[str, int]) -> None:
+        assert self.dsn is not None
+        conn = await connect(self.dsn)
+        try:
+            while True:
+                for record in await conn.fetch(_ACTIVE_WAITS):
+                    waits[record["wait"]] = waits.get(record["wait"], 0) + 1
+                await trio.sleep(0.05)
+        finally:
+            await close(conn)
 
     async def _start(self, client: httpx.AsyncClient, slug: str, people: list[tuple[uuid.UUID, str]]) -> str:
         owner, *others = people

@@ -15,6 +15,8 @@ from enum import StrEnum
 from typing import Any, TypeAlias
 from uuid import UUID
 
+import orjson
+
 
 class EventType(StrEnum):
     ORGANIZATION_UPDATED = "organization_updated"
@@ -141,8 +143,20 @@ def _default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# Datetimes and dataclasses (a Channel) go to `_default`, so the text is the stdlib's, byte for byte.
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dumps(value: object) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON (every event payload, twice per write: the jsonb parameter and the frame).
+
+    orjson, several times faster; what it refuses (a lone surrogate, an integer past 64 bits)
+    the stdlib writes as before.
+    """
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

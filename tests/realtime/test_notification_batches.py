@@ -143,7 +143,15 @@ def test_the_viewing_snapshot_is_a_copy_of_one_orgs_channels_of_one_kind() -> No
     registry.register(Connection(user_id=another, org_id=other), [talk])
     snapshot = registry.viewing(org, ChannelKind.CONVERSATION)
     assert snapshot == {talk: frozenset({user})}
+    assert registry.viewing(org, ChannelKind.CONVERSATION) is snapshot  # kept while nothing changes
     registry.register(later := Connection(user_id=another, org_id=org), [talk])
     assert snapshot == {talk: frozenset({user})}  # taken in trio, read on another thread: it never changes
-    registry.unregister(later)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user, another})}
+    registry.unsubscribe(later, talk)
     assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user})}
+    registry.subscribe(later, talk)
+    registry.drop_slow(later)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user})}
+    (first,) = registry.user_connections(user)
+    registry.unregister(first)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {}
