@@ -108,6 +108,9 @@ class Bench:
         self.dsn = dsn
         conn: Conn = await connect(dsn)
         try:
+            # Time per PL/pgSQL function (pg_stat_user_functions): where PostgreSQL's share of a send goes.
+            await conn.execute("ALTER SYSTEM SET track_functions = 'pl'")
+            await conn.execute("SELECT pg_reload_conf()")
             slug = f"bench-{uuid.uuid4().hex[:6]}"
             org_id = await conn.fetchval(
                 "INSERT INTO organizations (name, slug, member_limit, settings) VALUES ('Bench', $1, NULL, $2) "
@@ -150,6 +153,7 @@ class Bench:
                     [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d",
                      str(int(self.seconds)), "-r", "100", "-f", "raw", "-o", str(self.profile)],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                functions0 = await self._functions()
                 waits: dict[str, int] = {}
                 nursery.start_soon(self._sample_waits, waits)
                 async with trio.open_nursery() as senders:
@@ -159,6 +163,9 @@ class Bench:
                 await trio.sleep(2)  # the last deliveries
                 cpu1, t1 = _cpu_seconds(pid), time.monotonic()
                 own1, pg1 = _own_cpu_seconds(), _postgres_cpu_seconds(self.pg_dir)
+                await trio.sleep(1)  # backends flush their function counts about once a second
+                functions = {name: (calls - functions0.get(name, (0, 0.0))[0], ms - functions0.get(name, (0, 0.0))[1])
+                             for name, (calls, ms) in (await self._functions()).items()}
                 nursery.cancel_scope.cancel()
                 if spy is not None:
                     await trio.to_thread.run_sync(spy.wait)
@@ -178,8 +185,22 @@ class Bench:
                 "send_lag_seconds": round(max(0.0, (t1 - t0) - 2 - self.seconds - 1), 2),
                 "server_cpu_ms_per_message": round((cpu1 - cpu0) * 1000 / max(1, self.sent), 3),
                 # What the server's active PostgreSQL backends were doing, sampled every 50 ms while sending.
+                # PL/pgSQL functions (triggers included): calls and self time (ms) per message sent.
+                "postgres_functions_per_message": {
+                    name: {"calls": round(calls / max(1, self.sent), 2), "self_ms": round(ms / max(1, self.sent), 3)}
+                    for name, (calls, ms) in sorted(functions.items(), key=lambda kv: -kv[1][1])[:10]},
                 "postgres_active_waits": dict(sorted(waits.items(), key=lambda kv: -kv[1])[:8]),
                 "server_cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(self.latencies)), 1)}
+
+    async def _functions(self) -> dict[str, tuple[int, float]]:
+        assert self.dsn is not None
+        conn = await connect(self.dsn)
+        try:
+            return {r["funcname"]: (r["calls"], r["self_time"]) for r in await conn.fetch(
+                "SELECT funcname, sum(calls)::bigint AS calls, sum(self_time) AS self_time "
+                "FROM pg_stat_user_functions GROUP BY funcname")}
+        finally:
+            await close(conn)
 
     async def _sample_waits(self, waits: dict[str, int]) -> None:
         assert self.dsn is not None
