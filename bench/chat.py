@@ -46,6 +46,35 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def _postgres_cpu_seconds(data_dir: Path) -> float:
+    """User+system time of every PostgreSQL process serving `data_dir` (the postmaster's children)."""
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if proc.joinpath("comm").read_text().strip() != "postgres":
+                continue
+            if str(data_dir) not in proc.joinpath("cmdline").read_text() and \
+                    _parent_cmdline(proc) != str(data_dir):
+                continue
+            total += _cpu_seconds(int(proc.name))
+        except OSError:  # gone meanwhile
+            continue
+    return total
+
+
+def _parent_cmdline(proc: Path) -> str:
+    ppid = proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]
+    cmdline = Path(f"/proc/{ppid}/cmdline").read_text()
+    return next((part for part in cmdline.split("\0") if part.endswith("/pg")), "")
+
+
 def _progress(text: str) -> None:
     print(f"bench.chat: {text}", file=sys.stderr, flush=True)
 
@@ -55,9 +84,18 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
 
+_ACTIVE_WAITS = """
+SELECT coalesce(wait_event_type || ':' || wait_event, 'running') AS wait FROM pg_stat_activity
+WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+"""
+
+
 class Bench:
-    def __init__(self, conversations: int, participants: int, seconds: float) -> None:
+    def __init__(self, conversations: int, participants: int, seconds: float, *, pg_dir: Path,
+                  profile: Path | None = None) -> None:
         self.n_conv, self.n_part, self.seconds = conversations, participants, seconds
+        self.pg_dir, self.profile = pg_dir, profile
+        self.dsn: str | None = None
         self.sent_at: dict[str, float] = {}
         self.latencies: list[float] = []
         self.sent = 0
@@ -67,8 +105,12 @@ class Bench:
 
     async def seed(self, dsn: str, keys: LocalKeys) -> tuple[str, list[list[tuple[uuid.UUID, str]]]]:
         settings = Settings(_env_file=None)
+        self.dsn = dsn
         conn: Conn = await connect(dsn)
         try:
+            # Time per PL/pgSQL function (pg_stat_user_functions): where PostgreSQL's share of a send goes.
+            await conn.execute("ALTER SYSTEM SET track_functions = 'pl'")
+            await conn.execute("SELECT pg_reload_conf()")
             slug = f"bench-{uuid.uuid4().hex[:6]}"
             org_id = await conn.fetchval(
                 "INSERT INTO organizations (name, slug, member_limit, settings) VALUES ('Bench', $1, NULL, $2) "
@@ -106,13 +148,27 @@ class Bench:
                     await self.all_connected.wait()
                 _progress(f"{len(groups) * self.n_part} sockets open in {time.monotonic() - opening:.1f} s; sending")
                 cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+                own0, pg0 = _own_cpu_seconds(), _postgres_cpu_seconds(self.pg_dir)
+                spy = None if self.profile is None else subprocess.Popen(  # noqa: ASYNC220 - a bench tool
+                    [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d",
+                     str(int(self.seconds)), "-r", "100", "-f", "raw", "-o", str(self.profile)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                functions0 = await self._functions()
+                waits: dict[str, int] = {}
+                nursery.start_soon(self._sample_waits, waits)
                 async with trio.open_nursery() as senders:
                     for i, (people, conv_id) in enumerate(zip(groups, conv_ids, strict=True)):
                         senders.start_soon(self._send_loop, client, slug, conv_id, people, i)
                 _progress(f"{self.sent} sent in {time.monotonic() - t0:.1f} s; {len(self.latencies)} delivered")
                 await trio.sleep(2)  # the last deliveries
                 cpu1, t1 = _cpu_seconds(pid), time.monotonic()
+                own1, pg1 = _own_cpu_seconds(), _postgres_cpu_seconds(self.pg_dir)
+                await trio.sleep(1)  # backends flush their function counts about once a second
+                functions = {name: (calls - functions0.get(name, (0, 0.0))[0], ms - functions0.get(name, (0, 0.0))[1])
+                             for name, (calls, ms) in (await self._functions()).items()}
                 nursery.cancel_scope.cancel()
+                if spy is not None:
+                    await trio.to_thread.run_sync(spy.wait)
         expected = self.sent * self.n_part  # the sender's own socket receives it too
         return {"conversations": self.n_conv, "participants": self.n_part, "sockets": self.n_conv * self.n_part,
                 "seconds": self.seconds, "messages_sent": self.sent, "deliveries_expected": expected,
@@ -122,8 +178,40 @@ class Bench:
                                "p99": round(_percentile(self.latencies, 99) * 1000, 2),
                                "max": round(max(self.latencies, default=float("nan")) * 1000, 2)},
                 "server_cpu_seconds": round(cpu1 - cpu0, 2), "wall_seconds": round(t1 - t0, 2),
+                # Whether the load generator (one process, every socket and sender) is the bottleneck.
+                "client_cpu_share": round((own1 - own0) / (t1 - t0), 2),
+                "postgres_cpu_seconds": round(pg1 - pg0, 2),
+                "postgres_cpu_ms_per_message": round((pg1 - pg0) * 1000 / max(1, self.sent), 3),
+                "send_lag_seconds": round(max(0.0, (t1 - t0) - 2 - self.seconds - 1), 2),
                 "server_cpu_ms_per_message": round((cpu1 - cpu0) * 1000 / max(1, self.sent), 3),
+                # What the server's active PostgreSQL backends were doing, sampled every 50 ms while sending.
+                # PL/pgSQL functions (triggers included): calls and self time (ms) per message sent.
+                "postgres_functions_per_message": {
+                    name: {"calls": round(calls / max(1, self.sent), 2), "self_ms": round(ms / max(1, self.sent), 3)}
+                    for name, (calls, ms) in sorted(functions.items(), key=lambda kv: -kv[1][1])[:10]},
+                "postgres_active_waits": dict(sorted(waits.items(), key=lambda kv: -kv[1])[:8]),
                 "server_cpu_us_per_delivery": round((cpu1 - cpu0) * 1e6 / max(1, len(self.latencies)), 1)}
+
+    async def _functions(self) -> dict[str, tuple[int, float]]:
+        assert self.dsn is not None
+        conn = await connect(self.dsn)
+        try:
+            return {r["funcname"]: (r["calls"], r["self_time"]) for r in await conn.fetch(
+                "SELECT funcname, sum(calls)::bigint AS calls, sum(self_time) AS self_time "
+                "FROM pg_stat_user_functions GROUP BY funcname")}
+        finally:
+            await close(conn)
+
+    async def _sample_waits(self, waits: dict[str, int]) -> None:
+        assert self.dsn is not None
+        conn = await connect(self.dsn)
+        try:
+            while True:
+                for record in await conn.fetch(_ACTIVE_WAITS):
+                    waits[record["wait"]] = waits.get(record["wait"], 0) + 1
+                await trio.sleep(0.05)
+        finally:
+            await close(conn)
 
     async def _start(self, client: httpx.AsyncClient, slug: str, people: list[tuple[uuid.UUID, str]]) -> str:
         owner, *others = people
@@ -201,7 +289,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             keys = LocalKeys()  # the server's signing keys, from the database
             await keys.load(dsn, data_dir=Path(tmp) / "var", rotate_after=timedelta(days=30),
                             keep_for=timedelta(days=31))
-            bench = Bench(args.conversations, args.participants, args.seconds)
+            bench = Bench(args.conversations, args.participants, args.seconds, pg_dir=Path(tmp) / "pg",
+                          profile=args.profile)
             slug, groups = await bench.seed(dsn, keys)
             async with trio.open_nursery() as ws_nursery:
                 bench.ws_nursery = ws_nursery
@@ -233,6 +322,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--port", type=int, default=0, help="HTTP port (the websocket listener takes the next one); "
                         "0: any free pair")
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy raw stacks of the server while sending")
     outcome = trio.run(main, parser.parse_args())
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "chat.json").write_text(json.dumps(outcome, indent=2))

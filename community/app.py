@@ -37,6 +37,7 @@ from community.billing.gateway import StripeGateway
 from community.db.embedded import open_embedded_postgres
 from community.db.migrate import migrate
 from community.db.pool import Database
+from community.domain.events import ChannelKind
 from community.handles import Endpoints, FileStore, Handles, Publisher, Realtime, Telemetry
 from community.http.app import create_app
 from community.identity import Identity
@@ -74,8 +75,9 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
                           lambda sender, org_id, delivery_id: integrations.deliver_one(
                               db, publisher, realtime, settings, sender, org_id, delivery_id),
                           events=integrations.DELIVERING_EVENTS)
-    writer = NotificationWriter(db, partial(notifications.do_write_notifications, realtime),
+    writer = NotificationWriter(db, notifications.do_write_notifications,
                                 partial(event_notices.publish_notices, realtime),
+                                partial(registry.viewing, kind=ChannelKind.CONVERSATION),
                                 events=notifications.NOTIFYING_EVENTS)
     publisher = Publisher(notifier, indexer, deliverer, writer)
     gateway = StripeGateway(settings) if settings.stripe_secret_key else None

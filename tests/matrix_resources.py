@@ -82,7 +82,7 @@ async def _logo(ctx: MatrixContext) -> dict[str, Any]:
     who = acme.moderator
     member = await access_org(h.db, Principal(who.user_id, who.email, who.display_name), acme.slug)
     logo = await take_upload(h.db, h.files, member, upload["id"], "logo")
-    return {"id": logo["id"]}
+    return {"id": logo.id}
 
 
 def _resource_path(suffix: str = "") -> Any:

@@ -239,14 +239,16 @@ def test_the_authorization_check_sees_a_check() -> None:
 # Converted to check_* -> access_* -> do_*: every public do_* here writes in its caller's unit of work.
 _UNIT_FIRST = ("forums", "topics", "event_writes", "registrations", "members", "moderators",
                "moderation", "posts", "messages", "conversations", "reads", "attachments", "resources",
-               "invitations", "orgs", "account", "integrations", "domains", "billing", "calendar", "identity")
+               "invitations", "orgs", "account", "integrations", "domains", "billing", "calendar", "identity",
+               "satisfaction", "files")
 
 
 def test_writes_take_the_unit_of_work() -> None:
     """In the services of `_UNIT_FIRST` (services/forums.py, topics.py, event_writes.py,
     registrations.py, members.py, moderators.py, moderation.py, posts.py, messages.py,
     conversations.py, reads.py, attachments.py, resources.py, invitations.py, orgs.py, account.py,
-    integrations.py, domains.py, billing.py, calendar.py, identity.py), every public `do_*` takes the unit of work first
+    integrations.py, domains.py, billing.py, calendar.py, identity.py, satisfaction.py, files.py), every public
+    `do_*` takes the unit of work first
     (it writes, its `check_*` opened the transaction and authorized) and opens no transaction."""
     wrong = []
     for path, f, _ in _service_functions():
@@ -261,12 +263,12 @@ def test_writes_take_the_unit_of_work() -> None:
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
 _TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
-               "orgs", "conversations", "messages")
+               "orgs", "conversations", "messages", "files")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
                     "members": {"list_user_memberships"},
-                    "resources": {"claim_text_pending", "member_roles"},
+                    "resources": {"member_roles"},
                     # Listings (a forum's topics, announcements, the topic page's posts, revisions) go straight
                     # into their views: no per-row conversion on the hot read path. titles: ids to titles.
                     "topics": {"list_forum_topics", "list_announcements", "titles"},
@@ -282,7 +284,9 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     "conversations": {"get_conversation", "list_conversations", "list_participants", "list_blocks",
                                       "active_members"},
                     # The conversation page's pages, encoded as read (no row built per message).
-                    "messages": {"list_before", "list_after"}}
+                    "messages": {"list_before", "list_after"},
+                    # A logo's keys as the public_image SQL function answers them (any org, no token).
+                    "files": {"public_image"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

@@ -30,6 +30,8 @@ from community.actors.outage import ride_out
 from community.db.pool import Database
 from community.db.queries import files as q
 from community.db.queries import resources as rq
+from community.db.queries.files import UploadRow
+from community.db.queries.resources import ResourceRow
 from community.domain.files import IMAGE_TYPES, STALE_UPLOAD_SECONDS
 from community.storage import Storage
 from community.storage.extract import MAX_TEXT_CHARS, text_of
@@ -97,7 +99,7 @@ class FilesWorker:
         # Deleting the rows queues their objects (trigger) and gives their bytes back.
         async with self.db.transaction(org_id=org_id) as conn:
             stale = await q.claim_stale_uploads(conn, org_id, stale_before, self.batch)
-            await q.delete_uploads(conn, org_id, [u["id"] for u in stale])
+            await q.delete_uploads(conn, org_id, [u.id for u in stale])
         if stale:
             log.info("files.swept_unregistered", org_id=str(org_id), uploads=len(stale))
         return len(stale)
@@ -107,18 +109,18 @@ class FilesWorker:
             claimed = await rq.claim_text_pending(conn, org_id, self.batch)
             for resource in claimed:
                 text, status = await self._text(resource)
-                await rq.set_text(conn, org_id, resource["id"], text, status)
+                await rq.set_text(conn, org_id, resource.id, text, status)
         if claimed:
             self.indexer.poke()  # the rows' trigger queued them for search
         return len(claimed)
 
-    async def _text(self, resource: dict[str, Any]) -> tuple[str | None, str]:
-        if resource["file_size"] > MAX_EXTRACT_BYTES:
+    async def _text(self, resource: ResourceRow) -> tuple[str | None, str]:
+        if resource.file_size > MAX_EXTRACT_BYTES:
             return None, "too_large"
-        data = await self._read(resource["storage_key"], MAX_EXTRACT_BYTES)
+        data = await self._read(resource.storage_key, MAX_EXTRACT_BYTES)
         if data is None:
             return None, "failed"
-        if resource["file_type"] != "application/pdf":
+        if resource.file_type != "application/pdf":
             return text_of(data), "done"
         with trio.move_on_after(self.extract_timeout):
             try:
@@ -126,14 +128,14 @@ class FilesWorker:
                     [sys.executable, "-m", "community.storage.extract", "application/pdf", str(MAX_TEXT_CHARS)],
                     stdin=data, capture_stdout=True, capture_stderr=True, check=False)
             except OSError as exc:
-                log.warning("files.extract_failed", resource_id=str(resource["id"]), reason=repr(exc))
+                log.warning("files.extract_failed", resource_id=str(resource.id), reason=repr(exc))
                 return None, "failed"
             if done.returncode != 0:
-                log.info("files.extract_failed", resource_id=str(resource["id"]), code=done.returncode,
+                log.info("files.extract_failed", resource_id=str(resource.id), code=done.returncode,
                          reason=done.stderr.decode(errors="replace")[-300:])
                 return None, "failed"
             return done.stdout.decode("utf-8", errors="replace"), "done"
-        log.info("files.extract_timeout", resource_id=str(resource["id"]), seconds=self.extract_timeout)
+        log.info("files.extract_timeout", resource_id=str(resource.id), seconds=self.extract_timeout)
         return None, "failed"
 
     async def _thumbnails(self, org_id: UUID) -> int:
@@ -141,20 +143,20 @@ class FilesWorker:
             claimed = await q.claim_images(conn, org_id, sorted(IMAGE_TYPES), self.batch)
             for upload in claimed:
                 key, width, height = await self._thumbnail(upload)
-                await q.set_thumbnail(conn, org_id, upload["id"], key, width, height)
+                await q.set_thumbnail(conn, org_id, upload.id, key, width, height)
         return len(claimed)
 
-    async def _thumbnail(self, upload: dict[str, Any]) -> tuple[str | None, int, int]:
-        data = await self._read(upload["storage_key"], MAX_IMAGE_BYTES) if upload["size"] <= MAX_IMAGE_BYTES \
+    async def _thumbnail(self, upload: UploadRow) -> tuple[str | None, int, int]:
+        data = await self._read(upload.storage_key, MAX_IMAGE_BYTES) if upload.size <= MAX_IMAGE_BYTES \
             else None
         if data is None:
             return None, 0, 0
         try:
             small, width, height = await trio.to_thread.run_sync(thumbnail, data)
         except NotAnImageError as exc:
-            log.info("files.thumbnail_failed", upload_id=str(upload["id"]), reason=str(exc)[:200])
+            log.info("files.thumbnail_failed", upload_id=str(upload.id), reason=str(exc)[:200])
             return None, 0, 0
-        key = upload["storage_key"].rsplit("/", 1)[0] + "/.thumb.webp"
+        key = upload.storage_key.rsplit("/", 1)[0] + "/.thumb.webp"
         if not await self._storage_ok(partial(self.storage.put, key, small, "image/webp")):
             return None, 0, 0
         return key, width, height

@@ -22,20 +22,24 @@ from community.actors.mailbox import Mailbox
 from community.actors.outage import ride_out
 from community.db.pool import Conn, Database
 from community.db.queries.notifications import claim_queued_events, pending_notification_orgs
-from community.domain.events import Activity, EventType
+from community.domain.events import Activity, EventType, Viewing
 
 # Writes a batch of one org's events' notifications in the writer's transaction (skipping, loudly, an
-# event whose payload it cannot read); answers the rows written.
-WriteNotifications = Callable[[Conn, Sequence[Activity]], Awaitable[list[dict[str, Any]]]]
+# event whose payload it cannot read); answers the rows written. It runs on the database's thread
+# (`Database.on_loop`): no trio, and this node's state only as the `Viewing` snapshot it is given.
+WriteNotifications = Callable[[Conn, Sequence[Activity], Viewing], Awaitable[list[dict[str, Any]]]]
+# Who views the org's conversations on this node now; called in trio, before each batch's handoff.
+SnapshotViewing = Callable[[UUID], Viewing]
 # Tells the people concerned, after commit.
 PublishNotifications = Callable[[list[dict[str, Any]]], None]
 
 
 class NotificationWriter:
-    def __init__(self, db: Database, write: WriteNotifications, publish: PublishNotifications, *,
-                 events: frozenset[EventType], batch: int = 200, sweep_interval: float = 5.0,
-                 linger: float = 0.05) -> None:
+    def __init__(self, db: Database, write: WriteNotifications, publish: PublishNotifications,
+                 viewing: SnapshotViewing, *, events: frozenset[EventType], batch: int = 200,
+                 sweep_interval: float = 5.0, linger: float = 0.05) -> None:
         self.db, self.write, self.publish, self.events = db, write, publish, events
+        self.viewing = viewing
         self.batch, self.sweep_interval, self.linger = batch, sweep_interval, linger
         self.mailbox: Mailbox[None] = Mailbox("notification_writer", 1)
         self.written = 0
@@ -79,10 +83,19 @@ class NotificationWriter:
             more = claimed >= self.batch
 
     async def _write_batch(self, org_id: UUID) -> int:
-        # Off any request: the page triggers tell every node of a change a page shows.
-        async with self.db.transaction(org_id=org_id, invalidates=False) as conn:
-            claimed = await claim_queued_events(conn, org_id, self.batch)
-            written = await self.write(conn, claimed) if claimed else []
+        # Read here, in trio: the registry changes in trio's thread and the body runs on another.
+        viewing = self.viewing(org_id)
+
+        async def body(db: Database) -> tuple[list[Activity], list[dict[str, Any]]]:
+            # Off any request: the page triggers tell every node of a change a page shows.
+            async with db.transaction(org_id=org_id, invalidates=False) as conn:
+                claimed = await claim_queued_events(conn, org_id, self.batch)
+                written = await self.write(conn, claimed, viewing) if claimed else []
+            return claimed, written
+
+        # The transaction in ONE handoff to the database's thread (was one per statement, BEGIN and
+        # COMMIT); `write` runs there too, and only its answer comes back to be published here.
+        claimed, written = await self.db.on_loop(body)
         self.written += len(written)
         self.publish(written)
         return len(claimed)

@@ -23,7 +23,7 @@ import trio
 
 from community.actors.mailbox import Mailbox
 from community.domain.audience import Audience, Viewer
-from community.domain.events import CONTENT_KINDS, Channel
+from community.domain.events import CONTENT_KINDS, Channel, ChannelKind, Viewing
 from community.domain.principal import SessionKey
 from community.realtime._wire import text_frame
 from community.realtime.protocol import CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER
@@ -125,6 +125,8 @@ class WsManager:
         self._by_user: defaultdict[UUID, set[Connection]] = defaultdict(set)
         self._by_org: defaultdict[UUID, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
+        # `viewing` snapshots, kept until a subscription in their org changes (a batch a commit burst).
+        self._viewing: dict[tuple[UUID, ChannelKind], Viewing] = {}
         self.delivered = 0
         self.slow_closed = 0
         self._ids = count(1)
@@ -147,10 +149,12 @@ class WsManager:
     def subscribe(self, conn: Connection, channel: Channel) -> None:
         conn.channels.add(channel)
         self._by_channel[channel].add(conn)
+        self._viewing.pop((conn.org_id, channel.kind), None)
 
     def unsubscribe(self, conn: Connection, channel: Channel) -> None:
         conn.channels.discard(channel)
         _discard(self._by_channel, channel, conn)
+        self._viewing.pop((conn.org_id, channel.kind), None)
 
     def connections(self) -> frozenset[Connection]:
         return frozenset(self._connections)
@@ -166,6 +170,20 @@ class WsManager:
 
     def subscribers(self, channel: Channel) -> frozenset[Connection]:
         return frozenset(self._by_channel.get(channel, ()))
+
+    def viewing(self, org_id: UUID, kind: ChannelKind) -> Viewing:
+        """Who has a socket here on each of the org's channels of `kind`: a copy, so another thread
+        may read it (the notification writer's batch runs on the database's thread). Made again
+        only after a subscription of that kind in that org changed: it costs every socket of the org."""
+        if (known := self._viewing.get((org_id, kind))) is not None:
+            return known
+        found: defaultdict[Channel, set[UUID]] = defaultdict(set)
+        for conn in self._by_org.get(org_id, ()):
+            for channel in conn.channels:
+                if channel.kind is kind:
+                    found[channel].add(conn.user_id)
+        snapshot = self._viewing[(org_id, kind)] = {channel: frozenset(users) for channel, users in found.items()}
+        return snapshot
 
     def deliver_nowait(self, message: Deliver) -> None:
         """Fan out now, from the caller's task; same bytes to every subscriber its audience admits.

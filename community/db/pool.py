@@ -175,10 +175,16 @@ async def _handoff(fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
     whatever it held is released on its own side first. If the task finished anyway, its
     result is returned and trio's cancellation fires at the caller's next checkpoint.
     """
-    handle = _loop_handle()
-    loop = handle.loop
     # Counting statements (`Database.count_statements`): the asyncio task runs in the caller's context.
     context = contextvars.copy_context() if _statement_count.get() is not None else None
+    return await _handoff_in(context, fn, *args)
+
+
+async def _handoff_in(context: contextvars.Context | None, fn: Callable[..., Coroutine[Any, Any, T]],
+                      *args: Any) -> T:
+    """`_handoff`, the asyncio task running in `context` (None: a copy of the loop thread's)."""
+    handle = _loop_handle()
+    loop = handle.loop
     token = trio.lowlevel.current_trio_token()
     task = trio.lowlevel.current_task()
     started: list[asyncio.Task[T] | None] = []
@@ -459,14 +465,19 @@ async def _shape(raw: Raw, sql: str, known: dict[str, _Shape]) -> _Shape:
 async def _read_page(pool: asyncpg.Pool[Record], page: PageStatement,
                      known: dict[str, _Shape], seconds: float) -> tuple[dict[str, Any] | None, list[Any]]:
     async with pool.acquire(timeout=seconds) as raw:
-        shapes = [await _shape(raw, part.sql, known) for part in page.parts]
-        # A record's fields decode with the codecs this connection already has: a connection that
-        # never met one of their types (a varchar[], an enum) learns them by preparing the parts.
-        settings = raw.get_settings()
-        if any(settings.get_data_codec(oid) is None for shape in shapes for oid in shape.types):
-            for part in page.parts:
-                await raw.prepare(part.sql)
-        answer = await raw.fetchrow(page.sql, *page.args)
+        return await _read_page_on(raw, page, known)
+
+
+async def _read_page_on(raw: Raw, page: PageStatement,
+                        known: dict[str, _Shape]) -> tuple[dict[str, Any] | None, list[Any]]:
+    shapes = [await _shape(raw, part.sql, known) for part in page.parts]
+    # A record's fields decode with the codecs this connection already has: a connection that
+    # never met one of their types (a varchar[], an enum) learns them by preparing the parts.
+    settings = raw.get_settings()
+    if any(settings.get_data_codec(oid) is None for shape in shapes for oid in shape.types):
+        for part in page.parts:
+            await raw.prepare(part.sql)
+    answer = await raw.fetchrow(page.sql, *page.args)
     if answer is None or answer[0] is None:
         return None, []
     context = dict(zip(shapes[0].names, answer[0], strict=True))
@@ -632,6 +643,121 @@ class Database:
                 return await body(None if first is None else dict(first), _OnLoop(self, raw))
 
         return await _handoff(run, self._require_pool())
+
+
+    async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
+        """A unit of work of statements that each stand alone, in ONE handoff: `body(db)` runs on the
+        loop's thread (in the caller's context), where `db` is this database whose `read_in_context`,
+        `fetchrow_once`, `fetch_once` and `transaction` await asyncpg directly on one pooled
+        connection, taken at the first statement and released when `body` ends. Each statement or
+        transaction is still its own, as from trio. `body` is ordinary service code that must use only
+        that `db` (no trio); its exceptions cross back as themselves. Cached pages are invalidated as
+        each write asks, in trio's thread once `body` is done, before this returns.
+        """
+        direct = _Direct(self)
+
+        async def run() -> T:
+            try:
+                return await body(direct)
+            finally:
+                await direct.release()
+
+        try:
+            return await _handoff_in(contextvars.copy_context(), run)
+        finally:
+            for scope in direct.bumps:
+                self.generations.bump(scope)
+
+
+class _Direct(Database):
+    """The database as a `Database.on_loop` body sees it: statements awaited on the loop's thread."""
+
+    def __init__(self, parent: Database) -> None:
+        super().__init__(parent.dsn, min_size=parent.min_size, max_size=parent.max_size, role=parent.role,
+                         timeout=parent.timeout)
+        self._pool, self._shapes = parent._pool, parent._shapes
+        self.generations = parent.generations  # read only here: `bumps` are made in trio's thread
+        self.bumps: list[UUID | None] = []
+        self._raw: PoolConnectionProxy[Record] | None = None
+
+    async def _conn(self) -> PoolConnectionProxy[Record]:
+        if self._raw is None:
+            self._raw = await self._require_pool().acquire(timeout=self.timeout)
+        return self._raw
+
+    async def release(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            await self._require_pool().release(raw)
+
+    async def open(self) -> None:
+        raise asyncpg.InterfaceError("a loop body does not open the pool")
+
+    async def close(self) -> None:
+        raise asyncpg.InterfaceError("a loop body does not close the pool")
+
+    @asynccontextmanager
+    async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
+                          isolation: str = "read_committed", read_only: bool = False,
+                          invalidates: bool = True) -> AsyncIterator[Conn]:
+        """As `Database.transaction`, on the body's connection: BEGIN, the statements and COMMIT each
+        awaited here, no handoff. A COMMIT or ROLLBACK that fails drops the connection."""
+        raw = await self._conn()
+        if raw.is_in_transaction():
+            raise asyncpg.InterfaceError("a loop body's transactions do not nest")
+        try:
+            await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=read_only), timeout=self.timeout)
+        except BaseException:
+            await self._drop()  # never reuse a connection whose BEGIN may have half-happened
+            raise
+        committed = False
+        try:
+            yield _LoopConn(raw)
+            committed = True
+        finally:
+            try:
+                await raw.execute("COMMIT" if committed else "ROLLBACK", timeout=self.timeout)
+            except BaseException:
+                await self._drop()
+                raise
+            finally:  # committed, rolled back or unknown, as from trio
+                if invalidates and not read_only:
+                    self.bumps.append(org_id)
+
+    async def _drop(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with suppress(asyncpg.InterfaceError):  # died meanwhile: already back in the pool
+                raw.terminate()
+            await self._require_pool().release(raw)  # a no-op for a proxy the pool already took back
+
+    async def fetchrow_once(self, sql: str, *args: object, invalidates: bool = True) -> Record | None:
+        try:
+            return await (await self._conn()).fetchrow(sql, *args)
+        finally:
+            if invalidates:
+                self.bumps.append(None)
+
+    async def fetch_once(self, sql: str, *args: object, invalidates: bool = True) -> list[Record]:
+        try:
+            return await (await self._conn()).fetch(sql, *args)
+        finally:
+            if invalidates:
+                self.bumps.append(None)
+
+    async def read_in_context(self, context: Query,
+                              queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
+        return await _read_page_on(await self._conn(), PageStatement.compose(context, queries), self._shapes)
+
+    async def fetchval(self, sql: str, *args: object, invalidates: bool = True) -> Any:
+        raise asyncpg.InterfaceError("a loop body's statements are fetchrow_once/fetch_once")
+
+    async def read_as(self, context: Query,
+                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
+        raise asyncpg.InterfaceError("a loop body does not nest")
+
+    async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
+        raise asyncpg.InterfaceError("a loop body does not nest")
 
 
 class _LoopConn(Conn):

@@ -8,11 +8,14 @@ formatting or prefix matching at call sites.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
+
+import orjson
 
 
 class EventType(StrEnum):
@@ -124,6 +127,10 @@ class Channel:
         return cls(ChannelKind.EVENT, event_id)
 
 
+# Who of this node's sockets (their users) follows each channel: a snapshot, safe to read anywhere.
+Viewing: TypeAlias = Mapping[Channel, frozenset[UUID]]
+
+
 # Channels a member's role decides (a role change re-checks them).
 CONTENT_KINDS = frozenset({ChannelKind.FORUM, ChannelKind.TOPIC})
 
@@ -136,8 +143,20 @@ def _default(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# Datetimes and dataclasses (a Channel) go to `_default`, so the text is the stdlib's, byte for byte.
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dumps(value: object) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON (every event payload, twice per write: the jsonb parameter and the frame).
+
+    orjson, several times faster; what it refuses (a lone surrogate, an integer past 64 bits)
+    the stdlib writes as before.
+    """
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

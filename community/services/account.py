@@ -117,7 +117,7 @@ async def check_set_avatar(db: Database, store: FileStore, principal: Principal,
     upload = await take_upload(db, store, member, upload_id, "logo")
     # The stored file's stable path, not a URL a client sent: no ProfileBody.
     return await _set_profile(db, principal, display_name=None, avatar_set=True,
-                              avatar_url=public_image_path(upload["id"]))
+                              avatar_url=public_image_path(upload.id))
 
 
 async def check_change_password(db: Database, identity: Identity, limiter: RateLimiter, principal: Principal,

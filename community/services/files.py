@@ -20,6 +20,7 @@ from pydantic import Field, JsonValue, field_validator
 from community.db.pool import Conn, Database
 from community.db.queries import files as q
 from community.db.queries import orgs as org_queries
+from community.db.queries.files import UploadRow
 from community.domain import files
 from community.domain.errors import (
     ConflictError,
@@ -89,16 +90,16 @@ async def check_create_upload(db: Database, store: FileStore, member: OrgMember,
                                        limit_bytes=limits.file_bytes)
         upload = await do_create_upload(Unit(conn=conn, org_id=member.org_id, actor_id=member.user_id), member,
                                         data, file_name, limits)
-    target = await store.storage.upload_target(key=upload["storage_key"], content_type=data.content_type,
+    target = await store.storage.upload_target(key=upload.storage_key, content_type=data.content_type,
                                                  size=data.size, prefix=f"org/{member.org_id}/",
-                                                 expires_at=upload["expires_at"])
-    return {"id": upload["id"], "method": target.method, "url": target.url, "fields": target.fields,
+                                                 expires_at=upload.expires_at)
+    return {"id": upload.id, "method": target.method, "url": target.url, "fields": target.fields,
             "headers": target.headers, "expires_at": target.expires_at, "file_name": file_name,
             "content_type": data.content_type, "size": data.size, "purpose": data.purpose}
 
 
 async def do_create_upload(unit: Unit, member: OrgMember, data: CreateUploadBody, file_name: str,
-                           limits: files.StorageLimits) -> dict[str, Any]:
+                           limits: files.StorageLimits) -> UploadRow:
     """Reserves the bytes (413 past the quota, race-free) and writes the pending upload."""
     if await q.reserve_storage(unit.conn, member.org_id, data.size, limits.quota_bytes) is None:
         raise PayloadTooLargeError("The organization's storage quota would be exceeded.",
@@ -119,23 +120,23 @@ async def storage_view(db: Database, member: OrgMember) -> dict[str, int]:
 
 
 async def take_upload(db: Database, store: FileStore, member: OrgMember, upload_id: UUID,
-                      purpose: str) -> dict[str, Any]:
+                      purpose: str) -> UploadRow:
     """Claim the caller's stored upload for `purpose` (a logo, say): its row, now registered."""
     upload = await inspect_upload(db, store, member, upload_id, purpose)
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         return await claim_upload(conn, member, upload)
 
 
-async def access_upload(conn: Conn, member: OrgMember, upload_id: UUID) -> dict[str, Any]:
+async def access_upload(conn: Conn, member: OrgMember, upload_id: UUID) -> UploadRow:
     """The only loader of an upload for a caller: someone else's is the same 404 as a missing one."""
     upload = await q.get_upload(conn, member.org_id, upload_id)
-    if upload is None or upload["user_id"] != member.user_id:
+    if upload is None or upload.user_id != member.user_id:
         raise NotFoundError(_NOT_FOUND)
     return upload
 
 
 async def inspect_upload(db: Database, store: FileStore, member: OrgMember, upload_id: UUID,
-                         purpose: str) -> dict[str, Any]:
+                         purpose: str) -> UploadRow:
     """The caller's stored, still unclaimed upload for `purpose`, checked (before any transaction).
 
     The stored object must be exactly what was declared: its size (413/422), its type and its
@@ -143,9 +144,9 @@ async def inspect_upload(db: Database, store: FileStore, member: OrgMember, uplo
     """
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         upload = await access_upload(conn, member, upload_id)
-    if upload["purpose"] != purpose:
-        raise ConflictError(f"This upload is for a {upload['purpose']}, not a {purpose}.", field="upload_id")
-    if upload["status"] != "pending":
+    if upload.purpose != purpose:
+        raise ConflictError(f"This upload is for a {upload.purpose}, not a {purpose}.", field="upload_id")
+    if upload.status != "pending":
         raise ConflictError("This upload is already in use.", field="upload_id")
     problem = await _inspect(store.storage, upload)
     if isinstance(problem, ConflictError):  # not stored (yet): the upload may still be sent
@@ -158,16 +159,16 @@ async def inspect_upload(db: Database, store: FileStore, member: OrgMember, uplo
     return upload
 
 
-async def claim_upload(conn: Conn, member: OrgMember, upload: dict[str, Any]) -> dict[str, Any]:
+async def claim_upload(conn: Conn, member: OrgMember, upload: UploadRow) -> UploadRow:
     """Mark an inspected upload registered, in the caller's transaction: exactly one claim wins."""
-    taken = await q.mark_registered(conn, member.org_id, upload["id"])
+    taken = await q.mark_registered(conn, member.org_id, upload.id)
     if taken is None:
         raise ConflictError("This upload is already in use.", field="upload_id")
     return taken
 
 
 async def inspect_attachments(db: Database, store: FileStore | None, member: OrgMember,
-                              upload_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+                              upload_ids: Sequence[UUID]) -> list[UploadRow]:
     if not upload_ids:
         return []
     if store is None:
@@ -178,19 +179,19 @@ async def inspect_attachments(db: Database, store: FileStore | None, member: Org
     return [await inspect_upload(db, store, member, u, "attachment") for u in upload_ids]
 
 
-def attachment_view(upload: dict[str, Any]) -> dict[str, Any]:
-    return {"id": upload["id"], "file_name": upload["file_name"], "content_type": upload["content_type"],
-            "size": upload["size"], "is_image": upload["content_type"] in files.IMAGE_TYPES}
+def attachment_view(upload: UploadRow) -> dict[str, Any]:
+    return {"id": upload.id, "file_name": upload.file_name, "content_type": upload.content_type,
+            "size": upload.size, "is_image": upload.content_type in files.IMAGE_TYPES}
 
 
-async def attach(conn: Conn, member: OrgMember, uploads: list[dict[str, Any]], *, post_id: UUID | None = None,
+async def attach(conn: Conn, member: OrgMember, uploads: list[UploadRow], *, post_id: UUID | None = None,
                  message_id: UUID | None = None) -> list[dict[str, Any]]:
     """Claim inspected uploads as a post's or a message's attachments, in its transaction."""
     if not uploads:
         return []
     for upload in uploads:
         await claim_upload(conn, member, upload)
-    ids = [u["id"] for u in uploads]
+    ids = [u.id for u in uploads]
     await q.insert_attachments(conn, member.org_id, ids, post_id=post_id, message_id=message_id)
     listed = [attachment_view(u) for u in uploads]
     if post_id is not None:
@@ -200,20 +201,20 @@ async def attach(conn: Conn, member: OrgMember, uploads: list[dict[str, Any]], *
     return listed
 
 
-async def _inspect(storage: Storage, upload: dict[str, Any]) -> Exception | None:
-    stored = await storage.stat(upload["storage_key"])
+async def _inspect(storage: Storage, upload: UploadRow) -> Exception | None:
+    stored = await storage.stat(upload.storage_key)
     if stored is None:
         return ConflictError("The file has not been uploaded yet (or its upload failed).", field="upload_id")
-    if stored.size > upload["size"]:
-        return PayloadTooLargeError("The stored file is larger than declared.", limit_bytes=upload["size"])
-    if stored.size < upload["size"]:
+    if stored.size > upload.size:
+        return PayloadTooLargeError("The stored file is larger than declared.", limit_bytes=upload.size)
+    if stored.size < upload.size:
         return ValidationFailedError("The stored file is smaller than declared.",
                                      [{"loc": ["body", "upload_id"], "msg": "incomplete upload"}])
-    if stored.content_type.split(";")[0].strip().lower() != upload["content_type"]:
+    if stored.content_type.split(";")[0].strip().lower() != upload.content_type:
         return UnsupportedMediaTypeError("The stored file's type is not the declared one.", field="upload_id")
-    head = await storage.read(upload["storage_key"], limit=files.SNIFF_BYTES)
-    if not files.sniff(upload["content_type"], head):
-        return UnsupportedMediaTypeError(f"The file's bytes are not a {upload['content_type']} file.",
+    head = await storage.read(upload.storage_key, limit=files.SNIFF_BYTES)
+    if not files.sniff(upload.content_type, head):
+        return UnsupportedMediaTypeError(f"The file's bytes are not a {upload.content_type} file.",
                                          field="upload_id")
     return None
 
@@ -254,7 +255,7 @@ async def receive_local_upload(db: Database, storage: Storage, token: str, *, co
     org_id = UUID(key.split("/")[1])
     async with db.transaction(org_id=org_id) as conn:
         upload = await q.get_upload_by_key(conn, org_id, key)
-    if upload is None or upload["status"] != "pending":
+    if upload is None or upload.status != "pending":
         raise ForbiddenError("This upload is closed.")
     try:
         await local.receive(key, str(claims["t"]), size, chunks)

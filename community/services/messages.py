@@ -19,6 +19,7 @@ from community.db.queries import messages as q
 from community.db.queries import notifications as nq
 from community.db.queries import users
 from community.db.queries.activity import NewEvent, Written
+from community.db.queries.files import UploadRow
 from community.db.queries.messages import MessageRow
 from community.domain.cursors import direction_cursor, encode_cursor
 from community.domain.errors import (
@@ -28,12 +29,12 @@ from community.domain.errors import (
     PayloadTooLargeError,
     RateLimitedError,
 )
-from community.domain.events import Activity, Channel, EventType
+from community.domain.events import Activity, Channel, EventType, Viewing
 from community.domain.markdown import excerpt, excerpt_of_html, render_markdown
 from community.domain.permissions import Perm
 from community.domain.principal import Caller, OrgMember, Principal
 from community.domain.reactions import check_reaction
-from community.handles import FileStore, Publisher, Realtime
+from community.handles import FileStore, Publisher
 from community.ratelimit import RateLimiter, retry_seconds
 from community.services.askers import Asker
 from community.services.conversations import access_conversation, check_direct_policy, check_not_blocked
@@ -164,14 +165,32 @@ async def check_send_message_as(db: Database, publisher: Publisher, limiter: Rat
 
 async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *,
                 content: str, html: str, client_id: str | None,
-                uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any], bool] | None:
+                uploads: list[UploadRow]) -> tuple[Principal, dict[str, Any], bool] | None:
+    async def body(db: Database) -> tuple[Principal, dict[str, Any], Activity | None] | None:
+        return await _try_send(db, limiter, asker, conversation_id, content=content, html=html,
+                               client_id=client_id, uploads=uploads)
+
+    # Without uploads the checks' read and the write are one handoff to the database's thread.
+    sent = await (body(db) if uploads else db.on_loop(body))
+    if sent is None:
+        return None
+    principal, view, activity = sent
+    if activity is not None:
+        publisher.committed([activity])
+    return principal, view, activity is not None
+
+
+async def _try_send(db: Database, limiter: RateLimiter, asker: Asker, conversation_id: UUID, *, content: str,
+                    html: str, client_id: str | None,
+                    uploads: list[UploadRow]) -> tuple[Principal, dict[str, Any], Activity | None] | None:
+    """The message's view and its activity (None: a retry of `client_id`, nothing written)."""
     message_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
         principal, member, target = await access_send_target(db, asker, conversation_id, client_id)
         if principal is None or target is None:
             return None
         if target.sent is not None:
-            return principal, message_view(target.sent), False
+            return principal, message_view(target.sent), None
         check_send(member, target)
         message = _new_message(member, target, message_id, conversation_id, client_id, content, html, uploads)
         written, event = await _write_message(db, member, limiter, target, message, uploads)
@@ -180,8 +199,7 @@ async def _send(db: Database, publisher: Publisher, limiter: RateLimiter, asker:
                                    retry_after=retry_seconds(written.retry_after or 1))
         if written.outcome == "created":
             assert written.seq is not None and written.at is not None
-            publisher.committed([event.committed(written.seq, written.at)])
-            return principal, message_view(message), True
+            return principal, message_view(message), event.committed(written.seq, written.at)
     raise ConflictError("The conversation kept changing; try again.")
 
 
@@ -189,7 +207,7 @@ _ATTEMPTS = 3
 
 
 def _new_message(member: OrgMember, target: SendTarget, message_id: UUID, conversation_id: UUID,
-                 client_id: str | None, content: str, html: str, uploads: list[dict[str, Any]]) -> dict[str, Any]:
+                 client_id: str | None, content: str, html: str, uploads: list[UploadRow]) -> dict[str, Any]:
     """The message's row as `messages.get_message` would read it back once written."""
     return {"id": message_id, "org_id": member.org_id, "conversation_id": conversation_id,
             "sender_id": member.user_id, "display_name": target.author["display_name"],
@@ -199,7 +217,7 @@ def _new_message(member: OrgMember, target: SendTarget, message_id: UUID, conver
 
 
 async def _write_message(db: Database, member: OrgMember, limiter: RateLimiter, target: SendTarget,
-                         message: dict[str, Any], uploads: list[dict[str, Any]]) -> tuple[Written, NewEvent]:
+                         message: dict[str, Any], uploads: list[UploadRow]) -> tuple[Written, NewEvent]:
     assert member.user_id is not None
     conv = target.conversation
     event = NewEvent(org_id=member.org_id, channel=Channel.conversation(conv["id"]), type=EventType.MESSAGE_CREATED,
@@ -332,18 +350,19 @@ async def do_mark_read(unit: Unit, member: OrgMember, conversation_id: UUID, up_
             "unread_count": conv["unread_count"]}
 
 
-def message_notifications(realtime: Realtime, activity: Activity, live: set[UUID]) -> list[nq.NewNotification]:
+def message_notifications(viewing: Viewing, activity: Activity, live: set[UUID]) -> list[nq.NewNotification]:
     """`message_created`'s notifications (the writer's batch inserts them): participants among `live`
     (the active members) not viewing it here.
 
-    "Viewing" is a socket on this node subscribed to the conversation's channel; idempotent
+    "Viewing" is a socket on this node subscribed to the conversation's channel (`viewing`, the
+    registry's snapshot taken in trio before the batch: the batch runs on the database's thread); idempotent
     (one row per person per event), so a retry writes nothing twice.
     """
     payload = activity.payload
     message, channel = payload.get("message") or {}, activity.channel
-    viewing = {c.user_id for c in realtime.registry.subscribers(channel)}
+    viewers = viewing.get(channel, frozenset())
     people = [UUID(str(p)) for p in payload.get("participant_ids") or []]
-    chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewing]
+    chosen = [p for p in people if p != activity.actor_id and p in live and p not in viewers]
     if not chosen:
         return []
     sender = (message.get("sender") or {}).get("display_name") or "Someone"

@@ -22,10 +22,9 @@ from community.db.queries import notifications as q
 from community.domain.audience import OWNER_RANK, Current, Judged, Viewer, forum_rank, judge, referenced
 from community.domain.cursors import next_cursor, time_cursor
 from community.domain.errors import ForbiddenError, NotFoundError, ValidationFailedError
-from community.domain.events import Activity, Channel, ChannelKind, EventType
+from community.domain.events import Activity, Channel, ChannelKind, EventType, Viewing
 from community.domain.permissions import RANK, Role
 from community.domain.principal import OrgMember, Principal
-from community.handles import Realtime
 from community.services.messages import message_notifications
 from community.services.realtime import check_subscribe
 from community.services.views import notification_view
@@ -97,8 +96,8 @@ def _maybe_uuid(value: object) -> UUID | None:
         return None
 
 
-async def do_write_notifications(realtime: Realtime, conn: Conn,
-                                 activities: Sequence[Activity]) -> list[dict[str, Any]]:
+async def do_write_notifications(conn: Conn, activities: Sequence[Activity],
+                                 viewing: Viewing) -> list[dict[str, Any]]:
     """The notification writer's unit, for a batch of one org's events in its transaction: one read of
     what they refer to, one insert of all their notifications; answers the rows written."""
     wanted = [(a, w) for a in activities if (w := _readable(a, _wants)) is not None]
@@ -109,7 +108,7 @@ async def do_write_notifications(realtime: Realtime, conn: Conn,
         conn, org_id, topic_ids=sorted({w.topic_id for w in needs if w.topic_id}),
         targets=sorted({w.target for w in needs if w.target}), people=sorted({p for w in needs for p in w.people}),
         everyone=any(w.everyone for w in needs))
-    new = [n for a, _ in wanted for n in _readable(a, partial(_notifications, realtime, context=context)) or []]
+    new = [n for a, _ in wanted for n in _readable(a, partial(_notifications, viewing, context=context)) or []]
     return await q.insert_notification_rows(conn, org_id, new)
 
 
@@ -138,9 +137,9 @@ def _wants(activity: Activity) -> _Wants:
     return _Wants(topic_id, (target[0], target_id) if target_id else None, named, everyone=False)
 
 
-def _notifications(realtime: Realtime, activity: Activity, *, context: q.BatchContext) -> list[q.NewNotification]:
+def _notifications(viewing: Viewing, activity: Activity, *, context: q.BatchContext) -> list[q.NewNotification]:
     if activity.type is EventType.MESSAGE_CREATED:
-        return message_notifications(realtime, activity, set(context.members))
+        return message_notifications(viewing, activity, set(context.members))
     subject_type, subject_id, title, excerpt, data = _subject(activity)
     wants = _wants(activity)
     members = {user: role for user, (role, _) in context.members.items()}

@@ -19,6 +19,7 @@ from pydantic import Field
 from community.db.pool import CONTEXT_ORG, CONTEXT_USER, Conn, Database
 from community.db.queries import forums, moderation, posts, topics, users
 from community.db.queries.activity import NewEvent, Written
+from community.db.queries.files import UploadRow
 from community.db.queries.posts import PostRow
 from community.domain.errors import (
     ConflictError,
@@ -27,7 +28,7 @@ from community.domain.errors import (
     RateLimitedError,
     ValidationFailedError,
 )
-from community.domain.events import Channel, EventType
+from community.domain.events import Activity, Channel, EventType
 from community.domain.input import Body
 from community.domain.markdown import extract_mentions, render_with_mentions
 from community.domain.permissions import Perm
@@ -168,7 +169,23 @@ async def check_create_post_as(db: Database, publisher: Publisher, limiter: Rate
 
 async def _create_post(db: Database, publisher: Publisher, limiter: RateLimiter, asker: Asker, topic_id: UUID, *,
                        content: str, html: str, handles: list[str], parent_id: UUID | None,
-                       uploads: list[dict[str, Any]]) -> tuple[Principal, dict[str, Any]] | None:
+                       uploads: list[UploadRow]) -> tuple[Principal, dict[str, Any]] | None:
+    async def body(db: Database) -> tuple[Principal, dict[str, Any], Activity] | None:
+        return await _try_create_post(db, limiter, asker, topic_id, content=content, html=html, handles=handles,
+                                      parent_id=parent_id, uploads=uploads)
+
+    # Without uploads the checks' read and the write are one handoff to the database's thread.
+    created = await (body(db) if uploads else db.on_loop(body))
+    if created is None:
+        return None
+    principal, view, activity = created
+    publisher.committed([activity])
+    return principal, view
+
+
+async def _try_create_post(db: Database, limiter: RateLimiter, asker: Asker, topic_id: UUID, *, content: str,
+                           html: str, handles: list[str], parent_id: UUID | None,
+                           uploads: list[UploadRow]) -> tuple[Principal, dict[str, Any], Activity] | None:
     post_id = uuid.uuid4()
     for _ in range(_ATTEMPTS):
         principal, member, target = await access_reply_target(db, asker, topic_id, parent_id, handles)
@@ -181,8 +198,7 @@ async def _create_post(db: Database, publisher: Publisher, limiter: RateLimiter,
             raise RateLimitedError(POSTING_TOO_FAST, retry_after=retry_seconds(written.retry_after or 1))
         if written.outcome == "created":
             assert written.seq is not None and written.at is not None
-            publisher.committed([event.committed(written.seq, written.at)])
-            return principal, post_view(post)
+            return principal, post_view(post), event.committed(written.seq, written.at)
     raise ConflictError("The topic kept changing; try again.")
 
 
@@ -190,7 +206,7 @@ _ATTEMPTS = 3
 
 
 def _new_post(member: OrgMember, target: ReplyTarget, post_id: UUID, topic_id: UUID, parent_id: UUID | None,
-              content: str, html: str, uploads: list[dict[str, Any]]) -> dict[str, Any]:
+              content: str, html: str, uploads: list[UploadRow]) -> dict[str, Any]:
     """The post's row as `posts.get_post` would read it back once written."""
     return {"id": post_id, "org_id": member.org_id, "topic_id": topic_id, "parent_id": parent_id,
             "author_id": member.user_id, "display_name": target.author["display_name"],
@@ -201,7 +217,7 @@ def _new_post(member: OrgMember, target: ReplyTarget, post_id: UUID, topic_id: U
 
 
 async def _write_post(db: Database, member: OrgMember, limiter: RateLimiter, target: ReplyTarget,
-                      post: dict[str, Any], uploads: list[dict[str, Any]]) -> tuple[Written, NewEvent]:
+                      post: dict[str, Any], uploads: list[UploadRow]) -> tuple[Written, NewEvent]:
     topic, parent = target.topic, target.parent
     assert member.user_id is not None
     event = NewEvent(org_id=member.org_id, channel=Channel.topic(topic["id"]), type=EventType.POST_CREATED,

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from community.db.pool import Conn, Database
 from community.db.queries import files as file_queries
 from community.db.queries import resources as q
+from community.db.queries.files import UploadRow
 from community.db.queries.resources import ResourceRow
 from community.domain import files
 from community.domain.cursors import keyed_cursor, next_cursor
@@ -156,9 +157,9 @@ async def check_create_resource(db: Database, publisher: Publisher, store: FileS
 
 
 async def do_create_resource(unit: Unit, member: OrgMember, data: CreateResourceBody,
-                             upload: dict[str, Any]) -> dict[str, Any]:
+                             upload: UploadRow) -> dict[str, Any]:
     resource_id, required_role = uuid.uuid4(), data.required_role or "member"
-    text_status = "pending" if upload["content_type"] in files.EXTRACTABLE else "none"
+    text_status = "pending" if upload.content_type in files.EXTRACTABLE else "none"
     await q.insert_resource(unit.conn, resource_id=resource_id, org_id=member.org_id, upload=upload,
                             title=data.title, description=data.description, category=data.category,
                             tags=data.tags or [], is_featured=bool(data.is_featured), uploaded_by=member.user_id,

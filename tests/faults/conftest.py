@@ -43,8 +43,11 @@ class OwnPostgres:
             os.kill(proc.pid, signal.SIGSTOP)
 
     def thaw(self) -> None:
-        for proc in self._processes():
-            os.kill(proc.pid, signal.SIGCONT)
+        # Children first; one may be gone all the same (a zombie listed here, reaped by the postmaster
+        # meanwhile), and a process that is gone needs no thawing.
+        for proc in reversed(self._processes()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGCONT)
 
     def cleanup(self) -> None:
         with warnings.catch_warnings():

@@ -7,16 +7,18 @@ every person gets exactly the notification one event alone would have given them
 
 from __future__ import annotations
 
-from functools import partial
+import threading
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import trio
 
 from community.actors.notification_writer import NotificationWriter
+from community.actors.ws_manager import Connection, WsManager
 from community.app import System
 from community.db.queries.activity import append_activity
-from community.domain.events import Channel, EventType
+from community.domain.events import Channel, ChannelKind, EventType, Viewing
 from community.services.integrations import DELIVERING_EVENTS
 from community.services.notifications import NOTIFYING_EVENTS, do_write_notifications
 from tests.factories import Factory, Personas
@@ -84,7 +86,15 @@ async def test_a_burst_of_every_kind_is_one_batch_and_each_person_is_told_once(
     assert await factory.conn.fetchval("SELECT count(*) FROM notification_queue") == 6
 
     published: list[dict[str, Any]] = []
-    writer = NotificationWriter(h.db, partial(do_write_notifications, h.realtime), published.extend,
+    snapshots: list[int] = []
+
+    def viewing(org_id: UUID) -> Viewing:
+        # The registry is trio's: the writer reads who views what here, never on the database's thread.
+        snapshots.append(threading.get_ident())
+        assert org_id == acme.id
+        return {Channel.conversation(UUID(conversation["id"])): frozenset({acme.moderator.user_id})}
+
+    writer = NotificationWriter(h.db, do_write_notifications, published.extend, viewing,
                                 events=NOTIFYING_EVENTS, sweep_interval=3600)
     with h.db.count_statements() as counted, trio.fail_after(10):
         async with trio.open_nursery() as nursery:
@@ -101,9 +111,9 @@ async def test_a_burst_of_every_kind_is_one_batch_and_each_person_is_told_once(
         (acme.member.user_id, "reply", seq[second["id"]]),  # replied to, and watching: the most specific kind
         (acme.moderator.user_id, "mention", seq[hidden["id"]]),  # the member may not read the staff forum
         (acme.guest.user_id, "watched_forum", seq[news["id"]]),
-        (acme.admin.user_id, "message", seq[message["message"]["id"]]),
-        (acme.moderator.user_id, "message", seq[message["message"]["id"]]),
+        (acme.admin.user_id, "message", seq[message["message"]["id"]]),  # the moderator views it here
     ], key=repr)
+    assert snapshots == [threading.get_ident()]
     assert sorted((n["user_id"], n["kind"], n["activity_seq"]) for n in published) == sorted(written)
     assert writer.written == len(written)
 
@@ -124,3 +134,24 @@ async def test_the_deliverer_is_woken_by_exactly_the_events_that_may_queue_deliv
     async with runtime.handles.db.transaction() as conn:
         mapped = {event for event in EventType if await conn.fetchval("SELECT integration_event($1)", event.value)}
     assert mapped == DELIVERING_EVENTS
+
+
+def test_the_viewing_snapshot_is_a_copy_of_one_orgs_channels_of_one_kind() -> None:
+    registry, org, other, user, another = WsManager(), uuid4(), uuid4(), uuid4(), uuid4()
+    talk, forum = Channel.conversation(uuid4()), Channel.forum(uuid4())
+    registry.register(Connection(user_id=user, org_id=org), [talk, forum])
+    registry.register(Connection(user_id=another, org_id=other), [talk])
+    snapshot = registry.viewing(org, ChannelKind.CONVERSATION)
+    assert snapshot == {talk: frozenset({user})}
+    assert registry.viewing(org, ChannelKind.CONVERSATION) is snapshot  # kept while nothing changes
+    registry.register(later := Connection(user_id=another, org_id=org), [talk])
+    assert snapshot == {talk: frozenset({user})}  # taken in trio, read on another thread: it never changes
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user, another})}
+    registry.unsubscribe(later, talk)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user})}
+    registry.subscribe(later, talk)
+    registry.drop_slow(later)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {talk: frozenset({user})}
+    (first,) = registry.user_connections(user)
+    registry.unregister(first)
+    assert registry.viewing(org, ChannelKind.CONVERSATION) == {}

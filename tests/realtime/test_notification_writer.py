@@ -112,3 +112,27 @@ async def test_the_trigger_queues_exactly_the_events_that_notify(runtime: System
         await _queue_every_event_type(runtime, personas.acme.id)
     queued = rolled_back.value.args[0]
     assert sorted(queued) == sorted(e.value for e in NOTIFYING_EVENTS)
+
+
+async def test_an_activity_row_costs_one_trigger_call_and_the_integrations_trigger_only_its_types(
+        factory: Factory, personas: Personas) -> None:
+    conn = factory.conn  # a superuser's: track_functions is theirs to set
+
+    async def counted() -> dict[str, int]:  # this backend's counts not yet reported (earlier transactions' too)
+        return {r["funcname"]: r["calls"] for r in await conn.fetch(
+            "SELECT funcname, calls FROM pg_stat_xact_user_functions WHERE funcname <> 'append_activity'")}
+
+    async def calls(event: EventType) -> dict[str, int]:
+        await conn.execute("BEGIN")
+        try:
+            await conn.execute("SET LOCAL track_functions = 'pl'")
+            before = await counted()
+            await conn.fetchrow("SELECT * FROM append_activity($1, $2, $3, '{}'::jsonb, NULL)", personas.acme.id,
+                                str(Channel.org(personas.acme.id)), event.value)
+            after = await counted()
+            return {name: n - before.get(name, 0) for name, n in after.items() if n > before.get(name, 0)}
+        finally:
+            await conn.execute("ROLLBACK")
+
+    assert await calls(EventType.MESSAGE_CREATED) == {"activity_appended": 1}
+    assert await calls(EventType.POST_CREATED) == {"activity_appended": 1, "integrations_enqueue": 1}

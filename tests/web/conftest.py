@@ -15,12 +15,19 @@ from pathlib import Path
 import httpx
 import pytest
 import trio
+from playwright.sync_api import expect
 
 from tests.conftest import _admin, with_database
 from tests.dns_server import DnsServer
 from tests.web.browser import CHROMIUM, FLAGS, ROOT
 
 DIST = ROOT / "web" / "dist" / "index.html"
+
+# `make test` runs these first, beside mypy, tsc, eslint and vitest and the other pytest worker, on two
+# cores: a screen that answers in 0.5 s on a quiet box took over 5 s (Playwright's default) there, and CI
+# failed on waits that were right. An assertion that holds passes as soon as it holds; only a wrong one
+# waits the whole 15 s.
+expect.set_options(timeout=15_000)
 
 
 def _free_port() -> int:

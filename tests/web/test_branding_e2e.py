@@ -140,10 +140,19 @@ def test_a_dark_brand_keeps_text_readable_in_both_schemes(browser: Browser, live
     assert token, "the session token is in localStorage"
     # A change committed after the page read the org and before the server listened for its socket has
     # no event the socket could receive (this test once raced it: PATCH as the dashboard's socket was
-    # still connecting). Made certain here: the reloaded tab's socket is held while the theme changes,
-    # and the app refetches what it shows on its first welcome.
+    # still connecting). Made certain here: the reloaded tab's sockets are held while the theme changes,
+    # and the app refetches what it shows on its first welcome. Every socket the tab opens is let through
+    # once the change is committed, and any opened later at once: CI failed here (12-03, loaded box) when
+    # only the first held socket was, so a socket retried meanwhile left the tab never welcomed.
     held: list[WebSocketRoute] = []
-    page.route_web_socket(re.compile(r"/ws\?"), lambda ws: held.append(ws))
+    released: list[bool] = []
+
+    def hold(ws: WebSocketRoute) -> None:
+        held.append(ws)
+        if released:
+            ws.connect_to_server()
+
+    page.route_web_socket(re.compile(r"/ws\?"), hold)
     page.reload()
     expect(page.get_by_role("link", name="Create Event").first).to_be_visible()
     for _ in range(200):
@@ -154,7 +163,9 @@ def test_a_dark_brand_keeps_text_readable_in_both_schemes(browser: Browser, live
     r = httpx.patch(f"{base}/api/orgs/{org}", headers={"Authorization": f"Bearer {token}"},
                     json={"branding": {"primary_color": "#000000", "font": "system"}})
     assert r.status_code == 200, r.text
-    held[0].connect_to_server()
+    released.append(True)
+    for ws in list(held):
+        ws.connect_to_server()
     # The held socket now opens and its welcome refetches the org: at load 10 (helpers' suites beside
     # this one) the handshake and refetch took over 5 s, Playwright's default, twice in one day.
     expect(page.locator("html")).to_have_attribute("data-brand", "", timeout=20_000)

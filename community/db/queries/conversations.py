@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, Record, row, rows
+from community.db.pool import Conn, FromContext, Query, row, rows
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationRow:
+class ConversationRow(Row):
     """A conversation as stored (what its writes check, locked); the viewer's read state and last
     message are in `get_conversation`'s view."""
 
@@ -23,10 +24,6 @@ class ConversationRow:
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime
-
-    @classmethod
-    def from_record(cls, record: Record) -> ConversationRow:
-        return cls(**dict(record))
 
 
 # $1 org, $2 the viewer: the conversation with the viewer's read state, last message and unread count.

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record
+from community.db.pool import Conn
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class EventFields:
-    """What a write sets on a series row: its schedule (start, end, zone, rule), its text and its
-    places, and how far its occurrences are laid out."""
+class EventText(Row):
+    """What a series row and an occurrence as shown both hold: the text, the schedule (start, end,
+    zone, rule) and the places."""
 
     title: str
     description: str | None
@@ -29,6 +29,13 @@ class EventFields:
     registration_required: bool
     is_public: bool
     recurrence: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventFields(EventText):
+    """What a write sets on a series row: its text, schedule and places, and how far its occurrences
+    are laid out."""
+
     materialized_until: datetime | None
     series_complete: bool
 
@@ -46,16 +53,12 @@ class EventRow(EventFields):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> EventRow:
-        return cls(**dict(record))
-
     def fields(self) -> EventFields:
         return EventFields(**{f.name: getattr(self, f.name) for f in fields(EventFields)})
 
 
 @dataclass(frozen=True, slots=True)
-class OccurrenceRow:
+class OccurrenceRow(Row):
     """An occurrence's own schedule (`recurrence_id`: the start its rule gave it)."""
 
     id: UUID
@@ -65,35 +68,19 @@ class OccurrenceRow:
     status: str
     times_overridden: bool
 
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> OccurrenceRow:
-        return cls(**dict(record))
-
 
 @dataclass(frozen=True, slots=True)
-class ShownOccurrenceRow:
-    """An occurrence as the API shows it: the occurrence's own text and times over the series',
-    its counts, its creator, and one viewer's registration (`my_*`, None without one)."""
+class ShownOccurrenceRow(EventText):
+    """An occurrence as the API shows it: the occurrence's own text and times over the series'
+    (`start_time`, `end_time` are the occurrence's), its counts, its creator, and one viewer's
+    registration (`my_*`, None without one)."""
 
     id: UUID
     org_id: UUID
     occurrence_id: UUID
     recurrence_id: datetime | None
-    title: str
-    description: str | None
-    html: str | None
-    event_type: str | None
-    start_time: datetime
-    end_time: datetime
     series_start_time: datetime
     series_end_time: datetime
-    timezone: str
-    location: str | None
-    meeting_url: str | None
-    max_attendees: int | None
-    registration_required: bool
-    is_public: bool
-    recurrence: str | None
     status: str
     cancel_reason: str | None
     going_count: int
@@ -109,14 +96,6 @@ class ShownOccurrenceRow:
     my_status: str | None
     my_checked_in_at: datetime | None
     my_position: int | None
-
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> ShownOccurrenceRow:
-        return cls(**dict(record))
-
-
-def _shown(records: list[Record]) -> list[ShownOccurrenceRow]:
-    return [ShownOccurrenceRow.from_record(r) for r in records]
 
 
 # An occurrence as the API shows it, for viewer $2 (their registration, if any).
@@ -250,7 +229,8 @@ async def list_occurrences(conn: Conn, org_id: UUID, viewer: UUID | None, *, sta
                            members_only: bool, after: tuple[datetime, UUID] | None, limit: int,
                            event_type: str | None = None) -> list[ShownOccurrenceRow]:
     at, last = after if after else (None, None)
-    return _shown(await conn.fetch(_LIST, org_id, viewer, start, end, members_only, at, last, limit, event_type))
+    found = await conn.fetch(_LIST, org_id, viewer, start, end, members_only, at, last, limit, event_type)
+    return ShownOccurrenceRow.from_records(found)
 
 
 async def get_occurrence(conn: Conn, org_id: UUID, viewer: UUID | None, event_id: UUID,
@@ -261,16 +241,17 @@ async def get_occurrence(conn: Conn, org_id: UUID, viewer: UUID | None, event_id
 
 async def list_event_occurrences(conn: Conn, org_id: UUID, viewer: UUID | None, event_id: UUID,
                                  limit: int) -> list[ShownOccurrenceRow]:
-    return _shown(await conn.fetch(_LIST_EVENT, org_id, viewer, event_id, limit))
+    return ShownOccurrenceRow.from_records(await conn.fetch(_LIST_EVENT, org_id, viewer, event_id, limit))
 
 
 async def list_public_occurrences(conn: Conn, org_id: UUID, since: datetime, limit: int) -> list[ShownOccurrenceRow]:
-    return _shown(await conn.fetch(_LIST_PUBLIC, org_id, None, since, limit))
+    return ShownOccurrenceRow.from_records(await conn.fetch(_LIST_PUBLIC, org_id, None, since, limit))
 
 
 async def list_registered_occurrences(conn: Conn, org_id: UUID, user_id: UUID, since: datetime, *,
                                       members_only: bool, limit: int) -> list[ShownOccurrenceRow]:
-    return _shown(await conn.fetch(_LIST_REGISTERED, org_id, user_id, since, members_only, limit))
+    found = await conn.fetch(_LIST_REGISTERED, org_id, user_id, since, members_only, limit)
+    return ShownOccurrenceRow.from_records(found)
 
 
 async def count_upcoming(conn: Conn, org_id: UUID, within: Any, members_only: bool) -> int:
@@ -336,7 +317,7 @@ async def claim_to_extend(conn: Conn, org_id: UUID, horizon: datetime, n: int) -
 
 
 async def occurrence_rows(conn: Conn, org_id: UUID, event_id: UUID) -> list[OccurrenceRow]:
-    return [OccurrenceRow.from_record(r) for r in await conn.fetch(_OCCURRENCES, org_id, event_id)]
+    return OccurrenceRow.from_records(await conn.fetch(_OCCURRENCES, org_id, event_id))
 
 
 async def insert_occurrences(conn: Conn, org_id: UUID, event_id: UUID, spans: list[tuple[datetime, datetime]]) -> None:

@@ -2,11 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn, Record, row
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRow(Row):
+    """An upload as stored: `pending` until a feature claims it (`registered`); `thumbnail_key`,
+    `width` and `height` once the files worker (or the logo flow) has re-encoded an image."""
+
+    id: UUID
+    org_id: UUID
+    user_id: UUID | None
+    purpose: str
+    storage_key: str
+    file_name: str
+    content_type: str
+    size: int
+    status: str
+    expires_at: datetime
+    thumbnail_key: str | None
+    width: int | None
+    height: int | None
+    created_at: datetime
+    registered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRow(Row):
+    """An attachment with where it hangs (a post, or a message and its conversation) and its upload's keys."""
+
+    upload_id: UUID
+    post_id: UUID | None
+    message_id: UUID | None
+    conversation_id: UUID | None
+    storage_key: str
+    file_name: str
+    content_type: str
+    thumbnail_key: str | None
+
+
+def _upload(found: Record | None) -> UploadRow | None:
+    return UploadRow.from_record(found) if found is not None else None
+
 
 _UPLOAD_COLUMNS = ("id, org_id, user_id, purpose, storage_key, file_name, content_type, size, status, expires_at, "
                    "thumbnail_key, width, height, created_at, registered_at")
@@ -88,24 +131,24 @@ async def set_storage_limit(conn: Conn, org_id: UUID, limit_bytes: int | None) -
 
 async def insert_upload(conn: Conn, *, upload_id: UUID, org_id: UUID, user_id: UUID | None, purpose: str,
                         storage_key: str, file_name: str, content_type: str, size: int,
-                        expires_at: datetime) -> dict[str, Any]:
-    created = row(await conn.fetchrow(_INSERT_UPLOAD, upload_id, org_id, user_id, purpose, storage_key, file_name,
-                                      content_type, size, expires_at))
+                        expires_at: datetime) -> UploadRow:
+    created = await conn.fetchrow(_INSERT_UPLOAD, upload_id, org_id, user_id, purpose, storage_key, file_name,
+                                  content_type, size, expires_at)
     assert created is not None
-    return created
+    return UploadRow.from_record(created)
 
 
-async def get_upload(conn: Conn, org_id: UUID, upload_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_UPLOAD, org_id, upload_id))
+async def get_upload(conn: Conn, org_id: UUID, upload_id: UUID) -> UploadRow | None:
+    return _upload(await conn.fetchrow(_GET_UPLOAD, org_id, upload_id))
 
 
-async def get_upload_by_key(conn: Conn, org_id: UUID, key: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_UPLOAD_BY_KEY, org_id, key))
+async def get_upload_by_key(conn: Conn, org_id: UUID, key: str) -> UploadRow | None:
+    return _upload(await conn.fetchrow(_GET_UPLOAD_BY_KEY, org_id, key))
 
 
-async def mark_registered(conn: Conn, org_id: UUID, upload_id: UUID) -> dict[str, Any] | None:
+async def mark_registered(conn: Conn, org_id: UUID, upload_id: UUID) -> UploadRow | None:
     """The upload, now registered; None when it was registered already (a concurrent claim won)."""
-    return row(await conn.fetchrow(_REGISTER, org_id, upload_id))
+    return _upload(await conn.fetchrow(_REGISTER, org_id, upload_id))
 
 
 async def delete_upload(conn: Conn, org_id: UUID, upload_id: UUID) -> None:
@@ -124,16 +167,16 @@ async def finish_deletions(conn: Conn, org_id: UUID, ids: list[int]) -> None:
     await conn.execute(_DONE_DELETIONS, org_id, ids)
 
 
-async def claim_stale_uploads(conn: Conn, org_id: UUID, before: datetime, n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM_STALE, org_id, before, n))
+async def claim_stale_uploads(conn: Conn, org_id: UUID, before: datetime, n: int) -> list[UploadRow]:
+    return UploadRow.from_records(await conn.fetch(_CLAIM_STALE, org_id, before, n))
 
 
 async def delete_uploads(conn: Conn, org_id: UUID, ids: list[UUID]) -> None:
     await conn.execute(_DELETE_UPLOADS, org_id, ids)
 
 
-async def claim_images(conn: Conn, org_id: UUID, types: list[str], n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM_IMAGES, org_id, types, n))
+async def claim_images(conn: Conn, org_id: UUID, types: list[str], n: int) -> list[UploadRow]:
+    return UploadRow.from_records(await conn.fetch(_CLAIM_IMAGES, org_id, types, n))
 
 
 async def set_thumbnail(conn: Conn, org_id: UUID, upload_id: UUID, key: str | None, width: int,
@@ -154,8 +197,9 @@ async def set_message_attachments(conn: Conn, org_id: UUID, message_id: UUID, li
     await conn.execute(_MESSAGE_ATTACHMENTS, org_id, message_id, listed)
 
 
-async def get_attachment(conn: Conn, org_id: UUID, upload_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_ATTACHMENT, org_id, upload_id))
+async def get_attachment(conn: Conn, org_id: UUID, upload_id: UUID) -> AttachmentRow | None:
+    found = await conn.fetchrow(_GET_ATTACHMENT, org_id, upload_id)
+    return AttachmentRow.from_record(found) if found is not None else None
 
 
 _PUBLIC_IMAGE = "SELECT storage_key, content_type, thumbnail_key FROM public_image($1)"

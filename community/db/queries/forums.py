@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, Record, row, rows
+from community.db.pool import Conn, FromContext, Query, row, rows
+from community.db.queries import Row
 
 COLUMNS = ("id, org_id, name, description, slug, parent_id, is_private, required_role, sort_order, topic_count, "
            "post_count, last_post_at, created_at, updated_at, path, view_rank")
 
 
-
 @dataclass(frozen=True, slots=True)
-class ForumRow:
+class ForumRow(Row):
     """A forum as stored. `path`: its ancestors' ids and its own, root first; `view_rank`: the
     highest `required_role` rank of a private forum on that path (0 when none is private)."""
 
@@ -37,9 +36,7 @@ class ForumRow:
     path: tuple[UUID, ...]
     view_rank: int
 
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> ForumRow:
-        return cls(**{**dict(record), "path": tuple(record["path"])})
+    _TUPLES = ("path",)
 
 
 _GET = f"SELECT {COLUMNS} FROM forums WHERE org_id = $1 AND id = $2"  # noqa: S608 - column list constant
@@ -101,7 +98,7 @@ async def get_forum(conn: Conn, org_id: UUID, forum_id: UUID, *, for_update: boo
 
 async def list_visible_forums(conn: Conn, org_id: UUID, rank: int) -> list[ForumRow]:
     """Parents before their children."""
-    return [ForumRow.from_record(r) for r in await conn.fetch(_LIST_VISIBLE, org_id, rank)]
+    return ForumRow.from_records(await conn.fetch(_LIST_VISIBLE, org_id, rank))
 
 
 async def slug_taken(conn: Conn, org_id: UUID, slug: str) -> bool:

@@ -7,10 +7,11 @@ from datetime import datetime
 from uuid import UUID
 
 from community.db.pool import Conn, Record
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class InvitationRow:
+class InvitationRow(Row):
     """An invitation as stored (never its token hash)."""
 
     id: UUID
@@ -27,10 +28,6 @@ class InvitationRow:
     @property
     def status(self) -> str:
         return "accepted" if self.accepted_at else "revoked" if self.revoked_at else "pending"
-
-    @classmethod
-    def from_record(cls, record: Record) -> InvitationRow:
-        return cls(**dict(record))
 
 
 def _one(record: Record | None) -> InvitationRow | None:
@@ -90,7 +87,7 @@ async def claim_invitation(conn: Conn, token_hash: bytes, user_id: UUID) -> Invi
 async def list_invitations(conn: Conn, org_id: UUID, *, before: tuple[datetime, UUID] | None,
                            limit: int) -> list[InvitationRow]:
     created, inv_id = before if before else (None, None)
-    return [InvitationRow.from_record(r) for r in await conn.fetch(_LIST, org_id, created, inv_id, limit)]
+    return InvitationRow.from_records(await conn.fetch(_LIST, org_id, created, inv_id, limit))
 
 
 async def revoke_invitation(conn: Conn, org_id: UUID, invitation_id: UUID) -> InvitationRow | None:

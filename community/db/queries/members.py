@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from community.db.pool import Conn, Record, rows
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class MemberRow:
+class MemberRow(Row):
     """A membership as stored, with the member's public profile (and e-mail, for the seat owner's lists)."""
 
     id: UUID
@@ -32,7 +34,7 @@ class MemberRow:
         return self.status != "removed"
 
     @classmethod
-    def from_record(cls, record: Record) -> MemberRow:
+    def from_record(cls, record: Record | Mapping[str, Any]) -> Self:
         return cls(**{**dict(record), "permissions": dict(record["permissions"] or {})})
 
 _MEMBER = """
@@ -91,7 +93,7 @@ async def joined_at(conn: Conn, org_id: UUID, user_id: UUID) -> datetime | None:
 async def list_members(conn: Conn, org_id: UUID, *, role: str | None, status: str | None,
                        after: tuple[datetime, UUID] | None, limit: int) -> list[MemberRow]:
     joined, user_id = after if after else (None, None)
-    return [MemberRow.from_record(r) for r in await conn.fetch(_LIST, org_id, role, status, joined, user_id, limit)]
+    return MemberRow.from_records(await conn.fetch(_LIST, org_id, role, status, joined, user_id, limit))
 
 
 async def list_user_memberships(conn: Conn, user_id: UUID) -> list[dict[str, Any]]:

@@ -8,11 +8,12 @@ from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database, FromContext, Query, Record, rows
+from community.db.queries import Row
 from community.db.queries.activity import NewEvent, Written, write_statement
 
 
 @dataclass(frozen=True, slots=True)
-class MessageRow:
+class MessageRow(Row):
     """A message as stored, with its sender's public profile and the viewer's own reactions."""
 
     id: UUID
@@ -33,9 +34,7 @@ class MessageRow:
     created_at: datetime
     my_reactions: tuple[str, ...]
 
-    @classmethod
-    def from_record(cls, record: Record) -> MessageRow:
-        return cls(**{**dict(record), "my_reactions": tuple(record["my_reactions"])})
+    _TUPLES = ("my_reactions",)
 
 
 def _message(record: Record | None) -> MessageRow | None:

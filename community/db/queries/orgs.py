@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Database, Query, Record
+from community.db.queries import Row
 from community.domain.principal import SessionKey
 
 COLUMNS = ("id, name, slug, description, logo_url, custom_domain, branding, subscription_tier, member_limit, "
@@ -18,7 +18,7 @@ COLUMN_NAMES = tuple(c.strip() for c in COLUMNS.split(","))
 
 
 @dataclass(frozen=True, slots=True)
-class OrgRow:
+class OrgRow(Row):
     """An organization as stored. `settings` is the stored JSON as the API answers it; the rules read
     it through `OrgSettings.parse`, once a request, from the caller's context (`OrgMember.settings`)."""
 
@@ -37,10 +37,6 @@ class OrgRow:
     is_public: bool
     settings: dict[str, Any]
     created_at: datetime
-
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> OrgRow:
-        return cls(**dict(record))
 
 
 def _org(record: Record | None) -> OrgRow | None:

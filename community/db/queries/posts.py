@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, FromContext, Query, Record, rows
+from community.db.pool import Conn, Database, FromContext, Query, rows
+from community.db.queries import Row
 from community.db.queries.activity import NewEvent, Written, write_statement
 
 
 @dataclass(frozen=True, slots=True)
-class PostRow:
+class PostRow(Row):
     """A post as `access_post` loads it: the stored row with its author's name and avatar, the viewer's
     own reactions, its topic's forum, author and lock, its forum's `view_rank` and `path`, and whether
     the viewer moderates there (`in_mod_scope`)."""
@@ -43,10 +44,7 @@ class PostRow:
     forum_path: tuple[UUID, ...]
     in_mod_scope: bool
 
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> PostRow:
-        return cls(**{**dict(record), "my_reactions": tuple(record["my_reactions"]),
-                      "forum_path": tuple(record["forum_path"])})
+    _TUPLES = ("my_reactions", "forum_path")
 
 # $1 org, $2 the viewer (for my_reactions); everything a post view needs, in one row.
 _SELECT = """

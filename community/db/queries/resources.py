@@ -7,11 +7,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record, rows
+from community.db.pool import Conn, rows
+from community.db.queries import Row
+from community.db.queries.files import UploadRow
 
 
 @dataclass(frozen=True, slots=True)
-class ResourceRow:
+class ResourceRow(Row):
     """A resource with its upload's storage keys and its uploader's name (`display_name`)."""
 
     id: UUID
@@ -37,9 +39,6 @@ class ResourceRow:
     width: int | None
     height: int | None
 
-    @classmethod
-    def from_record(cls, record: Record) -> ResourceRow:
-        return cls(**dict(record))
 
 _COLUMNS = """r.id, r.org_id, r.upload_id, r.title, r.description, r.file_name, r.file_size, r.file_type, r.category,
 r.tags, r.is_featured, r.download_count, r.uploaded_by, u.display_name, r.required_role, r.text_status,
@@ -107,11 +106,11 @@ async def get_resource(conn: Conn, org_id: UUID, resource_id: UUID, *, lock: boo
     return ResourceRow.from_record(record) if record is not None else None
 
 
-async def insert_resource(conn: Conn, *, resource_id: UUID, org_id: UUID, upload: dict[str, Any], title: str,
+async def insert_resource(conn: Conn, *, resource_id: UUID, org_id: UUID, upload: UploadRow, title: str,
                           description: str | None, category: str | None, tags: list[str], is_featured: bool,
                           uploaded_by: UUID | None, required_role: str, text_status: str) -> None:
-    await conn.execute(_INSERT, resource_id, org_id, upload["id"], title, description, upload["file_name"],
-                       upload["size"], upload["content_type"], category, tags, is_featured, uploaded_by,
+    await conn.execute(_INSERT, resource_id, org_id, upload.id, title, description, upload.file_name,
+                       upload.size, upload.content_type, category, tags, is_featured, uploaded_by,
                        required_role, text_status)
 
 
@@ -134,8 +133,8 @@ async def list_resources(conn: Conn, *, org_id: UUID, rank: int, category: str |
                          featured: bool | None, sort: str, after: tuple[Any, UUID] | None,
                          limit: int) -> list[ResourceRow]:
     key, last_id = after if after else (None, None)
-    return [ResourceRow.from_record(r)
-            for r in await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key, last_id, limit)]
+    return ResourceRow.from_records(await conn.fetch(_LISTS[sort], org_id, rank, category, tag, featured, key,
+                                                     last_id, limit))
 
 
 async def count_visible(conn: Conn, org_id: UUID, rank: int) -> int:
@@ -156,8 +155,8 @@ async def add_downloaders(conn: Conn, org_id: UUID, seen: list[tuple[date, UUID]
         await conn.execute(_ADD_DOWNLOADERS, org_id, [d for d, _ in seen], [u for _, u in seen])
 
 
-async def claim_text_pending(conn: Conn, org_id: UUID, n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM_TEXT, org_id, n))
+async def claim_text_pending(conn: Conn, org_id: UUID, n: int) -> list[ResourceRow]:
+    return ResourceRow.from_records(await conn.fetch(_CLAIM_TEXT, org_id, n))
 
 
 async def set_text(conn: Conn, org_id: UUID, resource_id: UUID, text: str | None, status: str) -> None:

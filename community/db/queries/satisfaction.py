@@ -11,11 +11,12 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Record, row, rows
+from community.db.pool import Conn, row, rows
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class AttendanceRow:
+class AttendanceRow(Row):
     """An occurrence as a rating needs it: when it ended, whether it (or its event) was cancelled,
     and whether one person attended it."""
 
@@ -25,13 +26,9 @@ class AttendanceRow:
     event_status: str
     attended: bool
 
-    @classmethod
-    def from_record(cls, record: Record) -> AttendanceRow:
-        return cls(**dict(record))
-
 
 @dataclass(frozen=True, slots=True)
-class RatingRow:
+class RatingRow(Row):
     """One person's rating of one occurrence."""
 
     occurrence_id: UUID
@@ -39,10 +36,6 @@ class RatingRow:
     comment: str | None
     created_at: datetime
     updated_at: datetime
-
-    @classmethod
-    def from_record(cls, record: Record) -> RatingRow:
-        return cls(**dict(record))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +46,9 @@ class RaterRow(RatingRow):
     display_name: str
     avatar_url: str | None
 
-    @classmethod
-    def from_record(cls, record: Record) -> RaterRow:
-        return cls(**dict(record))
-
 
 @dataclass(frozen=True, slots=True)
-class CsatRow:
+class CsatRow(Row):
     """A member's CSAT answer for a quarter; `score` None is a dismissal."""
 
     quarter: date
@@ -67,9 +56,6 @@ class CsatRow:
     comment: str | None
     created_at: datetime
 
-    @classmethod
-    def from_record(cls, record: Record) -> CsatRow:
-        return cls(**dict(record))
 
 _ATTENDED = """
 SELECT o.id, o.end_time, o.status, e.status AS event_status,
@@ -172,8 +158,7 @@ async def upsert_rating(conn: Conn, *, org_id: UUID, event_id: UUID, occurrence_
 async def list_ratings(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id: UUID | None,
                        after: tuple[datetime, UUID] | None, limit: int) -> list[RaterRow]:
     at, last = after if after else (None, None)
-    return [RaterRow.from_record(r)
-            for r in await conn.fetch(_EVENT_RATINGS, org_id, event_id, occurrence_id, at, last, limit)]
+    return RaterRow.from_records(await conn.fetch(_EVENT_RATINGS, org_id, event_id, occurrence_id, at, last, limit))
 
 
 async def rating_summary(conn: Conn, org_id: UUID, event_id: UUID, occurrence_id: UUID | None) -> dict[str, Any]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, Record, rows
+from community.db.pool import Conn, FromContext, Query, rows
+from community.db.queries import Row
 
 
 @dataclass(frozen=True, slots=True)
-class TopicRow:
+class TopicRow(Row):
     """A topic as `access_topic` loads it: the stored row with its author's name and avatar, its forum's
     `view_rank` and `path`, the solution's id and whether the viewer moderates there (`in_mod_scope`)."""
 
@@ -44,9 +44,7 @@ class TopicRow:
     solution_post_id: UUID | None
     in_mod_scope: bool
 
-    @classmethod
-    def from_record(cls, record: Record | Mapping[str, Any]) -> TopicRow:
-        return cls(**{**dict(record), "tags": tuple(record["tags"]), "forum_path": tuple(record["forum_path"])})
+    _TUPLES = ("tags", "forum_path")
 
 _SELECT = """
 SELECT t.id, t.org_id, t.forum_id, t.title, t.slug, t.content, t.html, t.excerpt, t.author_id,

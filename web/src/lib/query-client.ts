@@ -14,3 +14,16 @@ export function createQueryClient(): QueryClient {
     },
   });
 }
+
+/**
+ * Invalidate after a write, and never keep an answer read before it: TanStack Query dedupes a query's
+ * FIRST fetch (no data yet) instead of restarting it on invalidation, so a list opened together with the
+ * write that fills it (Send test opens the delivery log) kept the empty answer it read before the commit.
+ * Cancelling what is in flight first makes the refetch a new read. Every invalidation after a mutation or
+ * a live event goes through here. The socket's resync (its welcome) does not: it invalidates everything
+ * as every screen first loads, and restarting those first reads would double each page's reads.
+ */
+export async function invalidateAfterWrite(client: QueryClient, queryKey: readonly unknown[]): Promise<void> {
+  await client.cancelQueries({ queryKey });
+  await client.invalidateQueries({ queryKey });
+}

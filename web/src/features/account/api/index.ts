@@ -5,6 +5,7 @@ import { uploadFile } from "@/features/resources";
 import { saveToken } from "@/lib/session";
 import { meKey } from "@/lib/session-hooks";
 import type { Me, Schemas } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 type User = Schemas["User"] & { email_verified?: boolean };
 
@@ -44,7 +45,7 @@ export function useVerifyEmail() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (token: string) => api.post<{ user: User }>("/api/auth/verify-email", { token }),
-    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+    onSuccess: () => invalidateAfterWrite(client, meKey),
   });
 }
 

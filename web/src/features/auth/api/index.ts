@@ -4,6 +4,7 @@ import { api } from "@/lib/api";
 import { meKey } from "@/lib/session-hooks";
 import { saveToken } from "@/lib/session";
 import type { Membership, UserRef } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 interface AuthAnswer {
   user: UserRef & { email: string };
@@ -49,6 +50,6 @@ export function useAcceptInvitation(token: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => api.post<{ membership: Membership }>(`/api/invitations/${encodeURIComponent(token)}/accept`),
-    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+    onSuccess: () => invalidateAfterWrite(client, meKey),
   });
 }

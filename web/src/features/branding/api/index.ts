@@ -4,6 +4,7 @@ import type { components } from "@/api/schema";
 import { api } from "@/lib/api";
 import { meKey } from "@/lib/session-hooks";
 import type { Organization } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type Domain = components["schemas"]["Domain"];
 export type BrandingBody = components["schemas"]["BrandingBody"];
@@ -21,7 +22,7 @@ export function useSaveBranding(slug: string) {
     mutationFn: (branding: BrandingBody) => api.patch<{ organization: Organization }>(base(slug), { branding }),
     onSuccess: (answer) => {
       client.setQueryData(brandingKeys.org(slug), answer);
-      void client.invalidateQueries({ queryKey: meKey });
+      void invalidateAfterWrite(client, meKey);
     },
   });
 }
@@ -48,7 +49,7 @@ function useDomainMutation<T>(slug: string, call: (value: T) => Promise<{ domain
     mutationFn: call,
     onSuccess: (answer) => {
       client.setQueryData(brandingKeys.domain(slug), { domain: answer?.domain ?? null });
-      void client.invalidateQueries({ queryKey: brandingKeys.org(slug) });
+      void invalidateAfterWrite(client, brandingKeys.org(slug));
     },
   });
 }
@@ -61,7 +62,7 @@ export function useVerifyDomain(slug: string) {
   const client = useQueryClient();
   const mutation = useDomainMutation(slug, () => api.post<{ domain: Domain }>(`${base(slug)}/domain/verify`));
   // A refused check (503: DNS did not answer) is recorded too: show it.
-  return { ...mutation, mutate: () => mutation.mutate(undefined, { onError: () => void client.invalidateQueries({ queryKey: brandingKeys.domain(slug) }) }) };
+  return { ...mutation, mutate: () => mutation.mutate(undefined, { onError: () => void invalidateAfterWrite(client, brandingKeys.domain(slug)) }) };
 }
 
 export function useRemoveDomain(slug: string) {

@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, withQuery } from "@/lib/api";
 import { onFrame } from "@/lib/live";
 import type { Page, Schemas } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type RsvpStatus = "going" | "interested" | "not_going";
 export type RegistrationStatus = RsvpStatus | "waitlisted";
@@ -44,8 +45,8 @@ export function eventIcsUrl(slug: string, id: string): string {
 
 // Someone else created, changed or cancelled an event, or a place opened up for me: refetch what is shown.
 onFrame(["event_created", "event_updated", "event_cancelled", "event_deleted", "registration_promoted"], (_, client) => {
-  void client.invalidateQueries({ queryKey: ["events"] });
-  void client.invalidateQueries({ queryKey: ["dashboard"] });
+  void invalidateAfterWrite(client, ["events"]);
+  void invalidateAfterWrite(client, ["dashboard"]);
 });
 
 /** Every occurrence in [from, to), earliest first (all pages: a month or a list window). */
@@ -81,8 +82,8 @@ export function useSeriesDates(slug: string, id: string, from: string, enabled: 
 function useInvalidate(slug: string) {
   const client = useQueryClient();
   return () => Promise.all([
-    client.invalidateQueries({ queryKey: eventKeys.all(slug) }),
-    client.invalidateQueries({ queryKey: ["dashboard"] }),
+    invalidateAfterWrite(client, eventKeys.all(slug)),
+    invalidateAfterWrite(client, ["dashboard"]),
   ]);
 }
 
@@ -164,7 +165,7 @@ export function useCreateFeed() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => api.post<Schemas["FeedUrl"]>("/api/me/calendar-feed"),
-    onSuccess: () => client.invalidateQueries({ queryKey: eventKeys.feed }),
+    onSuccess: () => invalidateAfterWrite(client, eventKeys.feed),
   });
 }
 
@@ -172,7 +173,7 @@ export function useRevokeFeed() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => api.del("/api/me/calendar-feed"),
-    onSuccess: () => client.invalidateQueries({ queryKey: eventKeys.feed }),
+    onSuccess: () => invalidateAfterWrite(client, eventKeys.feed),
   });
 }
 
@@ -202,7 +203,7 @@ export function useRateEvent(slug: string, id: string, occurrence: string) {
     onSuccess: (data) => {
       client.setQueryData<MyRating>(ratingKeys.mine(slug, id, occurrence), (old) =>
         old ? { ...old, rating: data.rating } : old);
-      void client.invalidateQueries({ queryKey: ratingKeys.all(slug, id, occurrence) });
+      void invalidateAfterWrite(client, ratingKeys.all(slug, id, occurrence));
     },
   });
 }

@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 
 import { api, withQuery } from "@/lib/api";
 import type { Schemas } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type Forum = Schemas["ForumNode"];
 
@@ -36,7 +37,7 @@ export function useCreateForum(slug: string) {
   return useMutation({
     mutationFn: (body: { name: string; description?: string; parent_id?: string; is_private?: boolean; required_role?: string }) =>
       api.post<{ forum: Forum }>(`/api/orgs/${encodeURIComponent(slug)}/forums`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: forumKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, forumKeys.all(slug)),
   });
 }
 
@@ -45,7 +46,7 @@ export function useCreateTopic(slug: string, forumId: string) {
   return useMutation({
     mutationFn: (body: { title: string; content: string; tags?: string[] }) =>
       api.post<{ topic: Schemas["Topic"] }>(`/api/orgs/${encodeURIComponent(slug)}/forums/${forumId}/topics`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: forumKeys.topics(slug, forumId) }),
+    onSuccess: () => invalidateAfterWrite(client, forumKeys.topics(slug, forumId)),
   });
 }
 

@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 
 import type { components } from "@/api/schema";
 import { api, withQuery } from "@/lib/api";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type Integration = components["schemas"]["Integration"];
 export type IntegrationWithSecret = components["schemas"]["IntegrationWithSecret"];
@@ -38,7 +39,7 @@ export function useCreateIntegration(slug: string) {
   return useMutation({
     mutationFn: (body: { kind: Kind; url: string; events: EventName[]; name?: string }) =>
       api.post<{ integration: IntegrationWithSecret }>(base(slug), body),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
@@ -47,7 +48,7 @@ export function useUpdateIntegration(slug: string) {
   return useMutation({
     mutationFn: ({ id, ...body }: { id: string; enabled?: boolean; events?: EventName[] }) =>
       api.patch<{ integration: Integration }>(`${base(slug)}/${id}`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
@@ -55,7 +56,7 @@ export function useDeleteIntegration(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.del(`${base(slug)}/${id}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.all(slug)),
   });
 }
 
@@ -69,7 +70,7 @@ export function useTestIntegration(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.post<{ delivery: Delivery }>(`${base(slug)}/${id}/test`),
-    onSuccess: (_, id) => client.invalidateQueries({ queryKey: integrationKeys.deliveries(slug, id) }),
+    onSuccess: (_, id) => invalidateAfterWrite(client, integrationKeys.deliveries(slug, id)),
   });
 }
 
@@ -77,7 +78,7 @@ export function useRedeliver(slug: string, integrationId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (deliveryId: string) => api.post<{ delivery: Delivery }>(`${base(slug)}/${integrationId}/deliveries/${deliveryId}/redeliver`),
-    onSuccess: () => client.invalidateQueries({ queryKey: integrationKeys.deliveries(slug, integrationId) }),
+    onSuccess: () => invalidateAfterWrite(client, integrationKeys.deliveries(slug, integrationId)),
   });
 }
 

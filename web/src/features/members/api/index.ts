@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, withQuery } from "@/lib/api";
 import { onFrame } from "@/lib/live";
 import type { Page, Role, UserRef } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export interface Member {
   user: UserRef;
@@ -30,7 +31,7 @@ const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
 
 // Joins, departures and role changes elsewhere: the member list refetches once, in the background.
 onFrame(["member_joined", "member_left", "member_role_changed", "member_status_changed"], (_, client) => {
-  void client.invalidateQueries({ queryKey: ["members"] });
+  void invalidateAfterWrite(client, ["members"]);
 });
 
 export function useMembers(slug: string) {
@@ -54,7 +55,7 @@ export function useInvite(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { email: string; role: Role }) => api.post<{ invitation: Invitation }>(`${base(slug)}/invitations`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: memberKeys.invitations(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, memberKeys.invitations(slug)),
   });
 }
 
@@ -62,7 +63,7 @@ export function useRevokeInvitation(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.del(`${base(slug)}/invitations/${id}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: memberKeys.invitations(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, memberKeys.invitations(slug)),
   });
 }
 
@@ -71,7 +72,7 @@ export function useUpdateMember(slug: string) {
   return useMutation({
     mutationFn: ({ userId, ...body }: { userId: string; role?: Role; status?: "active" | "suspended" }) =>
       api.patch(`${base(slug)}/members/${userId}`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: memberKeys.list(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, memberKeys.list(slug)),
   });
 }
 
@@ -79,6 +80,6 @@ export function useRemoveMember(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (userId: string) => api.del(`${base(slug)}/members/${userId}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: memberKeys.list(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, memberKeys.list(slug)),
   });
 }

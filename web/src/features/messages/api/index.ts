@@ -4,6 +4,7 @@ import { api, withQuery } from "@/lib/api";
 import { onFrame, stopTyping } from "@/lib/live";
 import { meKey } from "@/lib/session-hooks";
 import type { Page, Schemas } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type Message = Schemas["Message"];
 
@@ -47,7 +48,7 @@ onFrame("message_created", (frame, client) => {
   if (!message) return;
   setMessages(client, message.conversation_id, (d) => addMessage(d, message));
   if (message.sender) stopTyping(message.conversation_id, message.sender.id);
-  void client.invalidateQueries({ queryKey: ["conversations"] });
+  void invalidateAfterWrite(client, ["conversations"]);
 });
 onFrame("message_updated", (frame, client) => {
   const message = frame.message as Message | undefined;
@@ -65,8 +66,8 @@ onFrame("read", (frame, client) => {
   }));
 });
 onFrame(["conversation_created", "conversation_added", "conversation_updated", "conversation_removed", "participants_added", "participant_removed"], (_, client) => {
-  void client.invalidateQueries({ queryKey: ["conversations"] });
-  void client.invalidateQueries({ queryKey: ["conversation"] });
+  void invalidateAfterWrite(client, ["conversations"]);
+  void invalidateAfterWrite(client, ["conversation"]);
 });
 
 export function useConversations(slug: string) {
@@ -98,7 +99,7 @@ export function useStartConversation(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { participant_ids: string[]; title?: string }) => api.post<{ conversation: Conversation }>(`${base(slug)}/conversations`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: messageKeys.conversations(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, messageKeys.conversations(slug)),
   });
 }
 
@@ -111,7 +112,7 @@ export function useSendMessage(slug: string, id: string) {
       }),
     onSuccess: ({ message }) => {
       client.setQueryData<MessageData>(messageKeys.messages(slug, id), (d) => (d ? addMessage(d, message) : d));
-      void client.invalidateQueries({ queryKey: messageKeys.conversations(slug) });
+      void invalidateAfterWrite(client, messageKeys.conversations(slug));
     },
   });
 }
@@ -140,8 +141,8 @@ export function useMarkRead(slug: string, id: string) {
   return useMutation({
     mutationFn: (upTo: string) => api.post(`${base(slug)}/conversations/${id}/read`, { up_to: upTo }),
     onSuccess: () => {
-      void client.invalidateQueries({ queryKey: messageKeys.conversations(slug) });
-      void client.invalidateQueries({ queryKey: meKey });
+      void invalidateAfterWrite(client, messageKeys.conversations(slug));
+      void invalidateAfterWrite(client, meKey);
     },
   });
 }

@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 
 import { api, withQuery } from "@/lib/api";
 import type { Page, UserRef } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export interface Flag {
   id: string;
@@ -64,6 +65,6 @@ export function useResolveFlag(slug: string) {
   return useMutation({
     mutationFn: ({ id, action, note }: { id: string; action: "hide" | "delete" | "dismiss"; note?: string }) =>
       api.post(`${base(slug)}/moderation/flags/${id}/resolve`, { action, ...(note ? { note } : {}) }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["moderation", slug] }),
+    onSuccess: () => invalidateAfterWrite(client, ["moderation", slug]),
   });
 }

@@ -4,6 +4,7 @@ import { api, withQuery } from "@/lib/api";
 import { onFrame } from "@/lib/live";
 import { meKey } from "@/lib/session-hooks";
 import type { Me, Page } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export interface Notification {
   id: string;
@@ -35,8 +36,8 @@ onFrame("notification", (frame, client) => {
   client.setQueryData<number>(notificationKeys.count, (c) => (c ?? 0) + 1);
   // A message notification also means a conversation has a new unread message (the Messages badge).
   if (n.kind === "message") {
-    void client.invalidateQueries({ queryKey: meKey });
-    void client.invalidateQueries({ queryKey: ["conversations"] });
+    void invalidateAfterWrite(client, meKey);
+    void invalidateAfterWrite(client, ["conversations"]);
   }
   client.setQueryData<InfiniteData<NotificationPage>>(notificationKeys.list, (d) => d && {
     ...d, pages: d.pages.map((p, i) => (i === 0 ? { ...p, notifications: [n, ...p.notifications.filter((x) => x.id !== n.id)] } : p)),
@@ -75,8 +76,8 @@ export function useMarkNotificationsRead() {
         ...d, pages: d.pages.map((p) => ({ ...p, notifications: p.notifications.map((n) => ("all" in body || body.ids.includes(n.id) ? { ...n, is_read: true } : n)) })),
       });
       if (typeof answer?.unread_count === "number") client.setQueryData(notificationKeys.count, answer.unread_count);
-      else void client.invalidateQueries({ queryKey: notificationKeys.count });
-      void client.invalidateQueries({ queryKey: meKey });
+      else void invalidateAfterWrite(client, notificationKeys.count);
+      void invalidateAfterWrite(client, meKey);
     },
   });
 }

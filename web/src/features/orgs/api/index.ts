@@ -4,6 +4,7 @@ import { api, withQuery } from "@/lib/api";
 import { onFrame } from "@/lib/live";
 import { meKey } from "@/lib/session-hooks";
 import type { Organization, Page } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export const orgKeys = {
   one: (slug: string) => ["org", slug] as const,
@@ -13,8 +14,8 @@ export const orgKeys = {
 // The org's profile, branding or domain changed (another admin, another tab, the domain checker):
 // refetch it, so names, logo and theme follow at once on every screen.
 onFrame("organization_updated", (_, client) => {
-  void client.invalidateQueries({ queryKey: ["org"] });
-  void client.invalidateQueries({ queryKey: meKey });
+  void invalidateAfterWrite(client, ["org"]);
+  void invalidateAfterWrite(client, meKey);
 });
 
 export function fetchOrg(slug: string) {
@@ -42,7 +43,7 @@ export function useCreateOrg() {
   return useMutation({
     mutationFn: (body: { name: string; slug?: string; description?: string }) =>
       api.post<{ organization: Organization }>("/api/orgs", body),
-    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+    onSuccess: () => invalidateAfterWrite(client, meKey),
   });
 }
 
@@ -53,7 +54,7 @@ export function useUpdateOrg(slug: string) {
       api.patch<{ organization: Organization }>(`/api/orgs/${encodeURIComponent(slug)}`, body),
     onSuccess: (answer) => {
       client.setQueryData(orgKeys.one(slug), answer);
-      void client.invalidateQueries({ queryKey: meKey });
+      void invalidateAfterWrite(client, meKey);
     },
   });
 }
@@ -62,6 +63,6 @@ export function useDeleteOrg(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: () => api.del(`/api/orgs/${encodeURIComponent(slug)}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: meKey }),
+    onSuccess: () => invalidateAfterWrite(client, meKey),
   });
 }

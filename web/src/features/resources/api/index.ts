@@ -3,6 +3,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { ApiError, api, withQuery, type Problem } from "@/lib/api";
 import { onFrame } from "@/lib/live";
 import type { Page, Role, UserRef } from "@/lib/types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 export type Sort = "recent" | "popular" | "title";
 export type Purpose = "resource" | "attachment" | "logo";
@@ -64,7 +65,7 @@ const base = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
 
 // A resource shared elsewhere (the server sends it only to those who may read it): lists refetch.
 onFrame(["resource_created"], (_, client) => {
-  void client.invalidateQueries({ queryKey: ["resources"] });
+  void invalidateAfterWrite(client, ["resources"]);
 });
 
 export function useResources(slug: string, filters: Filters) {
@@ -153,7 +154,7 @@ export function useRegisterResource(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: NewResource) => api.post<{ resource: Resource }>(`${base(slug)}/resources`, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: resourceKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, resourceKeys.all(slug)),
   });
 }
 
@@ -168,7 +169,7 @@ export function useUpdateResource(slug: string) {
   return useMutation({
     mutationFn: ({ id, ...changes }: { id: string } & ResourceChanges) =>
       api.patch<{ resource: Resource }>(`${base(slug)}/resources/${id}`, changes),
-    onSuccess: () => client.invalidateQueries({ queryKey: resourceKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, resourceKeys.all(slug)),
   });
 }
 
@@ -176,7 +177,7 @@ export function useDeleteResource(slug: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => api.del(`${base(slug)}/resources/${id}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: resourceKeys.all(slug) }),
+    onSuccess: () => invalidateAfterWrite(client, resourceKeys.all(slug)),
   });
 }
 

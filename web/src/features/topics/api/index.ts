@@ -7,6 +7,7 @@ import { api, withQuery } from "@/lib/api";
 import { addPost, fillGap, markSolution, openedAt, reactionChanged, removePost, replacePost, topicKey, unreadCursorBeyond, updateTopic, type TopicData } from "./cache";
 import { registerTopicEvents } from "./live";
 import type { Post, Revision, Topic, TopicPage } from "./types";
+import { invalidateAfterWrite } from "@/lib/query-client";
 
 registerTopicEvents();
 
@@ -136,7 +137,7 @@ export function useReadPosition(slug: string, topicId: string, newestSeen: strin
     const timer = setTimeout(() => {
       sent.current = newestSeen;
       void api.put(`${base(slug)}/topics/${topicId}/read`, { post_id: newestSeen })
-        .then(() => client.invalidateQueries({ queryKey: ["forum-topics", slug] }), () => { sent.current = null; });
+        .then(() => invalidateAfterWrite(client, ["forum-topics", slug]), () => { sent.current = null; });
     }, 400);
     return () => clearTimeout(timer);
   }, [slug, topicId, newestSeen, stored, client]);
