@@ -644,7 +644,6 @@ class Database:
 
         return await _handoff(run, self._require_pool())
 
-
     async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
         """A unit of work of statements that each stand alone, in ONE handoff: `body(db)` runs on the
         loop's thread (in the caller's context), where `db` is this database whose `read_in_context`,
@@ -699,14 +698,15 @@ class _Direct(Database):
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
                           isolation: str = "read_committed", read_only: bool = False,
-                          invalidates: bool = True) -> AsyncIterator[Conn]:
+                          invalidates: bool = True, custom_plans: bool = False) -> AsyncIterator[Conn]:
         """As `Database.transaction`, on the body's connection: BEGIN, the statements and COMMIT each
         awaited here, no handoff. A COMMIT or ROLLBACK that fails drops the connection."""
         raw = await self._conn()
         if raw.is_in_transaction():
             raise asyncpg.InterfaceError("a loop body's transactions do not nest")
         try:
-            await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=read_only), timeout=self.timeout)
+            await raw.execute(_begin_sql(isolation, org_id, user_id, read_only=read_only, custom_plans=custom_plans),
+                              timeout=self.timeout)
         except BaseException:
             await self._drop()  # never reuse a connection whose BEGIN may have half-happened
             raise
