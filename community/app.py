@@ -60,7 +60,8 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     """Every handle, once, in start order; nothing is filled in later."""
     node_id = uuid.uuid4()
     db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
-                  max_size=settings.db_pool_max, role=APP_ROLE, timeout=settings.db_timeout_seconds)
+                  max_size=settings.db_pool_max, role=APP_ROLE, timeout=settings.db_timeout_seconds,
+                  warm_up=analytics.prepare_connection)
     registry = WsManager()
     notifier = Notifier(registry, db)
     indexer = Indexer(steps=search_steps(db))

@@ -17,7 +17,7 @@ import re
 import selectors
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -502,12 +502,19 @@ async def _keep_session(_raw: asyncpg.Connection[Record]) -> None:
     """
 
 
+# Run on each new pool connection, in a read-only transaction and before the connection serves
+# anyone: the hot statements' first run on a connection (asyncpg's prepare and type introspection,
+# a PL/pgSQL function's plan) costs 20-60 ms more than later ones (issue 18).
+WarmUp = Callable[[Conn], Awaitable[None]]
+
+
 class Database:
     """A stable handle on the pool; the db_pool actor (re)opens the pool inside it."""
 
     def __init__(self, dsn: str, *, min_size: int = 2, max_size: int = 10, role: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, warm_up: WarmUp | None = None) -> None:
         self.dsn, self.min_size, self.max_size, self.role = dsn, min_size, max_size, role
+        self.warm_up = warm_up
         # The deadline of each step against the database: waiting for a connection, BEGIN, every
         # statement, COMMIT. A frozen or unreachable database costs a request this much, then a 503.
         self.timeout = timeout
@@ -526,6 +533,9 @@ class Database:
             await _init_connection(raw)
             if self.role:
                 await raw.execute(f'SET ROLE "{self.role}"')
+            if self.warm_up is not None:  # as the role the callers run as: plans depend on it
+                async with raw.transaction(readonly=True):
+                    await self.warm_up(_LoopConn(raw))
 
         async def setup(raw: PoolConnectionProxy[Record]) -> None:
             if self._counting:  # only once counting was asked for: a logger costs every statement
@@ -535,7 +545,10 @@ class Database:
             return await asyncpg.create_pool(
                 self.dsn, min_size=self.min_size, max_size=self.max_size, init=init, setup=setup, reset=_keep_session,
                 # Every statement, in a transaction too: a frozen database costs each step this much.
-                command_timeout=self.timeout)
+                command_timeout=self.timeout,
+                # Idle connections stay open: one closed after 5 idle minutes (asyncpg's default) came
+                # back cold, without the plans and type codecs its warm-up and its callers had made.
+                max_inactive_connection_lifetime=0)
 
         self._pool = await _handoff(create)
 

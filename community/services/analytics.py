@@ -182,6 +182,23 @@ async def recent_totals(conn: Conn, org_id: UUID, n: int = DEFAULT_DAYS) -> dict
     return _aggregate(None, days)
 
 
+_NO_ORG = UUID(int=0)
+
+
+async def prepare_connection(conn: Conn) -> None:
+    """The analytics answer's statements, once, over an empty range of no org, on a pool connection
+    before it serves anyone (`Database(warm_up=...)`): their first run on a connection prepares them,
+    introspects their array and bytea types and plans the PL/pgSQL functions (20-60 ms in all, against
+    ~2 ms later). Without it the pool's rarely used connections stayed cold, and whichever request
+    one of them served next (the pool hands out the last released, and a worker's periodic
+    statement beside a request releases one of those) paid it: the one slow answer in 800 of issue 18."""
+    day = date(2000, 1, 1)
+    await q.list_rollup_days(conn, _NO_ORG, day, day)
+    await q.compute_live_days(conn, _NO_ORG, day, day)
+    await q.list_cohorts(conn, _NO_ORG, day, day, [])
+    await satisfaction.satisfaction_days(conn, _NO_ORG, day, day)
+
+
 def to_csv(series: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
