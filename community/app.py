@@ -61,7 +61,7 @@ def build_handles(settings: Settings, dsn: str) -> Handles:
     node_id = uuid.uuid4()
     db = Database(with_application_name(dsn, node_id), min_size=settings.db_pool_min,
                   max_size=settings.db_pool_max, role=APP_ROLE, timeout=settings.db_timeout_seconds,
-                  warm_up=analytics.prepare_connection)
+                  warm_up=analytics.prepare_connection if settings.db_warm_up else None)
     registry = WsManager()
     notifier = Notifier(registry, db)
     indexer = Indexer(steps=search_steps(db))

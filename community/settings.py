@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
+    # Each new pool connection runs the analytics answer's statements once before it serves anyone
+    # (their first run on a connection costs 20-60 ms: issue 18). Off only where systems boot by the
+    # hundred and never serve analytics twice on a connection (the test suite, which tests it on).
+    db_warm_up: bool = True
     # Each step against the database (a connection from the pool, BEGIN, a statement, COMMIT)
     # waits at most this long: a frozen database answers 503 after it, never a hang.
     db_timeout_seconds: float = Field(default=15.0, gt=0, le=600)

@@ -122,7 +122,7 @@ def settings(database_url: str, data_dir: Path, dns: DnsServer) -> Settings:
                     dns_resolver=dns.address, dns_timeout_seconds=2.0,
                     community_data_dir=data_dir, argon2_time_cost=1, argon2_memory_kib=1024,
                     log_format="console", log_level="warning",
-                    db_pool_min=1, db_pool_max=5, validate_responses=True, search_per_minute=10_000,
+                    db_pool_min=1, db_pool_max=5, db_warm_up=False, validate_responses=True, search_per_minute=10_000,
                     web_dist_dir=Path(__file__).parent / "data" / "web_dist", _env_file=None)  # type: ignore[call-arg]
 
 
