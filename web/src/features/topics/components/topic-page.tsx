@@ -197,7 +197,10 @@ export function TopicPage() {
     if (el) {
       scrolled.current = firstUnread;
       el.scrollIntoView({ block: "start" });
-      el.focus({ preventScroll: true });
+      // Focus follows only if nothing has it: posts that arrive late must not take the keys from a box
+      // the reader is already typing in (the header's search lost its Enter to the post, a slow load).
+      const focused = document.activeElement;
+      if (!focused || focused === document.body) el.focus({ preventScroll: true });
     }
   }, [firstUnread, posts.length]);
 
