@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, NoReturn, TypeAlias, TypeVar
+from typing import Any, ClassVar, Literal, NoReturn, TypeAlias, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -681,8 +681,30 @@ class Database:
                 self.generations.bump(scope)
 
 
-class _Direct(Database):
+class _LoopBody(Database):
+    """What `Database.on_loop` and `Database.read_as` bodies share: they run on the loop's thread over
+    their parent's pool, which they neither open nor close, and they do not nest another body."""
+
+    what: ClassVar[str]
+
+    async def open(self) -> None:
+        raise asyncpg.InterfaceError(f"{self.what} does not open the pool")
+
+    async def close(self) -> None:
+        raise asyncpg.InterfaceError(f"{self.what} does not close the pool")
+
+    async def read_as(self, context: Query,
+                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
+        raise asyncpg.InterfaceError(f"{self.what} does not nest")
+
+    async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
+        raise asyncpg.InterfaceError(f"{self.what} does not nest")
+
+
+class _Direct(_LoopBody):
     """The database as a `Database.on_loop` body sees it: statements awaited on the loop's thread."""
+
+    what = "a loop body"
 
     def __init__(self, parent: Database) -> None:
         super().__init__(parent.dsn, min_size=parent.min_size, max_size=parent.max_size, role=parent.role,
@@ -701,12 +723,6 @@ class _Direct(Database):
         raw, self._raw = self._raw, None
         if raw is not None:
             await self._require_pool().release(raw)
-
-    async def open(self) -> None:
-        raise asyncpg.InterfaceError("a loop body does not open the pool")
-
-    async def close(self) -> None:
-        raise asyncpg.InterfaceError("a loop body does not close the pool")
 
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
@@ -765,13 +781,6 @@ class _Direct(Database):
     async def fetchval(self, sql: str, *args: object, invalidates: bool = True) -> Any:
         raise asyncpg.InterfaceError("a loop body's statements are fetchrow_once/fetch_once")
 
-    async def read_as(self, context: Query,
-                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
-        raise asyncpg.InterfaceError("a loop body does not nest")
-
-    async def on_loop(self, body: Callable[[Database], Coroutine[Any, Any, T]]) -> T:
-        raise asyncpg.InterfaceError("a loop body does not nest")
-
 
 class _LoopConn(Conn):
     """A connection used from the loop's own thread: each call awaits asyncpg directly."""
@@ -796,19 +805,15 @@ class _LoopConn(Conn):
         return await self.raw.copy_records_to_table(table, records=records, columns=columns)
 
 
-class _OnLoop(Database):
+class _OnLoop(_LoopBody):
     """The database as a `Database.read_as` body sees it: one acquired connection, read-only."""
+
+    what = "a read body"
 
     def __init__(self, parent: Database, raw: PoolConnectionProxy[Record]) -> None:
         super().__init__(parent.dsn, min_size=parent.min_size, max_size=parent.max_size, role=parent.role)
         self._pool, self._shapes, self._raw = parent._pool, parent._shapes, raw
         self.generations = parent.generations  # never bumped here: every transaction is read-only
-
-    async def open(self) -> None:
-        raise asyncpg.InterfaceError("a read body does not open the pool")
-
-    async def close(self) -> None:
-        raise asyncpg.InterfaceError("a read body does not close the pool")
 
     @asynccontextmanager
     async def transaction(self, *, org_id: UUID | None = None, user_id: UUID | None = None,
@@ -836,10 +841,6 @@ class _OnLoop(Database):
     async def read_in_context(self, context: Query,
                               queries: Sequence[Query]) -> tuple[dict[str, Any] | None, list[Any]]:
         raise asyncpg.InterfaceError("a read body reads through its transactions")
-
-    async def read_as(self, context: Query,
-                      body: Callable[[dict[str, Any] | None, Database], Coroutine[Any, Any, T]]) -> T:
-        raise asyncpg.InterfaceError("a read body does not nest")
 
 
 UniqueViolation = asyncpg.UniqueViolationError
