@@ -18,7 +18,6 @@ import { atLeast, type Me, type Role } from "@/lib/types";
 import { AccountMenu } from "./account-menu";
 import { orgRoutes } from "./routes";
 import { headerWidgets } from "./widgets";
-import { invalidateAfterWrite } from "@/lib/query-client";
 
 function OrgNav({ me }: { me: Me | undefined }) {
   const { slug, role } = useOrg();
@@ -110,7 +109,7 @@ export function OrgLayout() {
   useVisit(slug, memberHere);
   const onRefused = useCallback((code: number) => {
     // 4403: membership revoked; 4401: the token expired while connected.
-    void invalidateAfterWrite(client, meKey);
+    void client.invalidateQueries({ queryKey: meKey });
     if (code === 4403) navigate("/", { replace: true });
   }, [client, navigate]);
 

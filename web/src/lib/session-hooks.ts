@@ -5,7 +5,6 @@ import { api } from "./api";
 import { onFrame } from "./live";
 import { onTokenChange, storedToken } from "./session";
 import type { Me } from "./types";
-import { invalidateAfterWrite } from "./query-client";
 
 export const meKey = ["me"] as const;
 
@@ -28,5 +27,5 @@ export function useMe() {
 onFrame(["member_role_changed", "member_status_changed", "member_left"], (frame, client) => {
   const me = client.getQueryData<Me>(meKey);
   const target = (frame.user_id ?? (frame.membership as { user?: { id?: string } } | undefined)?.user?.id) as string | undefined;
-  if (!me || !target || target === me.user.id) void invalidateAfterWrite(client, meKey);
+  if (!me || !target || target === me.user.id) void client.invalidateQueries({ queryKey: meKey });
 });
