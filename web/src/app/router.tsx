@@ -22,7 +22,7 @@ function RootLayout() {
   const here = location.pathname + location.search;
   useEffect(() => {
     setUnauthorizedHandler(() => {
-      saveToken(null);
+      saveToken(null, true);
       navigate(loginPath(here), { replace: true, state: { expired: true } });
     });
     return () => setUnauthorizedHandler(null);

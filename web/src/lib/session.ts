@@ -14,10 +14,20 @@ export function storedToken(): string | null {
   }
 }
 
-export function saveToken(token: string | null): void {
+let ended = false;
+
+/** Store a new token, or none. `expired`: the server ended the session (not a sign-out), so sign-in says so. */
+export function saveToken(token: string | null, expired = false): void {
+  ended = token === null && expired;
   if (token === null) localStorage.removeItem(KEY);
   else localStorage.setItem(KEY, token);
   for (const listener of listeners) listener(token);
+}
+
+/** Whether the last session was ended by the server. Sign-in reads it, whichever redirect brought the
+ * reader there first (the 401 handler's, or a guard's that saw the token go). */
+export function sessionExpired(): boolean {
+  return ended;
 }
 
 /** With Auth0 the token comes from its SDK (refreshed silently); else from storage. */

@@ -6,6 +6,7 @@ import { ErrorNotice, fieldError } from "@/components/ui/feedback";
 import { TextField } from "@/components/ui/field";
 import { auth0Enabled, completeAuth0Login, startAuth0Login } from "@/lib/auth0";
 import { safeNext } from "@/lib/next-path";
+import { sessionExpired } from "@/lib/session";
 import { useToken } from "@/lib/session-hooks";
 
 import { useLogin } from "../api";
@@ -21,7 +22,7 @@ export function LoginPage() {
   const [password, setPassword] = useState("");
   const [auth0Error, setAuth0Error] = useState<unknown>(null);
   const viaAuth0 = auth0Enabled();
-  const expired = (useLocation().state as { expired?: boolean } | null)?.expired === true;
+  const expired = (useLocation().state as { expired?: boolean } | null)?.expired === true || sessionExpired();
 
   useEffect(() => {
     if (!viaAuth0) return;
