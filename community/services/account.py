@@ -21,6 +21,8 @@ from pydantic import AnyHttpUrl, EmailStr, Field
 from community.actors.mailer import Mailer
 from community.db.pool import Database
 from community.db.queries import account, users
+from community.db.queries.account import AccountTokenRow
+from community.db.queries.users import UserRow
 from community.domain.errors import (
     ConflictError,
     GoneError,
@@ -104,7 +106,7 @@ async def _set_profile(db: Database, principal: Principal, *, display_name: str 
 
 
 async def do_update_profile(unit: Unit, principal: Principal, *, display_name: str | None, avatar_set: bool,
-                            avatar_url: str | None) -> dict[str, Any] | None:
+                            avatar_url: str | None) -> UserRow | None:
     return await account.update_profile(unit.conn, principal.user_id, display_name=display_name,
                                         avatar_set=avatar_set, avatar_url=avatar_url)
 
@@ -141,7 +143,7 @@ async def check_change_password(db: Database, identity: Identity, limiter: RateL
     return _session(identity, user)
 
 
-async def do_change_password(unit: Unit, user_id: UUID, new_hash: str) -> dict[str, Any]:
+async def do_change_password(unit: Unit, user_id: UUID, new_hash: str) -> UserRow:
     """The new hash and a new session generation: every token issued before stops working."""
     return await account.new_session_generation(unit.conn, user_id, password_hash=new_hash)
 
@@ -169,14 +171,14 @@ async def check_reset_password(db: Database, identity: Identity, data: ResetBody
     async with account_unit(db, user_id=None) as unit:
         found = await access_link(unit, data.token, RESET)
         user = await do_reset_password(unit, found, new_hash)
-    log.info("account.password_reset", user_id=str(user["id"]))
+    log.info("account.password_reset", user_id=str(user.id))
     return _session(identity, user)
 
 
-async def do_reset_password(unit: Unit, found: dict[str, Any], new_hash: str) -> dict[str, Any]:
-    user = await account.new_session_generation(unit.conn, found["user_id"], password_hash=new_hash)
-    await account.use_account_tokens(unit.conn, found["user_id"], RESET)
-    return await account.mark_email_verified(unit.conn, found["user_id"], found["email"]) or user
+async def do_reset_password(unit: Unit, found: AccountTokenRow, new_hash: str) -> UserRow:
+    user = await account.new_session_generation(unit.conn, found.user_id, password_hash=new_hash)
+    await account.use_account_tokens(unit.conn, found.user_id, RESET)
+    return await account.mark_email_verified(unit.conn, found.user_id, found.email) or user
 
 
 async def check_request_verification(db: Database, mailer: Mailer, limiter: RateLimiter,
@@ -207,11 +209,11 @@ async def check_verify_email(db: Database, data: VerifyBody) -> dict[str, Any]:
     return user_view(user)
 
 
-async def do_verify_email(unit: Unit, found: dict[str, Any]) -> dict[str, Any]:
-    user = await account.mark_email_verified(unit.conn, found["user_id"], found["email"])
+async def do_verify_email(unit: Unit, found: AccountTokenRow) -> UserRow:
+    user = await account.mark_email_verified(unit.conn, found.user_id, found.email)
     if user is None:
         raise GoneError("This link was sent to an address the account no longer uses.")
-    await account.use_account_tokens(unit.conn, found["user_id"], VERIFY)
+    await account.use_account_tokens(unit.conn, found.user_id, VERIFY)
     return user
 
 
@@ -236,18 +238,18 @@ async def do_sign_out_everywhere(unit: Unit, principal: Principal) -> None:
     await account.new_session_generation(unit.conn, principal.user_id)
 
 
-def _session(identity: Identity, user: dict[str, Any]) -> dict[str, Any]:
-    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
+def _session(identity: Identity, user: UserRow) -> dict[str, Any]:
+    return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
 
 
-async def access_link(unit: Unit, token: str, purpose: str) -> dict[str, Any]:
+async def access_link(unit: Unit, token: str, purpose: str) -> AccountTokenRow:
     """The only loader of a mailed link's token, locked: unknown is 404, used or expired 410."""
     found = await account.lock_account_token(unit.conn, hash_token(token), purpose)
     if found is None:
         raise NotFoundError("This link is not valid.")
-    if found["used_at"] is not None:
+    if found.used_at is not None:
         raise GoneError("This link was already used.")
-    if found["expires_at"] <= datetime.now(UTC):
+    if found.expires_at <= datetime.now(UTC):
         raise GoneError("This link has expired; ask for a new one.")
     return found
 

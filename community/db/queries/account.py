@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row
-from community.db.queries.users import COLUMNS
+from community.db.pool import Conn, Record
+from community.db.queries import Row
+from community.db.queries.users import COLUMNS, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTokenRow(Row):
+    """A mailed link's token as stored (its hash is what found it, so it is not read back)."""
+
+    id: UUID
+    user_id: UUID
+    purpose: str
+    email: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+
+
+def _user(record: Record | None) -> UserRow | None:
+    return UserRow.from_record(record) if record is not None else None
+
 
 _UPDATE_PROFILE = f"""
 UPDATE users SET display_name = coalesce($2, display_name),
@@ -42,8 +61,8 @@ _SESSION_REVOKED = "SELECT session_revoked($1, $2, $3, $4, $5)"
 
 
 async def update_profile(conn: Conn, user_id: UUID, *, display_name: str | None, avatar_set: bool,
-                         avatar_url: str | None) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_UPDATE_PROFILE, user_id, display_name, avatar_set, avatar_url))
+                         avatar_url: str | None) -> UserRow | None:
+    return _user(await conn.fetchrow(_UPDATE_PROFILE, user_id, display_name, avatar_set, avatar_url))
 
 
 async def get_password_hash(conn: Conn, user_id: UUID) -> str | None:
@@ -51,14 +70,14 @@ async def get_password_hash(conn: Conn, user_id: UUID) -> str | None:
     return found
 
 
-async def new_session_generation(conn: Conn, user_id: UUID, *, password_hash: str | None = None) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_NEW_GENERATION, user_id, password_hash))
+async def new_session_generation(conn: Conn, user_id: UUID, *, password_hash: str | None = None) -> UserRow:
+    record = await conn.fetchrow(_NEW_GENERATION, user_id, password_hash)
     assert record is not None
-    return record
+    return UserRow.from_record(record)
 
 
-async def mark_email_verified(conn: Conn, user_id: UUID, email: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_MARK_VERIFIED, user_id, email))
+async def mark_email_verified(conn: Conn, user_id: UUID, email: str) -> UserRow | None:
+    return _user(await conn.fetchrow(_MARK_VERIFIED, user_id, email))
 
 
 async def insert_account_token(conn: Conn, *, user_id: UUID, purpose: str, token_hash: bytes, email: str,
@@ -66,8 +85,9 @@ async def insert_account_token(conn: Conn, *, user_id: UUID, purpose: str, token
     await conn.execute(_INSERT_TOKEN, user_id, purpose, token_hash, email, expires_at)
 
 
-async def lock_account_token(conn: Conn, token_hash: bytes, purpose: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_TOKEN_BY_HASH, token_hash, purpose))
+async def lock_account_token(conn: Conn, token_hash: bytes, purpose: str) -> AccountTokenRow | None:
+    record = await conn.fetchrow(_TOKEN_BY_HASH, token_hash, purpose)
+    return AccountTokenRow.from_record(record) if record is not None else None
 
 
 async def use_account_tokens(conn: Conn, user_id: UUID, purpose: str) -> None:

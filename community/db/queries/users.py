@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, FromContext, Query, row
+from community.db.queries import Row
 
 COLUMNS = ("id, email, display_name, avatar_url, auth_subject, created_at, email_verified_at, session_generation")
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow(Row):
+    """A user as `COLUMNS` reads it (never the password hash)."""
+
+    id: UUID
+    email: str
+    display_name: str
+    avatar_url: str | None
+    auth_subject: str | None
+    created_at: datetime
+    email_verified_at: datetime | None
+    session_generation: int
 
 _INSERT = f"""
 INSERT INTO users (email, display_name, password_hash, auth_subject)
