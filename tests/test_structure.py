@@ -263,7 +263,7 @@ def test_writes_take_the_unit_of_work() -> None:
 
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
 _TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
-               "orgs", "conversations", "messages", "files", "account")
+               "orgs", "conversations", "messages", "files", "account", "domains")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -286,7 +286,10 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     # The conversation page's pages, encoded as read (no row built per message).
                     "messages": {"list_before", "list_after"},
                     # A logo's keys as the public_image SQL function answers them (any org, no token).
-                    "files": {"public_image"}}
+                    "files": {"public_image"},
+                    # The public org card the org_for_domain SQL function answers, encoded as read into
+                    # /api/config (no tenant context: not the organizations row).
+                    "domains": {"org_for_domain"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

@@ -20,6 +20,7 @@ from community.db.pool import Database
 from community.db.queries import domains as q
 from community.db.queries import notifications
 from community.db.queries import orgs as org_queries
+from community.db.queries.domains import RecheckRow
 from community.domain.events import Channel, EventType
 from community.handles import Publisher, Realtime
 from community.services.domains import look_up, route
@@ -39,24 +40,24 @@ async def recheck_step(db: Database, publisher: Publisher, realtime: Realtime, s
     async with db.transaction() as conn:
         due = await q.claim_rechecks(conn, before, batch)
     for domain in due:
-        result, detail = await look_up(settings, domain["name"], domain["token"])
+        result, detail = await look_up(settings, domain.name, domain.token)
         await _settle(db, publisher, realtime, domain, result, detail)
-        log.info("domains.rechecked", org_id=str(domain["org_id"]), domain=domain["name"], result=result)
+        log.info("domains.rechecked", org_id=str(domain.org_id), domain=domain.name, result=result)
     return len(due)
 
 
-async def _settle(db: Database, publisher: Publisher, realtime: Realtime, domain: dict[str, Any], result: str,
+async def _settle(db: Database, publisher: Publisher, realtime: Realtime, domain: RecheckRow, result: str,
                   detail: str) -> None:
-    org_id, name = domain["org_id"], domain["name"]
+    org_id, name = domain.org_id, domain.name
     written: list[dict[str, Any]] = []
     async with unit_of_work(db, publisher, org_id=org_id, user_id=None) as unit:
         current = await q.get_domain(unit.conn, org_id, for_update=True)
-        if current is None or current["id"] != domain["id"]:
+        if current is None or current.id != domain.id:
             return  # removed or replaced while we looked
         if result in ("verified", "unreachable"):
-            await q.record_check(unit.conn, org_id, domain["id"], result, detail)
+            await q.record_check(unit.conn, org_id, domain.id, result, detail)
             return
-        if await q.unverify(unit.conn, org_id, domain["id"], result, detail) is None:
+        if await q.unverify(unit.conn, org_id, domain.id, result, detail) is None:
             return
         await route(unit, org_id, None)
         org = await org_queries.get_org(unit.conn, org_id)
@@ -66,7 +67,7 @@ async def _settle(db: Database, publisher: Publisher, realtime: Realtime, domain
                                          {"org_id": org_id, "domain": name})
             written += await notifications.insert_notifications(
                 unit.conn, org_id=org_id, user_ids=[user_id], kind="domain_unverified", activity_seq=activity.seq,
-                actor_id=None, subject_type="domain", subject_id=domain["id"],
+                actor_id=None, subject_type="domain", subject_id=domain.id,
                 title=f"{name} is no longer verified"[:300],
                 excerpt=(f"A routine check no longer finds {org.name}'s TXT record: {detail} Until it is "
                          "verified again the domain leads nowhere; members use the usual address.")[:300],

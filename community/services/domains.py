@@ -17,6 +17,7 @@ from community.billing import Billing
 from community.db.pool import Database, UniqueViolation
 from community.db.queries import domains as q
 from community.db.queries import orgs as org_queries
+from community.db.queries.domains import DomainRow
 from community.dns_txt import Outcome, lookup_txt, parse_resolver
 from community.domain import custom_domains
 from community.domain.errors import ConflictError, NotFoundError, ServiceUnavailableError, ValidationFailedError
@@ -34,13 +35,13 @@ _TAKEN = "This domain is already verified by another organization."
 _NONE = "This organization has no custom domain; set one first."
 
 
-def domain_view(domain: dict[str, Any]) -> dict[str, Any]:
-    check = ({"result": domain["check_result"], "detail": domain["check_detail"], "checked_at": domain["checked_at"]}
-             if domain["checked_at"] else None)
-    return {"name": domain["name"], "status": "verified" if domain["verified_at"] else "pending",
-            "verification": {"type": "TXT", "name": custom_domains.record_name(domain["name"]),
-                             "value": custom_domains.record_value(domain["token"])},
-            "verified_at": domain["verified_at"], "created_at": domain["created_at"], "last_check": check}
+def domain_view(domain: DomainRow) -> dict[str, Any]:
+    check = ({"result": domain.check_result, "detail": domain.check_detail, "checked_at": domain.checked_at}
+             if domain.checked_at else None)
+    return {"name": domain.name, "status": "verified" if domain.verified_at else "pending",
+            "verification": {"type": "TXT", "name": custom_domains.record_name(domain.name),
+                             "value": custom_domains.record_value(domain.token)},
+            "verified_at": domain.verified_at, "created_at": domain.created_at, "last_check": check}
 
 
 def check_name(settings: Settings, name: str) -> str:
@@ -75,7 +76,7 @@ async def check_set_domain(db: Database, publisher: Publisher, billing: Billing,
         return domain_view(await do_set_domain(unit, member, host))
 
 
-async def do_set_domain(unit: Unit, member: OrgMember, host: str) -> dict[str, Any]:
+async def do_set_domain(unit: Unit, member: OrgMember, host: str) -> DomainRow:
     """A new name (with a new token) unroutes the old one; the same name again changes nothing."""
     found = await q.put_domain(unit.conn, member.org_id, host, secrets.token_hex(16))
     if found is None:
@@ -95,9 +96,9 @@ async def check_verify_domain(db: Database, publisher: Publisher, billing: Billi
         asked = await q.get_domain(conn, member.org_id)
     if asked is None:
         raise NotFoundError(_NONE)
-    if asked["verified_at"] is not None:
+    if asked.verified_at is not None:
         return domain_view(asked)
-    result, detail = await look_up(settings, asked["name"], asked["token"])
+    result, detail = await look_up(settings, asked.name, asked.token)
     found = await _record(db, publisher, member, asked, result, detail)
     if result == "unreachable":
         raise ServiceUnavailableError(detail)
@@ -120,24 +121,24 @@ async def look_up(settings: Settings, name: str, token: str) -> tuple[str, str]:
                         f"(found {len(answer.values)} other value(s)).")
 
 
-async def _record(db: Database, publisher: Publisher, member: OrgMember, asked: dict[str, Any], result: str,
-                  detail: str) -> dict[str, Any]:
+async def _record(db: Database, publisher: Publisher, member: OrgMember, asked: DomainRow, result: str,
+                  detail: str) -> DomainRow:
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         current = await q.get_domain(unit.conn, member.org_id, for_update=True)
-        if current is None or current["id"] != asked["id"]:  # removed or replaced while we looked
+        if current is None or current.id != asked.id:  # removed or replaced while we looked
             raise ConflictError("The custom domain changed while it was being checked; verify again.")
         return await do_record_check(unit, member, current, result, detail)
 
 
-async def do_record_check(unit: Unit, member: OrgMember, current: dict[str, Any], result: str,
-                          detail: str) -> dict[str, Any]:
+async def do_record_check(unit: Unit, member: OrgMember, current: DomainRow, result: str,
+                          detail: str) -> DomainRow:
     """The check's outcome; a verified name is routed (409 if another org proved it first)."""
     if result == "verified":
         try:
-            await route(unit, member.org_id, current["name"])
+            await route(unit, member.org_id, current.name)
         except UniqueViolation:
             raise ConflictError(_TAKEN, field="domain") from None
-    return await q.record_check(unit.conn, member.org_id, current["id"], result, detail)
+    return await q.record_check(unit.conn, member.org_id, current.id, result, detail)
 
 
 async def check_remove_domain(db: Database, publisher: Publisher, member: OrgMember) -> None:

@@ -3,11 +3,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, row
+from community.db.pool import Conn, Database, Record, row
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class DomainRow(Row):
+    """The domain an org asked for, its TXT challenge token and its last check."""
+
+    id: UUID
+    org_id: UUID
+    name: str
+    token: str
+    verified_at: datetime | None
+    checked_at: datetime | None
+    check_result: str | None
+    check_detail: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckRow(Row):
+    """A verified domain due for another look, as `domain_recheck_claim` answers it."""
+
+    org_id: UUID
+    id: UUID
+    name: str
+    token: str
+
+
+def _domain(record: Record | None) -> DomainRow | None:
+    return DomainRow.from_record(record) if record is not None else None
+
 
 _COLUMNS = "id, org_id, name, token, verified_at, checked_at, check_result, check_detail, created_at"
 _GET = f"SELECT {_COLUMNS} FROM org_domains WHERE org_id = $1"  # noqa: S608 - column list constant
@@ -39,29 +71,29 @@ _ORG_FOR_DOMAIN = "SELECT id, slug, name, logo_url, branding, custom_domain FROM
 _VERIFIED_ELSEWHERE = "SELECT domain_verified_elsewhere($1, $2)"
 
 
-async def get_domain(conn: Conn, org_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, org_id))
+async def get_domain(conn: Conn, org_id: UUID, *, for_update: bool = False) -> DomainRow | None:
+    return _domain(await conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, org_id))
 
 
-async def put_domain(conn: Conn, org_id: UUID, name: str, token: str) -> dict[str, Any] | None:
+async def put_domain(conn: Conn, org_id: UUID, name: str, token: str) -> DomainRow | None:
     """The new request for `name`; None when the org already asked for exactly that name."""
-    return row(await conn.fetchrow(_PUT, org_id, name, token))
+    return _domain(await conn.fetchrow(_PUT, org_id, name, token))
 
 
-async def record_check(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> dict[str, Any]:
-    found = row(await conn.fetchrow(_CHECKED, org_id, domain_id, result, detail[:500]))
+async def record_check(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> DomainRow:
+    found = await conn.fetchrow(_CHECKED, org_id, domain_id, result, detail[:500])
     assert found is not None
-    return found
+    return DomainRow.from_record(found)
 
 
-async def unverify(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> dict[str, Any] | None:
+async def unverify(conn: Conn, org_id: UUID, domain_id: UUID, result: str, detail: str) -> DomainRow | None:
     """Take a verified domain back to pending; None when it was not (or no longer) verified."""
-    return row(await conn.fetchrow(_UNVERIFY, org_id, domain_id, result, detail[:500]))
+    return _domain(await conn.fetchrow(_UNVERIFY, org_id, domain_id, result, detail[:500]))
 
 
-async def claim_rechecks(conn: Conn, checked_before: datetime, n: int) -> list[dict[str, Any]]:
+async def claim_rechecks(conn: Conn, checked_before: datetime, n: int) -> list[RecheckRow]:
     """Verified domains of any org due for another look (stamped as checked now)."""
-    return [dict(r) for r in await conn.fetch(_CLAIM_RECHECKS, checked_before, n)]
+    return RecheckRow.from_records(await conn.fetch(_CLAIM_RECHECKS, checked_before, n))
 
 
 async def list_admins(conn: Conn, org_id: UUID) -> list[UUID]:
