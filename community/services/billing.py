@@ -87,12 +87,12 @@ async def read_billing(db: Database, billing: Billing, member: OrgMember) -> dic
         state = await q.get_state(conn, member.org_id)
         invoices = await q.list_invoices(conn, member.org_id, _INVOICES_SHOWN)
     assert state is not None
-    return {"enabled": billing.enabled, "tier": state["subscription_tier"], "member_limit": state["member_limit"],
-            "seats_used": state["current_member_count"], "status": state["billing_status"],
-            "current_period_end": state["current_period_end"],
-            "cancel_at_period_end": state["cancel_at_period_end"],
-            "past_due_since": state["past_due_since"], "joins_blocked_after": state["joins_blocked_after"],
-            "mrr_cents": state["mrr_cents"], "has_customer": state["stripe_customer_id"] is not None,
+    return {"enabled": billing.enabled, "tier": state.subscription_tier, "member_limit": state.member_limit,
+            "seats_used": state.current_member_count, "status": state.billing_status,
+            "current_period_end": state.current_period_end,
+            "cancel_at_period_end": state.cancel_at_period_end,
+            "past_due_since": state.past_due_since, "joins_blocked_after": state.joins_blocked_after,
+            "mrr_cents": state.mrr_cents, "has_customer": state.stripe_customer_id is not None,
             "invoices": [_invoice_view(i) for i in invoices]}
 
 
@@ -122,25 +122,25 @@ async def check_checkout(db: Database, publisher: Publisher, billing: Billing, m
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         state = await q.get_state(conn, member.org_id)
     assert state is not None
-    if state["stripe_subscription_id"] and state["billing_status"] in _LIVE:
+    if state.stripe_subscription_id and state.billing_status in _LIVE:
         raise SubscriptionExistsError("This organization already has a subscription: change its plan in the "
                                       "billing portal.")
     customer = await _customer(db, publisher, billing, member, state, email)
     app = billing.settings.next_public_app_url.rstrip("/")
-    page = f"{app}/{state['slug']}/billing"
-    quantity = max(1, state["current_member_count"]) if tier_name == "custom" else 1
+    page = f"{app}/{state.slug}/billing"
+    quantity = max(1, state.current_member_count) if tier_name == "custom" else 1
     return await gateway.create_checkout(org_id=member.org_id, customer_id=customer, price_id=price,
                                          quantity=quantity, success_url=f"{page}?checkout=success",
                                          cancel_url=f"{page}?checkout=cancelled")
 
 
 async def _customer(db: Database, publisher: Publisher, billing: Billing, member: OrgMember,
-                    state: dict[str, Any], email: str | None) -> str:
+                    state: q.BillingStateRow, email: str | None) -> str:
     """The org's one Stripe customer (an idempotency key per org: concurrent checkouts share it)."""
-    if state["stripe_customer_id"]:
-        return str(state["stripe_customer_id"])
+    if state.stripe_customer_id:
+        return str(state.stripe_customer_id)
     assert billing.gateway is not None
-    customer = await billing.gateway.create_customer(member.org_id, state["name"], email)
+    customer = await billing.gateway.create_customer(member.org_id, state.name, email)
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         return await do_set_customer(unit, member, customer)
 
@@ -150,7 +150,7 @@ async def do_set_customer(unit: Unit, member: OrgMember, customer: str) -> str:
     await q.set_customer(unit.conn, member.org_id, customer)
     found = await q.get_state(unit.conn, member.org_id)
     assert found is not None
-    return str(found["stripe_customer_id"])
+    return str(found.stripe_customer_id)
 
 
 async def check_portal(db: Database, billing: Billing, member: OrgMember) -> str:
@@ -160,11 +160,11 @@ async def check_portal(db: Database, billing: Billing, member: OrgMember) -> str
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         state = await q.get_state(conn, member.org_id)
     assert state is not None
-    if not state["stripe_customer_id"]:
+    if not state.stripe_customer_id:
         raise NoCustomerError("This organization has no subscription yet: choose a plan first.")
     app = billing.settings.next_public_app_url.rstrip("/")
-    return await billing.gateway.create_portal(customer_id=state["stripe_customer_id"],
-                                               return_url=f"{app}/{state['slug']}/billing")
+    return await billing.gateway.create_portal(customer_id=state.stripe_customer_id,
+                                               return_url=f"{app}/{state.slug}/billing")
 
 
 # The webhook: verify, store, poke — the actor does the work
@@ -281,31 +281,31 @@ async def _apply(db: Database, publisher: Publisher, realtime: Realtime, billing
             assert org is not None
             await unit.record(Channel.org(org_id), EventType.ORGANIZATION_UPDATED,
                               {"organization": org_view(org), "org_id": org_id})
-        if after["billing_status"] == "past_due" and before["past_due_since"] is None:
+        if after.billing_status == "past_due" and before.past_due_since is None:
             written = await _notify_past_due(unit, org_id, after)
     publish_notices(realtime, written)
     return org_id, "applied"
 
 
-def _plan_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    keys = ("subscription_tier", "member_limit", "billing_status")
-    return any(before[k] != after[k] for k in keys)
+def _plan_changed(before: q.BillingStateRow, after: q.BillingStateRow) -> bool:
+    return ((before.subscription_tier, before.member_limit, before.billing_status)
+            != (after.subscription_tier, after.member_limit, after.billing_status))
 
 
-async def _notify_past_due(unit: Any, org_id: UUID, state: dict[str, Any]) -> list[dict[str, Any]]:
+async def _notify_past_due(unit: Any, org_id: UUID, state: q.BillingStateRow) -> list[dict[str, Any]]:
     """Owners are told once, when the subscription goes past due (state-based, so never twice)."""
     owners = await q.list_owners(unit.conn, org_id)
     written: list[dict[str, Any]] = []
     for owner in owners:
         activity = await unit.record(Channel.user(owner), EventType.BILLING_PAST_DUE,
-                                     {"org_id": org_id, "joins_blocked_after": state["joins_blocked_after"]})
+                                     {"org_id": org_id, "joins_blocked_after": state.joins_blocked_after})
         written += await nq.insert_notifications(
             unit.conn, org_id=org_id, user_ids=[owner], kind="billing_past_due", activity_seq=activity.seq,
             actor_id=None, subject_type="organization", subject_id=org_id,
-            title=f"Payment for {state['name']} failed",
+            title=f"Payment for {state.name} failed",
             excerpt="Update the payment method in the billing portal; new members cannot join once the "
                     "grace period ends.",
-            data={"org_id": org_id, "joins_blocked_after": state["joins_blocked_after"]})
+            data={"org_id": org_id, "joins_blocked_after": state.joins_blocked_after})
     return written
 
 
@@ -321,14 +321,14 @@ async def _sync_seats(db: Database, billing: Billing) -> int:
     for org_id in due:
         async with db.transaction(org_id=org_id, user_id=None) as conn:
             state = await q.get_state(conn, org_id)
-        if state is None or not state["stripe_subscription_id"]:
+        if state is None or not state.stripe_subscription_id:
             continue
-        count = max(1, state["current_member_count"])
+        count = max(1, state.current_member_count)
         try:
-            sub = await gateway.subscription(state["stripe_subscription_id"])
+            sub = await gateway.subscription(state.stripe_subscription_id)
             item = first_item(sub)
             if int(item.get("quantity") or 0) != count:
-                changed = state["seats_changed_at"].timestamp() if state["seats_changed_at"] else 0
+                changed = state.seats_changed_at.timestamp() if state.seats_changed_at else 0
                 await gateway.set_quantity(str(sub["id"]), str(item["id"]), count,
                                            idempotency_key=f"seats-{org_id}-{count}-{changed:.0f}")
         except stripe.StripeError as exc:

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, row
+from community.db.pool import Conn, Database, Record
+from community.db.queries import Row
 
 _INSERT_EVENT = """
 INSERT INTO billing_events (id, type, payload) VALUES ($1, $2, $3)
@@ -64,6 +65,32 @@ SELECT id, number, status, currency, amount_due, amount_paid, hosted_invoice_url
 FROM billing_invoices WHERE org_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
 """
 _OWNERS = "SELECT user_id FROM memberships WHERE org_id = $1 AND role = 'owner' AND status = 'active'"
+
+
+@dataclass(frozen=True, slots=True)
+class BillingStateRow(Row):
+    """An org's billing columns as stored: its plan, seats, Stripe ids and subscription state."""
+
+    id: UUID
+    slug: str
+    name: str
+    subscription_tier: str
+    member_limit: int | None
+    current_member_count: int
+    stripe_customer_id: str | None
+    stripe_subscription_id: str | None
+    billing_status: str
+    current_period_end: datetime | None
+    cancel_at_period_end: bool
+    mrr_cents: int
+    past_due_since: datetime | None
+    joins_blocked_after: datetime | None
+    billed_seats: int | None
+    seats_changed_at: datetime | None
+
+
+def _state(record: Record | None) -> BillingStateRow | None:
+    return BillingStateRow.from_record(record) if record is not None else None
 
 
 @dataclass(frozen=True)
@@ -134,16 +161,16 @@ async def seat_sync_due(conn: Conn, debounce: timedelta, limit: int) -> list[UUI
     return [r[0] for r in await conn.fetch("SELECT billing_seat_sync_due($1, $2)", debounce, limit)]
 
 
-async def get_state(conn: Conn, org_id: UUID, *, lock: bool = False) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_LOCK_STATE if lock else _GET_STATE, org_id))
+async def get_state(conn: Conn, org_id: UUID, *, lock: bool = False) -> BillingStateRow | None:
+    return _state(await conn.fetchrow(_LOCK_STATE if lock else _GET_STATE, org_id))
 
 
 async def set_customer(conn: Conn, org_id: UUID, customer_id: str) -> bool:
     return await conn.fetchval(_SET_CUSTOMER, org_id, customer_id) is not None
 
 
-async def apply_subscription(conn: Conn, org_id: UUID, sub: Subscription, grace: timedelta) -> dict[str, Any]:
-    found = row(await conn.fetchrow(_APPLY, org_id, sub.tier, sub.member_limit, sub.status, sub.subscription_id,
+async def apply_subscription(conn: Conn, org_id: UUID, sub: Subscription, grace: timedelta) -> BillingStateRow:
+    found = _state(await conn.fetchrow(_APPLY, org_id, sub.tier, sub.member_limit, sub.status, sub.subscription_id,
                                     sub.current_period_end, sub.cancel_at_period_end, sub.mrr_cents, grace,
                                     sub.quantity))
     assert found is not None
