@@ -50,12 +50,12 @@ def reminder_steps(db: Database, publisher: Publisher, realtime: Realtime, maile
     return [due, emails, series]
 
 
-def _outcome(r: dict[str, Any], due_together: set[tuple[UUID, UUID]], at: datetime) -> str:
-    live = r["occurrence_status"] == "scheduled" and r["event_status"] == "scheduled"
-    wanted = r["registration_status"] in ("going", "interested") and r["membership_status"] == "active"
-    if not live or not wanted or r["start_time"] <= at:
+def _outcome(r: q.DueReminderRow, due_together: set[tuple[UUID, UUID]], at: datetime) -> str:
+    live = r.occurrence_status == "scheduled" and r.event_status == "scheduled"
+    wanted = r.registration_status in ("going", "interested") and r.membership_status == "active"
+    if not live or not wanted or r.start_time <= at:
         return "skipped"
-    if r["kind"] == "24h" and (r["occurrence_id"], r["user_id"]) in due_together:
+    if r.kind == "24h" and (r.occurrence_id, r.user_id) in due_together:
         return "skipped"  # the 1 h reminder goes instead
     return "sent"
 
@@ -77,23 +77,23 @@ async def _send_org(db: Database, publisher: Publisher, realtime: Realtime, org_
     async with unit_of_work(db, publisher, org_id=org_id, user_id=None) as unit:
         claimed = await q.claim_due(unit.conn, org_id, at, batch)
         instant = at or now()
-        one_hour = {(r["occurrence_id"], r["user_id"]) for r in claimed if r["kind"] == "1h"}
+        one_hour = {(r.occurrence_id, r.user_id) for r in claimed if r.kind == "1h"}
         outcomes = [(r, _outcome(r, one_hour, instant)) for r in claimed]
-        groups: defaultdict[tuple[UUID, str], list[dict[str, Any]]] = defaultdict(list)
+        groups: defaultdict[tuple[UUID, str], list[q.DueReminderRow]] = defaultdict(list)
         for r, outcome in outcomes:
             if outcome == "sent":
-                groups[(r["occurrence_id"], r["kind"])].append(r)
+                groups[(r.occurrence_id, r.kind)].append(r)
         for (occurrence_id, kind), people in groups.items():
             first = people[0]
-            activity = await unit.record(Channel.event(first["event_id"]), EventType.EVENT_REMINDER,
-                                         {"event_id": first["event_id"], "occurrence_id": occurrence_id, "kind": kind})
+            activity = await unit.record(Channel.event(first.event_id), EventType.EVENT_REMINDER,
+                                         {"event_id": first.event_id, "occurrence_id": occurrence_id, "kind": kind})
             written += await write_notices(
-                unit.conn, activity, [p["user_id"] for p in people], kind="event_reminder", title=first["title"],
-                excerpt=f"Starts {_LEAD[kind]}: {_local(first)}",
-                data={"event_id": first["event_id"], "occurrence_id": occurrence_id, "kind": kind,
-                      "start_time": first["start_time"]})
+                unit.conn, activity, [p.user_id for p in people], kind="event_reminder", title=first.title,
+                excerpt=f"Starts {_LEAD[kind]}: {_local(first.start_time, first.timezone)}",
+                data={"event_id": first.event_id, "occurrence_id": occurrence_id, "kind": kind,
+                      "start_time": first.start_time})
         if claimed:
-            await q.mark_sent(unit.conn, org_id, [(r["occurrence_id"], r["user_id"], r["kind"], outcome,
+            await q.mark_sent(unit.conn, org_id, [(r.occurrence_id, r.user_id, r.kind, outcome,
                                                    email and outcome == "sent") for r, outcome in outcomes])
     publish_notices(realtime, written)
     if written:
@@ -101,10 +101,10 @@ async def _send_org(db: Database, publisher: Publisher, realtime: Realtime, org_
     return len(claimed)
 
 
-def _local(r: dict[str, Any]) -> str:
-    zone = check_timezone(r["timezone"])
-    local: str = r["start_time"].astimezone(zone).strftime("%a %d %b %Y, %H:%M ")
-    return local + str(r["timezone"])
+def _local(start_time: datetime, timezone: str) -> str:
+    zone = check_timezone(timezone)
+    local: str = start_time.astimezone(zone).strftime("%a %d %b %Y, %H:%M ")
+    return local + timezone
 
 
 async def send_emails(db: Database, mailer: Mailer, settings: Settings, batch: int) -> int:
@@ -122,15 +122,15 @@ async def _email_org(db: Database, mailer: Mailer, settings: Settings, org_id: U
     sent = 0
     async with db.transaction(org_id=org_id) as conn:
         for r in await q.claim_email(conn, org_id, batch):
-            body = (f"{r['title']} starts {_LEAD[r['kind']]}: {_local(r)}.\n\n"
-                    f"{event_url(settings, r['org_slug'], r['event_id'])}\n")
+            body = (f"{r.title} starts {_LEAD[r.kind]}: {_local(r.start_time, r.timezone)}.\n\n"
+                    f"{event_url(settings, r.org_slug, r.event_id)}\n")
             try:
-                await mailer.deliver(r["email"], f"Reminder: {r['title']}", body)
+                await mailer.deliver(r.email, f"Reminder: {r.title}", body)
             except OSError as exc:
                 # The rest stay pending for the next round; what was accepted so far is marked.
                 log.warning("reminders.email_failed", reason=repr(exc))
                 break
-            await q.mark_emailed(conn, org_id, r["occurrence_id"], r["user_id"], r["kind"])
+            await q.mark_emailed(conn, org_id, r.occurrence_id, r.user_id, r.kind)
             sent += 1
     return sent
 

@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, rows
+from community.db.pool import Conn
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminderRow(Row):
+    """A due reminder with what decides whether it is sent: its occurrence and event (status, times,
+    title, time zone), and the person's registration and membership status."""
+
+    occurrence_id: UUID
+    user_id: UUID
+    kind: str
+    due_at: datetime
+    event_id: UUID
+    start_time: datetime
+    end_time: datetime
+    occurrence_status: str
+    event_status: str
+    title: str
+    timezone: str
+    registration_status: str
+    membership_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderEmailRow(Row):
+    """A sent reminder whose e-mail is pending, with what the mail says and where it goes."""
+
+    occurrence_id: UUID
+    user_id: UUID
+    kind: str
+    event_id: UUID
+    start_time: datetime
+    title: str
+    timezone: str
+    email: str
+    org_slug: str
 
 _DUE_ORGS = "SELECT event_reminders_due_orgs(coalesce($1, now()), $2) AS org_id"
 _EMAIL_ORGS = "SELECT event_email_pending_orgs($1) AS org_id"
@@ -56,16 +92,16 @@ async def email_orgs(conn: Conn, n: int) -> list[UUID]:
     return [r["org_id"] for r in await conn.fetch(_EMAIL_ORGS, n)]
 
 
-async def claim_due(conn: Conn, org_id: UUID, at: datetime | None, n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM, org_id, at, n))
+async def claim_due(conn: Conn, org_id: UUID, at: datetime | None, n: int) -> list[DueReminderRow]:
+    return DueReminderRow.from_records(await conn.fetch(_CLAIM, org_id, at, n))
 
 
 async def mark_sent(conn: Conn, org_id: UUID, done: list[tuple[UUID, UUID, str, str, bool]]) -> None:
     await conn.execute(_MARK, org_id, *(list(column) for column in zip(*done, strict=True)))
 
 
-async def claim_email(conn: Conn, org_id: UUID, n: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_CLAIM_EMAIL, org_id, n))
+async def claim_email(conn: Conn, org_id: UUID, n: int) -> list[ReminderEmailRow]:
+    return ReminderEmailRow.from_records(await conn.fetch(_CLAIM_EMAIL, org_id, n))
 
 
 async def mark_emailed(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID, kind: str) -> None:
