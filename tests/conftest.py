@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
 import warnings
@@ -51,13 +52,31 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pgserver
 
+    memory = _in_memory_dir()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        server = pgserver.get_server(memory or tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     url = str(server.get_uri())
     trio.run(_admin, url, *_THROWAWAY)
-    yield url
-    server.cleanup()
+    try:
+        yield url
+    finally:
+        server.cleanup()
+        if memory is not None:
+            shutil.rmtree(memory, ignore_errors=True)
+
+
+def _in_memory_dir() -> Path | None:
+    """A directory in /dev/shm (tmpfs) for the session's throwaway server, where there is one.
+
+    Each test's CREATE DATABASE copies the template's ~2,000 files and DROP unlinks them: on this
+    box's ext4 that was 0.3-0.5 s of kernel time a test (perf: openat, unlink, ext4 directory
+    lookups), on tmpfs 0.02 s. The databases are dropped as their tests end, so it stays small;
+    a small /dev/shm (a container's 64 MB default) is passed over for the temporary directory."""
+    shm = Path("/dev/shm")  # noqa: S108 - only as mkdtemp's parent (a new 0700 directory of a random name)
+    if not (shm.is_dir() and os.access(shm, os.W_OK)) or shutil.disk_usage(shm).free < 2 << 30:
+        return None
+    return Path(tempfile.mkdtemp(prefix="community-test-pg-", dir=shm))
 
 
 # The session's own embedded server holds only throwaway test databases: no fsync or full-page
