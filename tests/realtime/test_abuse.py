@@ -55,7 +55,9 @@ async def _hostile(runtime: System, persona: Persona, org: str, stop: trio.Event
     while not stop.is_set():
         turn += 1
         try:
-            async with open_socket(runtime, persona, org) as ws:
+            # Bounded handshakes both ways: trio-websocket waits 60 s for each by default, so under load a
+            # session that had started when `stop` was set held the test up to two minutes past it.
+            async with open_socket(runtime, persona, org, connect_timeout=10, disconnect_timeout=2) as ws:
                 try:
                     if turn % 2:  # a flood: the frame budget answers rate_limited (and drops what follows)
                         for _ in range(200):
