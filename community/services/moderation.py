@@ -10,6 +10,7 @@ from pydantic import Field
 
 from community.db.pool import Conn, Database
 from community.db.queries import forums, moderation, posts
+from community.db.queries.moderation import FlagRow
 from community.db.queries.posts import PostRow
 from community.domain.cursors import encode_cursor, next_cursor, seq_cursor, time_cursor
 from community.domain.errors import ConflictError, ForbiddenError, NotFoundError
@@ -58,12 +59,12 @@ async def do_flag_post(unit: Unit, member: OrgMember, post: PostRow, reason: str
     return flag_view(await access_flag(unit.conn, member, flag_id))
 
 
-async def access_flag(conn: Conn, member: OrgMember, flag_id: UUID) -> dict[str, Any]:
+async def access_flag(conn: Conn, member: OrgMember, flag_id: UUID) -> FlagRow:
     """The only loader of a flag for a caller: missing, and outside the forums the caller moderates
     (or their own flag, for the one who just filed it), are the same 404."""
     flag = await moderation.get_flag(conn, member.org_id, flag_id)
-    if flag is None or not (flag["reporter_id"] == member.user_id
-                            or await moderates_forum(conn, member, list(flag["forum_path"]))):
+    if flag is None or not (flag.reporter_id == member.user_id
+                            or await moderates_forum(conn, member, list(flag.forum_path))):
         raise NotFoundError(_NO_FLAG)
     return flag
 
@@ -85,8 +86,8 @@ async def list_flags(db: Database, member: OrgMember, *, status: str, cursor: st
                                             after=after,
                                             limit=limit + 1)
     page = found[:limit]
-    key = (page[-1]["created_at"], page[-1]["id"]) if page else None
-    return {"flags": [{**flag_view(f), "content": f["content"]} for f in page],
+    key = (page[-1].created_at, page[-1].id) if page else None
+    return {"flags": [{**flag_view(f), "content": f.content} for f in page],
             "next_cursor": next_cursor(found, limit, key)}
 
 
@@ -96,19 +97,19 @@ async def check_resolve_flag(db: Database, publisher: Publisher, member: OrgMemb
     async with unit_of_work(db, publisher, org_id=member.org_id, user_id=member.user_id) as unit:
         member.require(Perm.MODERATE)
         flag = await access_flag(unit.conn, member, flag_id)
-        if flag["reporter_id"] == member.user_id and not await moderates_forum(unit.conn, member,
-                                                                               list(flag["forum_path"])):
+        if flag.reporter_id == member.user_id and not await moderates_forum(unit.conn, member,
+                                                                            list(flag.forum_path)):
             raise NotFoundError(_NO_FLAG)  # their own flag outside the forums they moderate is not theirs to resolve
-        if flag["status"] != "open":
+        if flag.status != "open":
             raise ConflictError("This flag is already resolved.")
-        post = await access_post(unit.conn, member, flag["post_id"])
+        post = await access_post(unit.conn, member, flag.post_id)
         return await do_resolve_flag(unit, member, flag, post, action=data.action, note=data.note)
 
 
-async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], post: PostRow, *, action: str,
+async def do_resolve_flag(unit: Unit, member: OrgMember, flag: FlagRow, post: PostRow, *, action: str,
                           note: str | None) -> dict[str, Any]:
     if action == "dismiss":
-        await moderation.resolve_flag(unit.conn, member.org_id, flag["id"], status="dismissed", resolution="dismiss",
+        await moderation.resolve_flag(unit.conn, member.org_id, flag.id, status="dismissed", resolution="dismiss",
                                       resolved_by=member.user_id)
     else:
         await moderation.resolve_post_flags(unit.conn, member.org_id, post.id, resolution=action,
@@ -123,8 +124,8 @@ async def do_resolve_flag(unit: Unit, member: OrgMember, flag: dict[str, Any], p
             await delete_post_in(unit, member, post)
     await moderation.append_log(unit.conn, member.org_id, actor_id=member.user_id, action=f"flag_{action}",
                                 target_type="post", target_id=post.id,
-                                details={"flag_id": flag["id"], "reason": flag["reason"], "note": note})
-    return flag_view(await access_flag(unit.conn, member, flag["id"]))
+                                details={"flag_id": flag.id, "reason": flag.reason, "note": note})
+    return flag_view(await access_flag(unit.conn, member, flag.id))
 
 
 async def check_suspend_member(db: Database, publisher: Publisher, member: OrgMember, user_id: UUID,
@@ -148,5 +149,5 @@ async def list_log(db: Database, member: OrgMember, *, cursor: str | None, limit
     async with db.transaction(org_id=member.org_id, user_id=member.user_id) as conn:
         found = await moderation.list_log(conn, member.org_id, before=before, limit=limit + 1)
     page = found[:limit]
-    cursor_out = encode_cursor([page[-1]["id"]]) if len(found) > limit and page else None
+    cursor_out = encode_cursor([page[-1].id]) if len(found) > limit and page else None
     return {"entries": [log_entry_view(e) for e in page], "next_cursor": cursor_out}

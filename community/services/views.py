@@ -9,6 +9,7 @@ from community.db.queries.forums import ForumRow
 from community.db.queries.invitations import InvitationRow
 from community.db.queries.members import MemberRow
 from community.db.queries.messages import MessageRow
+from community.db.queries.moderation import FlagRow, LogEntryRow
 from community.db.queries.orgs import OrgRow
 from community.db.queries.posts import PostRow
 from community.db.queries.topics import TopicRow
@@ -134,17 +135,20 @@ def revision_view(revision: dict[str, Any]) -> dict[str, Any]:
             "previous_content": revision["previous_content"], "edited_at": revision["edited_at"]}
 
 
-def flag_view(flag: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "post_id", "topic_id", "forum_id", "reason", "status", "resolution", "resolved_by",
-            "resolved_at", "created_at")
-    return {**{k: flag[k] for k in keys},
-            "reporter": user_ref(flag, id_key="reporter_id") if flag["reporter_id"] else None}
+def flag_view(flag: FlagRow) -> dict[str, Any]:
+    reporter = ({"id": flag.reporter_id, "display_name": flag.display_name, "avatar_url": flag.avatar_url}
+                if flag.reporter_id else None)
+    return {"id": flag.id, "post_id": flag.post_id, "topic_id": flag.topic_id, "forum_id": flag.forum_id,
+            "reason": flag.reason, "status": flag.status, "resolution": flag.resolution,
+            "resolved_by": flag.resolved_by, "resolved_at": flag.resolved_at, "created_at": flag.created_at,
+            "reporter": reporter}
 
 
-def log_entry_view(entry: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "action", "target_type", "target_id", "details", "created_at")
-    return {**{k: entry[k] for k in keys},
-            "actor": user_ref(entry, id_key="actor_id") if entry["actor_id"] else None}
+def log_entry_view(entry: LogEntryRow) -> dict[str, Any]:
+    actor = ({"id": entry.actor_id, "display_name": entry.display_name, "avatar_url": entry.avatar_url}
+             if entry.actor_id else None)
+    return {"id": entry.id, "action": entry.action, "target_type": entry.target_type, "target_id": entry.target_id,
+            "details": entry.details, "created_at": entry.created_at, "actor": actor}
 
 
 def conversation_view(conv: dict[str, Any], participants: list[dict[str, Any]], *,

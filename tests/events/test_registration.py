@@ -107,3 +107,5 @@ async def test_attendees_and_check_in(api: Api) -> None:
     assert read["checked_in_count"] == 1
     undone = (await api.call("DELETE", f"{path}/{acme.member.user_id}/check-in", "moderator"))["attendee"]
     assert undone["checked_in_at"] is None
+    waiting = (await api.call("DELETE", f"{path}/{acme.guest.user_id}/check-in", "moderator"))["attendee"]
+    assert (waiting["status"], waiting["position"], waiting["checked_in_at"]) == ("waitlisted", 1, None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import trio
 from standardwebhooks.webhooks import Webhook
 
 from community.app import System, run_system
+from community.db.queries.integrations import IntegrationRow
 from community.settings import Settings
 from tests.billing.conftest import eventually
 from tests.factories import Factory, OrgPersonas, Personas
@@ -181,6 +184,20 @@ async def test_rotating_the_secret_signs_with_both_for_a_while(client: httpx.Asy
     assert len(got.headers["webhook-signature"].split(" ")) == 2
     for secret in (hook["secret"], fresh):
         assert Webhook(secret).verify(got.body, got.headers)["type"] == "ping"
+
+
+def test_an_integration_row_keeps_its_url_and_secrets_out_of_its_repr() -> None:
+    """A row that reaches a log line (an assertion, a traceback's locals) never shows what signs or sends."""
+    at = datetime.now(UTC)
+    found = IntegrationRow.from_record({
+        "id": uuid.uuid4(), "org_id": uuid.uuid4(), "kind": "slack", "name": "Slack",
+        "url": "https://hooks.slack.example/services/T000/B000/tokentoken", "events": ["topic_created"],
+        "forum_id": None, "enabled": True, "secret": "whsec_current", "previous_secret": "whsec_previous",
+        "previous_secret_expires_at": at, "failing_since": None, "disabled_reason": None, "created_by": None,
+        "created_at": at, "updated_at": at})
+    shown = repr(found)
+    assert "tokentoken" not in shown and "whsec_" not in shown and "Slack" in shown
+    assert found.events == ("topic_created",)
 
 
 async def test_a_delivery_committed_while_no_deliverer_ran_is_sent_by_the_next_node(

@@ -2,11 +2,62 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, Database, row
+from community.db.pool import Conn, Database, Record
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrationRow(Row):
+    """An integration as stored. Its URL (Slack's and Discord's carry their token) and signing secrets
+    stay out of the repr, so a logged row never shows them."""
+
+    id: UUID
+    org_id: UUID
+    kind: str
+    name: str
+    url: str = field(repr=False)
+    events: tuple[str, ...]
+    forum_id: UUID | None
+    enabled: bool
+    secret: str | None = field(repr=False)
+    previous_secret: str | None = field(repr=False)
+    previous_secret_expires_at: datetime | None
+    failing_since: datetime | None
+    disabled_reason: str | None
+    created_by: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+    _TUPLES = ("events",)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow(Row):
+    """A delivery as stored (its lease, `claimed_until`, is the claim's alone)."""
+
+    id: UUID
+    org_id: UUID
+    integration_id: UUID
+    event_type: str
+    activity_seq: int | None
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    response_status: int | None
+    latency_ms: int | None
+    response_excerpt: str | None
+    error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    redelivered_at: datetime | None
+
 
 COLUMNS = """id, org_id, kind, name, url, events, forum_id, enabled, secret, previous_secret,
     previous_secret_expires_at, failing_since, disabled_reason, created_by, created_at, updated_at"""
@@ -66,68 +117,77 @@ WHERE org_id = $1 AND id = $2
 """
 
 
+def _integration(record: Record | None) -> IntegrationRow | None:
+    return IntegrationRow.from_record(record) if record is not None else None
+
+
+def _delivery(record: Record | None) -> DeliveryRow | None:
+    return DeliveryRow.from_record(record) if record is not None else None
+
+
 async def insert_integration(conn: Conn, *, org_id: UUID, kind: str, name: str, url: str, events: list[str],
                              forum_id: UUID | None, enabled: bool, secret: str | None,
-                             created_by: UUID | None) -> dict[str, Any]:
-    found = row(await conn.fetchrow(_INSERT, org_id, kind, name, url, events, forum_id, enabled, secret, created_by))
+                             created_by: UUID | None) -> IntegrationRow:
+    found = await conn.fetchrow(_INSERT, org_id, kind, name, url, events, forum_id, enabled, secret, created_by)
     assert found is not None
-    return found
+    return IntegrationRow.from_record(found)
 
 
-async def get_integration(conn: Conn, org_id: UUID, integration_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, integration_id))
+async def get_integration(conn: Conn, org_id: UUID, integration_id: UUID) -> IntegrationRow | None:
+    return _integration(await conn.fetchrow(_GET, org_id, integration_id))
 
 
-async def list_integrations(conn: Conn, org_id: UUID) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(_LIST, org_id)]
+async def list_integrations(conn: Conn, org_id: UUID) -> list[IntegrationRow]:
+    return IntegrationRow.from_records(await conn.fetch(_LIST, org_id))
 
 
 async def update_integration(conn: Conn, org_id: UUID, integration_id: UUID, *, name: str | None, url: str | None,
                              events: list[str] | None, set_forum: bool, forum_id: UUID | None,
-                             enabled: bool | None) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_UPDATE, org_id, integration_id, name, url, events, set_forum, forum_id, enabled))
+                             enabled: bool | None) -> IntegrationRow | None:
+    return _integration(await conn.fetchrow(_UPDATE, org_id, integration_id, name, url, events, set_forum, forum_id,
+                                            enabled))
 
 
 async def rotate_secret(conn: Conn, org_id: UUID, integration_id: UUID, secret: str,
-                        overlap: timedelta) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_ROTATE, org_id, integration_id, secret, overlap))
+                        overlap: timedelta) -> IntegrationRow | None:
+    return _integration(await conn.fetchrow(_ROTATE, org_id, integration_id, secret, overlap))
 
 
 async def delete_integration(conn: Conn, org_id: UUID, integration_id: UUID) -> bool:
     return await conn.fetchval(_DELETE, org_id, integration_id) is not None
 
 
-async def mark_failing(conn: Conn, org_id: UUID, integration_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_FAILED, org_id, integration_id))
+async def mark_failing(conn: Conn, org_id: UUID, integration_id: UUID) -> IntegrationRow | None:
+    return _integration(await conn.fetchrow(_FAILED, org_id, integration_id))
 
 
 async def mark_succeeding(conn: Conn, org_id: UUID, integration_id: UUID) -> None:
     await conn.execute(_SUCCEEDED, org_id, integration_id)
 
 
-async def disable(conn: Conn, org_id: UUID, integration_id: UUID, reason: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_DISABLE, org_id, integration_id, reason))
+async def disable(conn: Conn, org_id: UUID, integration_id: UUID, reason: str) -> IntegrationRow | None:
+    return _integration(await conn.fetchrow(_DISABLE, org_id, integration_id, reason))
 
 
 async def queue_delivery(conn: Conn, org_id: UUID, integration_id: UUID, event_type: str,
-                         payload: dict[str, Any]) -> dict[str, Any]:
-    found = row(await conn.fetchrow(_QUEUE, org_id, integration_id, event_type, payload))
+                         payload: dict[str, Any]) -> DeliveryRow:
+    found = await conn.fetchrow(_QUEUE, org_id, integration_id, event_type, payload)
     assert found is not None
-    return found
+    return DeliveryRow.from_record(found)
 
 
-async def get_delivery(conn: Conn, org_id: UUID, delivery_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_DELIVERY, org_id, delivery_id))
+async def get_delivery(conn: Conn, org_id: UUID, delivery_id: UUID) -> DeliveryRow | None:
+    return _delivery(await conn.fetchrow(_GET_DELIVERY, org_id, delivery_id))
 
 
 async def list_deliveries(conn: Conn, org_id: UUID, integration_id: UUID, *,
-                          before: tuple[datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                          before: tuple[datetime, UUID] | None, limit: int) -> list[DeliveryRow]:
     at, last = before if before else (None, None)
-    return [dict(r) for r in await conn.fetch(_LIST_DELIVERIES, org_id, integration_id, at, last, limit)]
+    return DeliveryRow.from_records(await conn.fetch(_LIST_DELIVERIES, org_id, integration_id, at, last, limit))
 
 
-async def redeliver(conn: Conn, org_id: UUID, integration_id: UUID, delivery_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_REDELIVER, org_id, integration_id, delivery_id))
+async def redeliver(conn: Conn, org_id: UUID, integration_id: UUID, delivery_id: UUID) -> DeliveryRow | None:
+    return _delivery(await conn.fetchrow(_REDELIVER, org_id, integration_id, delivery_id))
 
 
 async def claim(db: Database, limit: int, per_org: int, lease: timedelta) -> list[tuple[UUID, UUID]]:

@@ -2,11 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRow(Row):
+    """A flag with its reporter's name and avatar, and what the queue shows and checks of its post: the
+    topic, the content, the post's author and its forum's `path` (a moderator's scope is matched on it)."""
+
+    id: UUID
+    org_id: UUID
+    post_id: UUID
+    forum_id: UUID
+    reporter_id: UUID | None
+    display_name: str | None
+    avatar_url: str | None
+    reason: str
+    status: str
+    resolution: str | None
+    resolved_by: UUID | None
+    resolved_at: datetime | None
+    created_at: datetime
+    topic_id: UUID
+    content: str
+    post_author_id: UUID | None
+    forum_path: tuple[UUID, ...]
+
+    _TUPLES = ("forum_path",)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntryRow(Row):
+    """A moderation log entry with its actor's name and avatar."""
+
+    id: int
+    actor_id: UUID | None
+    display_name: str | None
+    avatar_url: str | None
+    action: str
+    target_type: str
+    target_id: UUID
+    details: dict[str, Any]
+    created_at: datetime
 
 _FLAG = """
 SELECT fl.id, fl.org_id, fl.post_id, fl.forum_id, fl.reporter_id, u.display_name, u.avatar_url, fl.reason,
@@ -51,14 +94,15 @@ ORDER BY l.id DESC LIMIT $3
 """
 
 
-async def get_flag(conn: Conn, org_id: UUID, flag_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET_FLAG, org_id, flag_id))
+async def get_flag(conn: Conn, org_id: UUID, flag_id: UUID) -> FlagRow | None:
+    found = await conn.fetchrow(_GET_FLAG, org_id, flag_id)
+    return FlagRow.from_record(found) if found is not None else None
 
 
 async def list_flags(conn: Conn, org_id: UUID, *, status: str, scope: list[UUID] | None,
-                     after: tuple[datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                     after: tuple[datetime, UUID] | None, limit: int) -> list[FlagRow]:
     at, last_id = after if after else (None, None)
-    return rows(await conn.fetch(_LIST_FLAGS, org_id, status, scope, at, last_id, limit))
+    return FlagRow.from_records(await conn.fetch(_LIST_FLAGS, org_id, status, scope, at, last_id, limit))
 
 
 async def insert_flag(conn: Conn, *, flag_id: UUID, org_id: UUID, post_id: UUID, forum_id: UUID,
@@ -82,5 +126,5 @@ async def append_log(conn: Conn, org_id: UUID, *, actor_id: UUID | None, action:
     await conn.execute(_LOG, org_id, actor_id, action, target_type, target_id, details)
 
 
-async def list_log(conn: Conn, org_id: UUID, *, before: int | None, limit: int) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST_LOG, org_id, before, limit))
+async def list_log(conn: Conn, org_id: UUID, *, before: int | None, limit: int) -> list[LogEntryRow]:
+    return LogEntryRow.from_records(await conn.fetch(_LIST_LOG, org_id, before, limit))

@@ -2,11 +2,66 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row, rows
+from community.db.pool import Conn
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class LockedOccurrenceRow(Row):
+    """An occurrence under its row lock: its times, status and counts, with its event's status and
+    `max_attendees` (what deciding a place needs)."""
+
+    id: UUID
+    event_id: UUID
+    start_time: datetime
+    end_time: datetime
+    status: str
+    event_status: str
+    max_attendees: int | None
+    going_count: int
+    waitlist_count: int
+    next_position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationRow(Row):
+    """One person's registration for one occurrence (`position`: their place in the waitlist's order,
+    not its number)."""
+
+    org_id: UUID
+    event_id: UUID
+    occurrence_id: UUID
+    user_id: UUID
+    status: str
+    position: int | None
+    registered_at: datetime
+    checked_in_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AttendeeRow(Row):
+    """A registration with the person's name and avatar."""
+
+    user_id: UUID
+    display_name: str
+    avatar_url: str | None
+    status: str
+    registered_at: datetime
+    checked_in_at: datetime | None
+    position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RankedAttendeeRow(AttendeeRow):
+    """An attendee as the list orders them (`rank`, `sort_position`: the cursor's keys); `position` is
+    their number on the waitlist."""
+
+    rank: int
+    sort_position: int
 
 # Every change to an occurrence's registrations happens under this lock, so counting and
 # deciding (a place, or the waitlist and its position) is one serial step per occurrence.
@@ -63,7 +118,7 @@ WITH ranked AS (
     FROM event_registrations r JOIN users u ON u.id = r.user_id
     WHERE r.org_id = $1 AND r.occurrence_id = $2
 )
-SELECT user_id, display_name, avatar_url, status, registered_at, checked_in_at, rank, sort_position, position
+SELECT user_id, display_name, avatar_url, status, registered_at, checked_in_at, position, rank, sort_position
 FROM ranked
 WHERE ($3::text IS NULL OR status = $3)
   AND ($4::integer IS NULL OR (rank, sort_position, registered_at, user_id) > ($4, $5, $6, $7))
@@ -85,12 +140,14 @@ WHERE org_id = $1 AND occurrence_id = $2 AND user_id = $3
 """
 
 
-async def lock_occurrence(conn: Conn, org_id: UUID, occurrence_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_LOCK_OCCURRENCE, org_id, occurrence_id))
+async def lock_occurrence(conn: Conn, org_id: UUID, occurrence_id: UUID) -> LockedOccurrenceRow | None:
+    found = await conn.fetchrow(_LOCK_OCCURRENCE, org_id, occurrence_id)
+    return LockedOccurrenceRow.from_record(found) if found is not None else None
 
 
-async def get_registration(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, org_id, occurrence_id, user_id))
+async def get_registration(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> RegistrationRow | None:
+    found = await conn.fetchrow(_GET, org_id, occurrence_id, user_id)
+    return RegistrationRow.from_record(found) if found is not None else None
 
 
 async def upsert_registration(conn: Conn, *, org_id: UUID, event_id: UUID, occurrence_id: UUID, user_id: UUID,
@@ -121,13 +178,14 @@ async def waitlist_position(conn: Conn, org_id: UUID, occurrence_id: UUID, posit
 
 
 async def list_attendees(conn: Conn, org_id: UUID, occurrence_id: UUID, *, status: str | None,
-                         after: tuple[int, int, datetime, UUID] | None, limit: int) -> list[dict[str, Any]]:
+                         after: tuple[int, int, datetime, UUID] | None, limit: int) -> list[RankedAttendeeRow]:
     key = after if after else (None, None, None, None)
-    return rows(await conn.fetch(_ATTENDEES, org_id, occurrence_id, status, *key, limit))
+    return RankedAttendeeRow.from_records(await conn.fetch(_ATTENDEES, org_id, occurrence_id, status, *key, limit))
 
 
-async def get_attendee(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_ATTENDEE, org_id, occurrence_id, user_id))
+async def get_attendee(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID) -> AttendeeRow | None:
+    found = await conn.fetchrow(_ATTENDEE, org_id, occurrence_id, user_id)
+    return AttendeeRow.from_record(found) if found is not None else None
 
 
 async def check_in(conn: Conn, org_id: UUID, occurrence_id: UUID, user_id: UUID, by: UUID | None) -> None:
