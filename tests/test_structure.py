@@ -264,7 +264,7 @@ def test_writes_take_the_unit_of_work() -> None:
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
 _TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
                "orgs", "conversations", "messages", "files", "account", "domains", "billing",
-               "reminders", "integrations", "moderation", "registrations")
+               "reminders", "integrations", "moderation", "registrations", "users")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
