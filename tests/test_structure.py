@@ -265,7 +265,7 @@ def test_writes_take_the_unit_of_work() -> None:
 _TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
                "orgs", "conversations", "messages", "files", "account", "domains", "billing",
                "reminders", "integrations", "moderation", "registrations", "users",
-               "reads", "calendar_feeds")
+               "reads", "calendar_feeds", "moderators")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
