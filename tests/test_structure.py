@@ -264,7 +264,8 @@ def test_writes_take_the_unit_of_work() -> None:
 # Query modules whose stored rows are typed: what services read a row through returns its `*Row`.
 _TYPED_ROWS = ("forums", "members", "invitations", "resources", "topics", "posts", "satisfaction", "events",
                "orgs", "conversations", "messages", "files", "account", "domains", "billing",
-               "reminders", "integrations", "moderation", "registrations")
+               "reminders", "integrations", "moderation", "registrations", "users",
+               "reads", "calendar_feeds", "moderators")
 # Results in those modules that are not one table's stored row (aggregates, joins, job lists), and
 # forums.update_forum, whose row its one caller discards (to be typed with the forums row).
 _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"},
@@ -292,7 +293,11 @@ _NOT_STORED_ROWS = {"forums": {"dashboard_stats", "member_stats", "update_forum"
                     # /api/config (no tenant context: not the organizations row).
                     "domains": {"org_for_domain"},
                     # The operator's report: every org's plan with its members active in 30 days (billing_report).
-                    "billing": {"report"}}
+                    "billing": {"report"},
+                    # A topic's read state with its unread count and first unread post (computed per topic)
+                    # and the previous visit: read_states keys them by topic id, topic_read is the topic
+                    # page's one statement (topic_read_query) answered as the same mapping.
+                    "reads": {"read_states", "topic_read"}}
 
 
 def _untyped_rows(tree: ast.Module, allowed: set[str]) -> list[str]:

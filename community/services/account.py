@@ -156,12 +156,12 @@ async def check_request_password_reset(db: Database, mailer: Mailer, limiter: Ra
         raise RateLimitedError("Too many reset requests from this address; try again later.", retry_after=wait)
     async with db.transaction() as conn:
         user = await users.get_user_by_email(conn, str(data.email).strip())
-    if user is None or user["password_hash"] is None:
+    if user is None or user.password_hash is None:
         return
-    if await limiter.hit(f"mail:{RESET}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW) is not None:
-        log.info("account.mail_rate_limited", purpose=RESET, user_id=str(user["id"]))
+    if await limiter.hit(f"mail:{RESET}:{user.id}", MAILS_PER_ACCOUNT, MAIL_WINDOW) is not None:
+        log.info("account.mail_rate_limited", purpose=RESET, user_id=str(user.id))
         return
-    await _send_link(db, mailer, user, RESET)
+    await _send_link(db, mailer, user.id, user.email, user.display_name, RESET)
 
 
 async def check_reset_password(db: Database, identity: Identity, data: ResetBody) -> dict[str, Any]:
@@ -187,19 +187,20 @@ async def check_request_verification(db: Database, mailer: Mailer, limiter: Rate
         user = await users.get_user(conn, principal.user_id)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
-    if user["email_verified_at"] is not None:
+    if user.email_verified_at is not None:
         raise ConflictError("This e-mail address is already verified.")
-    wait = await limiter.hit(f"mail:{VERIFY}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW)
+    wait = await limiter.hit(f"mail:{VERIFY}:{user.id}", MAILS_PER_ACCOUNT, MAIL_WINDOW)
     if wait is not None:
         raise RateLimitedError("A verification mail was sent recently; try again later.", retry_after=wait)
-    expires_at = await _send_link(db, mailer, user, VERIFY)
-    return {"email": user["email"], "expires_at": expires_at}
+    expires_at = await _send_link(db, mailer, user.id, user.email, user.display_name, VERIFY)
+    return {"email": user.email, "expires_at": expires_at}
 
 
 async def send_first_verification(db: Database, mailer: Mailer, limiter: RateLimiter, user: dict[str, Any]) -> None:
-    """At registration: the first verification mail (counted against the same limit)."""
+    """At registration: the first verification mail (counted against the same limit); `user` is the
+    registration's answer (the user view)."""
     if await limiter.hit(f"mail:{VERIFY}:{user['id']}", MAILS_PER_ACCOUNT, MAIL_WINDOW) is None:
-        await _send_link(db, mailer, user, VERIFY)
+        await _send_link(db, mailer, user["id"], user["email"], user["display_name"], VERIFY)
 
 
 async def check_verify_email(db: Database, data: VerifyBody) -> dict[str, Any]:
@@ -254,30 +255,31 @@ async def access_link(unit: Unit, token: str, purpose: str) -> AccountTokenRow:
     return found
 
 
-async def _send_link(db: Database, mailer: Mailer, user: dict[str, Any], purpose: str) -> datetime:
+async def _send_link(db: Database, mailer: Mailer, user_id: UUID, email: str, display_name: str,
+                     purpose: str) -> datetime:
     token = secrets.token_urlsafe(32)
     expires_at = datetime.now(UTC) + TTL[purpose]
-    async with account_unit(db, user_id=user["id"]) as unit:
-        await do_issue_link(unit, user, purpose, hash_token(token), expires_at)
+    async with account_unit(db, user_id=user_id) as unit:
+        await do_issue_link(unit, user_id, email, purpose, hash_token(token), expires_at)
     link = f"{mailer.settings.next_public_app_url.rstrip('/')}/{_PAGES[purpose]}?token={token}"
-    subject, body = _message(purpose, user["display_name"], link)
+    subject, body = _message(purpose, display_name, link)
     if mailer.enabled:
-        mailer.send_nowait(user["email"], subject, body)
+        mailer.send_nowait(email, subject, body)
     elif is_loopback(mailer.settings.next_public_app_url):
         # No SMTP on a local install: the link goes whole to the operator's own log instead of a mailbox.
-        log.warning("account.mail_link", purpose=purpose, user_id=str(user["id"]), **{DELIVERED_LINK: link},
+        log.warning("account.mail_link", purpose=purpose, user_id=str(user_id), **{DELIVERED_LINK: link},
                     note="SMTP_HOST is not set: open this link in the browser (it was not mailed)")
     else:
         # A deployment without SMTP: its logs go to other people's machines, so the token is redacted.
-        log.warning("account.mail_link", purpose=purpose, user_id=str(user["id"]), link=link,
+        log.warning("account.mail_link", purpose=purpose, user_id=str(user_id), link=link,
                     note="SMTP_HOST is not set: this link was not mailed; set SMTP_HOST to send it")
     return expires_at
 
 
-async def do_issue_link(unit: Unit, user: dict[str, Any], purpose: str, token_hash: bytes,
+async def do_issue_link(unit: Unit, user_id: UUID, email: str, purpose: str, token_hash: bytes,
                         expires_at: datetime) -> None:
-    await account.insert_account_token(unit.conn, user_id=user["id"], purpose=purpose, token_hash=token_hash,
-                                       email=user["email"], expires_at=expires_at)
+    await account.insert_account_token(unit.conn, user_id=user_id, purpose=purpose, token_hash=token_hash,
+                                       email=email, expires_at=expires_at)
 
 
 def _message(purpose: str, name: str, link: str) -> tuple[str, str]:

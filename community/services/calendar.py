@@ -87,7 +87,7 @@ async def read_feed(db: Database, principal: Principal) -> dict[str, Any]:
         found = await fq.get_feed(conn, principal.user_id)
     if found is None:
         return {"feed": None}
-    return {"feed": {"created_at": found["created_at"], "last_used_at": found["last_used_at"]}}
+    return {"feed": {"created_at": found.created_at, "last_used_at": found.last_used_at}}
 
 
 async def check_revoke_feed(db: Database, principal: Principal) -> None:

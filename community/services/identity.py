@@ -12,6 +12,7 @@ from community.db.pool import Database, UniqueViolation
 from community.db.queries import account, members, users
 from community.db.queries.conversations import unread_total
 from community.db.queries.notifications import count_unread
+from community.db.queries.users import UserRow
 from community.domain.errors import ConflictError, RateLimitedError, UnauthorizedError, ValidationFailedError
 from community.domain.input import EMAIL_SCHEMA, PASSWORD_FORMAT, Body
 from community.domain.principal import Caller, OrgMember, Principal, SessionKey
@@ -52,10 +53,10 @@ async def check_register(db: Database, identity: Identity, data: RegisterBody) -
             user = await do_register(unit, email=email, display_name=data.display_name, password_hash=password_hash)
     except UniqueViolation:
         raise ConflictError("An account with this email already exists.", field="email") from None
-    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
+    return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
 
 
-async def do_register(unit: Unit, *, email: str, display_name: str, password_hash: str) -> dict[str, Any]:
+async def do_register(unit: Unit, *, email: str, display_name: str, password_hash: str) -> UserRow:
     return await users.insert_user(unit.conn, email=email, display_name=display_name, password_hash=password_hash)
 
 
@@ -67,11 +68,11 @@ async def check_login(db: Database, identity: Identity, data: LoginBody, *, addr
         raise RateLimitedError("Too many failed sign-in attempts; try again later.", retry_after=wait)
     async with db.transaction() as conn:
         user = await users.get_user_by_email(conn, email_key)
-    if not await identity.passwords.verify(user["password_hash"] if user else None, data.password) or user is None:
+    if not await identity.passwords.verify(user.password_hash if user else None, data.password) or user is None:
         await limits.failed(email_key, address)
         raise UnauthorizedError(_BAD_LOGIN)
     await limits.succeeded(email_key, address)
-    return {"user": user_view(user), "token": identity.issue(str(user["id"]), generation=user["session_generation"])}
+    return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
 
 
 async def principal_from_token(db: Database, identity: Identity, token: str) -> Principal:
@@ -81,19 +82,19 @@ async def principal_from_token(db: Database, identity: Identity, token: str) -> 
     async with db.transaction() as conn:
         user = await (_auth0_user(conn, claims) if claims.provider == "auth0" else _builtin_user(conn, claims))
         revoked = user is not None and await account.session_revoked(
-            conn, user_id=user["id"], subject=None, token_hash=token_hash, generation=generation, issued_at=issued_at)
+            conn, user_id=user.id, subject=None, token_hash=token_hash, generation=generation, issued_at=issued_at)
     if user is None:
         raise UnauthorizedError("The account for this token no longer exists.")
     if revoked:
         raise UnauthorizedError(SIGNED_OUT)
-    return Principal(user_id=user["id"], email=user["email"], display_name=user["display_name"])
+    return Principal(user_id=user.id, email=user.email, display_name=user.display_name)
 
 
-async def _builtin_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
+async def _builtin_user(conn: Any, claims: Claims) -> UserRow | None:
     return await users.get_user(conn, _builtin_user_id(claims))
 
 
-async def _auth0_user(conn: Any, claims: Claims) -> dict[str, Any] | None:
+async def _auth0_user(conn: Any, claims: Claims) -> UserRow | None:
     user = await users.get_user_by_subject(conn, claims.subject)
     if user is not None:
         return user

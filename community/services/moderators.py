@@ -13,6 +13,7 @@ from community.db.pool import Database
 from community.db.queries import moderation, moderators
 from community.db.queries.forums import ForumRow
 from community.db.queries.members import MemberRow
+from community.db.queries.moderators import AssignmentRow
 from community.domain.errors import ConflictError, NotFoundError
 from community.domain.permissions import Perm, Role
 from community.domain.principal import OrgMember
@@ -22,9 +23,9 @@ from community.services.members import access_member
 from community.services.unit import Unit, unit_of_work
 
 
-def _view(found: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"forums": [{"id": f["id"], "name": f["name"], "slug": f["slug"], "assigned_by": f["assigned_by"],
-                        "assigned_at": f["created_at"]} for f in found],
+def _view(found: list[AssignmentRow]) -> dict[str, Any]:
+    return {"forums": [{"id": f.id, "name": f.name, "slug": f.slug, "assigned_by": f.assigned_by,
+                        "assigned_at": f.created_at} for f in found],
             "scope": "forums" if found else "organization"}
 
 

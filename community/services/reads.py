@@ -58,4 +58,4 @@ async def check_visit(db: Database, member: OrgMember) -> dict[str, Any]:
 async def do_visit(unit: Unit, user_id: UUID) -> dict[str, Any]:
     assert unit.org_id is not None
     visit = await reads.touch_visit(unit.conn, unit.org_id, user_id)
-    return {"last_visit_at": visit["previous_visit_at"], "last_seen_at": visit["last_seen_at"]}
+    return {"last_visit_at": visit.previous_visit_at, "last_seen_at": visit.last_seen_at}

@@ -16,15 +16,10 @@ from community.db.queries.topics import TopicRow
 from community.db.queries.users import UserRow
 
 
-def user_view(user: UserRow | dict[str, Any]) -> dict[str, Any]:
-    """A user read as its row (the account writes), or as the users queries answer it (a mapping)."""
-    if isinstance(user, UserRow):
-        return {"id": user.id, "email": user.email, "display_name": user.display_name,
-                "avatar_url": user.avatar_url, "created_at": user.created_at,
-                "email_verified": user.email_verified_at is not None}
-    return {"id": user["id"], "email": user["email"], "display_name": user["display_name"],
-            "avatar_url": user.get("avatar_url"), "created_at": user["created_at"],
-            "email_verified": user.get("email_verified_at") is not None}
+def user_view(user: UserRow) -> dict[str, Any]:
+    """A user as the API returns them (never the password hash)."""
+    return {"id": user.id, "email": user.email, "display_name": user.display_name, "avatar_url": user.avatar_url,
+            "created_at": user.created_at, "email_verified": user.email_verified_at is not None}
 
 
 def user_ref(record: dict[str, Any], *, id_key: str = "user_id") -> dict[str, Any]:

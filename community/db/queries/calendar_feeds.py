@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, row
+from community.db.pool import Conn
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow(Row):
+    """A user's feed as `_GET` reads it (never the token's hash)."""
+
+    user_id: UUID
+    created_at: datetime
+    last_used_at: datetime | None
+
 
 _UPSERT = """
 INSERT INTO calendar_feeds (user_id, token_hash) VALUES ($1, $2)
@@ -27,8 +38,9 @@ async def delete_feed(conn: Conn, user_id: UUID) -> bool:
     return await conn.fetchval(_DELETE, user_id) is not None
 
 
-async def get_feed(conn: Conn, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_GET, user_id))
+async def get_feed(conn: Conn, user_id: UUID) -> FeedRow | None:
+    record = await conn.fetchrow(_GET, user_id)
+    return FeedRow.from_record(record) if record is not None else None
 
 
 async def feed_owner(conn: Conn, token_hash: bytes) -> UUID | None:

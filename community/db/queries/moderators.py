@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from community.db.pool import Conn, rows
+from community.db.pool import Conn
+from community.db.queries import Row
 
 _LIST = """
 SELECT f.id, f.name, f.slug, f.path, ma.assigned_by, ma.created_at
@@ -28,8 +30,23 @@ SELECT EXISTS (
 """
 
 
-async def list_assignments(conn: Conn, org_id: UUID, user_id: UUID) -> list[dict[str, Any]]:
-    return rows(await conn.fetch(_LIST, org_id, user_id))
+@dataclass(frozen=True, slots=True)
+class AssignmentRow(Row):
+    """A moderator's assignment as `_LIST` reads it: the forum's id, name, slug and path (root first),
+    then who assigned it and when (the assignment's `created_at`)."""
+
+    id: UUID
+    name: str
+    slug: str
+    path: tuple[UUID, ...]
+    assigned_by: UUID | None
+    created_at: datetime
+
+    _TUPLES = ("path",)
+
+
+async def list_assignments(conn: Conn, org_id: UUID, user_id: UUID) -> list[AssignmentRow]:
+    return AssignmentRow.from_records(await conn.fetch(_LIST, org_id, user_id))
 
 
 async def add_assignment(conn: Conn, org_id: UUID, user_id: UUID, forum_id: UUID, assigned_by: UUID | None) -> bool:

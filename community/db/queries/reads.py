@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from community.db.pool import Conn, Query, row, rows
+from community.db.queries import Row
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow(Row):
+    """A member's visits to an org as `_VISIT` and `_TOUCH_VISIT` read them (org_visits)."""
+
+    last_seen_at: datetime
+    previous_visit_at: datetime | None
+
 
 # Only forward: a stale tab or another device reporting an older post never moves it back.
 _ADVANCE = """
@@ -63,18 +74,19 @@ async def read_states(conn: Conn, org_id: UUID, user_id: UUID, topic_ids: list[U
     return {r["topic_id"]: r for r in rows(await conn.fetch(_STATES, org_id, user_id, topic_ids))}
 
 
-async def touch_visit(conn: Conn, org_id: UUID, user_id: UUID) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_TOUCH_VISIT, org_id, user_id))
+async def touch_visit(conn: Conn, org_id: UUID, user_id: UUID) -> VisitRow:
+    record = await conn.fetchrow(_TOUCH_VISIT, org_id, user_id)
     assert record is not None
-    return record
+    return VisitRow.from_record(record)
 
 
-async def get_visit(conn: Conn, org_id: UUID, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_VISIT, org_id, user_id))
+async def get_visit(conn: Conn, org_id: UUID, user_id: UUID) -> VisitRow | None:
+    record = await conn.fetchrow(_VISIT, org_id, user_id)
+    return VisitRow.from_record(record) if record is not None else None
 
 
-def previous_visit(visit: dict[str, Any] | None) -> datetime | None:
-    return visit["previous_visit_at"] if visit else None
+def previous_visit(visit: VisitRow | None) -> datetime | None:
+    return visit.previous_visit_at if visit is not None else None
 
 
 def topic_read_query(org_id: object, user_id: object, topic_id: UUID) -> Query:

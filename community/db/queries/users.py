@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from community.db.pool import Conn, FromContext, Query, row
+from community.db.pool import Conn, FromContext, Query
 from community.db.queries import Row
 
 COLUMNS = ("id, email, display_name, avatar_url, auth_subject, created_at, email_verified_at, session_generation")
@@ -26,6 +25,15 @@ class UserRow(Row):
     email_verified_at: datetime | None
     session_generation: int
 
+
+@dataclass(frozen=True, slots=True)
+class UserLoginRow(UserRow):
+    """A user as sign-in reads them: `COLUMNS` and the password hash (None for Auth0 accounts), kept out
+    of the repr so a logged row never shows it."""
+
+    password_hash: str | None = field(repr=False)
+
+
 _INSERT = f"""
 INSERT INTO users (email, display_name, password_hash, auth_subject)
 VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}
@@ -41,28 +49,31 @@ RETURNING {COLUMNS}
 
 
 async def insert_user(conn: Conn, *, email: str, display_name: str, password_hash: str | None,
-                      auth_subject: str | None = None) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_INSERT, email, display_name, password_hash, auth_subject))
+                      auth_subject: str | None = None) -> UserRow:
+    record = await conn.fetchrow(_INSERT, email, display_name, password_hash, auth_subject)
     assert record is not None
-    return record
+    return UserRow.from_record(record)
 
 
-async def get_user(conn: Conn, user_id: UUID) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_BY_ID, user_id))
+async def get_user(conn: Conn, user_id: UUID) -> UserRow | None:
+    record = await conn.fetchrow(_BY_ID, user_id)
+    return UserRow.from_record(record) if record is not None else None
 
 
-async def get_user_by_email(conn: Conn, email: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_BY_EMAIL, email))
+async def get_user_by_email(conn: Conn, email: str) -> UserLoginRow | None:
+    record = await conn.fetchrow(_BY_EMAIL, email)
+    return UserLoginRow.from_record(record) if record is not None else None
 
 
-async def get_user_by_subject(conn: Conn, subject: str) -> dict[str, Any] | None:
-    return row(await conn.fetchrow(_BY_SUBJECT, subject))
+async def get_user_by_subject(conn: Conn, subject: str) -> UserRow | None:
+    record = await conn.fetchrow(_BY_SUBJECT, subject)
+    return UserRow.from_record(record) if record is not None else None
 
 
-async def provision_user(conn: Conn, *, subject: str, email: str, display_name: str) -> dict[str, Any]:
-    record = row(await conn.fetchrow(_PROVISION, email, display_name, subject))
+async def provision_user(conn: Conn, *, subject: str, email: str, display_name: str) -> UserRow:
+    record = await conn.fetchrow(_PROVISION, email, display_name, subject)
     assert record is not None
-    return record
+    return UserRow.from_record(record)
 
 
 # A write's tenant (the context statement of Database.read_in_context), when the caller is known.
