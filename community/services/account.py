@@ -39,7 +39,7 @@ from community.identity import Claims, Identity
 from community.logs import DELIVERED_LINK
 from community.ratelimit import RateLimiter
 from community.services.files import public_image_path, take_upload
-from community.services.identity import check_password_strength
+from community.services.identity import check_password_strength, session_answer
 from community.services.orgs import access_org
 from community.services.unit import Unit, account_unit
 from community.services.views import user_view
@@ -140,7 +140,7 @@ async def check_change_password(db: Database, identity: Identity, limiter: RateL
     new_hash = await identity.passwords.hash(data.new_password)
     async with account_unit(db, user_id=principal.user_id) as unit:
         user = await do_change_password(unit, principal.user_id, new_hash)
-    return _session(identity, user)
+    return session_answer(identity, user)
 
 
 async def do_change_password(unit: Unit, user_id: UUID, new_hash: str) -> UserRow:
@@ -172,7 +172,7 @@ async def check_reset_password(db: Database, identity: Identity, data: ResetBody
         found = await access_link(unit, data.token, RESET)
         user = await do_reset_password(unit, found, new_hash)
     log.info("account.password_reset", user_id=str(user.id))
-    return _session(identity, user)
+    return session_answer(identity, user)
 
 
 async def do_reset_password(unit: Unit, found: AccountTokenRow, new_hash: str) -> UserRow:
@@ -237,10 +237,6 @@ async def check_sign_out_everywhere(db: Database, principal: Principal) -> None:
 
 async def do_sign_out_everywhere(unit: Unit, principal: Principal) -> None:
     await account.new_session_generation(unit.conn, principal.user_id)
-
-
-def _session(identity: Identity, user: UserRow) -> dict[str, Any]:
-    return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
 
 
 async def access_link(unit: Unit, token: str, purpose: str) -> AccountTokenRow:

@@ -53,6 +53,12 @@ async def check_register(db: Database, identity: Identity, data: RegisterBody) -
             user = await do_register(unit, email=email, display_name=data.display_name, password_hash=password_hash)
     except UniqueViolation:
         raise ConflictError("An account with this email already exists.", field="email") from None
+    return session_answer(identity, user)
+
+
+def session_answer(identity: Identity, user: UserRow) -> dict[str, Any]:
+    """What signing up, signing in, a password change and a reset answer: the user and a token of
+    their current session generation."""
     return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
 
 
@@ -72,7 +78,7 @@ async def check_login(db: Database, identity: Identity, data: LoginBody, *, addr
         await limits.failed(email_key, address)
         raise UnauthorizedError(_BAD_LOGIN)
     await limits.succeeded(email_key, address)
-    return {"user": user_view(user), "token": identity.issue(str(user.id), generation=user.session_generation)}
+    return session_answer(identity, user)
 
 
 async def principal_from_token(db: Database, identity: Identity, token: str) -> Principal:

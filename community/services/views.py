@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from community.db.queries.forums import ForumRow
 from community.db.queries.invitations import InvitationRow
@@ -22,8 +23,13 @@ def user_view(user: UserRow) -> dict[str, Any]:
             "created_at": user.created_at, "email_verified": user.email_verified_at is not None}
 
 
+def person_ref(user_id: UUID, display_name: str | None, avatar_url: str | None) -> dict[str, Any]:
+    """A person as the API names them beside something they did (author, reporter, actor...)."""
+    return {"id": user_id, "display_name": display_name, "avatar_url": avatar_url}
+
+
 def user_ref(record: dict[str, Any], *, id_key: str = "user_id") -> dict[str, Any]:
-    return {"id": record[id_key], "display_name": record["display_name"], "avatar_url": record.get("avatar_url")}
+    return person_ref(record[id_key], record["display_name"], record.get("avatar_url"))
 
 
 _ORG_KEYS = ("id", "name", "slug", "description", "logo_url", "custom_domain", "branding", "subscription_tier",
@@ -131,8 +137,7 @@ def revision_view(revision: dict[str, Any]) -> dict[str, Any]:
 
 
 def flag_view(flag: FlagRow) -> dict[str, Any]:
-    reporter = ({"id": flag.reporter_id, "display_name": flag.display_name, "avatar_url": flag.avatar_url}
-                if flag.reporter_id else None)
+    reporter = person_ref(flag.reporter_id, flag.display_name, flag.avatar_url) if flag.reporter_id else None
     return {"id": flag.id, "post_id": flag.post_id, "topic_id": flag.topic_id, "forum_id": flag.forum_id,
             "reason": flag.reason, "status": flag.status, "resolution": flag.resolution,
             "resolved_by": flag.resolved_by, "resolved_at": flag.resolved_at, "created_at": flag.created_at,
@@ -140,8 +145,7 @@ def flag_view(flag: FlagRow) -> dict[str, Any]:
 
 
 def log_entry_view(entry: LogEntryRow) -> dict[str, Any]:
-    actor = ({"id": entry.actor_id, "display_name": entry.display_name, "avatar_url": entry.avatar_url}
-             if entry.actor_id else None)
+    actor = person_ref(entry.actor_id, entry.display_name, entry.avatar_url) if entry.actor_id else None
     return {"id": entry.id, "action": entry.action, "target_type": entry.target_type, "target_id": entry.target_id,
             "details": entry.details, "created_at": entry.created_at, "actor": actor}
 
